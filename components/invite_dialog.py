@@ -1,0 +1,147 @@
+"""The Invite staff pop-out, shared by the Admin Portal and the Care Portal."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from nicegui import events, ui
+
+from components.email_chips import EmailChips
+from services.csv_import import ImportResult
+from services.invitations import EXPIRY_CHOICES, SendResult
+
+DEFAULT_EXPIRY = 72
+MAX_CSV_BYTES = 10 * 1024 * 1024
+
+SendHandler = Callable[[list[str], int, int], Awaitable[SendResult | None]]
+ImportHandler = Callable[[bytes], Awaitable[ImportResult | None]]
+
+
+@dataclass(frozen=True)
+class RoleChoice:
+    id: int
+    name: str
+
+
+def open_invite_dialog(
+    *, title: str, roles: list[RoleChoice], on_send: SendHandler, on_import: ImportHandler | None = None
+) -> ui.dialog:
+    """Open the pop-out: addresses, role, expiry, Send invites (enabled only when it can send)."""
+    dialog = ui.dialog().props('aria-label="Invite staff"')
+    with dialog, ui.card().classes("w-full max-w-xl").props('role="dialog" aria-modal="true"'):
+        _InviteForm(dialog, title, roles, on_send, on_import)
+    dialog.open()
+    return dialog
+
+
+class _InviteForm:
+    def __init__(
+        self,
+        dialog: ui.dialog,
+        title: str,
+        roles: list[RoleChoice],
+        on_send: SendHandler,
+        on_import: ImportHandler | None,
+    ) -> None:
+        self.dialog = dialog
+        self.on_send = on_send
+        self.on_import = on_import
+        self.sending = False
+        ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
+        self.chips = EmailChips(on_change=self._update_button)
+        if on_import is not None:
+            self._import_control()
+        options = {role.id: role.name for role in roles}
+        self.role = (
+            ui.select(options, label="Role", value=roles[0].id if len(roles) == 1 else None)
+            .props("outlined dense")
+            .classes("w-full")
+            .on_value_change(self._update_button)
+        )
+        if not roles:
+            ui.label("You may not hand out any role here.").classes("text-negative")
+        self.expiry = (
+            ui.select(EXPIRY_CHOICES, label="Link expires after", value=DEFAULT_EXPIRY)
+            .props("outlined dense")
+            .classes("w-full")
+        )
+        self.report = ui.column().classes("w-full gap-1").props('role="status" aria-live="polite"')
+        with ui.row().classes("w-full justify-end gap-2"):
+            ui.button("Close", on_click=dialog.close).props("flat no-caps")
+            self.send_button = ui.button("Send invites", on_click=self._send).props("no-caps color=primary")
+        self._update_button()
+
+    def _update_button(self) -> None:
+        ready = bool(self.chips.valid_addresses) and self.role.value is not None and not self.sending
+        self.send_button.set_enabled(ready)
+
+    async def _send(self) -> None:
+        if self.sending or not self.chips.valid_addresses or self.role.value is None:
+            return
+        self.sending = True
+        self._update_button()
+        try:
+            result = await self.on_send(self.chips.valid_addresses, int(self.role.value), int(self.expiry.value))
+        finally:
+            self.sending = False
+        if result is not None:
+            self.chips.clear()
+            self._show_result(result)
+        self._update_button()
+
+    def _show_result(self, result: SendResult) -> None:
+        self.report.clear()
+        sections = (
+            ("Invited", result.invited),
+            ("Replaced a pending invitation", result.replaced),
+            ("Already a member: role added, notice sent", result.role_added),
+            ("Already had this role", result.already_had_role),
+            ("Invalid", [f"{address} ({reason})" for address, reason in result.invalid]),
+        )
+        with self.report:
+            for heading, addresses in sections:
+                if addresses:
+                    ui.label(f"{heading} ({len(addresses):,})").classes("text-subtitle2")
+                    shown = ", ".join(addresses[:20]) + (
+                        f" and {len(addresses) - 20:,} more" if len(addresses) > 20 else ""
+                    )
+                    ui.label(shown).classes("text-body2 break-all")
+
+    def _import_control(self) -> None:
+        async def handle(event: events.UploadEventArguments) -> None:
+            assert self.on_import is not None
+            data = await event.file.read()
+            upload.reset()
+            result = await self.on_import(data)
+            if result is None:
+                return
+            await self.chips.add_many(result.addresses)
+            self._show_import_report(result)
+
+        upload = (
+            ui.upload(
+                label="Import csv file",
+                auto_upload=True,
+                on_upload=handle,
+                max_files=1,
+                max_file_size=MAX_CSV_BYTES,
+                on_rejected=lambda: ui.notify(
+                    "That file is larger than 10 MB: split it into smaller files.", type="negative"
+                ),
+            )
+            .props('accept=".csv,.txt,.tsv,text/csv,text/plain" flat bordered')
+            .classes("w-full")
+        )
+
+    def _show_import_report(self, result: ImportResult) -> None:
+        self.report.clear()
+        with self.report:
+            ui.label(
+                f"Read {result.total_rows:,} rows: {len(result.addresses):,} addresses added for review, "
+                f"{len(result.problems):,} lines with problems."
+            ).classes("text-body2")
+            for problem in result.problems[:50]:
+                ui.label(f"Line {problem.line}: {problem.value} — {problem.reason}").classes(
+                    "text-caption text-negative"
+                )
+            if len(result.problems) > 50:
+                ui.label(f"… and {len(result.problems) - 50:,} more lines with problems.").classes("text-caption")

@@ -1,0 +1,54 @@
+"""The signed-in actor of the current page, fetched fresh from the session for every action."""
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+from urllib.parse import quote
+
+from fastapi import Request
+from nicegui import ui
+
+from services import auth
+from services.access import Actor
+from services.errors import DomainError, NotAuthenticated
+
+T = TypeVar("T")
+
+
+class PageSession:
+    """Holds the page's session cookie value; every handler asks the services who that is *now*."""
+
+    def __init__(self, request: Request) -> None:
+        self.token = request.cookies.get(auth.SESSION_COOKIE)
+        self.path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+    async def actor(self) -> Actor | None:
+        """The current actor, or None after sending the browser to the log-in page."""
+        try:
+            return await auth.actor_for(session_token=self.token)
+        except NotAuthenticated:
+            ui.navigate.to(f"/login?redirect_to={quote(self.path)}")
+            return None
+
+    async def run(self, action: Callable[[Actor], Awaitable[T]], *, success: str | None = None) -> T | None:
+        """Run a service call as the current actor; domain errors become a clear notification."""
+        actor = await self.actor()
+        if actor is None:
+            return None
+        return await notify_errors(lambda: action(actor), success=success)
+
+
+async def notify_errors(action: Callable[[], Awaitable[T]], *, success: str | None = None) -> T | None:
+    """Await the action; show DomainError messages to the user instead of tracebacks."""
+    try:
+        result = await action()
+    except DomainError as problem:
+        ui.notify(str(problem), type="negative", multi_line=True)
+        return None
+    if success:
+        ui.notify(success, type="positive")
+    return result
+
+
+def client_address(request: Request) -> str:
+    """The peer address, used only as a rate-limit key."""
+    return request.client.host if request.client else "unknown"

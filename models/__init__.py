@@ -1,0 +1,34 @@
+"""Tortoise models of Gatehouse; Tortoise discovers them from this package."""
+
+from models.enums import (
+    CARE_PERMISSIONS,
+    DeliveryState,
+    InvitationState,
+    MessageKind,
+    OutboxState,
+    Permission,
+    ScopeLevel,
+)
+from models.invitations import AuditEvent, Invitation, OutboxMessage
+from models.organisations import Deployment, Organisation
+from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
+
+__all__ = [
+    "CARE_PERMISSIONS",
+    "AuditEvent",
+    "DeliveryState",
+    "Deployment",
+    "Invitation",
+    "InvitationState",
+    "LoginTicket",
+    "MessageKind",
+    "Organisation",
+    "OutboxMessage",
+    "OutboxState",
+    "Permission",
+    "Role",
+    "RoleAssignment",
+    "ScopeLevel",
+    "Session",
+    "StaffMember",
+]

@@ -1,0 +1,80 @@
+"""Enumerations shared by the models and the services."""
+
+from enum import StrEnum
+
+
+class ScopeLevel(StrEnum):
+    PLATFORM = "platform"
+    ORGANISATION = "organisation"
+    DEPLOYMENT = "deployment"
+
+
+class Permission(StrEnum):
+    VIEW_PATIENT_DATA = "view_patient_data"
+    MANAGE_PATIENT_DATA = "manage_patient_data"
+    CONTACT_PATIENT = "contact_patient"
+    VIEW_PATIENT_IDENTIFIERS = "view_patient_identifiers"
+    EXPORT_PATIENT_DATA = "export_patient_data"
+    EDIT_ROLES = "edit_roles"
+    INVITE_STAFF = "invite_staff"
+    VIEW_STAFF_LIST = "view_staff_list"
+    OFFBOARD_PATIENTS = "offboard_patients"
+    CREATE_ORGANISATION = "create_organisation"
+    MANAGE_ORGANISATION = "manage_organisation"
+    DELETE_ORGANISATION = "delete_organisation"
+    MANAGE_DEPLOYMENTS = "manage_deployments"
+    INVITE_ADMIN_STAFF = "invite_admin_staff"
+
+
+CARE_PERMISSIONS: tuple[Permission, ...] = (
+    Permission.VIEW_PATIENT_DATA,
+    Permission.MANAGE_PATIENT_DATA,
+    Permission.CONTACT_PATIENT,
+    Permission.VIEW_PATIENT_IDENTIFIERS,
+    Permission.EXPORT_PATIENT_DATA,
+    Permission.EDIT_ROLES,
+    Permission.INVITE_STAFF,
+    Permission.VIEW_STAFF_LIST,
+    Permission.OFFBOARD_PATIENTS,
+)
+
+PERMISSION_LABELS: dict[Permission, str] = {
+    Permission.VIEW_PATIENT_DATA: "View patient data",
+    Permission.MANAGE_PATIENT_DATA: "Manage patient data",
+    Permission.CONTACT_PATIENT: "Contact patient",
+    Permission.VIEW_PATIENT_IDENTIFIERS: "View patient identifiers",
+    Permission.EXPORT_PATIENT_DATA: "Export patient data",
+    Permission.EDIT_ROLES: "Edit roles and permissions",
+    Permission.INVITE_STAFF: "Invite staff members",
+    Permission.VIEW_STAFF_LIST: "View staff list",
+    Permission.OFFBOARD_PATIENTS: "Offboard patients",
+    Permission.CREATE_ORGANISATION: "Create organisation",
+    Permission.MANAGE_ORGANISATION: "Manage organisation",
+    Permission.DELETE_ORGANISATION: "Delete organisation",
+    Permission.MANAGE_DEPLOYMENTS: "Manage deployments",
+    Permission.INVITE_ADMIN_STAFF: "Invite Admin Portal staff",
+}
+
+
+class InvitationState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DELETED = "deleted"
+
+
+class DeliveryState(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class MessageKind(StrEnum):
+    INVITATION = "invitation"
+    ROLE_NOTICE = "role_notice"

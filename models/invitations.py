@@ -1,0 +1,101 @@
+"""Invitations, outbox messages and audit events."""
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.enums import DeliveryState, InvitationState, OutboxState
+
+if TYPE_CHECKING:
+    from models.organisations import Deployment, Organisation
+    from models.staff import Role, StaffMember
+
+
+class Invitation(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=320)
+    role: fields.ForeignKeyRelation["Role"] = fields.ForeignKeyField(
+        "models.Role", related_name="invitations", on_delete=fields.CASCADE
+    )
+    level = fields.CharField(max_length=12)
+    organisation: fields.ForeignKeyNullableRelation["Organisation"] = fields.ForeignKeyField(
+        "models.Organisation", related_name="invitations", null=True, on_delete=fields.CASCADE
+    )
+    deployment: fields.ForeignKeyNullableRelation["Deployment"] = fields.ForeignKeyField(
+        "models.Deployment", related_name="invitations", null=True, on_delete=fields.CASCADE
+    )
+    scope_key = fields.CharField(max_length=40)
+    invited_by: fields.ForeignKeyNullableRelation["StaffMember"] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="sent_invitations", null=True, on_delete=fields.SET_NULL
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    state = fields.CharEnumField(InvitationState, max_length=12, default=InvitationState.PENDING)
+    delivery_state = fields.CharEnumField(DeliveryState, max_length=12, default=DeliveryState.QUEUED)
+    delivery_error = fields.CharField(max_length=500, default="")
+    lifetime_hours = fields.IntField()
+    send_count = fields.IntField(default=1)
+    sends_today = fields.IntField(default=1)
+    created_at = fields.DatetimeField()
+    last_sent_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    accepted_at = fields.DatetimeField(null=True)
+    deleted_at = fields.DatetimeField(null=True)
+
+    role_id: int
+    organisation_id: int | None
+    deployment_id: int | None
+    invited_by_id: int | None
+
+    class Meta:
+        table = "invitation"
+        indexes = (
+            ("organisation_id", "state", "created_at"),
+            ("state", "created_at"),
+            ("email", "scope_key", "state"),
+        )
+
+
+class OutboxMessage(Model):
+    """An email waiting to leave; written in the same transaction as what caused it."""
+
+    id = fields.IntField(primary_key=True)
+    kind = fields.CharField(max_length=20)
+    recipient = fields.CharField(max_length=320)
+    context: dict = fields.JSONField(default=dict)
+    link = fields.CharField(max_length=500, null=True)  # holds the raw token until sent, then cleared
+    invitation: fields.ForeignKeyNullableRelation[Invitation] = fields.ForeignKeyField(
+        "models.Invitation", related_name="messages", null=True, on_delete=fields.SET_NULL
+    )
+    organisation_id = fields.IntField(null=True)
+    state = fields.CharEnumField(OutboxState, max_length=12, default=OutboxState.QUEUED)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    claimed_by = fields.CharField(max_length=64, null=True)
+    claimed_until = fields.DatetimeField(null=True)
+    last_error = fields.CharField(max_length=500, default="")
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    invitation_id: int | None
+
+    class Meta:
+        table = "outbox_message"
+        indexes = (("state", "next_attempt_at"),)
+
+
+class AuditEvent(Model):
+    id = fields.IntField(primary_key=True)
+    at = fields.DatetimeField()
+    actor_id = fields.IntField(null=True)
+    actor_email = fields.CharField(max_length=320, default="")
+    action = fields.CharField(max_length=40)
+    outcome = fields.CharField(max_length=12, default="ok")
+    organisation_id = fields.IntField(null=True)
+    deployment_id = fields.IntField(null=True)
+    target = fields.CharField(max_length=320, default="")
+    detail: dict = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "audit_event"
+        indexes = (("organisation_id", "at"), ("action", "at"), ("at",))

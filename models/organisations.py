@@ -1,0 +1,47 @@
+"""Organisations and their deployments."""
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.staff import StaffMember
+
+
+class Organisation(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=120, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    archived_at = fields.DatetimeField(null=True)
+    created_by: fields.ForeignKeyNullableRelation["StaffMember"] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="created_organisations", null=True, on_delete=fields.SET_NULL
+    )
+
+    deployments: fields.ReverseRelation["Deployment"]
+
+    class Meta:
+        table = "organisation"
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deployment(Model):
+    id = fields.IntField(primary_key=True)
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="deployments", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=120)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    organisation_id: int
+
+    class Meta:
+        table = "deployment"
+        unique_together = (("organisation", "name"),)
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,125 @@
+"""Staff members, roles, role assignments and sessions."""
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.organisations import Deployment, Organisation
+
+
+class Role(Model):
+    """A named set of permissions; default roles have a key, custom roles an organisation."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=40, null=True, unique=True)
+    name = fields.CharField(max_length=80)
+    organisation: fields.ForeignKeyNullableRelation["Organisation"] = fields.ForeignKeyField(
+        "models.Organisation", related_name="custom_roles", null=True, on_delete=fields.CASCADE
+    )
+    levels: list[str] = fields.JSONField(default=list)
+    permissions: list[str] = fields.JSONField(default=list)
+    admin_rank = fields.IntField(default=0)  # > 0 only for Admin Portal roles
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    organisation_id: int | None
+
+    class Meta:
+        table = "role"
+        ordering = ("id",)
+
+    @property
+    def is_admin_portal(self) -> bool:
+        return self.admin_rank > 0
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffMember(Model):
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=320, unique=True)
+    full_name = fields.CharField(max_length=120)
+    password_hash = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    is_active = fields.BooleanField(default=True)
+
+    assignments: fields.ReverseRelation["RoleAssignment"]
+
+    class Meta:
+        table = "staff_member"
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class RoleAssignment(Model):
+    """One role held by one member in one scope (platform, organisation or deployment)."""
+
+    id = fields.IntField(primary_key=True)
+    member: fields.ForeignKeyRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="assignments", on_delete=fields.CASCADE
+    )
+    role: fields.ForeignKeyRelation[Role] = fields.ForeignKeyField(
+        "models.Role", related_name="assignments", on_delete=fields.CASCADE
+    )
+    level = fields.CharField(max_length=12)
+    organisation: fields.ForeignKeyNullableRelation["Organisation"] = fields.ForeignKeyField(
+        "models.Organisation", related_name="assignments", null=True, on_delete=fields.CASCADE
+    )
+    deployment: fields.ForeignKeyNullableRelation["Deployment"] = fields.ForeignKeyField(
+        "models.Deployment", related_name="assignments", null=True, on_delete=fields.CASCADE
+    )
+    scope_key = fields.CharField(max_length=40)
+    granted_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="granted_assignments", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    member_id: int
+    role_id: int
+    organisation_id: int | None
+    deployment_id: int | None
+
+    class Meta:
+        table = "role_assignment"
+        unique_together = (("member", "role", "scope_key"),)
+        indexes = (("organisation_id", "created_at"),)
+
+
+class Session(Model):
+    """A signed-in browser; only the hash of its cookie value is stored."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    member: fields.ForeignKeyRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="sessions", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    last_seen_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    member_id: int
+
+    class Meta:
+        table = "session"
+
+
+class LoginTicket(Model):
+    """A one-time, short-lived hand-over from the login form to the cookie-setting endpoint."""
+
+    id = fields.IntField(primary_key=True)
+    ticket_hash = fields.CharField(max_length=64, unique=True)
+    member: fields.ForeignKeyRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="login_tickets", on_delete=fields.CASCADE
+    )
+    redirect_to = fields.CharField(max_length=500, default="/")
+    expires_at = fields.DatetimeField()
+    used = fields.BooleanField(default=False)
+
+    member_id: int
+
+    class Meta:
+        table = "login_ticket"

@@ -1,0 +1,96 @@
+"""Opening an invitation link: see the invitation, then set a name and password (or log in)."""
+
+from urllib.parse import quote
+
+from fastapi import Request
+from nicegui import ui
+
+from components.frame import frame
+from components.session import PageSession, client_address, notify_errors
+from services import acceptance, auth
+from services.acceptance import InvitationPreview
+from services.errors import DomainError, NotAuthenticated
+
+
+def create() -> None:
+    """Register /accept/{token}."""
+
+    @ui.page("/accept/{token}")
+    async def accept_page(request: Request, token: str) -> None:
+        client = client_address(request)
+        try:
+            invitation = await acceptance.preview(token=token, client=client)
+        except DomainError as problem:
+            with frame("Invitation"):
+                ui.label(str(problem)).classes("text-body1").props('role="alert"')
+            return
+        with frame("You are invited to Gatehouse"):
+            _describe(invitation)
+            if invitation.has_account:
+                await _accept_with_account(PageSession(request), token, invitation, client)
+            else:
+                _new_account_form(token, invitation, client)
+
+
+def _describe(invitation: InvitationPreview) -> None:
+    expires = invitation.expires_at.strftime("%d %b %Y, %H:%M UTC")
+    ui.label(
+        f"{invitation.inviter_name} invited {invitation.email} to {invitation.scope_name} "
+        f"as {invitation.role_name}. This invitation is valid until {expires}."
+    ).classes("text-body1 q-mb-md")
+
+
+def _new_account_form(token: str, invitation: InvitationPreview, client: str) -> None:
+    async def submit() -> None:
+        email = await notify_errors(
+            lambda: acceptance.accept_new_account(
+                token=token,
+                full_name=name.value or "",
+                password=password.value or "",
+                repeat=repeat.value or "",
+                client=client,
+            )
+        )
+        if email:
+            ui.notify("Your account is ready. Please log in.", type="positive")
+            ui.navigate.to(f"/login?email={quote(email)}")
+
+    with ui.card().classes("w-full max-w-md"):
+        ui.label("Create your account").classes("text-h6").props('role="heading" aria-level="2"')
+        ui.input("Email", value=invitation.email).props("outlined readonly").classes("w-full")
+        name = ui.input("Full name").props('outlined autocomplete="name"').classes("w-full")
+        password = (
+            ui.input("Password", password=True, password_toggle_button=True)
+            .props(f'outlined autocomplete="new-password" hint="At least {auth.MIN_PASSWORD} characters"')
+            .classes("w-full")
+        )
+        repeat = (
+            ui.input("Repeat password", password=True)
+            .props('outlined autocomplete="new-password"')
+            .classes("w-full")
+            .on("keydown.enter", submit)
+        )
+        ui.button("Create account", on_click=submit).props("no-caps color=primary").classes("w-full")
+
+
+async def _accept_with_account(session: PageSession, token: str, invitation: InvitationPreview, client: str) -> None:
+    try:
+        actor = await auth.actor_for(session_token=session.token)
+    except NotAuthenticated:
+        ui.label(f"{invitation.email} already has an account. Log in to accept this invitation.")
+        ui.button(
+            "Log in to accept",
+            on_click=lambda: ui.navigate.to(
+                f"/login?email={quote(invitation.email)}&redirect_to={quote('/accept/' + token)}"
+            ),
+        ).props("no-caps color=primary")
+        return
+
+    async def accept() -> None:
+        done = await notify_errors(
+            lambda: acceptance.accept_as_member(actor=actor, token=token, client=client), success="Invitation accepted."
+        )
+        if done:
+            ui.navigate.to("/")
+
+    ui.button(f"Accept as {actor.email}", on_click=accept).props("no-caps color=primary")

@@ -1,0 +1,17 @@
+"""The root: send each visitor to the portal that fits them."""
+
+from fastapi import Request
+from nicegui import ui
+
+from components.session import PageSession
+from services import access
+
+
+def create() -> None:
+    """Register /."""
+
+    @ui.page("/")
+    async def home(request: Request) -> None:
+        actor = await PageSession(request).actor()
+        if actor is not None:
+            ui.navigate.to("/admin" if access.is_admin_portal_user(actor) else "/care")

@@ -1,0 +1,61 @@
+"""Log in: the form, and the endpoint that turns a one-time ticket into a session cookie."""
+
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import app, ui
+
+from components.frame import frame
+from components.session import client_address, notify_errors
+from services import auth, settings
+from services.errors import NotAuthenticated
+
+
+def create() -> None:
+    """Register /login and /auth/complete."""
+
+    @ui.page("/login")
+    def login_page(request: Request, redirect_to: str = "/", email: str = "") -> None:
+        with frame("Welcome to Gatehouse"):
+            _login_form(redirect_to, email, client_address(request))
+
+    @app.get("/auth/complete", include_in_schema=False)
+    async def complete(ticket: str = "") -> RedirectResponse:
+        try:
+            done = await auth.complete_login(ticket=ticket)
+        except NotAuthenticated:
+            return RedirectResponse("/login", status_code=303)
+        response = RedirectResponse(done.redirect_to, status_code=303)
+        response.set_cookie(
+            auth.SESSION_COOKIE,
+            done.session_token,
+            max_age=done.max_age_seconds,
+            httponly=True,
+            samesite="lax",
+            secure=settings.current().base_url.startswith("https://"),
+        )
+        return response
+
+
+def _login_form(redirect_to: str, email: str, client: str) -> None:
+    async def submit() -> None:
+        ticket = await notify_errors(
+            lambda: auth.login(
+                email=email_input.value or "", password=password.value or "", redirect_to=redirect_to, client=client
+            )
+        )
+        if ticket:
+            ui.navigate.to(f"/auth/complete?ticket={quote(ticket)}")
+
+    with ui.card().classes("w-full max-w-sm"):
+        email_input = (
+            ui.input("Email", value=email).props('outlined autocomplete="username" type=email').classes("w-full")
+        )
+        password = (
+            ui.input("Password", password=True, password_toggle_button=True)
+            .props('outlined autocomplete="current-password"')
+            .classes("w-full")
+            .on("keydown.enter", submit)
+        )
+        ui.button("Log in", on_click=submit).props("no-caps color=primary").classes("w-full")

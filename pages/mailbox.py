@@ -1,0 +1,95 @@
+"""The development mailbox: what the embedded mail sink received, newest first, refreshed as mail arrives."""
+
+from nicegui import ui
+
+from components.frame import frame
+from services import mail_sink
+from services.mail_sink import MailSink, SinkMessage
+
+REFRESH_SECONDS = 1.0
+
+
+def create() -> None:
+    """Register /dev/mailbox."""
+
+    @ui.page("/dev/mailbox")
+    def mailbox() -> None:
+        sink = mail_sink.current()
+        if sink is None:
+            _not_found()
+            return
+        with frame("Mailbox"):
+            _mailbox(sink)
+
+
+def _not_found() -> None:
+    ui.page_title("Not found · Gatehouse")
+    with ui.element("main").classes("q-pa-xl"):
+        ui.label("404: Not found").classes("text-h5").props('role="heading" aria-level="1"')
+        ui.label("The mailbox exists only while Gatehouse delivers mail to its embedded mail sink.")
+
+
+def _mailbox(sink: MailSink) -> None:
+    opened: set[int] = set()
+    seen = {"revision": sink.revision}
+
+    @ui.refreshable
+    def listing() -> None:
+        messages = sink.messages()
+        with ui.row().classes("items-center justify-between w-full q-mb-sm"):
+            ui.label(f"{len(messages)} message{'' if len(messages) == 1 else 's'} (the newest {sink.limit} kept)")
+            ui.button("Clear mailbox", on_click=sink.clear).props("outline no-caps").set_enabled(bool(messages))
+        if not messages:
+            ui.label("No mail yet. Invitations sent from Gatehouse appear here within a second.").classes("text-grey-8")
+        with ui.list().props("bordered separator").classes("w-full bg-white"):
+            for message in messages:
+                _message(message, opened)
+
+    def check() -> None:
+        if sink.revision != seen["revision"]:
+            seen["revision"] = sink.revision
+            listing.refresh()
+
+    listing()
+    ui.timer(REFRESH_SECONDS, check)
+
+
+def _message(message: SinkMessage, opened: set[int]) -> None:
+    caption = f"To {', '.join(message.to)} · from {message.mail_from} · {message.received_at:%Y-%m-%d %H:%M:%S} UTC"
+    item = ui.expansion(message.subject or "(no subject)", caption=caption, value=message.id in opened)
+    item.classes("w-full")
+    with item:
+        body = ui.column().classes("w-full gap-2")
+
+    def fill() -> None:
+        body.clear()
+        with body:
+            _contents(message)
+
+    def toggled() -> None:
+        if item.value:
+            opened.add(message.id)
+            if not body.default_slot.children:
+                fill()
+        else:
+            opened.discard(message.id)
+
+    item.on_value_change(toggled)
+    if item.value:
+        fill()
+
+
+def _contents(message: SinkMessage) -> None:
+    if message.link:
+        label = "Create account" if "Create your account" in message.text else "Open link"
+        ui.link(label, message.link, new_tab=True).classes("text-body1 text-weight-bold")
+    ui.label("Plain text").classes("text-subtitle2 q-mt-sm")
+    ui.label(message.text).classes("whitespace-pre-wrap font-mono text-body2 bg-grey-2 q-pa-sm rounded w-full")
+    if message.html:
+        ui.label("HTML").classes("text-subtitle2 q-mt-sm")
+        frame_element = ui.element("iframe").classes("w-full rounded").style("height: 520px; border: 1px solid #ccc")
+        # An empty sandbox: no scripts, no forms, an opaque origin; whatever the message holds stays inert.
+        frame_element.props["sandbox"] = ""
+        frame_element.props["srcdoc"] = message.html
+        frame_element.props["referrerpolicy"] = "no-referrer"
+        frame_element.props["title"] = f"HTML version of {message.subject}"

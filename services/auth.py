@@ -1,0 +1,130 @@
+"""Passwords, log-in, sessions: argon2id hashes, one-time log-in tickets, server-side sessions."""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from models import LoginTicket, Session, StaffMember
+from services import access, audit, emails, tokens
+from services.access import Actor
+from services.clock import now
+from services.errors import InvalidInput, NotAuthenticated
+from services.ratelimit import Limiter
+
+SESSION_COOKIE = "gatehouse_session"
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+TICKET_LIFETIME = timedelta(seconds=60)
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024
+WRONG_LOGIN = "That email and password do not match an account."
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY_HASH = _hasher.hash("not a real password, only for even timing")
+login_limiter = Limiter(attempts=10, per_seconds=300)
+
+
+@dataclass(frozen=True)
+class CompletedLogin:
+    session_token: str
+    redirect_to: str
+    max_age_seconds: int
+
+
+async def hash_password(password: str) -> str:
+    """An argon2id hash, computed off the event loop."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+def check_new_password(*, password: str, repeat: str, email: str) -> None:
+    """Refuse weak or mistyped new passwords with a precise message."""
+    if password != repeat:
+        raise InvalidInput("The two passwords are not the same.")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"Choose a password of at least {MIN_PASSWORD} characters.")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"A password can be at most {MAX_PASSWORD} characters long.")
+    if password.strip().lower() == email.lower():
+        raise InvalidInput("Your password must not be your email address.")
+
+
+async def login(*, email: str, password: str, redirect_to: str, client: str) -> str:
+    """Check the credentials and return a one-time ticket that /auth/complete turns into a session."""
+    key = emails.canonical(email.strip())
+    login_limiter.hit(f"{client}|{key}", "Too many log-in attempts. Please wait a few minutes and try again.")
+    member = await StaffMember.get_or_none(email=key, is_active=True)
+    if member is None:
+        await _verify(_DUMMY_HASH, password)
+        raise InvalidInput(WRONG_LOGIN)
+    if not await _verify(member.password_hash, password):
+        actor = Actor(member.id, member.email, member.full_name, ())
+        await audit.record(actor=actor, action="login", outcome="refused", target=member.email)
+        raise InvalidInput(WRONG_LOGIN)
+    raw, hashed = tokens.new_token()
+    await LoginTicket.create(
+        ticket_hash=hashed,
+        member_id=member.id,
+        redirect_to=safe_redirect(redirect_to),
+        expires_at=now() + TICKET_LIFETIME,
+    )
+    return raw
+
+
+async def complete_login(*, ticket: str) -> CompletedLogin:
+    """Spend a log-in ticket and open a brand-new session (the session id is never reused across log-ins)."""
+    hashed = tokens.hash_token(ticket)
+    row = await LoginTicket.get_or_none(ticket_hash=hashed)
+    won = await LoginTicket.filter(ticket_hash=hashed, used=False, expires_at__gt=now()).update(used=True)
+    if not won or row is None:
+        raise NotAuthenticated("That log-in has expired. Please log in again.")
+    raw, session_hash = tokens.new_token()
+    at = now()
+    await Session.create(
+        token_hash=session_hash, member_id=row.member_id, last_seen_at=at, expires_at=at + ABSOLUTE_TIMEOUT
+    )
+    return CompletedLogin(raw, row.redirect_to, int(ABSOLUTE_TIMEOUT.total_seconds()))
+
+
+async def actor_for(*, session_token: str | None) -> Actor:
+    """The signed-in actor with fresh grants, or NotAuthenticated (expired, idle, revoked, unknown)."""
+    if not session_token:
+        raise NotAuthenticated()
+    session = await Session.get_or_none(token_hash=tokens.hash_token(session_token)).select_related("member")
+    at = now()
+    if (
+        session is None
+        or session.revoked_at is not None
+        or session.expires_at <= at
+        or session.last_seen_at + IDLE_TIMEOUT <= at
+        or not session.member.is_active
+    ):
+        raise NotAuthenticated()
+    if at - session.last_seen_at > timedelta(seconds=30):
+        await Session.filter(id=session.id).update(last_seen_at=at)
+    member = session.member
+    return await access.load_actor(member_id=member.id, email=member.email, full_name=member.full_name)
+
+
+async def logout(*, session_token: str | None) -> None:
+    """End the session everywhere it is open."""
+    if session_token:
+        await Session.filter(token_hash=tokens.hash_token(session_token), revoked_at=None).update(revoked_at=now())
+
+
+def safe_redirect(target: str | None) -> str:
+    """Only local paths: never another origin, scheme or protocol-relative URL."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(char) < 32 for char in target):
+        return "/"
+    return target
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,48 @@
+"""ORM configuration, migrations and the app lifespan hook for Tortoise."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api.migrate import migrate
+
+MODEL_MODULES = ["models"]
+MIGRATIONS_MODULE = "models.migrations"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The Tortoise config for one database URL, with the migrations module."""
+    return {
+        "connections": {"default": _with_pragmas(database_url)},
+        "apps": {"models": {"models": MODEL_MODULES, "migrations": MIGRATIONS_MODULE, "default_connection": "default"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+@asynccontextmanager
+async def connected(database_url: str, *, generate: bool = False) -> AsyncIterator[None]:
+    """Open the ORM for the duration of the block, migrated (or generated, for throwaway test databases)."""
+    config = tortoise_config(database_url)
+    if generate:
+        await Tortoise.init(config=config, _enable_global_fallback=True)
+        await Tortoise.generate_schemas()
+    else:
+        await migrate(config=config)
+        await Tortoise.init(config=config, _enable_global_fallback=True)
+    try:
+        yield
+    finally:
+        await Tortoise.close_connections()
+
+
+def _with_pragmas(database_url: str) -> str:
+    # WAL lets readers and the mail worker run beside a writer; FULL keeps the last commits on power loss.
+    if not database_url.startswith("sqlite://") or ":memory:" in database_url or "?" in database_url:
+        return database_url
+    return database_url + "?synchronous=FULL&busy_timeout=5000"
+
+
+# For the `tortoise` command line (makemigrations): `tortoise -c services.database.TORTOISE_ORM makemigrations`
+TORTOISE_ORM = tortoise_config("sqlite://:memory:")

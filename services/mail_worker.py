@@ -1,0 +1,379 @@
+"""The outbox worker: claims due emails, sends them over reused SMTP connections and records each outcome."""
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections import deque
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import aiosmtplib
+from tortoise.expressions import Q
+from tortoise.functions import Max
+from tortoise.transactions import in_transaction
+
+from models import AuditEvent, DeliveryState, Invitation, InvitationState, OutboxMessage, OutboxState, ScopeLevel
+from services import audit, events, mail_sink, mail_templates
+from services.access import Scope
+from services.clock import now
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+BACKOFF = tuple(timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400))
+MAX_ATTEMPTS = len(BACKOFF) + 1
+POLL_SECONDS = 1.0
+SMTP_TIMEOUT = 30.0
+IDLE_CLOSE_SECONDS = 30.0
+STOP_GRACE_SECONDS = 10.0
+ERROR_LENGTH = 500
+
+
+@dataclass
+class _Job:
+    row: OutboxMessage
+    message: bytes = b""
+    recipient: str = ""
+    outcome: str = ""  # sent | retry | failed; empty: not tried, goes back to the queue
+    error: str = ""
+    attempted: bool = False
+    dead_link: bool = False  # the invitation was replaced or is no longer pending: leave it alone
+
+
+class MailWorker:
+    """Delivers the outbox: claim a batch, send it over several reused connections, record, repeat."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        worker_id: str | None = None,
+        connections: int = 4,
+        batch_size: int = 50,
+        lease_seconds: int = 60,
+        rate_per_second: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}")[:64]
+        self.batch_size = max(1, batch_size)
+        self.lease = timedelta(seconds=lease_seconds)
+        self.rate_per_second = rate_per_second
+        self._pool: list[aiosmtplib.SMTP | None] = [None] * max(1, connections)
+        self._wake_event = asyncio.Event()
+        self._drain_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._next_send_at = 0.0
+        self._last_used = 0.0
+        self._local_hostname: str | None = None
+        self._connect_error = ""
+
+    async def start(self) -> None:
+        """Start the background loop (polls every second; wake() makes it look at once)."""
+        if self._task is None or self._task.done():
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name=f"mail worker {self.worker_id}")
+
+    async def stop(self) -> None:
+        """Let the batch in hand finish (briefly), stop the loop and close the SMTP connections."""
+        self._stopping = True
+        self._wake_event.set()
+        task, self._task = self._task, None
+        if task is not None:
+            _, pending = await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+            if pending:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+        await self._close_connections()
+
+    def wake(self) -> None:
+        """Look at the outbox now instead of at the next poll."""
+        self._wake_event.set()
+
+    async def run_until_empty(self) -> int:
+        """Drain until nothing is due; returns how many messages were handled (tests and scripts)."""
+        total = 0
+        while handled := await self.drain_once():
+            total += handled
+        return total
+
+    async def drain_once(self) -> int:
+        """Claim one batch of due messages, send them and record each outcome; returns how many were handled."""
+        async with self._drain_lock:
+            rows = await self._claim()
+            if not rows:
+                return 0
+            deadline = asyncio.get_running_loop().time() + self.lease.total_seconds() / 2
+            done = asyncio.Event()
+            heartbeat = asyncio.create_task(self._keep_claims([row.id for row in rows], done))
+            try:
+                jobs = await self._prepare(rows)
+                await self._send_all([job for job in jobs if not job.outcome], deadline)
+            finally:
+                done.set()
+                await heartbeat
+            await self._record(jobs)
+            for organisation_id in {job.row.organisation_id for job in jobs if job.outcome in ("sent", "failed")}:
+                await events.publish(organisation_id=organisation_id, kind="delivery")
+            return sum(1 for job in jobs if job.outcome)
+
+    async def _run(self) -> None:
+        failures = 0
+        while not self._stopping:
+            try:
+                handled = await self.drain_once()
+                failures = 0
+            except Exception:  # the loop must outlive a broken batch or a database hiccup
+                failures += 1
+                log.exception("mail worker %s: a batch failed; trying again", self.worker_id)
+                handled = 0
+            if handled >= self.batch_size:
+                await asyncio.sleep(0)
+                continue
+            if handled == 0 and asyncio.get_running_loop().time() - self._last_used > IDLE_CLOSE_SECONDS:
+                await self._close_connections()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake_event.wait(), POLL_SECONDS * min(2**failures, 30))
+            self._wake_event.clear()
+
+    async def _claim(self) -> list[OutboxMessage]:
+        at = now()
+        due = Q(state=OutboxState.QUEUED, next_attempt_at__lte=at) | Q(state=OutboxState.SENDING, claimed_until__lt=at)
+        oldest_first = OutboxMessage.filter(due).order_by("next_attempt_at", "id")
+        ids = await oldest_first.limit(self.batch_size).values_list("id", flat=True)
+        if not ids:
+            return []
+        # The condition is re-checked row by row inside the UPDATE: a row another worker took in between is skipped.
+        won = await OutboxMessage.filter(due, id__in=ids).update(
+            state=OutboxState.SENDING, claimed_by=self.worker_id, claimed_until=at + self.lease
+        )
+        if not won:
+            return []
+        return await OutboxMessage.filter(id__in=ids, state=OutboxState.SENDING, claimed_by=self.worker_id)
+
+    async def _keep_claims(self, ids: list[int], done: asyncio.Event) -> None:
+        """Renew the claim while a slow server holds the batch up, so no other worker takes it over meanwhile."""
+        while not done.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), self.lease.total_seconds() / 3)
+            if not done.is_set():
+                mine = OutboxMessage.filter(id__in=ids, state=OutboxState.SENDING, claimed_by=self.worker_id)
+                try:
+                    await mine.update(claimed_until=now() + self.lease)
+                except Exception:  # a missed renewal only risks a takeover after the lease; keep sending
+                    log.exception("mail worker %s: could not renew its claim", self.worker_id)
+
+    async def _prepare(self, rows: list[OutboxMessage]) -> list[_Job]:
+        invitations, latest = await _invitation_facts({row.invitation_id for row in rows if row.invitation_id})
+        at = now()
+        jobs = []
+        for row in rows:
+            job = _Job(row)
+            jobs.append(job)
+            invitation = invitations.get(row.invitation_id or 0)
+            if row.invitation_id and (invitation is None or invitation["state"] != InvitationState.PENDING):
+                job.outcome, job.error, job.dead_link = "failed", "invitation no longer pending", True
+            elif row.invitation_id and latest.get(row.invitation_id) != row.id:
+                job.outcome, job.error, job.dead_link = "failed", "replaced by a newer email", True
+            elif invitation is not None and invitation["expires_at"] <= at:
+                job.outcome, job.error = "failed", "the invitation expired before the email could be sent"
+            else:
+                try:
+                    job.recipient = mail_templates.smtp_address(row.recipient)
+                    job.message = mail_templates.render(
+                        row.kind, recipient=row.recipient, context=row.context, link=row.link, settings=self.settings
+                    )
+                except Exception as error:  # a message that cannot be built never will be: fail it, not the batch
+                    job.outcome, job.error = "failed", f"could not build the email: {error}"
+        return jobs
+
+    async def _send_all(self, jobs: list[_Job], deadline: float) -> None:
+        queue = deque(jobs)
+        self._connect_error = ""
+        loop = asyncio.get_running_loop()
+
+        async def sender(slot: int) -> None:
+            while queue and not self._stopping and loop.time() < deadline:
+                job = queue.popleft()
+                if not await self._deliver(slot, job):
+                    queue.appendleft(job)  # left for the other connections, or charged below if all failed
+                    return
+
+        await asyncio.gather(*(sender(slot) for slot in range(min(len(self._pool), len(jobs)))))
+        if self._connect_error and loop.time() < deadline:
+            for job in queue:
+                job.outcome, job.error, job.attempted = "retry", self._connect_error, True
+
+    async def _deliver(self, slot: int, job: _Job) -> bool:
+        """Send one message on this slot's connection; False (job untouched) when no connection could be opened."""
+        for second_try in (False, True):
+            smtp = self._pool[slot]
+            reused = smtp is not None and smtp.is_connected
+            try:
+                smtp = smtp if smtp is not None and reused else await self._connect(slot)
+            except Exception as error:  # whatever stops a connection costs the batch an attempt, never the loop
+                self._connect_error = _describe(error)
+                log.warning("mail worker %s: no SMTP connection: %s", self.worker_id, self._connect_error)
+                return False
+            await self._throttle()
+            job.attempted = True
+            try:
+                options = None if job.recipient.isascii() else ["SMTPUTF8"]
+                await smtp.sendmail(self._sender_address, [job.recipient], job.message, mail_options=options)
+            except Exception as error:  # unknown errors count as temporary: bounded by MAX_ATTEMPTS
+                outcome, broken = _classify(error)
+                if broken:
+                    self._drop(slot)
+                if reused and not second_try and isinstance(error, aiosmtplib.SMTPServerDisconnected):
+                    continue  # the server had closed an idle connection: once more on a fresh one
+                job.outcome, job.error = outcome, _describe(error)
+            else:
+                job.outcome = "sent"
+            break
+        self._last_used = asyncio.get_running_loop().time()
+        return True
+
+    @property
+    def _sender_address(self) -> str:
+        return mail_templates.sender_address(self.settings)
+
+    async def _connect(self, slot: int) -> aiosmtplib.SMTP:
+        self._drop(slot)
+        config = self.settings
+        host, port = config.smtp_host, config.smtp_port
+        sink = mail_sink.current()
+        if host is None and sink is not None:
+            host, port = sink.host, sink.port
+        if self._local_hostname is None:
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn) if config.smtp_host else "localhost"
+        smtp = aiosmtplib.SMTP(
+            hostname=host or "127.0.0.1",
+            port=port,
+            username=config.smtp_username,
+            password=config.smtp_password,
+            use_tls=config.smtp_tls == "tls",
+            start_tls=config.smtp_tls == "starttls",
+            timeout=SMTP_TIMEOUT,
+            local_hostname=self._local_hostname,
+        )
+        await smtp.connect()
+        self._pool[slot] = smtp
+        return smtp
+
+    def _drop(self, slot: int) -> None:
+        smtp, self._pool[slot] = self._pool[slot], None
+        if smtp is not None:
+            smtp.close()
+
+    async def _close_connections(self) -> None:
+        for slot, smtp in enumerate(self._pool):
+            self._pool[slot] = None
+            if smtp is not None and smtp.is_connected:
+                with suppress(aiosmtplib.SMTPException, OSError):
+                    await smtp.quit(timeout=5)
+            if smtp is not None:
+                smtp.close()
+
+    async def _throttle(self) -> None:
+        if not self.rate_per_second:
+            return
+        loop = asyncio.get_running_loop()
+        slot_at = max(loop.time(), self._next_send_at)
+        self._next_send_at = slot_at + 1 / self.rate_per_second
+        if slot_at > loop.time():
+            await asyncio.sleep(slot_at - loop.time())
+
+    async def _record(self, jobs: list[_Job]) -> None:
+        at = now()
+        outcomes: dict[tuple[str, str, int], list[_Job]] = {}
+        for job in jobs:
+            outcome, error = job.outcome or "release", job.error[:ERROR_LENGTH]
+            attempts = job.row.attempts + (1 if job.attempted else 0)
+            if outcome == "retry" and attempts >= MAX_ATTEMPTS:
+                outcome, error = "failed", f"gave up after {attempts} attempts: {error}"[:ERROR_LENGTH]
+            job.outcome, job.error = ("" if outcome == "release" else outcome), error
+            outcomes.setdefault((outcome, error, attempts), []).append(job)
+        async with in_transaction():
+            invitations, latest = await _invitation_facts(
+                {job.row.invitation_id for job in jobs if job.row.invitation_id}
+            )
+            for (outcome, error, attempts), group in outcomes.items():
+                mine = OutboxMessage.filter(
+                    id__in=[job.row.id for job in group], state=OutboxState.SENDING, claimed_by=self.worker_id
+                )
+                await mine.update(**_row_changes(outcome, error, attempts, at), claimed_by=None, claimed_until=None)
+                current = [
+                    job.row.invitation_id
+                    for job in group
+                    if job.row.invitation_id and not job.dead_link and latest.get(job.row.invitation_id) == job.row.id
+                ]
+                if current and outcome in ("sent", "failed"):
+                    state = DeliveryState.SENT if outcome == "sent" else DeliveryState.FAILED
+                    await Invitation.filter(id__in=current).update(delivery_state=state, delivery_error=error)
+            failures = [job for job in jobs if job.outcome == "failed" and not job.dead_link]
+            if failures:
+                await AuditEvent.bulk_create(_failure_events(failures, invitations))
+
+
+def _row_changes(outcome: str, error: str, attempts: int, at: Any) -> dict[str, Any]:
+    if outcome == "sent":
+        return {"state": OutboxState.SENT, "sent_at": at, "link": None, "attempts": attempts, "last_error": ""}
+    if outcome == "failed":
+        return {"state": OutboxState.FAILED, "link": None, "attempts": attempts, "last_error": error}
+    if outcome == "retry":
+        backoff = BACKOFF[min(attempts, len(BACKOFF)) - 1]
+        return {"state": OutboxState.QUEUED, "attempts": attempts, "last_error": error, "next_attempt_at": at + backoff}
+    return {"state": OutboxState.QUEUED}
+
+
+async def _invitation_facts(ids: set[int]) -> tuple[dict[int, dict[str, Any]], dict[int, int]]:
+    """The invitations' state, expiry and deployment, and the newest email of each."""
+    if not ids:
+        return {}, {}
+    rows = await Invitation.filter(id__in=ids).values("id", "state", "expires_at", "deployment_id")
+    by_invitation = OutboxMessage.filter(invitation_id__in=ids).group_by("invitation_id").annotate(newest=Max("id"))
+    newest = await by_invitation.values_list("invitation_id", "newest")
+    return {row["id"]: row for row in rows}, {int(invitation): int(message) for invitation, message in newest}
+
+
+def _failure_events(jobs: list[_Job], invitations: dict[int, dict[str, Any]]) -> list[AuditEvent]:
+    result = []
+    for job in jobs:
+        deployment_id = invitations.get(job.row.invitation_id or 0, {}).get("deployment_id")
+        organisation_id = job.row.organisation_id
+        scope = Scope(ScopeLevel.DEPLOYMENT, organisation_id, deployment_id)  # only the ids are recorded
+        detail = {"kind": job.row.kind, "error": job.error}
+        fields = audit.event_fields(
+            actor=None, action="delivery_failed", scope=scope, target=job.row.recipient, outcome="failed", detail=detail
+        )
+        result.append(AuditEvent(**fields))
+    return result
+
+
+def _classify(error: Exception) -> tuple[str, bool]:
+    """The outcome of a failed send (retry or failed), and whether its connection is unusable."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return ("failed" if not error.recipients or error.recipients[0].code >= 500 else "retry"), False
+    if isinstance(error, aiosmtplib.SMTPSenderRefused):
+        return "retry", False  # our configuration is wrong, not this message: fixing it should still deliver
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return ("failed" if error.code >= 500 else "retry"), error.code == 421
+    if isinstance(error, aiosmtplib.SMTPNotSupported | ValueError):
+        return "failed", False
+    if not isinstance(error, aiosmtplib.SMTPException | OSError):
+        log.error("unexpected error while sending mail", exc_info=error)
+    return "retry", True
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused) and error.recipients:
+        error = error.recipients[0]
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return " ".join(f"{error.code} {error.message}".split())
+    text = f"{type(error).__name__}: {error}"
+    return " ".join(text.split())

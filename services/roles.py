@@ -1,0 +1,144 @@
+"""Roles: the default catalogue in the database, custom roles per organisation, and role look-ups."""
+
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from models import CARE_PERMISSIONS, Invitation, InvitationState, Permission, Role, RoleAssignment, ScopeLevel
+from services import access, audit, catalogue, events
+from services.access import Actor, RoleInfo, Scope
+from services.errors import InvalidInput, NotFound
+
+MAX_ROLE_NAME = 80
+
+
+async def seed_defaults() -> None:
+    """Insert or refresh the default roles of the catalogue (idempotent, safe at every start)."""
+    for default in catalogue.DEFAULT_ROLES:
+        values: dict[str, Any] = {
+            "name": default.name,
+            "levels": [level.value for level in default.levels],
+            "permissions": sorted(p.value for p in default.permissions),
+            "admin_rank": default.admin_rank,
+        }
+        role = await Role.get_or_none(key=default.key)
+        if role is None:
+            await Role.create(key=default.key, **values)
+        elif any(getattr(role, name) != value for name, value in values.items()):
+            await Role.filter(id=role.id).update(**values)
+
+
+async def get_default(*, key: str) -> RoleInfo:
+    """One default role by its key."""
+    return RoleInfo.of(await Role.get(key=key))
+
+
+async def get(*, role_id: int) -> RoleInfo:
+    """One role by id, or NotFound."""
+    role = await Role.get_or_none(id=role_id)
+    if role is None:
+        raise NotFound("That role no longer exists.")
+    return RoleInfo.of(role)
+
+
+async def available_in(*, organisation_id: int | None) -> list[RoleInfo]:
+    """Default roles and the organisation's custom roles, in catalogue order."""
+    rows = await Role.filter(organisation_id=None).order_by("id")
+    if organisation_id is not None:
+        rows += await Role.filter(organisation_id=organisation_id).order_by("name")
+    return [RoleInfo.of(role) for role in rows]
+
+
+async def grantable(*, actor: Actor, scope: Scope) -> list[RoleInfo]:
+    """The roles the actor may hand out in the scope, for the role select."""
+    return access.grantable_roles(actor, await available_in(organisation_id=scope.organisation_id), scope)
+
+
+async def create_custom(*, actor: Actor, organisation_id: int, name: str, permissions: list[str]) -> RoleInfo:
+    """Create a custom care role in the organisation (needs *edit roles* there)."""
+    scope = await access.scope_of(organisation_id=organisation_id)
+    await _require_edit_roles(actor, scope, "create_role", name)
+    clean_name, clean_permissions = await _validate(organisation_id, name, permissions, exclude_id=None)
+    async with in_transaction() as connection:
+        role = await Role.create(
+            using_db=connection,
+            name=clean_name,
+            organisation_id=organisation_id,
+            levels=[ScopeLevel.ORGANISATION.value, ScopeLevel.DEPLOYMENT.value],
+            permissions=clean_permissions,
+        )
+        await audit.record(actor=actor, action="create_role", scope=scope, target=clean_name, connection=connection)
+    await events.publish(organisation_id=organisation_id, kind="roles")
+    return RoleInfo.of(role)
+
+
+async def update_custom(*, actor: Actor, role_id: int, name: str, permissions: list[str]) -> RoleInfo:
+    """Rename a custom role or change its permissions."""
+    role = await _custom_role(role_id)
+    assert role.organisation_id is not None
+    scope = Scope(ScopeLevel.ORGANISATION, role.organisation_id)
+    await _require_edit_roles(actor, scope, "update_role", role.name)
+    clean_name, clean_permissions = await _validate(role.organisation_id, name, permissions, exclude_id=role.id)
+    async with in_transaction() as connection:
+        await Role.filter(id=role.id).using_db(connection).update(name=clean_name, permissions=clean_permissions)
+        detail = {"from": sorted(role.permissions), "to": clean_permissions, "old_name": role.name}
+        await audit.record(
+            actor=actor, action="update_role", scope=scope, target=clean_name, detail=detail, connection=connection
+        )
+    await events.publish(organisation_id=role.organisation_id, kind="roles")
+    return await get(role_id=role.id)
+
+
+async def delete_custom(*, actor: Actor, role_id: int) -> None:
+    """Delete a custom role: members lose it, pending invitations with it are deleted."""
+    role = await _custom_role(role_id)
+    assert role.organisation_id is not None
+    scope = Scope(ScopeLevel.ORGANISATION, role.organisation_id)
+    await _require_edit_roles(actor, scope, "delete_role", role.name)
+    async with in_transaction() as connection:
+        removed = await RoleAssignment.filter(role_id=role.id).using_db(connection).delete()
+        dropped = (
+            await Invitation.filter(role_id=role.id, state=InvitationState.PENDING)
+            .using_db(connection)
+            .update(state=InvitationState.DELETED)
+        )
+        await Role.filter(id=role.id).using_db(connection).delete()
+        detail = {"assignments_removed": removed, "invitations_deleted": dropped}
+        await audit.record(
+            actor=actor, action="delete_role", scope=scope, target=role.name, detail=detail, connection=connection
+        )
+    await events.publish(organisation_id=role.organisation_id, kind="roles")
+
+
+async def _custom_role(role_id: int) -> Role:
+    role = await Role.get_or_none(id=role_id)
+    if role is None or role.organisation_id is None:
+        raise NotFound("That custom role no longer exists.")
+    return role
+
+
+async def _require_edit_roles(actor: Actor, scope: Scope, action: str, target: str) -> None:
+    if access.has_permission(actor, Permission.EDIT_ROLES, scope):
+        return
+    await audit.record(actor=actor, action=action, scope=scope, target=target, outcome="refused")
+    access.require(False, "You need the *edit roles and permissions* permission in this organisation.")
+
+
+async def _validate(
+    organisation_id: int, name: str, permissions: list[str], *, exclude_id: int | None
+) -> tuple[str, list[str]]:
+    clean_name = " ".join(name.split())
+    if not clean_name:
+        raise InvalidInput("Give the role a name.")
+    if len(clean_name) > MAX_ROLE_NAME:
+        raise InvalidInput(f"A role name can be at most {MAX_ROLE_NAME} characters long.")
+    care = {p.value for p in CARE_PERMISSIONS}
+    unknown = set(permissions) - care
+    if unknown:
+        raise InvalidInput("Custom roles can only hold care permissions.")
+    clashes = Role.filter(name__iexact=clean_name).filter(organisation_id=organisation_id)
+    if exclude_id is not None:
+        clashes = clashes.exclude(id=exclude_id)
+    if await clashes.exists() or await Role.filter(organisation_id=None, name__iexact=clean_name).exists():
+        raise InvalidInput(f"A role called “{clean_name}” already exists in this organisation.")
+    return clean_name, sorted(set(permissions) | {Permission.VIEW_PATIENT_DATA.value})

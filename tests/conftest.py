@@ -1,0 +1,74 @@
+"""Shared fixtures: the app's environment, a fresh database per test (SQLite, and PostgreSQL when set)."""
+
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+from nicegui import core
+from tortoise import Tortoise, connections
+
+from services import clock, events, roles
+from services.database import connected, tortoise_config
+
+POSTGRES_URL = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "")
+# Tortoise binds models to one SQL dialect per process, so the PostgreSQL pass is a second pytest run
+# (`-m data` with GATEHOUSE_TEST_DATABASE=postgres, see test.sh) over every test that uses `db`.
+DATABASE_KIND = os.environ.get("GATEHOUSE_TEST_DATABASE", "sqlite")
+TEST_SECRET = "test-secret-that-is-long-enough-for-the-settings-check"
+_ORIGINAL_LIFESPAN = core.app.router.lifespan_context
+_postgres_migrated = False
+
+
+@pytest.fixture(autouse=True)
+def app_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app under the `user` fixture reads these instead of writing a real database file."""
+    for name in list(os.environ):
+        if name.startswith("GATEHOUSE_") and name != "GATEHOUSE_TEST_POSTGRES_URL":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GATEHOUSE_DATABASE_URL", "sqlite://:memory:")
+    monkeypatch.setenv("GATEHOUSE_SECRET", TEST_SECRET)
+    monkeypatch.setenv("GATEHOUSE_MAIL_WORKER", "off")
+    monkeypatch.setenv("GATEHOUSE_SMTP_SINK", "off")
+    core.app.router.lifespan_context = _ORIGINAL_LIFESPAN
+    clock.reset()
+    events.install_remote(None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses the database is a data-layer test, run again on PostgreSQL."""
+    for item in items:
+        if "db" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.data)
+
+
+@pytest.fixture
+async def db() -> AsyncIterator[str]:
+    """A migrated, empty database with the default roles; yields which kind it is."""
+    kind = DATABASE_KIND
+    if kind == "postgres" and not POSTGRES_URL:
+        pytest.fail("GATEHOUSE_TEST_DATABASE=postgres needs GATEHOUSE_TEST_POSTGRES_URL")
+    if kind == "sqlite":
+        async with connected("sqlite://:memory:", generate=True):
+            await roles.seed_defaults()
+            yield kind
+        return
+    await _fresh_postgres()
+    async with connected(POSTGRES_URL):
+        await roles.seed_defaults()
+        yield kind
+
+
+async def _fresh_postgres() -> None:
+    """Migrate once per run (proving the migrations), then empty every table before each test."""
+    global _postgres_migrated
+    await Tortoise.init(config=tortoise_config(POSTGRES_URL), _enable_global_fallback=True)
+    connection = connections.get("default")
+    try:
+        if not _postgres_migrated:
+            await connection.execute_script("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+            _postgres_migrated = True
+        else:
+            tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
+            await connection.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE;")
+    finally:
+        await Tortoise.close_connections()

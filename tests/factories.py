@@ -1,0 +1,87 @@
+"""Test data builders: organisations, deployments and members holding roles, as the services see them."""
+
+from dataclasses import dataclass
+
+from models import Deployment, Organisation, Role, RoleAssignment, StaffMember
+from services import access
+from services.access import Actor, Scope
+
+
+@dataclass
+class World:
+    """One organisation with two deployments, plus a second organisation."""
+
+    org: Organisation
+    dep: Deployment
+    dep2: Deployment
+    other_org: Organisation
+    other_dep: Deployment
+
+    @property
+    def org_scope(self) -> Scope:
+        return Scope(access.ScopeLevel.ORGANISATION, self.org.id)
+
+    @property
+    def dep_scope(self) -> Scope:
+        return Scope(access.ScopeLevel.DEPLOYMENT, self.org.id, self.dep.id)
+
+
+async def world() -> World:
+    org = await Organisation.create(name="St Mary's Trust")
+    other = await Organisation.create(name="Northwind Health")
+    return World(
+        org=org,
+        dep=await Deployment.create(organisation=org, name="Heart Failure Trial"),
+        dep2=await Deployment.create(organisation=org, name="Remote Monitoring"),
+        other_org=other,
+        other_dep=await Deployment.create(organisation=other, name="Diabetes Study"),
+    )
+
+
+async def member(
+    email: str,
+    role_key: str | None = None,
+    *,
+    org: Organisation | None = None,
+    dep: Deployment | None = None,
+    full_name: str = "",
+    password_hash: str = "not-a-real-hash",  # noqa: S107
+) -> Actor:
+    """A staff member holding one role (platform scope when neither org nor dep is given)."""
+    person = await StaffMember.get_or_none(email=email)
+    if person is None:
+        person = await StaffMember.create(
+            email=email, full_name=full_name or email.split("@")[0].title(), password_hash=password_hash
+        )
+    if role_key is not None:
+        await grant(person.id, role_key, org=org, dep=dep)
+    return await actor_of(email)
+
+
+async def grant(
+    member_id: int, role_key: str, *, org: Organisation | None = None, dep: Deployment | None = None
+) -> None:
+    role = await Role.get(key=role_key)
+    if dep is not None:
+        scope = Scope(access.ScopeLevel.DEPLOYMENT, dep.organisation_id, dep.id)
+    elif org is not None:
+        scope = Scope(access.ScopeLevel.ORGANISATION, org.id)
+    else:
+        scope = access.PLATFORM_SCOPE
+    await RoleAssignment.create(
+        member_id=member_id,
+        role=role,
+        level=scope.level.value,
+        organisation_id=scope.organisation_id,
+        deployment_id=scope.deployment_id,
+        scope_key=scope.key,
+    )
+
+
+async def actor_of(email: str) -> Actor:
+    person = await StaffMember.get(email=email)
+    return await access.load_actor(member_id=person.id, email=person.email, full_name=person.full_name)
+
+
+async def role(key: str) -> access.RoleInfo:
+    return access.RoleInfo.of(await Role.get(key=key))

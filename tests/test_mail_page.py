@@ -1,0 +1,65 @@
+"""The development mailbox page: hidden without the sink, and lists and opens what the sink received."""
+
+from collections.abc import Iterator
+
+import aiosmtplib
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from services import mail_sink, settings
+from services.mail_sink import MailSink
+from services.mail_templates import render
+from tests.conftest import TEST_SECRET
+
+CONFIG = settings.load({"GATEHOUSE_SECRET": TEST_SECRET})
+CONTEXT = {
+    "inviter_name": "Ann <b>Inviter</b>",
+    "inviter_email": "ann@trust.example",
+    "scope_name": "St Mary's Trust",
+    "role_name": "Supervisor",
+    "expires_at": "2026-11-25T10:30:00+00:00",
+}
+
+
+@pytest.fixture
+def app_sink() -> Iterator[MailSink]:
+    sink = MailSink(port=0)
+    sink.start()
+    mail_sink.set_current(sink)
+    yield sink
+    mail_sink.set_current(None)
+    sink.stop()
+
+
+async def deliver(sink: MailSink, recipient: str, link: str) -> None:
+    raw = render("invitation", recipient=recipient, context=CONTEXT, link=link, settings=CONFIG)
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=sink.port, start_tls=False, local_hostname="test") as smtp:
+        await smtp.sendmail("gatehouse@localhost", [recipient], raw)
+
+
+async def test_without_the_sink_the_mailbox_is_not_found(user: User) -> None:
+    await user.open("/dev/mailbox")
+    await user.should_see("404: Not found")
+    await user.should_not_see("Clear mailbox")
+
+
+async def test_the_mailbox_lists_opens_and_refreshes(user: User, app_sink: MailSink) -> None:
+    await deliver(app_sink, "first@example.org", "http://localhost:8080/accept/first-token")
+    await user.open("/dev/mailbox")
+    await user.should_see("Ann <b>Inviter</b> invited you to St Mary's Trust")
+
+    [item] = user.find(ui.expansion).elements
+    assert isinstance(item, ui.expansion)
+    assert item.props["caption"].startswith("To first@example.org · from gatehouse@localhost · ")
+    item.value = True
+    link = user.find("Create account").elements.pop()
+    assert isinstance(link, ui.link) and link.props["href"] == "http://localhost:8080/accept/first-token"
+    [frame] = [element for element in item.descendants() if element.tag == "iframe"]
+    assert frame.props["sandbox"] == "" and "Ann &lt;b&gt;Inviter&lt;/b&gt;" in frame.props["srcdoc"]
+    await user.should_see("Ann <b>Inviter</b> (ann@trust.example) has invited you")
+
+    await deliver(app_sink, "second@example.org", "http://localhost:8080/accept/second-token")
+    await user.should_see("2 messages", retries=25)  # the page polls the sink once a second
+    items = user.find(ui.expansion).elements
+    assert len(items) == 2

@@ -1,0 +1,51 @@
+"""Settings: validated at start, with working defaults and clear refusals."""
+
+from pathlib import Path
+
+import pytest
+
+from services import settings
+from services.settings import SettingsError
+
+
+def test_the_embedded_default_needs_nothing_and_keeps_its_generated_secret(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path}/gatehouse.sqlite3"
+    first = settings.load({"GATEHOUSE_DATABASE_URL": url})
+    again = settings.load({"GATEHOUSE_DATABASE_URL": url})
+    assert first.embedded_mail and first.base_url == "http://localhost:8080" and first.port == 8080
+    assert first.secret == again.secret and len(first.secret) >= 32
+    assert (tmp_path / ".gatehouse-secret").stat().st_mode & 0o077 == 0
+
+
+def test_a_production_looking_setup_without_a_secret_refuses_to_start() -> None:
+    with pytest.raises(SettingsError, match="GATEHOUSE_SECRET is required"):
+        settings.load({"GATEHOUSE_DATABASE_URL": "postgres://u:p@db:5432/gh"})
+    with pytest.raises(SettingsError, match="GATEHOUSE_SECRET is required"):
+        settings.load({"GATEHOUSE_SMTP_HOST": "smtp.example.org"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("GATEHOUSE_SMTP_TLS", "ssl", "must be one of"),
+        ("GATEHOUSE_BASE_URL", "https://portal.example.org/app", "must be an origin"),
+        ("GATEHOUSE_BASE_URL", "javascript:alert(1)", "must be an origin"),
+        ("GATEHOUSE_PORT", "eighty", "whole number"),
+        ("GATEHOUSE_SECRET", "short", "at least 32"),
+    ],
+)
+def test_impossible_values_are_refused_with_a_clear_message(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        settings.load({"GATEHOUSE_DATABASE_URL": "sqlite://:memory:", name: value})
+
+
+def test_a_relay_defaults_to_starttls_on_587_and_links_use_the_base_url_only() -> None:
+    config = settings.load(
+        {
+            "GATEHOUSE_SMTP_HOST": "smtp.example.org",
+            "GATEHOUSE_SECRET": "x" * 40,
+            "GATEHOUSE_BASE_URL": "https://gatehouse.example.org/",
+        }
+    )
+    assert (config.smtp_tls, config.smtp_port) == ("starttls", 587)
+    assert config.link("/accept/abc") == "https://gatehouse.example.org/accept/abc"
