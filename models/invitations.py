@@ -57,7 +57,7 @@ class Invitation(Model):
 
 
 class OutboxMessage(Model):
-    """An email waiting to leave; written in the same transaction as what caused it."""
+    """An email waiting to leave, written in the same transaction as what caused it."""
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharField(max_length=20)

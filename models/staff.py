@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 class Role(Model):
-    """A named set of permissions; default roles have a key, custom roles an organisation."""
+    """A named set of permissions. Default roles have a key, custom roles an organisation."""
 
     id = fields.IntField(primary_key=True)
     key = fields.CharField(max_length=40, null=True, unique=True)
@@ -89,7 +89,7 @@ class RoleAssignment(Model):
 
 
 class Session(Model):
-    """A signed-in browser; only the hash of its cookie value is stored."""
+    """A signed-in browser. Only the hash of its cookie value is stored."""
 
     id = fields.IntField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)

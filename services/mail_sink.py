@@ -15,8 +15,6 @@ from aiosmtpd.controller import Controller
 
 from services.clock import now
 
-log = logging.getLogger(__name__)
-
 DEFAULT_LIMIT = 500
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 
@@ -69,6 +67,7 @@ class MailSink:
             return
         if self.port == 0:
             self.port = _free_port(self.host)
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command and address at INFO
         controller = Controller(_Handler(self), hostname=self.host, port=self.port, server_hostname="gatehouse-sink")
         controller.start()
         self._controller = controller

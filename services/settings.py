@@ -50,7 +50,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
     smtp_tls = (env.get("GATEHOUSE_SMTP_TLS") or ("starttls" if smtp_host else "none")).lower()
     if smtp_tls not in TLS_MODES:
         raise SettingsError(f"GATEHOUSE_SMTP_TLS must be one of {', '.join(TLS_MODES)}, not {smtp_tls!r}")
-    base_url = (env.get("GATEHOUSE_BASE_URL") or "http://localhost:8080").rstrip("/")
+    port = _int(env, "GATEHOUSE_PORT", 8080)
+    base_url = (env.get("GATEHOUSE_BASE_URL") or f"http://localhost:{port}").rstrip("/")
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
         raise SettingsError(
@@ -79,7 +80,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         base_url=base_url,
         secret=secret,
         admin_email=env.get("GATEHOUSE_ADMIN_EMAIL") or "admin@localhost",
-        port=_int(env, "GATEHOUSE_PORT", 8080),
+        port=port,
     )
 
 

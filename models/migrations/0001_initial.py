@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ('admin_rank', fields.IntField(default=0)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
-            options={'table': 'role', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A named set of permissions; default roles have a key, custom roles an organisation.'},
+            options={'table': 'role', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A named set of permissions. Default roles have a key, custom roles an organisation.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -138,7 +138,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'outbox_message', 'app': 'models', 'indexes': [Index(fields=['state', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'An email waiting to leave; written in the same transaction as what caused it.'},
+            options={'table': 'outbox_message', 'app': 'models', 'indexes': [Index(fields=['state', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'An email waiting to leave, written in the same transaction as what caused it.'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -168,7 +168,7 @@ class Migration(migrations.Migration):
                 ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'session', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A signed-in browser; only the hash of its cookie value is stored.'},
+            options={'table': 'session', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A signed-in browser. Only the hash of its cookie value is stored.'},
             bases=['Model'],
         ),
     ]
