@@ -5,24 +5,38 @@ from typing import Any
 from fastapi import Request
 from nicegui import ui
 
+from components import dialogs, live
 from components.frame import frame
-from components.invite_dialog import RoleChoice, open_invite_dialog
-from components.row_menu import add_row_menu
+from components.invite_launcher import invite_staff
+from components.paged_table import PagedTable, PageRequest
+from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
-from services import access, invitations, organisations, roles
+from services import access, directory, organisations
 from services.access import Actor
-from services.invitations import SendResult
 
 ORG_COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Organisation", "field": "name", "align": "left", "sortable": True},
+    {"name": "deployments", "label": "Deployments", "field": "deployments"},
+    {"name": "staff", "label": "Staff", "field": "staff"},
+    {"name": "pending", "label": "Pending invitations", "field": "pending"},
     {"name": "created", "label": "Created", "field": "created", "align": "left", "sortable": True},
-    {"name": "actions", "label": "", "field": "id"},
+    {"name": "archived", "label": "Archived", "field": "archived_label", "align": "left", "sortable": True},
+    {"name": "actions", "label": "Actions", "field": "id"},
 ]
 DEP_COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Deployment", "field": "name", "align": "left", "sortable": True},
     {"name": "organisation", "label": "Organisation", "field": "organisation", "align": "left", "sortable": True},
+    {"name": "staff", "label": "Staff", "field": "staff"},
+    {"name": "pending", "label": "Pending invitations", "field": "pending"},
     {"name": "created", "label": "Created", "field": "created", "align": "left", "sortable": True},
-    {"name": "actions", "label": "", "field": "id"},
+    {"name": "actions", "label": "Actions", "field": "id"},
+]
+ORG_MENU = [
+    MenuItem("invite", "Invite staff", "!props.row.archived"),
+    MenuItem("new_deployment", "New deployment", "!props.row.archived"),
+    MenuItem("rename", "Rename", "!props.row.archived"),
+    MenuItem("archive", "Archive", "!props.row.archived"),
+    MenuItem("restore", "Restore", "props.row.archived"),
 ]
 
 
@@ -39,108 +53,187 @@ def create() -> None:
             if not access.is_admin_portal_user(actor):
                 ui.label("The Admin Portal is for platform and organisation administrators.").props('role="alert"')
                 return
-            await _AdminView(session).build(actor)
+            await _AdminPortal(session).build(actor)
 
 
-class _AdminView:
+class _AdminPortal:
     def __init__(self, session: PageSession) -> None:
         self.session = session
+        self.show_archived = False
 
     async def build(self, actor: Actor) -> None:
-        with ui.tabs().classes("w-full") as tabs:
+        if access.admin_reach(actor) is None:
+            ui.button("Invite Admin Portal staff", icon="person_add", on_click=self._invite_platform).props("no-caps")
+        with ui.tabs().classes("w-full").props('align="left"') as tabs:
             org_tab = ui.tab("Organisations")
             dep_tab = ui.tab("Deployments")
         with ui.tab_panels(tabs, value=org_tab).classes("w-full"):
             with ui.tab_panel(org_tab):
                 self._organisation_tools(actor)
-                self.org_table = ui.table(columns=ORG_COLUMNS, rows=[], row_key="id").classes("w-full")
-                self.org_table.props('aria-label="Organisations"').mark("organisations")
-                add_row_menu(self.org_table, [("invite", "Invite staff"), ("new_deployment", "New deployment")])
-                self.org_table.on("invite", lambda e: self._invite(e.args, organisation=True))
-                self.org_table.on("new_deployment", lambda e: self._new_deployment(e.args))
+                self.orgs = PagedTable(columns=ORG_COLUMNS, fetch=self._fetch_orgs, label="Organisations", sort="name")
+                self.orgs.table.mark("organisations")
+                add_row_menu(self.orgs.table, ORG_MENU)
+                self.orgs.table.on("invite", lambda e: self._invite(e.args, organisation=True))
+                self.orgs.table.on("new_deployment", lambda e: self._new_deployment(e.args))
+                self.orgs.table.on("rename", lambda e: self._rename(e.args))
+                self.orgs.table.on("archive", lambda e: self._archive(e.args))
+                self.orgs.table.on("restore", lambda e: self._restore(e.args))
             with ui.tab_panel(dep_tab):
-                self.dep_table = ui.table(columns=DEP_COLUMNS, rows=[], row_key="id").classes("w-full")
-                self.dep_table.props('aria-label="Deployments"').mark("deployments")
-                add_row_menu(self.dep_table, [("invite", "Invite staff")])
-                self.dep_table.on("invite", lambda e: self._invite(e.args, organisation=False))
-        await self.reload(actor)
+                self.deps = PagedTable(columns=DEP_COLUMNS, fetch=self._fetch_deps, label="Deployments", sort="name")
+                self.deps.table.mark("deployments")
+                add_row_menu(self.deps.table, [MenuItem("invite", "Invite staff")])
+                self.deps.table.on("invite", lambda e: self._invite(e.args, organisation=False))
+        await self.reload()
+        live.follow(organisation_id=None, refresh=self.reload)
 
-    async def reload(self, actor: Actor | None = None) -> None:
-        actor = actor or await self.session.actor()
-        if actor is None:
-            return
-        orgs = await organisations.visible_organisations(actor=actor)
-        self.org_table.rows = [
-            {"id": o.id, "name": o.name, "created": o.created_at.strftime("%Y-%m-%d")} for o in orgs if not o.archived
-        ]
-        deps = await organisations.visible_deployments(actor=actor)
-        self.dep_table.rows = [
+    async def reload(self) -> None:
+        await self.orgs.refresh()
+        await self.deps.refresh()
+
+    async def _fetch_orgs(self, request: PageRequest) -> tuple[list[dict[str, Any]], int] | None:
+        found = await self.session.run(
+            lambda a: directory.organisations_page(
+                actor=a,
+                search=request.search,
+                sort=request.sort,
+                descending=request.descending,
+                page=request.page,
+                page_size=request.page_size,
+                include_archived=self.show_archived,
+            )
+        )
+        if found is None:
+            return None
+        rows, total = found
+        return [
             {
-                "id": d.id,
-                "name": d.name,
-                "organisation": d.organisation_name,
-                "created": d.created_at.strftime("%Y-%m-%d"),
+                "id": r.id,
+                "name": r.name,
+                "deployments": r.deployments,
+                "staff": r.staff,
+                "pending": r.pending,
+                "created": r.created_at.strftime("%Y-%m-%d"),
+                "archived": r.archived,
+                "archived_label": "Archived" if r.archived else "",
             }
-            for d in deps
-        ]
+            for r in rows
+        ], total
+
+    async def _fetch_deps(self, request: PageRequest) -> tuple[list[dict[str, Any]], int] | None:
+        found = await self.session.run(
+            lambda a: directory.deployments_page(
+                actor=a,
+                search=request.search,
+                sort=request.sort,
+                descending=request.descending,
+                page=request.page,
+                page_size=request.page_size,
+            )
+        )
+        if found is None:
+            return None
+        rows, total = found
+        return [
+            {
+                "id": r.id,
+                "name": r.name,
+                "organisation": r.organisation,
+                "organisation_id": r.organisation_id,
+                "staff": r.staff,
+                "pending": r.pending,
+                "created": r.created_at.strftime("%Y-%m-%d"),
+            }
+            for r in rows
+        ], total
 
     def _organisation_tools(self, actor: Actor) -> None:
-        if not access.has_permission(actor, access.Permission.CREATE_ORGANISATION, access.PLATFORM_SCOPE):
-            return
-        with ui.row().classes("items-end gap-2"):
-            name = ui.input("New organisation name").props("outlined dense")
+        with ui.row().classes("items-end gap-4 q-mb-sm"):
+            if access.has_permission(actor, access.Permission.CREATE_ORGANISATION, access.PLATFORM_SCOPE):
+                name = ui.input("New organisation name").props("outlined dense maxlength=120")
 
-            async def create_org() -> None:
-                done = await self.session.run(
-                    lambda a: organisations.create_organisation(actor=a, name=name.value or ""),
-                    success="Organisation created.",
-                )
-                if done:
-                    name.value = ""
-                    await self.reload()
+                async def create_org() -> None:
+                    done = await self.session.run(
+                        lambda a: organisations.create_organisation(actor=a, name=name.value or ""),
+                        success="Organisation created.",
+                    )
+                    if done:
+                        name.value = ""
+                        await self.reload()
 
-            name.on("keydown.enter", create_org)
-            ui.button("Create organisation", on_click=create_org).props("no-caps")
+                name.on("keydown.enter", create_org)
+                ui.button("Create organisation", on_click=create_org).props("no-caps")
+            ui.switch("Show archived", on_change=self._toggle_archived)
+
+    async def _toggle_archived(self, event: Any) -> None:
+        self.show_archived = bool(event.value)
+        await self.orgs.refresh(page=1)
 
     def _new_deployment(self, row: dict[str, Any]) -> None:
-        with ui.dialog() as dialog, ui.card():
-            ui.label(f"New deployment in {row['name']}").classes("text-h6")
-            name = ui.input("Deployment name").props("outlined dense autofocus")
+        async def submit(name: str) -> bool:
+            done = await self.session.run(
+                lambda a: organisations.create_deployment(actor=a, organisation_id=int(row["id"]), name=name),
+                success="Deployment created.",
+            )
+            await self.reload()
+            return done is not None
 
-            async def create_dep() -> None:
-                done = await self.session.run(
-                    lambda a: organisations.create_deployment(
-                        actor=a, organisation_id=int(row["id"]), name=name.value or ""
-                    ),
-                    success="Deployment created.",
-                )
-                if done:
-                    dialog.close()
-                    await self.reload()
+        dialogs.ask_name(
+            title=f"New deployment in {row['name']}",
+            label="Deployment name",
+            action="Create deployment",
+            on_submit=submit,
+        )
 
-            name.on("keydown.enter", create_dep)
-            with ui.row():
-                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
-                ui.button("Create deployment", on_click=create_dep).props("no-caps")
-        dialog.open()
+    def _rename(self, row: dict[str, Any]) -> None:
+        async def submit(name: str) -> bool:
+            await self.session.run(
+                lambda a: organisations.rename_organisation(actor=a, organisation_id=int(row["id"]), name=name),
+                success="Organisation renamed.",
+            )
+            await self.reload()
+            return True
+
+        dialogs.ask_name(
+            title=f"Rename {row['name']}",
+            label="Organisation name",
+            action="Save",
+            value=str(row["name"]),
+            on_submit=submit,
+        )
+
+    def _archive(self, row: dict[str, Any]) -> None:
+        async def archive() -> bool:
+            await self.session.run(
+                lambda a: organisations.archive_organisation(actor=a, organisation_id=int(row["id"])),
+                success="Organisation archived.",
+            )
+            await self.reload()
+            return True
+
+        dialogs.confirm(
+            title=f"Archive {row['name']}?",
+            message="Nothing can be changed in an archived organisation and its invitation links stop working. "
+            "Only a Super Admin can restore it.",
+            action="Archive",
+            on_confirm=archive,
+        )
+
+    async def _restore(self, row: dict[str, Any]) -> None:
+        await self.session.run(
+            lambda a: organisations.restore_organisation(actor=a, organisation_id=int(row["id"])),
+            success="Organisation restored.",
+        )
+        await self.reload()
 
     async def _invite(self, row: dict[str, Any], *, organisation: bool) -> None:
-        actor = await self.session.actor()
-        if actor is None:
-            return
-        target = {"organisation_id": int(row["id"])} if organisation else {"deployment_id": int(row["id"])}
-        scope = await access.scope_of(**target)
-        choices = [RoleChoice(r.id, r.name) for r in await roles.grantable(actor=actor, scope=scope)]
-
-        async def send(addresses: list[str], role_id: int, hours: int) -> SendResult | None:
-            result = await self.session.run(
-                lambda a: invitations.send(
-                    actor=a, addresses=addresses, role_id=role_id, lifetime_hours=hours, **target
-                )
+        if organisation:
+            await invite_staff(self.session, title=f"Invite staff to {row['name']}", organisation_id=int(row["id"]))
+        else:
+            await invite_staff(
+                self.session,
+                title=f"Invite staff to {row['name']} ({row['organisation']})",
+                deployment_id=int(row["id"]),
             )
-            if result is not None:
-                await self.reload()
-            return result
 
-        where = row["name"] if organisation else f"{row['name']} ({row['organisation']})"
-        open_invite_dialog(title=f"Invite staff to {where}", roles=choices, on_send=send)
+    async def _invite_platform(self) -> None:
+        await invite_staff(self.session, title="Invite Admin Portal staff")

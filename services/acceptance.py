@@ -6,7 +6,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from models import Invitation, InvitationState, RoleAssignment, StaffMember
+from models import Invitation, InvitationState, Organisation, RoleAssignment, StaffMember
 from services import audit, auth, events, invitations, organisations, tokens
 from services.access import Actor
 from services.clock import now
@@ -110,6 +110,11 @@ async def _live_invitation(token: str) -> Invitation:
         token_hash=tokens.hash_token(token), state=InvitationState.PENDING, expires_at__gt=now()
     ).select_related("role")
     if invitation is None:
+        raise LinkInvalid()
+    if (
+        invitation.organisation_id is not None
+        and await Organisation.filter(id=invitation.organisation_id, archived_at__isnull=False).exists()
+    ):
         raise LinkInvalid()
     return invitation
 

@@ -111,6 +111,19 @@ def admin_rank_over(actor: Actor, organisation_id: int | None) -> int:
     return best
 
 
+def admin_reach(actor: Actor) -> frozenset[int] | None:
+    """The organisations within rule 1's reach; None means every organisation."""
+    reach: set[int] = set(actor.created_organisation_ids)
+    for grant in actor.grants:
+        if not grant.role.is_admin_portal or grant.role.key == catalogue.ACCOUNT_MANAGER:
+            continue
+        if grant.scope.level is ScopeLevel.PLATFORM:
+            return None
+        if grant.scope.organisation_id is not None:
+            reach.add(grant.scope.organisation_id)
+    return frozenset(reach)
+
+
 def permissions_in(actor: Actor, scope: Scope) -> frozenset[Permission]:
     """Every permission the actor holds in the scope (an organisation-level grant covers its deployments)."""
     held: set[Permission] = set()

@@ -52,3 +52,8 @@ def install_remote(publisher: Callable[[int, str], Awaitable[None]] | None) -> N
 
 def subscriber_count(organisation_id: int) -> int:
     return len(_subscribers.get(organisation_id, ()))
+
+
+def reset() -> None:
+    """Forget every subscriber (tests start each app afresh)."""
+    _subscribers.clear()

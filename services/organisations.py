@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 from models import Deployment, Organisation, Permission, ScopeLevel
 from services import access, audit, events
 from services.access import PLATFORM_SCOPE, Actor, Scope
+from services.clock import now
 from services.errors import InvalidInput, NotFound
 
 MAX_NAME = 120
@@ -37,6 +38,8 @@ async def create_organisation(*, actor: Actor, name: str) -> OrganisationInfo:
     if not access.has_permission(actor, Permission.CREATE_ORGANISATION, PLATFORM_SCOPE):
         await audit.record(actor=actor, action="create_organisation", target=clean, outcome="refused")
         access.require(False, "You may not create organisations.")
+    if await Organisation.filter(name__iexact=clean).exists():
+        raise InvalidInput(f"An organisation called “{clean}” already exists.")
     try:
         async with in_transaction() as connection:
             org = await Organisation.create(name=clean, created_by_id=actor.member_id, using_db=connection)
@@ -138,3 +141,61 @@ async def _active_organisation(organisation_id: int) -> Organisation:
 
 def _org_info(org: Organisation) -> OrganisationInfo:
     return OrganisationInfo(org.id, org.name, org.created_at, org.archived_at is not None)
+
+
+async def rename_organisation(*, actor: Actor, organisation_id: int, name: str) -> None:
+    """Rename an organisation the actor manages."""
+    clean = clean_name(name, "organisation")
+    org = await _active_organisation(organisation_id)
+    scope = Scope(ScopeLevel.ORGANISATION, org.id)
+    await _require(actor, Permission.MANAGE_ORGANISATION, scope, "rename_organisation", clean)
+    if await Organisation.filter(name__iexact=clean).exclude(id=org.id).exists():
+        raise InvalidInput(f"An organisation called “{clean}” already exists.")
+    async with in_transaction() as connection:
+        await Organisation.filter(id=org.id).using_db(connection).update(name=clean)
+        await audit.record(
+            actor=actor,
+            action="rename_organisation",
+            scope=scope,
+            target=clean,
+            detail={"old_name": org.name},
+            connection=connection,
+        )
+    await events.publish(organisation_id=org.id, kind="organisations")
+
+
+async def archive_organisation(*, actor: Actor, organisation_id: int) -> None:
+    """Archive an organisation: nothing changes inside it and its pending invitations stop working."""
+    org = await _active_organisation(organisation_id)
+    scope = Scope(ScopeLevel.ORGANISATION, org.id)
+    await _require(actor, Permission.DELETE_ORGANISATION, scope, "archive_organisation", org.name)
+    async with in_transaction() as connection:
+        await Organisation.filter(id=org.id).using_db(connection).update(archived_at=now())
+        await audit.record(
+            actor=actor, action="archive_organisation", scope=scope, target=org.name, connection=connection
+        )
+    await events.publish(organisation_id=org.id, kind="organisations")
+
+
+async def restore_organisation(*, actor: Actor, organisation_id: int) -> None:
+    """Restore an archived organisation (Super Admin only)."""
+    org = await Organisation.get_or_none(id=organisation_id)
+    if org is None:
+        raise NotFound("That organisation no longer exists.")
+    scope = Scope(ScopeLevel.ORGANISATION, org.id)
+    if not access.is_super_admin(actor):
+        await audit.record(actor=actor, action="restore_organisation", scope=scope, target=org.name, outcome="refused")
+        access.require(False, "Only a Super Admin can restore an archived organisation.")
+    async with in_transaction() as connection:
+        await Organisation.filter(id=org.id).using_db(connection).update(archived_at=None)
+        await audit.record(
+            actor=actor, action="restore_organisation", scope=scope, target=org.name, connection=connection
+        )
+    await events.publish(organisation_id=org.id, kind="organisations")
+
+
+async def _require(actor: Actor, permission: Permission, scope: Scope, action: str, target: str) -> None:
+    if access.has_permission(actor, permission, scope):
+        return
+    await audit.record(actor=actor, action=action, scope=scope, target=target, outcome="refused")
+    access.require(False)

@@ -32,6 +32,7 @@ def app_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     core.app.router.lifespan_context = _ORIGINAL_LIFESPAN
     clock.reset()
     events.install_remote(None)
+    events.reset()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

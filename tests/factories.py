@@ -6,6 +6,8 @@ from models import Deployment, Organisation, Role, RoleAssignment, StaffMember
 from services import access
 from services.access import Actor, Scope
 
+__all__ = ["Actor", "World", "actor_of", "grant", "member", "role", "world"]
+
 
 @dataclass
 class World:

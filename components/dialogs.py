@@ -1,0 +1,40 @@
+"""Small dialogs: ask for one name, or confirm an action."""
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import ui
+
+
+def ask_name(
+    *, title: str, label: str, action: str, value: str = "", on_submit: Callable[[str], Awaitable[bool]]
+) -> None:
+    """A dialog with one text field; closes when on_submit returns True."""
+    with ui.dialog() as dialog, ui.card().classes("w-96"):
+        ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
+        field = ui.input(label, value=value).props("outlined dense autofocus maxlength=120").classes("w-full")
+
+        async def submit() -> None:
+            if await on_submit(field.value or ""):
+                dialog.close()
+
+        field.on("keydown.enter", submit)
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+            ui.button(action, on_click=submit).props("no-caps color=primary")
+    dialog.open()
+
+
+def confirm(*, title: str, message: str, action: str, on_confirm: Callable[[], Awaitable[bool]]) -> None:
+    """A yes/no dialog; the action runs only after the user confirms."""
+    with ui.dialog() as dialog, ui.card().classes("w-96"):
+        ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
+        ui.label(message)
+
+        async def go() -> None:
+            if await on_confirm():
+                dialog.close()
+
+        with ui.row().classes("w-full justify-end"):
+            ui.button("Cancel", on_click=dialog.close).props("flat no-caps autofocus")
+            ui.button(action, on_click=go).props("no-caps color=negative")
+    dialog.open()

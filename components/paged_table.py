@@ -1,0 +1,86 @@
+"""A ui.table whose rows come one page at a time from the server: search, sort, pages."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nicegui import ui
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    search: str
+    sort: str
+    descending: bool
+    page: int
+    page_size: int
+
+
+Fetch = Callable[[PageRequest], Awaitable[tuple[list[dict[str, Any]], int] | None]]
+
+
+class PagedTable:
+    """Only the current page of rows ever reaches the browser; the server sorts, filters and counts."""
+
+    def __init__(
+        self,
+        *,
+        columns: list[dict[str, Any]],
+        fetch: Fetch,
+        label: str,
+        sort: str,
+        descending: bool = False,
+        page_size: int = 25,
+        search_label: str = "Search",
+        selection: str | None = None,
+    ) -> None:
+        self._fetch = fetch
+        self._lock = asyncio.Lock()
+        self.search = (
+            ui.input(search_label)
+            .props('outlined dense clearable debounce="300" type=search')
+            .classes("w-72")
+            .on_value_change(lambda: self.refresh(page=1))
+        )
+        self.search.props["aria-label"] = f"{search_label} in {label}"
+        pagination = {"page": 1, "rowsPerPage": page_size, "rowsNumber": 0, "sortBy": sort, "descending": descending}
+        self.table = ui.table(
+            columns=columns,
+            rows=[],
+            row_key="id",
+            pagination=pagination,
+            selection=selection,  # type: ignore[arg-type]
+        ).classes("w-full")
+        self.table.props(f'flat bordered binary-state-sort rows-per-page-options="[10,25,50,100]" title="{label}"')
+        self.table.props["aria-label"] = label
+        self.table.on("request", self._on_request)
+
+    async def refresh(self, *, page: int | None = None) -> None:
+        """Fetch the current (or given) page again, keeping sort and search."""
+        async with self._lock:
+            pagination = dict(self.table.pagination)
+            if page is not None:
+                pagination["page"] = page
+            request = PageRequest(
+                search=(self.search.value or "").strip(),
+                sort=str(pagination.get("sortBy") or ""),
+                descending=bool(pagination.get("descending")),
+                page=max(1, int(pagination.get("page") or 1)),
+                page_size=max(1, min(100, int(pagination.get("rowsPerPage") or 25))),
+            )
+            fetched = await self._fetch(request)
+            if fetched is None:
+                return
+            rows, total = fetched
+            pagination["rowsNumber"] = total
+            pagination["page"] = request.page
+            self.table.props["pagination"] = pagination
+            self.table.rows = rows
+
+    async def _on_request(self, event: Any) -> None:
+        requested = event.args.get("pagination", {}) if isinstance(event.args, dict) else {}
+        pagination = dict(self.table.pagination)
+        pagination.update({k: requested[k] for k in ("page", "rowsPerPage", "sortBy", "descending") if k in requested})
+        self.table.props["pagination"] = pagination
+        await self.refresh()

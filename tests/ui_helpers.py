@@ -1,0 +1,48 @@
+"""Helpers for UI story tests: sign a member in through the real log-in form, wait for live changes."""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ui
+from nicegui.testing import User
+
+from models import Deployment, Organisation
+from services import acceptance, auth
+from services.access import Actor
+from tests import factories
+
+PASSWORD = "a long enough password"
+
+
+async def sign_in(
+    user: User, email: str, role_key: str, *, org: Organisation | None = None, dep: Deployment | None = None
+) -> Actor:
+    """Create the member (with a real password) and log in through /login."""
+    auth.login_limiter.reset()
+    acceptance.accept_limiter.reset()
+    actor = await factories.member(email, role_key, org=org, dep=dep, password_hash=await auth.hash_password(PASSWORD))
+    await user.open(f"/login?email={email}")
+    user.find("Password").type(PASSWORD)
+    user.find(kind=ui.button, content="Log in").click()
+    await user.should_see(kind=ui.button, content="Log out", retries=50)
+    return actor
+
+
+def table(user: User, marker: str) -> ui.table:
+    found = user.find(kind=ui.table, marker=marker).elements
+    assert len(found) == 1
+    return next(iter(found))
+
+
+async def eventually(check: Callable[[], Any], *, attempts: int = 50) -> None:
+    """Wait (bounded) for a condition the app reaches asynchronously, such as a live update."""
+    for _ in range(attempts):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    assert check(), "the expected change never arrived"
+
+
+def select_labelled(user: User, label: str) -> ui.select:
+    return next(s for s in user.find(kind=ui.select).elements if s.props.get("label") == label)
