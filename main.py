@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.routing import _merge_lifespan_context
 from nicegui import app, ui
 
-from pages import accept_invite, admin, care, home, login, mailbox
+from pages import accept_invite, admin, audit, care, home, login, mailbox, roles
 from services import runtime, settings
 from services.settings import SettingsError
 
@@ -30,7 +30,7 @@ async def gatehouse_lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 app.router.lifespan_context = _merge_lifespan_context(gatehouse_lifespan, app.router.lifespan_context)
 runtime.add_security_headers(app)
-for page in (home, login, accept_invite, admin, care, mailbox):
+for page in (home, login, accept_invite, admin, care, roles, audit, mailbox):
     page.create()
 
 if __name__ in {"__main__", "__mp_main__"}:

@@ -5,16 +5,23 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 
+def disposable() -> ui.dialog:
+    """A dialog that removes itself from the page once closed (no stale copies pile up)."""
+    dialog = ui.dialog()
+    dialog.on_value_change(lambda event: None if event.value or dialog.is_deleted else dialog.delete())
+    return dialog
+
+
 def ask_name(
     *, title: str, label: str, action: str, value: str = "", on_submit: Callable[[str], Awaitable[bool]]
 ) -> None:
     """A dialog with one text field; closes when on_submit returns True."""
-    with ui.dialog() as dialog, ui.card().classes("w-96"):
+    with disposable() as dialog, ui.card().classes("w-96"):
         ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
         field = ui.input(label, value=value).props("outlined dense autofocus maxlength=120").classes("w-full")
 
         async def submit() -> None:
-            if await on_submit(field.value or ""):
+            if await on_submit(field.value or "") and not dialog.is_deleted:
                 dialog.close()
 
         field.on("keydown.enter", submit)
@@ -26,12 +33,12 @@ def ask_name(
 
 def confirm(*, title: str, message: str, action: str, on_confirm: Callable[[], Awaitable[bool]]) -> None:
     """A yes/no dialog; the action runs only after the user confirms."""
-    with ui.dialog() as dialog, ui.card().classes("w-96"):
+    with disposable() as dialog, ui.card().classes("w-96"):
         ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
         ui.label(message)
 
         async def go() -> None:
-            if await on_confirm():
+            if await on_confirm() and not dialog.is_deleted:
                 dialog.close()
 
         with ui.row().classes("w-full justify-end"):

@@ -5,15 +5,17 @@ from dataclasses import dataclass
 
 from nicegui import events, ui
 
+from components.dialogs import disposable
 from components.email_chips import EmailChips
 from services.csv_import import ImportResult
 from services.invitations import EXPIRY_CHOICES, SendResult
 
 DEFAULT_EXPIRY = 72
 MAX_CSV_BYTES = 10 * 1024 * 1024
+PROBLEMS_SHOWN = 50
 
-SendHandler = Callable[[list[str], int, int], Awaitable[SendResult | None]]
-ImportHandler = Callable[[bytes], Awaitable[ImportResult | None]]
+SendHandler = Callable[[list[str], int, int, int], Awaitable[SendResult | None]]
+ImportHandler = Callable[[bytes, int], Awaitable[tuple[ImportResult, list[str]] | None]]
 
 
 @dataclass(frozen=True)
@@ -22,13 +24,24 @@ class RoleChoice:
     name: str
 
 
+@dataclass(frozen=True)
+class ScopeChoice:
+    """Where the invitations would apply, with the roles the user may hand out there."""
+
+    label: str
+    roles: list[RoleChoice]
+
+
 def open_invite_dialog(
-    *, title: str, roles: list[RoleChoice], on_send: SendHandler, on_import: ImportHandler | None = None
+    *, title: str, scopes: list[ScopeChoice], on_send: SendHandler, on_import: ImportHandler | None = None
 ) -> ui.dialog:
-    """Open the pop-out: addresses, role, expiry, Send invites (enabled only when it can send)."""
-    dialog = ui.dialog().props('aria-label="Invite staff"')
+    """Open the pop-out: addresses, (where,) role, expiry, and Send invites, enabled only when it can send.
+
+    on_send receives (addresses, role id, lifetime hours, index of the chosen scope).
+    """
+    dialog = disposable().props('aria-label="Invite staff"')
     with dialog, ui.card().classes("w-full max-w-xl").props('role="dialog" aria-modal="true"'):
-        _InviteForm(dialog, title, roles, on_send, on_import)
+        _InviteForm(dialog, title, scopes, on_send, on_import)
     dialog.open()
     return dialog
 
@@ -38,11 +51,11 @@ class _InviteForm:
         self,
         dialog: ui.dialog,
         title: str,
-        roles: list[RoleChoice],
+        scopes: list[ScopeChoice],
         on_send: SendHandler,
         on_import: ImportHandler | None,
     ) -> None:
-        self.dialog = dialog
+        self.scopes = scopes
         self.on_send = on_send
         self.on_import = on_import
         self.sending = False
@@ -50,24 +63,24 @@ class _InviteForm:
         self.chips = EmailChips(on_change=self._update_button)
         if on_import is not None:
             self._import_control()
-        options = {role.id: role.name for role in roles}
-        self.role = (
-            ui.select(options, label="Role", value=roles[0].id if len(roles) == 1 else None)
-            .props("outlined dense")
-            .classes("w-full")
-            .on_value_change(self._update_button)
-        )
-        if not roles:
-            ui.label("You may not hand out any role here.").classes("text-negative")
-        self.expiry = (
-            ui.select(EXPIRY_CHOICES, label="Link expires after", value=DEFAULT_EXPIRY)
-            .props("outlined dense")
-            .classes("w-full")
-        )
+        where_options = {index: scope.label for index, scope in enumerate(scopes)}
+        self.where = ui.select(where_options, label="Where", value=0 if scopes else None).props("outlined dense")
+        self.where.classes("w-full").on_value_change(self._scope_changed).set_visibility(len(scopes) > 1)
+        self.role = ui.select({}, label="Role").props("outlined dense").classes("w-full")
+        self.role.on_value_change(self._update_button)
+        self.no_roles = ui.label("You may not hand out any role here.").classes("text-negative")
+        self.expiry = ui.select(EXPIRY_CHOICES, label="Link expires after", value=DEFAULT_EXPIRY)
+        self.expiry.props("outlined dense").classes("w-full")
         self.report = ui.column().classes("w-full gap-1").props('role="status" aria-live="polite"')
         with ui.row().classes("w-full justify-end gap-2"):
             ui.button("Close", on_click=dialog.close).props("flat no-caps")
             self.send_button = ui.button("Send invites", on_click=self._send).props("no-caps color=primary")
+        self._scope_changed()
+
+    def _scope_changed(self) -> None:
+        roles = self.scopes[self.where.value].roles if self.where.value is not None else []
+        self.role.set_options({role.id: role.name for role in roles}, value=roles[0].id if len(roles) == 1 else None)
+        self.no_roles.set_visibility(not roles)
         self._update_button()
 
     def _update_button(self) -> None:
@@ -80,7 +93,9 @@ class _InviteForm:
         self.sending = True
         self._update_button()
         try:
-            result = await self.on_send(self.chips.valid_addresses, int(self.role.value), int(self.expiry.value))
+            result = await self.on_send(
+                self.chips.valid_addresses, int(self.role.value), int(self.expiry.value), int(self.where.value or 0)
+            )
         finally:
             self.sending = False
         if result is not None:
@@ -101,47 +116,54 @@ class _InviteForm:
             for heading, addresses in sections:
                 if addresses:
                     ui.label(f"{heading} ({len(addresses):,})").classes("text-subtitle2")
-                    shown = ", ".join(addresses[:20]) + (
-                        f" and {len(addresses) - 20:,} more" if len(addresses) > 20 else ""
-                    )
-                    ui.label(shown).classes("text-body2 break-all")
+                    more = f" and {len(addresses) - 20:,} more" if len(addresses) > 20 else ""
+                    ui.label(", ".join(addresses[:20]) + more).classes("text-body2 break-all")
 
     def _import_control(self) -> None:
         async def handle(event: events.UploadEventArguments) -> None:
             assert self.on_import is not None
             data = await event.file.read()
             upload.reset()
-            result = await self.on_import(data)
-            if result is None:
-                return
-            await self.chips.add_many(result.addresses)
-            self._show_import_report(result)
+            spinner.set_visibility(True)
+            try:
+                imported = await self.on_import(data, int(self.where.value or 0))
+            finally:
+                spinner.set_visibility(False)
+            if imported is not None:
+                result, notes = imported
+                await self.chips.add_many(result.addresses)
+                self._show_import_report(result, notes)
 
-        upload = (
-            ui.upload(
-                label="Import csv file",
-                auto_upload=True,
-                on_upload=handle,
-                max_files=1,
-                max_file_size=MAX_CSV_BYTES,
-                on_rejected=lambda: ui.notify(
-                    "That file is larger than 10 MB: split it into smaller files.", type="negative"
-                ),
+        with ui.row().classes("w-full items-center"):
+            upload = (
+                ui.upload(
+                    label="Import csv file",
+                    auto_upload=True,
+                    on_upload=handle,
+                    max_files=1,
+                    max_file_size=MAX_CSV_BYTES,
+                    on_rejected=lambda: ui.notify("That file is larger than 10 MB: split it into smaller files."),
+                )
+                .props('accept=".csv,.txt,.tsv,text/csv,text/plain" flat bordered')
+                .classes("grow")
             )
-            .props('accept=".csv,.txt,.tsv,text/csv,text/plain" flat bordered')
-            .classes("w-full")
-        )
+            spinner = ui.spinner(size="md").props('aria-label="Reading the file"')
+            spinner.set_visibility(False)
 
-    def _show_import_report(self, result: ImportResult) -> None:
+    def _show_import_report(self, result: ImportResult, notes: list[str]) -> None:
         self.report.clear()
         with self.report:
             ui.label(
                 f"Read {result.total_rows:,} rows: {len(result.addresses):,} addresses added for review, "
                 f"{len(result.problems):,} lines with problems."
             ).classes("text-body2")
-            for problem in result.problems[:50]:
+            for note in notes:
+                ui.label(note).classes("text-caption")
+            for problem in result.problems[:PROBLEMS_SHOWN]:
                 ui.label(f"Line {problem.line}: {problem.value} — {problem.reason}").classes(
                     "text-caption text-negative"
                 )
-            if len(result.problems) > 50:
-                ui.label(f"… and {len(result.problems) - 50:,} more lines with problems.").classes("text-caption")
+            if len(result.problems) > PROBLEMS_SHOWN:
+                ui.label(f"… and {len(result.problems) - PROBLEMS_SHOWN:,} more lines with problems.").classes(
+                    "text-caption"
+                )

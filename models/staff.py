@@ -22,6 +22,7 @@ class Role(Model):
     permissions: list[str] = fields.JSONField(default=list)
     admin_rank = fields.IntField(default=0)  # > 0 only for Admin Portal roles
     created_at = fields.DatetimeField(auto_now_add=True)
+    deleted_at = fields.DatetimeField(null=True)  # custom roles are retired, not erased: history refers to them
 
     organisation_id: int | None
 

@@ -1,27 +1,105 @@
-"""Care Portal: the member's access, and (for staff managers) the staff and pending invitations."""
+"""Care Portal: the organisation's staff and pending invitations, with the Invite staff members menu."""
 
 from fastapi import Request
 from nicegui import ui
 
+from components import live
 from components.frame import frame
+from components.invite_launcher import invite_care_staff
 from components.session import PageSession
-from services import staff
+from pages.care_pending import PendingView
+from pages.care_staff import StaffView, can_see
+from services import access, staff
+from services.access import Actor, Scope, ScopeLevel
+
+VIEWS = {"staff": "All staff members", "pending": "Staff members >> Pending staff invitations"}
 
 
 def create() -> None:
     """Register /care."""
 
     @ui.page("/care")
-    async def care_page(request: Request) -> None:
+    async def care_page(request: Request, org: int | None = None, view: str = "staff") -> None:
         session = PageSession(request)
         actor = await session.actor()
         if actor is None:
             return
         with frame("Care Portal", actor, session_token=session.token):
-            access_rows = await staff.my_access(actor=actor)
-            with ui.card().classes("w-full"):
-                ui.label("Your access").classes("text-h6").props('role="heading" aria-level="2"')
-                if not access_rows:
-                    ui.label("You hold no role yet.")
-                for row in access_rows:
-                    ui.label(f"{row.role_name} — {row.scope_name}").classes("text-body1").props('data-testid="my-role"')
+            choices = [o for o in await staff.my_organisations(actor=actor) if can_see(actor, o.id)]
+            current = next((o for o in choices if o.id == org), choices[0] if choices else None)
+            if current is not None:
+                await _CarePortal(session, actor, current.id, view).build({o.id: o.name for o in choices})
+            await _my_access(actor)
+
+
+class _CarePortal:
+    def __init__(self, session: PageSession, actor: Actor, organisation_id: int, view: str) -> None:
+        self.session = session
+        self.organisation_id = organisation_id
+        scope = Scope(ScopeLevel.ORGANISATION, organisation_id)
+        self.may_invite = access.can_manage_staff(actor, scope) or any(
+            access.can_manage_staff(actor, g.scope) for g in actor.grants if g.scope.organisation_id == organisation_id
+        )
+        self.may_edit_roles = access.has_permission(actor, access.Permission.EDIT_ROLES, scope)
+        self.may_audit = access.can_manage_staff(actor, scope)
+        self.view = view if view in VIEWS and (view == "staff" or self.may_invite) else "staff"
+
+    async def build(self, organisations: dict[int, str]) -> None:
+        with ui.row().classes("w-full items-center justify-between q-mb-sm"):
+            with ui.row().classes("items-center gap-4"):
+                if len(organisations) > 1:
+                    ui.select(
+                        organisations,
+                        label="Organisation",
+                        value=self.organisation_id,
+                        on_change=lambda e: ui.navigate.to(f"/care?org={e.value}"),
+                    ).props("outlined dense")
+                views = VIEWS if self.may_invite else {"staff": VIEWS["staff"]}
+                ui.select(views, label="Overview filters", value=self.view, on_change=self._switch).props(
+                    "outlined dense"
+                ).classes("w-80")
+            self._menu()
+        self.body = ui.column().classes("w-full")
+        await self._show()
+        live.follow(organisation_id=self.organisation_id, refresh=self._refresh)
+
+    def _menu(self) -> None:
+        if not (self.may_invite or self.may_edit_roles or self.may_audit):
+            return
+        with ui.button("Manage", icon="expand_more").props('no-caps outline aria-haspopup="menu"'), ui.menu():
+            if self.may_invite:
+                ui.menu_item("Invite staff members", on_click=self._invite).mark("invite-staff")
+            if self.may_edit_roles:
+                ui.menu_item(
+                    "Add a new role", on_click=lambda: ui.navigate.to(f"/care/roles?org={self.organisation_id}")
+                )
+            if self.may_audit:
+                ui.menu_item("Audit log", on_click=lambda: ui.navigate.to(f"/care/audit?org={self.organisation_id}"))
+
+    async def _switch(self, event: object) -> None:
+        self.view = str(getattr(event, "value", "staff"))
+        await self._show()
+
+    async def _show(self) -> None:
+        self.body.clear()
+        with self.body:
+            if self.view == "pending":
+                self.current: PendingView | StaffView = PendingView(self.session, self.organisation_id)
+            else:
+                self.current = StaffView(self.session, self.organisation_id)
+        await self.current.refresh()
+
+    async def _refresh(self) -> None:
+        await self.current.refresh()
+
+    async def _invite(self) -> None:
+        await invite_care_staff(self.session, organisation_id=self.organisation_id)
+
+
+async def _my_access(actor: Actor) -> None:
+    rows = await staff.my_access(actor=actor)
+    with ui.expansion("Your access", icon="badge", value=not rows or len(rows) < 4).classes("w-full q-mt-md"):
+        if not rows:
+            ui.label("You hold no role yet.")
+        for row in rows:
+            ui.label(f"{row.role_name} — {row.scope_name}").classes("text-body1").props('data-testid="my-role"')

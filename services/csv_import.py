@@ -5,7 +5,7 @@ import csv
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services import emails
 from services.errors import InvalidInput
@@ -56,6 +56,7 @@ class ImportResult:
     addresses: list[str]
     problems: list[LineProblem]
     total_rows: int
+    lines: list[int] = field(default_factory=list, compare=False)  # the line of each address, in the same order
 
 
 class CsvImportError(InvalidInput):
@@ -222,6 +223,7 @@ def _collect(rows: list[tuple[int, str]], max_rows: int) -> ImportResult:
     if len(rows) > max_rows:
         raise CsvImportError(_too_many(max_rows))
     addresses: list[str] = []
+    lines: list[int] = []
     problems: list[LineProblem] = []
     first_lines: dict[str, int] = {}
     for line, cell in rows:
@@ -230,10 +232,11 @@ def _collect(rows: list[tuple[int, str]], max_rows: int) -> ImportResult:
             first = first_lines.setdefault(emails.canonical(address), line)
             if first == line:
                 addresses.append(address)
+                lines.append(line)
                 continue
             reason = f"duplicate of line {first}"
         problems.append(LineProblem(line=line, value=emails.for_display(cell), reason=reason or "not valid"))
-    return ImportResult(addresses=addresses, problems=problems, total_rows=len(rows))
+    return ImportResult(addresses=addresses, problems=problems, total_rows=len(rows), lines=lines)
 
 
 def _check_cell(cell: str) -> tuple[str | None, str | None]:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 
-from models import Deployment, Invitation, InvitationState, ScopeLevel
+from models import Deployment, Invitation, InvitationState, RoleAssignment, ScopeLevel
 from services import access
 from services.access import Actor, Scope
 from services.clock import now
@@ -105,3 +105,26 @@ def _row(invitation: Invitation, at: datetime) -> PendingRow:
         delivery_error=invitation.delivery_error,
         send_count=invitation.send_count,
     )
+
+
+async def expired_ids(*, actor: Actor, organisation_id: int) -> list[int]:
+    """The pending invitations past their expiry that the actor may manage (for *Resend all expired*)."""
+    query = Invitation.filter(state=InvitationState.PENDING, organisation_id=organisation_id, expires_at__lte=now())
+    ids: list[int] = await query.filter(await visibility_filter(actor, organisation_id)).values_list(  # type: ignore[assignment]
+        "id", flat=True
+    )
+    return ids
+
+
+async def already_known(*, actor: Actor, organisation_id: int, addresses: list[str]) -> tuple[set[str], set[str]]:
+    """Which addresses already belong to staff of the organisation, and which have a pending invitation there."""
+    visible = await visibility_filter(actor, organisation_id)
+    members: set[str] = set()
+    pending: set[str] = set()
+    for start in range(0, len(addresses), 500):
+        chunk = addresses[start : start + 500]
+        found = RoleAssignment.filter(organisation_id=organisation_id, member__email__in=chunk)
+        members.update(str(e) for e in await found.values_list("member__email", flat=True))
+        waiting = Invitation.filter(state=InvitationState.PENDING, organisation_id=organisation_id, email__in=chunk)
+        pending.update(str(e) for e in await waiting.filter(visible).values_list("email", flat=True))
+    return members, pending

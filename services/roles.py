@@ -7,6 +7,7 @@ from tortoise.transactions import in_transaction
 from models import CARE_PERMISSIONS, Invitation, InvitationState, Permission, Role, RoleAssignment, ScopeLevel
 from services import access, audit, catalogue, events
 from services.access import Actor, RoleInfo, Scope
+from services.clock import now
 from services.errors import InvalidInput, NotFound
 
 MAX_ROLE_NAME = 80
@@ -34,8 +35,8 @@ async def get_default(*, key: str) -> RoleInfo:
 
 
 async def get(*, role_id: int) -> RoleInfo:
-    """One role by id, or NotFound."""
-    role = await Role.get_or_none(id=role_id)
+    """One role by id (never a deleted custom role), or NotFound."""
+    role = await Role.get_or_none(id=role_id, deleted_at=None)
     if role is None:
         raise NotFound("That role no longer exists.")
     return RoleInfo.of(role)
@@ -45,7 +46,7 @@ async def available_in(*, organisation_id: int | None) -> list[RoleInfo]:
     """Default roles and the organisation's custom roles, in catalogue order."""
     rows = await Role.filter(organisation_id=None).order_by("id")
     if organisation_id is not None:
-        rows += await Role.filter(organisation_id=organisation_id).order_by("name")
+        rows += await Role.filter(organisation_id=organisation_id, deleted_at=None).order_by("name")
     return [RoleInfo.of(role) for role in rows]
 
 
@@ -102,7 +103,7 @@ async def delete_custom(*, actor: Actor, role_id: int) -> None:
             .using_db(connection)
             .update(state=InvitationState.DELETED)
         )
-        await Role.filter(id=role.id).using_db(connection).delete()
+        await Role.filter(id=role.id).using_db(connection).update(deleted_at=now())
         detail = {"assignments_removed": removed, "invitations_deleted": dropped}
         await audit.record(
             actor=actor, action="delete_role", scope=scope, target=role.name, detail=detail, connection=connection
@@ -111,7 +112,7 @@ async def delete_custom(*, actor: Actor, role_id: int) -> None:
 
 
 async def _custom_role(role_id: int) -> Role:
-    role = await Role.get_or_none(id=role_id)
+    role = await Role.get_or_none(id=role_id, deleted_at=None)
     if role is None or role.organisation_id is None:
         raise NotFound("That custom role no longer exists.")
     return role
@@ -136,7 +137,7 @@ async def _validate(
     unknown = set(permissions) - care
     if unknown:
         raise InvalidInput("Custom roles can only hold care permissions.")
-    clashes = Role.filter(name__iexact=clean_name).filter(organisation_id=organisation_id)
+    clashes = Role.filter(name__iexact=clean_name, organisation_id=organisation_id, deleted_at=None)
     if exclude_id is not None:
         clashes = clashes.exclude(id=exclude_id)
     if await clashes.exists() or await Role.filter(organisation_id=None, name__iexact=clean_name).exists():

@@ -87,3 +87,7 @@ async def actor_of(email: str) -> Actor:
 
 async def role(key: str) -> access.RoleInfo:
     return access.RoleInfo.of(await Role.get(key=key))
+
+
+async def holds(email: str, role_key: str) -> bool:
+    return await RoleAssignment.filter(member__email=email, role__key=role_key).exists()

@@ -21,12 +21,24 @@ async def sign_in(
     """Create the member (with a real password) and log in through /login."""
     auth.login_limiter.reset()
     acceptance.accept_limiter.reset()
-    actor = await factories.member(email, role_key, org=org, dep=dep, password_hash=await auth.hash_password(PASSWORD))
+    actor = await factories.member(email, None, password_hash=await auth.hash_password(PASSWORD))
+    from models import StaffMember
+
+    await StaffMember.filter(email=email).update(password_hash=await auth.hash_password(PASSWORD))
+    if not await factories.holds(email, role_key):
+        await factories.grant(actor.member_id, role_key, org=org, dep=dep)
     await user.open(f"/login?email={email}")
     user.find("Password").type(PASSWORD)
     user.find(kind=ui.button, content="Log in").click()
     await user.should_see(kind=ui.button, content="Log out", retries=50)
-    return actor
+    return await factories.actor_of(email)
+
+
+def has_table(user: User, marker: str) -> bool:
+    try:
+        return bool(user.find(kind=ui.table, marker=marker).elements)
+    except AssertionError:
+        return False
 
 
 def table(user: User, marker: str) -> ui.table:
@@ -38,8 +50,11 @@ def table(user: User, marker: str) -> ui.table:
 async def eventually(check: Callable[[], Any], *, attempts: int = 50) -> None:
     """Wait (bounded) for a condition the app reaches asynchronously, such as a live update."""
     for _ in range(attempts):
-        if check():
-            return
+        try:
+            if check():
+                return
+        except (AssertionError, StopIteration, KeyError):
+            pass  # not there yet
         await asyncio.sleep(0.02)
     assert check(), "the expected change never arrived"
 

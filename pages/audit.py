@@ -1,0 +1,103 @@
+"""Audit log: who did what, where and when in an organisation; filter by actor, action and date."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import Request
+from nicegui import ui
+
+from components.frame import frame
+from components.paged_table import PagedTable, PageRequest
+from components.session import PageSession
+from services import audit
+
+COLUMNS: list[dict[str, Any]] = [
+    {"name": "at", "label": "When (UTC)", "field": "at", "align": "left"},
+    {"name": "actor", "label": "Who", "field": "actor", "align": "left"},
+    {"name": "action", "label": "Action", "field": "action", "align": "left"},
+    {"name": "outcome", "label": "Outcome", "field": "outcome", "align": "left"},
+    {"name": "target", "label": "Target", "field": "target", "align": "left"},
+    {"name": "detail", "label": "Detail", "field": "detail", "align": "left"},
+]
+
+
+def create() -> None:
+    """Register /care/audit."""
+
+    @ui.page("/care/audit")
+    async def audit_page(request: Request, org: int = 0) -> None:
+        session = PageSession(request)
+        actor = await session.actor()
+        if actor is None:
+            return
+        with frame("Audit log", actor, session_token=session.token):
+            ui.link("← Back to the Care Portal", f"/care?org={org}")
+            await _AuditView(session, org).build()
+
+
+class _AuditView:
+    events_table: PagedTable
+
+    def __init__(self, session: PageSession, organisation_id: int) -> None:
+        self.session = session
+        self.organisation_id = organisation_id
+
+    async def build(self) -> None:
+        with ui.row().classes("items-end gap-2"):
+            self.action = ui.select({"": "Any action", **{a: a for a in audit.ACTIONS}}, value="", label="Action")
+            self.action.props("outlined dense").classes("w-56").on_value_change(
+                lambda: self.events_table.refresh(page=1)
+            )
+            self.since = ui.input("From (YYYY-MM-DD)").props("outlined dense type=date")
+            self.until = ui.input("To (YYYY-MM-DD)").props("outlined dense type=date")
+            for field in (self.since, self.until):
+                field.on_value_change(lambda: self.events_table.refresh(page=1))
+        self.events_table = PagedTable(
+            columns=COLUMNS,
+            fetch=self._fetch,
+            label="Audit events",
+            sort="at",
+            descending=True,
+            search_label="Who (email)",
+        )
+        self.events_table.table.mark("audit")
+        await self.events_table.refresh()
+
+    async def _fetch(self, request: PageRequest) -> tuple[list[dict[str, Any]], int] | None:
+        since, until = _day(self.since.value), _day(self.until.value)
+        if until is not None:
+            until += timedelta(days=1)
+        found = await self.session.run(
+            lambda a: audit.events_page(
+                actor=a,
+                organisation_id=self.organisation_id,
+                actor_email=request.search,
+                action=str(self.action.value or ""),
+                since=since,
+                until=until,
+                page=request.page,
+                page_size=request.page_size,
+            )
+        )
+        if found is None:
+            return None
+        rows, total = found
+        return [
+            {
+                "id": f"{r.at.isoformat()}-{i}",
+                "at": r.at.strftime("%Y-%m-%d %H:%M:%S"),
+                "actor": r.actor,
+                "action": r.action,
+                "outcome": r.outcome,
+                "target": r.target,
+                "detail": r.detail,
+            }
+            for i, r in enumerate(rows)
+        ], total
+
+
+def _day(value: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(value or "", "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None

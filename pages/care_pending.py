@@ -1,0 +1,153 @@
+"""Care Portal view: Pending staff invitations, with resend and delete (one, several, all expired)."""
+
+from typing import Any
+
+from nicegui import ui
+
+from components import dialogs
+from components.formatting import relative
+from components.paged_table import PagedTable, PageRequest
+from components.row_menu import MenuItem, add_row_menu
+from components.session import PageSession
+from services import invitations, pending, resending
+from services.clock import now
+from services.pending import PendingRow
+from services.resending import ResendResult
+
+COLUMNS: list[dict[str, Any]] = [
+    {"name": "email", "label": "Email", "field": "email", "align": "left", "sortable": True},
+    {"name": "role", "label": "Role", "field": "role", "align": "left"},
+    {"name": "scope", "label": "Scope", "field": "scope", "align": "left"},
+    {"name": "invited_by", "label": "Invited by", "field": "invited_by", "align": "left"},
+    {"name": "last_sent", "label": "Last sent", "field": "last_sent", "align": "left", "sortable": True},
+    {"name": "expires", "label": "Expires", "field": "expires", "align": "left", "sortable": True},
+    {"name": "delivery", "label": "Delivery", "field": "delivery", "align": "left"},
+    {"name": "sent", "label": "Times sent", "field": "sent"},
+    {"name": "actions", "label": "Actions", "field": "id"},
+]
+MENU = [MenuItem("resend", "Resend invitation"), MenuItem("delete", "Delete invitation")]
+
+
+class PendingView:
+    """Everyone who has not accepted yet (expired ones marked), paged, searchable, sortable, live."""
+
+    def __init__(self, session: PageSession, organisation_id: int) -> None:
+        self.session = session
+        self.organisation_id = organisation_id
+        with ui.row().classes("items-center gap-2"):
+            ui.button("Resend selected", icon="send", on_click=self._resend_selected).props("outline no-caps")
+            ui.button("Delete selected", icon="delete", on_click=self._delete_selected).props("outline no-caps")
+            ui.button("Resend all expired", icon="schedule_send", on_click=self._resend_expired).props(
+                "outline no-caps"
+            )
+        self.list = PagedTable(
+            columns=COLUMNS,
+            fetch=self._fetch,
+            label="Pending staff invitations",
+            sort="expires",
+            search_label="Search by email",
+            selection="multiple",
+        )
+        self.list.table.mark("pending")
+        add_row_menu(self.list.table, MENU, name_field="email")
+        self.list.table.add_slot(
+            "body-cell-expires",
+            '<q-td :props="props"><q-badge v-if="props.row.expired" color="negative" label="Expired" />'
+            "<span v-else>{{ props.value }}</span></q-td>",
+        )
+        self.list.table.on("resend", lambda e: self._resend([int(e.args["id"])]))
+        self.list.table.on("delete", lambda e: self._confirm_delete([int(e.args["id"])], str(e.args["email"])))
+        ui.timer(30, self.refresh)  # relative times and the *expired* mark move on even when nothing changes
+
+    async def refresh(self) -> None:
+        await self.list.refresh()
+
+    async def _fetch(self, request: PageRequest) -> tuple[list[dict[str, Any]], int] | None:
+        found = await self.session.run(
+            lambda a: pending.list_pending(
+                actor=a,
+                organisation_id=self.organisation_id,
+                search=request.search,
+                sort=request.sort,
+                descending=request.descending,
+                page=request.page,
+                page_size=request.page_size,
+            )
+        )
+        if found is None:
+            return None
+        at = now()
+        return [_row(r, at) for r in found.rows], found.total
+
+    def _selected_ids(self) -> list[int]:
+        return [int(row["id"]) for row in self.list.table.selected]
+
+    async def _resend_selected(self) -> None:
+        ids = self._selected_ids()
+        if not ids:
+            ui.notify("Select the invitations to resend first.")
+            return
+        await self._resend(ids)
+
+    async def _resend_expired(self) -> None:
+        ids = await self.session.run(lambda a: pending.expired_ids(actor=a, organisation_id=self.organisation_id))
+        if ids is not None and not ids:
+            ui.notify("No invitation has expired.")
+        elif ids:
+            await self._resend(ids)
+
+    async def _resend(self, ids: list[int]) -> None:
+        result = await self.session.run(lambda a: resending.resend_each(actor=a, invitation_ids=ids))
+        if result is not None:
+            _notify_resend(result)
+            self.list.table.selected = []
+            await self.refresh()
+
+    async def _delete_selected(self) -> None:
+        ids = self._selected_ids()
+        if not ids:
+            ui.notify("Select the invitations to delete first.")
+            return
+        self._confirm_delete(
+            ids, f"{len(ids)} invitations" if len(ids) > 1 else str(self.list.table.selected[0]["email"])
+        )
+
+    def _confirm_delete(self, ids: list[int], what: str) -> None:
+        async def delete() -> bool:
+            deleted = await self.session.run(lambda a: invitations.delete(actor=a, invitation_ids=ids))
+            if deleted is not None:
+                ui.notify(f"Deleted {len(deleted)} invitation{'s' if len(deleted) != 1 else ''}.", type="positive")
+                self.list.table.selected = []
+                await self.refresh()
+            return True
+
+        dialogs.confirm(
+            title=f"Delete the invitation to {what}?",
+            message="The link stops working at once.",
+            action="Delete invitation",
+            on_confirm=delete,
+        )
+
+
+def _row(r: PendingRow, at: Any) -> dict[str, Any]:
+    delivery = r.delivery_state + (f": {r.delivery_error}" if r.delivery_error else "")
+    return {
+        "id": r.id,
+        "email": r.email,
+        "role": r.role_name,
+        "scope": r.scope_name,
+        "invited_by": r.invited_by,
+        "last_sent": relative(r.last_sent_at, at),
+        "expires": "Expired" if r.expired else relative(r.expires_at, at),
+        "expired": r.expired,
+        "delivery": delivery,
+        "sent": r.send_count,
+    }
+
+
+def _notify_resend(result: ResendResult) -> None:
+    if result.resent:
+        count = len(result.resent)
+        ui.notify(f"Resent {count} invitation{'s' if count != 1 else ''}.", type="positive")
+    for email, reason in result.skipped[:5]:
+        ui.notify(f"Not resent to {email}: {reason}", type="warning", multi_line=True)

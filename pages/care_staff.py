@@ -1,0 +1,135 @@
+"""Care Portal view: All staff members, with Change role and Remove from team."""
+
+from typing import Any
+
+from nicegui import ui
+
+from components import dialogs
+from components.formatting import day
+from components.paged_table import PagedTable, PageRequest
+from components.row_menu import MenuItem, add_row_menu
+from components.session import PageSession
+from services import access, roles, staff
+from services.access import Scope, ScopeLevel
+
+COLUMNS: list[dict[str, Any]] = [
+    {"name": "name", "label": "Name", "field": "name", "align": "left", "sortable": True},
+    {"name": "email", "label": "Email", "field": "email", "align": "left", "sortable": True},
+    {"name": "role", "label": "Role", "field": "role", "align": "left", "sortable": True},
+    {"name": "scope", "label": "Scope", "field": "scope", "align": "left"},
+    {"name": "joined", "label": "Joined", "field": "joined", "align": "left", "sortable": True},
+    {"name": "actions", "label": "Actions", "field": "id"},
+]
+
+
+class StaffView:
+    """The organisation's staff, one row per role held, paged on the server."""
+
+    def __init__(self, session: PageSession, organisation_id: int) -> None:
+        self.session = session
+        self.organisation_id = organisation_id
+        self.list = PagedTable(
+            columns=COLUMNS,
+            fetch=self._fetch,
+            label="All staff members",
+            sort="name",
+            search_label="Search by name or email",
+        )
+        self.list.table.mark("staff")
+        add_row_menu(self.list.table, [MenuItem("change_role", "Change role"), MenuItem("remove", "Remove from team")])
+        self.list.table.on("change_role", lambda e: self._change_role(e.args))
+        self.list.table.on("remove", lambda e: self._remove(e.args))
+
+    async def refresh(self) -> None:
+        await self.list.refresh()
+
+    async def _fetch(self, request: PageRequest) -> tuple[list[dict[str, Any]], int] | None:
+        found = await self.session.run(
+            lambda a: staff.staff_page(
+                actor=a,
+                organisation_id=self.organisation_id,
+                search=request.search,
+                sort=request.sort,
+                descending=request.descending,
+                page=request.page,
+                page_size=request.page_size,
+            )
+        )
+        if found is None:
+            return None
+        rows, total = found
+        return [
+            {
+                "id": r.assignment_id,
+                "name": r.name,
+                "email": r.email,
+                "role": r.role_name,
+                "role_id": r.role_id,
+                "scope": r.scope_name,
+                "deployment_id": r.deployment_id,
+                "joined": day(r.joined),
+            }
+            for r in rows
+        ], total
+
+    async def _change_role(self, row: dict[str, Any]) -> None:
+        actor = await self.session.actor()
+        if actor is None:
+            return
+        deployment_id = row.get("deployment_id")
+        scope = (
+            Scope(ScopeLevel.DEPLOYMENT, self.organisation_id, int(deployment_id))
+            if deployment_id
+            else Scope(ScopeLevel.ORGANISATION, self.organisation_id)
+        )
+        options = {r.id: r.name for r in await roles.grantable(actor=actor, scope=scope) if r.id != row.get("role_id")}
+        with dialogs.disposable() as dialog, ui.card().classes("w-96"):
+            ui.label(f"Change the role of {row['name']}").classes("text-h6").props('role="heading" aria-level="2"')
+            ui.label(f"Now: {row['role']} ({row['scope']})")
+            choice = ui.select(options, label="New role").props("outlined dense").classes("w-full")
+            if not options:
+                ui.label("You may not hand out another role here.").classes("text-negative")
+
+            async def save() -> None:
+                if choice.value is None:
+                    return
+                done = await self.session.run(
+                    lambda a: staff.change_role(actor=a, assignment_id=int(row["id"]), role_id=int(choice.value)),
+                    success="Role changed.",
+                )
+                if done:
+                    dialog.close()
+                    await self.refresh()
+
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                ui.button("Save", on_click=save).props("no-caps color=primary").bind_enabled_from(
+                    choice, "value", backward=lambda v: v is not None
+                )
+        dialog.open()
+
+    def _remove(self, row: dict[str, Any]) -> None:
+        async def remove() -> bool:
+            await self.session.run(
+                lambda a: staff.remove_from_team(actor=a, assignment_id=int(row["id"])),
+                success=f"{row['email']} no longer holds {row['role']} there.",
+            )
+            await self.refresh()
+            return True
+
+        dialogs.confirm(
+            title=f"Remove {row['name']} from the team?",
+            message=f"{row['email']} loses the role {row['role']} ({row['scope']}). "
+            "Invitations they sent there that are still pending are deleted.",
+            action="Remove from team",
+            on_confirm=remove,
+        )
+
+
+def can_see(actor: access.Actor, organisation_id: int) -> bool:
+    """Whether the actor may see any of the organisation's staff (organisation-wide or in a deployment)."""
+    return any(
+        access.can_view_staff(actor, grant.scope)
+        for grant in actor.grants
+        if grant.scope.organisation_id == organisation_id
+    ) or bool(access.admin_rank_over(actor, organisation_id))

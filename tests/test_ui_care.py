@@ -1,0 +1,141 @@
+"""Care Portal stories: staff list, overview filters, pending invitations (resend, delete, bulk), CSV import."""
+
+from datetime import timedelta
+
+from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
+from nicegui.testing import User
+
+from models import AuditEvent, Invitation, InvitationState, RoleAssignment
+from services import clock, invitations
+from tests import factories
+from tests.ui_helpers import eventually, has_table, select_labelled, sign_in, table
+
+
+async def _invite(actor: factories.Actor, world: factories.World, *addresses: str) -> None:
+    clinician = await factories.role("supervisor")
+    await invitations.send(
+        actor=actor, addresses=list(addresses), role_id=clinician.id, lifetime_hours=24, deployment_id=world.dep.id
+    )
+
+
+async def _open_pending(user: User) -> None:
+    select_labelled(user, "Overview filters").value = "pending"
+    await eventually(lambda: has_table(user, "pending"))
+
+
+async def test_a_staff_manager_sees_the_staff_and_the_pending_invitations_with_expired_marked(user: User) -> None:
+    world = await factories.world()
+    controller = await factories.member("ac@trust.org", "access_controller", org=world.org)
+    await factories.member("nurse@trust.org", "clinician", dep=world.dep, full_name="Nora Nurse")
+    await factories.member("outsider@north.org", "clinician", org=world.other_org)
+    await _invite(controller, world, "old@example.org")
+    clock.advance(timedelta(hours=30))
+    await _invite(controller, world, "new@example.org")
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open("/care")
+    await eventually(lambda: len(table(user, "staff").rows) == 2)
+    assert {r["email"] for r in table(user, "staff").rows} == {"ac@trust.org", "nurse@trust.org"}
+    await _open_pending(user)
+    await eventually(lambda: len(table(user, "pending").rows) == 2)
+    rows = {r["email"]: r for r in table(user, "pending").rows}
+    assert rows["old@example.org"]["expired"] and rows["old@example.org"]["expires"] == "Expired"
+    assert not rows["new@example.org"]["expired"] and rows["new@example.org"]["expires"].startswith("in 23 hours")
+    assert rows["new@example.org"]["delivery"] == "queued"
+
+
+async def test_resend_and_delete_from_the_row_menu_and_for_a_selection(user: User) -> None:
+    world = await factories.world()
+    controller = await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await _invite(controller, world, "a@example.org", "b@example.org", "c@example.org")
+    await user.open("/care?view=pending")
+    await eventually(lambda: len(table(user, "pending").rows) == 3)
+    clock.advance(timedelta(minutes=2))
+    row = next(r for r in table(user, "pending").rows if r["email"] == "a@example.org")
+    user.find(marker="pending").trigger("resend", row)
+    await user.should_see("Resent 1 invitation.")
+    await eventually(lambda: next(r for r in table(user, "pending").rows if r["email"] == "a@example.org")["sent"] == 2)
+    row = next(r for r in table(user, "pending").rows if r["email"] == "b@example.org")
+    user.find(marker="pending").trigger("delete", row)
+    user.find(kind=ui.button, content="Delete invitation").click()
+    await user.should_see("Deleted 1 invitation.")
+    await eventually(lambda: len(table(user, "pending").rows) == 2)
+    table(user, "pending").selected = list(table(user, "pending").rows)
+    user.find(kind=ui.button, content="Delete selected").click()
+    await user.should_see("Delete the invitation to 2 invitations?")
+    user.find(kind=ui.button, content="Delete invitation").click()
+    await eventually(lambda: len(table(user, "pending").rows) == 0)
+    assert await Invitation.filter(state=InvitationState.PENDING, organisation_id=world.org.id).count() == 0
+    assert await AuditEvent.filter(action="delete").count() == 3
+
+
+async def test_resend_all_expired_renews_only_the_expired_ones(user: User) -> None:
+    world = await factories.world()
+    controller = await factories.member("ac@trust.org", "access_controller", org=world.org)
+    await _invite(controller, world, "late@example.org")
+    clock.advance(timedelta(hours=25))
+    await _invite(controller, world, "fresh@example.org")
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open("/care?view=pending")
+    await eventually(lambda: len(table(user, "pending").rows) == 2)
+    user.find(kind=ui.button, content="Resend all expired").click()
+    await user.should_see("Resent 1 invitation.")
+    late = await Invitation.get(email="late@example.org")
+    assert late.send_count == 2 and late.expires_at > clock.now()
+    assert (await Invitation.get(email="fresh@example.org")).send_count == 1
+
+
+async def test_a_clinician_sees_colleagues_but_cannot_manage_or_see_pending_invitations(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "nurse@trust.org", "clinician", org=world.org)
+    await user.open("/care?view=pending")
+    await eventually(lambda: len(table(user, "staff").rows) == 1)
+    await user.should_not_see("Manage")
+    assert set(select_labelled(user, "Overview filters").options.values()) == {"All staff members"}
+
+
+async def test_change_role_and_remove_from_team_but_never_the_last_staff_manager(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await factories.member("nurse@trust.org", "supervisor", dep=world.dep, full_name="Nora Nurse")
+    await user.open("/care")
+    await eventually(lambda: len(table(user, "staff").rows) == 2)
+    nurse = next(r for r in table(user, "staff").rows if r["email"] == "nurse@trust.org")
+    user.find(marker="staff").trigger("change_role", nurse)
+    await user.should_see("Change the role of Nora Nurse")
+    new_role = select_labelled(user, "New role")
+    assert set(new_role.options.values()) == {"Administrator"}
+    new_role.value = next(iter(new_role.options))
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("Role changed.")
+    me = next(r for r in table(user, "staff").rows if r["email"] == "ac@trust.org")
+    user.find(marker="staff").trigger("remove", me)
+    user.find(kind=ui.button, content="Remove from team").click()
+    await user.should_see("This would leave the organisation with nobody able to manage its staff.")
+    assert await RoleAssignment.filter(member__email="ac@trust.org").exists()
+    nurse = next(r for r in table(user, "staff").rows if r["email"] == "nurse@trust.org")
+    user.find(marker="staff").trigger("remove", nurse)
+    user.find(kind=ui.button, content="Remove from team").click()
+    await eventually(lambda: len(table(user, "staff").rows) == 1)
+
+
+async def test_importing_a_csv_puts_its_addresses_in_the_field_for_review_with_a_line_report(user: User) -> None:
+    world = await factories.world()
+    controller = await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await factories.member("nurse@trust.org", "supervisor", dep=world.dep)
+    await _invite(controller, world, "waiting@example.org")
+    await user.open("/care")
+    await eventually(lambda: len(table(user, "staff").rows) == 2)
+    user.find(marker="invite-staff").click()
+    await user.should_see("Send invites")
+    data = (
+        "\ufeffE-mail;Name\nann@example.org;Ann\nnurse@trust.org;N\nwaiting@example.org;W\nbroken;B\n"
+        "ANN@example.org;A\n"
+    )
+    upload = next(iter(user.find(kind=ui.upload).elements))
+    await upload.handle_uploads([SmallFileUpload(name="staff.csv", content_type="text/csv", _data=data.encode())])
+    await user.should_see("Read 5 rows: 3 addresses added for review, 2 lines with problems.")
+    await user.should_see("Already members (1): line 3: nurse@trust.org")
+    await user.should_see("Already have a pending invitation (1): line 4: waiting@example.org")
+    await user.should_see("Line 5: broken")
+    await user.should_see("3 valid addresses")

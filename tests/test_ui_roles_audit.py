@@ -1,0 +1,74 @@
+"""Stories of the role editor and the audit log pages."""
+
+from nicegui import ui
+from nicegui.testing import User
+
+from models import Role
+from services import invitations
+from tests import factories
+from tests.ui_helpers import eventually, sign_in, table
+
+
+async def test_an_access_controller_adds_edits_and_deletes_a_custom_role(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open(f"/care/roles?org={world.org.id}")
+    await user.should_see("No custom roles yet.")
+    user.find(kind=ui.button, content="Add a new role").click()
+    await user.should_see("Role name")
+    user.find("Role name").type("Phone Support")
+    user.find("Export patient data").click()
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("Role saved.")
+    role = await Role.get(name="Phone Support", organisation_id=world.org.id)
+    assert sorted(role.permissions) == ["export_patient_data", "view_patient_data"]
+    await user.should_see("Phone Support")
+    user.find(kind=ui.button, content="Delete").click()
+    user.find(kind=ui.button, content="Delete role").click()
+    await user.should_see("Role deleted.")
+    await user.should_see("No custom roles yet.")
+
+
+async def test_the_role_editor_is_closed_to_those_without_edit_roles(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "nurse@trust.org", "clinician", org=world.org)
+    await user.open(f"/care/roles?org={world.org.id}")
+    await user.should_see("You need the *edit roles and permissions* permission in this organisation.")
+    await user.should_not_see("Add a new role")
+
+
+async def test_the_audit_log_lists_changes_and_refusals_and_filters_by_action(user: User) -> None:
+    world = await factories.world()
+    controller = await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    supervisor = await factories.role("supervisor")
+    await invitations.send(
+        actor=controller,
+        addresses=["a@example.org"],
+        role_id=supervisor.id,
+        lifetime_hours=24,
+        organisation_id=world.org.id,
+    )
+    admin = await factories.role("admin")
+    try:
+        await invitations.send(
+            actor=controller,
+            addresses=["b@example.org"],
+            role_id=admin.id,
+            lifetime_hours=24,
+            deployment_id=world.dep.id,
+        )
+    except Exception as refused:
+        assert "may not hand out" in str(refused)
+    await user.open(f"/care/audit?org={world.org.id}")
+    await eventually(lambda: len(table(user, "audit").rows) == 2)
+    outcomes = {(r["action"], r["outcome"]) for r in table(user, "audit").rows}
+    assert outcomes == {("invite", "ok"), ("invite", "refused")}
+    next(iter(user.find(kind=ui.select).elements)).value = "invite"
+    await eventually(lambda: len(table(user, "audit").rows) == 2)
+
+
+async def test_the_audit_log_is_closed_to_those_who_do_not_manage_staff(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "nurse@trust.org", "clinician", org=world.org)
+    await user.open(f"/care/audit?org={world.org.id}")
+    await user.should_see("Only those who manage this organisation's staff may read its audit log.")
