@@ -2,10 +2,12 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from nicegui import ui
+
+Key = tuple[str, int]
 
 
 @dataclass(frozen=True)
@@ -15,6 +17,8 @@ class PageRequest:
     descending: bool
     page: int
     page_size: int
+    after: Key | None = None  # keyset hints for lists that support them; others use page and page_size
+    before: Key | None = None
 
 
 Fetch = Callable[[PageRequest], Awaitable[tuple[list[dict[str, Any]], int] | None]]
@@ -37,6 +41,7 @@ class PagedTable:
     ) -> None:
         self._fetch = fetch
         self._lock = asyncio.Lock()
+        self._edges: tuple[tuple[object, ...], int, Key, Key] | None = None  # (view, page, first key, last key)
         self.search = (
             ui.input(search_label)
             .props('outlined dense clearable debounce="300" type=search')
@@ -62,21 +67,46 @@ class PagedTable:
             pagination = dict(self.table.pagination)
             if page is not None:
                 pagination["page"] = page
-            request = PageRequest(
-                search=(self.search.value or "").strip(),
-                sort=str(pagination.get("sortBy") or ""),
-                descending=bool(pagination.get("descending")),
-                page=max(1, int(pagination.get("page") or 1)),
-                page_size=max(1, min(100, int(pagination.get("rowsPerPage") or 25))),
+            request = self._cursor(
+                PageRequest(
+                    search=(self.search.value or "").strip(),
+                    sort=str(pagination.get("sortBy") or ""),
+                    descending=bool(pagination.get("descending")),
+                    page=max(1, int(pagination.get("page") or 1)),
+                    page_size=max(1, min(100, int(pagination.get("rowsPerPage") or 25))),
+                )
             )
             fetched = await self._fetch(request)
             if fetched is None:
                 return
             rows, total = fetched
+            self._remember_edges(request, rows)
             pagination["rowsNumber"] = total
             pagination["page"] = request.page
             self.table.props["pagination"] = pagination
             self.table.rows = rows
+
+    def _cursor(self, request: PageRequest) -> PageRequest:
+        """Ask for a neighbouring page, or the current one again, by keyset instead of OFFSET."""
+        if self._edges is None or self._edges[0] != _view(request):
+            return request
+        _, page, first, last = self._edges
+        step = 1 if request.descending else -1  # an inclusive start: one id past the first row's key
+        if request.page == page + 1:
+            return replace(request, after=last)
+        if request.page == page - 1:
+            return replace(request, before=first)
+        if request.page == page:
+            return replace(request, after=(first[0], first[1] + step))
+        return request
+
+    def _remember_edges(self, request: PageRequest, rows: list[dict[str, Any]]) -> None:
+        keys = [row["_key"] for row in rows if "_key" in row]
+        if len(keys) == len(rows) and rows:
+            first, last = keys[0], keys[-1]
+            self._edges = (_view(request), request.page, (str(first[0]), int(first[1])), (str(last[0]), int(last[1])))
+        else:
+            self._edges = None
 
     async def _on_request(self, event: Any) -> None:
         requested = event.args.get("pagination", {}) if isinstance(event.args, dict) else {}
@@ -84,3 +114,7 @@ class PagedTable:
         pagination.update({k: requested[k] for k in ("page", "rowsPerPage", "sortBy", "descending") if k in requested})
         self.table.props["pagination"] = pagination
         await self.refresh()
+
+
+def _view(request: PageRequest) -> tuple[object, ...]:
+    return (request.search, request.sort, request.descending, request.page_size)

@@ -51,6 +51,9 @@ class Invitation(Model):
         table = "invitation"
         indexes = (
             ("organisation_id", "state", "created_at"),
+            ("organisation_id", "state", "expires_at"),
+            ("organisation_id", "state", "last_sent_at"),
+            ("organisation_id", "state", "email"),
             ("state", "created_at"),
             ("email", "scope_key", "state"),
         )

@@ -72,12 +72,14 @@ class PendingView:
                 descending=request.descending,
                 page=request.page,
                 page_size=request.page_size,
+                after=request.after,
+                before=request.before,
             )
         )
         if found is None:
             return None
         at = now()
-        return [_row(r, at) for r in found.rows], found.total
+        return [{**_row(r, at), "_key": list(pending.edge_key(r, request.sort))} for r in found.rows], found.total
 
     def _selected_ids(self) -> list[int]:
         return [int(row["id"]) for row in self.list.table.selected]

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from models import Deployment, Invitation, InvitationState, RoleAssignment, ScopeLevel
 from services import access
@@ -17,6 +18,7 @@ MAX_PAGE_SIZE = 100
 @dataclass(frozen=True)
 class PendingRow:
     id: int
+    created_at: datetime
     email: str
     role_name: str
     scope_name: str
@@ -37,6 +39,9 @@ class PendingPage:
     page_size: int
 
 
+Key = tuple[str, int]  # (the sort column's value as text, id): where a page starts or ends
+
+
 async def list_pending(
     *,
     actor: Actor,
@@ -46,26 +51,56 @@ async def list_pending(
     descending: bool = True,
     page: int = 1,
     page_size: int = 25,
+    after: Key | None = None,
+    before: Key | None = None,
 ) -> PendingPage:
-    """One page of pending invitations (expired ones included and marked) the actor may manage."""
+    """One page of pending invitations (expired ones included and marked) the actor may manage.
+
+    Next/previous pages come by keyset (after/before the neighbouring page's edge key), the last page from
+    the end; only a jump into the middle of a long list falls back to OFFSET.
+    """
     query = Invitation.filter(state=InvitationState.PENDING, organisation_id=organisation_id)
     query = query.filter(await visibility_filter(actor, organisation_id))
     term = search.strip().lower()
     if term:
         query = query.filter(email__contains=term[:320])
     total = await query.count()
-    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    page = max(1, page)
+    size = max(1, min(page_size, MAX_PAGE_SIZE))
+    last_page = max(1, -(-total // size))
+    page = min(max(1, page), last_page)
     column = SORTS.get(sort, "created_at")
-    ordering = [f"-{column}" if descending else column, "-id" if descending else "id"]
-    rows = (
-        await query.order_by(*ordering)
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-        .select_related("role", "deployment", "organisation", "invited_by")
-    )
+    forward = not descending
+    if before is not None or (page == last_page and page > 1 and after is None):
+        query, forward = _from_edge(query, column, before, not forward), not forward
+        limit = size if before is not None else total - (last_page - 1) * size
+        rows = list(reversed(await _ordered(query, column, forward).limit(limit)))
+    else:
+        start = _from_edge(query, column, after, forward) if after is not None else query.offset((page - 1) * size)
+        rows = await _ordered(start, column, forward).limit(size)
     at = now()
-    return PendingPage([_row(invitation, at) for invitation in rows], total, page, page_size)
+    return PendingPage([_row(invitation, at) for invitation in rows], total, page, size)
+
+
+def edge_key(row: PendingRow, sort: str) -> Key:
+    """The keyset key of a row under a sort, for the next or previous page request."""
+    value = {"email": row.email, "expires": row.expires_at, "last_sent": row.last_sent_at}.get(sort, row.created_at)
+    return (value.isoformat() if isinstance(value, datetime) else str(value), row.id)
+
+
+def _from_edge(query: QuerySet[Invitation], column: str, key: Key | None, ascending: bool) -> QuerySet[Invitation]:
+    if key is None:
+        return query
+    raw, key_id = key
+    value: object = raw if column == "email" else datetime.fromisoformat(raw)
+    op = "gt" if ascending else "lt"
+    beyond: dict[str, object] = {f"{column}__{op}": value}
+    tied: dict[str, object] = {column: value, f"id__{op}": key_id}
+    return query.filter(Q(**beyond) | Q(**tied))  # type: ignore[arg-type]
+
+
+def _ordered(query: QuerySet[Invitation], column: str, ascending: bool) -> QuerySet[Invitation]:
+    ordering = [column, "id"] if ascending else [f"-{column}", "-id"]
+    return query.order_by(*ordering).select_related("role", "deployment", "organisation", "invited_by")
 
 
 async def visibility_filter(actor: Actor, organisation_id: int) -> Q:
@@ -94,6 +129,7 @@ def _row(invitation: Invitation, at: datetime) -> PendingRow:
     inviter = invitation.invited_by
     return PendingRow(
         id=invitation.id,
+        created_at=invitation.created_at,
         email=invitation.email,
         role_name=invitation.role.name,
         scope_name=scope_name,
