@@ -57,9 +57,13 @@ class PagedTable:
             pagination=pagination,
             selection=selection,  # type: ignore[arg-type]
         ).classes("w-full")
-        self.table.props(f'flat bordered binary-state-sort rows-per-page-options="[10,25,50,100]" title="{label}"')
+        self.table.props("flat bordered binary-state-sort")
+        self.table.props["rows-per-page-options"] = [10, 25, 50, 100]
+        self.table.props["title"] = label
         self.table.props["aria-label"] = label
         self.table.on("request", self._on_request)
+        self.table.on("update:pagination", self._keep_total)  # the browser may echo a stale rowsNumber
+        self._total = 0
 
     async def refresh(self, *, page: int | None = None) -> None:
         """Fetch the current (or given) page again, keeping sort and search."""
@@ -81,10 +85,15 @@ class PagedTable:
                 return
             rows, total = fetched
             self._remember_edges(request, rows)
+            self._total = total
             pagination["rowsNumber"] = total
             pagination["page"] = request.page
             self.table.props["pagination"] = pagination
             self.table.rows = rows
+
+    def _keep_total(self) -> None:
+        if self.table.pagination.get("rowsNumber") != self._total:
+            self.table.props["pagination"] = {**self.table.pagination, "rowsNumber": self._total}
 
     def _cursor(self, request: PageRequest) -> PageRequest:
         """Ask for a neighbouring page, or the current one again, by keyset instead of OFFSET."""
@@ -101,10 +110,9 @@ class PagedTable:
         return request
 
     def _remember_edges(self, request: PageRequest, rows: list[dict[str, Any]]) -> None:
-        keys = [row["_key"] for row in rows if "_key" in row]
+        keys = [_decode_key(row["_key"]) for row in rows if "_key" in row]
         if len(keys) == len(rows) and rows:
-            first, last = keys[0], keys[-1]
-            self._edges = (_view(request), request.page, (str(first[0]), int(first[1])), (str(last[0]), int(last[1])))
+            self._edges = (_view(request), request.page, keys[0], keys[-1])
         else:
             self._edges = None
 
@@ -118,3 +126,13 @@ class PagedTable:
 
 def _view(request: PageRequest) -> tuple[object, ...]:
     return (request.search, request.sort, request.descending, request.page_size)
+
+
+def encode_key(key: Key) -> str:
+    """A row's keyset key as a plain string cell (lists in table rows upset the browser)."""
+    return f"{key[1]}:{key[0]}"
+
+
+def _decode_key(text: str) -> Key:
+    row_id, _, value = text.partition(":")
+    return value, int(row_id)

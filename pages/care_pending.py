@@ -6,7 +6,7 @@ from nicegui import ui
 
 from components import dialogs
 from components.formatting import relative
-from components.paged_table import PagedTable, PageRequest
+from components.paged_table import PagedTable, PageRequest, encode_key
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from services import invitations, pending, resending
@@ -79,7 +79,7 @@ class PendingView:
         if found is None:
             return None
         at = now()
-        return [{**_row(r, at), "_key": list(pending.edge_key(r, request.sort))} for r in found.rows], found.total
+        return [{**_row(r, at), "_key": encode_key(pending.edge_key(r, request.sort))} for r in found.rows], found.total
 
     def _selected_ids(self) -> list[int]:
         return [int(row["id"]) for row in self.list.table.selected]
