@@ -29,7 +29,9 @@ async def test_keyset_pages_forward_backward_and_from_the_end_match_offset_pagin
     owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
     await _fill(world, owner, 57)
 
-    async def page(number: int, **keys: tuple[str, int]) -> pending.PendingPage:
+    async def page(
+        number: int, after: pending.Key | None = None, before: pending.Key | None = None
+    ) -> pending.PendingPage:
         return await pending.list_pending(
             actor=owner,
             organisation_id=world.org.id,
@@ -37,7 +39,8 @@ async def test_keyset_pages_forward_backward_and_from_the_end_match_offset_pagin
             descending=descending,
             page=number,
             page_size=20,
-            **keys,
+            after=after,
+            before=before,
         )
 
     plain = [[r.id for r in (await page(n)).rows] for n in (1, 2, 3)]

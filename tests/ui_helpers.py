@@ -61,3 +61,8 @@ async def eventually(check: Callable[[], Any], *, attempts: int = 50) -> None:
 
 def select_labelled(user: User, label: str) -> ui.select:
     return next(s for s in user.find(kind=ui.select).elements if s.props.get("label") == label)
+
+
+def option_labels(select: ui.select) -> set[str]:
+    options = select.options
+    return {str(v) for v in (options.values() if isinstance(options, dict) else options)}
