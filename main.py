@@ -1,6 +1,5 @@
 """Gatehouse: wiring only (settings, database, background workers, pages, ui.run)."""
 
-import logging
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,17 +8,18 @@ from fastapi import FastAPI
 from fastapi.routing import _merge_lifespan_context
 from nicegui import app, ui
 
-from pages import accept_invite, admin, audit, care, home, login, mailbox, roles
-from services import runtime, settings
+from pages import accept_invite, admin, audit, care, health, home, login, mailbox, roles
+from services import logs, operations, runtime, settings
 from services.settings import SettingsError
-
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 try:
     config = settings.load()
+    ops = operations.load()
 except SettingsError as problem:
     sys.exit(f"Gatehouse cannot start: {problem}")
 settings.configure(config)
+operations.configure(ops)
+logs.configure(log_format=ops.log_format, level=ops.log_level)
 
 
 @asynccontextmanager
@@ -30,7 +30,7 @@ async def gatehouse_lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 app.router.lifespan_context = _merge_lifespan_context(gatehouse_lifespan, app.router.lifespan_context)
 runtime.add_security_headers(app)
-for page in (home, login, accept_invite, admin, care, roles, audit, mailbox):
+for page in (home, login, accept_invite, admin, care, roles, audit, mailbox, health):
     page.create()
 
 if __name__ in {"__main__", "__mp_main__"}:
@@ -41,4 +41,5 @@ if __name__ in {"__main__", "__mp_main__"}:
         reload=False,
         show=False,
         favicon="🏛️",
+        log_config=None,  # uvicorn's records go through the handler logs.configure installed (plain or JSON)
     )

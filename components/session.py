@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import Request
 from nicegui import ui
 
-from services import auth
+from services import auth, session_events
 from services.access import Actor
 from services.errors import DomainError, NotAuthenticated
 
@@ -20,14 +20,19 @@ class PageSession:
     def __init__(self, request: Request) -> None:
         self.token = request.cookies.get(auth.SESSION_COOKIE)
         self.path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        self._listening = False
 
     async def actor(self) -> Actor | None:
         """The current actor, or None after sending the browser to the log-in page."""
         try:
-            return await auth.actor_for(session_token=self.token)
+            actor = await auth.actor_for(session_token=self.token)
         except NotAuthenticated:
             ui.navigate.to(f"/login?redirect_to={quote(self.path)}")
             return None
+        if not self._listening and self.token:
+            self._listening = True
+            leave_when_session_ends(self.token)
+        return actor
 
     async def run(self, action: Callable[[Actor], Awaitable[T]], *, success: str | None = None) -> T | None:
         """Run a service call as the current actor; domain errors become a clear notification."""
@@ -35,6 +40,18 @@ class PageSession:
         if actor is None:
             return None
         return await notify_errors(lambda: action(actor), success=success)
+
+
+def leave_when_session_ends(session_token: str) -> None:
+    """Send this page to the log-in page as soon as its session ends (log-out in any tab of the browser)."""
+    client = ui.context.client
+
+    def leave() -> None:
+        if not client.is_deleted:
+            with client:
+                ui.navigate.to("/login")
+
+    client.on_delete(session_events.subscribe(session_token=session_token, on_end=leave))
 
 
 async def notify_errors(action: Callable[[], Awaitable[T]], *, success: str | None = None) -> T | None:

@@ -7,13 +7,14 @@ from nicegui import ui
 
 from components.frame import frame
 from components.session import PageSession, client_address, notify_errors
-from services import acceptance, auth
+from services import acceptance, auth, tokens
 from services.acceptance import InvitationPreview
 from services.errors import DomainError, NotAuthenticated
 
 
 def create() -> None:
-    """Register /accept/{token}."""
+    """Register /accept/{token}; request logs (uvicorn's access log, when switched on) show its token redacted."""
+    tokens.redact_logs()
 
     @ui.page("/accept/{token}")
     async def accept_page(request: Request, token: str) -> None:

@@ -21,12 +21,14 @@ def create() -> None:
             _login_form(redirect_to, email, client_address(request))
 
     @app.get("/auth/complete", include_in_schema=False)
-    async def complete(ticket: str = "") -> RedirectResponse:
+    async def complete(ticket: str = "", next: str = "") -> RedirectResponse:
         try:
             done = await auth.complete_login(ticket=ticket)
         except NotAuthenticated:
             return RedirectResponse("/login", status_code=303)
-        response = RedirectResponse(done.redirect_to, status_code=303)
+        # A target that carries a token (an invitation link) is never stored with the ticket: it comes in the URL.
+        target = auth.safe_redirect(next) if next else done.redirect_to
+        response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             auth.SESSION_COOKIE,
             done.session_token,
@@ -46,7 +48,9 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
             )
         )
         if ticket:
-            ui.navigate.to(f"/auth/complete?ticket={quote(ticket)}")
+            target = auth.safe_redirect(redirect_to)
+            following = f"&next={quote(target, safe='')}" if target != auth.storable_redirect(target) else ""
+            ui.navigate.to(f"/auth/complete?ticket={quote(ticket)}{following}")
 
     with ui.card().classes("w-full max-w-sm"):
         email_input = (

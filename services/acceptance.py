@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Invitation, InvitationState, Organisation, RoleAssignment, StaffMember
@@ -14,6 +15,7 @@ from services.errors import InvalidInput, LinkInvalid, PermissionDenied
 from services.ratelimit import Limiter
 
 MAX_NAME = 120
+HAS_ACCOUNT = "An account already exists for this address: log in to accept the invitation."
 accept_limiter = Limiter(attempts=20, per_seconds=60)
 
 
@@ -49,24 +51,29 @@ async def accept_new_account(*, token: str, full_name: str, password: str, repea
     name = _clean_full_name(full_name)
     auth.check_new_password(password=password, repeat=repeat, email=invitation.email)
     password_hash = await auth.hash_password(password)
-    async with in_transaction() as connection:
-        if await StaffMember.filter(email=invitation.email).using_db(connection).exists():
-            raise PermissionDenied("An account already exists for this address: log in to accept the invitation.")
-        if not await _claim(invitation, token, connection):
-            raise LinkInvalid()
-        member = await StaffMember.create(
-            using_db=connection, email=invitation.email, full_name=name, password_hash=password_hash
-        )
-        await _assign(invitation, member.id, connection)
-        actor = Actor(member.id, member.email, member.full_name, ())
-        await audit.record(
-            actor=actor,
-            action="accept",
-            scope=invitations.scope_of_row(invitation),
-            target=invitation.email,
-            detail={"role": invitation.role.name},
-            connection=connection,
-        )
+    try:
+        async with in_transaction() as connection:
+            if await StaffMember.filter(email=invitation.email).using_db(connection).exists():
+                raise PermissionDenied(HAS_ACCOUNT)
+            if not await _claim(invitation, token, connection):
+                raise LinkInvalid()
+            member = await StaffMember.create(
+                using_db=connection, email=invitation.email, full_name=name, password_hash=password_hash
+            )
+            await _assign(invitation, member.id, connection)
+            actor = Actor(member.id, member.email, member.full_name, ())
+            await audit.record(
+                actor=actor,
+                action="accept",
+                scope=invitations.scope_of_row(invitation),
+                target=invitation.email,
+                detail={"role": invitation.role.name},
+                connection=connection,
+            )
+    except IntegrityError:
+        # Another invitation to the same address created the account a moment ago (both passed the check above);
+        # this one rolled back and stays pending, to be accepted by logging in.
+        raise PermissionDenied(HAS_ACCOUNT) from None
     await events.publish(organisation_id=invitation.organisation_id, kind="accepted")
     return invitation.email
 
@@ -150,6 +157,6 @@ def _clean_full_name(full_name: str) -> str:
         raise InvalidInput("Please tell us your full name.")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"A name can be at most {MAX_NAME} characters long.")
-    if any(ord(char) < 32 or ord(char) == 127 for char in name):
-        raise InvalidInput("A name cannot contain control characters.")
+    if not name.isprintable():  # control, format (bidi overrides, zero-width) and separator characters
+        raise InvalidInput("A name cannot contain control or invisible characters.")
     return name

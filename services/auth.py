@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from models import LoginTicket, Session, StaffMember
-from services import access, audit, emails, tokens
+from services import access, audit, emails, session_events, tokens
 from services.access import Actor
 from services.clock import now
 from services.errors import InvalidInput, NotAuthenticated
@@ -21,6 +21,7 @@ TICKET_LIFETIME = timedelta(seconds=60)
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 WRONG_LOGIN = "That email and password do not match an account."
+SECRET_PATHS = ("/accept/", "/auth/")  # their URLs carry a token: never stored, the page passes them on instead
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 _DUMMY_HASH = _hasher.hash("not a real password, only for even timing")
@@ -55,7 +56,8 @@ async def login(*, email: str, password: str, redirect_to: str, client: str) -> 
     """Check the credentials and return a one-time ticket that /auth/complete turns into a session."""
     key = emails.canonical(email.strip())
     login_limiter.hit(f"{client}|{key}", "Too many log-in attempts. Please wait a few minutes and try again.")
-    member = await StaffMember.get_or_none(email=key, is_active=True)
+    usable = key.isprintable() and len(key) <= emails.MAX_LENGTH  # NUL and the like never reach the database
+    member = await StaffMember.get_or_none(email=key, is_active=True) if usable else None
     if member is None:
         await _verify(_DUMMY_HASH, password)
         raise InvalidInput(WRONG_LOGIN)
@@ -67,7 +69,7 @@ async def login(*, email: str, password: str, redirect_to: str, client: str) -> 
     await LoginTicket.create(
         ticket_hash=hashed,
         member_id=member.id,
-        redirect_to=safe_redirect(redirect_to),
+        redirect_to=storable_redirect(redirect_to),
         expires_at=now() + TICKET_LIFETIME,
     )
     return raw
@@ -109,9 +111,10 @@ async def actor_for(*, session_token: str | None) -> Actor:
 
 
 async def logout(*, session_token: str | None) -> None:
-    """End the session everywhere it is open."""
+    """End the session everywhere it is open: refused from now on, and its open pages told to leave."""
     if session_token:
         await Session.filter(token_hash=tokens.hash_token(session_token), revoked_at=None).update(revoked_at=now())
+        session_events.session_ended(session_token=session_token)
 
 
 def safe_redirect(target: str | None) -> str:
@@ -121,6 +124,12 @@ def safe_redirect(target: str | None) -> str:
     if any(ord(char) < 32 for char in target):
         return "/"
     return target
+
+
+def storable_redirect(target: str | None) -> str:
+    """What may be written to the database: a local path that carries no secret (an invitation link does)."""
+    path = safe_redirect(target)
+    return "/" if path.startswith(SECRET_PATHS) else path
 
 
 async def _verify(password_hash: str, password: str) -> bool:

@@ -13,6 +13,8 @@ MAX_LOCAL_LENGTH = 64
 _DISPLAY_CHARS = 60
 _LOOK_ALIKE_AT_SIGNS = ("\uff20", "\ufe6b")  # the validator explains the look-alikes itself
 _CHAR_NAMES = {"\n": "line break", "\r": "line break", "\t": "tab", "\x00": "NUL"}
+_FORMULA_STARTS = ("=", "+", "-")  # with "@", what a spreadsheet runs as a formula; "@..." has no local part
+_LOOK_ALIKE_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")  # letters that imitate each other ("а" and "a")
 _DOMAIN_DETAILS = (
     ("should have a period", "it needs a dot, as in example.org"),
     ("special-use or reserved", "it is a reserved name that cannot receive email"),
@@ -38,11 +40,19 @@ def normalise(raw: str) -> str:
     text = _prechecked(raw)
     local, _, domain = text.rpartition("@")
     if domain and DOT_ATOM_TEXT.match(local):
-        return _with_checked_domain(text, local, domain)
-    try:
-        return validate_email(text, check_deliverability=False, allow_smtputf8=False).normalized
-    except EmailNotValidError as error:
-        raise InvalidEmail(_reason(str(error))) from None
+        normalised = _with_checked_domain(text, local, domain)
+    else:
+        try:
+            normalised = validate_email(text, check_deliverability=False, allow_smtputf8=False).normalized
+        except EmailNotValidError as error:
+            raise InvalidEmail(_reason(str(error))) from None
+    domain = normalised.rpartition("@")[2]
+    if not domain.isascii() and (scripts := _mixed_scripts(domain)):
+        raise InvalidEmail(
+            f"the domain “{for_display(domain)}” mixes {scripts} letters, as look-alike domains do; "
+            "check the address with its owner"
+        )
+    return normalised
 
 
 def canonical(address: str) -> str:
@@ -108,10 +118,23 @@ def _prechecked(raw: str) -> str:
         raise InvalidEmail("contains spaces")
     if '"' in text:
         raise InvalidEmail("contains quotation marks, which are not supported")
+    if text.startswith(_FORMULA_STARTS):
+        raise InvalidEmail(f"starts with “{text[0]}”, which a spreadsheet would run as a formula")
     local, at, _ = text.rpartition("@")
     if at and len(local) > MAX_LOCAL_LENGTH:
         raise InvalidEmail(f"the part before the @ is too long (at most {MAX_LOCAL_LENGTH} characters)")
     return text
+
+
+@functools.lru_cache(maxsize=1024)
+def _mixed_scripts(domain: str) -> str:
+    """“Latin and Cyrillic” when one label mixes letters of scripts that imitate each other; "" otherwise."""
+    for label in domain.split("."):
+        scripts = {unicodedata.name(c, "").split(" ", 1)[0] for c in label if c.isalpha()}
+        mixed = sorted(scripts.intersection(_LOOK_ALIKE_SCRIPTS))
+        if len(mixed) > 1:
+            return " and ".join(name.title() for name in mixed)
+    return ""
 
 
 def _control_char(raw: str) -> str | None:

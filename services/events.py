@@ -50,6 +50,11 @@ def install_remote(publisher: Callable[[int, str], Awaitable[None]] | None) -> N
     _remote_publish = publisher
 
 
+def topics() -> list[int]:
+    """The topics this process has subscribers for (a reconnected transport tells them to resync)."""
+    return [topic for topic, handlers in _subscribers.items() if handlers]
+
+
 def subscriber_count(organisation_id: int) -> int:
     return len(_subscribers.get(organisation_id, ()))
 

@@ -3,6 +3,7 @@
 import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -17,14 +18,16 @@ from models import (
     RoleAssignment,
     StaffMember,
 )
-from services import access, audit, emails, events, organisations, outbox, roles, settings, tokens
+from services import access, audit, bulk_sql, emails, events, organisations, outbox, roles, settings, tokens
 from services.access import Actor, RoleInfo, Scope
 from services.clock import now
 from services.errors import InvalidInput
 
 EXPIRY_CHOICES: dict[int, str] = {24: "24 hours", 72: "72 hours", 168: "7 days"}
 MAX_ADDRESSES = 100_000
-CHUNK = 500  # SQLite's bound-parameter limit stays far away
+IN_THREAD_ABOVE = 200  # addresses: checking more than this runs off the event loop
+TOKENS_PER_TURN = 5_000  # about 15 ms of hashing between two turns of the event loop
+_TARGET_LENGTH = AuditEvent._meta.fields_map["target"].max_length  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -66,14 +69,19 @@ async def send(
     if len(addresses) > MAX_ADDRESSES:
         raise InvalidInput(f"At most {MAX_ADDRESSES:,} addresses can be invited at once.")
     result = SendResult()
-    valid = await _normalise_all(addresses, result)
-    plan = await _plan(valid, role, scope)
+    if len(addresses) > IN_THREAD_ABOVE:
+        valid, result.invalid = await asyncio.to_thread(_normalised, addresses)
+    else:
+        valid, result.invalid = _normalised(addresses)
     context = await _mail_context(actor, role, scope)
     async with in_transaction() as connection:
+        # Looked up inside the transaction: on SQLite no other send can slip in between the look-up and the insert.
+        plan = await _plan(valid, role, scope, connection)
         await _replace_pending(plan.replace_ids, connection)
         await _insert_invitations(actor, plan.new, role, scope, lifetime_hours, context, connection)
         await _grant_members(actor, plan.members, role, scope, context, connection)
-    result.invited = [a for a in plan.new if a not in set(plan.replaced)]
+    replaced = set(plan.replaced)
+    result.invited = [a for a in plan.new if a not in replaced]
     result.replaced, result.role_added, result.already_had_role = plan.replaced, list(plan.members), plan.already
     await events.publish(organisation_id=scope.organisation_id, kind="invitations")
     wake_mail_worker()
@@ -128,42 +136,51 @@ async def _require_grant(actor: Actor, role: RoleInfo, scope: Scope, action: str
     access.require(False, f"You may not hand out the role “{role.name}” there.")
 
 
-async def _normalise_all(addresses: list[str], result: SendResult) -> list[str]:
-    checked = (
-        await asyncio.to_thread(emails.validate_many, addresses)
-        if len(addresses) > 200
-        else (emails.validate_many(addresses))
-    )
+def _normalised(addresses: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The valid addresses in canonical (lower-case) form, first spelling only, and the invalid ones with why."""
     seen: set[str] = set()
     valid: list[str] = []
-    for raw, normalised, reason in checked:
+    invalid: list[tuple[str, str]] = []
+    for raw, normalised, reason in emails.validate_many(addresses):
         if normalised is None:
-            result.invalid.append((raw, reason or "not a valid email address"))
+            invalid.append((raw, reason or "not a valid email address"))
         elif (key := emails.canonical(normalised)) not in seen:
             seen.add(key)
             valid.append(key)  # addresses are stored and compared in canonical (lower-case) form
-    return valid
+    return valid, invalid
 
 
-async def _plan(addresses: list[str], role: RoleInfo, scope: Scope) -> _Plan:
-    members: dict[str, int] = {}
-    already: list[str] = []
-    pending: dict[str, int] = {}
-    for start in range(0, len(addresses), CHUNK):
-        chunk = addresses[start : start + CHUNK]
-        for member_id, email in await StaffMember.filter(email__in=chunk).values_list("id", "email"):
-            members[str(email)] = int(member_id)
-        rows = Invitation.filter(email__in=chunk, scope_key=scope.key, state=InvitationState.PENDING)
-        for invitation_id, email in await rows.values_list("id", "email"):
-            pending[str(email)] = int(invitation_id)
+async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: BaseDBAsyncClient) -> _Plan:
+    found = dict(
+        await bulk_sql.rows_where_in(connection, StaffMember, columns=("email", "id"), key="email", values=addresses)
+    )
+    pending = dict(
+        await bulk_sql.rows_where_in(
+            connection,
+            Invitation,
+            columns=("email", "id"),
+            key="email",
+            values=addresses,
+            where={"scope_key": scope.key, "state": InvitationState.PENDING},
+        )
+    )
+    members = {a: int(found[a]) for a in addresses if a in found}
+    held: set[int] = set()
     if members:
-        holders = RoleAssignment.filter(member_id__in=list(members.values()), role_id=role.id, scope_key=scope.key)
-        held = set(await holders.values_list("member_id", flat=True))
-        already = [email for email, member_id in members.items() if member_id in held]
-        members = {email: member_id for email, member_id in members.items() if member_id not in held}
-    new = [a for a in addresses if a not in members and a not in already]
+        holders = await bulk_sql.rows_where_in(
+            connection,
+            RoleAssignment,
+            columns=("member_id",),
+            key="member_id",
+            values=list(members.values()),
+            where={"role_id": role.id, "scope_key": scope.key},
+        )
+        held = {int(member_id) for (member_id,) in holders}
+    already = [a for a, member_id in members.items() if member_id in held]
+    members = {a: member_id for a, member_id in members.items() if member_id not in held}
+    new = [a for a in addresses if a not in found]
     replaced = [a for a in new if a in pending]
-    return _Plan(new, [pending[a] for a in replaced], replaced, members, already)
+    return _Plan(new, [int(pending[a]) for a in replaced], replaced, members, already)
 
 
 async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope) -> dict[str, str]:
@@ -176,18 +193,22 @@ async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope) -> dict[str,
 
 
 async def _replace_pending(ids: list[int], connection: BaseDBAsyncClient) -> None:
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        await (
-            Invitation.filter(id__in=chunk, state=InvitationState.PENDING)
-            .using_db(connection)
-            .update(state=InvitationState.DELETED, deleted_at=now())
-        )
-        await (
-            OutboxMessage.filter(invitation_id__in=chunk, state=OutboxState.QUEUED)
-            .using_db(connection)
-            .update(state=OutboxState.FAILED, last_error="replaced by a newer invitation", link=None)
-        )
+    await bulk_sql.update_where_in(
+        connection,
+        Invitation,
+        changes={"state": InvitationState.DELETED, "deleted_at": now()},
+        key="id",
+        values=ids,
+        where={"state": InvitationState.PENDING},
+    )
+    await bulk_sql.update_where_in(
+        connection,
+        OutboxMessage,
+        changes={"state": OutboxState.FAILED, "last_error": "replaced by a newer invitation", "link": None},
+        key="invitation_id",
+        values=ids,
+        where={"state": OutboxState.QUEUED},
+    )
 
 
 async def _insert_invitations(
@@ -201,66 +222,54 @@ async def _insert_invitations(
 ) -> None:
     at = now()
     expires = at + timedelta(hours=lifetime_hours)
-    raw_by_hash: dict[str, str] = {}
-    rows = []
-    for address in addresses:
-        raw, hashed = tokens.new_token()
-        raw_by_hash[hashed] = raw
-        rows.append(
-            Invitation(
-                email=address,
-                role_id=role.id,
-                level=scope.level.value,
-                organisation_id=scope.organisation_id,
-                deployment_id=scope.deployment_id,
-                scope_key=scope.key,
-                invited_by_id=actor.member_id,
-                token_hash=hashed,
-                lifetime_hours=lifetime_hours,
-                created_at=at,
-                last_sent_at=at,
-                expires_at=expires,
-            )
-        )
-    await Invitation.bulk_create(rows, using_db=connection)
-    ids = await _ids_by_hash(list(raw_by_hash), connection)
-    mail_context = {**context, "expires_at": expires.isoformat()}
-    base = settings.current()
-    messages = [
-        OutboxMessage(
-            **outbox.message_fields(
-                kind=MessageKind.INVITATION,
-                recipient=address,
-                context=mail_context,
-                link=base.link(f"/accept/{raw_by_hash[hashed]}"),
-                invitation_id=ids[hashed],
-                organisation_id=scope.organisation_id,
-            )
-        )
-        for address, hashed in zip(addresses, raw_by_hash, strict=True)
-    ]
-    await OutboxMessage.bulk_create(messages, using_db=connection)
-    events_rows = [
-        AuditEvent(
-            **audit.event_fields(
-                actor=actor,
-                action="invite",
-                scope=scope,
-                target=address,
-                detail={"role": role.name, "expires_in_hours": lifetime_hours},
-            )
-        )
-        for address in addresses
-    ]
-    await AuditEvent.bulk_create(events_rows, using_db=connection)
+    pairs = await _new_tokens(len(addresses))
+    ids = await bulk_sql.insert_returning_ids(
+        connection,
+        Invitation,
+        columns=("email", "token_hash"),
+        rows=[(address, hashed) for address, (_, hashed) in zip(addresses, pairs, strict=True)],
+        constants={
+            "role_id": role.id,
+            "level": scope.level.value,
+            "organisation_id": scope.organisation_id,
+            "deployment_id": scope.deployment_id,
+            "scope_key": scope.key,
+            "invited_by_id": actor.member_id,
+            "lifetime_hours": lifetime_hours,
+            "created_at": at,
+            "last_sent_at": at,
+            "expires_at": expires,
+        },
+        key="token_hash",
+    )
+    accept = settings.current().link("/accept/")
+    message = outbox.message_fields(
+        kind=MessageKind.INVITATION,
+        recipient="",
+        context={**context, "expires_at": expires.isoformat()},
+        link=None,
+        invitation_id=None,
+        organisation_id=scope.organisation_id,
+    )
+    await bulk_sql.insert(
+        connection,
+        OutboxMessage,
+        columns=("recipient", "link", "invitation_id"),
+        rows=[(a, accept + raw, i) for a, (raw, _), i in zip(addresses, pairs, ids, strict=True)],
+        constants=_other_than(message, "recipient", "link", "invitation_id"),
+    )
+    detail = {"role": role.name, "expires_in_hours": lifetime_hours}
+    event = audit.event_fields(actor=actor, action="invite", scope=scope, detail=detail)
+    await _audit_each(addresses, event, connection)
 
 
-async def _ids_by_hash(hashes: list[str], connection: BaseDBAsyncClient) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(hashes), CHUNK):
-        query = Invitation.filter(token_hash__in=hashes[start : start + CHUNK]).using_db(connection)
-        found.update({str(h): int(i) for i, h in await query.values_list("id", "token_hash")})
-    return found
+async def _new_tokens(count: int) -> list[tuple[str, str]]:
+    """count (raw, hash) pairs, in slices so the event loop keeps answering meanwhile."""
+    pairs: list[tuple[str, str]] = []
+    while len(pairs) < count:
+        pairs.extend(tokens.new_token() for _ in range(min(TOKENS_PER_TURN, count - len(pairs))))
+        await asyncio.sleep(0)
+    return pairs
 
 
 async def _grant_members(
@@ -271,31 +280,49 @@ async def _grant_members(
     context: dict[str, str],
     connection: BaseDBAsyncClient,
 ) -> None:
-    for email, member_id in members.items():
-        await RoleAssignment.create(
-            using_db=connection,
-            member_id=member_id,
-            role_id=role.id,
-            level=scope.level.value,
-            organisation_id=scope.organisation_id,
-            deployment_id=scope.deployment_id,
-            scope_key=scope.key,
-            granted_by_id=actor.member_id,
-        )
-        await outbox.enqueue(
-            connection=connection,
-            kind=MessageKind.ROLE_NOTICE,
-            recipient=email,
-            context=context,
-            link=settings.current().link("/login"),
-            invitation_id=None,
-            organisation_id=scope.organisation_id,
-        )
-        await audit.record(
-            actor=actor,
-            action="grant_role",
-            scope=scope,
-            target=email,
-            detail={"role": role.name},
-            connection=connection,
-        )
+    if not members:
+        return
+    await bulk_sql.insert(
+        connection,
+        RoleAssignment,
+        columns=("member_id",),
+        rows=[(member_id,) for member_id in members.values()],
+        constants={
+            "role_id": role.id,
+            "level": scope.level.value,
+            "organisation_id": scope.organisation_id,
+            "deployment_id": scope.deployment_id,
+            "scope_key": scope.key,
+            "granted_by_id": actor.member_id,
+            "created_at": now(),
+        },
+    )
+    message = outbox.message_fields(
+        kind=MessageKind.ROLE_NOTICE,
+        recipient="",
+        context=context,
+        link=settings.current().link("/login"),
+        invitation_id=None,
+        organisation_id=scope.organisation_id,
+    )
+    await bulk_sql.insert(
+        connection,
+        OutboxMessage,
+        columns=("recipient",),
+        rows=[(email,) for email in members],
+        constants=_other_than(message, "recipient"),
+    )
+    event = audit.event_fields(actor=actor, action="grant_role", scope=scope, detail={"role": role.name})
+    await _audit_each(list(members), event, connection)
+
+
+async def _audit_each(targets: list[str], event: dict[str, Any], connection: BaseDBAsyncClient) -> None:
+    """One audit event per target, otherwise alike."""
+    rows = [(target[:_TARGET_LENGTH],) for target in targets]
+    await bulk_sql.insert(
+        connection, AuditEvent, columns=("target",), rows=rows, constants=_other_than(event, "target")
+    )
+
+
+def _other_than(values: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if name not in names}

@@ -8,7 +8,7 @@ import socket
 from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiosmtplib
@@ -16,21 +16,33 @@ from tortoise.expressions import Q
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
-from models import AuditEvent, DeliveryState, Invitation, InvitationState, OutboxMessage, OutboxState, ScopeLevel
-from services import audit, events, mail_sink, mail_templates
+from models import (
+    AuditEvent,
+    DeliveryState,
+    Invitation,
+    InvitationState,
+    MessageKind,
+    OutboxMessage,
+    OutboxState,
+    ScopeLevel,
+)
+from services import audit, events, mail_templates
 from services.access import Scope
 from services.clock import now
 from services.settings import Settings
+from services.smtp_pool import DEFAULT_TIMEOUT, SmtpPool, classify, describe
 
 log = logging.getLogger(__name__)
 
 BACKOFF = tuple(timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400))
 MAX_ATTEMPTS = len(BACKOFF) + 1
 POLL_SECONDS = 1.0
-SMTP_TIMEOUT = 30.0
+SMTP_TIMEOUT = DEFAULT_TIMEOUT
 IDLE_CLOSE_SECONDS = 30.0
 STOP_GRACE_SECONDS = 10.0
 ERROR_LENGTH = 500
+CONNECTIONS = 8  # a loopback sink takes about 3x one connection's rate with 8 (docs/PERFORMANCE.md)
+BATCH_SIZE = 100
 
 
 @dataclass
@@ -44,6 +56,14 @@ class _Job:
     dead_link: bool = False  # the invitation was replaced or is no longer pending: leave it alone
 
 
+@dataclass
+class _Batch:
+    jobs: list[_Job]
+    full: bool  # as many rows as a batch holds: more are probably due
+    claimed: asyncio.Event  # set when the claim no longer needs renewing
+    renewing: "asyncio.Task[None]"
+
+
 class MailWorker:
     """Delivers the outbox: claim a batch, send it over several reused connections, record, repeat."""
 
@@ -52,25 +72,33 @@ class MailWorker:
         settings: Settings,
         *,
         worker_id: str | None = None,
-        connections: int = 4,
-        batch_size: int = 50,
+        connections: int = CONNECTIONS,
+        batch_size: int = BATCH_SIZE,
         lease_seconds: int = 60,
         rate_per_second: float | None = None,
+        smtp_timeout: float = SMTP_TIMEOUT,
     ) -> None:
         self.settings = settings
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}")[:64]
+        self.rate_per_second = rate_per_second or settings.mail_rate
+        if self.rate_per_second:  # a throttled batch still leaves within half its lease (see _send_all's deadline)
+            batch_size = min(batch_size, int(self.rate_per_second * lease_seconds / 4))
         self.batch_size = max(1, batch_size)
         self.lease = timedelta(seconds=lease_seconds)
-        self.rate_per_second = rate_per_second
-        self._pool: list[aiosmtplib.SMTP | None] = [None] * max(1, connections)
+        self._pool = SmtpPool(settings, size=connections, timeout=smtp_timeout)
         self._wake_event = asyncio.Event()
         self._drain_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._next_send_at = 0.0
         self._last_used = 0.0
-        self._local_hostname: str | None = None
         self._connect_error = ""
+        self.last_drain_at: datetime | None = None  # when the loop last claimed (or found nothing) without error
+
+    @property
+    def running(self) -> bool:
+        """True while the background loop is alive (for the health check)."""
+        return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
         """Start the background loop (polls every second; wake() makes it look at once)."""
@@ -89,7 +117,7 @@ class MailWorker:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
-        await self._close_connections()
+        await self._pool.close_all()
 
     def wake(self) -> None:
         """Look at the outbox now instead of at the next poll."""
@@ -98,36 +126,89 @@ class MailWorker:
     async def run_until_empty(self) -> int:
         """Drain until nothing is due; returns how many messages were handled (tests and scripts)."""
         total = 0
-        while handled := await self.drain_once():
+        while handled := await self.drain():
             total += handled
         return total
 
     async def drain_once(self) -> int:
         """Claim one batch of due messages, send them and record each outcome; returns how many were handled."""
         async with self._drain_lock:
-            rows = await self._claim()
-            if not rows:
+            batch = await self._take()
+            if batch is None:
                 return 0
-            deadline = asyncio.get_running_loop().time() + self.lease.total_seconds() / 2
-            done = asyncio.Event()
-            heartbeat = asyncio.create_task(self._keep_claims([row.id for row in rows], done))
+            await self._send(batch)
+            return await self._finish(batch)
+
+    async def drain(self) -> int:
+        """Send batch after batch until one is not full; returns how many messages were handled.
+
+        The SMTP connections never wait for the database: the next batch is claimed and rendered, and the previous
+        one recorded, while the current one is being sent.
+        """
+        async with self._drain_lock:
+            total, following = 0, None
+            recording: asyncio.Task[int] | None = None
+            batch = await self._take()
             try:
-                jobs = await self._prepare(rows)
-                await self._send_all([job for job in jobs if not job.outcome], deadline)
+                while batch is not None:
+                    if batch.full and not self._stopping:
+                        following = asyncio.create_task(self._take())
+                    try:
+                        await self._send(batch)
+                    finally:
+                        previous, recording = recording, asyncio.create_task(self._finish(batch))
+                        total += await previous if previous is not None else 0
+                    taking, following = following, None
+                    batch = await taking if taking is not None else None
             finally:
-                done.set()
-                await heartbeat
-            await self._record(jobs)
-            for organisation_id in {job.row.organisation_id for job in jobs if job.outcome in ("sent", "failed")}:
-                await events.publish(organisation_id=organisation_id, kind="delivery")
-            return sum(1 for job in jobs if job.outcome)
+                try:
+                    total += await recording if recording is not None else 0
+                finally:
+                    if following is not None:  # sending failed: hand back, unsent, the batch claimed meanwhile
+                        spare = await following
+                        if spare is not None:
+                            await self._send(spare, release=True)
+                            await self._finish(spare)
+            return total
+
+    async def _take(self) -> _Batch | None:
+        """Claim a batch and render its messages; the claim is renewed until the batch is sent."""
+        rows = await self._claim()
+        if not rows:
+            return None
+        claimed = asyncio.Event()
+        renewing = asyncio.create_task(self._keep_claims([row.id for row in rows], claimed))
+        try:
+            jobs = await self._prepare(rows)
+        except BaseException:
+            claimed.set()
+            await renewing
+            raise
+        return _Batch(jobs, len(rows) >= self.batch_size, claimed, renewing)
+
+    async def _send(self, batch: _Batch, *, release: bool = False) -> None:
+        deadline = asyncio.get_running_loop().time() + self.lease.total_seconds() / 2
+        try:
+            if not release:
+                await self._send_all([job for job in batch.jobs if not job.outcome], deadline)
+        finally:
+            batch.claimed.set()
+            await batch.renewing
+
+    async def _finish(self, batch: _Batch) -> int:
+        await self._record(batch.jobs)
+        self.last_drain_at = now()  # a long backlog keeps drain() busy for minutes: every batch counts as progress
+        jobs = batch.jobs
+        for organisation_id in {job.row.organisation_id for job in jobs if job.outcome in ("sent", "failed")}:
+            await events.publish(organisation_id=organisation_id, kind="delivery")
+        return sum(1 for job in jobs if job.outcome)
 
     async def _run(self) -> None:
         failures = 0
         while not self._stopping:
             try:
-                handled = await self.drain_once()
-                failures = 0
+                handled = await self.drain()
+                failures, self.last_drain_at = 0, now()
             except Exception:  # the loop must outlive a broken batch or a database hiccup
                 failures += 1
                 log.exception("mail worker %s: a batch failed; trying again", self.worker_id)
@@ -136,7 +217,7 @@ class MailWorker:
                 await asyncio.sleep(0)
                 continue
             if handled == 0 and asyncio.get_running_loop().time() - self._last_used > IDLE_CLOSE_SECONDS:
-                await self._close_connections()
+                await self._pool.close_all()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake_event.wait(), POLL_SECONDS * min(2**failures, 30))
             self._wake_event.clear()
@@ -176,7 +257,9 @@ class MailWorker:
             job = _Job(row)
             jobs.append(job)
             invitation = invitations.get(row.invitation_id or 0)
-            if row.invitation_id and (invitation is None or invitation["state"] != InvitationState.PENDING):
+            # An invitation email whose invitation row is gone (its custom role was deleted) carries a dead link.
+            gone = row.kind == MessageKind.INVITATION and (invitation is None or not row.invitation_id)
+            if gone or (invitation is not None and invitation["state"] != InvitationState.PENDING):
                 job.outcome, job.error, job.dead_link = "failed", "invitation no longer pending", True
             elif row.invitation_id and latest.get(row.invitation_id) != row.id:
                 job.outcome, job.error, job.dead_link = "failed", "replaced by a newer email", True
@@ -204,7 +287,7 @@ class MailWorker:
                     queue.appendleft(job)  # left for the other connections, or charged below if all failed
                     return
 
-        await asyncio.gather(*(sender(slot) for slot in range(min(len(self._pool), len(jobs)))))
+        await asyncio.gather(*(sender(slot) for slot in range(min(self._pool.size, len(jobs)))))
         if self._connect_error and loop.time() < deadline:
             for job in queue:
                 job.outcome, job.error, job.attempted = "retry", self._connect_error, True
@@ -212,12 +295,12 @@ class MailWorker:
     async def _deliver(self, slot: int, job: _Job) -> bool:
         """Send one message on this slot's connection; False (job untouched) when no connection could be opened."""
         for second_try in (False, True):
-            smtp = self._pool[slot]
-            reused = smtp is not None and smtp.is_connected
+            smtp = self._pool.reusable(slot)
+            reused = smtp is not None
             try:
-                smtp = smtp if smtp is not None and reused else await self._connect(slot)
+                smtp = smtp if smtp is not None else await self._pool.connect(slot)
             except Exception as error:  # whatever stops a connection costs the batch an attempt, never the loop
-                self._connect_error = _describe(error)
+                self._connect_error = describe(error)
                 log.warning("mail worker %s: no SMTP connection: %s", self.worker_id, self._connect_error)
                 return False
             await self._throttle()
@@ -226,12 +309,12 @@ class MailWorker:
                 options = None if job.recipient.isascii() else ["SMTPUTF8"]
                 await smtp.sendmail(self._sender_address, [job.recipient], job.message, mail_options=options)
             except Exception as error:  # unknown errors count as temporary: bounded by MAX_ATTEMPTS
-                outcome, broken = _classify(error)
+                outcome, broken = classify(error)
                 if broken:
-                    self._drop(slot)
+                    self._pool.drop(slot)
                 if reused and not second_try and isinstance(error, aiosmtplib.SMTPServerDisconnected):
                     continue  # the server had closed an idle connection: once more on a fresh one
-                job.outcome, job.error = outcome, _describe(error)
+                job.outcome, job.error = outcome, describe(error)
             else:
                 job.outcome = "sent"
             break
@@ -241,43 +324,6 @@ class MailWorker:
     @property
     def _sender_address(self) -> str:
         return mail_templates.sender_address(self.settings)
-
-    async def _connect(self, slot: int) -> aiosmtplib.SMTP:
-        self._drop(slot)
-        config = self.settings
-        host, port = config.smtp_host, config.smtp_port
-        sink = mail_sink.current()
-        if host is None and sink is not None:
-            host, port = sink.host, sink.port
-        if self._local_hostname is None:
-            self._local_hostname = await asyncio.to_thread(socket.getfqdn) if config.smtp_host else "localhost"
-        smtp = aiosmtplib.SMTP(
-            hostname=host or "127.0.0.1",
-            port=port,
-            username=config.smtp_username,
-            password=config.smtp_password,
-            use_tls=config.smtp_tls == "tls",
-            start_tls=config.smtp_tls == "starttls",
-            timeout=SMTP_TIMEOUT,
-            local_hostname=self._local_hostname,
-        )
-        await smtp.connect()
-        self._pool[slot] = smtp
-        return smtp
-
-    def _drop(self, slot: int) -> None:
-        smtp, self._pool[slot] = self._pool[slot], None
-        if smtp is not None:
-            smtp.close()
-
-    async def _close_connections(self) -> None:
-        for slot, smtp in enumerate(self._pool):
-            self._pool[slot] = None
-            if smtp is not None and smtp.is_connected:
-                with suppress(aiosmtplib.SMTPException, OSError):
-                    await smtp.quit(timeout=5)
-            if smtp is not None:
-                smtp.close()
 
     async def _throttle(self) -> None:
         if not self.rate_per_second:
@@ -353,27 +399,3 @@ def _failure_events(jobs: list[_Job], invitations: dict[int, dict[str, Any]]) ->
         )
         result.append(AuditEvent(**fields))
     return result
-
-
-def _classify(error: Exception) -> tuple[str, bool]:
-    """The outcome of a failed send (retry or failed), and whether its connection is unusable."""
-    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
-        return ("failed" if not error.recipients or error.recipients[0].code >= 500 else "retry"), False
-    if isinstance(error, aiosmtplib.SMTPSenderRefused):
-        return "retry", False  # our configuration is wrong, not this message: fixing it should still deliver
-    if isinstance(error, aiosmtplib.SMTPResponseException):
-        return ("failed" if error.code >= 500 else "retry"), error.code == 421
-    if isinstance(error, aiosmtplib.SMTPNotSupported | ValueError):
-        return "failed", False
-    if not isinstance(error, aiosmtplib.SMTPException | OSError):
-        log.error("unexpected error while sending mail", exc_info=error)
-    return "retry", True
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, aiosmtplib.SMTPRecipientsRefused) and error.recipients:
-        error = error.recipients[0]
-    if isinstance(error, aiosmtplib.SMTPResponseException):
-        return " ".join(f"{error.code} {error.message}".split())
-    text = f"{type(error).__name__}: {error}"
-    return " ".join(text.split())

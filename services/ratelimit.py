@@ -1,9 +1,11 @@
 """A small in-process sliding-window limiter (per client address, per account)."""
 
-import time
 from collections import defaultdict, deque
 
+from services import clock
 from services.errors import RateLimited
+
+MAX_KEYS = 10_000
 
 
 class Limiter:
@@ -13,15 +15,15 @@ class Limiter:
         self._hits: dict[str, deque[float]] = defaultdict(deque)
 
     def hit(self, key: str, message: str = "Too many attempts. Please wait a minute and try again.") -> None:
-        """Count one attempt for the key; raise RateLimited past the limit."""
-        now = time.monotonic()
+        """Count one attempt for the key; raise RateLimited past the limit (refused attempts are not counted)."""
+        now = clock.now().timestamp()  # the service clock, so that tests move the window without sleeping
         hits = self._hits[key]
         while hits and hits[0] <= now - self.per_seconds:
             hits.popleft()
         if len(hits) >= self.attempts:
             raise RateLimited(message)
         hits.append(now)
-        if len(self._hits) > 10_000:
+        if len(self._hits) > MAX_KEYS:
             self._forget_idle(now)
 
     def reset(self) -> None:

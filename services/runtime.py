@@ -1,18 +1,35 @@
-"""Starting and stopping what runs beside the pages: database, first admin, mail sink and mail worker."""
+"""What runs beside the pages: database, first admin, live-update transport, mail sink and worker, housekeeping."""
 
 import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request, Response
 
-from services import bootstrap, database, mail_sink, mail_worker, outbox, roles
+from models import Invitation, InvitationState, StaffMember
+from services import (
+    bootstrap,
+    database,
+    events_pg,
+    health,
+    housekeeping,
+    mail_sink,
+    mail_worker,
+    operations,
+    outbox,
+    pg,
+    roles,
+)
+from services.clock import now
 from services.settings import Settings
 
 log = logging.getLogger("gatehouse")
 NO_STORE_PREFIXES = ("/accept", "/login", "/auth")
+STARTUP = "gatehouse-startup"
+SIBLING_START_WINDOW = timedelta(minutes=2)  # processes started together print one first-admin link, not several
 _depth = 0
 
 
@@ -34,15 +51,25 @@ async def running(config: Settings) -> AsyncIterator[None]:
 @asynccontextmanager
 async def _started(config: Settings) -> AsyncIterator[None]:
     in_memory = ":memory:" in config.database_url
-    async with database.connected(config.database_url, generate=in_memory):
-        await roles.seed_defaults()
+    async with AsyncExitStack() as stack:
+        # Several processes may start together on PostgreSQL: one at a time migrates, seeds and invites.
+        async with pg.advisory_lock(database_url=config.database_url, key=pg.STARTUP_LOCK, application_name=STARTUP):
+            await stack.enter_async_context(database.connected(config.database_url, generate=in_memory))
+            await roles.seed_defaults()
+            await _ensure_first_admin(config)
+        if pg.is_postgres(config.database_url):
+            await events_pg.start(database_url=config.database_url)
+            stack.push_async_callback(events_pg.stop)
         sink = await _start_sink(config)
-        mail_config = _mail_settings(config, sink)
-        worker = await _start_worker(mail_config)
-        await bootstrap.ensure_first_admin()
+        worker = await _start_worker(_mail_settings(config, sink))
+        housekeeper = await _start_housekeeper(config, in_memory=in_memory)
+        health.register(worker=worker, housekeeper=housekeeper)
         try:
             yield
         finally:
+            health.register(worker=None, housekeeper=None)
+            if housekeeper is not None:
+                await housekeeper.stop()
             if worker is not None:
                 outbox.set_waker(None)
                 await worker.stop()
@@ -84,7 +111,32 @@ def _mail_settings(config: Settings, sink: mail_sink.MailSink | None) -> Setting
 async def _start_worker(config: Settings) -> mail_worker.MailWorker | None:
     if os.environ.get("GATEHOUSE_MAIL_WORKER") == "off" or config.smtp_host is None:
         return None
-    worker = mail_worker.MailWorker(config)
+    worker = mail_worker.MailWorker(config, lease_seconds=operations.current().mail_lease_seconds)
     await worker.start()
     outbox.set_waker(worker.wake)
     return worker
+
+
+async def _start_housekeeper(config: Settings, *, in_memory: bool) -> housekeeping.Housekeeper | None:
+    # A throwaway in-memory database (tests) has nothing to expire on a real clock and nothing old to purge.
+    if in_memory or os.environ.get("GATEHOUSE_HOUSEKEEPING") == "off":
+        return None
+    ops = operations.current()
+    housekeeper = housekeeping.Housekeeper(
+        database_url=config.database_url,
+        retention_days=ops.retention_days,
+        interval_seconds=ops.housekeeping_seconds,
+    )
+    await housekeeper.start()
+    return housekeeper
+
+
+async def _ensure_first_admin(config: Settings) -> None:
+    """Invite the first admin, unless another process starting beside this one has just done so."""
+    if pg.is_postgres(config.database_url):
+        just_now = now() - SIBLING_START_WINDOW
+        first = Invitation.filter(scope_key="platform", state=InvitationState.PENDING, invited_by_id=None)
+        if not await StaffMember.exists() and await first.filter(created_at__gt=just_now).exists():
+            log.info("First start: another process has just invited the first Super Admin; see its console")
+            return
+    await bootstrap.ensure_first_admin()

@@ -27,6 +27,7 @@ class Settings:
     secret: str
     admin_email: str
     port: int
+    mail_rate: float | None = None  # messages per second to the relay; None: as fast as it accepts them
 
     @property
     def embedded_mail(self) -> bool:
@@ -81,6 +82,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         secret=secret,
         admin_email=env.get("GATEHOUSE_ADMIN_EMAIL") or "admin@localhost",
         port=port,
+        mail_rate=_rate(env, "GATEHOUSE_MAIL_RATE"),
     )
 
 
@@ -95,6 +97,19 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     if not 0 <= value <= 65535:
         raise SettingsError(f"{name} must be a port number between 0 and 65535")
     return value
+
+
+def _rate(env: dict[str, str], name: str) -> float | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of messages per second, not {raw!r}") from None
+    if not 0 <= value < float("inf"):
+        raise SettingsError(f"{name} must be a number of messages per second (0 or unset: no limit)")
+    return value or None
 
 
 def _local_secret(database_url: str) -> str:

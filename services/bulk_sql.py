@@ -1,0 +1,215 @@
+"""Many rows in a few statements inside the caller's transaction: insert, find and update by long key lists.
+
+For imports of up to 100,000 rows, where model objects and `bulk_create` cost more than the database itself
+(docs/PERFORMANCE.md). Constant columns are converted once by the model's own fields, so rows read back exactly
+as `bulk_create` writes them; per-row values must already be database-ready (str, int or None).
+SQLite gets `executemany` and JSON lists; PostgreSQL (asyncpg) gets `unnest` arrays and `= ANY(array)`.
+"""
+
+# ruff: noqa: S608  table and column names come from the models only; every value is a bound parameter
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+CHUNK = 5_000  # rows per statement: the event loop gets a turn between statements, each taking a few ms
+
+
+async def insert(
+    connection: BaseDBAsyncClient,
+    model: type[Model],
+    *,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    constants: Mapping[str, Any],
+) -> None:
+    """Insert one row per item of rows (values of columns); every other column gets its constant or its default."""
+    await _insert(connection, model, columns, rows, constants, key=None)
+
+
+async def insert_returning_ids(
+    connection: BaseDBAsyncClient,
+    model: type[Model],
+    *,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    constants: Mapping[str, Any],
+    key: str,
+) -> list[int]:
+    """Like insert, and return the new ids in row order; key names one of columns, unique among the rows."""
+    found = await _insert(connection, model, columns, rows, constants, key=key)
+    if found is not None:
+        by_key, index = dict(found), columns.index(key)
+        return [by_key[row[index]] for row in rows]
+    return await _sqlite_ids(connection, model, columns, rows, key)
+
+
+async def rows_where_in(
+    connection: BaseDBAsyncClient,
+    model: type[Model],
+    *,
+    columns: Sequence[str],
+    key: str,
+    values: Sequence[Any],
+    where: Mapping[str, Any] | None = None,
+) -> list[tuple[Any, ...]]:
+    """The columns of the rows whose key is one of values and whose other columns equal where, in one query."""
+    if not values:
+        return []
+    sql = _Sql(connection)
+    condition = sql.conditions(model, key, values, where or {})
+    _, rows = await connection.execute_query(
+        f"SELECT {', '.join(_column(model, c) for c in columns)} FROM {_quote(model._meta.db_table)} WHERE {condition}",
+        sql.params,
+    )
+    return [tuple(row) for row in rows]
+
+
+async def update_where_in(
+    connection: BaseDBAsyncClient,
+    model: type[Model],
+    *,
+    changes: Mapping[str, Any],
+    key: str,
+    values: Sequence[Any],
+    where: Mapping[str, Any] | None = None,
+) -> int:
+    """Apply changes to the rows whose key is one of values and whose other columns equal where; returns the count."""
+    if not values:
+        return 0
+    sql = _Sql(connection)
+    fields = model._meta.fields_map
+    assignments = ", ".join(
+        f"{_column(model, name)} = {sql.param(fields[name].to_db_value(v, model))}" for name, v in changes.items()
+    )
+    condition = sql.conditions(model, key, values, where or {})
+    count, _ = await connection.execute_query(
+        f"UPDATE {_quote(model._meta.db_table)} SET {assignments} WHERE {condition}", sql.params
+    )
+    return int(count)
+
+
+class _Sql:
+    """Placeholders and parameters of one statement, in the connection's dialect."""
+
+    def __init__(self, connection: BaseDBAsyncClient) -> None:
+        dialect = connection.capabilities.dialect
+        if dialect == "postgres" and "asyncpg" not in type(connection).__module__:
+            raise NotImplementedError("bulk_sql supports PostgreSQL through asyncpg only")
+        if dialect not in ("sqlite", "postgres"):
+            raise NotImplementedError(f"bulk_sql does not support {dialect}")
+        self.sqlite = dialect == "sqlite"
+        self.params: list[Any] = []
+
+    def param(self, value: Any) -> str:
+        self.params.append(value)
+        return "?" if self.sqlite else f"${len(self.params)}"
+
+    def conditions(self, model: type[Model], key: str, values: Sequence[Any], where: Mapping[str, Any]) -> str:
+        fields = model._meta.fields_map
+        parts = [
+            f"{_column(model, name)} = {self.param(fields[name].to_db_value(v, model))}" for name, v in where.items()
+        ]
+        if self.sqlite:
+            parts.append(
+                f"{_column(model, key)} IN (SELECT value FROM json_each({self.param(json.dumps(list(values)))}))"
+            )
+        else:
+            parts.append(f"{_column(model, key)} = ANY({self.param(list(values))}::{_pg_type(model, key)}[])")
+        return " AND ".join(parts)
+
+
+async def _insert(
+    connection: BaseDBAsyncClient,
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    constants: Mapping[str, Any],
+    key: str | None,
+) -> list[tuple[Any, int]] | None:
+    """Insert in chunks; on PostgreSQL with a key, return (key, id) of every new row."""
+    names, values = _constant_columns(model, columns, constants)
+    table, all_columns = _quote(model._meta.db_table), ", ".join(_column(model, n) for n in [*columns, *names])
+    if _Sql(connection).sqlite:
+        sql = f"INSERT INTO {table} ({all_columns}) VALUES ({', '.join('?' for _ in [*columns, *names])})"
+        for chunk in _chunks(rows):
+            # Tuples, not lists: the collector untracks tuples of plain values, so 100,000 rows never make it walk
+            # the whole heap (each full collection stalls the event loop for tens of milliseconds).
+            await connection.execute_many(sql, [(*row, *values) for row in chunk])  # type: ignore[misc]
+        return None
+    # One INSERT ... SELECT FROM unnest(arrays) per chunk: as fast as COPY here, and it can return the new ids.
+    arrays = ", ".join(f"${n}::{_pg_type(model, column)}[]" for n, column in enumerate(columns, start=1))
+    scalars = "".join(f", ${n}::{_pg_type(model, name)}" for n, name in enumerate(names, start=len(columns) + 1))
+    sql = f"INSERT INTO {table} ({all_columns}) SELECT *{scalars} FROM unnest({arrays})"
+    found: list[tuple[Any, int]] = []
+    pk = _quote(model._meta.db_pk_column)
+    for chunk in _chunks(rows):
+        params = [[row[index] for row in chunk] for index in range(len(columns))] + values
+        if key is None:
+            await connection.execute_query(sql, params)
+        else:
+            returned = await connection.execute_query_dict(
+                f"{sql} RETURNING {_column(model, key)} AS key, {pk} AS id", params
+            )
+            found.extend((row["key"], int(row["id"])) for row in returned)
+    return found if key is not None else None
+
+
+async def _sqlite_ids(
+    connection: BaseDBAsyncClient, model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], key: str
+) -> list[int]:
+    # In one write transaction SQLite numbers new rows max(id) + 1, + 2, ... in insertion order; checking the count
+    # and both ends of that range costs one query. Should the check ever fail, find the ids by their unique key.
+    if not rows:
+        return []
+    table, pk, index = _quote(model._meta.db_table), _quote(model._meta.db_pk_column), columns.index(key)
+    _, found = await connection.execute_query("SELECT last_insert_rowid()")
+    last = int(found[0][0])
+    first = last - len(rows) + 1
+    key_at = f"(SELECT {_column(model, key)} FROM {table} WHERE {pk} = ?)"
+    check = f"SELECT (SELECT count(*) FROM {table} WHERE {pk} BETWEEN ? AND ?), {key_at}, {key_at}"
+    _, checked = await connection.execute_query(check, [first, last, first, last])
+    if tuple(checked[0]) == (len(rows), rows[0][index], rows[-1][index]):
+        return list(range(first, last + 1))
+    keys = [row[index] for row in rows]
+    pk_name = model._meta.pk_attr
+    by_key = dict(await rows_where_in(connection, model, columns=(key, pk_name), key=key, values=keys))
+    return [int(by_key[k]) for k in keys]
+
+
+def _constant_columns(
+    model: type[Model], columns: Sequence[str], constants: Mapping[str, Any]
+) -> tuple[list[str], list[Any]]:
+    """The names of the other fields and their database values: given, or the field's default."""
+    meta = model._meta
+    unknown = set(constants).union(columns) - set(meta.fields_db_projection)
+    if unknown:
+        raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
+    names, values = [], []
+    for name, field in meta.fields_map.items():
+        if name not in meta.fields_db_projection or field.generated or name in columns:
+            continue
+        value = constants[name] if name in constants else field.default() if callable(field.default) else field.default
+        names.append(name)
+        values.append(field.to_db_value(value, model))
+    return names, values
+
+
+def _pg_type(model: type[Model], name: str) -> str:
+    return str(model._meta.fields_map[name].get_for_dialect("postgres", "SQL_TYPE"))
+
+
+def _column(model: type[Model], name: str) -> str:
+    return _quote(model._meta.fields_db_projection[name])
+
+
+def _quote(name: str) -> str:
+    return f'"{name}"'
+
+
+def _chunks(rows: Sequence[Sequence[Any]]) -> Iterator[Sequence[Sequence[Any]]]:
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]

@@ -1,0 +1,165 @@
+"""Browser-test fixtures: the real app as a subprocess on a free port, and Debian's Chromium through Playwright.
+
+The app runs exactly as `./run.sh` runs it (its own SQLite file, embedded mail sink and mail worker), so the
+tests read invitations from a real SMTP sink through the product's mailbox page, /dev/mailbox.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ADMIN_EMAIL = "admin@example.org"
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+# Variables the child must not inherit: pytest's and NiceGUI's (an inherited PYTEST_CURRENT_TEST makes ui.run
+# look for a screen-test port) and the switches tests/conftest.py uses to turn the sink and worker off.
+_DROPPED_PREFIXES = ("PYTEST_", "NICEGUI_", "GATEHOUSE_")
+
+
+@dataclass
+class AppServer:
+    """The app under test: where it listens, its process, and what it printed so far."""
+
+    base_url: str
+    process: "subprocess.Popen[bytes]"
+    log_path: Path
+    admin_email: str = ADMIN_EMAIL
+
+    def output(self) -> str:
+        """Everything the app wrote to stdout and stderr so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _child_environment(database: Path, port: int) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith(_DROPPED_PREFIXES)}
+    env.update(
+        GATEHOUSE_DATABASE_URL=f"sqlite://{database}",
+        GATEHOUSE_PORT=str(port),
+        GATEHOUSE_BASE_URL=f"http://127.0.0.1:{port}",
+        GATEHOUSE_ADMIN_EMAIL=ADMIN_EMAIL,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _wait_until_ready(server: AppServer) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"Gatehouse exited with code {server.process.returncode} at start:\n{server.output()}")
+        try:
+            with urllib.request.urlopen(server.url("/login"), timeout=2) as response:  # noqa: S310  (our own http URL)
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)  # polling for readiness, bounded by the deadline
+    pytest.fail(f"Gatehouse did not answer on {server.url('/login')} within {START_TIMEOUT:.0f} s:\n{server.output()}")
+
+
+def _stop(process: "subprocess.Popen[bytes]") -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly: lifespan exit stops the worker and sink
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+@pytest.fixture
+def app_server(tmp_path: Path) -> Iterator[AppServer]:
+    """Gatehouse as `./run.sh` runs it, on a free port, with a fresh SQLite file and its embedded mail sink."""
+    port = _free_port()
+    log_path = tmp_path / "gatehouse.log"
+    log_file: IO[bytes] = log_path.open("wb")
+    process = subprocess.Popen(
+        [str(PYTHON), "main.py"],
+        cwd=ROOT,
+        env=_child_environment(tmp_path / "gh.sqlite3", port),
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    server = AppServer(base_url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    try:
+        _wait_until_ready(server)
+        yield server
+    finally:
+        _stop(process)
+        log_file.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium (never a downloaded one), shared by the tests of a module."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("GATEHOUSE_SKIP_BROWSER") == "1":
+            pytest.skip(f"{CHROMIUM} is missing and GATEHOUSE_SKIP_BROWSER=1")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`; ./test.sh does it "
+            "when run as root) or set GATEHOUSE_SKIP_BROWSER=1 to skip the browser tests"
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
+    """Make browser contexts (each its own cookie jar, like a separate browser); all closed at the end."""
+    contexts: list[BrowserContext] = []
+
+    def make() -> BrowserContext:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shots_dir(tmp_path: Path) -> Path:
+    """Where screenshots go; the tests also copy them to /tmp/gatehouse-shots/ for a person to look at."""
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    return folder
