@@ -135,6 +135,8 @@ async def _claim(invitation: Invitation, token: str, connection: BaseDBAsyncClie
         .using_db(connection)
         .update(state=InvitationState.ACCEPTED, accepted_at=now())
     )
+    if won:  # a used link is wiped from emails still waiting to leave
+        await invitations.cancel_queued_mail(invitation.id, connection)
     return bool(won)
 
 

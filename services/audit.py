@@ -7,7 +7,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models import AuditEvent
-from services import access
+from services import access, text
 from services.access import Actor, Scope, ScopeLevel
 from services.clock import now
 
@@ -124,8 +124,8 @@ async def events_page(
         await record(actor=actor, action="view_audit", scope=scope, outcome="refused")
         access.require(False, "Only those who manage this organisation's staff may read its audit log.")
     query = AuditEvent.filter(organisation_id=organisation_id)
-    if actor_email.strip():
-        query = query.filter(actor_email__icontains=actor_email.strip()[:320])
+    if who := text.search_term(actor_email):
+        query = query.filter(actor_email__icontains=who)
     if action:
         query = query.filter(action=action)
     if since is not None:

@@ -10,7 +10,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from models import Deployment, Invitation, InvitationState, Organisation, RoleAssignment
-from services import access
+from services import access, text
 from services.access import Actor
 
 ORG_SORTS = {"name": "name", "created": "created_at", "archived": "archived_at"}
@@ -55,8 +55,8 @@ async def organisations_page(
     query = Organisation.filter(reach_filter(actor, "id"))
     if not include_archived:
         query = query.filter(archived_at__isnull=True)
-    if search.strip():
-        query = query.filter(name__icontains=search.strip()[:120])
+    if term := text.search_term(search, limit=120):
+        query = query.filter(name__icontains=term)
     total = await query.count()
     column = ORG_SORTS.get(sort, "name")
     orgs = await _page(query, column, descending, page, page_size)
@@ -90,7 +90,7 @@ async def deployments_page(
 ) -> tuple[list[DeploymentRow], int]:
     """One page of the deployments of active organisations the actor has authority over, with counts."""
     query = Deployment.filter(reach_filter(actor, "organisation_id"), organisation__archived_at__isnull=True)
-    term = search.strip()[:120]
+    term = text.search_term(search, limit=120)
     if term:
         query = query.filter(Q(name__icontains=term) | Q(organisation__name__icontains=term))
     total = await query.count()

@@ -7,7 +7,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from models import Deployment, Invitation, InvitationState, RoleAssignment, ScopeLevel
-from services import access
+from services import access, text
 from services.access import Actor, Scope
 from services.clock import now
 
@@ -61,7 +61,7 @@ async def list_pending(
     """
     query = Invitation.filter(state=InvitationState.PENDING, organisation_id=organisation_id)
     query = query.filter(await visibility_filter(actor, organisation_id))
-    term = search.strip().lower()
+    term = text.search_term(search).lower()
     if term:
         query = query.filter(email__contains=term[:320])
     total = await query.count()
@@ -159,7 +159,7 @@ async def already_known(*, actor: Actor, organisation_id: int, addresses: list[s
     pending: set[str] = set()
     for start in range(0, len(addresses), 500):
         chunk = addresses[start : start + 500]
-        found = RoleAssignment.filter(organisation_id=organisation_id, member__email__in=chunk)
+        found = RoleAssignment.filter(organisation_id=organisation_id, member__email__in=chunk).filter(visible)
         members.update(str(e) for e in await found.values_list("member__email", flat=True))
         waiting = Invitation.filter(state=InvitationState.PENDING, organisation_id=organisation_id, email__in=chunk)
         pending.update(str(e) for e in await waiting.filter(visible).values_list("email", flat=True))

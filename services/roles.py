@@ -58,7 +58,7 @@ async def grantable(*, actor: Actor, scope: Scope) -> list[RoleInfo]:
 async def create_custom(*, actor: Actor, organisation_id: int, name: str, permissions: list[str]) -> RoleInfo:
     """Create a custom care role in the organisation (needs *edit roles* there)."""
     scope = await access.scope_of(organisation_id=organisation_id)
-    await _require_edit_roles(actor, scope, "create_role", name)
+    await _require_edit_roles(actor, scope, "create_role", name, set(permissions))
     clean_name, clean_permissions = await _validate(organisation_id, name, permissions, exclude_id=None)
     async with in_transaction() as connection:
         role = await Role.create(
@@ -78,7 +78,7 @@ async def update_custom(*, actor: Actor, role_id: int, name: str, permissions: l
     role = await _custom_role(role_id)
     assert role.organisation_id is not None
     scope = Scope(ScopeLevel.ORGANISATION, role.organisation_id)
-    await _require_edit_roles(actor, scope, "update_role", role.name)
+    await _require_edit_roles(actor, scope, "update_role", role.name, set(role.permissions) | set(permissions))
     clean_name, clean_permissions = await _validate(role.organisation_id, name, permissions, exclude_id=role.id)
     async with in_transaction() as connection:
         await Role.filter(id=role.id).using_db(connection).update(name=clean_name, permissions=clean_permissions)
@@ -95,7 +95,7 @@ async def delete_custom(*, actor: Actor, role_id: int) -> None:
     role = await _custom_role(role_id)
     assert role.organisation_id is not None
     scope = Scope(ScopeLevel.ORGANISATION, role.organisation_id)
-    await _require_edit_roles(actor, scope, "delete_role", role.name)
+    await _require_edit_roles(actor, scope, "delete_role", role.name, set(role.permissions))
     async with in_transaction() as connection:
         removed = await RoleAssignment.filter(role_id=role.id).using_db(connection).delete()
         dropped = (
@@ -118,11 +118,25 @@ async def _custom_role(role_id: int) -> Role:
     return role
 
 
-async def _require_edit_roles(actor: Actor, scope: Scope, action: str, target: str) -> None:
-    if access.has_permission(actor, Permission.EDIT_ROLES, scope):
+async def _require_edit_roles(
+    actor: Actor, scope: Scope, action: str, target: str, permissions: set[str] | None = None
+) -> None:
+    """Edit roles there, and (short of Admin Portal reach) never shape a role beyond what the actor holds."""
+    held = access.permissions_in(actor, scope)
+    beyond = (permissions or set()) - {p.value for p in held}
+    if Permission.EDIT_ROLES in held and (not beyond or access.admin_rank_over(actor, scope.organisation_id)):
         return
-    await audit.record(actor=actor, action=action, scope=scope, target=target, outcome="refused")
-    access.require(False, "You need the *edit roles and permissions* permission in this organisation.")
+    await audit.record(
+        actor=actor,
+        action=action,
+        scope=scope,
+        target=target,
+        outcome="refused",
+        detail={"permissions_not_held": sorted(beyond)} if beyond else None,
+    )
+    if Permission.EDIT_ROLES not in held:
+        access.require(False, "You need the *edit roles and permissions* permission in this organisation.")
+    access.require(False, "A role can only be given permissions you hold yourself.")
 
 
 async def _validate(
@@ -131,6 +145,8 @@ async def _validate(
     clean_name = " ".join(name.split())
     if not clean_name:
         raise InvalidInput("Give the role a name.")
+    if not clean_name.isprintable():
+        raise InvalidInput("A role name cannot contain control or invisible characters.")
     if len(clean_name) > MAX_ROLE_NAME:
         raise InvalidInput(f"A role name can be at most {MAX_ROLE_NAME} characters long.")
     care = {p.value for p in CARE_PERMISSIONS}

@@ -9,7 +9,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import Deployment, Invitation, InvitationState, Organisation, Permission, RoleAssignment
-from services import access, audit, events, organisations, roles
+from services import access, audit, events, invitations, organisations, roles, text
 from services.access import Actor, RoleInfo, Scope, ScopeLevel
 from services.clock import now
 from services.errors import InvalidInput, NotFound
@@ -77,7 +77,7 @@ async def staff_page(
     query = RoleAssignment.filter(organisation_id=organisation_id).filter(
         await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
     )
-    term = search.strip()[:320]
+    term = text.search_term(search)
     if term:
         query = query.filter(Q(member__email__icontains=term) | Q(member__full_name__icontains=term))
     total = await query.count()
@@ -106,12 +106,13 @@ async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
         await RoleAssignment.filter(id=assignment.id).using_db(connection).update(role_id=new.id)
         if _manages_staff(assignment):
             await _keep_a_staff_manager(scope.organisation_id, connection)
+        dropped = await _drop_invitations_sent_by(assignment.member_id, scope, connection)
         await audit.record(
             actor=actor,
             action="change_role",
             scope=scope,
             target=assignment.member.email,
-            detail={"from": old.name, "to": new.name},
+            detail={"from": old.name, "to": new.name, "invitations_deleted": dropped},
             connection=connection,
         )
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
@@ -208,7 +209,14 @@ async def _drop_invitations_sent_by(member_id: int, scope: Scope, connection: Ba
         query = query.filter(deployment_id=scope.deployment_id)
     elif scope.organisation_id is not None:
         query = query.filter(organisation_id=scope.organisation_id)
-    return await query.using_db(connection).update(state=InvitationState.DELETED, deleted_at=now())
+    ids = await query.using_db(connection).values_list("id", flat=True)
+    for invitation_id in ids:
+        await invitations.cancel_queued_mail(int(invitation_id), connection)  # type: ignore[call-overload]
+    return (
+        await Invitation.filter(id__in=list(ids))
+        .using_db(connection)
+        .update(state=InvitationState.DELETED, deleted_at=now())
+    )
 
 
 def _staff_row(a: RoleAssignment) -> StaffRow:

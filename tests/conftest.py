@@ -7,7 +7,7 @@ import pytest
 from nicegui import core
 from tortoise import Tortoise, connections
 
-from services import clock, events, roles
+from services import clock, events, roles, session_events
 from services.database import connected, tortoise_config
 
 POSTGRES_URL = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "")
@@ -33,6 +33,7 @@ def app_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     clock.reset()
     events.install_remote(None)
     events.reset()
+    session_events.reset()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

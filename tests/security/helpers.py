@@ -1,4 +1,4 @@
-"""Shared by the security and fault tests: inviting, finding a link's token, freezing the clock, dumping the data."""
+"""Shared by the security and fault tests: inviting, finding a link's token, accepting, dumping the data, a relay."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from nicegui import ui
 from nicegui.testing import User
-from tortoise.exceptions import OperationalError
 
 from models import AuditEvent, Deployment, Invitation, Organisation, OutboxMessage
 from services import acceptance, auth, csv_import, directory, invitations, organisations, pending, roles, staff
@@ -16,7 +15,6 @@ from services.csv_import import CsvImportError
 from services.errors import InvalidInput, PermissionDenied
 from services.mail_worker import MailWorker
 from tests import factories
-from tests.conftest import DATABASE_KIND
 from tests.faults.smtp_server import ScriptedSmtp
 from tests.security.helpers import PASSWORD, accept, invite, latest_token, owner_and_world, relay_settings
 
@@ -145,13 +143,6 @@ async def test_a_log_in_with_a_nul_in_the_address_is_a_wrong_log_in_not_a_databa
         await auth.login(email="admin@example.org\x00", password=PASSWORD, redirect_to="/", client="c")
 
 
-@pytest.mark.xfail(
-    DATABASE_KIND == "postgres",
-    strict=True,
-    raises=OperationalError,
-    reason="PostgreSQL refuses NUL in text, and the list searches pass it through (components/paged_table.py, or "
-    "services/pending.py, staff.py and directory.py; see the issue-5 report)",
-)
 @pytest.mark.parametrize("where", ["pending invitations", "staff", "organisations"])
 async def test_a_nul_typed_into_a_search_box_finds_nothing_instead_of_failing(db: str, where: str) -> None:
     world, owner = await owner_and_world()
@@ -166,11 +157,6 @@ async def test_a_nul_typed_into_a_search_box_finds_nothing_instead_of_failing(db
     assert world.org.name not in repr(found)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/roles.py: _validate folds white space but keeps NUL and other control characters in custom "
-    "role names (organisations.clean_name refuses them; see the issue-5 report)",
-)
 async def test_a_custom_role_name_with_control_characters_is_refused(db: str) -> None:
     world, owner = await owner_and_world()
     with pytest.raises(InvalidInput):

@@ -28,6 +28,7 @@ from tests.security.helpers import (
     relay_settings,
     reset_limits,
 )
+from tests.ui_helpers import PASSWORD as UI_PASSWORD
 from tests.ui_helpers import eventually, select_labelled, sign_in, table
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -269,3 +270,23 @@ async def test_request_logs_show_link_tokens_and_log_in_tickets_redacted(
     assert token not in caplog.text and ticket not in caplog.text
     assert caplog.text.count(tokens.REDACTED) == 3
     assert "GET /accept/[redacted] HTTP/1.1" in caplog.text
+
+
+async def test_a_member_logging_in_from_a_link_comes_back_to_it_and_the_link_is_never_stored(user: User) -> None:
+    reset_limits()
+    world, owner = await owner_and_world()
+    await invite(owner, world, ["mo@example.org"], "supervisor")
+    token = await latest_token("mo@example.org")
+    await factories.member("mo@example.org", password_hash=await auth.hash_password(UI_PASSWORD))
+
+    await user.open(f"/accept/{token}")
+    user.find(kind=ui.button, content="Log in to accept").click()
+    await user.should_see("Welcome to Gatehouse")
+    user.find("Password").type(UI_PASSWORD)
+    user.find(kind=ui.button, content="Log in").click()
+    await user.should_see("Accept as mo@example.org", retries=50)
+    user.find(kind=ui.button, content="Accept as mo@example.org").click()
+    await user.should_see("Invitation accepted.", retries=50)
+
+    assert (await Invitation.get(email="mo@example.org")).state == InvitationState.ACCEPTED
+    assert token not in await database_text()
