@@ -4,11 +4,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate
 
 MODEL_MODULES = ["models"]
 MIGRATIONS_MODULE = "models.migrations"
+# What migration 0004 adds, for throwaway databases built from the models (a partial index Meta cannot say).
+ONE_PENDING_INVITATION = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS invitation_one_pending ON invitation (email, scope_key) "
+    "WHERE state = 'pending'"
+)
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -28,6 +33,7 @@ async def connected(database_url: str, *, generate: bool = False) -> AsyncIterat
     if generate:
         await Tortoise.init(config=config, _enable_global_fallback=True)
         await Tortoise.generate_schemas()
+        await connections.get("default").execute_script(ONE_PENDING_INVITATION)
     else:
         await migrate(config=config)
         await Tortoise.init(config=config, _enable_global_fallback=True)
