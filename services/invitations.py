@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import (
@@ -25,6 +26,7 @@ from services.errors import InvalidInput
 
 EXPIRY_CHOICES: dict[int, str] = {24: "24 hours", 72: "72 hours", 168: "7 days"}
 MAX_ADDRESSES = 100_000
+SEND_ATTEMPTS = 3
 IN_THREAD_ABOVE = 200  # addresses: checking more than this runs off the event loop
 TOKENS_PER_TURN = 5_000  # about 15 ms of hashing between two turns of the event loop
 _TARGET_LENGTH = AuditEvent._meta.fields_map["target"].max_length  # type: ignore[attr-defined]
@@ -74,12 +76,19 @@ async def send(
     else:
         valid, result.invalid = _normalised(addresses)
     context = await _mail_context(actor, role, scope)
-    async with in_transaction() as connection:
-        # Looked up inside the transaction: on SQLite no other send can slip in between the look-up and the insert.
-        plan = await _plan(valid, role, scope, connection)
-        await _replace_pending(plan.replace_ids, connection)
-        await _insert_invitations(actor, plan.new, role, scope, lifetime_hours, context, connection)
-        await _grant_members(actor, plan.members, role, scope, context, connection)
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            async with in_transaction() as connection:
+                # Looked up inside the transaction: on SQLite no other send can slip in between look-up and insert.
+                plan = await _plan(valid, role, scope, connection)
+                await _replace_pending(plan.replace_ids, connection)
+                await _insert_invitations(actor, plan.new, role, scope, lifetime_hours, context, connection)
+                await _grant_members(actor, plan.members, role, scope, context, connection)
+            break
+        except IntegrityError:
+            # A concurrent send (PostgreSQL, READ COMMITTED) took an address first: plan again from what it wrote.
+            if attempt == SEND_ATTEMPTS - 1:
+                raise InvalidInput("Someone else is inviting the same people right now. Please try again.") from None
     replaced = set(plan.replaced)
     result.invited = [a for a in plan.new if a not in replaced]
     result.replaced, result.role_added, result.already_had_role = plan.replaced, list(plan.members), plan.already

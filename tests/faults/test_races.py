@@ -16,7 +16,6 @@ from services import acceptance, clock, invitations, pending, resending
 from services.access import Actor
 from services.errors import LinkInvalid, PermissionDenied
 from tests import factories
-from tests.conftest import DATABASE_KIND
 from tests.security.helpers import accept, invite, latest_token, owner_and_world
 from tests.ui_helpers import eventually, select_labelled, sign_in, table
 
@@ -77,12 +76,6 @@ async def test_a_double_click_on_send_invites_each_address_once(user: User) -> N
     assert await AuditEvent.filter(action="invite", target__in=["ann@example.org", "bob@example.org"]).count() == 2
 
 
-@pytest.mark.xfail(
-    DATABASE_KIND == "postgres",
-    strict=True,
-    reason="services/invitations.py: on PostgreSQL (READ COMMITTED) two sends of one address at once both find no "
-    "pending invitation and both insert one (two live links); see the issue-5 report for the fix",
-)
 async def test_two_sends_of_one_address_at_once_leave_one_pending_invitation(
     db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
