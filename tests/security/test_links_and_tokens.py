@@ -286,7 +286,7 @@ async def test_a_member_logging_in_from_a_link_comes_back_to_it_and_the_link_is_
     user.find(kind=ui.button, content="Log in").click()
     await user.should_see("Accept as mo@example.org", retries=50)
     user.find(kind=ui.button, content="Accept as mo@example.org").click()
-    await user.should_see("Invitation accepted.", retries=50)
+    await user.should_see("Invitation accepted: you now hold Supervisor", retries=50)
 
     assert (await Invitation.get(email="mo@example.org")).state == InvitationState.ACCEPTED
     assert token not in await database_text()
