@@ -53,8 +53,7 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
             )
         )
         if email:
-            ui.notify("Your account is ready. Please log in.", type="positive")
-            ui.navigate.to(f"/login?email={quote(email)}")
+            ui.navigate.to(f"/login?email={quote(email)}&ready=1")
 
     with ui.card().classes("w-full max-w-md"):
         ui.label("Create your account").classes("text-h6").props('role="heading" aria-level="2"')
@@ -88,10 +87,10 @@ async def _accept_with_account(session: PageSession, token: str, invitation: Inv
         return
 
     async def accept() -> None:
-        done = await notify_errors(
-            lambda: acceptance.accept_as_member(actor=actor, token=token, client=client), success="Invitation accepted."
-        )
-        if done:
-            ui.navigate.to("/")
+        role = await notify_errors(lambda: acceptance.accept_as_member(actor=actor, token=token, client=client))
+        if role:
+            button.delete()
+            ui.label(f"Invitation accepted: you now hold {role} at {invitation.scope_name}.").props('role="status"')
+            ui.link("Continue to Gatehouse", "/")
 
-    ui.button(f"Accept as {actor.email}", on_click=accept).props("no-caps color=primary")
+    button = ui.button(f"Accept as {actor.email}", on_click=accept).props("no-caps color=primary")

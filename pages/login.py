@@ -16,8 +16,12 @@ def create() -> None:
     """Register /login and /auth/complete."""
 
     @ui.page("/login")
-    def login_page(request: Request, redirect_to: str = "/", email: str = "") -> None:
+    def login_page(request: Request, redirect_to: str = "/", email: str = "", ready: str = "") -> None:
         with frame("Welcome to Gatehouse"):
+            if ready:
+                ui.label("Your account is ready. Please log in.").classes("text-positive text-body1").props(
+                    'role="status"'
+                )
             _login_form(redirect_to, email, client_address(request))
 
     @app.get("/auth/complete", include_in_schema=False)
