@@ -5,9 +5,13 @@ from collections.abc import Awaitable, Callable
 from nicegui import ui
 
 
-def disposable() -> ui.dialog:
-    """A dialog that removes itself from the page once closed (no stale copies pile up)."""
+def disposable(name: str) -> ui.dialog:
+    """A dialog that removes itself from the page once closed (no stale copies pile up).
+
+    name is what assistive technology announces for the dialog (usually its title).
+    """
     dialog = ui.dialog()
+    dialog.props["aria-label"] = name
     dialog.on_value_change(lambda event: None if event.value or dialog.is_deleted else dialog.delete())
     return dialog
 
@@ -16,7 +20,7 @@ def ask_name(
     *, title: str, label: str, action: str, value: str = "", on_submit: Callable[[str], Awaitable[bool]]
 ) -> None:
     """A dialog with one text field; closes when on_submit returns True."""
-    with disposable() as dialog, ui.card().classes("w-96"):
+    with disposable(title) as dialog, ui.card().classes("w-96"):
         ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
         field = ui.input(label, value=value).props("outlined dense autofocus maxlength=120").classes("w-full")
 
@@ -33,7 +37,7 @@ def ask_name(
 
 def confirm(*, title: str, message: str, action: str, on_confirm: Callable[[], Awaitable[bool]]) -> None:
     """A yes/no dialog; the action runs only after the user confirms."""
-    with disposable() as dialog, ui.card().classes("w-96"):
+    with disposable(title) as dialog, ui.card().classes("w-96"):
         ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
         ui.label(message)
 

@@ -113,5 +113,6 @@ class EmailChips:
             on_value_change=lambda event, k=key: None if event.value else self.remove(k),
         ).props("dense")
         chip.props["aria-label"] = f"Invalid address {text}: {problem}" if problem else f"Address {text}"
+        chip.props["remove-aria-label"] = f"Remove {text}"  # Quasar's default is a bare "Remove" on every chip
         if problem:
             chip.tooltip(problem)

@@ -3,12 +3,56 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nicegui import ui
+from nicegui import app, ui
+from nicegui.language import Language
 
 from services import access, auth, settings
 from services.access import Actor
 
 NAV = (("Admin Portal", "/admin"), ("Care Portal", "/care"))
+LANGUAGE: Language = "en-GB"  # every page passes it to @ui.page: the <html lang> attribute and Quasar's own texts
+# Quasar's default primary (#5898d4) and positive (#21ba45) give white text a contrast of about 3:1 and 2.6:1;
+# these darker shades reach WCAG AA (4.5:1) on buttons, chips, the header and notifications.
+PRIMARY = "#1f5f99"
+POSITIVE = "#1b7a36"
+app.colors(primary=PRIMARY, positive=POSITIVE)
+LINK_CSS = ".nicegui-link { color: var(--q-primary); }"  # NiceGUI's link blue is 3.7:1 on white; this is 6.6:1
+# Keeping the keyboard focus where it was. NiceGUI re-renders a table's cells whenever its rows change (a live
+# update, a sort, a dialog added beside it): the focused ⋮ button or column header is replaced by an identical one
+# and the focus falls to <body>, which sends keyboard users back to the top of the page. And a dialog opened from a
+# menu may not know its opener, so closing it left the focus on <body> too. This remembers the last focused control
+# outside dialogs and menus; when the focus has fallen to <body> because that control was replaced, or because a
+# dialog has just closed, it focuses the control again, or its replacement (same id, accessible name or text).
+FOCUS_SCRIPT = """<script>
+(() => {
+  let last = null;
+  let dialogOpen = false;
+  document.addEventListener("focusin", (event) => {
+    const element = event.target;
+    if (element instanceof Element && !element.closest(".q-dialog, .q-menu")) {
+      last = { element, id: element.id, label: element.getAttribute("aria-label"),
+               tag: element.tagName, text: (element.textContent || "").trim() };
+    }
+  });
+  const same = (element) => element.offsetParent !== null && (last.label
+    ? element.getAttribute("aria-label") === last.label
+    : element.tagName === last.tag && (element.textContent || "").trim() === last.text);
+  const replacement = () => (last.id && document.getElementById(last.id))
+    || [...document.querySelectorAll(last.label ? "[aria-label]" : last.tag)].find(same);
+  new MutationObserver(() => {
+    const open = document.querySelector(".q-dialog") !== null;
+    const closed = dialogOpen && !open;
+    dialogOpen = open;
+    if (open || !last || document.activeElement !== document.body) return;
+    if (last.element.isConnected) {
+      if (closed) last.element.focus();
+    } else {
+      replacement()?.focus();
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true });
+})();
+</script>"""
+app.config.quasar_config.setdefault("loadingBar", {})["aria-label"] = "Loading"  # a progressbar needs a name
 
 
 @contextmanager
@@ -16,6 +60,8 @@ def frame(title: str, actor: Actor | None = None, *, session_token: str | None =
     """Lay out one page: a header (navigation for signed-in users) and a centred main column."""
     ui.page_title(f"{title} · Gatehouse")
     ui.query("body").classes("bg-grey-1")
+    ui.add_css(LINK_CSS)
+    ui.add_head_html(FOCUS_SCRIPT)
     with ui.header().classes("items-center justify-between bg-primary text-white q-px-md"):
         with ui.row().classes("items-center gap-4"):
             ui.link("Gatehouse", "/").classes("text-h6 text-white no-underline").props('aria-label="Gatehouse home"')
@@ -23,7 +69,8 @@ def frame(title: str, actor: Actor | None = None, *, session_token: str | None =
                 _navigation(actor)
         if actor is not None:
             _user_menu(actor, session_token)
-    with ui.element("main").classes("w-full max-w-6xl mx-auto q-pa-md"):
+    # Quasar's page is already the <main> landmark: a second, nested <main> would confuse screen readers.
+    with ui.element("div").classes("w-full max-w-6xl mx-auto q-pa-md"):
         ui.label(title).classes("text-h5 q-mb-md").props('role="heading" aria-level="1"')
         yield
 

@@ -5,7 +5,7 @@ from urllib.parse import quote
 from fastapi import Request
 from nicegui import ui
 
-from components.frame import frame
+from components.frame import LANGUAGE, frame
 from components.session import PageSession, client_address, notify_errors
 from services import acceptance, auth, tokens
 from services.acceptance import InvitationPreview
@@ -16,7 +16,7 @@ def create() -> None:
     """Register /accept/{token}; request logs (uvicorn's access log, when switched on) show its token redacted."""
     tokens.redact_logs()
 
-    @ui.page("/accept/{token}")
+    @ui.page("/accept/{token}", language=LANGUAGE)
     async def accept_page(request: Request, token: str) -> None:
         client = client_address(request)
         try:

@@ -6,7 +6,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components import dialogs, live
-from components.frame import frame
+from components.frame import LANGUAGE, frame
 from components.invite_launcher import invite_staff
 from components.paged_table import PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
@@ -43,7 +43,7 @@ ORG_MENU = [
 def create() -> None:
     """Register /admin."""
 
-    @ui.page("/admin")
+    @ui.page("/admin", language=LANGUAGE)
     async def admin_page(request: Request) -> None:
         session = PageSession(request)
         actor = await session.actor()

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import Request
 from nicegui import ui
 
-from components.frame import frame
+from components.frame import LANGUAGE, frame
 from components.paged_table import PagedTable, PageRequest
 from components.session import PageSession
 from services import audit
@@ -24,7 +24,7 @@ COLUMNS: list[dict[str, Any]] = [
 def create() -> None:
     """Register /care/audit."""
 
-    @ui.page("/care/audit")
+    @ui.page("/care/audit", language=LANGUAGE)
     async def audit_page(request: Request, org: int = 0) -> None:
         session = PageSession(request)
         actor = await session.actor()

@@ -4,21 +4,23 @@ from fastapi import Request
 from nicegui import ui
 
 from components import live
-from components.frame import frame
+from components.frame import LANGUAGE, frame
 from components.invite_launcher import invite_care_staff
+from components.row_menu import keyboard_menu
 from components.session import PageSession
 from pages.care_pending import PendingView
 from pages.care_staff import StaffView, can_see
 from services import access, staff
 from services.access import Actor, Scope, ScopeLevel
 
+MENUITEM = 'role="menuitem"'  # items of a role="menu" (Quasar makes them list items otherwise)
 VIEWS = {"staff": "All staff members", "pending": "Staff members >> Pending staff invitations"}
 
 
 def create() -> None:
     """Register /care."""
 
-    @ui.page("/care")
+    @ui.page("/care", language=LANGUAGE)
     async def care_page(request: Request, org: int | None = None, view: str = "staff") -> None:
         session = PageSession(request)
         actor = await session.actor()
@@ -66,15 +68,18 @@ class _CarePortal:
     def _menu(self) -> None:
         if not (self.may_invite or self.may_edit_roles or self.may_audit):
             return
-        with ui.button("Manage", icon="expand_more").props('no-caps outline aria-haspopup="menu"'), ui.menu():
+        manage = ui.button("Manage", icon="expand_more").props('no-caps outline aria-haspopup="menu"')
+        with manage, keyboard_menu(ui.menu()):
             if self.may_invite:
-                ui.menu_item("Invite staff members", on_click=self._invite).mark("invite-staff")
+                ui.menu_item("Invite staff members", on_click=self._invite).mark("invite-staff").props(MENUITEM)
             if self.may_edit_roles:
                 ui.menu_item(
                     "Add a new role", on_click=lambda: ui.navigate.to(f"/care/roles?org={self.organisation_id}")
-                )
+                ).props(MENUITEM)
             if self.may_audit:
-                ui.menu_item("Audit log", on_click=lambda: ui.navigate.to(f"/care/audit?org={self.organisation_id}"))
+                ui.menu_item(
+                    "Audit log", on_click=lambda: ui.navigate.to(f"/care/audit?org={self.organisation_id}")
+                ).props(MENUITEM)
 
     async def _switch(self, event: object) -> None:
         self.view = str(getattr(event, "value", "staff"))

@@ -55,6 +55,16 @@ class PendingView:
             '<q-td :props="props"><q-badge v-if="props.row.expired" color="negative" label="Expired" />'
             "<span v-else>{{ props.value }}</span></q-td>",
         )
+        # Quasar's selection checkboxes have no accessible name of their own.
+        self.list.table.add_slot(
+            "header-selection",
+            '<q-checkbox v-model="props.selected" dense aria-label="Select every invitation on this page" />',
+        )
+        self.list.table.add_slot(
+            "body-selection",
+            '<q-checkbox v-model="props.selected" dense'
+            " :aria-label=\"'Select the invitation to ' + props.row.email\" />",
+        )
         self.list.table.on("resend", lambda e: self._resend([int(e.args["id"])]))
         self.list.table.on("delete", lambda e: self._confirm_delete([int(e.args["id"])], str(e.args["email"])))
         ui.timer(30, self.refresh)  # relative times and the *expired* mark move on even when nothing changes

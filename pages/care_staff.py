@@ -83,7 +83,7 @@ class StaffView:
             else Scope(ScopeLevel.ORGANISATION, self.organisation_id)
         )
         options = {r.id: r.name for r in await roles.grantable(actor=actor, scope=scope) if r.id != row.get("role_id")}
-        with dialogs.disposable() as dialog, ui.card().classes("w-96"):
+        with dialogs.disposable(f"Change the role of {row['name']}") as dialog, ui.card().classes("w-96"):
             ui.label(f"Change the role of {row['name']}").classes("text-h6").props('role="heading" aria-level="2"')
             ui.label(f"Now: {row['role']} ({row['scope']})")
             choice = ui.select(options, label="New role").props("outlined dense").classes("w-full")

@@ -3,6 +3,7 @@
 from fastapi import Request
 from nicegui import ui
 
+from components.frame import LANGUAGE
 from components.session import PageSession
 from services import access
 
@@ -10,7 +11,7 @@ from services import access
 def create() -> None:
     """Register /."""
 
-    @ui.page("/")
+    @ui.page("/", language=LANGUAGE)
     async def home(request: Request) -> None:
         actor = await PageSession(request).actor()
         if actor is not None:

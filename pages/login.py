@@ -6,7 +6,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
-from components.frame import frame
+from components.frame import LANGUAGE, frame
 from components.session import client_address, notify_errors
 from services import auth, settings
 from services.errors import NotAuthenticated
@@ -15,7 +15,7 @@ from services.errors import NotAuthenticated
 def create() -> None:
     """Register /login and /auth/complete."""
 
-    @ui.page("/login")
+    @ui.page("/login", language=LANGUAGE)
     def login_page(request: Request, redirect_to: str = "/", email: str = "", ready: str = "") -> None:
         with frame("Welcome to Gatehouse"):
             if ready:

@@ -2,7 +2,7 @@
 
 from nicegui import ui
 
-from components.frame import frame
+from components.frame import LANGUAGE, frame
 from services import mail_sink
 from services.mail_sink import MailSink, SinkMessage
 
@@ -12,7 +12,7 @@ REFRESH_SECONDS = 1.0
 def create() -> None:
     """Register /dev/mailbox."""
 
-    @ui.page("/dev/mailbox")
+    @ui.page("/dev/mailbox", language=LANGUAGE)
     def mailbox() -> None:
         sink = mail_sink.current()
         if sink is None:
@@ -24,7 +24,7 @@ def create() -> None:
 
 def _not_found() -> None:
     ui.page_title("Not found · Gatehouse")
-    with ui.element("main").classes("q-pa-xl"):
+    with ui.element("div").classes("q-pa-xl"):  # Quasar's page is already the <main> landmark
         ui.label("404: Not found").classes("text-h5").props('role="heading" aria-level="1"')
         ui.label("The mailbox exists only while Gatehouse delivers mail to its embedded mail sink.")
 
@@ -57,7 +57,7 @@ def _mailbox(sink: MailSink) -> None:
 def _message(message: SinkMessage, opened: set[int]) -> None:
     caption = f"To {', '.join(message.to)} · from {message.mail_from} · {message.received_at:%Y-%m-%d %H:%M:%S} UTC"
     item = ui.expansion(message.subject or "(no subject)", caption=caption, value=message.id in opened)
-    item.classes("w-full")
+    item.classes("w-full").props('role="listitem"')  # the mailbox is a role="list": each message is an item
     with item:
         body = ui.column().classes("w-full gap-2")
 

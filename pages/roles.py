@@ -4,7 +4,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components import dialogs
-from components.frame import frame
+from components.frame import LANGUAGE, frame
 from components.session import PageSession
 from models.enums import CARE_PERMISSIONS, PERMISSION_LABELS, Permission
 from services import access, roles
@@ -14,7 +14,7 @@ from services.access import Actor, RoleInfo, Scope, ScopeLevel
 def create() -> None:
     """Register /care/roles."""
 
-    @ui.page("/care/roles")
+    @ui.page("/care/roles", language=LANGUAGE)
     async def roles_page(request: Request, org: int = 0) -> None:
         session = PageSession(request)
         actor = await session.actor()
@@ -55,7 +55,10 @@ class _RoleEditor:
                     ui.button("Delete", on_click=lambda r=role: self._delete(r)).props("flat no-caps color=negative")
 
     def _edit(self, role: RoleInfo | None) -> None:
-        with dialogs.disposable() as dialog, ui.card().classes("w-full max-w-md"):
+        with (
+            dialogs.disposable("Edit role" if role else "Add a new role") as dialog,
+            ui.card().classes("w-full max-w-md"),
+        ):
             ui.label("Edit role" if role else "Add a new role").classes("text-h6").props(
                 'role="heading" aria-level="2"'
             )

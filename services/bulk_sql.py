@@ -10,12 +10,15 @@ SQLite gets `executemany` and JSON lists; PostgreSQL (asyncpg) gets `unnest` arr
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
+T = TypeVar("T")
+
 CHUNK = 5_000  # rows per statement: the event loop gets a turn between statements, each taking a few ms
+LOOKUP_CHUNK = 10_000  # keys per look-up: encoding them (JSON or an array) holds the event loop a few ms
 
 
 async def insert(
@@ -56,16 +59,17 @@ async def rows_where_in(
     values: Sequence[Any],
     where: Mapping[str, Any] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """The columns of the rows whose key is one of values and whose other columns equal where, in one query."""
-    if not values:
-        return []
-    sql = _Sql(connection)
-    condition = sql.conditions(model, key, values, where or {})
-    _, rows = await connection.execute_query(
-        f"SELECT {', '.join(_column(model, c) for c in columns)} FROM {_quote(model._meta.db_table)} WHERE {condition}",
-        sql.params,
-    )
-    return [tuple(row) for row in rows]
+    """The columns of the rows whose key is one of values and whose other columns equal where (one query per chunk)."""
+    found: list[tuple[Any, ...]] = []
+    for chunk in _chunks(values, LOOKUP_CHUNK):
+        sql = _Sql(connection)
+        condition = sql.conditions(model, key, chunk, where or {})
+        selected = ", ".join(_column(model, c) for c in columns)
+        _, rows = await connection.execute_query(
+            f"SELECT {selected} FROM {_quote(model._meta.db_table)} WHERE {condition}", sql.params
+        )
+        found.extend(tuple(row) for row in rows)
+    return found
 
 
 async def update_where_in(
@@ -78,18 +82,18 @@ async def update_where_in(
     where: Mapping[str, Any] | None = None,
 ) -> int:
     """Apply changes to the rows whose key is one of values and whose other columns equal where; returns the count."""
-    if not values:
-        return 0
-    sql = _Sql(connection)
-    fields = model._meta.fields_map
-    assignments = ", ".join(
-        f"{_column(model, name)} = {sql.param(fields[name].to_db_value(v, model))}" for name, v in changes.items()
-    )
-    condition = sql.conditions(model, key, values, where or {})
-    count, _ = await connection.execute_query(
-        f"UPDATE {_quote(model._meta.db_table)} SET {assignments} WHERE {condition}", sql.params
-    )
-    return int(count)
+    fields, count = model._meta.fields_map, 0
+    for chunk in _chunks(values, LOOKUP_CHUNK):
+        sql = _Sql(connection)
+        assignments = ", ".join(
+            f"{_column(model, name)} = {sql.param(fields[name].to_db_value(v, model))}" for name, v in changes.items()
+        )
+        condition = sql.conditions(model, key, chunk, where or {})
+        changed, _ = await connection.execute_query(
+            f"UPDATE {_quote(model._meta.db_table)} SET {assignments} WHERE {condition}", sql.params
+        )
+        count += int(changed)
+    return count
 
 
 class _Sql:
@@ -210,6 +214,6 @@ def _quote(name: str) -> str:
     return f'"{name}"'
 
 
-def _chunks(rows: Sequence[Sequence[Any]]) -> Iterator[Sequence[Sequence[Any]]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
+def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -11,8 +11,7 @@ MODEL_MODULES = ["models"]
 MIGRATIONS_MODULE = "models.migrations"
 # What migration 0004 adds, for throwaway databases built from the models (a partial index Meta cannot say).
 ONE_PENDING_INVITATION = (
-    "CREATE UNIQUE INDEX IF NOT EXISTS invitation_one_pending ON invitation (email, scope_key) "
-    "WHERE state = 'pending'"
+    "CREATE UNIQUE INDEX IF NOT EXISTS invitation_one_pending ON invitation (email, scope_key) WHERE state = 'pending'"
 )
 
 

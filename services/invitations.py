@@ -2,24 +2,13 @@
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import (
-    AuditEvent,
-    Invitation,
-    InvitationState,
-    MessageKind,
-    OutboxMessage,
-    OutboxState,
-    RoleAssignment,
-    StaffMember,
-)
-from services import access, audit, bulk_sql, emails, events, organisations, outbox, roles, settings, tokens
+from models import Invitation, InvitationState, OutboxMessage, OutboxState, RoleAssignment, StaffMember
+from services import access, audit, bulk_sql, emails, events, invite_rows, organisations, outbox, roles
 from services.access import Actor, RoleInfo, Scope
 from services.clock import now
 from services.errors import InvalidInput
@@ -28,8 +17,6 @@ EXPIRY_CHOICES: dict[int, str] = {24: "24 hours", 72: "72 hours", 168: "7 days"}
 MAX_ADDRESSES = 100_000
 SEND_ATTEMPTS = 3
 IN_THREAD_ABOVE = 200  # addresses: checking more than this runs off the event loop
-TOKENS_PER_TURN = 5_000  # about 15 ms of hashing between two turns of the event loop
-_TARGET_LENGTH = AuditEvent._meta.fields_map["target"].max_length  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -41,15 +28,6 @@ class SendResult:
     role_added: list[str] = field(default_factory=list)
     already_had_role: list[str] = field(default_factory=list)
     invalid: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class _Plan:
-    new: list[str]
-    replace_ids: list[int]
-    replaced: list[str]
-    members: dict[str, int]
-    already: list[str]
 
 
 async def send(
@@ -76,14 +54,23 @@ async def send(
     else:
         valid, result.invalid = _normalised(addresses)
     context = await _mail_context(actor, role, scope)
+    secrets = await invite_rows.new_tokens(len(valid))  # before the transaction, which then only reads and writes
     for attempt in range(SEND_ATTEMPTS):
         try:
             async with in_transaction() as connection:
                 # Looked up inside the transaction: on SQLite no other send can slip in between look-up and insert.
                 plan = await _plan(valid, role, scope, connection)
-                await _replace_pending(plan.replace_ids, connection)
-                await _insert_invitations(actor, plan.new, role, scope, lifetime_hours, context, connection)
-                await _grant_members(actor, plan.members, role, scope, context, connection)
+                await invite_rows.write(
+                    plan=plan,
+                    actor=actor,
+                    addresses=valid,
+                    secrets=secrets,
+                    role=role,
+                    scope=scope,
+                    lifetime_hours=lifetime_hours,
+                    context=context,
+                    connection=connection,
+                )
             break
         except IntegrityError:
             # A concurrent send (PostgreSQL, READ COMMITTED) took an address first: plan again from what it wrote.
@@ -159,7 +146,7 @@ def _normalised(addresses: list[str]) -> tuple[list[str], list[tuple[str, str]]]
     return valid, invalid
 
 
-async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: BaseDBAsyncClient) -> _Plan:
+async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: BaseDBAsyncClient) -> invite_rows.Plan:
     found = dict(
         await bulk_sql.rows_where_in(connection, StaffMember, columns=("email", "id"), key="email", values=addresses)
     )
@@ -189,7 +176,7 @@ async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: 
     members = {a: member_id for a, member_id in members.items() if member_id not in held}
     new = [a for a in addresses if a not in found]
     replaced = [a for a in new if a in pending]
-    return _Plan(new, [int(pending[a]) for a in replaced], replaced, members, already)
+    return invite_rows.Plan(new, [int(pending[a]) for a in replaced], replaced, members, already)
 
 
 async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope) -> dict[str, str]:
@@ -199,139 +186,3 @@ async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope) -> dict[str,
         "scope_name": await organisations.scope_name(scope=scope),
         "role_name": role.name,
     }
-
-
-async def _replace_pending(ids: list[int], connection: BaseDBAsyncClient) -> None:
-    await bulk_sql.update_where_in(
-        connection,
-        Invitation,
-        changes={"state": InvitationState.DELETED, "deleted_at": now()},
-        key="id",
-        values=ids,
-        where={"state": InvitationState.PENDING},
-    )
-    await bulk_sql.update_where_in(
-        connection,
-        OutboxMessage,
-        changes={"state": OutboxState.FAILED, "last_error": "replaced by a newer invitation", "link": None},
-        key="invitation_id",
-        values=ids,
-        where={"state": OutboxState.QUEUED},
-    )
-
-
-async def _insert_invitations(
-    actor: Actor,
-    addresses: list[str],
-    role: RoleInfo,
-    scope: Scope,
-    lifetime_hours: int,
-    context: dict[str, str],
-    connection: BaseDBAsyncClient,
-) -> None:
-    at = now()
-    expires = at + timedelta(hours=lifetime_hours)
-    pairs = await _new_tokens(len(addresses))
-    ids = await bulk_sql.insert_returning_ids(
-        connection,
-        Invitation,
-        columns=("email", "token_hash"),
-        rows=[(address, hashed) for address, (_, hashed) in zip(addresses, pairs, strict=True)],
-        constants={
-            "role_id": role.id,
-            "level": scope.level.value,
-            "organisation_id": scope.organisation_id,
-            "deployment_id": scope.deployment_id,
-            "scope_key": scope.key,
-            "invited_by_id": actor.member_id,
-            "lifetime_hours": lifetime_hours,
-            "created_at": at,
-            "last_sent_at": at,
-            "expires_at": expires,
-        },
-        key="token_hash",
-    )
-    accept = settings.current().link("/accept/")
-    message = outbox.message_fields(
-        kind=MessageKind.INVITATION,
-        recipient="",
-        context={**context, "expires_at": expires.isoformat()},
-        link=None,
-        invitation_id=None,
-        organisation_id=scope.organisation_id,
-    )
-    await bulk_sql.insert(
-        connection,
-        OutboxMessage,
-        columns=("recipient", "link", "invitation_id"),
-        rows=[(a, accept + raw, i) for a, (raw, _), i in zip(addresses, pairs, ids, strict=True)],
-        constants=_other_than(message, "recipient", "link", "invitation_id"),
-    )
-    detail = {"role": role.name, "expires_in_hours": lifetime_hours}
-    event = audit.event_fields(actor=actor, action="invite", scope=scope, detail=detail)
-    await _audit_each(addresses, event, connection)
-
-
-async def _new_tokens(count: int) -> list[tuple[str, str]]:
-    """count (raw, hash) pairs, in slices so the event loop keeps answering meanwhile."""
-    pairs: list[tuple[str, str]] = []
-    while len(pairs) < count:
-        pairs.extend(tokens.new_token() for _ in range(min(TOKENS_PER_TURN, count - len(pairs))))
-        await asyncio.sleep(0)
-    return pairs
-
-
-async def _grant_members(
-    actor: Actor,
-    members: dict[str, int],
-    role: RoleInfo,
-    scope: Scope,
-    context: dict[str, str],
-    connection: BaseDBAsyncClient,
-) -> None:
-    if not members:
-        return
-    await bulk_sql.insert(
-        connection,
-        RoleAssignment,
-        columns=("member_id",),
-        rows=[(member_id,) for member_id in members.values()],
-        constants={
-            "role_id": role.id,
-            "level": scope.level.value,
-            "organisation_id": scope.organisation_id,
-            "deployment_id": scope.deployment_id,
-            "scope_key": scope.key,
-            "granted_by_id": actor.member_id,
-            "created_at": now(),
-        },
-    )
-    message = outbox.message_fields(
-        kind=MessageKind.ROLE_NOTICE,
-        recipient="",
-        context=context,
-        link=settings.current().link("/login"),
-        invitation_id=None,
-        organisation_id=scope.organisation_id,
-    )
-    await bulk_sql.insert(
-        connection,
-        OutboxMessage,
-        columns=("recipient",),
-        rows=[(email,) for email in members],
-        constants=_other_than(message, "recipient"),
-    )
-    event = audit.event_fields(actor=actor, action="grant_role", scope=scope, detail={"role": role.name})
-    await _audit_each(list(members), event, connection)
-
-
-async def _audit_each(targets: list[str], event: dict[str, Any], connection: BaseDBAsyncClient) -> None:
-    """One audit event per target, otherwise alike."""
-    rows = [(target[:_TARGET_LENGTH],) for target in targets]
-    await bulk_sql.insert(
-        connection, AuditEvent, columns=("target",), rows=rows, constants=_other_than(event, "target")
-    )
-
-
-def _other_than(values: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {name: value for name, value in values.items() if name not in names}

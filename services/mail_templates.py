@@ -1,6 +1,7 @@
 """Rendering the outgoing emails (invitation, role notice, first administrator) straight to message bytes."""
 
 import binascii
+import functools
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 
 from jinja2 import DictLoader, Environment, Template
+from markupsafe import escape
 
 from services.clock import now
 from services.settings import Settings
@@ -90,6 +92,7 @@ _TEMPLATES: dict[str, tuple[Template, Template]] = {
 _TEMPLATES["first_admin"] = _TEMPLATES["invitation"]
 _DEFAULTS = {"inviter_name": PRODUCT, "inviter_email": "", "scope_name": PRODUCT, "role_name": "", "expires_at": ""}
 _ADDRESS_FORBIDDEN = frozenset('<>,;:"()[]\\')
+_LINK_MARK = "\x00link\x00"  # never in a cleaned context value, nor in a usable (printable) link
 
 
 def subject_for(kind: str, *, context: Mapping[str, Any]) -> str:
@@ -109,18 +112,14 @@ def _subject(kind: str, values: dict[str, str]) -> str:
 
 def render(kind: str, *, recipient: str, context: Mapping[str, Any], link: str | None, settings: Settings) -> bytes:
     """The complete message (headers, plain text and HTML alternatives) as bytes ready for SMTP DATA."""
-    templates = _TEMPLATES.get(kind)
-    if templates is None:
+    if kind not in _TEMPLATES:
         raise ValueError(f"unknown message kind {kind!r}")
     if kind == "role_notice" and not link:
         link = settings.link("/login")
     if not link or not link.startswith(("https://", "http://")) or not link.isprintable() or " " in link:
         raise ValueError("the message has no usable link")
-    values = _clean_context(context)
-    subject = _subject(kind, values)
-    inviter = values["inviter_name"] + (f" ({values['inviter_email']})" if values["inviter_email"] else "")
-    values.update(link=link, inviter=inviter, expires=_when(values["expires_at"]), subject=subject)
-    text, html = (template.render(values) for template in templates)
+    subject, text, html = _prepared(kind, tuple(_clean_context(context).items()))
+    text, html = text.replace(_LINK_MARK, link), html.replace(_LINK_MARK, str(escape(link)))
     sender, sender_address = _sender(settings.mail_from)
     boundary = "=_gatehouse_" + secrets.token_hex(12)
     head = "\r\n".join(
@@ -128,7 +127,7 @@ def render(kind: str, *, recipient: str, context: Mapping[str, Any], link: str |
             f"Date: {format_datetime(now())}",
             f"From: {sender}",
             f"To: {smtp_address(recipient)}",
-            f"Subject: {_encoded_subject(subject)}",
+            f"Subject: {subject}",
             f"Message-ID: <{secrets.token_hex(16)}@{sender_address.rpartition('@')[2]}>",
             "MIME-Version: 1.0",
             "Content-Type: multipart/alternative;",
@@ -152,6 +151,21 @@ def render(kind: str, *, recipient: str, context: Mapping[str, Any], link: str |
             f"\r\n--{boundary}--\r\n".encode(),
         )
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared(kind: str, items: tuple[tuple[str, str], ...]) -> tuple[str, str, str]:
+    """The encoded subject, plain text and HTML of one kind and context, with a mark where the link goes.
+
+    All emails of one send share their context and differ only in the link: rendering the templates once per
+    send instead of once per email takes most of the cost out of building a message.
+    """
+    values = dict(items)
+    subject = _subject(kind, values)
+    inviter = values["inviter_name"] + (f" ({values['inviter_email']})" if values["inviter_email"] else "")
+    values.update(link=_LINK_MARK, inviter=inviter, expires=_when(values["expires_at"]), subject=subject)
+    text, html = (template.render(values) for template in _TEMPLATES[kind])
+    return _encoded_subject(subject), text, html
 
 
 def smtp_address(address: str) -> str:

@@ -46,6 +46,7 @@ class AppServer:
     base_url: str
     process: "subprocess.Popen[bytes]"
     log_path: Path
+    database: Path
     admin_email: str = ADMIN_EMAIL
 
     def output(self) -> str:
@@ -92,7 +93,7 @@ def _wait_until_ready(server: AppServer) -> None:
 def _stop(process: "subprocess.Popen[bytes]") -> None:
     if process.poll() is not None:
         return
-    process.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly: lifespan exit stops the worker and sink
+    process.send_signal(signal.SIGTERM)  # uvicorn shuts down cleanly: lifespan exit stops the worker and sink
     try:
         process.wait(timeout=STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -105,16 +106,17 @@ def app_server(tmp_path: Path) -> Iterator[AppServer]:
     """Gatehouse as `./run.sh` runs it, on a free port, with a fresh SQLite file and its embedded mail sink."""
     port = _free_port()
     log_path = tmp_path / "gatehouse.log"
+    database = tmp_path / "gh.sqlite3"
     log_file: IO[bytes] = log_path.open("wb")
     process = subprocess.Popen(
         [str(PYTHON), "main.py"],
         cwd=ROOT,
-        env=_child_environment(tmp_path / "gh.sqlite3", port),
+        env=_child_environment(database, port),
         stdout=log_file,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
-    server = AppServer(base_url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    server = AppServer(base_url=f"http://127.0.0.1:{port}", process=process, log_path=log_path, database=database)
     try:
         _wait_until_ready(server)
         yield server

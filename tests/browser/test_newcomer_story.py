@@ -75,9 +75,8 @@ def _create_account(page: Page, link: str, full_name: str, email: str) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    # The app also notifies "Your account is ready. Please log in." but navigates away at once, so a real
-    # browser never shows it: what the person sees is the log-in page with the address filled in.
     expect(page).to_have_url(re.compile(r"/login\?email="))
+    expect(page.get_by_role("status").filter(has_text="Your account is ready. Please log in.")).to_be_visible()
     expect(page.get_by_label("Email")).to_have_value(email)
 
 
@@ -193,3 +192,4 @@ def test_a_newcomer_is_invited_by_email_and_lands_in_the_care_portal(
     expect(clinician.get_by_role("button", name="Create account")).to_have_count(0)
 
     assert not errors, f"JavaScript errors in the pages: {errors}"
+    assert "Traceback" not in app_server.output(), app_server.output()

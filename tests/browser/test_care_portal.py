@@ -1,0 +1,251 @@
+"""The Care Portal in real browsers: a live pending list across three browsers, and the keyboard alone.
+
+Admin A (an Organisation Owner) watches Overview filters › Pending staff invitations. Admin B (an Access
+Controller of the same organisation, in another browser) invites three people with the keyboard alone; A's list
+shows them within about a second without reloading. One invitee accepts in a third browser: the row leaves A's
+list and the person appears in A's staff list. A resends one invitation and deletes another from the row menu,
+and imports a CSV file, with the keyboard alone; a second file goes in through the upload's file input.
+axe-core checks the screens on the way (tests/browser/test_accessibility.py checks the roles and audit pages).
+"""
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+
+from tests.browser.conftest import AppServer
+from tests.browser.helpers import (
+    backdate_last_send,
+    check_accessibility,
+    choose_by_keyboard,
+    choose_with_mouse,
+    create_account,
+    create_deployment,
+    create_organisation,
+    is_focused,
+    log_in,
+    read_mail,
+    row_menu,
+    set_up_super_admin,
+    shot,
+    tab_to,
+    type_addresses,
+    watch_errors,
+    write_report,
+)
+
+pytestmark = pytest.mark.browser
+
+ADMIN_NAME = "Ada Admin"
+ORGANISATION = "St Mary's Trust"
+DEPLOYMENT = "Heart Failure Trial"
+OWNER, OWNER_NAME = "olivia.owner@example.org", "Olivia Owner"
+CONTROLLER, CONTROLLER_NAME = "carl.controller@example.org", "Carl Controller"
+NURSE, NURSE_NAME = "nina.nurse@example.org", "Nina Nurse"
+TO_RESEND = "oscar.resend@example.org"
+TO_DELETE = "paula.delete@example.org"
+PENDING_VIEW = "Staff members >> Pending staff invitations"
+STAFF_VIEW = "All staff members"
+LIVE_TIMEOUT = 1_500  # ms: "within a second", with a little room for a loaded test machine
+TIMES_SENT, DELIVERY = 8, 7  # pending row cells: selection, Email, Role, Scope, Invited by, Last sent, Expires, ...
+CSV_FILE = (
+    "\ufeffE-mail;Name\n"
+    "quinn@example.org;Quinn\n"
+    f"{NURSE};Nina\n"  # line 3: already a member
+    f"{TO_RESEND};Oscar\n"  # line 4: already has a pending invitation
+    "not-an-address;Broken\n"  # line 5
+    "\n"
+    "QUINN@example.org;Quinn again\n"  # line 7: the same address as line 2
+    '"rae@example.org";"Rae, R."\n'
+)
+
+expect.set_options(timeout=10_000)
+
+
+def _pending_row(page: Page, email: str) -> Locator:
+    pending = page.get_by_role("region", name="Pending staff invitations")
+    return pending.get_by_role("row").filter(has=page.get_by_role("cell", name=email, exact=True))
+
+
+def _open_manage_item_by_keyboard(page: Page, item: str) -> None:
+    """Tab to Manage, open it with Enter, ArrowDown to the item, Enter."""
+    tab_to(page, page.get_by_role("button", name="Manage"))
+    page.keyboard.press("Enter")
+    menu = page.get_by_role("menu")
+    expect(menu).to_be_focused()
+    target = menu.get_by_role("menuitem", name=item, exact=True)
+    for _ in range(menu.get_by_role("menuitem").count()):
+        page.keyboard.press("ArrowDown")
+        if is_focused(target):
+            break
+    expect(target).to_be_focused()
+    page.keyboard.press("Enter")
+
+
+def _accept(page: Page, server: AppServer, email: str, name: str, subject: str) -> str:
+    mail = read_mail(page, server, email, subject)
+    create_account(page, mail.link, name, email)
+    log_in(page, server, email)
+    return mail.text
+
+
+def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import_by_keyboard(
+    app_server: AppServer, new_context: Callable[[], BrowserContext], shots_dir: Path, tmp_path: Path
+) -> None:
+    errors: list[str] = []
+    findings: list[str] = []
+
+    # The Super Admin sets up the organisation and invites A (Organisation Owner) and B (Access Controller).
+    admin = watch_errors(new_context().new_page(), errors)
+    set_up_super_admin(admin, app_server, ADMIN_NAME)
+    create_organisation(admin, ORGANISATION)
+    create_deployment(admin, ORGANISATION, DEPLOYMENT)
+    row_menu(admin, ORGANISATION, "Invite staff")
+    invite = admin.get_by_role("dialog", name="Invite staff")
+    for email, role in ((OWNER, "Organisation Owner"), (CONTROLLER, "Access Controller")):
+        invite.get_by_label("Email addresses").fill(email)
+        invite.get_by_label("Email addresses").press("Enter")
+        choose_with_mouse(admin, invite, "Role", role)
+        invite.get_by_role("button", name="Send invites").click()
+        # Sent once the chip is gone (the pop-out clears the field after sending) and the summary names the address.
+        expect(invite.get_by_label(f"Address {email}", exact=True)).to_have_count(0)
+        expect(invite.get_by_role("status").filter(has_text="Invited (1)")).to_contain_text(email)
+    invite.get_by_role("button", name="Close").click()
+
+    a = watch_errors(new_context().new_page(), errors)
+    # Playwright turns on its file-chooser interception when a listener is added, asynchronously: a key pressed
+    # right after expect_file_chooser() can beat it and the chooser goes unseen. A listener from the start avoids it.
+    a.on("filechooser", lambda _chooser: None)
+    _accept(a, app_server, OWNER, OWNER_NAME, f"{ADMIN_NAME} invited you to {ORGANISATION}")
+    expect(a).to_have_url(app_server.url("/admin"))
+    b = watch_errors(new_context().new_page(), errors)
+    _accept(b, app_server, CONTROLLER, CONTROLLER_NAME, f"{ADMIN_NAME} invited you to {ORGANISATION}")
+    expect(b).to_have_url(app_server.url("/care"))
+
+    # A opens the Care Portal and switches the Overview filters to the pending invitations: none left.
+    a.goto(app_server.url("/care"))
+    staff = a.get_by_role("region", name=STAFF_VIEW)
+    expect(staff.get_by_role("cell", name=CONTROLLER, exact=True)).to_be_visible()
+    check_accessibility(a, "/care, All staff members", report=findings)
+    choose_with_mouse(a, a.locator("main"), "Overview filters", PENDING_VIEW)
+    pending = a.get_by_role("region", name="Pending staff invitations")
+    expect(pending.get_by_text("No data available")).to_be_visible()
+    a.evaluate("() => { window.gatehouseNotReloaded = true; }")
+
+    # B, keyboard only: Manage › Invite staff members, three addresses, Supervisor, 24 hours, Send invites.
+    expect(b.get_by_role("heading", name="Care Portal")).to_be_visible()
+    _open_manage_item_by_keyboard(b, "Invite staff members")
+    invite = b.get_by_role("dialog", name="Invite staff")
+    expect(invite.get_by_role("heading", name="Invite staff members")).to_be_visible()
+    type_addresses(b, invite.get_by_label("Email addresses"), NURSE, TO_RESEND, TO_DELETE)
+    expect(invite.get_by_text("3 valid addresses", exact=True)).to_be_visible()
+    where = invite.get_by_role("combobox", name="Where")
+    tab_to(b, where)
+    expect(where).to_have_value("Whole organisation (all deployments)")
+    b.keyboard.press("Tab")
+    choose_by_keyboard(b, invite.get_by_role("combobox", name="Role", exact=True), "Supervisor")
+    b.keyboard.press("Tab")
+    choose_by_keyboard(b, invite.get_by_role("combobox", name="Link expires after"), "24 hours")
+    check_accessibility(b, "/care, Invite staff members pop-out, filled in", report=findings)
+    send = invite.get_by_role("button", name="Send invites")
+    tab_to(b, send)
+    b.keyboard.press("Enter")
+    sent_at = time.monotonic()
+    expect(invite.get_by_text("Invited (3)", exact=True)).to_be_visible()
+
+    # A's list shows the three new rows within about a second, without reloading.
+    for email in (NURSE, TO_RESEND, TO_DELETE):
+        expect(_pending_row(a, email)).to_have_count(1, timeout=LIVE_TIMEOUT)
+    print(f"three rows in A's pending list {time.monotonic() - sent_at:.2f} s after B pressed Send invites")
+    expect(_pending_row(a, NURSE).get_by_role("cell").nth(TIMES_SENT)).to_have_text("1")
+    expect(_pending_row(a, NURSE).get_by_role("cell").nth(DELIVERY)).to_have_text("sent")  # the worker, live
+    b.keyboard.press("Escape")
+    expect(invite).to_be_hidden()
+    expect(b.get_by_role("button", name="Manage")).to_be_focused()  # the focus goes back to where it came from
+    shot(a, shots_dir, "care-pending-live.png")
+
+    # A third browser: the nurse accepts; the row leaves A's list at once.
+    c = watch_errors(new_context().new_page(), errors)
+    mail = read_mail(c, app_server, NURSE, f"{CONTROLLER_NAME} invited you to {ORGANISATION}")
+    assert f"has invited you to join {ORGANISATION} as Supervisor." in mail.text, mail.text
+    create_account(c, mail.link, NURSE_NAME, NURSE)
+    expect(_pending_row(a, NURSE)).to_have_count(0, timeout=LIVE_TIMEOUT)
+    expect(_pending_row(a, TO_RESEND)).to_have_count(1)
+    assert a.evaluate("() => window.gatehouseNotReloaded") is True, "A's page reloaded"
+    check_accessibility(a, "/care, Pending staff invitations", report=findings)
+
+    # A, keyboard only: resend one invitation from its row menu (a resend needs a minute since the last send)...
+    backdate_last_send(app_server, TO_RESEND, minutes=2)
+    tab_to(a, a.get_by_role("button", name=f"Actions for {TO_RESEND}"))
+    a.keyboard.press("Enter")
+    menu = a.get_by_role("menu")
+    expect(menu).to_be_focused()
+    check_accessibility(a, "/care, a pending row's menu open", report=findings)
+    a.keyboard.press("ArrowDown")
+    expect(menu.get_by_role("menuitem", name="Resend invitation")).to_be_focused()
+    a.keyboard.press("Enter")
+    expect(a.get_by_role("alert").filter(has_text="Resent 1 invitation.")).to_be_visible()
+    expect(_pending_row(a, TO_RESEND).get_by_role("cell").nth(TIMES_SENT)).to_have_text("2")
+
+    # ...and delete another, confirming in the dialog (the focus starts on Cancel).
+    tab_to(a, a.get_by_role("button", name=f"Actions for {TO_DELETE}"))
+    a.keyboard.press("Enter")
+    expect(menu).to_be_focused()
+    a.keyboard.press("ArrowDown")
+    a.keyboard.press("ArrowDown")
+    expect(menu.get_by_role("menuitem", name="Delete invitation")).to_be_focused()
+    a.keyboard.press("Enter")
+    confirm = a.get_by_role("dialog", name=f"Delete the invitation to {TO_DELETE}?")
+    expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
+    check_accessibility(a, "/care, delete confirmation", report=findings)
+    a.keyboard.press("Tab")
+    expect(confirm.get_by_role("button", name="Delete invitation")).to_be_focused()
+    a.keyboard.press("Enter")
+    expect(a.get_by_role("alert").filter(has_text="Deleted 1 invitation.")).to_be_visible()
+    expect(_pending_row(a, TO_DELETE)).to_have_count(0)
+    expect(confirm).to_be_hidden()
+
+    # Back to All staff members (keyboard): the nurse who accepted is there.
+    overview = a.get_by_role("combobox", name="Overview filters")
+    tab_to(a, overview, backwards=True)
+    choose_by_keyboard(a, overview, STAFF_VIEW)
+    expect(staff.get_by_role("cell", name=NURSE, exact=True)).to_be_visible()
+    expect(staff.get_by_role("row").filter(has_text=NURSE)).to_contain_text("Supervisor")
+
+    # A imports a CSV file with the keyboard: Import csv file is a button; the browser's file chooser opens.
+    csv_path = tmp_path / "staff.csv"
+    csv_path.write_text(CSV_FILE, encoding="utf-8")
+    _open_manage_item_by_keyboard(a, "Invite staff members")
+    invite = a.get_by_role("dialog", name="Invite staff")
+    expect(invite.get_by_label("Email addresses")).to_be_focused()
+    import_button = invite.get_by_role("button", name="Import csv file")
+    tab_to(a, import_button)
+    with a.expect_file_chooser() as chooser:
+        a.keyboard.press("Enter")
+    chooser.value.set_files(csv_path)
+    expect(invite.get_by_text("Read 6 rows: 4 addresses added for review, 2 lines with problems.")).to_be_visible()
+    expect(invite.get_by_text(f"Already members (1): line 3: {NURSE}")).to_be_visible()
+    expect(invite.get_by_text(f"Already have a pending invitation (1): line 4: {TO_RESEND}")).to_be_visible()
+    expect(invite.get_by_text("Line 5: not-an-address", exact=False)).to_be_visible()
+    expect(invite.get_by_text("Line 7: QUINN@example.org", exact=False)).to_be_visible()
+    for address in ("quinn@example.org", NURSE, TO_RESEND, "rae@example.org"):
+        expect(invite.get_by_label(f"Address {address}", exact=True)).to_be_visible()
+    expect(invite.get_by_text("4 valid addresses", exact=True)).to_be_visible()
+    check_accessibility(a, "/care, pop-out with an import report", report=findings)
+    shot(a, shots_dir, "care-import-report.png", element=".q-dialog .q-card")
+
+    # Another file through the upload's file input itself: tab-separated, with a header; the report is replaced.
+    tsv_path = tmp_path / "more.tsv"
+    tsv_path.write_text("email\tname\nsam@example.org\tSam\nbad@@example\tBad\n", encoding="utf-8")
+    invite.locator("input[type=file]").set_input_files(tsv_path)
+    expect(invite.get_by_text("Read 2 rows: 1 addresses added for review, 1 lines with problems.")).to_be_visible()
+    expect(invite.get_by_text("Line 3: bad@@example", exact=False)).to_be_visible()
+    expect(invite.get_by_label("Address sam@example.org", exact=True)).to_be_visible()
+    expect(invite.get_by_text("5 valid addresses", exact=True)).to_be_visible()
+    a.keyboard.press("Escape")
+    expect(invite).to_be_hidden()
+
+    write_report(findings, "axe-care-portal-live.txt")
+    assert not errors, f"JavaScript errors in the pages: {errors}"
