@@ -7,7 +7,7 @@ import pytest
 from nicegui import core
 from tortoise import Tortoise, connections
 
-from services import clock, events, roles, session_events
+from services import clock, events, roles, session_events, settings
 from services.database import connected, tortoise_config
 
 POSTGRES_URL = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "")
@@ -34,6 +34,7 @@ def app_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     events.install_remote(None)
     events.reset()
     session_events.reset()
+    settings.configure(settings.load())  # no test inherits another's base URL or mail settings
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
