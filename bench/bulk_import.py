@@ -27,7 +27,7 @@ import asyncpg
 from email_validator import validate_email
 
 from bench import world as worlds
-from bench.common import LagProbe, QueryProbe, addresses, csv_bytes, stopwatch
+from bench.common import LagProbe, QueryProbe, addresses, csv_bytes, idle_lag_ms, stopwatch
 from models import Invitation, InvitationState, Organisation
 from services import csv_import, invitations, settings
 from services.database import connected
@@ -199,6 +199,7 @@ async def run(database: str, size: int, repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as folder:
         template, world = (None, None) if database != "sqlite" else await worlds.sqlite_template(Path(folder))
         for attempt in range(repeat):
+            idle = await idle_lag_ms()
             if template is not None and world is not None:
                 baseline = await baseline_sqlite(
                     worlds.sqlite_copy(template, f"baseline{attempt}.sqlite3"), data, world
@@ -208,7 +209,7 @@ async def run(database: str, size: int, repeat: int) -> dict[str, Any]:
             else:
                 baseline = await baseline_postgres(database, data, await worlds.fresh_postgres(database))
                 figures = await service(database, data, await worlds.fresh_postgres(database), size)
-            runs.append({"baseline": baseline[0], "baseline_cpu": baseline[1], **figures})
+            runs.append({"baseline": baseline[0], "baseline_cpu": baseline[1], **figures, "idle_lag_max_ms": idle})
             print(
                 f"  {size:,} run {attempt + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in runs[-1].items()),
                 file=sys.stderr,

@@ -80,6 +80,13 @@ class LagProbe:
         return statistics.quantiles(self.lags, n=100)[98] * 1000
 
 
+async def idle_lag_ms(seconds: float = 3.0) -> float:
+    """The longest stall of an event loop with nothing to do: what the machine's other load alone costs."""
+    async with LagProbe() as probe:
+        await asyncio.sleep(seconds)
+    return probe.max_ms
+
+
 @dataclass
 class QueryProbe:
     """How long a small query waits while something else uses the database (pages keep querying it)."""

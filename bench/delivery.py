@@ -20,7 +20,7 @@ from typing import Any
 import aiosmtplib
 
 from bench import world as worlds
-from bench.common import LagProbe, addresses, stopwatch
+from bench.common import LagProbe, addresses, idle_lag_ms, stopwatch
 from models import OutboxMessage, OutboxState
 from services import invitations, mail_templates, settings
 from services.database import connected
@@ -151,12 +151,13 @@ async def run(database: str, count: int, repeat: int, options: dict[str, Any]) -
                     world = await worlds.fresh_postgres(database)
                     async with connected(database):
                         await queue(world, count)
+                idle = await idle_lag_ms()
                 before, sink_before = sink.read()
                 figures = await service(url, sink.port, count, options)
                 after, sink_after = sink.read()
                 if after - before != count:
                     raise RuntimeError(f"the sink counted {after - before} of {count} messages")
-                figures["service_sink_cpu"] = sink_after - sink_before
+                figures.update(service_sink_cpu=sink_after - sink_before, idle_lag_max_ms=idle)
                 runs.append({"baseline": base, "baseline_cpu": base_cpu, "baseline_sink_cpu": base_sink, **figures})
                 print(
                     f"  {count:,} run {attempt + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in runs[-1].items()),

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -199,6 +199,8 @@ class PageClient:
         self.base, self.path, self.expect = base, path, expect  # expect: text a complete page's HTML holds
         self.cookies = {"gatehouse_session": session_token} if session_token else {}
         self.heard: list[Heard] = []
+        self.reader: Callable[[str, Any], int | None] | None = None  # what a message says the page shows now
+        self.versions: list[tuple[float, int]] = []
         self.html_bytes = 0
         self.client_id = ""
         self.next_message_id = 0
@@ -230,6 +232,8 @@ class PageClient:
 
     async def _on_any(self, event: str, data: Any = None) -> None:
         self.heard.append(Heard(time.monotonic(), event, data))
+        if self.reader is not None and (version := self.reader(event, data)) is not None:
+            self.versions.append((self.heard[-1].at, version))  # read on arrival: no rescans while measuring
         if isinstance(data, dict) and isinstance(data.get("_id"), int):
             self.next_message_id = data["_id"] + 1
 
@@ -240,7 +244,7 @@ class PageClient:
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
-            await self.sio.disconnect()
+            await asyncio.wait_for(self.sio.disconnect(), timeout=5)  # a socket the server already dropped can hang
 
 
 def message_bytes(heard: Heard) -> int:
@@ -255,7 +259,7 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def app_server(database_url: str, *, tracemalloc: bool = False, cache_actor: bool = False) -> AsyncIterator[str]:
-    """The app (bench/live_updates.py --serve: main.py plus /_bench routes) in its own process; yields its URL."""
+    """The app (bench/lists_server.py: main.py plus /_bench routes) in its own process; yields its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_", "GATEHOUSE_"))}
     env.update(
@@ -264,7 +268,7 @@ async def app_server(database_url: str, *, tracemalloc: bool = False, cache_acto
         GATEHOUSE_LOG_LEVEL="WARNING", BENCH_TRACEMALLOC="1" if tracemalloc else "",
         BENCH_CACHE_ACTOR="1" if cache_actor else "",
     )  # fmt: skip
-    command = [sys.executable, "-m", "bench.live_updates", "--serve"]
+    command = [sys.executable, "-m", "bench.lists_server"]
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -292,3 +296,17 @@ async def bench_call(http: aiohttp.ClientSession, base: str, path: str) -> Any:
     async with http.post(base + path) as response:
         response.raise_for_status()
         return await response.json()
+
+
+def results_of(command: list[str]) -> list[dict[str, Any]]:
+    """Run one benchmark process; echo its JSON result lines as they come (kept if a later step fails)."""
+    found: list[dict[str, Any]] = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("{"):
+                print(line, end="", flush=True)
+                found.append(json.loads(line))
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return found

@@ -1,6 +1,6 @@
 """Issue 6, item 4: N open pending lists of one organisation while invitations are sent in bursts.
 
-The app runs in its own process (`--serve`: main.py's wiring plus a few /_bench routes); this process opens N
+The app runs in its own process (bench/lists_server.py: main.py's wiring plus /_bench routes); this process opens N
 pages of one organisation's /care?view=pending (each with its own session) and N/10 of another organisation's,
 each as a browser does (HTML, then a Socket.IO websocket), and records every message. A burst is a few
 invitations.send calls through the real service; a change's latency, per client, is from the server's
@@ -14,15 +14,11 @@ NiceGUI page whose label the server sets on every open page (the cheapest possib
 
 import argparse
 import asyncio
-import gc
+import functools
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +27,6 @@ import aiohttp
 from bench import world as worlds
 from bench.common import machine
 from bench.lists_common import (
-    SECRET,
     PageClient,
     Seeded,
     app_server,
@@ -40,120 +35,12 @@ from bench.lists_common import (
     message_bytes,
     p50,
     p95,
+    results_of,
     seed,
 )
 
 GOALS_MS = {200: 100.0, 500: 250.0}
 LIVE_EVENTS = ("update", "run_javascript")
-
-
-def serve() -> None:
-    """The app as main.py runs it, plus the routes the benchmarks drive (only in this process)."""
-    from fastapi import Request
-    from nicegui import app, ui
-
-    import main  # noqa: F401  the app's own wiring: settings, lifespan, pages
-    from bench.lists_common import open_session
-    from components.session import PageSession
-    from models import Invitation, InvitationState, Role, RoleAssignment
-    from pages.care_pending import PendingView
-    from services import access, events, invitations
-
-    if os.environ.get("BENCH_CACHE_ACTOR"):
-        _cache_actors()
-    labels: weakref.WeakSet[ui.label] = weakref.WeakSet()
-    published: dict[int, list[float]] = {}
-    state: dict[str, Any] = {"tick": 0, "sent": 0}
-
-    @ui.page("/_bench/minimal")
-    def minimal() -> None:  # the baseline page: a label to push to, and a static table of 50 rows
-        labels.add(ui.label("0").props("data-bench=minimal"))
-        rows = [{"id": n, "email": f"person{n}@example.org", "role": "Clinician", "sent": 1} for n in range(50)]
-        ui.table(rows=rows, row_key="id")
-
-    @ui.page("/_bench/pending_only")
-    async def pending_only(request: Request, org: int) -> None:  # the view alone, without the portal's frame
-        view = PendingView(PageSession(request), org)
-        await view.refresh()
-
-    @app.post("/_bench/session")
-    async def session(member: int) -> dict[str, str]:
-        return {"token": await open_session(member)}
-
-    @app.post("/_bench/count")
-    async def count(org: int) -> dict[str, int]:
-        return {"total": await Invitation.filter(organisation_id=org, state=InvitationState.PENDING).count()}
-
-    @app.post("/_bench/send")
-    async def send(org: int) -> dict[str, float]:
-        if org not in published:
-            published[org] = []
-            events.subscribe(organisation_id=org, handler=lambda _kind: published[org].append(time.monotonic()))
-        owner = await RoleAssignment.get(organisation_id=org, role__key="organisation_owner")
-        actor = await access.load_actor(member_id=owner.member_id, email="", full_name="Bench")
-        state["sent"] += 1
-        address = f"live{state['sent']}.{os.getpid()}@bench.example"
-        role = await Role.get(key="clinician")
-        before = len(published[org])
-        await invitations.send(
-            actor=actor, addresses=[address], role_id=role.id, lifetime_hours=72, organisation_id=org
-        )
-        returned = time.monotonic()
-        heard = published[org][before:] if len(published[org]) > before else [returned]
-        return {"published": min(heard[0], returned)}  # in-process: at publish; PostgreSQL NOTIFY: once sent
-
-    @app.post("/_bench/tick")
-    async def tick() -> dict[str, float]:
-        state["tick"] += 1
-        at = time.monotonic()
-        for label in list(labels):
-            if not label.client.is_deleted:
-                label.text = str(state["tick"])
-        return {"published": at, "tick": state["tick"]}
-
-    @app.get("/_bench/stats")
-    async def stats(collect: bool = False) -> dict[str, Any]:
-        from nicegui import Client
-
-        if collect:
-            gc.collect()
-        with open("/proc/self/status") as status:
-            rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-        traced, top = 0, []
-        if os.environ.get("BENCH_TRACEMALLOC") and not tracemalloc.is_tracing():
-            tracemalloc.start()  # from the first call on: the pages, not the imports
-        if tracemalloc.is_tracing():  # the allocation sites that grew since the last call, largest first
-            traced, snapshot = tracemalloc.get_traced_memory()[0], tracemalloc.take_snapshot()
-            if "snapshot" in state:
-                top = [str(stat) for stat in snapshot.compare_to(state["snapshot"], "lineno")[:40]]
-            state["snapshot"] = snapshot
-        return {
-            "rss_kb": rss, "traced_bytes": traced, "clients": len(Client.instances), "pid": os.getpid(),
-            "cpu_s": time.process_time(), "top": top,
-        }  # fmt: skip
-
-    ui.run(
-        title="Gatehouse", port=int(os.environ["GATEHOUSE_PORT"]), storage_secret=SECRET, reload=False, show=False,
-        favicon="🏛️", log_config=None,
-    )  # fmt: skip
-
-
-def _cache_actors() -> None:
-    """EXPERIMENT, not the app: remember each session's actor for 60 s (what item 4 needs from auth/session)."""
-    from services import auth
-
-    original = auth.actor_for
-    known: dict[str | None, tuple[float, Any]] = {}
-
-    async def actor_for(*, session_token: str | None) -> Any:
-        hit = known.get(session_token)
-        if hit is not None and time.monotonic() - hit[0] < 60:
-            return hit[1]
-        actor = await original(session_token=session_token)
-        known[session_token] = (time.monotonic(), actor)
-        return actor
-
-    auth.actor_for = actor_for
 
 
 def version_of(event: str, data: Any, *, minimal: bool) -> int | None:
@@ -189,6 +76,7 @@ async def open_pages(
             for attempt in range(5):
                 token = (await bench_call(http, base, f"/_bench/session?member={member}"))["token"] if member else None
                 page = PageClient(base, path, token, expect)
+                page.reader = functools.partial(version_of, minimal=member is None)
                 try:
                     await page.open(http)
                 except TimeoutError:
@@ -213,39 +101,37 @@ async def bursts(http: aiohttp.ClientSession, base: str, route: str, *, bursts: 
     return said
 
 
-def latencies(pages: list[PageClient], changes: list[tuple[float, int]], since: float, minimal: bool) -> list[float]:
+def latencies(pages: list[PageClient], changes: list[tuple[float, int]], since: float) -> list[float]:
     """Per client and change (published at, version): ms to the first message showing at least that version."""
     found: list[float] = []
     for page in pages:
-        seen = [(h.at, v) for h in page.heard if h.at >= since and (v := version_of(h.event, h.data, minimal=minimal))]
+        seen = [(at, version) for at, version in page.versions if at >= since]
         for published, wanted in changes:
             arrival = next((at for at, version in seen if version >= wanted), None)
             found.append(float("inf") if arrival is None else max(0.0, arrival - published) * 1000)
     return found
 
 
-async def settle(pages: list[PageClient], version: int, since: float, *, minimal: bool) -> None:
+async def settle(pages: list[PageClient], version: int) -> None:
     """Wait (at most 30 s) until every page shows the version."""
     for _ in range(300):
-        shown = [max((v for h in p.heard if h.at >= since and (v := version_of(h.event, h.data, minimal=minimal))),
-                     default=0) for p in pages]  # fmt: skip
-        if min(shown, default=version) >= version:
+        if all(page.versions and page.versions[-1][1] >= version for page in pages):
             return
         await asyncio.sleep(0.1)
 
 
 async def phase(
-    http: aiohttp.ClientSession, base: str, route: str, pages: list[PageClient], first: int, *, minimal: bool
+    http: aiohttp.ClientSession, base: str, route: str, pages: list[PageClient], first: int
 ) -> tuple[list[float], float, list[int]]:
     """3 bursts of 3 changes: every page's latency for every change, server CPU per change, message sizes."""
     since = time.monotonic()
     cpu = (await (await http.get(base + "/_bench/stats")).json())["cpu_s"]
     said = await bursts(http, base, route, bursts=3, size=3)
     changes = [(s["published"], s.get("tick", first + n)) for n, s in enumerate(said)]
-    await settle(pages, changes[-1][1], since, minimal=minimal)  # no backlog may spill into the next phase
+    await settle(pages, changes[-1][1])  # no backlog may spill into the next phase
     cpu = (await (await http.get(base + "/_bench/stats")).json())["cpu_s"] - cpu
     sizes = [message_bytes(h) for h in pages[0].heard if h.at >= since and h.event in LIVE_EVENTS]
-    return latencies(pages, changes, since, minimal=minimal), cpu / len(changes), sizes
+    return latencies(pages, changes, since), cpu / len(changes), sizes
 
 
 async def measure(url: str, seeded: Seeded, clients: int, repeat: int, *, cache_actor: bool) -> dict[str, Any]:
@@ -266,11 +152,10 @@ async def measure(url: str, seeded: Seeded, clients: int, repeat: int, *, cache_
         try:
             for _ in range(repeat):
                 first = (await bench_call(http, base, f"/_bench/count?org={org.id}"))["total"] + 1
-                found, per_change, sizes_now = await phase(http, base, f"/_bench/send?org={org.id}", ours, first,
-                                                           minimal=False)  # fmt: skip
+                found, per_change, sizes_now = await phase(http, base, f"/_bench/send?org={org.id}", ours, first)
                 service, sizes = service + found, sizes + sizes_now
                 cpu[0].append(per_change)
-                found, per_change, _ = await phase(http, base, "/_bench/tick", minimal, 0, minimal=True)
+                found, per_change, _ = await phase(http, base, "/_bench/tick", minimal, 0)
                 baseline += found
                 cpu[1].append(per_change)
             strays = sum(1 for page in theirs for h in page.heard if h.at >= started and h.event in LIVE_EVENTS)
@@ -324,9 +209,6 @@ def table(results: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    if "--serve" in sys.argv:
-        serve()
-        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database", help="run one database in this process: 'sqlite' or a postgres:// URL (WIPED)")
     parser.add_argument("--postgres", default="", help="also run on this PostgreSQL database (its schema is WIPED)")
@@ -351,8 +233,7 @@ def main() -> None:
             command = [sys.executable, "-m", "bench.live_updates", "--database", database, "--repeat",
                        str(options.repeat), "--clients", ",".join(map(str, counts))]  # fmt: skip
             command += (["--quick"] if options.quick else []) + (["--experiment-actor-cache"] if cache else [])
-            finished = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
-            results += [json.loads(line) for line in finished.stdout.splitlines() if line.startswith("{")]
+            results += results_of(command)
     print(table(results))
 
 

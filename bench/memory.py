@@ -1,6 +1,6 @@
 """Issue 6, item 5: server memory per open pending-list page, with 500 pages open in one process.
 
-The app runs in its own process (bench/live_updates.py --serve) on 100,000 invitations; this process opens N
+The app runs in its own process (bench/lists_server.py) on 100,000 invitations; this process opens N
 pages of /care?view=pending as a browser does (HTML, then the websocket, acks every 3 s) and reads the server's
 RSS (after gc.collect()) before and after. Baseline, same run, its own fresh server: N pages of a minimal NiceGUI
 page holding a label and a static ui.table of 50 rows. With --tracemalloc the server also traces Python

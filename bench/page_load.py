@@ -1,6 +1,6 @@
 """Issue 6, item 6: the pending list page loaded in Chromium with 100,000 invitations in the database.
 
-The app runs in its own process (bench/live_updates.py --serve) on a SQLite file seeded with 100,000
+The app runs in its own process (bench/lists_server.py) on a SQLite file seeded with 100,000
 invitations; Playwright drives Debian's /usr/bin/chromium. Per load, in a fresh browser context (cold cache)
 and again after a reload (warm cache), from navigation start: when the table shows its first rows, when the
 page's websocket is connected (it reacts from then on), and "usable" = both. Then one interaction (sort by

@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from tortoise import connections
 
 from bench import world as worlds
 from bench.common import machine
-from bench.lists_common import Org, Seeded, is_sqlite, p50, p95, seed
+from bench.lists_common import Org, Seeded, is_sqlite, p50, p95, results_of, seed
 from services import access, pending
 from services.access import Actor
 from services.database import connected
@@ -301,9 +300,7 @@ def main() -> None:
     for database in ["sqlite"] + ([options.postgres] if options.postgres else []):
         command = [sys.executable, "-m", "bench.pending_list", "--database", database, "--samples", str(samples),
                    "--only", options.only]  # fmt: skip
-        finished = subprocess.run(command + (["--quick"] if options.quick else []), stdout=subprocess.PIPE, text=True,
-                                  check=True)  # fmt: skip
-        results += [json.loads(line) for line in finished.stdout.splitlines() if line.startswith("{")]
+        results += results_of(command + (["--quick"] if options.quick else []))
     print(table(results))
     if options.plans:
         for r in results:

@@ -157,7 +157,12 @@ class PagedTable:
 
 
 def _patch(element_id: int, pagination: dict[str, Any], rows: dict[str, dict[str, Any]]) -> str:
-    """JavaScript that applies the change to the table's element in NiceGUI's page state, as an update would."""
+    """JavaScript that applies the change to the table's element in the page's state, as an update message would.
+
+    NiceGUI 3.x keeps that state in `mounted_app.elements` (reactive: Vue re-renders what changed); an update
+    message replaces a whole element there. If an upgrade moves it, the patch finds no element and does nothing:
+    tests/browser/test_care_portal.py then sees no live count.
+    """
     patch = json.dumps({"pagination": pagination, "rows": rows}, separators=(",", ":"))  # ASCII: a safe JS literal
     return (
         f"(() => {{ const element = mounted_app.elements[{json.dumps(str(element_id))}]; if (!element) return; "

@@ -9,7 +9,8 @@ SQLite gets `executemany` and JSON lists; PostgreSQL (asyncpg) gets `unnest` arr
 # ruff: noqa: S608  table and column names come from the models only; every value is a bound parameter
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -26,10 +27,13 @@ async def insert(
     model: type[Model],
     *,
     columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
+    rows: Iterable[Sequence[Any]],
     constants: Mapping[str, Any],
 ) -> None:
-    """Insert one row per item of rows (values of columns); every other column gets its constant or its default."""
+    """Insert one row per item of rows (values of columns); every other column gets its constant or its default.
+
+    rows is read a chunk at a time: a generator spares building all rows at once on the event loop.
+    """
     await _insert(connection, model, columns, rows, constants, key=None)
 
 
@@ -38,16 +42,13 @@ async def insert_returning_ids(
     model: type[Model],
     *,
     columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
+    rows: Iterable[Sequence[Any]],
     constants: Mapping[str, Any],
     key: str,
 ) -> list[int]:
     """Like insert, and return the new ids in row order; key names one of columns, unique among the rows."""
-    found = await _insert(connection, model, columns, rows, constants, key=key)
-    if found is not None:
-        by_key, index = dict(found), columns.index(key)
-        return [by_key[row[index]] for row in rows]
-    return await _sqlite_ids(connection, model, columns, rows, key)
+    ids, keys = await _insert(connection, model, columns, rows, constants, key=key)
+    return ids if ids is not None else await _sqlite_ids(connection, model, key, keys)
 
 
 async def rows_where_in(
@@ -130,55 +131,57 @@ async def _insert(
     connection: BaseDBAsyncClient,
     model: type[Model],
     columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
+    rows: Iterable[Sequence[Any]],
     constants: Mapping[str, Any],
     key: str | None,
-) -> list[tuple[Any, int]] | None:
-    """Insert in chunks; on PostgreSQL with a key, return (key, id) of every new row."""
+) -> tuple[list[int] | None, list[Any]]:
+    """Insert in chunks; with a key, return the key of every row and, on PostgreSQL, their new ids in row order."""
     names, values = _constant_columns(model, columns, constants)
     table, all_columns = _quote(model._meta.db_table), ", ".join(_column(model, n) for n in [*columns, *names])
+    index = columns.index(key) if key is not None else -1
+    keys: list[Any] = []
     if _Sql(connection).sqlite:
         sql = f"INSERT INTO {table} ({all_columns}) VALUES ({', '.join('?' for _ in [*columns, *names])})"
-        for chunk in _chunks(rows):
+        for chunk in _batches(rows):
+            if key is not None:
+                keys.extend(row[index] for row in chunk)
             # Tuples, not lists: the collector untracks tuples of plain values, so 100,000 rows never make it walk
             # the whole heap (each full collection stalls the event loop for tens of milliseconds).
             await connection.execute_many(sql, [(*row, *values) for row in chunk])  # type: ignore[misc]
-        return None
+        return None, keys
     # One INSERT ... SELECT FROM unnest(arrays) per chunk: as fast as COPY here, and it can return the new ids.
     arrays = ", ".join(f"${n}::{_pg_type(model, column)}[]" for n, column in enumerate(columns, start=1))
     scalars = "".join(f", ${n}::{_pg_type(model, name)}" for n, name in enumerate(names, start=len(columns) + 1))
     sql = f"INSERT INTO {table} ({all_columns}) SELECT *{scalars} FROM unnest({arrays})"
-    found: list[tuple[Any, int]] = []
+    ids: list[int] = []
     pk = _quote(model._meta.db_pk_column)
-    for chunk in _chunks(rows):
-        params = [[row[index] for row in chunk] for index in range(len(columns))] + values
+    for chunk in _batches(rows):
+        params = [[row[column] for row in chunk] for column in range(len(columns))] + values
         if key is None:
             await connection.execute_query(sql, params)
-        else:
-            returned = await connection.execute_query_dict(
-                f"{sql} RETURNING {_column(model, key)} AS key, {pk} AS id", params
-            )
-            found.extend((row["key"], int(row["id"])) for row in returned)
-    return found if key is not None else None
+            continue
+        # A WITH query comes back as rows, not as a dict per row (fewer objects for the collector to walk).
+        returning = f"WITH new AS ({sql} RETURNING {_column(model, key)}, {pk}) SELECT * FROM new"
+        _, returned = await connection.execute_query(returning, params)
+        by_key = {found[0]: int(found[1]) for found in returned}
+        ids.extend(by_key[row[index]] for row in chunk)
+    return (ids if key is not None else None), keys
 
 
-async def _sqlite_ids(
-    connection: BaseDBAsyncClient, model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]], key: str
-) -> list[int]:
+async def _sqlite_ids(connection: BaseDBAsyncClient, model: type[Model], key: str, keys: list[Any]) -> list[int]:
     # In one write transaction SQLite numbers new rows max(id) + 1, + 2, ... in insertion order; checking the count
     # and both ends of that range costs one query. Should the check ever fail, find the ids by their unique key.
-    if not rows:
+    if not keys:
         return []
-    table, pk, index = _quote(model._meta.db_table), _quote(model._meta.db_pk_column), columns.index(key)
+    table, pk = _quote(model._meta.db_table), _quote(model._meta.db_pk_column)
     _, found = await connection.execute_query("SELECT last_insert_rowid()")
     last = int(found[0][0])
-    first = last - len(rows) + 1
+    first = last - len(keys) + 1
     key_at = f"(SELECT {_column(model, key)} FROM {table} WHERE {pk} = ?)"
     check = f"SELECT (SELECT count(*) FROM {table} WHERE {pk} BETWEEN ? AND ?), {key_at}, {key_at}"
     _, checked = await connection.execute_query(check, [first, last, first, last])
-    if tuple(checked[0]) == (len(rows), rows[0][index], rows[-1][index]):
+    if tuple(checked[0]) == (len(keys), keys[0], keys[-1]):
         return list(range(first, last + 1))
-    keys = [row[index] for row in rows]
     pk_name = model._meta.pk_attr
     by_key = dict(await rows_where_in(connection, model, columns=(key, pk_name), key=key, values=keys))
     return [int(by_key[k]) for k in keys]
@@ -214,6 +217,12 @@ def _quote(name: str) -> str:
     return f'"{name}"'
 
 
-def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _batches(rows: Iterable[T]) -> Iterator[list[T]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, CHUNK)):
+        yield chunk

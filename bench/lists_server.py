@@ -1,0 +1,132 @@
+"""The app as main.py runs it, plus the /_bench routes the list benchmarks drive: `python -m bench.lists_server`.
+
+Started by bench.lists_common.app_server with the GATEHOUSE_* settings in its environment. The routes exist in
+this process only: a minimal baseline page, the pending view without the portal frame, sessions, sends through
+the real invitations.send, a push to every minimal page, and the process's memory and CPU. Two switches are
+experiments, not the app: BENCH_CACHE_ACTOR (remember each session's actor) and BENCH_UI_RUN (extra ui.run
+options as JSON, e.g. {"tailwind": false, "unocss": "wind3"}).
+"""
+
+import gc
+import json
+import os
+import time
+import tracemalloc
+import weakref
+from typing import Any
+
+from bench.lists_common import SECRET
+
+
+def serve() -> None:
+    """The app as main.py runs it, plus the routes the benchmarks drive (only in this process)."""
+    from fastapi import Request
+    from nicegui import app, ui
+
+    import main  # noqa: F401  the app's own wiring: settings, lifespan, pages
+    from bench.lists_common import open_session
+    from components.session import PageSession
+    from models import Invitation, InvitationState, Role, RoleAssignment
+    from pages.care_pending import PendingView
+    from services import access, events, invitations
+
+    if os.environ.get("BENCH_CACHE_ACTOR"):
+        _cache_actors()
+    labels: weakref.WeakSet[ui.label] = weakref.WeakSet()
+    published: dict[int, list[float]] = {}
+    state: dict[str, Any] = {"tick": 0, "sent": 0}
+
+    @ui.page("/_bench/minimal")
+    def minimal() -> None:  # the baseline page: a label to push to, and a static table of 50 rows
+        labels.add(ui.label("0").props("data-bench=minimal"))
+        rows = [{"id": n, "email": f"person{n}@example.org", "role": "Clinician", "sent": 1} for n in range(50)]
+        ui.table(rows=rows, row_key="id")
+
+    @ui.page("/_bench/pending_only")
+    async def pending_only(request: Request, org: int) -> None:  # the view alone, without the portal's frame
+        view = PendingView(PageSession(request), org)
+        await view.refresh()
+
+    @app.post("/_bench/session")
+    async def session(member: int) -> dict[str, str]:
+        return {"token": await open_session(member)}
+
+    @app.post("/_bench/count")
+    async def count(org: int) -> dict[str, int]:
+        return {"total": await Invitation.filter(organisation_id=org, state=InvitationState.PENDING).count()}
+
+    @app.post("/_bench/send")
+    async def send(org: int) -> dict[str, float]:
+        if org not in published:
+            published[org] = []
+            events.subscribe(organisation_id=org, handler=lambda _kind: published[org].append(time.monotonic()))
+        owner = await RoleAssignment.get(organisation_id=org, role__key="organisation_owner")
+        actor = await access.load_actor(member_id=owner.member_id, email="", full_name="Bench")
+        state["sent"] += 1
+        address = f"live{state['sent']}.{os.getpid()}@bench.example"
+        role = await Role.get(key="clinician")
+        before = len(published[org])
+        await invitations.send(
+            actor=actor, addresses=[address], role_id=role.id, lifetime_hours=72, organisation_id=org
+        )
+        returned = time.monotonic()
+        heard = published[org][before:] if len(published[org]) > before else [returned]
+        return {"published": min(heard[0], returned)}  # in-process: at publish; PostgreSQL NOTIFY: once sent
+
+    @app.post("/_bench/tick")
+    async def tick() -> dict[str, float]:
+        state["tick"] += 1
+        at = time.monotonic()
+        for label in list(labels):
+            if not label.client.is_deleted:
+                label.text = str(state["tick"])
+        return {"published": at, "tick": state["tick"]}
+
+    @app.get("/_bench/stats")
+    async def stats(collect: bool = False) -> dict[str, Any]:
+        from nicegui import Client
+
+        if collect:
+            gc.collect()
+        with open("/proc/self/status") as status:
+            rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        traced, top = 0, []
+        if os.environ.get("BENCH_TRACEMALLOC") and not tracemalloc.is_tracing():
+            tracemalloc.start()  # from the first call on: the pages, not the imports
+        if tracemalloc.is_tracing():  # the allocation sites that grew since the last call, largest first
+            traced, snapshot = tracemalloc.get_traced_memory()[0], tracemalloc.take_snapshot()
+            if "snapshot" in state:
+                top = [str(stat) for stat in snapshot.compare_to(state["snapshot"], "lineno")[:40]]
+            state["snapshot"] = snapshot
+        return {
+            "rss_kb": rss, "traced_bytes": traced, "clients": len(Client.instances), "pid": os.getpid(),
+            "cpu_s": time.process_time(), "top": top,
+        }  # fmt: skip
+
+    extra = json.loads(os.environ.get("BENCH_UI_RUN", "{}"))  # experiments only, e.g. {"tailwind": false}
+    ui.run(
+        title="Gatehouse", port=int(os.environ["GATEHOUSE_PORT"]), storage_secret=SECRET, reload=False, show=False,
+        favicon="🏛️", log_config=None, **extra,
+    )  # fmt: skip
+
+
+def _cache_actors() -> None:
+    """EXPERIMENT, not the app: remember each session's actor for 60 s (what item 4 needs from auth/session)."""
+    from services import auth
+
+    original = auth.actor_for
+    known: dict[str | None, tuple[float, Any]] = {}
+
+    async def actor_for(*, session_token: str | None) -> Any:
+        hit = known.get(session_token)
+        if hit is not None and time.monotonic() - hit[0] < 60:
+            return hit[1]
+        actor = await original(session_token=session_token)
+        known[session_token] = (time.monotonic(), actor)
+        return actor
+
+    auth.actor_for = actor_for
+
+
+if __name__ == "__main__":
+    serve()
