@@ -87,7 +87,8 @@ class OutboxMessage(Model):
 
     class Meta:
         table = "outbox_message"
-        indexes = (("state", "next_attempt_at"),)
+        # (invitation_id, id): the worker asks per batch which email is the newest of each invitation
+        indexes = (("state", "next_attempt_at"), ("invitation_id", "id"))
 
 
 class AuditEvent(Model):

@@ -43,10 +43,11 @@ async def connected(database_url: str, *, generate: bool = False) -> AsyncIterat
 
 
 def _with_pragmas(database_url: str) -> str:
-    # WAL lets readers and the mail worker run beside a writer; FULL keeps the last commits on power loss.
+    # WAL lets readers and the mail worker run beside a writer; FULL keeps the last commits on power loss. A 64 MB
+    # page cache (SQLite's default is 2 MB) takes a fifth off large imports (docs/PERFORMANCE.md).
     if not database_url.startswith("sqlite://") or ":memory:" in database_url or "?" in database_url:
         return database_url
-    return database_url + "?synchronous=FULL&busy_timeout=5000"
+    return database_url + "?synchronous=FULL&busy_timeout=5000&cache_size=-65536"
 
 
 # For the `tortoise` command line (makemigrations): `tortoise -c services.database.TORTOISE_ORM makemigrations`

@@ -56,6 +56,7 @@ class MailSink:
         self.port = port
         self.limit = limit
         self._messages: deque[SinkMessage] = deque(maxlen=limit)
+        self._seen: dict[str, None] = {}  # Message-IDs received, oldest first (bounded)
         self._lock = threading.Lock()
         self._next_id = 1
         self._revision = 0
@@ -99,16 +100,26 @@ class MailSink:
             self._revision += 1
 
     def _receive(self, mail_from: str, to: tuple[str, ...], content: bytes) -> None:
-        subject, text, html = _parse(content)
+        message_id, subject, text, html = _parse(content)
         with self._lock:
+            if message_id and self._already_seen(message_id):
+                return  # a copy sent again after a crash: keep one, as mail providers do
             message = SinkMessage(self._next_id, now(), mail_from, to, subject, text, html)
             self._next_id += 1
             self._messages.appendleft(message)
             self._revision += 1
 
+    def _already_seen(self, message_id: str) -> bool:
+        if message_id in self._seen:
+            return True
+        self._seen[message_id] = None
+        if len(self._seen) > 4 * self.limit:
+            del self._seen[next(iter(self._seen))]
+        return False
 
-def _parse(content: bytes) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of a message (the compat32 parser: about ten times cheaper than policy.default)."""
+
+def _parse(content: bytes) -> tuple[str, str, str, str]:
+    """Message-ID, subject, plain text and HTML (the compat32 parser: about ten times cheaper than policy.default)."""
     message = email.message_from_bytes(content)
     try:
         subject = str(make_header(decode_header(message.get("Subject", ""))))
@@ -124,7 +135,13 @@ def _parse(content: bytes) -> tuple[str, str, str]:
             bodies[subtype] = payload.decode(part.get_content_charset() or "utf-8", "replace")
         except LookupError:
             bodies[subtype] = payload.decode("utf-8", "replace")
-    return " ".join(subject.split()), bodies["plain"].replace("\r\n", "\n"), bodies["html"].replace("\r\n", "\n")
+    message_id = str(message.get("Message-ID", "")).strip()
+    return (
+        message_id,
+        " ".join(subject.split()),
+        bodies["plain"].replace("\r\n", "\n"),
+        bodies["html"].replace("\r\n", "\n"),
+    )
 
 
 def _free_port(host: str) -> int:

@@ -2,6 +2,8 @@
 
 import binascii
 import functools
+import hashlib
+import hmac
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -95,6 +97,18 @@ _ADDRESS_FORBIDDEN = frozenset('<>,;:"()[]\\')
 _LINK_MARK = "\x00link\x00"  # never in a cleaned context value, nor in a usable (printable) link
 
 
+def message_id(outbox_id: int, settings: Settings) -> str:
+    """The Message-ID of an outbox row: the same on every attempt, unguessable, and telling nothing of the row."""
+    # A worker killed after the relay took a message but before it recorded that sends the row again once its lease
+    # ends: mail systems recognise the second copy by this header and keep one (docs/DEPLOYMENT.md).
+    digest = hmac.new(settings.secret.encode(), f"outbox:{outbox_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"<{digest}@{sender_address(settings).rpartition('@')[2]}>"
+
+
+def _random_message_id(sender: str) -> str:
+    return f"<{secrets.token_hex(16)}@{sender.rpartition('@')[2]}>"
+
+
 def subject_for(kind: str, *, context: Mapping[str, Any]) -> str:
     """The one-line subject of a message of this kind."""
     return _subject(kind, _clean_context(context))
@@ -110,8 +124,19 @@ def _subject(kind: str, values: dict[str, str]) -> str:
     raise ValueError(f"unknown message kind {kind!r}")
 
 
-def render(kind: str, *, recipient: str, context: Mapping[str, Any], link: str | None, settings: Settings) -> bytes:
-    """The complete message (headers, plain text and HTML alternatives) as bytes ready for SMTP DATA."""
+def render(
+    kind: str,
+    *,
+    recipient: str,
+    context: Mapping[str, Any],
+    link: str | None,
+    settings: Settings,
+    outbox_id: int | None = None,
+) -> bytes:
+    """The complete message (headers, plain text and HTML alternatives) as bytes ready for SMTP DATA.
+
+    With outbox_id the Message-ID is that row's own (see message_id), so a copy sent again is recognisably the same.
+    """
     if kind not in _TEMPLATES:
         raise ValueError(f"unknown message kind {kind!r}")
     if kind == "role_notice" and not link:
@@ -128,7 +153,7 @@ def render(kind: str, *, recipient: str, context: Mapping[str, Any], link: str |
             f"From: {sender}",
             f"To: {smtp_address(recipient)}",
             f"Subject: {subject}",
-            f"Message-ID: <{secrets.token_hex(16)}@{sender_address.rpartition('@')[2]}>",
+            f"Message-ID: {message_id(outbox_id, settings) if outbox_id else _random_message_id(sender_address)}",
             "MIME-Version: 1.0",
             "Content-Type: multipart/alternative;",
             f' boundary="{boundary}"',

@@ -9,38 +9,23 @@ from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import aiosmtplib
 from tortoise.expressions import Q
-from tortoise.functions import Max
-from tortoise.transactions import in_transaction
 
-from models import (
-    AuditEvent,
-    DeliveryState,
-    Invitation,
-    InvitationState,
-    MessageKind,
-    OutboxMessage,
-    OutboxState,
-    ScopeLevel,
-)
-from services import audit, events, mail_templates
-from services.access import Scope
+from models import InvitationState, MessageKind, OutboxMessage, OutboxState
+from services import events, mail_records, mail_templates
 from services.clock import now
+from services.mail_records import Job
 from services.settings import Settings
 from services.smtp_pool import DEFAULT_TIMEOUT, SmtpPool, classify, describe
 
 log = logging.getLogger(__name__)
 
-BACKOFF = tuple(timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400))
-MAX_ATTEMPTS = len(BACKOFF) + 1
 POLL_SECONDS = 1.0
 SMTP_TIMEOUT = DEFAULT_TIMEOUT
 IDLE_CLOSE_SECONDS = 30.0
 STOP_GRACE_SECONDS = 10.0
-ERROR_LENGTH = 500
 # What sending and recording read of a claimed row; leaving out its four timestamps halves the cost of loading it.
 _SENDING_FIELDS = ("id", "kind", "recipient", "context", "link", "invitation_id", "organisation_id", "attempts")
 CONNECTIONS = 8  # as the delivery benchmark's baseline: reused connections in parallel give 2-4x one
@@ -49,22 +34,14 @@ FIRST_BATCH = 50
 # Batches are sized to about this much sending at the rate the relay last took: few, cheap batches at full speed,
 # and on a slow relay the delivered state still reaches the lists soon after the emails leave.
 BATCH_SECONDS = 0.5
-
-
-@dataclass
-class _Job:
-    row: OutboxMessage
-    message: bytes = b""
-    recipient: str = ""
-    outcome: str = ""  # sent | retry | failed; empty: not tried, goes back to the queue
-    error: str = ""
-    attempted: bool = False
-    dead_link: bool = False  # the invitation was replaced or is no longer pending: leave it alone
+# Accepted messages are recorded as sent this soon after the relay took them, not at the end of their batch: a worker
+# killed mid-batch leaves at most this much sending unrecorded, to be sent again (with the same Message-ID).
+MARK_SECONDS = 0.025
 
 
 @dataclass
 class _Batch:
-    jobs: list[_Job]
+    jobs: list[Job]
     full: bool  # as many rows as a batch holds: more are probably due
     claimed: asyncio.Event  # set when the claim no longer needs renewing
     renewing: "asyncio.Task[None]"
@@ -100,6 +77,7 @@ class MailWorker:
         self._next_send_at = 0.0
         self._last_used = 0.0
         self._connect_error = ""
+        self._accepted: list[Job] = []
         self.last_drain_at: datetime | None = None  # when the loop last claimed (or found nothing) without error
 
     @property
@@ -210,7 +188,7 @@ class MailWorker:
             await batch.renewing
 
     async def _finish(self, batch: _Batch) -> int:
-        await self._record(batch.jobs)
+        await mail_records.record(batch.jobs, worker_id=self.worker_id)
         self.last_drain_at = now()  # a long backlog keeps drain() busy for minutes: every batch counts as progress
         jobs = batch.jobs
         for organisation_id in {job.row.organisation_id for job in jobs if job.outcome in ("sent", "failed")}:
@@ -274,13 +252,13 @@ class MailWorker:
                 except Exception:  # a missed renewal only risks a takeover after the lease; keep sending
                     log.exception("mail worker %s: could not renew its claim", self.worker_id)
 
-    async def _prepare(self, rows: list[OutboxMessage]) -> list[_Job]:
+    async def _prepare(self, rows: list[OutboxMessage]) -> list[Job]:
         ids = {row.invitation_id for row in rows if row.invitation_id}
-        invitations, latest = await _invitation_facts(ids, since=min(row.id for row in rows))
+        invitations, latest = await mail_records.invitation_facts(ids, since=min(row.id for row in rows))
         at = now()
         jobs = []
         for row in rows:
-            job = _Job(row)
+            job = Job(row)
             jobs.append(job)
             invitation = invitations.get(row.invitation_id or 0)
             # An invitation email whose invitation row is gone (its custom role was deleted) carries a dead link.
@@ -295,13 +273,18 @@ class MailWorker:
                 try:
                     job.recipient = mail_templates.smtp_address(row.recipient)
                     job.message = mail_templates.render(
-                        row.kind, recipient=row.recipient, context=row.context, link=row.link, settings=self.settings
+                        row.kind,
+                        recipient=row.recipient,
+                        context=row.context,
+                        link=row.link,
+                        settings=self.settings,
+                        outbox_id=row.id,
                     )
                 except Exception as error:  # a message that cannot be built never will be: fail it, not the batch
                     job.outcome, job.error = "failed", f"could not build the email: {error}"
         return jobs
 
-    async def _send_all(self, jobs: list[_Job], deadline: float) -> None:
+    async def _send_all(self, jobs: list[Job], deadline: float) -> None:
         queue = deque(jobs)
         self._connect_error = ""
         loop = asyncio.get_running_loop()
@@ -313,12 +296,18 @@ class MailWorker:
                     queue.appendleft(job)  # left for the other connections, or charged below if all failed
                     return
 
-        await asyncio.gather(*(sender(slot) for slot in range(min(self._pool.size, len(jobs)))))
+        sent = asyncio.Event()
+        marking = asyncio.create_task(self._mark_accepted(sent))
+        try:
+            await asyncio.gather(*(sender(slot) for slot in range(min(self._pool.size, len(jobs)))))
+        finally:
+            sent.set()
+            await marking
         if self._connect_error and loop.time() < deadline:
             for job in queue:
                 job.outcome, job.error, job.attempted = "retry", self._connect_error, True
 
-    async def _deliver(self, slot: int, job: _Job) -> bool:
+    async def _deliver(self, slot: int, job: Job) -> bool:
         """Send one message on this slot's connection; False (job untouched) when no connection could be opened."""
         for second_try in (False, True):
             smtp = self._pool.reusable(slot)
@@ -343,9 +332,24 @@ class MailWorker:
                 job.outcome, job.error = outcome, describe(error)
             else:
                 job.outcome = "sent"
+                self._accepted.append(job)
             break
         self._last_used = asyncio.get_running_loop().time()
         return True
+
+    async def _mark_accepted(self, sent: asyncio.Event) -> None:
+        """Every MARK_SECONDS while a batch is sent, record what the relay has accepted meanwhile."""
+        while True:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(sent.wait(), MARK_SECONDS)
+            accepted, self._accepted = self._accepted, []
+            if accepted:
+                try:
+                    await self._mark_sent(accepted)
+                except Exception:  # the batch's own record marks them a moment later
+                    log.warning("mail worker %s: could not mark sent messages yet", self.worker_id, exc_info=True)
+            if sent.is_set():
+                return
 
     @property
     def _sender_address(self) -> str:
@@ -360,84 +364,5 @@ class MailWorker:
         if slot_at > loop.time():
             await asyncio.sleep(slot_at - loop.time())
 
-    async def _record(self, jobs: list[_Job]) -> None:
-        at = now()
-        outcomes: dict[tuple[str, str, int], list[_Job]] = {}
-        for job in jobs:
-            outcome, error = job.outcome or "release", job.error[:ERROR_LENGTH]
-            attempts = job.row.attempts + (1 if job.attempted else 0)
-            if outcome == "retry" and attempts >= MAX_ATTEMPTS:
-                outcome, error = "failed", f"gave up after {attempts} attempts: {error}"[:ERROR_LENGTH]
-            job.outcome, job.error = ("" if outcome == "release" else outcome), error
-            outcomes.setdefault((outcome, error, attempts), []).append(job)
-        async with in_transaction():
-            ids = {job.row.invitation_id for job in jobs if job.row.invitation_id}
-            latest = await _newest_emails(ids, since=min(job.row.id for job in jobs))
-            for (outcome, error, attempts), group in outcomes.items():
-                mine = OutboxMessage.filter(
-                    id__in=[job.row.id for job in group], state=OutboxState.SENDING, claimed_by=self.worker_id
-                )
-                await mine.update(**_row_changes(outcome, error, attempts, at), claimed_by=None, claimed_until=None)
-                current = [
-                    job.row.invitation_id
-                    for job in group
-                    if job.row.invitation_id and not job.dead_link and latest.get(job.row.invitation_id) == job.row.id
-                ]
-                if current and outcome in ("sent", "failed"):
-                    state = DeliveryState.SENT if outcome == "sent" else DeliveryState.FAILED
-                    await Invitation.filter(id__in=current).update(delivery_state=state, delivery_error=error)
-            failures = [job for job in jobs if job.outcome == "failed" and not job.dead_link]
-            if failures:
-                invitations = await _invitations({job.row.invitation_id for job in failures if job.row.invitation_id})
-                await AuditEvent.bulk_create(_failure_events(failures, invitations))
-
-
-def _row_changes(outcome: str, error: str, attempts: int, at: Any) -> dict[str, Any]:
-    if outcome == "sent":
-        return {"state": OutboxState.SENT, "sent_at": at, "link": None, "attempts": attempts, "last_error": ""}
-    if outcome == "failed":
-        return {"state": OutboxState.FAILED, "link": None, "attempts": attempts, "last_error": error}
-    if outcome == "retry":
-        backoff = BACKOFF[min(attempts, len(BACKOFF)) - 1]
-        return {"state": OutboxState.QUEUED, "attempts": attempts, "last_error": error, "next_attempt_at": at + backoff}
-    return {"state": OutboxState.QUEUED}
-
-
-async def _invitation_facts(ids: set[int], *, since: int) -> tuple[dict[int, dict[str, Any]], dict[int, int]]:
-    """The invitations' state, expiry and deployment, and the newest email of each (see _newest_emails)."""
-    return await _invitations(ids), await _newest_emails(ids, since=since)
-
-
-async def _invitations(ids: set[int]) -> dict[int, dict[str, Any]]:
-    if not ids:
-        return {}
-    rows = await Invitation.filter(id__in=ids).values("id", "state", "expires_at", "deployment_id")
-    return {row["id"]: row for row in rows}
-
-
-async def _newest_emails(ids: set[int], *, since: int) -> dict[int, int]:
-    """The newest email of each invitation, looked for from email `since` on: the batch's own are all there.
-
-    Nothing indexes outbox_message.invitation_id: bounding the id keeps the scan to the backlog, not every email
-    ever sent (docs/PERFORMANCE.md).
-    """
-    if not ids:
-        return {}
-    newer = OutboxMessage.filter(invitation_id__in=ids, id__gte=since)
-    by_invitation = newer.group_by("invitation_id").annotate(newest=Max("id"))
-    newest = await by_invitation.values_list("invitation_id", "newest")
-    return {int(invitation): int(message) for invitation, message in newest}
-
-
-def _failure_events(jobs: list[_Job], invitations: dict[int, dict[str, Any]]) -> list[AuditEvent]:
-    result = []
-    for job in jobs:
-        deployment_id = invitations.get(job.row.invitation_id or 0, {}).get("deployment_id")
-        organisation_id = job.row.organisation_id
-        scope = Scope(ScopeLevel.DEPLOYMENT, organisation_id, deployment_id)  # only the ids are recorded
-        detail = {"kind": job.row.kind, "error": job.error}
-        fields = audit.event_fields(
-            actor=None, action="delivery_failed", scope=scope, target=job.row.recipient, outcome="failed", detail=detail
-        )
-        result.append(AuditEvent(**fields))
-    return result
+    async def _mark_sent(self, jobs: list[Job]) -> None:
+        await mail_records.mark_sent(jobs, worker_id=self.worker_id)

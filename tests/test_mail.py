@@ -23,8 +23,9 @@ from models import (
     Role,
 )
 from services import clock, events, outbox, settings
+from services.mail_records import MAX_ATTEMPTS
 from services.mail_sink import MailSink
-from services.mail_worker import MAX_ATTEMPTS, MailWorker
+from services.mail_worker import MailWorker
 from tests.conftest import TEST_SECRET
 
 pytestmark = pytest.mark.usefixtures("db")

@@ -91,3 +91,15 @@ async def test_long_and_non_ascii_subjects_are_decoded(small_sink: MailSink) -> 
     assert ascii_only.subject == f"Ann <Inviter> invited you to {long_scope}"
     assert non_ascii.subject == "Zoë Ångström invited you to " + " ".join(["Zürich"] * 9)
     assert "Zoë Ångström (ann@trust.example)" in non_ascii.text and "Zoë Ångström" in non_ascii.html
+
+
+async def test_a_message_received_twice_is_kept_once(small_sink: MailSink) -> None:
+    raw = render(
+        "invitation", recipient="a@example.org", context=CONTEXT, link="http://x.test/a", settings=CONFIG, outbox_id=7
+    )
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=small_sink.port, start_tls=False) as smtp:
+        for _ in range(2):
+            await smtp.sendmail("gatehouse@localhost", ["a@example.org"], raw)
+    await send(small_sink, "b@example.org", "b@example.org")  # different messages to one person: both kept
+
+    assert [message.to[0] for message in small_sink.messages()] == ["b@example.org", "b@example.org", "a@example.org"]

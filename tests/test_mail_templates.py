@@ -7,7 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from services import settings
-from services.mail_templates import render, smtp_address, subject_for
+from services.mail_templates import message_id, render, smtp_address, subject_for
 from tests.conftest import TEST_SECRET
 
 CONFIG = settings.load({"GATEHOUSE_SECRET": TEST_SECRET, "GATEHOUSE_BASE_URL": "https://portal.example.org"})
@@ -140,3 +140,16 @@ def test_a_configured_sender_name_is_kept_and_an_unknown_kind_refused() -> None:
     with pytest.raises(ValueError, match="unknown message kind"):
         render("newsletter", recipient="b@example.org", context=INVITATION, link=LINK, settings=CONFIG)
     assert smtp_address("a@Bücher.example") == "a@xn--bcher-kva.example"
+
+
+def test_an_outbox_rows_message_id_is_the_same_on_every_attempt_and_reveals_nothing() -> None:
+    def sent(outbox_id: int, config: settings.Settings = CONFIG) -> str:
+        raw = render("invitation", recipient="b@example.org", context=INVITATION, link=LINK, settings=config,
+                     outbox_id=outbox_id)  # fmt: skip
+        return str(parse(raw)["Message-ID"])
+
+    other_secret = settings.load({"GATEHOUSE_SECRET": "another-secret-" + "x" * 40})
+    assert sent(41) == sent(41) == message_id(41, CONFIG)
+    assert sent(42) != sent(41) != sent(41, other_secret)
+    local, _, domain = sent(41).strip("<>").partition("@")
+    assert len(local) == 32 and int(local, 16) >= 0 and domain == "localhost"  # a keyed digest, not the row id

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 
 from models import Role, StaffMember
 from services import roles
@@ -17,6 +17,16 @@ async def test_migrations_build_a_working_sqlite_file_and_apply_twice_without_ch
     async with connected(url):
         assert await StaffMember.filter(email="a@example.org").exists()
         assert await Role.filter(key="super_admin").exists()
+
+
+async def test_a_sqlite_file_is_opened_durable_with_a_large_page_cache(tmp_path: Path) -> None:
+    async with connected(f"sqlite://{tmp_path}/gatehouse.sqlite3"):
+        connection = connections.get("default")
+        pragmas = {name: (await connection.execute_query(f"PRAGMA {name}"))[1][0][0] for name in _PRAGMAS}
+    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "cache_size": -65536, "busy_timeout": 5000}
+
+
+_PRAGMAS = ("journal_mode", "synchronous", "cache_size", "busy_timeout")
 
 
 async def test_the_models_have_no_changes_missing_from_the_migrations() -> None:

@@ -10,7 +10,8 @@ import pytest
 from models import AuditEvent, DeliveryState, Invitation, OutboxMessage, OutboxState
 from services import clock
 from services.access import Actor
-from services.mail_worker import BACKOFF, MailWorker
+from services.mail_records import BACKOFF
+from services.mail_worker import MailWorker
 from tests import factories
 from tests.faults.smtp_server import ScriptedSmtp
 from tests.security.helpers import invite, owner_and_world

@@ -89,7 +89,7 @@ class SmtpSink:
 
     port: int
     received: Counter[str] = field(default_factory=Counter)
-    message_ids: Counter[str] = field(default_factory=Counter)
+    message_ids: dict[str, set[str]] = field(default_factory=dict)  # by recipient
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -100,7 +100,7 @@ class SmtpSink:
         with self.lock:
             for recipient in envelope.rcpt_tos:
                 self.received[recipient.lower()] += 1
-            self.message_ids[message_id.decode()] += 1
+                self.message_ids.setdefault(recipient.lower(), set()).add(message_id.decode())
         return "250 OK"
 
     def count(self, suffix: str = "") -> tuple[int, int]:
@@ -108,6 +108,11 @@ class SmtpSink:
         with self.lock:
             mine = [n for address, n in self.received.items() if address.endswith(suffix)]
         return len(mine), sum(mine)
+
+    def distinct_messages(self, suffix: str = "") -> int:
+        """How many different messages (by Message-ID) the recipients ending with the suffix received."""
+        with self.lock:
+            return sum(len(ids) for address, ids in self.message_ids.items() if address.endswith(suffix))
 
 
 def free_port() -> int:

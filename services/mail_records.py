@@ -1,0 +1,127 @@
+"""The mail worker's records: what became of each claimed email, written to its outbox row and its invitation."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tortoise.functions import Max
+from tortoise.transactions import in_transaction
+
+from models import AuditEvent, DeliveryState, Invitation, OutboxMessage, OutboxState, ScopeLevel
+from services import audit
+from services.access import Scope
+from services.clock import now
+
+BACKOFF = tuple(timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400))
+MAX_ATTEMPTS = len(BACKOFF) + 1
+ERROR_LENGTH = 500
+
+
+@dataclass
+class Job:
+    """One claimed message on its way: what was built, and what became of it."""
+
+    row: OutboxMessage
+    message: bytes = b""
+    recipient: str = ""
+    outcome: str = ""  # sent | retry | failed; empty: not tried, goes back to the queue
+    error: str = ""
+    attempted: bool = False
+    dead_link: bool = False  # the invitation was replaced or is no longer pending: leave it alone
+
+
+async def record(jobs: list[Job], *, worker_id: str) -> None:
+    """Record each job's outcome on its row (if this worker still holds it) and its invitation, in one transaction."""
+    at = now()
+    outcomes: dict[tuple[str, str, int], list[Job]] = {}
+    for job in jobs:
+        outcome, error = job.outcome or "release", job.error[:ERROR_LENGTH]
+        attempts = job.row.attempts + (1 if job.attempted else 0)
+        if outcome == "retry" and attempts >= MAX_ATTEMPTS:
+            outcome, error = "failed", f"gave up after {attempts} attempts: {error}"[:ERROR_LENGTH]
+        job.outcome, job.error = ("" if outcome == "release" else outcome), error
+        outcomes.setdefault((outcome, error, attempts), []).append(job)
+    async with in_transaction():
+        ids = {job.row.invitation_id for job in jobs if job.row.invitation_id}
+        latest = await newest_emails(ids, since=min(job.row.id for job in jobs))
+        for (outcome, error, attempts), group in outcomes.items():
+            mine = OutboxMessage.filter(
+                id__in=[job.row.id for job in group], state=OutboxState.SENDING, claimed_by=worker_id
+            )
+            await mine.update(**row_changes(outcome, error, attempts, at), claimed_by=None, claimed_until=None)
+            current = [
+                job.row.invitation_id
+                for job in group
+                if job.row.invitation_id and not job.dead_link and latest.get(job.row.invitation_id) == job.row.id
+            ]
+            if current and outcome in ("sent", "failed"):
+                state = DeliveryState.SENT if outcome == "sent" else DeliveryState.FAILED
+                await Invitation.filter(id__in=current).update(delivery_state=state, delivery_error=error)
+        failures = [job for job in jobs if job.outcome == "failed" and not job.dead_link]
+        if failures:
+            found = await invitations({job.row.invitation_id for job in failures if job.row.invitation_id})
+            await AuditEvent.bulk_create(failure_events(failures, found))
+
+
+async def mark_sent(jobs: list[Job], *, worker_id: str) -> None:
+    """Record these accepted messages as sent, where this worker still holds them."""
+    by_attempts: dict[int, list[int]] = {}
+    for job in jobs:
+        by_attempts.setdefault(job.row.attempts + 1, []).append(job.row.id)
+    at = now()
+    for attempts, ids in by_attempts.items():
+        mine = OutboxMessage.filter(id__in=ids, state=OutboxState.SENDING, claimed_by=worker_id)
+        await mine.update(**row_changes("sent", "", attempts, at), claimed_by=None, claimed_until=None)
+
+
+def row_changes(outcome: str, error: str, attempts: int, at: Any) -> dict[str, Any]:
+    """The changes to an outbox row for an outcome (sent, failed, retry; anything else: back to the queue)."""
+    if outcome == "sent":
+        return {"state": OutboxState.SENT, "sent_at": at, "link": None, "attempts": attempts, "last_error": ""}
+    if outcome == "failed":
+        return {"state": OutboxState.FAILED, "link": None, "attempts": attempts, "last_error": error}
+    if outcome == "retry":
+        backoff = BACKOFF[min(attempts, len(BACKOFF)) - 1]
+        return {"state": OutboxState.QUEUED, "attempts": attempts, "last_error": error, "next_attempt_at": at + backoff}
+    return {"state": OutboxState.QUEUED}
+
+
+async def invitation_facts(ids: set[int], *, since: int) -> tuple[dict[int, dict[str, Any]], dict[int, int]]:
+    """The invitations' state, expiry and deployment, and the newest email of each (see newest_emails)."""
+    return await invitations(ids), await newest_emails(ids, since=since)
+
+
+async def invitations(ids: set[int]) -> dict[int, dict[str, Any]]:
+    """State, expiry and deployment of these invitations, by id."""
+    if not ids:
+        return {}
+    rows = await Invitation.filter(id__in=ids).values("id", "state", "expires_at", "deployment_id")
+    return {row["id"]: row for row in rows}
+
+
+async def newest_emails(ids: set[int], *, since: int) -> dict[int, int]:
+    """The newest email of each invitation, looked for from email `since` on: the batch's own are all there.
+
+    The (invitation_id, id) index answers it; the bound keeps it to the backlog on a database not yet migrated.
+    """
+    if not ids:
+        return {}
+    newer = OutboxMessage.filter(invitation_id__in=ids, id__gte=since)
+    by_invitation = newer.group_by("invitation_id").annotate(newest=Max("id"))
+    newest = await by_invitation.values_list("invitation_id", "newest")
+    return {int(invitation): int(message) for invitation, message in newest}
+
+
+def failure_events(jobs: list[Job], found: dict[int, dict[str, Any]]) -> list[AuditEvent]:
+    """One delivery_failed audit event per failed job."""
+    result = []
+    for job in jobs:
+        deployment_id = found.get(job.row.invitation_id or 0, {}).get("deployment_id")
+        organisation_id = job.row.organisation_id
+        scope = Scope(ScopeLevel.DEPLOYMENT, organisation_id, deployment_id)  # only the ids are recorded
+        detail = {"kind": job.row.kind, "error": job.error}
+        fields = audit.event_fields(
+            actor=None, action="delivery_failed", scope=scope, target=job.row.recipient, outcome="failed", detail=detail
+        )
+        result.append(AuditEvent(**fields))
+    return result
