@@ -52,7 +52,13 @@ AUDIT_COLUMNS = (
     "target",
     "detail",
 )
-SQLITE_PRAGMAS = ("journal_mode=WAL", "journal_size_limit=16384", "foreign_keys=ON", "synchronous=FULL")
+SQLITE_PRAGMAS = (
+    "journal_mode=WAL",
+    "journal_size_limit=16384",
+    "foreign_keys=ON",
+    "synchronous=FULL",
+    "cache_size=-65536",
+)
 
 
 def _by_hand(data: bytes, world: worlds.World, *, sqlite: bool) -> tuple[list[tuple[Any, ...]], ...]:
