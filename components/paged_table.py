@@ -96,11 +96,18 @@ class PagedTable:
                 return
             rows, total = fetched
             self._remember_edges(request, rows)
-            rows = [{k: v for k, v in row.items() if k != "_key"} for row in rows]  # the server keeps the edges
+            rows = _without_keys(rows)
             self._total = total
             pagination["rowsNumber"] = total
             pagination["page"] = request.page
             self._show(rows, pagination)
+
+    async def redraw(self, rows_of: Callable[[], list[dict[str, Any]] | None]) -> None:
+        """Show the page's rows again as rows_of() formats them now (relative times), reading nothing."""
+        async with self._lock:
+            rows = rows_of()
+            if rows is not None:
+                self._show(_without_keys(rows), dict(self.table.pagination))
 
     def _show(self, rows: list[dict[str, Any]], pagination: dict[str, Any]) -> None:
         """Send the browser only what changed: nothing, the changed rows and counters, or (rows came or went) the page.
@@ -169,6 +176,11 @@ def _patch(element_id: int, pagination: dict[str, Any], rows: dict[str, dict[str
         f"const patch = {patch}; element.props.pagination = patch.pagination; "
         "for (const [n, row] of Object.entries(patch.rows)) element.props.rows[Number(n)] = row; })()"
     )
+
+
+def _without_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows as the browser gets them: the keyset keys stay on the server."""
+    return [{k: v for k, v in row.items() if k != "_key"} for row in rows]
 
 
 def _view(request: PageRequest) -> tuple[object, ...]:
