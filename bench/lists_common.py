@@ -258,7 +258,7 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def app_server(database_url: str, *, tracemalloc: bool = False, cache_actor: bool = False) -> AsyncIterator[str]:
+async def app_server(database_url: str, *, tracemalloc: bool = False) -> AsyncIterator[str]:
     """The app (bench/lists_server.py: main.py plus /_bench routes) in its own process; yields its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_", "GATEHOUSE_"))}
@@ -266,7 +266,6 @@ async def app_server(database_url: str, *, tracemalloc: bool = False, cache_acto
         GATEHOUSE_DATABASE_URL=database_url, GATEHOUSE_SECRET=SECRET, GATEHOUSE_PORT=str(port),
         GATEHOUSE_MAIL_WORKER="off", GATEHOUSE_SMTP_SINK="off", GATEHOUSE_HOUSEKEEPING="off",
         GATEHOUSE_LOG_LEVEL="WARNING", BENCH_TRACEMALLOC="1" if tracemalloc else "",
-        BENCH_CACHE_ACTOR="1" if cache_actor else "",
     )  # fmt: skip
     command = [sys.executable, "-m", "bench.lists_server"]
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)

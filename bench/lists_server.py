@@ -3,8 +3,8 @@
 Started by bench.lists_common.app_server with the GATEHOUSE_* settings in its environment. The routes exist in
 this process only: a minimal baseline page, the pending view without the portal frame, sessions, sends through
 the real invitations.send, a push to every minimal page, and the process's memory and CPU. Two switches are
-experiments, not the app: BENCH_CACHE_ACTOR (remember each session's actor) and BENCH_UI_RUN (extra ui.run
-options as JSON, e.g. {"tailwind": false, "unocss": "wind3"}).
+experiments, not the app: /_bench/stats?freeze=1 (gc.freeze() the objects alive now) and BENCH_UI_RUN (extra
+ui.run options as JSON, e.g. {"tailwind": false, "unocss": "wind3"}).
 """
 
 import gc
@@ -30,8 +30,7 @@ def serve() -> None:
     from pages.care_pending import PendingView
     from services import access, events, invitations
 
-    if os.environ.get("BENCH_CACHE_ACTOR"):
-        _cache_actors()
+    pauses = _time_collections()
     labels: weakref.WeakSet[ui.label] = weakref.WeakSet()
     published: dict[int, list[float]] = {}
     state: dict[str, Any] = {"tick": 0, "sent": 0}
@@ -83,11 +82,13 @@ def serve() -> None:
         return {"published": at, "tick": state["tick"]}
 
     @app.get("/_bench/stats")
-    async def stats(collect: bool = False) -> dict[str, Any]:
+    async def stats(collect: bool = False, freeze: bool = False) -> dict[str, Any]:
         from nicegui import Client
 
         if collect:
             gc.collect()
+        if freeze:  # EXPERIMENT: what every object alive now costs the collector's full passes (item 4)
+            gc.freeze()
         with open("/proc/self/status") as status:
             rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
         traced, top = 0, []
@@ -100,7 +101,7 @@ def serve() -> None:
             state["snapshot"] = snapshot
         return {
             "rss_kb": rss, "traced_bytes": traced, "clients": len(Client.instances), "pid": os.getpid(),
-            "cpu_s": time.process_time(), "top": top,
+            "cpu_s": time.process_time(), "top": top, "gc_pauses_ms": pauses.copy(),
         }  # fmt: skip
 
     extra = json.loads(os.environ.get("BENCH_UI_RUN", "{}"))  # experiments only, e.g. {"tailwind": false}
@@ -110,22 +111,21 @@ def serve() -> None:
     )  # fmt: skip
 
 
-def _cache_actors() -> None:
-    """EXPERIMENT, not the app: remember each session's actor for 60 s (what item 4 needs from auth/session)."""
-    from services import auth
+def _time_collections() -> list[float]:
+    """The garbage collector's pauses of the oldest generation, in ms (a change waits for them too)."""
+    pauses: list[float] = []
+    started: list[float] = []
 
-    original = auth.actor_for
-    known: dict[str | None, tuple[float, Any]] = {}
+    def timed(phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            pauses.append(round((time.perf_counter() - started[0]) * 1000, 1))
 
-    async def actor_for(*, session_token: str | None) -> Any:
-        hit = known.get(session_token)
-        if hit is not None and time.monotonic() - hit[0] < 60:
-            return hit[1]
-        actor = await original(session_token=session_token)
-        known[session_token] = (time.monotonic(), actor)
-        return actor
-
-    auth.actor_for = actor_for
+    gc.callbacks.append(timed)
+    return pauses
 
 
 if __name__ == "__main__":

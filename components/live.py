@@ -3,7 +3,8 @@
 A page refreshes at once, and once more afterwards if changes arrived meanwhile, so a burst of changes costs
 it at most two refreshes. The pages refreshing for the same change share one reading of identical lists:
 whoever asks first reads, the others wait for that reading (services.pending.shared_reads); each page still
-asks with its own user's permissions. docs/PERFORMANCE.md measures this with 200 and 500 open pages.
+asks with its own user's permissions, its actor remembered for live refreshes (components.session.live_refresh).
+docs/PERFORMANCE-lists.md measures this with 200 and 500 open pages.
 """
 
 import asyncio
@@ -12,7 +13,8 @@ from typing import Any
 
 from nicegui import Client, background_tasks, ui
 
-from services import events, pending
+from components import session
+from services import events, pending, session_events
 
 Refresh = Callable[[], Awaitable[None]]
 
@@ -39,7 +41,7 @@ class _Follower:
         try:
             while not self.client.is_deleted:  # the page may have closed meanwhile
                 self.again = False
-                with self.client, pending.shared_reads(self.wave):
+                with self.client, pending.shared_reads(self.wave), session.live_refresh():
                     await self.refresh()
                 if not self.again:
                     break
@@ -55,8 +57,12 @@ def follow(*, organisation_id: int | None, refresh: Refresh) -> None:
     client = ui.context.client
     topic = events.PLATFORM_TOPIC if organisation_id is None else organisation_id
     follower = _Follower(client, refresh)
-    unsubscribe = events.subscribe(organisation_id=topic, handler=lambda _kind: follower.changed(_wave(topic)))
-    client.on_delete(unsubscribe)
+
+    def changed(kind: str) -> None:
+        if kind != session_events.SESSION_ENDED:  # a log-out somewhere: no list changed
+            follower.changed(_wave(topic))
+
+    client.on_delete(events.subscribe(organisation_id=topic, handler=changed))
 
 
 def _wave(topic: int) -> dict[Any, Any]:

@@ -96,11 +96,18 @@ class PagedTable:
                 return
             rows, total = fetched
             self._remember_edges(request, rows)
-            rows = [{k: v for k, v in row.items() if k != "_key"} for row in rows]  # the server keeps the edges
+            rows = _without_keys(rows)
             self._total = total
             pagination["rowsNumber"] = total
             pagination["page"] = request.page
             self._show(rows, pagination)
+
+    async def redraw(self, rows_of: Callable[[], list[dict[str, Any]] | None]) -> None:
+        """Show the page's rows again as rows_of() formats them now (relative times), reading nothing."""
+        async with self._lock:
+            rows = rows_of()
+            if rows is not None:
+                self._show(_without_keys(rows), dict(self.table.pagination))
 
     def _show(self, rows: list[dict[str, Any]], pagination: dict[str, Any]) -> None:
         """Send the browser only what changed: nothing, the changed rows and counters, or (rows came or went) the page.
@@ -109,14 +116,13 @@ class PagedTable:
         change usually moves a counter or a cell, so the same rows are patched in place instead.
         """
         old_rows, old_pagination = self.table.rows, self.table.pagination
-        if rows == old_rows and pagination == old_pagination:
-            return  # the 30 s refresh of relative times, mostly
-        same_rows = [row.get("id") for row in rows] == [row.get("id") for row in old_rows]
-        if not same_rows or not self.table.client.has_socket_connection:
+        changed = _changed_rows(rows, old_rows)
+        if changed == {} and pagination == old_pagination:
+            return  # the 30 s redraw of relative times, mostly
+        if changed is None or not self.table.client.has_socket_connection:
             self.table.props["pagination"] = pagination
             self.table.rows = rows
             return
-        changed = {n: row for n, (row, old) in enumerate(zip(rows, old_rows, strict=True)) if row != old}
         with self.table.props.suspend_updates():  # the server's copy follows without resending the element
             if pagination != old_pagination:
                 self.table.props["pagination"] = pagination
@@ -169,6 +175,18 @@ def _patch(element_id: int, pagination: dict[str, Any], rows: dict[str, dict[str
         f"const patch = {patch}; element.props.pagination = patch.pagination; "
         "for (const [n, row] of Object.entries(patch.rows)) element.props.rows[Number(n)] = row; })()"
     )
+
+
+def _changed_rows(rows: list[dict[str, Any]], old_rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]] | None:
+    """The rows that differ by position, or None when rows came or went."""
+    if [row.get("id") for row in rows] != [row.get("id") for row in old_rows]:
+        return None
+    return {n: row for n, (row, old) in enumerate(zip(rows, old_rows, strict=True)) if row != old}
+
+
+def _without_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows as the browser gets them: the keyset keys stay on the server."""
+    return [{k: v for k, v in row.items() if k != "_key"} for row in rows]
 
 
 def _view(request: PageRequest) -> tuple[object, ...]:

@@ -1,6 +1,8 @@
 """The signed-in actor of the current page, fetched fresh from the session for every action."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -12,6 +14,18 @@ from services.access import Actor
 from services.errors import DomainError, NotAuthenticated
 
 T = TypeVar("T")
+_live_refresh: ContextVar[bool] = ContextVar("live_refresh", default=False)
+
+
+@contextmanager
+def live_refresh() -> Iterator[None]:
+    """Within the block the page only re-reads what it shows (components/live.py): the actor may come from
+    auth.live_actor_for. Every user action runs outside it, so its actor is always read afresh."""
+    token = _live_refresh.set(True)
+    try:
+        yield
+    finally:
+        _live_refresh.reset(token)
 
 
 class PageSession:
@@ -25,7 +39,8 @@ class PageSession:
     async def actor(self) -> Actor | None:
         """The current actor, or None after sending the browser to the log-in page."""
         try:
-            actor = await auth.actor_for(session_token=self.token)
+            read = auth.live_actor_for if _live_refresh.get() else auth.actor_for
+            actor = await read(session_token=self.token)
         except NotAuthenticated:
             ui.navigate.to(f"/login?redirect_to={quote(self.path)}")
             return None

@@ -1,5 +1,7 @@
 """Care Portal view: Pending staff invitations, with resend and delete (one, several, all expired)."""
 
+from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
 from nicegui import ui
@@ -11,7 +13,7 @@ from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from services import invitations, pending, resending
 from services.clock import now
-from services.pending import PendingRow
+from services.pending import PendingPage, PendingRow
 from services.resending import ResendResult
 
 COLUMNS: list[dict[str, Any]] = [
@@ -67,7 +69,10 @@ class PendingView:
         )
         self.list.table.on("resend", lambda e: self._resend([int(e.args["id"])]))
         self.list.table.on("delete", lambda e: self._confirm_delete([int(e.args["id"])], str(e.args["email"])))
-        ui.timer(30, self.refresh)  # relative times and the *expired* mark move on even when nothing changes
+        self._shown: tuple[PendingPage, str] | None = None  # the reading on screen and its sort
+        # Relative times and the *expired* mark move on even when nothing changes: the rows on screen are formatted
+        # again, without reading anything (changes arrive through components/live.py).
+        ui.timer(30, lambda: self.list.redraw(self._rows_now))
 
     async def refresh(self) -> None:
         await self.list.refresh()
@@ -88,8 +93,11 @@ class PendingView:
         )
         if found is None:
             return None
-        at = now()
-        return [{**_row(r, at), "_key": encode_key(pending.edge_key(r, request.sort))} for r in found.rows], found.total
+        self._shown = (found, request.sort)
+        return _formatted(found, request.sort), found.total
+
+    def _rows_now(self) -> list[dict[str, Any]] | None:
+        return None if self._shown is None else _table_rows(*self._shown, now())
 
     def _selected_ids(self) -> list[int]:
         return [int(row["id"]) for row in self.list.table.selected]
@@ -141,7 +149,27 @@ class PendingView:
         )
 
 
-def _row(r: PendingRow, at: Any) -> dict[str, Any]:
+_recent: OrderedDict[tuple[int, str], tuple[PendingPage, list[dict[str, Any]]]] = OrderedDict()
+RECENT_READINGS = 16
+
+
+def _formatted(found: PendingPage, sort: str) -> list[dict[str, Any]]:
+    """The table rows of a reading, formatted once for all the pages that share it (services.pending.shared_reads
+    hands them one object). The rows hold nothing of the viewer: what each may see was decided by the reading."""
+    key = (id(found), sort)  # the entry holds the reading, so its id is not reused while the entry lives
+    hit = _recent.get(key)
+    if hit is None:
+        hit = _recent[key] = (found, _table_rows(found, sort, now()))
+        if len(_recent) > RECENT_READINGS:
+            _recent.popitem(last=False)
+    return hit[1]
+
+
+def _table_rows(found: PendingPage, sort: str, at: datetime) -> list[dict[str, Any]]:
+    return [{**_row(r, at), "_key": encode_key(pending.edge_key(r, sort))} for r in found.rows]
+
+
+def _row(r: PendingRow, at: datetime) -> dict[str, Any]:
     delivery = r.delivery_state + (f": {r.delivery_error}" if r.delivery_error else "")
     return {
         "id": r.id,
@@ -150,8 +178,8 @@ def _row(r: PendingRow, at: Any) -> dict[str, Any]:
         "scope": r.scope_name,
         "invited_by": r.invited_by,
         "last_sent": relative(r.last_sent_at, at),
-        "expires": "Expired" if r.expired else relative(r.expires_at, at),
-        "expired": r.expired,
+        "expires": "Expired" if r.expires_at <= at else relative(r.expires_at, at),
+        "expired": r.expires_at <= at,
         "delivery": delivery,
         "sent": r.send_count,
     }

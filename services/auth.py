@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from models import LoginTicket, Session, StaffMember
-from services import access, audit, emails, session_events, tokens
+from services import access, audit, emails, events, session_events, tokens
 from services.access import Actor
 from services.clock import now
 from services.errors import InvalidInput, NotAuthenticated
@@ -18,6 +18,7 @@ SESSION_COOKIE = "gatehouse_session"
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 TICKET_LIFETIME = timedelta(seconds=60)
+LIVE_ACTOR_TTL = timedelta(seconds=60)  # a backstop only: session_events forgets on every relevant change
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 WRONG_LOGIN = "That email and password do not match an account."
@@ -92,9 +93,31 @@ async def complete_login(*, ticket: str) -> CompletedLogin:
 
 async def actor_for(*, session_token: str | None) -> Actor:
     """The signed-in actor with fresh grants, or NotAuthenticated (expired, idle, revoked, unknown)."""
+    return await _read_actor(session_token, touch=True)
+
+
+async def live_actor_for(*, session_token: str | None) -> Actor:
+    """For refreshing a read view after a change, never for an action: the actor as remembered for up to
+    LIVE_ACTOR_TTL, within the session's idle and absolute limits; else read afresh (without counting as activity).
+
+    Several hundred open pages refresh for one change: reading each session and its grants again was most of
+    the work (docs/PERFORMANCE-lists.md, item 4). session_events forgets every remembered actor, in every
+    process, on a log-out and on any change that may move grants or members.
+    """
     if not session_token:
         raise NotAuthenticated()
-    session = await Session.get_or_none(token_hash=tokens.hash_token(session_token)).select_related("member")
+    remembered = session_events.recall(tokens.hash_token(session_token))
+    if remembered is not None and now() < remembered.until:
+        return remembered.actor
+    return await _read_actor(session_token, touch=False)
+
+
+async def _read_actor(session_token: str | None, *, touch: bool) -> Actor:
+    if not session_token:
+        raise NotAuthenticated()
+    key = tokens.hash_token(session_token)
+    since = session_events.generation()
+    session = await Session.get_or_none(token_hash=key).select_related("member")
     at = now()
     if (
         session is None
@@ -104,10 +127,15 @@ async def actor_for(*, session_token: str | None) -> Actor:
         or not session.member.is_active
     ):
         raise NotAuthenticated()
-    if at - session.last_seen_at > timedelta(seconds=30):
+    seen = session.last_seen_at
+    if touch and at - seen > timedelta(seconds=30):
         await Session.filter(id=session.id).update(last_seen_at=at)
+        seen = at
     member = session.member
-    return await access.load_actor(member_id=member.id, email=member.email, full_name=member.full_name)
+    actor = await access.load_actor(member_id=member.id, email=member.email, full_name=member.full_name)
+    until = min(at + LIVE_ACTOR_TTL, session.expires_at, seen + IDLE_TIMEOUT)
+    session_events.remember(key, session_events.Remembered(actor, until), since=since)
+    return actor
 
 
 async def logout(*, session_token: str | None) -> None:
@@ -115,6 +143,7 @@ async def logout(*, session_token: str | None) -> None:
     if session_token:
         await Session.filter(token_hash=tokens.hash_token(session_token), revoked_at=None).update(revoked_at=now())
         session_events.session_ended(session_token=session_token)
+        await events.publish(organisation_id=None, kind=session_events.SESSION_ENDED)  # other processes forget
 
 
 def safe_redirect(target: str | None) -> str:
