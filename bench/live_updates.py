@@ -230,7 +230,7 @@ def main() -> None:
     parser.add_argument(
         "--experiment-gc-freeze",
         action="store_true",
-        help="also run with gc.freeze() once the pages are open (a change the app does not have)",
+        help="also run with gc.freeze() once the pages are open: the steady state of the app's collector schedule",
     )
     options = parser.parse_args()
     total, counts = (10_000, [20, 50]) if options.quick else (100_000, [200, 500])

@@ -16,6 +16,7 @@ class Operations:
     mail_lease_seconds: int = 60  # a claimed email whose worker vanished is sent by another after this
     retention_days: int = 90  # finished invitations (accepted, deleted, expired) are purged after this
     housekeeping_seconds: int = 60  # the longest pause between housekeeping runs
+    gc_freeze_seconds: int = 60  # services/collector.py; 0: Python's own schedule
 
 
 def load(env: dict[str, str] | None = None) -> Operations:
@@ -33,6 +34,7 @@ def load(env: dict[str, str] | None = None) -> Operations:
         mail_lease_seconds=_number(env, "GATEHOUSE_MAIL_LEASE_SECONDS", 60, low=2, high=3600),
         retention_days=_number(env, "GATEHOUSE_RETENTION_DAYS", 90, low=1, high=36500),
         housekeeping_seconds=_number(env, "GATEHOUSE_HOUSEKEEPING_SECONDS", 60, low=1, high=3600),
+        gc_freeze_seconds=_number(env, "GATEHOUSE_GC_FREEZE_SECONDS", 60, low=0, high=3600),
     )
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from models import Invitation, InvitationState, StaffMember
 from services import (
     bootstrap,
+    collector,
     database,
     events_pg,
     health,
@@ -64,6 +65,10 @@ async def _started(config: Settings) -> AsyncIterator[None]:
         worker = await _start_worker(_mail_settings(config, sink))
         housekeeper = await _start_housekeeper(config, in_memory=in_memory)
         health.register(worker=worker, housekeeper=housekeeper)
+        if seconds := operations.current().gc_freeze_seconds:
+            schedule = collector.Collector(freeze_seconds=seconds)
+            schedule.start()
+            stack.push_async_callback(schedule.stop)
         try:
             yield
         finally:
