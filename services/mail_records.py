@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from tortoise import connections
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
 from models import AuditEvent, DeliveryState, Invitation, OutboxMessage, OutboxState, ScopeLevel
-from services import audit
+from services import audit, bulk_sql
 from services.access import Scope
 from services.clock import now
 
@@ -68,10 +69,12 @@ async def mark_sent(jobs: list[Job], *, worker_id: str) -> None:
     by_attempts: dict[int, list[int]] = {}
     for job in jobs:
         by_attempts.setdefault(job.row.attempts + 1, []).append(job.row.id)
-    at = now()
+    at, connection = now(), connections.get("default")
+    mine = {"state": OutboxState.SENDING, "claimed_by": worker_id}
     for attempts, ids in by_attempts.items():
-        mine = OutboxMessage.filter(id__in=ids, state=OutboxState.SENDING, claimed_by=worker_id)
-        await mine.update(**row_changes("sent", "", attempts, at), claimed_by=None, claimed_until=None)
+        # Plain SQL: this runs every MARK_SECONDS while sending, and the ORM's query building was 10% of the worker.
+        changes = {**row_changes("sent", "", attempts, at), "claimed_by": None, "claimed_until": None}
+        await bulk_sql.update_where_in(connection, OutboxMessage, changes=changes, key="id", values=ids, where=mine)
 
 
 def row_changes(outcome: str, error: str, attempts: int, at: Any) -> dict[str, Any]:
