@@ -12,6 +12,7 @@ from models import AuditEvent, DeliveryState, Invitation, OutboxMessage, OutboxS
 from services import audit, bulk_sql
 from services.access import Scope
 from services.clock import now
+from services.mail_claims import Claimed
 
 BACKOFF = tuple(timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400))
 MAX_ATTEMPTS = len(BACKOFF) + 1
@@ -22,7 +23,7 @@ ERROR_LENGTH = 500
 class Job:
     """One claimed message on its way: what was built, and what became of it."""
 
-    row: OutboxMessage
+    row: Claimed
     message: bytes = b""
     recipient: str = ""
     outcome: str = ""  # sent | retry | failed; empty: not tried, goes back to the queue

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiosmtplib
-from tortoise.expressions import Q
 
 from models import InvitationState, MessageKind, OutboxMessage, OutboxState
-from services import events, mail_records, mail_templates
+from services import events, mail_claims, mail_records, mail_templates
 from services.clock import now
+from services.mail_claims import Claimed
 from services.mail_records import Job
 from services.settings import Settings
 from services.smtp_pool import DEFAULT_TIMEOUT, SmtpPool, classify, describe
@@ -26,8 +26,6 @@ POLL_SECONDS = 1.0
 SMTP_TIMEOUT = DEFAULT_TIMEOUT
 IDLE_CLOSE_SECONDS = 30.0
 STOP_GRACE_SECONDS = 10.0
-# What sending and recording read of a claimed row; leaving out its four timestamps halves the cost of loading it.
-_SENDING_FIELDS = ("id", "kind", "recipient", "context", "link", "invitation_id", "organisation_id", "attempts")
 CONNECTIONS = 8  # as the delivery benchmark's baseline: reused connections in parallel give 2-4x one
 BATCH_SIZE = 200  # the most one claim takes; rendering and loading 200 rows holds the event loop about 15 ms
 FIRST_BATCH = 50
@@ -214,31 +212,9 @@ class MailWorker:
                 await asyncio.wait_for(self._wake_event.wait(), POLL_SECONDS * min(2**failures, 30))
             self._wake_event.clear()
 
-    async def _claim(self, limit: int | None = None) -> list[OutboxMessage]:
+    async def _claim(self, limit: int | None = None) -> list[Claimed]:
         limit = limit or self._next_batch
-        at = now()
-        queued, abandoned = (
-            Q(state=OutboxState.QUEUED, next_attempt_at__lte=at),
-            Q(state=OutboxState.SENDING, claimed_until__lt=at),
-        )
-        due = queued | abandoned
-        # One query per branch walks the (state, next_attempt_at) index in order; one query with the OR sorted every
-        # due row for every batch (with 100,000 queued, 1,000 sorts of 100,000 rows).
-        oldest: list[tuple[datetime, int]] = []
-        for branch in (queued, abandoned):
-            oldest_first = OutboxMessage.filter(branch).order_by("next_attempt_at", "id").limit(limit)
-            oldest += await oldest_first.values_list("next_attempt_at", "id")
-        ids = [message_id for _, message_id in sorted(oldest)[:limit]]
-        if not ids:
-            return []
-        # The condition is re-checked row by row inside the UPDATE: a row another worker took in between is skipped.
-        won = await OutboxMessage.filter(due, id__in=ids).update(
-            state=OutboxState.SENDING, claimed_by=self.worker_id, claimed_until=at + self.lease
-        )
-        if not won:
-            return []
-        mine = OutboxMessage.filter(id__in=ids, state=OutboxState.SENDING, claimed_by=self.worker_id)
-        return await mine.only(*_SENDING_FIELDS)
+        return await mail_claims.claim(worker_id=self.worker_id, limit=limit, at=now(), lease=self.lease)
 
     async def _keep_claims(self, ids: list[int], done: asyncio.Event) -> None:
         """Renew the claim while a slow server holds the batch up, so no other worker takes it over meanwhile."""
@@ -252,7 +228,7 @@ class MailWorker:
                 except Exception:  # a missed renewal only risks a takeover after the lease; keep sending
                     log.exception("mail worker %s: could not renew its claim", self.worker_id)
 
-    async def _prepare(self, rows: list[OutboxMessage]) -> list[Job]:
+    async def _prepare(self, rows: list[Claimed]) -> list[Job]:
         ids = {row.invitation_id for row in rows if row.invitation_id}
         invitations, latest = await mail_records.invitation_facts(ids, since=min(row.id for row in rows))
         at = now()
