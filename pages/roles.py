@@ -6,9 +6,8 @@ from nicegui import ui
 from components import dialogs
 from components.frame import LANGUAGE, frame
 from components.session import PageSession
-from models.enums import CARE_PERMISSIONS, PERMISSION_LABELS, Permission
 from services import access, roles
-from services.access import Actor, RoleInfo, Scope, ScopeLevel
+from services.access import Actor, Permission, RoleInfo, Scope, ScopeLevel
 
 
 def create() -> None:
@@ -50,7 +49,7 @@ class _RoleEditor:
                 with ui.card().classes("w-full").props("flat bordered"), ui.row().classes("w-full items-center"):
                     with ui.column().classes("grow gap-0"):
                         ui.label(role.name).classes("text-subtitle1")
-                        ui.label(", ".join(PERMISSION_LABELS[p] for p in CARE_PERMISSIONS if p in role.permissions))
+                        ui.label(roles.permission_summary(role.permissions))
                     ui.button("Edit", on_click=lambda r=role: self._edit(r)).props("flat no-caps")
                     ui.button("Delete", on_click=lambda r=role: self._delete(r)).props("flat no-caps color=negative")
 
@@ -64,11 +63,10 @@ class _RoleEditor:
             )
             name = ui.input("Role name", value=role.name if role else "").props("outlined dense maxlength=80")
             boxes = {}
-            for permission in CARE_PERMISSIONS:
-                fixed = permission is Permission.VIEW_PATIENT_DATA
-                held = fixed or bool(role and permission in role.permissions)
-                box = ui.checkbox(PERMISSION_LABELS[permission], value=held)
-                if fixed:
+            for permission, label, always in roles.permission_choices():
+                held = always or bool(role and permission in role.permissions)
+                box = ui.checkbox(label, value=held)
+                if always:
                     box.disable()
                     box.tooltip("Always included")
                 boxes[permission] = box

@@ -9,7 +9,7 @@ from typing import Any
 
 from tortoise import connections
 
-from models import OutboxMessage
+from models import OutboxMessage, OutboxState
 
 _COLUMNS = ("id", "kind", "recipient", "context", "link", "invitation_id", "organisation_id", "attempts")
 _DUE = (  # one query per branch: each walks the (state, next_attempt_at) index in order
@@ -56,6 +56,11 @@ async def claim(*, worker_id: str, limit: int, at: datetime, lease: timedelta) -
     _, rows = await connection.execute_query(sql, [worker_id, until, now, limit])
     claimed = [_claimed(row) for row in rows]
     return sorted(claimed, key=lambda row: row.id)
+
+
+async def renew(ids: list[int], *, worker_id: str, until: datetime) -> None:
+    """Extend this worker's claim on these emails (those it still holds) until the given time."""
+    await OutboxMessage.filter(id__in=ids, state=OutboxState.SENDING, claimed_by=worker_id).update(claimed_until=until)
 
 
 def _placeholders(sqlite: bool) -> Any:

@@ -1,4 +1,4 @@
-"""The mail worker's records: what became of each claimed email, written to its outbox row and its invitation."""
+"""The mail worker's jobs and records: each claimed email built (or failed at once), and what became of it."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -8,11 +8,21 @@ from tortoise import connections
 from tortoise.functions import Max
 from tortoise.transactions import in_transaction
 
-from models import AuditEvent, DeliveryState, Invitation, OutboxMessage, OutboxState, ScopeLevel
-from services import audit, bulk_sql
+from models import (
+    AuditEvent,
+    DeliveryState,
+    Invitation,
+    InvitationState,
+    MessageKind,
+    OutboxMessage,
+    OutboxState,
+    ScopeLevel,
+)
+from services import audit, bulk_sql, mail_templates
 from services.access import Scope
 from services.clock import now
 from services.mail_claims import Claimed
+from services.settings import Settings
 
 BACKOFF = tuple(timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400))
 MAX_ATTEMPTS = len(BACKOFF) + 1
@@ -30,6 +40,40 @@ class Job:
     error: str = ""
     attempted: bool = False
     dead_link: bool = False  # the invitation was replaced or is no longer pending: leave it alone
+
+
+async def jobs_for(rows: list[Claimed], *, settings: Settings) -> list[Job]:
+    """A job per claimed email: built, or failed at once when its link is dead or it cannot be built."""
+    ids = {row.invitation_id for row in rows if row.invitation_id}
+    invitations, latest = await invitation_facts(ids, since=min(row.id for row in rows))
+    at = now()
+    jobs = []
+    for row in rows:
+        job = Job(row)
+        jobs.append(job)
+        invitation = invitations.get(row.invitation_id or 0)
+        # An invitation email whose invitation row is gone (its custom role was deleted) carries a dead link.
+        gone = row.kind == MessageKind.INVITATION and (invitation is None or not row.invitation_id)
+        if gone or (invitation is not None and invitation["state"] != InvitationState.PENDING):
+            job.outcome, job.error, job.dead_link = "failed", "invitation no longer pending", True
+        elif row.invitation_id and latest.get(row.invitation_id) != row.id:
+            job.outcome, job.error, job.dead_link = "failed", "replaced by a newer email", True
+        elif invitation is not None and invitation["expires_at"] <= at:
+            job.outcome, job.error = "failed", "the invitation expired before the email could be sent"
+        else:
+            try:
+                job.recipient = mail_templates.smtp_address(row.recipient)
+                job.message = mail_templates.render(
+                    row.kind,
+                    recipient=row.recipient,
+                    context=row.context,
+                    link=row.link,
+                    settings=settings,
+                    outbox_id=row.id,
+                )
+            except Exception as error:  # a message that cannot be built never will be: fail it, not the batch
+                job.outcome, job.error = "failed", f"could not build the email: {error}"
+    return jobs
 
 
 async def record(jobs: list[Job], *, worker_id: str) -> None:

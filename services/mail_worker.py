@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 import aiosmtplib
 
-from models import InvitationState, MessageKind, OutboxMessage, OutboxState
 from services import events, mail_claims, mail_records, mail_templates
 from services.clock import now
 from services.mail_claims import Claimed
@@ -163,7 +162,7 @@ class MailWorker:
         claimed = asyncio.Event()
         renewing = asyncio.create_task(self._keep_claims([row.id for row in rows], claimed))
         try:
-            jobs = await self._prepare(rows)
+            jobs = await mail_records.jobs_for(rows, settings=self.settings)
         except BaseException:
             claimed.set()
             await renewing
@@ -222,43 +221,10 @@ class MailWorker:
             with suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), self.lease.total_seconds() / 3)
             if not done.is_set():
-                mine = OutboxMessage.filter(id__in=ids, state=OutboxState.SENDING, claimed_by=self.worker_id)
                 try:
-                    await mine.update(claimed_until=now() + self.lease)
+                    await mail_claims.renew(ids, worker_id=self.worker_id, until=now() + self.lease)
                 except Exception:  # a missed renewal only risks a takeover after the lease; keep sending
                     log.exception("mail worker %s: could not renew its claim", self.worker_id)
-
-    async def _prepare(self, rows: list[Claimed]) -> list[Job]:
-        ids = {row.invitation_id for row in rows if row.invitation_id}
-        invitations, latest = await mail_records.invitation_facts(ids, since=min(row.id for row in rows))
-        at = now()
-        jobs = []
-        for row in rows:
-            job = Job(row)
-            jobs.append(job)
-            invitation = invitations.get(row.invitation_id or 0)
-            # An invitation email whose invitation row is gone (its custom role was deleted) carries a dead link.
-            gone = row.kind == MessageKind.INVITATION and (invitation is None or not row.invitation_id)
-            if gone or (invitation is not None and invitation["state"] != InvitationState.PENDING):
-                job.outcome, job.error, job.dead_link = "failed", "invitation no longer pending", True
-            elif row.invitation_id and latest.get(row.invitation_id) != row.id:
-                job.outcome, job.error, job.dead_link = "failed", "replaced by a newer email", True
-            elif invitation is not None and invitation["expires_at"] <= at:
-                job.outcome, job.error = "failed", "the invitation expired before the email could be sent"
-            else:
-                try:
-                    job.recipient = mail_templates.smtp_address(row.recipient)
-                    job.message = mail_templates.render(
-                        row.kind,
-                        recipient=row.recipient,
-                        context=row.context,
-                        link=row.link,
-                        settings=self.settings,
-                        outbox_id=row.id,
-                    )
-                except Exception as error:  # a message that cannot be built never will be: fail it, not the batch
-                    job.outcome, job.error = "failed", f"could not build the email: {error}"
-        return jobs
 
     async def _send_all(self, jobs: list[Job], deadline: float) -> None:
         queue = deque(jobs)

@@ -1,16 +1,43 @@
 """Roles: the default catalogue in the database, custom roles per organisation, and role look-ups."""
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from tortoise.transactions import in_transaction
 
-from models import CARE_PERMISSIONS, Invitation, InvitationState, Permission, Role, RoleAssignment, ScopeLevel
+from models import (
+    CARE_PERMISSIONS,
+    Invitation,
+    InvitationState,
+    Permission,
+    Role,
+    RoleAssignment,
+    ScopeLevel,
+)
+from models.enums import PERMISSION_LABELS
 from services import access, audit, catalogue, events
 from services.access import Actor, RoleInfo, Scope
 from services.clock import now
 from services.errors import InvalidInput, NotFound
 
 MAX_ROLE_NAME = 80
+
+
+class PermissionChoice(NamedTuple):
+    permission: Permission
+    label: str
+    always: bool  # part of every custom role: shown, not chosen
+
+
+def permission_choices() -> list[PermissionChoice]:
+    """The care permissions a custom role is built from, in display order, with their labels."""
+    return [PermissionChoice(p, PERMISSION_LABELS[p], p is Permission.VIEW_PATIENT_DATA) for p in CARE_PERMISSIONS]
+
+
+def permission_summary(permissions: Iterable[Permission]) -> str:
+    """The labels of these care permissions, in display order, for a list of roles."""
+    held = set(permissions)
+    return ", ".join(PERMISSION_LABELS[p] for p in CARE_PERMISSIONS if p in held)
 
 
 async def seed_defaults() -> None:
