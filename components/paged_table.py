@@ -103,11 +103,11 @@ class PagedTable:
             self._show(rows, pagination)
 
     async def redraw(self, rows_of: Callable[[], list[dict[str, Any]] | None]) -> None:
-        """Show the page's rows again as rows_of() formats them now (relative times), reading nothing."""
+        """Show the page's rows again as rows_of() formats them now (relative times, no keys), reading nothing."""
         async with self._lock:
             rows = rows_of()
             if rows is not None:
-                self._show(_without_keys(rows), dict(self.table.pagination))
+                self._show(rows, dict(self.table.pagination))
 
     def _show(self, rows: list[dict[str, Any]], pagination: dict[str, Any]) -> None:
         """Send the browser only what changed: nothing, the changed rows and counters, or (rows came or went) the page.

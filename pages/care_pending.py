@@ -69,7 +69,7 @@ class PendingView:
         )
         self.list.table.on("resend", lambda e: self._resend([int(e.args["id"])]))
         self.list.table.on("delete", lambda e: self._confirm_delete([int(e.args["id"])], str(e.args["email"])))
-        self._shown: tuple[PendingPage, str] | None = None  # the reading on screen and its sort
+        self._shown: PendingPage | None = None  # the reading on screen
         # Relative times and the *expired* mark move on even when nothing changes: the rows on screen are formatted
         # again, without reading anything (changes arrive through components/live.py).
         ui.timer(30, lambda: self.list.redraw(self._rows_now))
@@ -93,11 +93,14 @@ class PendingView:
         )
         if found is None:
             return None
-        self._shown = (found, request.sort)
+        self._shown = found
         return _formatted(found, request.sort), found.total
 
     def _rows_now(self) -> list[dict[str, Any]] | None:
-        return None if self._shown is None else _table_rows(*self._shown, now())
+        if self._shown is None:
+            return None
+        at = now()
+        return [_row(r, at) for r in self._shown.rows]  # without keyset keys: those of the page shown did not move
 
     def _selected_ids(self) -> list[int]:
         return [int(row["id"]) for row in self.list.table.selected]

@@ -40,6 +40,7 @@ class Job:
     error: str = ""
     attempted: bool = False
     dead_link: bool = False  # the invitation was replaced or is no longer pending: leave it alone
+    marked: bool = False  # already recorded as sent (mark_sent), moments after the relay took it
 
 
 async def jobs_for(rows: list[Claimed], *, settings: Settings) -> list[Job]:
@@ -91,10 +92,9 @@ async def record(jobs: list[Job], *, worker_id: str) -> None:
         ids = {job.row.invitation_id for job in jobs if job.row.invitation_id}
         latest = await newest_emails(ids, since=min(job.row.id for job in jobs))
         for (outcome, error, attempts), group in outcomes.items():
-            mine = OutboxMessage.filter(
-                id__in=[job.row.id for job in group], state=OutboxState.SENDING, claimed_by=worker_id
-            )
-            await mine.update(**row_changes(outcome, error, attempts, at), claimed_by=None, claimed_until=None)
+            if unmarked := [job.row.id for job in group if not job.marked]:
+                mine = OutboxMessage.filter(id__in=unmarked, state=OutboxState.SENDING, claimed_by=worker_id)
+                await mine.update(**row_changes(outcome, error, attempts, at), claimed_by=None, claimed_until=None)
             current = [
                 job.row.invitation_id
                 for job in group
@@ -111,15 +111,18 @@ async def record(jobs: list[Job], *, worker_id: str) -> None:
 
 async def mark_sent(jobs: list[Job], *, worker_id: str) -> None:
     """Record these accepted messages as sent, where this worker still holds them."""
-    by_attempts: dict[int, list[int]] = {}
+    by_attempts: dict[int, list[Job]] = {}
     for job in jobs:
-        by_attempts.setdefault(job.row.attempts + 1, []).append(job.row.id)
+        by_attempts.setdefault(job.row.attempts + 1, []).append(job)
     at, connection = now(), connections.get("default")
     mine = {"state": OutboxState.SENDING, "claimed_by": worker_id}
-    for attempts, ids in by_attempts.items():
+    for attempts, group in by_attempts.items():
         # Plain SQL: this runs every MARK_SECONDS while sending, and the ORM's query building was 10% of the worker.
         changes = {**row_changes("sent", "", attempts, at), "claimed_by": None, "claimed_until": None}
+        ids = [job.row.id for job in group]
         await bulk_sql.update_where_in(connection, OutboxMessage, changes=changes, key="id", values=ids, where=mine)
+        for job in group:
+            job.marked = True  # the batch's record need not write these rows again
 
 
 def row_changes(outcome: str, error: str, attempts: int, at: Any) -> dict[str, Any]:
