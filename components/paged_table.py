@@ -8,6 +8,8 @@ from typing import Any
 
 from nicegui import ui
 
+from components import live_push
+
 Key = tuple[str, int]
 # Quasar sorts when a sortable header is clicked, but the header never takes the focus: keyboard users could not
 # sort. This header cell is focusable when sortable, sorts with Enter or Space, and tells its state (aria-sort).
@@ -74,6 +76,7 @@ class PagedTable:
         self.table.add_slot("header-cell", HEADER_CELL)
         self.table.on("request", self._on_request)
         self.table.on("update:pagination", self._keep_total)  # the browser may echo a stale rowsNumber
+        live_push.resend_on_reconnect(self.table)
         self._total = 0
 
     async def refresh(self, *, page: int | None = None) -> None:
@@ -128,7 +131,7 @@ class PagedTable:
                 self.table.props["pagination"] = pagination
             for n, row in changed.items():  # in place: replacing the list re-wraps every row in observables
                 self.table.rows[n] = row
-        self.table.client.run_javascript(_patch(self.table.id, pagination, {str(n): r for n, r in changed.items()}))
+        live_push.run_javascript(self.table, _patch(self.table.id, pagination, {str(n): r for n, r in changed.items()}))
 
     def _keep_total(self) -> None:
         if self.table.pagination.get("rowsNumber") != self._total:
