@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,7 +33,19 @@ class PageRequest:
     before: Key | None = None
 
 
-Fetch = Callable[[PageRequest], Awaitable[tuple[list[dict[str, Any]], int] | None]]
+@dataclass(frozen=True)
+class Fetched:
+    """One page as the browser gets it, and the list's row count; for lists that page by keyset, the keys of the
+    page's first and last row (they stay on the server). Pages that share a reading may share one Fetched: never
+    change one after handing it over."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    edges: tuple[Key, Key] | None = None
+
+
+Fetch = Callable[[PageRequest], Awaitable[Fetched | None]]
+Diff = tuple[dict[int, dict[str, Any]] | None, str]  # the rows that changed by position (None: all), the patch
 
 
 class PagedTable:
@@ -53,6 +66,7 @@ class PagedTable:
         self._fetch = fetch
         self._lock = asyncio.Lock()
         self._edges: tuple[tuple[object, ...], int, Key, Key] | None = None  # (view, page, first key, last key)
+        self._shown: list[dict[str, Any]] = []  # the rows the server's copy of the table was last given
         self.search = (
             ui.input(search_label)
             .props('outlined dense clearable debounce="300" type=search')
@@ -97,13 +111,11 @@ class PagedTable:
             fetched = await self._fetch(request)
             if fetched is None:
                 return
-            rows, total = fetched
-            self._remember_edges(request, rows)
-            rows = _without_keys(rows)
-            self._total = total
-            pagination["rowsNumber"] = total
+            self._edges = (_view(request), request.page, *fetched.edges) if fetched.edges else None
+            self._total = fetched.total
+            pagination["rowsNumber"] = fetched.total
             pagination["page"] = request.page
-            self._show(rows, pagination)
+            self._show(fetched.rows, pagination)
 
     async def redraw(self, rows_of: Callable[[], list[dict[str, Any]] | None]) -> None:
         """Show the page's rows again as rows_of() formats them now (relative times, no keys), reading nothing."""
@@ -113,25 +125,30 @@ class PagedTable:
                 self._show(rows, dict(self.table.pagination))
 
     def _show(self, rows: list[dict[str, Any]], pagination: dict[str, Any]) -> None:
-        """Send the browser only what changed: nothing, the changed rows and counters, or (rows came or went) the page.
+        """Send the browser only what changed: nothing, or a patch of the changed rows or all rows and the counters.
 
         A ui.table update resends every row, the columns and the slot templates (about 10 KB for 25 rows); a live
-        change usually moves a counter or a cell, so the same rows are patched in place instead.
+        change usually moves a counter or a cell. Pages that showed the same rows and now show the same rows share
+        one worked-out patch and one message (components/live_push.py).
         """
-        old_rows, old_pagination = self.table.rows, self.table.pagination
-        changed = _changed_rows(rows, old_rows)
-        if changed == {} and pagination == old_pagination:
-            return  # the 30 s redraw of relative times, mostly
-        if changed is None or not self.table.client.has_socket_connection:
+        if not self.table.client.has_socket_connection:  # being built, or offline: the element goes out whole
             self.table.props["pagination"] = pagination
             self.table.rows = rows
+            self._shown = rows
             return
+        diff = _diff(self.table.id, (self._shown, dict(self.table.pagination)), (rows, pagination))
+        if diff is None:
+            return  # the 30 s redraw of relative times, mostly
+        changed, code = diff
         with self.table.props.suspend_updates():  # the server's copy follows without resending the element
-            if pagination != old_pagination:
+            if pagination != self.table.pagination:
                 self.table.props["pagination"] = pagination
-            for n, row in changed.items():  # in place: replacing the list re-wraps every row in observables
+            if changed is None:
+                self.table.rows = rows
+            for n, row in (changed or {}).items():  # in place: replacing the list re-wraps every row in observables
                 self.table.rows[n] = row
-        live_push.run_javascript(self.table, _patch(self.table.id, pagination, {str(n): r for n, r in changed.items()}))
+        self._shown = rows
+        live_push.run_javascript(self.table, code)
 
     def _keep_total(self) -> None:
         if self.table.pagination.get("rowsNumber") != self._total:
@@ -151,12 +168,6 @@ class PagedTable:
             return replace(request, after=(first[0], first[1] + step))
         return request
 
-    def _remember_edges(self, request: PageRequest, rows: list[dict[str, Any]]) -> None:
-        if rows and "_key" in rows[0] and "_key" in rows[-1]:
-            self._edges = (_view(request), request.page, _decode_key(rows[0]["_key"]), _decode_key(rows[-1]["_key"]))
-        else:
-            self._edges = None
-
     async def _on_request(self, event: Any) -> None:
         requested = event.args.get("pagination", {}) if isinstance(event.args, dict) else {}
         pagination = dict(self.table.pagination)
@@ -165,18 +176,46 @@ class PagedTable:
         await self.refresh()
 
 
-def _patch(element_id: int, pagination: dict[str, Any], rows: dict[str, dict[str, Any]]) -> str:
+Shown = tuple[list[dict[str, Any]], dict[str, Any]]  # rows and pagination
+_recent_diffs: OrderedDict[tuple[object, ...], tuple[Shown, Shown, Diff | None]] = OrderedDict()
+RECENT_DIFFS = 64
+
+
+def _diff(element_id: int, old: Shown, new: Shown) -> Diff | None:
+    """What a page must be sent to go from old to new; None for nothing. Worked out once for every page that
+    showed the same rows (the same list object, a reading shared by pages) and now shows the same."""
+    key = (element_id, id(old[0]), id(new[0]), tuple(old[1].items()), tuple(new[1].items()))
+    hit = _recent_diffs.get(key)
+    if hit is None:  # the entry holds both lists, so their ids are not reused while it lives
+        hit = _recent_diffs[key] = (old, new, _worked_out(element_id, old, new))
+        if len(_recent_diffs) > RECENT_DIFFS:
+            _recent_diffs.popitem(last=False)
+    return hit[2]
+
+
+def _worked_out(element_id: int, old: Shown, new: Shown) -> Diff | None:
+    changed = _changed_rows(new[0], old[0])
+    if changed == {} and new[1] == old[1]:
+        return None
+    return changed, _patch(element_id, new[1], changed, new[0])
+
+
+def _patch(
+    element_id: int, pagination: dict[str, Any], changed: dict[int, dict[str, Any]] | None, rows: list[dict[str, Any]]
+) -> str:
     """JavaScript that applies the change to the table's element in the page's state, as an update message would.
 
     NiceGUI 3.x keeps that state in `mounted_app.elements` (reactive: Vue re-renders what changed); an update
     message replaces a whole element there. If an upgrade moves it, the patch finds no element and does nothing:
     tests/browser/test_care_portal.py then sees no live count.
     """
-    patch = json.dumps({"pagination": pagination, "rows": rows}, separators=(",", ":"))  # ASCII: a safe JS literal
+    content = {"rows": rows} if changed is None else {"changed": {str(n): r for n, r in changed.items()}}
+    patch = json.dumps({"pagination": pagination, **content}, separators=(",", ":"))  # ASCII: a safe JS literal
     return (
         f"(() => {{ const element = mounted_app.elements[{json.dumps(str(element_id))}]; if (!element) return; "
         f"const patch = {patch}; element.props.pagination = patch.pagination; "
-        "for (const [n, row] of Object.entries(patch.rows)) element.props.rows[Number(n)] = row; })()"
+        "if (patch.rows) element.props.rows = patch.rows; "
+        "for (const [n, row] of Object.entries(patch.changed || {})) element.props.rows[Number(n)] = row; })()"
     )
 
 
@@ -187,20 +226,5 @@ def _changed_rows(rows: list[dict[str, Any]], old_rows: list[dict[str, Any]]) ->
     return {n: row for n, (row, old) in enumerate(zip(rows, old_rows, strict=True)) if row != old}
 
 
-def _without_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows as the browser gets them: the keyset keys stay on the server."""
-    return [{k: v for k, v in row.items() if k != "_key"} for row in rows]
-
-
 def _view(request: PageRequest) -> tuple[object, ...]:
     return (request.search, request.sort, request.descending, request.page_size)
-
-
-def encode_key(key: Key) -> str:
-    """A row's keyset key as a plain string cell (lists in table rows upset the browser)."""
-    return f"{key[1]}:{key[0]}"
-
-
-def _decode_key(text: str) -> Key:
-    row_id, _, value = text.partition(":")
-    return value, int(row_id)

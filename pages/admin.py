@@ -8,7 +8,7 @@ from nicegui import ui
 from components import dialogs, live
 from components.frame import LANGUAGE, frame
 from components.invite_launcher import invite_staff
-from components.paged_table import PagedTable, PageRequest
+from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from services import access, directory, organisations
@@ -90,7 +90,7 @@ class _AdminPortal:
         await self.orgs.refresh()
         await self.deps.refresh()
 
-    async def _fetch_orgs(self, request: PageRequest) -> tuple[list[dict[str, Any]], int] | None:
+    async def _fetch_orgs(self, request: PageRequest) -> Fetched | None:
         found = await self.session.run(
             lambda a: directory.organisations_page(
                 actor=a,
@@ -105,21 +105,24 @@ class _AdminPortal:
         if found is None:
             return None
         rows, total = found
-        return [
-            {
-                "id": r.id,
-                "name": r.name,
-                "deployments": r.deployments,
-                "staff": r.staff,
-                "pending": r.pending,
-                "created": r.created_at.strftime("%Y-%m-%d"),
-                "archived": r.archived,
-                "archived_label": "Archived" if r.archived else "",
-            }
-            for r in rows
-        ], total
+        return Fetched(
+            [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "deployments": r.deployments,
+                    "staff": r.staff,
+                    "pending": r.pending,
+                    "created": r.created_at.strftime("%Y-%m-%d"),
+                    "archived": r.archived,
+                    "archived_label": "Archived" if r.archived else "",
+                }
+                for r in rows
+            ],
+            total,
+        )
 
-    async def _fetch_deps(self, request: PageRequest) -> tuple[list[dict[str, Any]], int] | None:
+    async def _fetch_deps(self, request: PageRequest) -> Fetched | None:
         found = await self.session.run(
             lambda a: directory.deployments_page(
                 actor=a,
@@ -133,18 +136,21 @@ class _AdminPortal:
         if found is None:
             return None
         rows, total = found
-        return [
-            {
-                "id": r.id,
-                "name": r.name,
-                "organisation": r.organisation,
-                "organisation_id": r.organisation_id,
-                "staff": r.staff,
-                "pending": r.pending,
-                "created": r.created_at.strftime("%Y-%m-%d"),
-            }
-            for r in rows
-        ], total
+        return Fetched(
+            [
+                {
+                    "id": r.id,
+                    "name": r.name,
+                    "organisation": r.organisation,
+                    "organisation_id": r.organisation_id,
+                    "staff": r.staff,
+                    "pending": r.pending,
+                    "created": r.created_at.strftime("%Y-%m-%d"),
+                }
+                for r in rows
+            ],
+            total,
+        )
 
     def _organisation_tools(self, actor: Actor) -> None:
         with ui.row().classes("items-end gap-4 q-mb-sm"):

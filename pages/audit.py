@@ -7,7 +7,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components.frame import LANGUAGE, frame
-from components.paged_table import PagedTable, PageRequest
+from components.paged_table import Fetched, PagedTable, PageRequest
 from components.session import PageSession
 from services import audit
 
@@ -63,7 +63,7 @@ class _AuditView:
         self.events_table.table.mark("audit")
         await self.events_table.refresh()
 
-    async def _fetch(self, request: PageRequest) -> tuple[list[dict[str, Any]], int] | None:
+    async def _fetch(self, request: PageRequest) -> Fetched | None:
         since, until = _day(self.since.value), _day(self.until.value)
         if until is not None:
             until += timedelta(days=1)
@@ -82,18 +82,21 @@ class _AuditView:
         if found is None:
             return None
         rows, total = found
-        return [
-            {
-                "id": f"{r.at.isoformat()}-{i}",
-                "at": r.at.strftime("%Y-%m-%d %H:%M:%S"),
-                "actor": r.actor,
-                "action": r.action,
-                "outcome": r.outcome,
-                "target": r.target,
-                "detail": r.detail,
-            }
-            for i, r in enumerate(rows)
-        ], total
+        return Fetched(
+            [
+                {
+                    "id": f"{r.at.isoformat()}-{i}",
+                    "at": r.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "actor": r.actor,
+                    "action": r.action,
+                    "outcome": r.outcome,
+                    "target": r.target,
+                    "detail": r.detail,
+                }
+                for i, r in enumerate(rows)
+            ],
+            total,
+        )
 
 
 def _day(value: str | None) -> datetime | None:

@@ -8,7 +8,7 @@ from nicegui import ui
 
 from components import dialogs
 from components.formatting import relative
-from components.paged_table import PagedTable, PageRequest, encode_key
+from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from services import invitations, pending, resending
@@ -77,7 +77,7 @@ class PendingView:
     async def refresh(self) -> None:
         await self.list.refresh()
 
-    async def _fetch(self, request: PageRequest) -> tuple[list[dict[str, Any]], int] | None:
+    async def _fetch(self, request: PageRequest) -> Fetched | None:
         found = await self.session.run(
             lambda a: pending.list_pending(
                 actor=a,
@@ -94,13 +94,13 @@ class PendingView:
         if found is None:
             return None
         self._shown = found
-        return _formatted(found, request.sort), found.total
+        return _formatted(found, request.sort)
 
     def _rows_now(self) -> list[dict[str, Any]] | None:
         if self._shown is None:
             return None
         at = now()
-        return [_row(r, at) for r in self._shown.rows]  # without keyset keys: those of the page shown did not move
+        return _table_rows(self._shown, at)
 
     def _selected_ids(self) -> list[int]:
         return [int(row["id"]) for row in self.list.table.selected]
@@ -152,24 +152,25 @@ class PendingView:
         )
 
 
-_recent: OrderedDict[tuple[int, str], tuple[PendingPage, list[dict[str, Any]]]] = OrderedDict()
+_recent: OrderedDict[tuple[int, str], tuple[PendingPage, Fetched]] = OrderedDict()
 RECENT_READINGS = 16
 
 
-def _formatted(found: PendingPage, sort: str) -> list[dict[str, Any]]:
-    """The table rows of a reading, formatted once for all the pages that share it (services.pending.shared_reads
+def _formatted(found: PendingPage, sort: str) -> Fetched:
+    """The table page of a reading, formatted once for all the pages that share it (services.pending.shared_reads
     hands them one object). The rows hold nothing of the viewer: what each may see was decided by the reading."""
     key = (id(found), sort)  # the entry holds the reading, so its id is not reused while the entry lives
     hit = _recent.get(key)
     if hit is None:
-        hit = _recent[key] = (found, _table_rows(found, sort, now()))
+        edges = (pending.edge_key(found.rows[0], sort), pending.edge_key(found.rows[-1], sort)) if found.rows else None
+        hit = _recent[key] = (found, Fetched(_table_rows(found, now()), found.total, edges))
         if len(_recent) > RECENT_READINGS:
             _recent.popitem(last=False)
     return hit[1]
 
 
-def _table_rows(found: PendingPage, sort: str, at: datetime) -> list[dict[str, Any]]:
-    return [{**_row(r, at), "_key": encode_key(pending.edge_key(r, sort))} for r in found.rows]
+def _table_rows(found: PendingPage, at: datetime) -> list[dict[str, Any]]:
+    return [_row(r, at) for r in found.rows]
 
 
 def _row(r: PendingRow, at: datetime) -> dict[str, Any]:

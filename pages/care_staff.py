@@ -6,7 +6,7 @@ from nicegui import ui
 
 from components import dialogs
 from components.formatting import day
-from components.paged_table import PagedTable, PageRequest
+from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from services import access, roles, staff
@@ -43,7 +43,7 @@ class StaffView:
     async def refresh(self) -> None:
         await self.list.refresh()
 
-    async def _fetch(self, request: PageRequest) -> tuple[list[dict[str, Any]], int] | None:
+    async def _fetch(self, request: PageRequest) -> Fetched | None:
         found = await self.session.run(
             lambda a: staff.staff_page(
                 actor=a,
@@ -58,19 +58,22 @@ class StaffView:
         if found is None:
             return None
         rows, total = found
-        return [
-            {
-                "id": r.assignment_id,
-                "name": r.name,
-                "email": r.email,
-                "role": r.role_name,
-                "role_id": r.role_id,
-                "scope": r.scope_name,
-                "deployment_id": r.deployment_id,
-                "joined": day(r.joined),
-            }
-            for r in rows
-        ], total
+        return Fetched(
+            [
+                {
+                    "id": r.assignment_id,
+                    "name": r.name,
+                    "email": r.email,
+                    "role": r.role_name,
+                    "role_id": r.role_id,
+                    "scope": r.scope_name,
+                    "deployment_id": r.deployment_id,
+                    "joined": day(r.joined),
+                }
+                for r in rows
+            ],
+            total,
+        )
 
     async def _change_role(self, row: dict[str, Any]) -> None:
         actor = await self.session.actor()
