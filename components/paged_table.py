@@ -101,7 +101,7 @@ class PagedTable:
                 pagination["page"] = page
             request = self._cursor(
                 PageRequest(
-                    search="".join(c for c in (self.search.value or "") if c.isprintable()).strip(),
+                    search=_printable(self.search.value or ""),
                     sort=str(pagination.get("sortBy") or ""),
                     descending=bool(pagination.get("descending")),
                     page=max(1, int(pagination.get("page") or 1)),
@@ -140,15 +140,23 @@ class PagedTable:
         if diff is None:
             return  # the 30 s redraw of relative times, mostly
         changed, code = diff
-        with self.table.props.suspend_updates():  # the server's copy follows without resending the element
-            if pagination != self.table.pagination:
-                self.table.props["pagination"] = pagination
-            if changed is None:
-                self.table.rows = rows
-            for n, row in (changed or {}).items():  # in place: replacing the list re-wraps every row in observables
-                self.table.rows[n] = row
+        self._follow(pagination, rows, changed)
         self._shown = rows
         live_push.run_javascript(self.table, code)
+
+    def _follow(self, pagination: dict[str, Any], rows: list[dict[str, Any]], changed: dict[int, Any] | None) -> None:
+        """Bring the server's copy of the table to what the patch shows the browser, without sending it.
+
+        Plain dict and list writes, not NiceGUI's observable ones: each of those dispatches the change handlers
+        (suspended or not), which with hundreds of open pages cost more per change than sending the patch. The
+        copy is what NiceGUI sends when the element goes out whole (a reconnect, another prop set); rows are
+        never changed in place, so unobserved rows are safe to hold.
+        """
+        dict.__setitem__(self.table.props, "pagination", pagination)
+        if changed is None:
+            list.__setitem__(self.table.rows, slice(None), rows)
+        for n, row in (changed or {}).items():
+            list.__setitem__(self.table.rows, n, row)
 
     def _keep_total(self) -> None:
         if self.table.pagination.get("rowsNumber") != self._total:
@@ -224,6 +232,10 @@ def _changed_rows(rows: list[dict[str, Any]], old_rows: list[dict[str, Any]]) ->
     if [row.get("id") for row in rows] != [row.get("id") for row in old_rows]:
         return None
     return {n: row for n, (row, old) in enumerate(zip(rows, old_rows, strict=True)) if row != old}
+
+
+def _printable(text: str) -> str:
+    return (text if text.isprintable() else "".join(c for c in text if c.isprintable())).strip()
 
 
 def _view(request: PageRequest) -> tuple[object, ...]:

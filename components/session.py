@@ -1,7 +1,6 @@
 """The signed-in actor of the current page, fetched fresh from the session for every action."""
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import TypeVar
 from urllib.parse import quote
@@ -17,15 +16,15 @@ T = TypeVar("T")
 _live_refresh: ContextVar[bool] = ContextVar("live_refresh", default=False)
 
 
-@contextmanager
-def live_refresh() -> Iterator[None]:
+class live_refresh:  # a class, not @contextmanager: every open page enters it for every change
     """Within the block the page only re-reads what it shows (components/live.py): the actor may come from
     auth.live_actor_for. Every user action runs outside it, so its actor is always read afresh."""
-    token = _live_refresh.set(True)
-    try:
-        yield
-    finally:
-        _live_refresh.reset(token)
+
+    def __enter__(self) -> None:
+        self.token = _live_refresh.set(True)
+
+    def __exit__(self, *_: object) -> None:
+        _live_refresh.reset(self.token)
 
 
 class PageSession:

@@ -3,8 +3,6 @@
 # ruff: noqa: S608  the list's SQL names columns from SORTS only; every value is a bound parameter
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,19 +77,22 @@ async def list_pending(
     return found
 
 
-@contextmanager
-def shared_reads(readings: dict[Any, Any]) -> Iterator[None]:
+class shared_reads:  # a class, not @contextmanager: every open page enters it for every change
     """Within the block, list_pending calls with the same arguments and visibility share one reading.
 
     For the pages refreshing after one change (components/live.py): each asks only after that change was
     published, so a reading another page started after it is as fresh as its own would be. Outside such a
     block every call reads the database.
     """
-    token = _shared_reads.set(readings)
-    try:
-        yield
-    finally:
-        _shared_reads.reset(token)
+
+    def __init__(self, readings: dict[Any, Any]) -> None:
+        self.readings = readings
+
+    def __enter__(self) -> None:
+        self.token = _shared_reads.set(self.readings)
+
+    def __exit__(self, *_: object) -> None:
+        _shared_reads.reset(self.token)
 
 
 async def _read(

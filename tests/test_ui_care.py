@@ -7,7 +7,7 @@ from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
 from models import AuditEvent, Invitation, InvitationState, RoleAssignment
-from services import clock, invitations
+from services import clock, invitations, resending
 from tests import factories
 from tests.ui_helpers import eventually, has_table, option_labels, select_labelled, sign_in, table
 
@@ -139,3 +139,31 @@ async def test_importing_a_csv_puts_its_addresses_in_the_field_for_review_with_a
     await user.should_see("Already have a pending invitation (1): line 4: waiting@example.org")
     await user.should_see("Line 5: broken")
     await user.should_see("3 valid addresses")
+
+
+async def test_the_pending_list_follows_changes_made_elsewhere_row_by_row(user: User) -> None:
+    world = await factories.world()
+    colleague = await factories.member("colleague@trust.org", "access_controller", org=world.org)
+    await _invite(colleague, world, "first@example.org")
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open("/care")
+    await _open_pending(user)
+    await eventually(lambda: len(table(user, "pending").rows) == 1)
+
+    await _invite(colleague, world, "second@example.org")  # a row comes: the page's rows are patched whole
+    await eventually(lambda: len(table(user, "pending").rows) == 2)
+    assert table(user, "pending").props["pagination"]["rowsNumber"] == 2
+
+    user.find(marker="pending").trigger("request", {"pagination": {"sortBy": "email", "descending": False}})
+    await eventually(
+        lambda: [r["email"] for r in table(user, "pending").rows] == ["first@example.org", "second@example.org"]
+    )
+    first = _row(user, "first@example.org")
+    clock.advance(timedelta(minutes=2))  # past the resend rate limit
+    await resending.resend_each(actor=colleague, invitation_ids=[int(first["id"])])  # the same rows, one changed
+    await eventually(lambda: _row(user, "first@example.org")["sent"] == 2)
+    assert _row(user, "second@example.org")["sent"] == 1
+
+
+def _row(user: User, email: str) -> dict[str, object]:
+    return next(r for r in table(user, "pending").rows if r["email"] == email)
