@@ -1,6 +1,7 @@
 """Care Portal stories: staff list, overview filters, pending invitations (resend, delete, bulk), CSV import."""
 
 from datetime import timedelta
+from typing import Any
 
 from nicegui import ui
 from nicegui.elements.upload_files import SmallFileUpload
@@ -165,5 +166,5 @@ async def test_the_pending_list_follows_changes_made_elsewhere_row_by_row(user: 
     assert _row(user, "second@example.org")["sent"] == 1
 
 
-def _row(user: User, email: str) -> dict[str, object]:
+def _row(user: User, email: str) -> dict[str, Any]:
     return next(r for r in table(user, "pending").rows if r["email"] == email)
