@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.routing import _merge_lifespan_context
 from nicegui import app, ui
 
+from components import frame
 from pages import accept_invite, admin, audit, care, health, home, login, mailbox, roles
 from services import logs, operations, runtime, settings
 from services.settings import SettingsError
@@ -30,6 +31,7 @@ async def gatehouse_lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 app.router.lifespan_context = _merge_lifespan_context(gatehouse_lifespan, app.router.lifespan_context)
 runtime.add_security_headers(app)
+frame.install()
 for page in (home, login, accept_invite, admin, care, roles, audit, mailbox, health):
     page.create()
 

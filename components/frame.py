@@ -1,5 +1,6 @@
 """The shared page frame: header with navigation, the user, log out; content below."""
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,6 +11,7 @@ from services import access, auth, settings
 from services.access import Actor
 
 NAV = (("Admin Portal", "/admin"), ("Care Portal", "/care"))
+HOME_LINK = '<a href="/" class="nicegui-link text-h6 text-white no-underline" aria-label="Gatehouse home">Gatehouse</a>'
 LANGUAGE: Language = "en-GB"  # every page passes it to @ui.page: the <html lang> attribute and Quasar's own texts
 # Quasar's default primary (#5898d4) and positive (#21ba45) give white text a contrast of about 3:1 and 2.6:1;
 # these darker shades reach WCAG AA (4.5:1) on buttons, chips, the header and notifications.
@@ -55,18 +57,20 @@ FOCUS_SCRIPT = """<script>
 app.config.quasar_config.setdefault("loadingBar", {})["aria-label"] = "Loading"  # a progressbar needs a name
 
 
+def install() -> None:
+    """Add the frame's CSS and focus script to every page once, instead of a copy held by each page's client."""
+    ui.add_css(LINK_CSS, shared=True)
+    ui.add_head_html(FOCUS_SCRIPT, shared=True)
+
+
 @contextmanager
 def frame(title: str, actor: Actor | None = None, *, session_token: str | None = None) -> Iterator[None]:
     """Lay out one page: a header (navigation for signed-in users) and a centred main column."""
     ui.page_title(f"{title} · Gatehouse")
     ui.query("body").classes("bg-grey-1")
-    ui.add_css(LINK_CSS)
-    ui.add_head_html(FOCUS_SCRIPT)
     with ui.header().classes("items-center justify-between bg-primary text-white q-px-md"):
-        with ui.row().classes("items-center gap-4"):
-            ui.link("Gatehouse", "/").classes("text-h6 text-white no-underline").props('aria-label="Gatehouse home"')
-            if actor is not None:
-                _navigation(actor)
+        links = ui.row().classes("items-center gap-4")
+        links.add_slot("default", _links(_navigation(actor)))
         if actor is not None:
             _user_menu(actor, session_token)
     # Quasar's page is already the <main> landmark: a second, nested <main> would confuse screen readers.
@@ -75,13 +79,21 @@ def frame(title: str, actor: Actor | None = None, *, session_token: str | None =
         yield
 
 
-def _navigation(actor: Actor) -> None:
-    for label, target in NAV:
-        if target == "/admin" and not access.is_admin_portal_user(actor):
-            continue
-        ui.link(label, target).classes("text-white")
+def _navigation(actor: Actor | None) -> tuple[tuple[str, str], ...]:
+    if actor is None:
+        return ()
+    shown = [(label, target) for label, target in NAV if target != "/admin" or access.is_admin_portal_user(actor)]
     if settings.current().embedded_mail:
-        ui.link("Mailbox", "/dev/mailbox").classes("text-white")
+        shown.append(("Mailbox", "/dev/mailbox"))
+    return tuple(shown)
+
+
+@functools.cache
+def _links(shown: tuple[tuple[str, str], ...]) -> str:
+    """The header's links as one template of constants: an element per link costs every open page about 4 KB."""
+    return HOME_LINK + "".join(
+        f'<a href="{target}" class="nicegui-link text-white">{label}</a>' for label, target in shown
+    )
 
 
 def _user_menu(actor: Actor, session_token: str | None) -> None:
