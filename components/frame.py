@@ -18,7 +18,8 @@ LANGUAGE: Language = "en-GB"  # every page passes it to @ui.page: the <html lang
 PRIMARY = "#1f5f99"
 POSITIVE = "#1b7a36"
 app.colors(primary=PRIMARY, positive=POSITIVE)
-LINK_CSS = ".nicegui-link { color: var(--q-primary); }"  # NiceGUI's link blue is 3.7:1 on white; this is 6.6:1
+# NiceGUI's link blue is 3.7:1 on white; this is 6.6:1. The page's grey (Quasar's grey-1) without a ui.query element.
+FRAME_CSS = ".nicegui-link { color: var(--q-primary); } body { background-color: #fafafa; }"
 # Keeping the keyboard focus where it was. NiceGUI re-renders a table's cells whenever its rows change (a live
 # update, a sort, a dialog added beside it): the focused ⋮ button or column header is replaced by an identical one
 # and the focus falls to <body>, which sends keyboard users back to the top of the page. And a dialog opened from a
@@ -59,7 +60,7 @@ app.config.quasar_config.setdefault("loadingBar", {})["aria-label"] = "Loading" 
 
 def install() -> None:
     """Add the frame's CSS and focus script to every page once, instead of a copy held by each page's client."""
-    ui.add_css(LINK_CSS, shared=True)
+    ui.add_css(FRAME_CSS, shared=True)
     ui.add_head_html(FOCUS_SCRIPT, shared=True)
 
 
@@ -67,9 +68,8 @@ def install() -> None:
 def frame(title: str, actor: Actor | None = None, *, session_token: str | None = None) -> Iterator[None]:
     """Lay out one page: a header (navigation for signed-in users) and a centred main column."""
     ui.page_title(f"{title} · Gatehouse")
-    ui.query("body").classes("bg-grey-1")
-    with ui.header().classes("items-center justify-between bg-primary text-white q-px-md"):
-        links = ui.row().classes("items-center gap-4")
+    with ui.header().classes("items-center bg-primary text-white q-px-md gap-2"):
+        links = ui.row().classes("col items-center gap-4")  # grows: the user's name and Log out sit at the right
         links.add_slot("default", _links(_navigation(actor)))
         if actor is not None:
             _user_menu(actor, session_token)
@@ -101,6 +101,5 @@ def _user_menu(actor: Actor, session_token: str | None) -> None:
         await auth.logout(session_token=session_token)
         ui.navigate.to("/login")
 
-    with ui.row().classes("items-center gap-2"):
-        ui.label(actor.full_name).classes("text-body2")
-        ui.button("Log out", on_click=log_out).props("flat color=white no-caps")
+    ui.label(actor.full_name).classes("text-body2")
+    ui.button("Log out", on_click=log_out).props("flat color=white no-caps")

@@ -49,19 +49,18 @@ class _CarePortal:
         self.view = view if view in VIEWS and (view == "staff" or self.may_invite) else "staff"
 
     async def build(self, organisations: dict[int, str]) -> None:
-        with ui.row().classes("w-full items-center justify-between q-mb-sm"):
-            with ui.row().classes("items-center gap-4"):
-                if len(organisations) > 1:
-                    ui.select(
-                        organisations,
-                        label="Organisation",
-                        value=self.organisation_id,
-                        on_change=lambda e: ui.navigate.to(f"/care?org={e.value}"),
-                    ).props("outlined dense")
-                views = VIEWS if self.may_invite else {"staff": VIEWS["staff"]}
-                ui.select(views, label="Overview filters", value=self.view, on_change=self._switch).props(
-                    "outlined dense"
-                ).classes("w-80")
+        with ui.row().classes("w-full items-center gap-4 q-mb-sm"):
+            if len(organisations) > 1:
+                ui.select(
+                    organisations,
+                    label="Organisation",
+                    value=self.organisation_id,
+                    on_change=lambda e: ui.navigate.to(f"/care?org={e.value}"),
+                ).props("outlined dense")
+            views = VIEWS if self.may_invite else {"staff": VIEWS["staff"]}
+            ui.select(views, label="Overview filters", value=self.view, on_change=self._switch).props(
+                "outlined dense"
+            ).classes("w-80")
             self._menu()
         self.body = ui.column().classes("w-full")
         await self._show()
@@ -71,6 +70,7 @@ class _CarePortal:
         offered = tuple(key for key, allowed in self._manage_rights().items() if allowed)
         if offered:
             manage = ui.button("Manage", icon="expand_more").props('no-caps outline aria-haspopup="menu"')
+            manage.style("margin-left: auto")  # at the right end of the row
             manage.mark("manage").on("manage", lambda e: self._manage(str(e.args), offered))
             manage.add_slot("default", manage_menu(offered))
 
