@@ -3,6 +3,7 @@
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import _merge_lifespan_context
@@ -35,13 +36,21 @@ frame.install()
 for page in (home, login, accept_invite, admin, care, roles, audit, mailbox, health):
     page.create()
 
+# The one definition of how the app is served: bench/lists_server.py runs the app through run() as well.
+UI_RUN_OPTIONS: dict[str, Any] = {
+    "title": "Gatehouse",
+    "reload": False,
+    "show": False,
+    "favicon": "🏛️",
+    "log_config": None,  # uvicorn's records go through the handler logs.configure installed (plain or JSON)
+    "tailwind": False,  # the classes the pages use come from components/utilities.css, not Tailwind's in-page compiler
+}
+
+
+def run(**extra: Any) -> None:
+    """Serve the app (extra options only for the benchmarks' experiments)."""
+    ui.run(port=config.port, storage_secret=config.secret, **(UI_RUN_OPTIONS | extra))
+
+
 if __name__ in {"__main__", "__mp_main__"}:
-    ui.run(
-        title="Gatehouse",
-        port=config.port,
-        storage_secret=config.secret,
-        reload=False,
-        show=False,
-        favicon="🏛️",
-        log_config=None,  # uvicorn's records go through the handler logs.configure installed (plain or JSON)
-    )
+    run()

@@ -1,8 +1,8 @@
 """The shared page frame: header with navigation, the user, log out; content below."""
 
-import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from nicegui import app, ui
 from nicegui.language import Language
@@ -10,8 +10,8 @@ from nicegui.language import Language
 from services import access, auth, settings
 from services.access import Actor
 
+UTILITIES = Path(__file__).with_name("utilities.css")  # Tailwind's classes the app uses; main.py turns Tailwind off
 NAV = (("Admin Portal", "/admin"), ("Care Portal", "/care"))
-HOME_LINK = '<a href="/" class="nicegui-link text-h6 text-white no-underline" aria-label="Gatehouse home">Gatehouse</a>'
 LANGUAGE: Language = "en-GB"  # every page passes it to @ui.page: the <html lang> attribute and Quasar's own texts
 # Quasar's default primary (#5898d4) and positive (#21ba45) give white text a contrast of about 3:1 and 2.6:1;
 # these darker shades reach WCAG AA (4.5:1) on buttons, chips, the header and notifications.
@@ -61,6 +61,7 @@ app.config.quasar_config.setdefault("loadingBar", {})["aria-label"] = "Loading" 
 def install() -> None:
     """Add the frame's CSS and focus script to every page once, instead of a copy held by each page's client."""
     ui.add_css(FRAME_CSS, shared=True)
+    ui.add_css(UTILITIES, shared=True)
     ui.add_head_html(FOCUS_SCRIPT, shared=True)
 
 
@@ -69,8 +70,8 @@ def frame(title: str, actor: Actor | None = None, *, session_token: str | None =
     """Lay out one page: a header (navigation for signed-in users) and a centred main column."""
     ui.page_title(f"{title} · Gatehouse")
     with ui.header().classes("items-center bg-primary text-white q-px-md gap-2"):
-        links = ui.row().classes("col items-center gap-4")  # grows: the user's name and Log out sit at the right
-        links.add_slot("default", _links(_navigation(actor)))
+        # The links grow: the user's name and Log out sit at the right.
+        HeaderLinks(_navigation(actor)).classes("col items-center gap-4")
         if actor is not None:
             _user_menu(actor, session_token)
     # Quasar's page is already the <main> landmark: a second, nested <main> would confuse screen readers.
@@ -79,21 +80,21 @@ def frame(title: str, actor: Actor | None = None, *, session_token: str | None =
         yield
 
 
-def _navigation(actor: Actor | None) -> tuple[tuple[str, str], ...]:
+class HeaderLinks(ui.element, component="header_links.js", default_classes="nicegui-row row"):
+    """The home link and the given (text, address) links, in one element."""
+
+    def __init__(self, links: list[list[str]]) -> None:
+        super().__init__()
+        self._props["links"] = links
+
+
+def _navigation(actor: Actor | None) -> list[list[str]]:
     if actor is None:
-        return ()
-    shown = [(label, target) for label, target in NAV if target != "/admin" or access.is_admin_portal_user(actor)]
+        return []
+    shown = [[label, target] for label, target in NAV if target != "/admin" or access.is_admin_portal_user(actor)]
     if settings.current().embedded_mail:
-        shown.append(("Mailbox", "/dev/mailbox"))
-    return tuple(shown)
-
-
-@functools.cache
-def _links(shown: tuple[tuple[str, str], ...]) -> str:
-    """The header's links as one template of constants: an element per link costs every open page about 4 KB."""
-    return HOME_LINK + "".join(
-        f'<a href="{target}" class="nicegui-link text-white">{label}</a>' for label, target in shown
-    )
+        shown.append(["Mailbox", "/dev/mailbox"])
+    return shown
 
 
 def _user_menu(actor: Actor, session_token: str | None) -> None:

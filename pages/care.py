@@ -1,14 +1,12 @@
 """Care Portal: the organisation's staff and pending invitations, with the Invite staff members menu."""
 
-import functools
-
 from fastapi import Request
 from nicegui import ui
 
 from components import live
 from components.frame import LANGUAGE, frame
 from components.invite_launcher import invite_care_staff
-from components.row_menu import MENU_KEYS
+from components.manage_menu import ManageMenu
 from components.session import PageSession
 from pages.care_pending import PendingView
 from pages.care_staff import StaffView, can_see
@@ -67,19 +65,14 @@ class _CarePortal:
         live.follow(organisation_id=self.organisation_id, refresh=self._refresh)
 
     def _menu(self) -> None:
-        offered = tuple(key for key, allowed in self._manage_rights().items() if allowed)
+        offered = {key: label for key, label in MANAGE.items() if self._manage_rights()[key]}
         if offered:
-            manage = ui.button("Manage", icon="expand_more").props('no-caps outline aria-haspopup="menu"')
-            manage.style("margin-left: auto")  # at the right end of the row
-            manage.mark("manage").on("manage", lambda e: self._manage(str(e.args), offered))
-            manage.add_slot("default", manage_menu(offered))
+            ManageMenu("Manage", offered, self._manage).mark("manage").style("margin-left: auto")  # at the row's end
 
     def _manage_rights(self) -> dict[str, bool]:
         return {"invite": self.may_invite, "roles": self.may_edit_roles, "audit": self.may_audit}
 
-    async def _manage(self, key: str, offered: tuple[str, ...]) -> None:
-        if key not in offered:
-            return
+    async def _manage(self, key: str) -> None:
         if key == "invite":
             await invite_care_staff(self.session, organisation_id=self.organisation_id)
         else:
@@ -122,16 +115,3 @@ async def _my_access(actor: Actor) -> None:
         show_rows()
     else:  # a long list is built when first opened: most open pages never show it
         access_list.on_value_change(first_opened)
-
-
-@functools.cache
-def manage_menu(offered: tuple[str, ...]) -> str:
-    """The Manage menu as one template of constants, its items emitting `manage` with their key on the button.
-
-    Built in the browser: a ui.menu with three ui.menu_item elements costs every open page about 30 KB."""
-    items = "".join(
-        f"<q-item clickable v-close-popup role=\"menuitem\" @click=\"$parent.$emit('manage', '{key}')\">"
-        f"<q-item-section>{MANAGE[key]}</q-item-section></q-item>"
-        for key in offered
-    )
-    return f"<q-menu {MENU_KEYS}>{items}</q-menu>"
