@@ -3,11 +3,13 @@
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import _merge_lifespan_context
 from nicegui import app, ui
 
+from components import frame
 from pages import accept_invite, admin, audit, care, health, home, login, mailbox, roles
 from services import logs, operations, runtime, settings
 from services.settings import SettingsError
@@ -30,16 +32,25 @@ async def gatehouse_lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 app.router.lifespan_context = _merge_lifespan_context(gatehouse_lifespan, app.router.lifespan_context)
 runtime.add_security_headers(app)
+frame.install()
 for page in (home, login, accept_invite, admin, care, roles, audit, mailbox, health):
     page.create()
 
+# The one definition of how the app is served: bench/lists_server.py runs the app through run() as well.
+UI_RUN_OPTIONS: dict[str, Any] = {
+    "title": "Gatehouse",
+    "reload": False,
+    "show": False,
+    "favicon": "🏛️",
+    "log_config": None,  # uvicorn's records go through the handler logs.configure installed (plain or JSON)
+    "tailwind": False,  # the classes the pages use come from components/utilities.css, not Tailwind's in-page compiler
+}
+
+
+def run(**extra: Any) -> None:
+    """Serve the app (extra options only for the benchmarks' experiments)."""
+    ui.run(port=config.port, storage_secret=config.secret, **(UI_RUN_OPTIONS | extra))
+
+
 if __name__ in {"__main__", "__mp_main__"}:
-    ui.run(
-        title="Gatehouse",
-        port=config.port,
-        storage_secret=config.secret,
-        reload=False,
-        show=False,
-        favicon="🏛️",
-        log_config=None,  # uvicorn's records go through the handler logs.configure installed (plain or JSON)
-    )
+    run()

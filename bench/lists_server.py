@@ -2,9 +2,10 @@
 
 Started by bench.lists_common.app_server with the GATEHOUSE_* settings in its environment. The routes exist in
 this process only: a minimal baseline page, the pending view without the portal frame, sessions, sends through
-the real invitations.send, a push to every minimal page, and the process's memory and CPU. Two switches are
-experiments, not the app: /_bench/stats?freeze=1 (gc.freeze() the objects alive now) and BENCH_UI_RUN (extra
-ui.run options as JSON, e.g. {"tailwind": false, "unocss": "wind3"}).
+the real invitations.send, a push to every minimal page, and the process's memory and CPU. The app is served by
+main.run, with main.py's own ui.run options. Two switches are experiments, not the app: /_bench/stats?freeze=1
+(gc.freeze() the objects alive now) and BENCH_UI_RUN (ui.run options over the app's, as JSON: {"tailwind": true}
+measures the app as it was served before item 6, with NiceGUI's in-browser Tailwind compiler).
 """
 
 import gc
@@ -15,15 +16,13 @@ import tracemalloc
 import weakref
 from typing import Any
 
-from bench.lists_common import SECRET
-
 
 def serve() -> None:
     """The app as main.py runs it, plus the routes the benchmarks drive (only in this process)."""
     from fastapi import Request
     from nicegui import app, ui
 
-    import main  # noqa: F401  the app's own wiring: settings, lifespan, pages
+    import main  # the app's own wiring: settings, lifespan, pages, and how ui.run serves it
     from bench.lists_common import open_session
     from components.session import PageSession
     from models import Invitation, InvitationState, Role, RoleAssignment
@@ -104,11 +103,7 @@ def serve() -> None:
             "cpu_s": time.process_time(), "top": top, "gc_pauses_ms": pauses.copy(),
         }  # fmt: skip
 
-    extra = json.loads(os.environ.get("BENCH_UI_RUN", "{}"))  # experiments only, e.g. {"tailwind": false}
-    ui.run(
-        title="Gatehouse", port=int(os.environ["GATEHOUSE_PORT"]), storage_secret=SECRET, reload=False, show=False,
-        favicon="🏛️", log_config=None, **extra,
-    )  # fmt: skip
+    main.run(**json.loads(os.environ.get("BENCH_UI_RUN", "{}")))  # extra options: experiments only
 
 
 def _time_collections() -> list[float]:

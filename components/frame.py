@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from nicegui import app, ui
 from nicegui.language import Language
@@ -9,6 +10,7 @@ from nicegui.language import Language
 from services import access, auth, settings
 from services.access import Actor
 
+UTILITIES = Path(__file__).with_name("utilities.css")  # Tailwind's classes the app uses; main.py turns Tailwind off
 NAV = (("Admin Portal", "/admin"), ("Care Portal", "/care"))
 LANGUAGE: Language = "en-GB"  # every page passes it to @ui.page: the <html lang> attribute and Quasar's own texts
 # Quasar's default primary (#5898d4) and positive (#21ba45) give white text a contrast of about 3:1 and 2.6:1;
@@ -16,7 +18,8 @@ LANGUAGE: Language = "en-GB"  # every page passes it to @ui.page: the <html lang
 PRIMARY = "#1f5f99"
 POSITIVE = "#1b7a36"
 app.colors(primary=PRIMARY, positive=POSITIVE)
-LINK_CSS = ".nicegui-link { color: var(--q-primary); }"  # NiceGUI's link blue is 3.7:1 on white; this is 6.6:1
+# NiceGUI's link blue is 3.7:1 on white; this is 6.6:1. The page's grey (Quasar's grey-1) without a ui.query element.
+FRAME_CSS = ".nicegui-link { color: var(--q-primary); } body { background-color: #fafafa; }"
 # Keeping the keyboard focus where it was. NiceGUI re-renders a table's cells whenever its rows change (a live
 # update, a sort, a dialog added beside it): the focused ⋮ button or column header is replaced by an identical one
 # and the focus falls to <body>, which sends keyboard users back to the top of the page. And a dialog opened from a
@@ -55,18 +58,20 @@ FOCUS_SCRIPT = """<script>
 app.config.quasar_config.setdefault("loadingBar", {})["aria-label"] = "Loading"  # a progressbar needs a name
 
 
+def install() -> None:
+    """Add the frame's CSS and focus script to every page once, instead of a copy held by each page's client."""
+    ui.add_css(FRAME_CSS, shared=True)
+    ui.add_css(UTILITIES, shared=True)
+    ui.add_head_html(FOCUS_SCRIPT, shared=True)
+
+
 @contextmanager
 def frame(title: str, actor: Actor | None = None, *, session_token: str | None = None) -> Iterator[None]:
     """Lay out one page: a header (navigation for signed-in users) and a centred main column."""
     ui.page_title(f"{title} · Gatehouse")
-    ui.query("body").classes("bg-grey-1")
-    ui.add_css(LINK_CSS)
-    ui.add_head_html(FOCUS_SCRIPT)
-    with ui.header().classes("items-center justify-between bg-primary text-white q-px-md"):
-        with ui.row().classes("items-center gap-4"):
-            ui.link("Gatehouse", "/").classes("text-h6 text-white no-underline").props('aria-label="Gatehouse home"')
-            if actor is not None:
-                _navigation(actor)
+    with ui.header().classes("items-center bg-primary text-white q-px-md gap-2"):
+        # The links grow: the user's name and Log out sit at the right.
+        HeaderLinks(_navigation(actor)).classes("col items-center gap-4")
         if actor is not None:
             _user_menu(actor, session_token)
     # Quasar's page is already the <main> landmark: a second, nested <main> would confuse screen readers.
@@ -75,13 +80,21 @@ def frame(title: str, actor: Actor | None = None, *, session_token: str | None =
         yield
 
 
-def _navigation(actor: Actor) -> None:
-    for label, target in NAV:
-        if target == "/admin" and not access.is_admin_portal_user(actor):
-            continue
-        ui.link(label, target).classes("text-white")
+class HeaderLinks(ui.element, component="header_links.js", default_classes="nicegui-row row"):
+    """The home link and the given (text, address) links, in one element."""
+
+    def __init__(self, links: list[list[str]]) -> None:
+        super().__init__()
+        self._props["links"] = links
+
+
+def _navigation(actor: Actor | None) -> list[list[str]]:
+    if actor is None:
+        return []
+    shown = [[label, target] for label, target in NAV if target != "/admin" or access.is_admin_portal_user(actor)]
     if settings.current().embedded_mail:
-        ui.link("Mailbox", "/dev/mailbox").classes("text-white")
+        shown.append(["Mailbox", "/dev/mailbox"])
+    return shown
 
 
 def _user_menu(actor: Actor, session_token: str | None) -> None:
@@ -89,6 +102,5 @@ def _user_menu(actor: Actor, session_token: str | None) -> None:
         await auth.logout(session_token=session_token)
         ui.navigate.to("/login")
 
-    with ui.row().classes("items-center gap-2"):
-        ui.label(actor.full_name).classes("text-body2")
-        ui.button("Log out", on_click=log_out).props("flat color=white no-caps")
+    ui.label(actor.full_name).classes("text-body2")
+    ui.button("Log out", on_click=log_out).props("flat color=white no-caps")

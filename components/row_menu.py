@@ -14,21 +14,6 @@ MENU_KEYS = (
     f'({_ITEMS})"'
 )
 
-# The same keys for a ui.menu built in Python (a browser-side handler: the arrows never reach the server).
-MENU_KEYS_JS = """(e) => {
-  const step = {ArrowDown: 1, ArrowUp: -1}[e.key];
-  const items = Array.from(e.currentTarget.querySelectorAll('[role=menuitem]'));
-  if (!step || !items.length) return;
-  e.preventDefault();
-  const at = Math.max(items.indexOf(e.target), step > 0 ? -1 : 0);
-  items[(at + step + items.length) % items.length].focus();
-}"""
-
-
-def keyboard_menu(menu: ui.menu) -> ui.menu:
-    """Let ArrowDown and ArrowUp move between the menu's items (give each item role="menuitem")."""
-    return menu.on("keydown", js_handler=MENU_KEYS_JS)
-
 
 @dataclass(frozen=True)
 class MenuItem:

@@ -6,14 +6,14 @@ from nicegui import ui
 from components import live
 from components.frame import LANGUAGE, frame
 from components.invite_launcher import invite_care_staff
-from components.row_menu import keyboard_menu
+from components.manage_menu import ManageMenu
 from components.session import PageSession
 from pages.care_pending import PendingView
 from pages.care_staff import StaffView, can_see
 from services import access, staff
 from services.access import Actor, Scope, ScopeLevel
 
-MENUITEM = 'role="menuitem"'  # items of a role="menu" (Quasar makes them list items otherwise)
+MANAGE = {"invite": "Invite staff members", "roles": "Add a new role", "audit": "Audit log"}
 VIEWS = {"staff": "All staff members", "pending": "Staff members >> Pending staff invitations"}
 
 
@@ -47,39 +47,36 @@ class _CarePortal:
         self.view = view if view in VIEWS and (view == "staff" or self.may_invite) else "staff"
 
     async def build(self, organisations: dict[int, str]) -> None:
-        with ui.row().classes("w-full items-center justify-between q-mb-sm"):
-            with ui.row().classes("items-center gap-4"):
-                if len(organisations) > 1:
-                    ui.select(
-                        organisations,
-                        label="Organisation",
-                        value=self.organisation_id,
-                        on_change=lambda e: ui.navigate.to(f"/care?org={e.value}"),
-                    ).props("outlined dense")
-                views = VIEWS if self.may_invite else {"staff": VIEWS["staff"]}
-                ui.select(views, label="Overview filters", value=self.view, on_change=self._switch).props(
-                    "outlined dense"
-                ).classes("w-80")
+        with ui.row().classes("w-full items-center gap-4 q-mb-sm"):
+            if len(organisations) > 1:
+                ui.select(
+                    organisations,
+                    label="Organisation",
+                    value=self.organisation_id,
+                    on_change=lambda e: ui.navigate.to(f"/care?org={e.value}"),
+                ).props("outlined dense")
+            views = VIEWS if self.may_invite else {"staff": VIEWS["staff"]}
+            ui.select(views, label="Overview filters", value=self.view, on_change=self._switch).props(
+                "outlined dense"
+            ).classes("w-80")
             self._menu()
         self.body = ui.column().classes("w-full")
         await self._show()
         live.follow(organisation_id=self.organisation_id, refresh=self._refresh)
 
     def _menu(self) -> None:
-        if not (self.may_invite or self.may_edit_roles or self.may_audit):
-            return
-        manage = ui.button("Manage", icon="expand_more").props('no-caps outline aria-haspopup="menu"')
-        with manage, keyboard_menu(ui.menu()):
-            if self.may_invite:
-                ui.menu_item("Invite staff members", on_click=self._invite).mark("invite-staff").props(MENUITEM)
-            if self.may_edit_roles:
-                ui.menu_item(
-                    "Add a new role", on_click=lambda: ui.navigate.to(f"/care/roles?org={self.organisation_id}")
-                ).props(MENUITEM)
-            if self.may_audit:
-                ui.menu_item(
-                    "Audit log", on_click=lambda: ui.navigate.to(f"/care/audit?org={self.organisation_id}")
-                ).props(MENUITEM)
+        offered = {key: label for key, label in MANAGE.items() if self._manage_rights()[key]}
+        if offered:
+            ManageMenu("Manage", offered, self._manage).mark("manage").style("margin-left: auto")  # at the row's end
+
+    def _manage_rights(self) -> dict[str, bool]:
+        return {"invite": self.may_invite, "roles": self.may_edit_roles, "audit": self.may_audit}
+
+    async def _manage(self, key: str) -> None:
+        if key == "invite":
+            await invite_care_staff(self.session, organisation_id=self.organisation_id)
+        else:
+            ui.navigate.to(f"/care/{key}?org={self.organisation_id}")
 
     async def _switch(self, event: object) -> None:
         self.view = str(getattr(event, "value", "staff"))
@@ -97,14 +94,24 @@ class _CarePortal:
     async def _refresh(self) -> None:
         await self.current.refresh()
 
-    async def _invite(self) -> None:
-        await invite_care_staff(self.session, organisation_id=self.organisation_id)
-
 
 async def _my_access(actor: Actor) -> None:
     rows = await staff.my_access(actor=actor)
-    with ui.expansion("Your access", icon="badge", value=not rows or len(rows) < 4).classes("w-full q-mt-md"):
-        if not rows:
-            ui.label("You hold no role yet.")
-        for row in rows:
-            ui.label(f"{row.role_name} — {row.scope_name}").classes("text-body1").props('data-testid="my-role"')
+    opened = not rows or len(rows) < 4
+    access_list = ui.expansion("Your access", icon="badge", value=opened).classes("w-full q-mt-md")
+
+    def show_rows() -> None:
+        with access_list:
+            if not rows:
+                ui.label("You hold no role yet.")
+            for row in rows:
+                ui.label(f"{row.role_name} — {row.scope_name}").classes("text-body1").props('data-testid="my-role"')
+
+    def first_opened() -> None:
+        if not access_list.default_slot.children:
+            show_rows()
+
+    if opened:
+        show_rows()
+    else:  # a long list is built when first opened: most open pages never show it
+        access_list.on_value_change(first_opened)

@@ -127,7 +127,7 @@ async def test_importing_a_csv_puts_its_addresses_in_the_field_for_review_with_a
     await _invite(controller, world, "waiting@example.org")
     await user.open("/care")
     await eventually(lambda: len(table(user, "staff").rows) == 2)
-    user.find(marker="invite-staff").click()
+    user.find(marker="manage").trigger("choose", "invite")
     await user.should_see("Send invites")
     data = (
         "\ufeffE-mail;Name\nann@example.org;Ann\nnurse@trust.org;N\nwaiting@example.org;W\nbroken;B\n"
@@ -168,3 +168,50 @@ async def test_the_pending_list_follows_changes_made_elsewhere_row_by_row(user: 
 
 def _row(user: User, email: str) -> dict[str, Any]:
     return next(r for r in table(user, "pending").rows if r["email"] == email)
+
+
+def _manage_items(user: User) -> list[str]:
+    """The items of the Manage menu (built in the browser from the element's items)."""
+    return [text for _key, text in next(iter(user.find(marker="manage").elements)).props["items"]]
+
+
+async def test_the_manage_menu_offers_what_the_role_allows_and_each_item_does_its_job(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
+    await user.open(f"/care?org={world.org.id}")
+    await eventually(lambda: len(table(user, "staff").rows) == 1)
+    assert _manage_items(user) == ["Invite staff members", "Add a new role", "Audit log"]
+    user.find(marker="manage").trigger("choose", "invite")
+    await user.should_see("Send invites", retries=50)
+    user.find(marker="manage").trigger("choose", "audit")
+    await user.should_see(kind=ui.label, content="Audit log", retries=50)
+    await user.open(f"/care?org={world.org.id}")
+    user.find(marker="manage").trigger("choose", "roles")
+    await user.should_see("No custom roles yet.", retries=50)
+
+
+async def test_a_deployment_admin_is_offered_only_the_invitation_and_nothing_else_is_done(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "lead@trust.org", "admin", dep=world.dep)
+    await user.open(f"/care?org={world.org.id}")
+    await eventually(lambda: len(table(user, "staff").rows) == 1)
+    assert _manage_items(user) == ["Invite staff members"]
+    user.find(marker="manage").trigger("choose", "audit")  # not offered: a forged event changes nothing
+    user.find(marker="manage").trigger("choose", "invite")  # handled after it
+    await user.should_see("Send invites", retries=50)
+    await user.should_not_see(kind=ui.label, content="Audit log")
+
+
+async def test_a_long_access_list_is_folded_and_shows_every_role_when_opened(user: User) -> None:
+    world = await factories.world()
+    actor = await sign_in(user, "many@trust.org", "clinician", dep=world.dep)
+    for dep in (world.dep2, world.other_dep):
+        await factories.grant(actor.member_id, "clinician", dep=dep)
+    await factories.grant(actor.member_id, "supervisor", org=world.org)
+    await user.open(f"/care?org={world.org.id}")
+    await user.should_see("Your access", retries=50)
+    await user.should_not_see("Clinician — Diabetes Study at Northwind Health")
+    access_list = next(iter(user.find(kind=ui.expansion, content="Your access").elements))
+    access_list.value = True
+    await user.should_see("Clinician — Diabetes Study at Northwind Health", retries=50)
+    assert len(user.find(kind=ui.label, content=" — ").elements) == 4

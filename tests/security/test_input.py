@@ -118,7 +118,7 @@ UNSAFE_UI = (
     r"add_body_html",
     r"sanitize=False",
     r"options-html",
-    r"add_head_html\((?![A-Z][A-Z_]*\))",  # only a module constant (static markup, never user text) may go in
+    r"add_head_html\((?![A-Z][A-Z_]*(, shared=True)?\))",  # only a module constant (static markup, never user text)
 )
 
 

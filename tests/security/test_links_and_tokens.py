@@ -6,6 +6,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+import nicegui
 import pytest
 from nicegui import ui
 from nicegui.testing import User
@@ -227,6 +228,14 @@ async def test_token_pages_are_never_cached_and_send_no_referrer(user: User, pat
         response = await user.http_client.request(method, url)
         assert response.headers["cache-control"] == "no-store", method
         assert response.headers["referrer-policy"] == "no-referrer", method
+
+
+@pytest.mark.parametrize("path", ["/care", "/healthz", "/_nicegui/{version}/static/nicegui.css"])
+async def test_every_response_forbids_framing_sniffing_and_referrers(user: User, path: str) -> None:
+    response = await user.http_client.get(path.format(version=nicegui.__version__))
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
 
 
 async def test_acceptance_attempts_are_limited_per_client_and_the_limit_passes(db: str) -> None:
