@@ -3,9 +3,10 @@
 Started by bench.lists_common.app_server with the GATEHOUSE_* settings in its environment. The routes exist in
 this process only: a minimal baseline page, the pending view without the portal frame, sessions, sends through
 the real invitations.send, a push to every minimal page, and the process's memory and CPU. The app is served by
-main.run, with main.py's own ui.run options. Two switches are experiments, not the app: /_bench/stats?freeze=1
+main.run, with main.py's own ui.run options. Three switches are experiments, not the app: /_bench/stats?freeze=1
 (gc.freeze() the objects alive now) and BENCH_UI_RUN (ui.run options over the app's, as JSON: {"tailwind": true}
-measures the app as it was served before item 6, with NiceGUI's in-browser Tailwind compiler).
+measures the app as it was served before item 6, with NiceGUI's in-browser Tailwind compiler) and BENCH_WS
+(another of uvicorn's websocket protocols than the wsproto NiceGUI picks, e.g. websockets-sansio).
 """
 
 import gc
@@ -103,7 +104,19 @@ def serve() -> None:
             "cpu_s": time.process_time(), "top": top, "gc_pauses_ms": pauses.copy(),
         }  # fmt: skip
 
+    if os.environ.get("BENCH_WS"):  # experiment: another of uvicorn's websocket protocols than NiceGUI's wsproto
+        _use_websocket_protocol(os.environ["BENCH_WS"])
     main.run(**json.loads(os.environ.get("BENCH_UI_RUN", "{}")))  # extra options: experiments only
+
+
+def _use_websocket_protocol(name: str) -> None:
+    from nicegui import server, ui_run
+
+    class Config(server.CustomServerConfig):
+        def __init__(self, *args: Any, **options: Any) -> None:
+            super().__init__(*args, **(options | {"ws": name}))
+
+    ui_run.CustomServerConfig = Config  # type: ignore[misc]
 
 
 def _time_collections() -> list[float]:
