@@ -11,7 +11,7 @@ from nicegui import app, ui
 
 from components import frame
 from pages import accept_invite, admin, audit, care, health, home, login, mailbox, roles
-from services import logs, operations, runtime, settings
+from services import logs, operations, runtime, settings, static_cache
 from services.settings import SettingsError
 
 try:
@@ -44,6 +44,7 @@ UI_RUN_OPTIONS: dict[str, Any] = {
     "favicon": "🏛️",
     "log_config": None,  # uvicorn's records go through the handler logs.configure installed (plain or JSON)
     "tailwind": False,  # the classes the pages use come from components/utilities.css, not Tailwind's in-page compiler
+    "gzip_middleware_factory": static_cache.gzip_with_cache,  # NiceGUI's files compressed once per process
 }
 
 
