@@ -31,7 +31,7 @@ class StaticCache:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.kept: dict[tuple[str, bytes, bool], tuple[Message, bytes]] = {}
+        self.kept: dict[tuple[str, bool], tuple[Message, bytes]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _key(scope)
@@ -45,7 +45,7 @@ class StaticCache:
             return
         await self.app(scope, receive, self._keeping(key, send))
 
-    def _keeping(self, key: tuple[str, bytes, bool], send: Send) -> Send:
+    def _keeping(self, key: tuple[str, bool], send: Send) -> Send:
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -62,13 +62,13 @@ class StaticCache:
         return keep
 
 
-def _key(scope: Scope) -> tuple[str, bytes, bool] | None:
+def _key(scope: Scope) -> tuple[str, bool] | None:
     if scope["type"] != "http" or scope["method"] != "GET" or not scope["path"].startswith(IMMUTABLE_PREFIXES):
         return None
     headers = dict(scope["headers"])
-    if any(name in headers for name in _CONDITIONAL):
-        return None  # rare (a browser revalidating): answered by NiceGUI as before
-    return scope["path"], scope.get("query_string", b""), b"gzip" in headers.get(b"accept-encoding", b"")
+    if scope.get("query_string") or any(name in headers for name in _CONDITIONAL):
+        return None  # a query would let a client fill the cache with copies; revalidations are rare: NiceGUI answers
+    return scope["path"], b"gzip" in headers.get(b"accept-encoding", b"")
 
 
 def _cacheable(start: dict[str, Any]) -> bool:

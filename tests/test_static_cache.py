@@ -93,5 +93,15 @@ async def test_errors_revalidations_and_ranges_go_to_nicegui_every_time(served: 
     assert served.calls == 6
 
 
+async def test_a_query_string_never_adds_a_copy(served: Served) -> None:
+    cache = static_cache.StaticCache(Starlette(routes=[Route("/{path:path}", served.endpoint)]))
+    transport = httpx.ASGITransport(app=cache)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gatehouse.test") as http:
+        for n in range(3):
+            assert (await http.get(f"{SCRIPT}?copy={n}")).text == BODY
+    assert served.calls == 3
+    assert cache.kept == {}
+
+
 def test_the_app_serves_with_the_cache() -> None:
     assert main.UI_RUN_OPTIONS["gzip_middleware_factory"] is static_cache.gzip_with_cache
