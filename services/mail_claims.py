@@ -2,7 +2,10 @@
 
 # ruff: noqa: S608  table and column names are constants here; every value is a bound parameter
 
+import asyncio
 import json
+import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +13,9 @@ from typing import Any
 from tortoise import connections
 
 from models import OutboxMessage, OutboxState
+from services.clock import now
+
+log = logging.getLogger(__name__)
 
 _COLUMNS = ("id", "kind", "recipient", "context", "link", "invitation_id", "organisation_id", "attempts")
 _DUE = (  # one query per branch: each walks the (state, next_attempt_at) index in order
@@ -61,6 +67,18 @@ async def claim(*, worker_id: str, limit: int, at: datetime, lease: timedelta) -
 async def renew(ids: list[int], *, worker_id: str, until: datetime) -> None:
     """Extend this worker's claim on these emails (those it still holds) until the given time."""
     await OutboxMessage.filter(id__in=ids, state=OutboxState.SENDING, claimed_by=worker_id).update(claimed_until=until)
+
+
+async def keep_renewed(ids: list[int], *, worker_id: str, lease: timedelta, done: asyncio.Event) -> None:
+    """Renew the claim while a slow server holds the batch up, so no other worker takes it over meanwhile."""
+    while not done.is_set():
+        with suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), lease.total_seconds() / 3)
+        if not done.is_set():
+            try:
+                await renew(ids, worker_id=worker_id, until=now() + lease)
+            except Exception:  # a missed renewal only risks a takeover after the lease; keep sending
+                log.exception("mail worker %s: could not renew its claim", worker_id)
 
 
 def _placeholders(sqlite: bool) -> Any:

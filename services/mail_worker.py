@@ -17,7 +17,7 @@ from services.clock import now
 from services.mail_claims import Claimed
 from services.mail_records import Job
 from services.settings import Settings
-from services.smtp_pool import DEFAULT_TIMEOUT, SmtpPool, classify, describe
+from services.smtp_pool import DEFAULT_TIMEOUT, SmtpPool, Throttle, classify, describe
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class MailWorker:
         self._drain_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        self._next_send_at = 0.0
+        self._throttle = Throttle(self.rate_per_second)
         self._last_used = 0.0
         self._connect_error = ""
         self._accepted: list[Job] = []
@@ -160,7 +160,9 @@ class MailWorker:
         if not rows:
             return None
         claimed = asyncio.Event()
-        renewing = asyncio.create_task(self._keep_claims([row.id for row in rows], claimed))
+        renewing = asyncio.create_task(
+            mail_claims.keep_renewed([row.id for row in rows], worker_id=self.worker_id, lease=self.lease, done=claimed)
+        )
         try:
             jobs = await mail_records.jobs_for(rows, settings=self.settings)
         except BaseException:
@@ -215,17 +217,6 @@ class MailWorker:
         limit = limit or self._next_batch
         return await mail_claims.claim(worker_id=self.worker_id, limit=limit, at=now(), lease=self.lease)
 
-    async def _keep_claims(self, ids: list[int], done: asyncio.Event) -> None:
-        """Renew the claim while a slow server holds the batch up, so no other worker takes it over meanwhile."""
-        while not done.is_set():
-            with suppress(TimeoutError):
-                await asyncio.wait_for(done.wait(), self.lease.total_seconds() / 3)
-            if not done.is_set():
-                try:
-                    await mail_claims.renew(ids, worker_id=self.worker_id, until=now() + self.lease)
-                except Exception:  # a missed renewal only risks a takeover after the lease; keep sending
-                    log.exception("mail worker %s: could not renew its claim", self.worker_id)
-
     async def _send_all(self, jobs: list[Job], deadline: float) -> None:
         queue = deque(jobs)
         self._connect_error = ""
@@ -260,7 +251,7 @@ class MailWorker:
                 self._connect_error = describe(error)
                 log.warning("mail worker %s: no SMTP connection: %s", self.worker_id, self._connect_error)
                 return False
-            await self._throttle()
+            await self._throttle.wait()
             job.attempted = True
             try:
                 options = None if job.recipient.isascii() else ["SMTPUTF8"]
@@ -296,15 +287,6 @@ class MailWorker:
     @property
     def _sender_address(self) -> str:
         return mail_templates.sender_address(self.settings)
-
-    async def _throttle(self) -> None:
-        if not self.rate_per_second:
-            return
-        loop = asyncio.get_running_loop()
-        slot_at = max(loop.time(), self._next_send_at)
-        self._next_send_at = slot_at + 1 / self.rate_per_second
-        if slot_at > loop.time():
-            await asyncio.sleep(slot_at - loop.time())
 
     async def _mark_sent(self, jobs: list[Job]) -> None:
         await mail_records.mark_sent(jobs, worker_id=self.worker_id)

@@ -101,3 +101,21 @@ def describe(error: BaseException) -> str:
         return " ".join(f"{error.code} {error.message}".split())
     text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
     return " ".join(text.split())
+
+
+class Throttle:
+    """Spaces sends to at most rate_per_second across all connections (None: as fast as the relay takes them)."""
+
+    def __init__(self, rate_per_second: float | None) -> None:
+        self.rate_per_second = rate_per_second
+        self._next_send_at = 0.0
+
+    async def wait(self) -> None:
+        """Return when the next send may start."""
+        if not self.rate_per_second:
+            return
+        loop = asyncio.get_running_loop()
+        slot_at = max(loop.time(), self._next_send_at)
+        self._next_send_at = slot_at + 1 / self.rate_per_second
+        if slot_at > loop.time():
+            await asyncio.sleep(slot_at - loop.time())
