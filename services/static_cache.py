@@ -47,17 +47,16 @@ class StaticCache:
 
     def _keeping(self, key: tuple[str, bool], send: Send) -> Send:
         start: dict[str, Any] = {}
-        chunks: list[bytes] = []
+        body = bytearray()
 
         async def keep(message: Message) -> None:
             await send(message)
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body" and start and _cacheable(start):
-                chunks.append(message.get("body", b""))
-                size = sum(map(len, chunks))
-                if not message.get("more_body") and size <= MAX_BODY and len(self.kept) < MAX_ENTRIES:
-                    self.kept[key] = ({**start, "headers": list(start["headers"])}, b"".join(chunks))
+            if message["type"] == "http.response.start" and _cacheable(message):
+                start.update(message, headers=list(message["headers"]))
+            elif message["type"] == "http.response.body" and start and len(body) <= MAX_BODY:
+                body.extend(message.get("body", b""))
+                if not message.get("more_body") and len(body) <= MAX_BODY and len(self.kept) < MAX_ENTRIES:
+                    self.kept[key] = (start, bytes(body))
 
         return keep
 
@@ -71,5 +70,5 @@ def _key(scope: Scope) -> tuple[str, bool] | None:
     return scope["path"], b"gzip" in headers.get(b"accept-encoding", b"")
 
 
-def _cacheable(start: dict[str, Any]) -> bool:
+def _cacheable(start: Message) -> bool:
     return start.get("status") == 200 and not any(name.lower() == b"set-cookie" for name, _ in start["headers"])
