@@ -8,7 +8,9 @@ and imports a CSV file, with the keyboard alone; a second file goes in through t
 axe-core checks the screens on the way (tests/browser/test_accessibility.py checks the roles and audit pages).
 """
 
+import json
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,6 +64,11 @@ CSV_FILE = (
 )
 
 expect.set_options(timeout=10_000)
+
+
+def _live_patches(server: AppServer) -> dict[str, int]:
+    with urllib.request.urlopen(server.url("/healthz"), timeout=5) as response:  # noqa: S310  (our own http URL)
+        return dict(json.load(response)["checks"]["events"]["live_patches"])
 
 
 def _pending_row(page: Page, email: str) -> Locator:
@@ -159,6 +166,7 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
     for email in (NURSE, TO_RESEND, TO_DELETE):
         expect(_pending_row(a, email)).to_have_count(1, timeout=LIVE_TIMEOUT)
     print(f"three rows in A's pending list {time.monotonic() - sent_at:.2f} s after B pressed Send invites")
+    assert _live_patches(app_server)["direct"] > 0  # written straight onto the sockets (Chromium compresses them)
     expect(_pending_row(a, NURSE).get_by_role("cell").nth(TIMES_SENT)).to_have_text("1")
     expect(_pending_row(a, NURSE).get_by_role("cell").nth(DELIVERY)).to_have_text("sent")  # the worker, live
     b.keyboard.press("Escape")
