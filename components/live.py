@@ -4,19 +4,25 @@ A page refreshes at once, and once more afterwards if changes arrived meanwhile,
 it at most two refreshes. The pages refreshing for the same change share one reading of identical lists:
 whoever asks first reads, the others wait for that reading (services.pending.shared_reads); each page still
 asks with its own user's permissions, its actor remembered for live refreshes (components.session.live_refresh).
-docs/PERFORMANCE-lists.md measures this with 200 and 500 open pages.
+
+The pages of one change are worked through by a few tasks, not a task each: once the shared reading is there,
+a page's refresh never waits, so one task refreshes page after page, and a page that does wait (its own
+reading, an actor to look up) holds up only its task. docs/PERFORMANCE-lists.md measures this with 200 and
+500 open pages.
 """
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nicegui import Client, background_tasks, ui
+from nicegui import Client, background_tasks, core, ui
 
 from components import session
 from services import events, pending, session_events
 
 Refresh = Callable[[], Awaitable[None]]
+WORKERS_PER_WAVE = 8
 
 
 class _Follower:
@@ -25,31 +31,49 @@ class _Follower:
     def __init__(self, client: Client, refresh: Refresh) -> None:
         self.client = client
         self.refresh = refresh
-        self.wave: dict[Any, Any] = {}  # readings shared by the pages refreshing for the same change
+        self.wave: _Wave | None = None  # the latest change heard: its readings are the freshest
         self.running = False
         self.again = False
 
-    def changed(self, wave: dict[Any, Any]) -> None:
+    def changed(self, wave: "_Wave") -> None:
         self.wave = wave
         if self.running:
             self.again = True  # folded: one more refresh when this one ends
             return
         self.running = True
-        background_tasks.create(self._run(), name="live refresh")
+        wave.pages.append(self)
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         try:
-            while not self.client.is_deleted:  # the page may have closed meanwhile
+            while self.wave is not None and not self.client.is_deleted:  # the page may have closed meanwhile
                 self.again = False
-                with self.client, pending.shared_reads(self.wave), session.live_refresh():
+                with self.client, pending.shared_reads(self.wave.readings), session.live_refresh():
                     await self.refresh()
                 if not self.again:
                     break
+        except Exception as problem:  # one page's failure is logged; the other pages still refresh
+            core.app.handle_exception(problem)
         finally:
             self.running = False
 
 
-_waves: dict[int, dict[Any, Any]] = {}
+class _Wave:
+    """The pages refreshing for one change of a topic, and the readings they share."""
+
+    def __init__(self) -> None:
+        self.readings: dict[Any, Any] = {}
+        self.pages: deque[_Follower] = deque()
+
+    def start(self) -> None:
+        for _ in range(min(WORKERS_PER_WAVE, len(self.pages))):
+            background_tasks.create(self._work(), name="live refresh")
+
+    async def _work(self) -> None:
+        while self.pages:
+            await self.pages.popleft().run()
+
+
+_waves: dict[int, _Wave] = {}
 
 
 def follow(*, organisation_id: int | None, refresh: Refresh) -> None:
@@ -65,11 +89,17 @@ def follow(*, organisation_id: int | None, refresh: Refresh) -> None:
     client.on_delete(events.subscribe(organisation_id=topic, handler=changed))
 
 
-def _wave(topic: int) -> dict[Any, Any]:
-    """The readings of one change, shared by its pages: events hands a change to every page in one go, so the
+def _wave(topic: int) -> _Wave:
+    """The wave of one change, shared by its pages: events hands a change to every page in one go, so the
     pages' handlers share one wave until the event loop moves on; a reading started before a change never is."""
     wave = _waves.get(topic)
     if wave is None:
-        wave = _waves[topic] = {}
-        asyncio.get_running_loop().call_soon(_waves.pop, topic, None)
+        wave = _waves[topic] = _Wave()
+        asyncio.get_running_loop().call_soon(_start, topic)
     return wave
+
+
+def _start(topic: int) -> None:
+    wave = _waves.pop(topic, None)
+    if wave is not None:
+        wave.start()
