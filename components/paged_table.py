@@ -10,16 +10,9 @@ from typing import Any
 from nicegui import ui
 
 from components import live_push
+from components.data_table import DataTable
 
 Key = tuple[str, int]
-# Quasar sorts when a sortable header is clicked, but the header never takes the focus: keyboard users could not
-# sort. This header cell is focusable when sortable, sorts with Enter or Space, and tells its state (aria-sort).
-HEADER_CELL = (
-    '<q-th :props="props" :tabindex="props.col.sortable ? 0 : null"'
-    " :aria-sort=\"props.col.sortable ? (props.col.__thClass.includes('sorted') ?"
-    " (props.col.__thClass.includes('sort-desc') ? 'descending' : 'ascending') : 'none') : null\""
-    ' @keydown.enter.space.prevent="props.col.sortable && props.sort(props.col)">{{ props.col.label }}</q-th>'
-)
 
 
 @dataclass(frozen=True)
@@ -75,7 +68,7 @@ class PagedTable:
         )
         self.search.props["aria-label"] = f"{search_label} in {label}"
         pagination = {"page": 1, "rowsPerPage": page_size, "rowsNumber": 0, "sortBy": sort, "descending": descending}
-        self.table = ui.table(
+        self.table = DataTable(
             columns=columns,
             rows=[],
             row_key="id",
@@ -87,7 +80,6 @@ class PagedTable:
         self.table.props["title"] = label
         self.table.props["aria-label"] = label
         self.table.props["role"] = "region"  # a name on a plain <div> is ignored: a named region is announced
-        self.table.add_slot("header-cell", HEADER_CELL)
         self.table.on("request", self._on_request)
         self.table.on("update:pagination", self._keep_total)  # the browser may echo a stale rowsNumber
         live_push.resend_on_reconnect(self.table)

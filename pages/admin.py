@@ -32,11 +32,11 @@ DEP_COLUMNS: list[dict[str, Any]] = [
     {"name": "actions", "label": "Actions", "field": "id"},
 ]
 ORG_MENU = [
-    MenuItem("invite", "Invite staff", "!props.row.archived"),
-    MenuItem("new_deployment", "New deployment", "!props.row.archived"),
-    MenuItem("rename", "Rename", "!props.row.archived"),
-    MenuItem("archive", "Archive", "!props.row.archived"),
-    MenuItem("restore", "Restore", "props.row.archived"),
+    MenuItem("invite", "Invite staff", unless="archived"),
+    MenuItem("new_deployment", "New deployment", unless="archived"),
+    MenuItem("rename", "Rename", unless="archived"),
+    MenuItem("archive", "Archive", unless="archived"),
+    MenuItem("restore", "Restore", only_if="archived"),
 ]
 
 

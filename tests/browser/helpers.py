@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import AppServer
@@ -139,20 +138,9 @@ def create_deployment(page: Page, organisation: str, name: str) -> None:
 
 
 def row_menu(page: Page, row_name: str, item: str) -> None:
-    """Open a table row's ⋮ menu and choose an item, with the mouse.
-
-    The row menus live in the table's slot template: a table sent whole (a page that just connected, rows that
-    came or went) re-creates them and an open menu closes, as it would under a person's pointer, who opens it
-    again. So does this, twice at most (known, docs/PERFORMANCE-lists.md: the Manage menu is a component of its own).
-    """
-    for attempt in range(3):
-        page.get_by_role("button", name=f"Actions for {row_name}", exact=True).click()
-        try:
-            page.get_by_role("menuitem", name=item, exact=True).click(timeout=4_000)
-            return
-        except PlaywrightError:
-            if attempt == 2:
-                raise
+    """Open a table row's ⋮ menu and choose an item, with the mouse."""
+    page.get_by_role("button", name=f"Actions for {row_name}", exact=True).click()
+    page.get_by_role("menuitem", name=item, exact=True).click()
 
 
 def choose_with_mouse(page: Page, scope: Locator, label: str, option: str) -> None:

@@ -1,0 +1,77 @@
+import { convertDynamicProperties } from "../../static/utils/dynamic_properties.js";
+
+// NiceGUI's table (nicegui/elements/table.js) with the header cell and the row menu compiled into it. A slot template
+// given with add_slot is a new Vue component each time the page renders, so its cells were unmounted and mounted again
+// on every live update: an open row menu closed and a focused header was replaced. These cells are compiled once with
+// this component, so Vue patches them in place.
+export default {
+  template: `
+    <q-table ref="qRef" :columns="convertedColumns" @fullscreen="setFullscreenClass">
+      <template v-for="(_, slot) in $slots" v-slot:[slot]="slotProps">
+        <slot :name="slot" v-bind="slotProps || {}" />
+      </template>
+      <template v-slot:header-cell="props">
+        <q-th :props="props" :tabindex="props.col.sortable ? 0 : null" :aria-sort="ariaSort(props.col)"
+              @keydown.enter.space.prevent="props.col.sortable && props.sort(props.col)">{{ props.col.label }}</q-th>
+      </template>
+      <template v-if="rowMenu" v-slot:[menuSlot]="props">
+        <q-td :props="props" auto-width>
+          <q-btn flat round dense icon="more_vert" aria-haspopup="menu"
+                 :aria-label="'Actions for ' + props.row[rowMenu.name]">
+            <q-menu @keydown.down.prevent="move($event, 1)" @keydown.up.prevent="move($event, -1)">
+              <q-list dense role="none">
+                <q-item v-for="item in itemsFor(props.row)" :key="item.event" clickable v-close-popup role="menuitem"
+                        @click="$emit(item.event, props.row)">
+                  <q-item-section>{{ item.label }}</q-item-section>
+                </q-item>
+              </q-list>
+            </q-menu>
+          </q-btn>
+        </q-td>
+      </template>
+    </q-table>
+  `,
+  props: {
+    columns: Array,
+    rowMenu: Object,
+  },
+  computed: {
+    convertedColumns() {
+      this.columns.forEach((column) => convertDynamicProperties(column, false));
+      return this.columns;
+    },
+    menuSlot() {
+      return `body-cell-${this.rowMenu.column}`;
+    },
+  },
+  methods: {
+    // Quasar's header cells never take the focus: sortable ones do here, sort with Enter or Space, and say how.
+    ariaSort(col) {
+      if (!col.sortable) return null;
+      if (!col.__thClass.includes("sorted")) return "none";
+      return col.__thClass.includes("sort-desc") ? "descending" : "ascending";
+    },
+    itemsFor(row) {
+      const shown = (item) => (!item.only_if || row[item.only_if]) && !(item.unless && row[item.unless]);
+      return this.rowMenu.items.filter(shown);
+    },
+    // ArrowDown and ArrowUp move between the items (wrapping); Quasar already gives Enter, Space, Escape and Tab.
+    move(event, step) {
+      const items = Array.from(event.currentTarget.querySelectorAll("[role=menuitem]"));
+      if (!items.length) return;
+      const at = Math.max(items.indexOf(event.target), step > 0 ? -1 : 0);
+      items[(at + step + items.length) % items.length].focus();
+    },
+    setFullscreenClass(isFullscreen) {
+      // As NiceGUI's table: Quasar scrolls the table into view in a timeout when it leaves fullscreen.
+      if (isFullscreen) {
+        document.documentElement.classList.add("nicegui-table-fullscreen");
+      } else {
+        setTimeout(() => document.documentElement.classList.remove("nicegui-table-fullscreen"));
+      }
+    },
+  },
+  unmounted() {
+    this.setFullscreenClass(false);
+  },
+};

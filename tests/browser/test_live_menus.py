@@ -1,0 +1,170 @@
+"""Menus and sortable headers keep their state while the list beside or under them updates live; a row menu shows
+only the items that apply to its row.
+
+The watcher opens the Care Portal's Manage menu or a pending invitation's ⋮ menu (or focuses a sortable header) with
+the keyboard; another browser sends invitations, so the watcher's pending list updates: the menu stays open with the
+same item focused (the same DOM node, not a copy), and choosing the item does what it says. Each fails on a menu or
+header drawn by a NiceGUI slot template, which the page re-creates whenever the table renders.
+"""
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+
+from tests.browser.conftest import AppServer
+from tests.browser.helpers import (
+    choose_with_mouse,
+    create_organisation,
+    log_in,
+    row_menu,
+    set_up_super_admin,
+    tab_to,
+    watch_errors,
+)
+
+pytestmark = pytest.mark.browser
+
+ORGANISATION = "St Mary's Trust"
+FIRST, SECOND, THIRD = "first@example.org", "second@example.org", "third@example.org"
+DELIVERY = 7  # pending row cells: selection, Email, Role, Scope, Invited by, Last sent, Expires, Delivery, ...
+expect.set_options(timeout=10_000)
+
+
+def test_an_open_manage_menu_keeps_its_focused_item_when_the_pending_list_updates(
+    app_server: AppServer, new_context: Callable[[], BrowserContext]
+) -> None:
+    errors: list[str] = []
+    watcher, sender, pending = _pending_list_and_sender(app_server, new_context, errors, FIRST)
+    tab_to(watcher, watcher.get_by_role("button", name="Manage"))
+    watcher.keyboard.press("Enter")
+    expect(watcher.get_by_role("menu")).to_be_focused()
+    watcher.keyboard.press("ArrowDown")
+    expect(watcher.get_by_role("menuitem", name="Invite staff members")).to_be_focused()
+    watcher.keyboard.press("ArrowDown")
+    roles = watcher.get_by_role("menuitem", name="Add a new role")
+    expect(roles).to_be_focused()
+
+    _invite(sender, SECOND)
+    expect(_row(pending, SECOND)).to_have_count(1)
+    expect(watcher.get_by_role("menu")).to_be_visible()
+    expect(roles).to_be_focused()
+    watcher.keyboard.press("ArrowDown")
+    expect(watcher.get_by_role("menuitem", name="Audit log")).to_be_focused()
+    assert not errors, f"JavaScript errors in the pages: {errors}"
+
+
+def test_an_open_row_menu_keeps_its_focused_item_while_the_pending_list_updates(
+    app_server: AppServer, new_context: Callable[[], BrowserContext]
+) -> None:
+    errors: list[str] = []
+    watcher, sender, pending = _pending_list_and_sender(app_server, new_context, errors, FIRST)
+
+    tab_to(watcher, watcher.get_by_role("button", name=f"Actions for {FIRST}", exact=True))
+    watcher.keyboard.press("Enter")
+    menu = watcher.get_by_role("menu")
+    expect(menu).to_be_focused()
+    watcher.keyboard.press("ArrowDown")
+    watcher.keyboard.press("ArrowDown")
+    delete = menu.get_by_role("menuitem", name="Delete invitation")
+    expect(delete).to_be_focused()
+    delete.evaluate("item => { item.gatehouseProbe = true; }")
+
+    # Rows come (the whole page is sent again) and a row changes (its delivery state, a patch of that row).
+    for email in (SECOND, THIRD):
+        _invite(sender, email)
+        expect(_row(pending, email)).to_have_count(1)
+        expect(_row(pending, email).get_by_role("cell").nth(DELIVERY)).to_have_text("sent")
+        expect(menu).to_be_visible()
+        expect(delete).to_be_focused()
+        assert delete.evaluate("item => item.gatehouseProbe === true"), "the menu item was replaced"
+
+    watcher.keyboard.press("ArrowUp")
+    expect(menu.get_by_role("menuitem", name="Resend invitation")).to_be_focused()
+    watcher.keyboard.press("ArrowDown")
+    watcher.keyboard.press("Enter")
+    confirm = watcher.get_by_role("dialog", name=f"Delete the invitation to {FIRST}?")
+    confirm.get_by_role("button", name="Delete invitation").click()
+    expect(watcher.get_by_role("alert").filter(has_text="Deleted 1 invitation.")).to_be_visible()
+    expect(_row(pending, FIRST)).to_have_count(0)
+    expect(_row(pending, SECOND)).to_have_count(1)
+    assert not errors, f"JavaScript errors in the pages: {errors}"
+
+
+def test_a_focused_sortable_header_keeps_the_focus_while_the_pending_list_updates(
+    app_server: AppServer, new_context: Callable[[], BrowserContext]
+) -> None:
+    errors: list[str] = []
+    watcher, sender, pending = _pending_list_and_sender(app_server, new_context, errors, SECOND)
+    header = pending.get_by_role("columnheader", name="Email")
+    expect(header).to_have_attribute("aria-sort", "none")
+    tab_to(watcher, header)
+    header.evaluate("th => { th.gatehouseProbe = true; }")
+
+    _invite(sender, FIRST)
+    expect(_row(pending, FIRST)).to_have_count(1)
+    expect(header).to_be_focused()
+    # The same cell, not a copy the page focused again (components/frame.py's focus script would do that).
+    assert header.evaluate("th => th.gatehouseProbe === true"), "the header cell was replaced"
+    watcher.keyboard.press("Enter")
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    expect(pending.get_by_role("row").nth(1)).to_contain_text(FIRST)
+    watcher.keyboard.press("Space")
+    expect(header).to_have_attribute("aria-sort", "descending")
+    expect(pending.get_by_role("row").nth(1)).to_contain_text(SECOND)
+    expect(pending.get_by_role("columnheader", name="Role")).not_to_have_attribute("tabindex", "0")
+    assert not errors, f"JavaScript errors in the pages: {errors}"
+
+
+def test_an_archived_organisations_menu_offers_only_restore(
+    app_server: AppServer, new_context: Callable[[], BrowserContext]
+) -> None:
+    errors: list[str] = []
+    admin = watch_errors(new_context().new_page(), errors)
+    set_up_super_admin(admin, app_server, "Ada Admin")
+    create_organisation(admin, ORGANISATION)
+    row_menu(admin, ORGANISATION, "Archive")
+    admin.get_by_role("dialog", name=f"Archive {ORGANISATION}?").get_by_role("button", name="Archive").click()
+    expect(admin.get_by_role("alert").filter(has_text="Organisation archived.")).to_be_visible()
+    admin.get_by_role("switch", name="Show archived").click()
+
+    admin.get_by_role("button", name=f"Actions for {ORGANISATION}", exact=True).click()
+    items = admin.get_by_role("menu").get_by_role("menuitem")
+    expect(items).to_have_text(["Restore"])
+    items.first.click()
+    expect(admin.get_by_role("alert").filter(has_text="Organisation restored.")).to_be_visible()
+    admin.get_by_role("button", name=f"Actions for {ORGANISATION}", exact=True).click()
+    expect(items).to_have_text(["Invite staff", "New deployment", "Rename", "Archive"])
+    assert not errors, f"JavaScript errors in the pages: {errors}"
+
+
+def _pending_list_and_sender(
+    server: AppServer, new_context: Callable[[], BrowserContext], errors: list[str], email: str
+) -> tuple[Page, Page, Locator]:
+    """The Super Admin in two browsers: one sends from the Admin Portal's Invite staff (an invitation to email
+    first), the other watches the Care Portal's pending list, which shows it."""
+    watcher = watch_errors(new_context().new_page(), errors)
+    set_up_super_admin(watcher, server, "Ada Admin")
+    create_organisation(watcher, ORGANISATION)
+    sender = watch_errors(new_context().new_page(), errors)
+    log_in(sender, server, server.admin_email)
+    expect(sender).to_have_url(server.url("/admin"))
+    row_menu(sender, ORGANISATION, "Invite staff")
+    _invite(sender, email)
+    watcher.goto(server.url("/care?org=1&view=pending"))
+    pending = watcher.get_by_role("region", name="Pending staff invitations")
+    expect(_row(pending, email)).to_have_count(1)
+    return watcher, sender, pending
+
+
+def _invite(sender: Page, email: str) -> None:
+    invite = sender.get_by_role("dialog", name="Invite staff")
+    invite.get_by_label("Email addresses").fill(email)
+    invite.get_by_label("Email addresses").press("Enter")
+    choose_with_mouse(sender, invite, "Role", "Clinician")
+    invite.get_by_role("button", name="Send invites").click()
+    expect(invite.get_by_role("status").filter(has_text="Invited (1)")).to_contain_text(email)
+
+
+def _row(pending: Locator, email: str) -> Locator:
+    return pending.get_by_role("row").filter(has=pending.page.get_by_role("cell", name=email, exact=True))
