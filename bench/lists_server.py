@@ -2,7 +2,8 @@
 
 Started by bench.lists_common.app_server with the GATEHOUSE_* settings in its environment. The routes exist in
 this process only: a minimal baseline page, the pending view without the portal frame, sessions, sends through
-the real invitations.send, a push to every minimal page, and the process's memory and CPU. The app is served by
+the real invitations.send, a push to every minimal page (NiceGUI's way, or raw: one prebuilt message written onto
+each page's socket, the floor of any push), and the process's memory and CPU. The app is served by
 main.run, with main.py's own ui.run options. Three switches are experiments, not the app: /_bench/stats?freeze=1
 (gc.freeze() the objects alive now) and BENCH_UI_RUN (ui.run options over the app's, as JSON: {"tailwind": true}
 measures the app as it was served before item 6, with NiceGUI's in-browser Tailwind compiler) and BENCH_WS
@@ -25,6 +26,7 @@ def serve() -> None:
 
     import main  # the app's own wiring: settings, lifespan, pages, and how ui.run serves it
     from bench.lists_common import open_session
+    from components import socket_writer
     from components.session import PageSession
     from models import Invitation, InvitationState, Role, RoleAssignment
     from pages.care_pending import PendingView
@@ -79,6 +81,24 @@ def serve() -> None:
         for label in list(labels):
             if not label.client.is_deleted:
                 label.text = str(state["tick"])
+        return {"published": at, "tick": state["tick"]}
+
+    @app.post("/_bench/raw")
+    async def raw() -> dict[str, float]:  # the floor: a prebuilt message written onto every minimal page's socket
+        state["tick"] += 1
+        at = time.monotonic()
+        messages: dict[int, str] = {}  # pages built alike give their labels the same id: one message each
+        for label in list(labels):
+            if label.client.is_deleted:
+                continue
+            message = messages.get(label.id) or messages.setdefault(
+                label.id, socket_writer.encoded("update", {str(label.id): {"text": str(state["tick"])}})
+            )
+            sockets = socket_writer.idle_sockets(label.client)
+            if sockets:
+                socket_writer.write(sockets, message)
+            else:
+                label.text = str(state["tick"])  # something else is on its way to this page: NiceGUI's way
         return {"published": at, "tick": state["tick"]}
 
     @app.get("/_bench/stats")

@@ -7,8 +7,10 @@ asks with its own user's permissions, its actor remembered for live refreshes (c
 
 The pages of one change are worked through by a few tasks, not a task each: once the shared reading is there,
 a page's refresh never waits, so one task refreshes page after page, and a page that does wait (its own
-reading, an actor to look up) holds up only its task. docs/PERFORMANCE-lists.md measures this with 200 and
-500 open pages.
+reading, an actor to look up) holds up only its task. Every few pages the event loop gets a turn: the patches
+so far go out, and a change heard meanwhile is what the pages still waiting their turn read (without it, a
+burst's second change waited for the whole first wave, then took a wave of its own). docs/PERFORMANCE-lists.md
+measures this with 200 and 500 open pages.
 """
 
 import asyncio
@@ -23,6 +25,7 @@ from services import events, pending, session_events
 
 Refresh = Callable[[], Awaitable[None]]
 WORKERS_PER_WAVE = 8
+PAGES_PER_TURN = 32  # then the event loop takes a turn: a newer change is heard, patches so far go out
 
 
 class _Follower:
@@ -69,8 +72,12 @@ class _Wave:
             background_tasks.create(self._work(), name="live refresh")
 
     async def _work(self) -> None:
+        done = 0
         while self.pages:
             await self.pages.popleft().run()
+            done += 1
+            if not done % PAGES_PER_TURN:
+                await asyncio.sleep(0)
 
 
 _waves: dict[int, _Wave] = {}

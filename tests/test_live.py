@@ -2,6 +2,7 @@
 latest change it heard, a burst folded into at most one more refresh, one page's failure no one else's."""
 
 import asyncio
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -28,17 +29,20 @@ class _Page:
         self.release = release
         self.follower = live._Follower(_Client(), self.refresh)  # type: ignore[arg-type]
         self.readings: list[dict[Any, Any]] = []
+        self.turns: list[int] = []
 
     async def refresh(self) -> None:
         readings = pending._shared_reads.get()
         assert readings is not None
         self.readings.append(readings)
+        self.turns.append(loop_turns[0])
         running.append(self)
         await self.release.wait()
         running.remove(self)
 
 
 running: list[_Page] = []
+loop_turns = [0]
 
 
 def _change(pages: list[_Page]) -> "live._Wave":
@@ -100,6 +104,23 @@ async def test_a_page_still_waiting_its_turn_refreshes_once_with_the_newest_chan
     release.set()
     await _turns()
     assert last.readings == [newer.readings]  # read after the newer change: no second refresh needed
+
+
+async def test_the_event_loop_gets_a_turn_every_few_pages_of_a_long_wave(release: asyncio.Event) -> None:
+    def count_turns() -> None:
+        loop_turns[0] += 1
+        if any(page.follower.running for page in pages):
+            asyncio.get_running_loop().call_soon(count_turns)
+
+    pages = [_Page(release) for _ in range(2 * live.WORKERS_PER_WAVE * live.PAGES_PER_TURN)]
+    release.set()
+    _change(pages)
+    count_turns()
+    await _turns(10)
+    assert all(len(page.readings) == 1 for page in pages)
+    per_turn = Counter(turn for page in pages for turn in page.turns)
+    assert max(per_turn.values()) == live.WORKERS_PER_WAVE * live.PAGES_PER_TURN  # other work got in between
+    assert len(per_turn) == 2
 
 
 async def test_one_page_failing_is_reported_and_the_others_still_refresh(
