@@ -144,7 +144,6 @@ def render(
     if not link or not link.startswith(("https://", "http://")) or not link.isprintable() or " " in link:
         raise ValueError("the message has no usable link")
     subject, text, html = _prepared(kind, tuple(_clean_context(context).items()))
-    text, html = text.replace(_LINK_MARK, link), html.replace(_LINK_MARK, str(escape(link)))
     sender, sender_address = _sender(settings.mail_from)
     boundary = "=_gatehouse_" + secrets.token_hex(12)
     head = "\r\n".join(
@@ -170,27 +169,52 @@ def render(
     return b"".join(
         (
             head.encode(),
-            _quoted_printable(text),
+            _filled(text, link),
             middle.encode(),
-            _quoted_printable(html),
+            _filled(html, str(escape(link))),
             f"\r\n--{boundary}--\r\n".encode(),
         )
     )
 
 
+Pieces = tuple[bytes | str, ...]  # quoted-printable already, or a line still holding the link's mark
+
+
 @functools.lru_cache(maxsize=256)
-def _prepared(kind: str, items: tuple[tuple[str, str], ...]) -> tuple[str, str, str]:
+def _prepared(kind: str, items: tuple[tuple[str, str], ...]) -> tuple[str, Pieces, Pieces]:
     """The encoded subject, plain text and HTML of one kind and context, with a mark where the link goes.
 
     All emails of one send share their context and differ only in the link: rendering the templates once per
-    send instead of once per email takes most of the cost out of building a message.
+    send instead of once per email takes most of the cost out of building a message, and so does encoding once
+    every line but those that hold the link (quoted-printable encodes each line on its own).
     """
     values = dict(items)
     subject = _subject(kind, values)
     inviter = values["inviter_name"] + (f" ({values['inviter_email']})" if values["inviter_email"] else "")
     values.update(link=_LINK_MARK, inviter=inviter, expires=_when(values["expires_at"]), subject=subject)
-    text, html = (template.render(values) for template in _TEMPLATES[kind])
+    text, html = (_pieces(template.render(values)) for template in _TEMPLATES[kind])
     return _encoded_subject(subject), text, html
+
+
+def _pieces(text: str) -> Pieces:
+    pieces: list[bytes | str] = []
+    plain: list[str] = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").splitlines(keepends=True):
+        if _LINK_MARK not in line:
+            plain.append(line)
+            continue
+        if plain:
+            pieces.append(_quoted_printable("".join(plain)))
+            plain = []
+        pieces.append(line)
+    if plain:
+        pieces.append(_quoted_printable("".join(plain)))
+    return tuple(pieces)
+
+
+def _filled(pieces: Pieces, link: str) -> bytes:
+    """The quoted-printable body with the link in place of its mark."""
+    return b"".join(p if isinstance(p, bytes) else _quoted_printable(p.replace(_LINK_MARK, link)) for p in pieces)
 
 
 def smtp_address(address: str) -> str:

@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from services import settings
+from services import mail_templates, settings
 from services.mail_templates import message_id, render, smtp_address, subject_for
 from tests.conftest import TEST_SECRET
 
@@ -153,3 +153,15 @@ def test_an_outbox_rows_message_id_is_the_same_on_every_attempt_and_reveals_noth
     assert sent(42) != sent(41) != sent(41, other_secret)
     local, _, domain = sent(41).strip("<>").partition("@")
     assert len(local) == 32 and int(local, 16) >= 0 and domain == "localhost"  # a keyed digest, not the row id
+
+
+@pytest.mark.parametrize("length", [1, 40, 66, 67, 68, 75, 76, 77, 150, 400])
+def test_a_body_encoded_once_but_for_its_link_lines_is_what_encoding_it_whole_gives(length: int) -> None:
+    mark = mail_templates._LINK_MARK
+    text = (
+        "Hello Zoë, \r\n" + "x" * 80 + " \nOpen " + mark + " now. \n\ntrailing tab\t\n"
+        + mark + "\n" + "é" * 30 + mark + "=end"
+    )  # fmt: skip
+    link = "http://localhost:8080/accept/" + "a" * length
+    whole = mail_templates._quoted_printable(text.replace(mark, link))
+    assert mail_templates._filled(mail_templates._pieces(text), link) == whole
