@@ -1,9 +1,9 @@
 import { convertDynamicProperties } from "../../static/utils/dynamic_properties.js";
 
-// NiceGUI's table (nicegui/elements/table.js) with the header cell and the row menu compiled into it. A slot template
-// given with add_slot is a new Vue component each time the page renders, so its cells were unmounted and mounted again
-// on every live update: an open row menu closed and a focused header was replaced. These cells are compiled once with
-// this component, so Vue patches them in place.
+// NiceGUI's table (nicegui/elements/table.js) with the header cell, the row menu, the selection checkboxes and the
+// badge cells compiled into it. A slot template given with add_slot is a new Vue component each time the page renders,
+// so its cells were unmounted and mounted again on every live update: an open row menu closed, and a focused header or
+// checkbox was replaced. These cells are compiled once with this component, so Vue patches them in place.
 export default {
   template: `
     <q-table ref="qRef" :columns="convertedColumns" @fullscreen="setFullscreenClass">
@@ -13,6 +13,18 @@ export default {
       <template v-slot:header-cell="props">
         <q-th :props="props" :tabindex="props.col.sortable ? 0 : null" :aria-sort="ariaSort(props.col)"
               @keydown.enter.space.prevent="props.col.sortable && props.sort(props.col)">{{ props.col.label }}</q-th>
+      </template>
+      <template v-if="selectionLabels" v-slot:header-selection="props">
+        <q-checkbox v-model="props.selected" dense :aria-label="selectionLabels.every" />
+      </template>
+      <template v-if="selectionLabels" v-slot:body-selection="props">
+        <q-checkbox v-model="props.selected" dense :aria-label="selectionLabels.one + props.row[selectionLabels.name]" />
+      </template>
+      <template v-for="cell in badgeCells || []" :key="cell.slot" v-slot:[cell.slot]="props">
+        <q-td :props="props">
+          <q-badge v-if="props.row[cell.when]" :color="cell.color" :label="cell.label" />
+          <span v-else>{{ props.value }}</span>
+        </q-td>
       </template>
       <template v-if="rowMenu" v-slot:[menuSlot]="props">
         <q-td :props="props" auto-width>
@@ -34,6 +46,8 @@ export default {
   props: {
     columns: Array,
     rowMenu: Object,
+    selectionLabels: Object,
+    badgeCells: Array,
   },
   computed: {
     convertedColumns() {

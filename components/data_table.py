@@ -1,4 +1,8 @@
-"""A ui.table whose header cells and row menu are part of its own Vue component (components/data_table.js)."""
+"""A ui.table whose header cells, row menu, selection checkboxes and badge cells are part of its own Vue component
+(components/data_table.js)."""
+
+import functools
+from typing import Any
 
 from nicegui import ui
 
@@ -7,5 +11,34 @@ class DataTable(ui.table, component="data_table.js"):
     """ui.table with keyboard-sortable header cells and, given the `row-menu` prop, a ⋮ menu in each row.
 
     Compiled once with the component, these cells stay the same DOM nodes when the table re-renders (every live
-    update): an open menu stays open and a focused header keeps the focus. Other slots pass through as in ui.table.
+    update): an open menu stays open and a focused header or checkbox keeps the focus. Other slots pass through as
+    in ui.table.
     """
+
+
+def name_selection(table: DataTable, *, every: str, one: str, name_field: str) -> None:
+    """Name the selection checkboxes (Quasar's have none): the header's `every`, a row's `one` + its name_field."""
+    shared_prop(table, "selection-labels", _labels(every, one, name_field))
+
+
+def add_badge_cell(table: DataTable, column: str, *, when: str, label: str, color: str) -> None:
+    """Show a badge instead of the column's value in rows where the row field `when` is true."""
+    cells = [*table.props.get("badge-cells", []), _badge(column, when, label, color)]
+    shared_prop(table, "badge-cells", cells)
+
+
+def shared_prop(table: DataTable, name: str, value: Any) -> None:
+    """Give the table a prop of plain data that every page showing the same table shares and nobody changes."""
+    # As a NiceGUI prop (observable), each page would hold its own copy.
+    dict.__setitem__(table.props, name, value)
+    table.update()
+
+
+@functools.cache
+def _labels(every: str, one: str, name_field: str) -> dict[str, str]:
+    return {"every": every, "one": one, "name": name_field}
+
+
+@functools.cache
+def _badge(column: str, when: str, label: str, color: str) -> dict[str, str]:
+    return {"slot": f"body-cell-{column}", "when": when, "label": label, "color": color}

@@ -164,7 +164,7 @@ class PagedTable:
             return replace(request, after=last)
         if request.page == page - 1:
             return replace(request, before=first)
-        if request.page == page:
+        if request.page == page > 1:  # the first page always starts at the top: a row may have come before it
             return replace(request, after=(first[0], first[1] + step))
         return request
 

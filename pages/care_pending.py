@@ -7,6 +7,7 @@ from typing import Any
 from nicegui import ui
 
 from components import dialogs
+from components.data_table import add_badge_cell, name_selection
 from components.formatting import relative
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
@@ -52,20 +53,12 @@ class PendingView:
         )
         self.list.table.mark("pending")
         add_row_menu(self.list.table, MENU, name_field="email")
-        self.list.table.add_slot(
-            "body-cell-expires",
-            '<q-td :props="props"><q-badge v-if="props.row.expired" color="negative" label="Expired" />'
-            "<span v-else>{{ props.value }}</span></q-td>",
-        )
-        # Quasar's selection checkboxes have no accessible name of their own.
-        self.list.table.add_slot(
-            "header-selection",
-            '<q-checkbox v-model="props.selected" dense aria-label="Select every invitation on this page" />',
-        )
-        self.list.table.add_slot(
-            "body-selection",
-            '<q-checkbox v-model="props.selected" dense'
-            " :aria-label=\"'Select the invitation to ' + props.row.email\" />",
+        add_badge_cell(self.list.table, "expires", when="expired", label="Expired", color="negative")
+        name_selection(
+            self.list.table,
+            every="Select every invitation on this page",
+            one="Select the invitation to ",
+            name_field="email",
         )
         self.list.table.on("resend", lambda e: self._resend([int(e.args["id"])]))
         self.list.table.on("delete", lambda e: self._confirm_delete([int(e.args["id"])], str(e.args["email"])))

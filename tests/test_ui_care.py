@@ -166,6 +166,27 @@ async def test_the_pending_list_follows_changes_made_elsewhere_row_by_row(user: 
     assert _row(user, "second@example.org")["sent"] == 1
 
 
+async def test_a_row_that_comes_before_the_first_one_shown_appears_at_the_top_of_the_first_page(user: User) -> None:
+    world = await factories.world()
+    colleague = await factories.member("colleague@trust.org", "access_controller", org=world.org)
+    await _invite(colleague, world, "bea@example.org", "cai@example.org")
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open("/care")
+    await _open_pending(user)
+    user.find(marker="pending").trigger("request", {"pagination": {"sortBy": "email", "descending": False}})
+    await eventually(
+        lambda: [r["email"] for r in table(user, "pending").rows] == ["bea@example.org", "cai@example.org"]
+    )
+
+    await _invite(colleague, world, "abe@example.org")  # sorts before every row on the page
+    await eventually(
+        lambda: (
+            [r["email"] for r in table(user, "pending").rows]
+            == ["abe@example.org", "bea@example.org", "cai@example.org"]
+        )
+    )
+
+
 def _row(user: User, email: str) -> dict[str, Any]:
     return next(r for r in table(user, "pending").rows if r["email"] == email)
 

@@ -80,16 +80,26 @@ def first_admin_link(server: AppServer) -> str:
 def backdate_last_send(server: AppServer, email: str, *, minutes: int) -> None:
     """Let time pass for one pending invitation: it was last sent minutes ago (a resend needs a minute between).
 
-    The browser tests run the real app, whose clock the test cannot move; this is the one place they touch its
-    SQLite file, as tests/test_ui_care.py moves services.clock for the same rule.
+    The browser tests run the real app, whose clock the test cannot move; this and expire() are the one place they
+    touch its SQLite file, as tests/test_ui_care.py moves services.clock for the same rules.
     """
-    earlier = (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat(sep=" ")
+    _move_pending(server, email, _SET_LAST_SENT, datetime.now(UTC) - timedelta(minutes=minutes))
+
+
+def expire(server: AppServer, email: str) -> None:
+    """Let one pending invitation's link run out a minute ago."""
+    _move_pending(server, email, _SET_EXPIRES, datetime.now(UTC) - timedelta(minutes=1))
+
+
+_SET_LAST_SENT = "UPDATE invitation SET last_sent_at = ? WHERE email = ? AND state = 'pending'"
+_SET_EXPIRES = "UPDATE invitation SET expires_at = ? WHERE email = ? AND state = 'pending'"
+
+
+def _move_pending(server: AppServer, email: str, statement: str, at: datetime) -> None:
     connection = sqlite3.connect(server.database, timeout=10)
     try:
         with connection:  # one transaction, committed
-            changed = connection.execute(
-                "UPDATE invitation SET last_sent_at = ? WHERE email = ? AND state = 'pending'", (earlier, email)
-            ).rowcount
+            changed = connection.execute(statement, (at.isoformat(sep=" "), email)).rowcount
     finally:
         connection.close()
     assert changed == 1, f"{changed} pending invitations to {email}"

@@ -1,5 +1,5 @@
-"""Menus and sortable headers keep their state while the list beside or under them updates live; a row menu shows
-only the items that apply to its row.
+"""Menus, sortable headers and selection checkboxes keep their state while the list beside or under them updates
+live; a row menu shows only the items that apply to its row.
 
 The watcher opens the Care Portal's Manage menu or a pending invitation's ⋮ menu (or focuses a sortable header) with
 the keyboard; another browser sends invitations, so the watcher's pending list updates: the menu stays open with the
@@ -16,6 +16,7 @@ from tests.browser.conftest import AppServer
 from tests.browser.helpers import (
     choose_with_mouse,
     create_organisation,
+    expire,
     log_in,
     row_menu,
     set_up_super_admin,
@@ -113,6 +114,37 @@ def test_a_focused_sortable_header_keeps_the_focus_while_the_pending_list_update
     expect(header).to_have_attribute("aria-sort", "descending")
     expect(pending.get_by_role("row").nth(1)).to_contain_text(SECOND)
     expect(pending.get_by_role("columnheader", name="Role")).not_to_have_attribute("tabindex", "0")
+    assert not errors, f"JavaScript errors in the pages: {errors}"
+
+
+def test_a_ticked_selection_checkbox_keeps_the_focus_while_the_pending_list_updates(
+    app_server: AppServer, new_context: Callable[[], BrowserContext]
+) -> None:
+    errors: list[str] = []
+    watcher, sender, pending = _pending_list_and_sender(app_server, new_context, errors, FIRST)
+    box = pending.get_by_role("checkbox", name=f"Select the invitation to {FIRST}", exact=True)
+    tab_to(watcher, box)
+    watcher.keyboard.press("Space")
+    expect(box).to_have_attribute("aria-checked", "true")
+    box.evaluate("node => { node.gatehouseProbe = true; }")
+
+    _invite(sender, SECOND)
+    expect(_row(pending, SECOND)).to_have_count(1)
+    expect(box).to_be_focused()
+    assert box.evaluate("node => node.gatehouseProbe === true"), "the checkbox was replaced"
+    expect(box).to_have_attribute("aria-checked", "true")
+    expect(pending.get_by_role("checkbox", name=f"Select the invitation to {SECOND}", exact=True)).to_have_attribute(
+        "aria-checked", "false"
+    )
+    expect(pending.get_by_role("checkbox", name="Select every invitation on this page")).to_be_visible()
+
+    # The badge cell: an invitation whose link ran out shows Expired once the list refreshes for the next change.
+    expire(app_server, FIRST)
+    _invite(sender, THIRD)
+    expect(_row(pending, THIRD)).to_have_count(1)
+    expect(_row(pending, FIRST).get_by_text("Expired", exact=True)).to_be_visible()
+    expect(_row(pending, SECOND).get_by_text("Expired", exact=True)).to_have_count(0)
+    expect(box).to_be_focused()
     assert not errors, f"JavaScript errors in the pages: {errors}"
 
 
