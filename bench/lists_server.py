@@ -91,9 +91,9 @@ def serve() -> None:
         for label in list(labels):
             if label.client.is_deleted:
                 continue
-            message = messages.get(label.id) or messages.setdefault(
-                label.id, socket_writer.encoded("update", {str(label.id): {"text": str(state["tick"])}})
-            )
+            if label.id not in messages:
+                messages[label.id] = socket_writer.encoded("update", {str(label.id): {"text": str(state["tick"])}})
+            message = messages[label.id]
             sockets = socket_writer.idle_sockets(label.client)
             if sockets:
                 socket_writer.write(sockets, message)

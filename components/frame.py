@@ -21,9 +21,9 @@ app.colors(primary=PRIMARY, positive=POSITIVE)
 # NiceGUI's link blue is 3.7:1 on white; this is 6.6:1. The page's grey (Quasar's grey-1) without a ui.query element.
 FRAME_CSS = ".nicegui-link { color: var(--q-primary); } body { background-color: #fafafa; }"
 # Keeping the keyboard focus where it was. NiceGUI re-creates what a slot template draws whenever the page renders
-# (a live update, a sort, a dialog added beside it): a focused control there, such as a pending row's selection
-# checkbox, is replaced by an identical one and the focus falls to <body>, which sends keyboard users back to the top
-# of the page (header cells and row menus are DataTable's own and stay). And a dialog opened from a menu may not know
+# (a live update, a sort, a dialog added beside it): a focused control there is replaced by an identical one and the
+# focus falls to <body>, which sends keyboard users back to the top of the page (the tables' cells are DataTable's own
+# and stay; slot templates remain elsewhere, such as the upload's header). And a dialog opened from a menu may not know
 # its opener, so closing it left the focus on <body> too. This remembers the last focused control
 # outside dialogs and menus; when the focus has fallen to <body> because that control was replaced, or because a
 # dialog has just closed, it focuses the control again, or its replacement (same id, accessible name or text).

@@ -11,7 +11,8 @@ emitted), the Engine.IO queue of each of its sockets is empty, no send is in pro
 paused by flow control holds packets it already took) and the connection is open and writable. Otherwise the
 caller emits as before. These conditions read libraries' internals (uvicorn's wsproto protocol, Engine.IO's socket
 queue, NiceGUI's outbox event); should an upgrade move them, connections are not captured and every patch takes
-the usual way. tests/test_socket_writer.py fails then, so the loss does not go unnoticed.
+the usual way. /healthz counts both ways, and tests/browser/test_care_portal.py fails when Chromium's pages got no
+patch written here, so the loss does not go unnoticed.
 """
 
 from collections.abc import Awaitable, Callable, MutableMapping

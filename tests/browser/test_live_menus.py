@@ -69,7 +69,7 @@ def test_an_open_row_menu_keeps_its_focused_item_while_the_pending_list_updates(
     watcher.keyboard.press("ArrowDown")
     delete = menu.get_by_role("menuitem", name="Delete invitation")
     expect(delete).to_be_focused()
-    delete.evaluate("item => { item.gatehouseProbe = true; }")
+    _tag(delete)
 
     # Rows come (the whole page is sent again) and a row changes (its delivery state, a patch of that row).
     for email in (SECOND, THIRD):
@@ -78,7 +78,7 @@ def test_an_open_row_menu_keeps_its_focused_item_while_the_pending_list_updates(
         expect(_row(pending, email).get_by_role("cell").nth(DELIVERY)).to_have_text("sent")
         expect(menu).to_be_visible()
         expect(delete).to_be_focused()
-        assert delete.evaluate("item => item.gatehouseProbe === true"), "the menu item was replaced"
+        assert _still_tagged(delete), "the menu item was replaced"
 
     watcher.keyboard.press("ArrowUp")
     expect(menu.get_by_role("menuitem", name="Resend invitation")).to_be_focused()
@@ -100,13 +100,13 @@ def test_a_focused_sortable_header_keeps_the_focus_while_the_pending_list_update
     header = pending.get_by_role("columnheader", name="Email")
     expect(header).to_have_attribute("aria-sort", "none")
     tab_to(watcher, header)
-    header.evaluate("th => { th.gatehouseProbe = true; }")
+    _tag(header)
 
     _invite(sender, FIRST)
     expect(_row(pending, FIRST)).to_have_count(1)
     expect(header).to_be_focused()
     # The same cell, not a copy the page focused again (components/frame.py's focus script would do that).
-    assert header.evaluate("th => th.gatehouseProbe === true"), "the header cell was replaced"
+    assert _still_tagged(header), "the header cell was replaced"
     watcher.keyboard.press("Enter")
     expect(header).to_have_attribute("aria-sort", "ascending")
     expect(pending.get_by_role("row").nth(1)).to_contain_text(FIRST)
@@ -126,12 +126,12 @@ def test_a_ticked_selection_checkbox_keeps_the_focus_while_the_pending_list_upda
     tab_to(watcher, box)
     watcher.keyboard.press("Space")
     expect(box).to_have_attribute("aria-checked", "true")
-    box.evaluate("node => { node.gatehouseProbe = true; }")
+    _tag(box)
 
     _invite(sender, SECOND)
     expect(_row(pending, SECOND)).to_have_count(1)
     expect(box).to_be_focused()
-    assert box.evaluate("node => node.gatehouseProbe === true"), "the checkbox was replaced"
+    assert _still_tagged(box), "the checkbox was replaced"
     expect(box).to_have_attribute("aria-checked", "true")
     expect(pending.get_by_role("checkbox", name=f"Select the invitation to {SECOND}", exact=True)).to_have_attribute(
         "aria-checked", "false"
@@ -196,6 +196,15 @@ def _invite(sender: Page, email: str) -> None:
     choose_with_mouse(sender, invite, "Role", "Clinician")
     invite.get_by_role("button", name="Send invites").click()
     expect(invite.get_by_role("status").filter(has_text="Invited (1)")).to_contain_text(email)
+
+
+def _tag(node: Locator) -> None:
+    """Mark the DOM node itself: a copy the page draws in its place does not carry the mark."""
+    node.evaluate("node => { node.gatehouseProbe = true; }")
+
+
+def _still_tagged(node: Locator) -> bool:
+    return bool(node.evaluate("node => node.gatehouseProbe === true"))
 
 
 def _row(pending: Locator, email: str) -> Locator:
