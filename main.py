@@ -51,7 +51,7 @@ UI_RUN_OPTIONS: dict[str, Any] = {
 
 def run(**extra: Any) -> None:
     """Serve the app (extra options only for the benchmarks' experiments)."""
-    ui.run(port=config.port, storage_secret=config.secret, **(UI_RUN_OPTIONS | extra))
+    ui.run(host=config.host, port=config.port, storage_secret=config.secret, **(UI_RUN_OPTIONS | extra))
 
 
 if __name__ in {"__main__", "__mp_main__"}:

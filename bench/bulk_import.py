@@ -38,7 +38,7 @@ INVITATION_COLUMNS = (
     "created_at", "last_sent_at", "expires_at",
 )  # fmt: skip
 OUTBOX_COLUMNS = (
-    "kind", "recipient", "context", "link", "invitation_id", "organisation_id", "state", "attempts",
+    "kind", "recipient", "context", "link_seed", "invitation_id", "organisation_id", "state", "attempts",
     "next_attempt_at", "last_error", "created_at",
 )  # fmt: skip
 AUDIT_COLUMNS = (

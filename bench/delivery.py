@@ -63,7 +63,7 @@ class Sink:
 
 async def queue(world: worlds.World, count: int) -> None:
     """count queued invitation emails, through the real send path; the background's mail counts as sent."""
-    await OutboxMessage.all().update(state=OutboxState.SENT, link=None)
+    await OutboxMessage.all().update(state=OutboxState.SENT, link_seed=None)
     await invitations.send(
         actor=await world.actor(),
         addresses=addresses(count, prefix="mail."),
@@ -119,7 +119,7 @@ async def service(database_url: str, port: int, count: int, options: dict[str, A
                     handled = await worker.run_until_empty()
         finally:
             await worker.stop()
-        sent = await OutboxMessage.filter(state=OutboxState.SENT, link__isnull=True, sent_at__isnull=False).count()
+        sent = await OutboxMessage.filter(state=OutboxState.SENT, link_seed__isnull=True, sent_at__isnull=False).count()
     if handled != count or sent < count:
         raise RuntimeError(f"expected {count} handled and sent, got {handled} handled and {sent} sent")
     return {"service": taken[0], "service_cpu": taken[1], "lag_max_ms": probe.max_ms, "lag_p99_ms": probe.p99_ms}

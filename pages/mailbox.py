@@ -1,5 +1,9 @@
 """The development mailbox: what the embedded mail sink received, newest first, refreshed as mail arrives."""
 
+import ipaddress
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse
 from nicegui import ui
 
 from components.frame import LANGUAGE, frame
@@ -7,26 +11,34 @@ from services import mail_sink
 from services.mail_sink import MailSink, SinkMessage
 
 REFRESH_SECONDS = 1.0
+NOT_FOUND = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not found · Gatehouse</title></head>'
+    "<body><main><h1>404: Not found</h1></main></body></html>"
+)
 
 
 def create() -> None:
     """Register /dev/mailbox."""
 
     @ui.page("/dev/mailbox", language=LANGUAGE)
-    def mailbox() -> None:
+    def mailbox(request: Request) -> Response | None:
         sink = mail_sink.current()
-        if sink is None:
-            _not_found()
-            return
+        if sink is None or not _from_this_machine(request):
+            return HTMLResponse(NOT_FOUND, status_code=404)
         with frame("Mailbox"):
             _mailbox(sink)
+        return None
 
 
-def _not_found() -> None:
-    ui.page_title("Not found · Gatehouse")
-    with ui.element("div").classes("q-pa-xl"):  # Quasar's page is already the <main> landmark
-        ui.label("404: Not found").classes("text-h5").props('role="heading" aria-level="1"')
-        ui.label("The mailbox exists only while Gatehouse delivers mail to its embedded mail sink.")
+def _from_this_machine(request: Request) -> bool:
+    """The mailbox shows every link: only a browser on this machine may see it (the first start listens on
+    loopback, but an operator may name another interface)."""
+    try:
+        address = ipaddress.ip_address(request.client.host if request.client else "")
+    except ValueError:
+        return False
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return (mapped or address).is_loopback
 
 
 def _mailbox(sink: MailSink) -> None:

@@ -21,10 +21,10 @@ async def ensure_first_admin() -> str | None:
     config = settings.current()
     email = _admin_address(config.admin_email)
     role = await Role.get(key=catalogue.SUPER_ADMIN)
-    raw, hashed = tokens.new_token()
+    seed, hashed = tokens.new_link_seed()
     at = now()
     expires = at + timedelta(hours=FIRST_ADMIN_HOURS)
-    link = config.link(f"/accept/{raw}")
+    link = config.link(f"/accept/{tokens.link_token(seed, secret=config.secret)}")  # printed, never stored
     async with in_transaction() as connection:
         # A restart replaces the earlier first-admin link: only its hash was kept, so it could not be shown again.
         await (
@@ -56,7 +56,7 @@ async def ensure_first_admin() -> str | None:
             kind=MessageKind.INVITATION,
             recipient=email,
             context=context,
-            link=link,
+            link_seed=seed,
             invitation_id=invitation.id,
             organisation_id=None,
         )

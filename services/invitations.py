@@ -116,7 +116,7 @@ async def cancel_queued_mail(invitation_id: int, connection: BaseDBAsyncClient) 
     await (
         OutboxMessage.filter(invitation_id=invitation_id, state=OutboxState.QUEUED)
         .using_db(connection)
-        .update(state=OutboxState.FAILED, last_error="invitation no longer pending", link=None)
+        .update(state=OutboxState.FAILED, last_error="invitation no longer pending", link_seed=None)
     )
 
 

@@ -12,11 +12,11 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models import AuditEvent, Invitation, InvitationState, MessageKind, OutboxMessage, OutboxState, RoleAssignment
-from services import audit, bulk_sql, outbox, settings, tokens
+from services import audit, bulk_sql, outbox, tokens
 from services.access import Actor, RoleInfo, Scope
 from services.clock import now
 
-TOKENS_PER_TURN = 1_000  # about 3 ms of hashing between two turns of the event loop
+TOKENS_PER_TURN = 1_000  # a few ms of hashing between two turns of the event loop
 _TARGET_LENGTH = AuditEvent._meta.fields_map["target"].max_length  # type: ignore[attr-defined]
 
 
@@ -32,10 +32,10 @@ class Plan:
 
 
 async def new_tokens(count: int) -> list[tuple[str, str]]:
-    """count (raw, hash) pairs, in slices so the event loop keeps answering meanwhile."""
+    """count (link seed, hash) pairs, in slices so the event loop keeps answering meanwhile."""
     pairs: list[tuple[str, str]] = []
     while len(pairs) < count:
-        pairs.extend(tokens.new_token() for _ in range(min(TOKENS_PER_TURN, count - len(pairs))))
+        pairs.extend(tokens.new_link_seed() for _ in range(min(TOKENS_PER_TURN, count - len(pairs))))
         await asyncio.sleep(0)
     return pairs
 
@@ -79,7 +79,7 @@ async def _replace_pending(ids: list[int], connection: BaseDBAsyncClient) -> Non
     await bulk_sql.update_where_in(
         connection,
         OutboxMessage,
-        changes={"state": OutboxState.FAILED, "last_error": "replaced by a newer invitation", "link": None},
+        changes={"state": OutboxState.FAILED, "last_error": "replaced by a newer invitation", "link_seed": None},
         key="invitation_id",
         values=ids,
         where={"state": OutboxState.QUEUED},
@@ -117,21 +117,20 @@ async def _insert_invitations(
         },
         key="token_hash",
     )
-    accept = settings.current().link("/accept/")
     message = outbox.message_fields(
         kind=MessageKind.INVITATION,
         recipient="",
         context={**context, "expires_at": expires.isoformat()},
-        link=None,
+        link_seed=None,
         invitation_id=None,
         organisation_id=scope.organisation_id,
     )
     await bulk_sql.insert(
         connection,
         OutboxMessage,
-        columns=("recipient", "link", "invitation_id"),
-        rows=((a, accept + raw, i) for a, (raw, _), i in zip(addresses, pairs, ids, strict=True)),
-        constants=_other_than(message, "recipient", "link", "invitation_id"),
+        columns=("recipient", "link_seed", "invitation_id"),
+        rows=((a, seed, i) for a, (seed, _), i in zip(addresses, pairs, ids, strict=True)),
+        constants=_other_than(message, "recipient", "link_seed", "invitation_id"),
     )
     detail = {"role": role.name, "expires_in_hours": lifetime_hours}
     event = audit.event_fields(actor=actor, action="invite", scope=scope, detail=detail)
@@ -167,7 +166,7 @@ async def _grant_members(
         kind=MessageKind.ROLE_NOTICE,
         recipient="",
         context=context,
-        link=settings.current().link("/login"),
+        link_seed=None,  # a notice links to the log-in page
         invitation_id=None,
         organisation_id=scope.organisation_id,
     )

@@ -17,7 +17,7 @@ from services.clock import now
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = ("id", "kind", "recipient", "context", "link", "invitation_id", "organisation_id", "attempts")
+_COLUMNS = ("id", "kind", "recipient", "context", "link_seed", "invitation_id", "organisation_id", "attempts")
 _DUE = (  # one query per branch: each walks the (state, next_attempt_at) index in order
     "SELECT id, next_attempt_at FROM outbox_message WHERE state = 'queued' AND next_attempt_at <= {at} "
     "ORDER BY next_attempt_at, id LIMIT {limit}{lock}",
@@ -34,7 +34,7 @@ class Claimed:
     kind: str
     recipient: str
     context: dict[str, Any]
-    link: str | None
+    link_seed: str | None
     invitation_id: int | None
     organisation_id: int | None
     attempts: int

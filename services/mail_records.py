@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from tortoise import connections
 from tortoise.functions import Max
@@ -18,7 +18,7 @@ from models import (
     OutboxState,
     ScopeLevel,
 )
-from services import audit, bulk_sql, mail_templates
+from services import audit, bulk_sql, mail_templates, tokens
 from services.access import Scope
 from services.clock import now
 from services.mail_claims import Claimed
@@ -27,6 +27,7 @@ from services.settings import Settings
 BACKOFF = tuple(timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400))
 MAX_ATTEMPTS = len(BACKOFF) + 1
 ERROR_LENGTH = 500
+STALE_LINK_REASON = "GATEHOUSE_SECRET changed since this email was queued, so its link would not open: resend it"
 
 
 @dataclass
@@ -61,6 +62,8 @@ async def jobs_for(rows: list[Claimed], *, settings: Settings) -> list[Job]:
             job.outcome, job.error, job.dead_link = "failed", "replaced by a newer email", True
         elif invitation is not None and invitation["expires_at"] <= at:
             job.outcome, job.error = "failed", "the invitation expired before the email could be sent"
+        elif (token := _token(row, invitation, secret=settings.secret)) is False:
+            job.outcome, job.error = "failed", STALE_LINK_REASON
         else:
             try:
                 job.recipient = mail_templates.smtp_address(row.recipient)
@@ -68,13 +71,29 @@ async def jobs_for(rows: list[Claimed], *, settings: Settings) -> list[Job]:
                     row.kind,
                     recipient=row.recipient,
                     context=row.context,
-                    link=row.link,
+                    link=settings.link("/accept/" + token) if token else None,
                     settings=settings,
                     outbox_id=row.id,
                 )
             except Exception as error:  # a message that cannot be built never will be: fail it, not the batch
                 job.outcome, job.error = "failed", f"could not build the email: {error}"
     return jobs
+
+
+def link_of(seed: str | None, *, settings: Settings) -> str | None:
+    """The email's link, its token derived from the stored seed (none: the template's own, e.g. log in)."""
+    return settings.link("/accept/" + tokens.link_token(seed, secret=settings.secret)) if seed else None
+
+
+def _token(row: Claimed, invitation: dict[str, Any] | None, *, secret: str) -> str | Literal[False] | None:
+    """The link's token derived from the row's seed; False where it would not open the invitation (the secret
+    changed since the email was queued); None for an email without a link of its own."""
+    if row.link_seed is None:
+        return False if invitation is not None else None
+    token = tokens.link_token(row.link_seed, secret=secret)
+    if invitation is not None and tokens.hash_token(token) != invitation["token_hash"]:
+        return False
+    return token
 
 
 async def record(jobs: list[Job], *, worker_id: str) -> None:
@@ -128,9 +147,9 @@ async def mark_sent(jobs: list[Job], *, worker_id: str) -> None:
 def row_changes(outcome: str, error: str, attempts: int, at: Any) -> dict[str, Any]:
     """The changes to an outbox row for an outcome (sent, failed, retry; anything else: back to the queue)."""
     if outcome == "sent":
-        return {"state": OutboxState.SENT, "sent_at": at, "link": None, "attempts": attempts, "last_error": ""}
+        return {"state": OutboxState.SENT, "sent_at": at, "link_seed": None, "attempts": attempts, "last_error": ""}
     if outcome == "failed":
-        return {"state": OutboxState.FAILED, "link": None, "attempts": attempts, "last_error": error}
+        return {"state": OutboxState.FAILED, "link_seed": None, "attempts": attempts, "last_error": error}
     if outcome == "retry":
         backoff = BACKOFF[min(attempts, len(BACKOFF)) - 1]
         return {"state": OutboxState.QUEUED, "attempts": attempts, "last_error": error, "next_attempt_at": at + backoff}
@@ -143,10 +162,10 @@ async def invitation_facts(ids: set[int], *, since: int) -> tuple[dict[int, dict
 
 
 async def invitations(ids: set[int]) -> dict[int, dict[str, Any]]:
-    """State, expiry and deployment of these invitations, by id."""
+    """State, expiry, deployment and link hash of these invitations, by id."""
     if not ids:
         return {}
-    rows = await Invitation.filter(id__in=ids).values("id", "state", "expires_at", "deployment_id")
+    rows = await Invitation.filter(id__in=ids).values("id", "state", "expires_at", "deployment_id", "token_hash")
     return {row["id"]: row for row in rows}
 
 

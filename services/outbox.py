@@ -14,7 +14,7 @@ def message_fields(
     kind: MessageKind,
     recipient: str,
     context: dict[str, Any],
-    link: str | None,
+    link_seed: str | None,
     invitation_id: int | None,
     organisation_id: int | None,
 ) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def message_fields(
         "kind": kind.value,
         "recipient": recipient,
         "context": context,
-        "link": link,
+        "link_seed": link_seed,
         "invitation_id": invitation_id,
         "organisation_id": organisation_id,
         "state": OutboxState.QUEUED,

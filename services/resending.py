@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from models import DeliveryState, Invitation, InvitationState, MessageKind
-from services import access, audit, events, invitations, organisations, outbox, settings, tokens
+from services import access, audit, events, invitations, organisations, outbox, tokens
 from services.access import Actor, RoleInfo
 from services.clock import now
 from services.errors import RateLimited
@@ -46,7 +46,7 @@ async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
     await organisations.require_active(organisation_id=scope.organisation_id)
     at = now()
     sends_today = _check_limits(invitation, at)
-    raw, hashed = tokens.new_token()
+    seed, hashed = tokens.new_link_seed()
     expires = at + timedelta(hours=invitation.lifetime_hours)
     async with in_transaction() as connection:
         won = (
@@ -77,7 +77,7 @@ async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
             kind=MessageKind.INVITATION,
             recipient=invitation.email,
             context=context,
-            link=settings.current().link(f"/accept/{raw}"),
+            link_seed=seed,
             invitation_id=invitation.id,
             organisation_id=scope.organisation_id,
         )

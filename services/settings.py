@@ -1,6 +1,8 @@
 """One settings object, read from the GATEHOUSE_* environment variables and validated at start."""
 
+import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,6 +10,8 @@ from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite://gatehouse.sqlite3"
 TLS_MODES = ("none", "starttls", "tls")
+DEFAULT_HOST = "127.0.0.1"
+_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
 class SettingsError(ValueError):
@@ -27,6 +31,7 @@ class Settings:
     secret: str
     admin_email: str
     port: int
+    host: str = DEFAULT_HOST  # the interface to listen on: loopback unless the operator names another
     mail_rate: float | None = None  # messages per second to the relay; None: as fast as it accepts them
 
     @property
@@ -82,6 +87,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
         secret=secret,
         admin_email=env.get("GATEHOUSE_ADMIN_EMAIL") or "admin@localhost",
         port=port,
+        host=_host(env),
         mail_rate=_rate(env, "GATEHOUSE_MAIL_RATE"),
     )
 
@@ -97,6 +103,17 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     if not 0 <= value <= 65535:
         raise SettingsError(f"{name} must be a port number between 0 and 65535")
     return value
+
+
+def _host(env: dict[str, str]) -> str:
+    raw = (env.get("GATEHOUSE_HOST") or DEFAULT_HOST).strip()
+    candidate = raw.removeprefix("[").removesuffix("]")
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        if _HOSTNAME.fullmatch(candidate):
+            return candidate
+    raise SettingsError(f"GATEHOUSE_HOST must be an interface address such as 127.0.0.1 or 0.0.0.0, not {raw!r}")
 
 
 def _rate(env: dict[str, str], name: str) -> float | None:

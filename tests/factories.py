@@ -2,11 +2,11 @@
 
 from dataclasses import dataclass
 
-from models import Deployment, Organisation, Role, RoleAssignment, StaffMember
-from services import access
+from models import Deployment, Organisation, OutboxMessage, Role, RoleAssignment, StaffMember
+from services import access, mail_records, settings
 from services.access import Actor, Scope
 
-__all__ = ["Actor", "World", "actor_of", "grant", "member", "role", "world"]
+__all__ = ["Actor", "World", "actor_of", "grant", "link_of", "member", "role", "token_of", "world"]
 
 
 @dataclass
@@ -91,3 +91,15 @@ async def role(key: str) -> access.RoleInfo:
 
 async def holds(email: str, role_key: str) -> bool:
     return await RoleAssignment.filter(member__email=email, role__key=role_key).exists()
+
+
+def link_of(message: OutboxMessage) -> str:
+    """The link this queued email will carry: derived from its seed, as the mail worker does."""
+    link = mail_records.link_of(message.link_seed, settings=settings.current())
+    assert link is not None, f"the email to {message.recipient} carries no link of its own"
+    return link
+
+
+def token_of(message: OutboxMessage) -> str:
+    """The token of the link this queued email will carry."""
+    return link_of(message).rsplit("/", 1)[1]

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from models import AuditEvent, Invitation, InvitationState, OutboxMessage, RoleAssignment, StaffMember
-from services import acceptance, clock, invitations, resending
+from services import acceptance, clock, invitations, resending, tokens
 from services.access import Actor
 from services.errors import InvalidInput, LinkInvalid, PermissionDenied
 from services.invitations import SendResult
@@ -27,8 +27,7 @@ async def _owner_and_world() -> tuple[factories.World, Actor]:
 
 
 def _link_token(message: OutboxMessage) -> str:
-    assert message.link is not None
-    return message.link.rsplit("/", 1)[1]
+    return factories.token_of(message)
 
 
 async def _send(
@@ -47,9 +46,10 @@ async def test_send_creates_one_invitation_and_one_queued_email_per_address(db: 
     assert await Invitation.filter(state=InvitationState.PENDING).count() == 2
     messages = await OutboxMessage.all().order_by("id")
     assert [m.recipient for m in messages] == ["ann@example.org", "bob@example.org"]
-    assert all(m.link and m.link.startswith("http://localhost:8080/accept/") for m in messages)
+    assert all(factories.link_of(m).startswith("http://localhost:8080/accept/") for m in messages)
     invitation = await Invitation.get(email="bob@example.org")
-    assert invitation.token_hash not in (messages[1].link or "")
+    assert invitation.token_hash == tokens.hash_token(factories.token_of(messages[1]))
+    assert messages[1].link_seed != factories.token_of(messages[1])  # the stored seed is not the link's token
     assert invitation.expires_at - invitation.created_at == timedelta(hours=72)
     assert await AuditEvent.filter(action="invite").count() == 2
 

@@ -22,10 +22,11 @@ from models import (
     OutboxState,
     Role,
 )
-from services import clock, events, outbox, settings
+from services import clock, events, outbox, settings, tokens
 from services.mail_records import MAX_ATTEMPTS
 from services.mail_sink import MailSink
 from services.mail_worker import MailWorker
+from tests import factories
 from tests.conftest import TEST_SECRET
 
 pytestmark = pytest.mark.usefixtures("db")
@@ -114,9 +115,10 @@ async def queue_invitations(count: int, *, inviter_name: str = "Ann Inviter", pr
     ids = []
     for number in range(count):
         email = f"{prefix}{number}@example.org"
+        seed, hashed = tokens.new_link_seed()
         invitation = await Invitation.create(
             email=email, role=role, level="deployment", organisation=organisation, deployment=deployment,
-            scope_key=f"dep:{deployment.id}", token_hash=secrets.token_hex(32), lifetime_hours=72,
+            scope_key=f"dep:{deployment.id}", token_hash=hashed, lifetime_hours=72,
             created_at=at, last_sent_at=at, expires_at=at + timedelta(hours=72),
         )  # fmt: skip
         context = {
@@ -126,7 +128,7 @@ async def queue_invitations(count: int, *, inviter_name: str = "Ann Inviter", pr
         }  # fmt: skip
         fields = outbox.message_fields(
             kind=MessageKind.INVITATION, recipient=email, context=context,
-            link=f"http://localhost:8080/accept/{secrets.token_urlsafe(32)}", invitation_id=invitation.id,
+            link_seed=seed, invitation_id=invitation.id,
             organisation_id=organisation.id,
         )  # fmt: skip
         ids.append((await OutboxMessage.create(**fields)).id)
@@ -149,7 +151,7 @@ async def test_delivers_queued_invitations_clears_links_and_announces_once(
     assert handled == 3
     assert sorted(m.to[0] for m in sink.messages()) == [f"staff{n}@example.org" for n in range(3)]
     for row in await OutboxMessage.filter(id__in=ids):
-        assert (row.state, row.link, row.attempts, row.claimed_by) == (OutboxState.SENT, None, 1, None)
+        assert (row.state, row.link_seed, row.attempts, row.claimed_by) == (OutboxState.SENT, None, 1, None)
         assert row.sent_at is not None
     states = await Invitation.all().values_list("delivery_state", flat=True)
     assert list(states) == [DeliveryState.SENT] * 3
@@ -161,7 +163,7 @@ async def test_the_email_says_who_where_what_until_and_escapes_names(
 ) -> None:
     [message_id] = await queue_invitations(1, inviter_name="<script>alert(1)</script> Eve")
     row = await OutboxMessage.get(id=message_id)
-    link = row.link
+    link = factories.link_of(row)
     await make_worker(sink.port).run_until_empty()
 
     [mail] = sink.messages()
@@ -188,7 +190,7 @@ async def test_a_refused_connection_keeps_the_message_queued_until_the_server_is
     row = await OutboxMessage.get(id=message_id)
     assert (row.state, row.attempts, row.claimed_by) == (OutboxState.QUEUED, 1, None)
     assert row.next_attempt_at > clock.now() and "Error connecting" in row.last_error
-    assert row.link is not None
+    assert row.link_seed is not None
     assert (await Invitation.get(id=row.invitation_id)).delivery_state == DeliveryState.QUEUED
     assert await worker.drain_once() == 0
 
@@ -201,7 +203,7 @@ async def test_a_refused_connection_keeps_the_message_queued_until_the_server_is
     finally:
         server.stop()
     row = await OutboxMessage.get(id=message_id)
-    assert (row.state, row.attempts, row.link) == (OutboxState.SENT, 2, None)
+    assert (row.state, row.attempts, row.link_seed) == (OutboxState.SENT, 2, None)
 
 
 async def test_a_refused_recipient_fails_at_once_with_the_reason(
@@ -213,7 +215,7 @@ async def test_a_refused_recipient_fails_at_once_with_the_reason(
     assert await make_worker(port).run_until_empty() == 1
 
     row = await OutboxMessage.get(id=message_id)
-    assert (row.state, row.attempts, row.link) == (OutboxState.FAILED, 1, None)
+    assert (row.state, row.attempts, row.link_seed) == (OutboxState.FAILED, 1, None)
     assert row.last_error == "550 5.1.1 No such user here"
     invitation = await Invitation.get(id=row.invitation_id)
     assert invitation.delivery_state == DeliveryState.FAILED
@@ -252,7 +254,7 @@ async def test_temporary_failures_give_up_after_the_last_attempt(make_worker: Ca
     await make_worker(free_port()).run_until_empty()
 
     row = await OutboxMessage.get(id=message_id)
-    assert (row.state, row.attempts, row.link) == (OutboxState.FAILED, MAX_ATTEMPTS, None)
+    assert (row.state, row.attempts, row.link_seed) == (OutboxState.FAILED, MAX_ATTEMPTS, None)
     assert row.last_error.startswith(f"gave up after {MAX_ATTEMPTS} attempts")
     assert (await Invitation.get(id=row.invitation_id)).delivery_state == DeliveryState.FAILED
 
@@ -298,20 +300,21 @@ async def test_a_message_for_a_dead_invitation_never_leaves(
     deleted_row = await OutboxMessage.get(id=deleted)
     await Invitation.filter(id=deleted_row.invitation_id).update(state=InvitationState.DELETED)
     replaced_row = await OutboxMessage.get(id=replaced)
+    seed, hashed = tokens.new_link_seed()  # a resend: a new link for the same invitation, in a newer email
+    await Invitation.filter(id=replaced_row.invitation_id).update(token_hash=hashed)
     newer = await OutboxMessage.create(
         **outbox.message_fields(
             kind=MessageKind.INVITATION, recipient=replaced_row.recipient, context=replaced_row.context,
-            link="http://localhost:8080/accept/newer", invitation_id=replaced_row.invitation_id,
-            organisation_id=replaced_row.organisation_id,
+            link_seed=seed, invitation_id=replaced_row.invitation_id, organisation_id=replaced_row.organisation_id,
         )
     )  # fmt: skip
 
     assert await make_worker(sink.port).run_until_empty() == 3
 
-    assert [message.link for message in sink.messages()] == ["http://localhost:8080/accept/newer"]
+    assert [message.link for message in sink.messages()] == [factories.link_of(newer)]
     for message_id, reason in ((deleted, "invitation no longer pending"), (replaced, "replaced by a newer email")):
         row = await OutboxMessage.get(id=message_id)
-        assert (row.state, row.link, row.last_error, row.attempts) == (OutboxState.FAILED, None, reason, 0)
+        assert (row.state, row.link_seed, row.last_error, row.attempts) == (OutboxState.FAILED, None, reason, 0)
     assert (await OutboxMessage.get(id=newer.id)).state == OutboxState.SENT
     assert (await Invitation.get(id=replaced_row.invitation_id)).delivery_state == DeliveryState.SENT
     assert not await AuditEvent.filter(action="delivery_failed").exists()
@@ -369,7 +372,7 @@ async def test_a_message_that_cannot_be_built_fails_without_holding_up_the_other
     notices = []
     for recipient in ("member@example.org", "member@example.org\r\nBcc: eve@example.org"):
         fields = outbox.message_fields(
-            kind=MessageKind.ROLE_NOTICE, recipient=recipient, context=context, link=None, invitation_id=None,
+            kind=MessageKind.ROLE_NOTICE, recipient=recipient, context=context, link_seed=None, invitation_id=None,
             organisation_id=None,
         )  # fmt: skip
         notices.append(await OutboxMessage.create(**fields))
@@ -394,6 +397,6 @@ async def test_an_invitation_that_expired_while_queued_is_not_sent(
     assert sink.messages() == []
     row = await OutboxMessage.get(id=message_id)
     reason = "the invitation expired before the email could be sent"
-    assert (row.state, row.link, row.last_error) == (OutboxState.FAILED, None, reason)
+    assert (row.state, row.link_seed, row.last_error) == (OutboxState.FAILED, None, reason)
     invitation = await Invitation.get(id=row.invitation_id)
     assert (invitation.delivery_state, invitation.delivery_error) == (DeliveryState.FAILED, reason)

@@ -3,8 +3,9 @@
 from collections.abc import Iterator
 
 import aiosmtplib
+import httpx
 import pytest
-from nicegui import ui
+from nicegui import core, ui
 from nicegui.testing import User
 
 from services import mail_sink, settings
@@ -38,10 +39,24 @@ async def deliver(sink: MailSink, recipient: str, link: str) -> None:
         await smtp.sendmail("gatehouse@localhost", [recipient], raw)
 
 
-async def test_without_the_sink_the_mailbox_is_not_found(user: User) -> None:
-    await user.open("/dev/mailbox")
-    await user.should_see("404: Not found")
-    await user.should_not_see("Clear mailbox")
+async def test_with_a_relay_configured_the_mailbox_is_not_found_with_status_404(user: User) -> None:
+    response = await user.http_client.get("/dev/mailbox")
+    assert response.status_code == 404
+    assert "404: Not found" in response.text and "Clear mailbox" not in response.text
+
+
+async def test_the_mailbox_answers_only_a_browser_on_this_machine(user: User, app_sink: MailSink) -> None:
+    await deliver(app_sink, "first@example.org", "http://localhost:8080/accept/first-token")
+    for address in ("192.0.2.10", "10.0.0.7", "2001:db8::1", "::ffff:203.0.113.5", "unknown"):
+        transport = httpx.ASGITransport(app=core.app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8080") as outsider:
+            response = await outsider.get("/dev/mailbox")
+        assert response.status_code == 404, address
+        assert "first-token" not in response.text and "first@example.org" not in response.text
+    for address in ("127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"):
+        transport = httpx.ASGITransport(app=core.app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8080") as local:
+            assert (await local.get("/dev/mailbox")).status_code == 200, address
 
 
 async def test_the_mailbox_lists_opens_and_refreshes(user: User, app_sink: MailSink) -> None:

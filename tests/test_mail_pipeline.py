@@ -15,6 +15,7 @@ from services import clock, mail_templates, settings
 from services.mail_records import Job
 from services.mail_sink import MailSink
 from services.mail_worker import MailWorker
+from tests import factories
 from tests.conftest import TEST_SECRET
 from tests.test_mail import free_port, queue_invitations, sink, smtp_settings
 
@@ -44,7 +45,12 @@ async def test_a_drain_that_breaks_records_what_left_and_hands_back_the_batch_cl
     rows = await OutboxMessage.all().order_by("id")
     assert [row.state for row in rows[:2]] == [OutboxState.SENT] * 2 and len(sink.messages()) == 2
     for row in rows[2:]:  # the broken batch and the one claimed while it was sent: queued again, not charged
-        assert (row.state, row.claimed_by, row.attempts, row.link is not None) == (OutboxState.QUEUED, None, 0, True)
+        assert (row.state, row.claimed_by, row.attempts, row.link_seed is not None) == (
+            OutboxState.QUEUED,
+            None,
+            0,
+            True,
+        )
 
 
 async def test_the_rate_to_the_relay_comes_from_the_settings_and_keeps_batches_within_their_lease() -> None:
@@ -119,7 +125,12 @@ async def test_a_message_sent_again_after_a_crash_is_the_same_message(db: str, s
     row = await OutboxMessage.get(id=message_id)
     # A worker handed the message to the relay and died before recording it: its claim has run out.
     copy = mail_templates.render(
-        row.kind, recipient=row.recipient, context=row.context, link=row.link, settings=config, outbox_id=row.id
+        row.kind,
+        recipient=row.recipient,
+        context=row.context,
+        link=factories.link_of(row),
+        settings=config,
+        outbox_id=row.id,
     )
     async with aiosmtplib.SMTP(hostname="127.0.0.1", port=sink.port, start_tls=False) as smtp:
         await smtp.sendmail("gatehouse@localhost", [row.recipient], copy)

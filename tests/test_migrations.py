@@ -1,11 +1,14 @@
 """The migrations create the schema the models describe, on a real database file (and PostgreSQL in CI)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from tortoise import Tortoise, connections
+from tortoise.migrations.api.migrate import migrate
 
-from models import Role, StaffMember
+from models import DeliveryState, Invitation, Organisation, OutboxMessage, Role, StaffMember
 from services import roles
+from services.clock import now
 from services.database import connected, tortoise_config
 
 
@@ -39,3 +42,42 @@ async def test_the_models_have_no_changes_missing_from_the_migrations() -> None:
         assert writers == [], "a model changed without a migration: run tortoise makemigrations"
     finally:
         await Tortoise.close_connections()
+
+
+async def test_an_upgrade_fails_emails_still_queued_with_a_stored_link_and_keeps_notices(tmp_path: Path) -> None:
+    config = tortoise_config(f"sqlite://{tmp_path}/gatehouse.sqlite3")
+    await migrate(config=config, target="models.0006_outbox_newest_email_index")
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+    try:
+        invitation = await _legacy_invitation()
+        await connections.get("default").execute_query(_LEGACY_ROWS, [invitation.id, invitation.organisation_id])
+    finally:
+        await Tortoise.close_connections()
+
+    async with connected(config["connections"]["default"]):
+        rows = await OutboxMessage.all().order_by("id").values_list("recipient", "state", "last_error", "link_seed")
+        upgraded = await Invitation.get(id=invitation.id)
+    reason = "queued before an upgrade of Gatehouse: resend the invitation"
+    assert rows == [("invited@example.org", "failed", reason, None), ("member@example.org", "queued", "", None)]
+    assert (upgraded.delivery_state, upgraded.delivery_error) == (DeliveryState.FAILED, reason)
+
+
+async def _legacy_invitation() -> Invitation:
+    await roles.seed_defaults()
+    organisation = await Organisation.create(name="Trust", created_at=now())
+    return await Invitation.create(
+        email="invited@example.org", role=await Role.get(key="clinician"), level="organisation",
+        organisation=organisation, scope_key=f"org:{organisation.id}", token_hash="h", lifetime_hours=72,
+        created_at=now(), last_sent_at=now(), expires_at=now() + timedelta(hours=72),
+    )  # fmt: skip
+
+
+# Two emails as the release before 0007 queued them: an invitation with its raw link, a notice linking to log in.
+_LEGACY_ROWS = """
+INSERT INTO outbox_message (kind, recipient, context, link, invitation_id, organisation_id, state, attempts,
+    next_attempt_at, last_error, created_at) VALUES
+    ('invitation', 'invited@example.org', '{}', 'http://localhost:8080/accept/raw-token', ?, ?, 'queued', 1,
+     '2026-12-01 10:00:00+00:00', '', '2026-12-01 10:00:00+00:00'),
+    ('role_notice', 'member@example.org', '{}', 'http://localhost:8080/login', NULL, NULL, 'queued', 0,
+     '2026-12-01 10:00:00+00:00', '', '2026-12-01 10:00:00+00:00')
+"""

@@ -65,8 +65,7 @@ async def test_nothing_is_invited_into_an_archived_organisation_and_its_links_st
     await invitations.send(
         actor=owner, addresses=["a@example.org"], role_id=clinician.id, lifetime_hours=24, deployment_id=world.dep.id
     )
-    message = await OutboxMessage.get(recipient="a@example.org")
-    assert message.link is not None
+    token = factories.token_of(await OutboxMessage.get(recipient="a@example.org"))
     await organisations.archive_organisation(actor=owner, organisation_id=world.org.id)
     with pytest.raises(InvalidInput, match="archived"):
         await invitations.send(
@@ -77,7 +76,7 @@ async def test_nothing_is_invited_into_an_archived_organisation_and_its_links_st
             deployment_id=world.dep.id,
         )
     with pytest.raises(LinkInvalid):
-        await acceptance.preview(token=message.link.rsplit("/", 1)[1], client="t")
+        await acceptance.preview(token=token, client="t")
     assert await Invitation.filter(email="b@example.org").count() == 0
 
 

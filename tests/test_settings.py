@@ -32,6 +32,8 @@ def test_a_production_looking_setup_without_a_secret_refuses_to_start() -> None:
         ("GATEHOUSE_BASE_URL", "javascript:alert(1)", "must be an origin"),
         ("GATEHOUSE_PORT", "eighty", "whole number"),
         ("GATEHOUSE_SECRET", "short", "at least 32"),
+        ("GATEHOUSE_HOST", "0.0.0.0/0", "interface address"),
+        ("GATEHOUSE_HOST", "evil host", "interface address"),
     ],
 )
 def test_impossible_values_are_refused_with_a_clear_message(name: str, value: str, message: str) -> None:
@@ -49,3 +51,14 @@ def test_a_relay_defaults_to_starttls_on_587_and_links_use_the_base_url_only() -
     )
     assert (config.smtp_tls, config.smtp_port) == ("starttls", 587)
     assert config.link("/accept/abc") == "https://gatehouse.example.org/accept/abc"
+
+
+def test_gatehouse_listens_on_loopback_unless_the_operator_names_an_interface() -> None:
+    assert settings.load({"GATEHOUSE_DATABASE_URL": "sqlite://:memory:"}).host == "127.0.0.1"
+    for named, host in (
+        ("0.0.0.0", "0.0.0.0"),  # noqa: S104  (the operator names every interface on purpose)
+        ("[::]", "::"),
+        ("::1", "::1"),
+        ("gatehouse.internal", "gatehouse.internal"),
+    ):
+        assert settings.load({"GATEHOUSE_DATABASE_URL": "sqlite://:memory:", "GATEHOUSE_HOST": named}).host == host

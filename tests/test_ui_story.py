@@ -7,6 +7,7 @@ from nicegui.testing import User
 
 from models import OutboxMessage
 from services import acceptance, auth
+from tests import factories
 
 PASSWORD = "a long enough password"
 
@@ -18,8 +19,8 @@ def _reset_limits() -> None:
 
 async def _latest_link(recipient: str) -> str:
     message = await OutboxMessage.filter(recipient=recipient, kind="invitation").order_by("-id").first()
-    assert message is not None and message.link is not None
-    return message.link.removeprefix("http://localhost:8080")
+    assert message is not None
+    return factories.link_of(message).removeprefix("http://localhost:8080")
 
 
 async def _create_account(user: User, link: str, name: str) -> None:

@@ -205,7 +205,7 @@ async def test_two_links_for_one_address_accepted_at_once_make_one_account_and_l
     await invite(owner, world, ["ann@example.org"])
     await invite(owner, world, ["ann@example.org"], "supervisor", organisation_id=world.org.id)
     links = [
-        (await OutboxMessage.get(invitation_id=invitation.id)).link or ""
+        factories.link_of(await OutboxMessage.get(invitation_id=invitation.id))
         for invitation in await Invitation.filter(email="ann@example.org").order_by("id")
     ]
 

@@ -183,7 +183,7 @@ async def test_a_batch_claimed_by_a_worker_that_died_is_sent_once_after_its_leas
 
     assert relay.recipients == ["ann@example.org"]
     row = await OutboxMessage.get(recipient="ann@example.org")
-    assert (row.state, row.claimed_by, row.link) == (OutboxState.SENT, None, None)
+    assert (row.state, row.claimed_by, row.link_seed) == (OutboxState.SENT, None, None)
 
 
 async def test_an_invitation_email_whose_invitation_row_is_gone_never_leaves(relays: Relays, workers: Workers) -> None:
@@ -195,7 +195,7 @@ async def test_an_invitation_email_whose_invitation_row_is_gone_never_leaves(rel
 
     assert relay.received == []
     row = await OutboxMessage.get(recipient="ann@example.org")
-    assert (row.state, row.link, row.invitation_id) == (OutboxState.FAILED, None, None)
+    assert (row.state, row.link_seed, row.invitation_id) == (OutboxState.FAILED, None, None)
 
 
 async def test_two_workers_draining_at_once_never_send_one_message_twice(relays: Relays, workers: Workers) -> None:

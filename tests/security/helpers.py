@@ -38,10 +38,10 @@ async def invite(
 
 
 async def latest_token(recipient: str) -> str:
-    """The raw token of the newest queued email to the address (while it is queued, the outbox holds its link)."""
+    """The token of the newest queued email to the address (derived from its seed, as the mail worker does)."""
     message = await OutboxMessage.filter(recipient=recipient, kind="invitation").order_by("-id").first()
-    assert message is not None and message.link is not None, f"no queued invitation email to {recipient}"
-    return message.link.rsplit("/", 1)[1]
+    assert message is not None and message.link_seed is not None, f"no queued invitation email to {recipient}"
+    return factories.token_of(message)
 
 
 async def accept(token: str, *, name: str = "New Starter", client: str = "browser") -> str:

@@ -1,0 +1,109 @@
+"""A copy of the database yields no usable link: not while emails wait for a relay that is down, not after they
+left, not in SQLite's freed pages or write-ahead log; and what a change of GATEHOUSE_SECRET does to waiting emails."""
+
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from models import Invitation, OutboxMessage, OutboxState
+from services import clock, mail_records, resending, roles, settings, tokens
+from services.database import connected
+from services.mail_sink import MailSink
+from services.mail_worker import MailWorker
+from tests.conftest import TEST_SECRET
+from tests.security.helpers import database_text, invite, owner_and_world, relay_settings
+from tests.test_mail import free_port
+
+STAFF = [f"staff{number}@example.org" for number in range(40)]
+
+
+def _files_of(database: Path) -> bytes:
+    """The raw bytes of every file of the SQLite database: main, -wal and -shm."""
+    return b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
+
+
+async def test_the_database_files_hold_no_link_while_emails_wait_for_a_relay_that_is_down_nor_after(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "gatehouse.sqlite3"
+    port = free_port()  # nothing listens there yet: the relay is down
+    async with connected(f"sqlite://{database}"):
+        await roles.seed_defaults()
+        world, owner = await owner_and_world()
+        await invite(owner, world, STAFF)
+        clock.advance(timedelta(minutes=2))
+        resent = await Invitation.get(email=STAFF[0])
+        await resending.resend_each(actor=owner, invitation_ids=[resent.id])
+        worker = MailWorker(relay_settings(port))
+        try:
+            await worker.drain_once()
+            assert await OutboxMessage.filter(state=OutboxState.QUEUED).count() == len(STAFF)
+            while_waiting = _files_of(database)
+
+            relay = MailSink(port=port)
+            relay.start()
+            try:
+                clock.advance(timedelta(minutes=1))
+                await worker.run_until_empty()
+            finally:
+                relay.stop()
+        finally:
+            await worker.stop()
+        links = [message.link for message in relay.messages() if message.link]
+    after_delivery = _files_of(database)
+
+    assert sorted(message.to[0] for message in relay.messages()) == sorted(STAFF)
+    secrets = [link.rsplit("/", 1)[1] for link in links]
+    assert len(set(secrets)) == len(STAFF) and all(len(secret) == 43 for secret in secrets)
+    for secret in secrets:
+        assert secret.encode() not in while_waiting
+        assert secret.encode() not in after_delivery
+
+
+async def test_no_table_holds_a_link_while_its_email_waits(db: str) -> None:
+    world, owner = await owner_and_world()
+    await invite(owner, world, STAFF[:5])
+    queued = await OutboxMessage.filter(state=OutboxState.QUEUED)
+    assert len(queued) == 5
+
+    stored = await database_text()
+    for message in queued:
+        link = mail_records.link_of(message.link_seed, settings=settings.current())
+        assert link is not None and link.rsplit("/", 1)[1] not in stored
+
+
+async def test_after_the_secret_changes_a_waiting_email_is_failed_with_the_reason_never_sent_with_a_dead_link(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, owner = await owner_and_world()
+    await invite(owner, world, ["ann@example.org"])
+    rotated = TEST_SECRET[::-1]
+    monkeypatch.setenv("GATEHOUSE_SECRET", rotated)
+    settings.configure(settings.load())
+    sink = MailSink(port=0)
+    sink.start()
+    worker = MailWorker(dataclasses.replace(relay_settings(sink.port), secret=rotated))
+    try:
+        await worker.run_until_empty()
+    finally:
+        await worker.stop()
+        sink.stop()
+
+    assert sink.messages() == []
+    message = await OutboxMessage.get(recipient="ann@example.org")
+    assert (message.state, message.last_error, message.link_seed) == (
+        OutboxState.FAILED,
+        mail_records.STALE_LINK_REASON,
+        None,
+    )
+    invitation = await Invitation.get(email="ann@example.org")
+    assert invitation.delivery_error == mail_records.STALE_LINK_REASON
+
+    clock.advance(timedelta(minutes=2))
+    await resending.resend_each(actor=owner, invitation_ids=[invitation.id])  # a resend makes a link that works
+    resent = await OutboxMessage.filter(recipient="ann@example.org").order_by("-id").first()
+    assert resent is not None and resent.link_seed is not None
+    token = tokens.link_token(resent.link_seed, secret=rotated)
+    assert tokens.hash_token(token) == (await Invitation.get(id=invitation.id)).token_hash
