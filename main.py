@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.routing import _merge_lifespan_context
 from nicegui import app, ui
 
-from components import frame, socket_writer
+from components import frame, page_binding, socket_writer
 from pages import accept_invite, admin, audit, care, health, home, login, mailbox, roles
 from services import logs, operations, runtime, settings, static_cache
 from services.settings import SettingsError
@@ -32,6 +32,7 @@ async def gatehouse_lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 app.router.lifespan_context = _merge_lifespan_context(gatehouse_lifespan, app.router.lifespan_context)
 runtime.add_security_headers(app)
+page_binding.install()  # a page's socket only for the browser and session that opened the page
 socket_writer.install(app)  # live patches straight onto idle page sockets
 frame.install()
 for page in (home, login, accept_invite, admin, care, roles, audit, mailbox, health):
