@@ -25,7 +25,7 @@ class SendResult:
 
     invited: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
-    role_added: list[str] = field(default_factory=list)
+    role_added: list[str] = field(default_factory=list)  # members of the same organisation only (_plan)
     already_had_role: list[str] = field(default_factory=list)
     invalid: list[tuple[str, str]] = field(default_factory=list)
 
@@ -39,7 +39,7 @@ async def send(
     organisation_id: int | None = None,
     deployment_id: int | None = None,
 ) -> SendResult:
-    """Invite each address to the scope with the role; replace pending ones; give existing members the role."""
+    """Invite each address to the scope with the role; replace pending ones; members of the organisation get it."""
     scope = await access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id)
     role = await roles.get(role_id=role_id)
     await _require_grant(actor, role, scope, "invite", target=", ".join(addresses[:3]))
