@@ -121,7 +121,7 @@ class _InviteForm:
         sections = (
             ("Invited", result.invited),
             ("Replaced a pending invitation", result.replaced),
-            ("Already a member: role added, notice sent", result.role_added),
+            ("Already in this organisation: role added, notice sent", result.role_added),
             ("Already had this role", result.already_had_role),
             ("Invalid", [f"{address} ({reason})" for address, reason in result.invalid]),
         )

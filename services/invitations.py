@@ -25,7 +25,7 @@ class SendResult:
 
     invited: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
-    role_added: list[str] = field(default_factory=list)
+    role_added: list[str] = field(default_factory=list)  # members of the same organisation only (_plan)
     already_had_role: list[str] = field(default_factory=list)
     invalid: list[tuple[str, str]] = field(default_factory=list)
 
@@ -39,7 +39,7 @@ async def send(
     organisation_id: int | None = None,
     deployment_id: int | None = None,
 ) -> SendResult:
-    """Invite each address to the scope with the role; replace pending ones; give existing members the role."""
+    """Invite each address to the scope with the role; replace pending ones; members of the organisation get it."""
     scope = await access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id)
     role = await roles.get(role_id=role_id)
     await _require_grant(actor, role, scope, "invite", target=", ".join(addresses[:3]))
@@ -147,6 +147,12 @@ def _normalised(addresses: list[str]) -> tuple[list[str], list[tuple[str, str]]]
 
 
 async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: BaseDBAsyncClient) -> invite_rows.Plan:
+    """Members of the scope's organisation get the role directly; every other address, account or not, an invitation.
+
+    An account elsewhere on the platform is invited exactly like a new address (PRODUCT.md flow 6): adding it at once
+    would tell the inviter that it exists and pull it in without consent. For a platform-scope role "the organisation"
+    is the platform: only holders of a platform role are members there.
+    """
     found = dict(
         await bulk_sql.rows_where_in(connection, StaffMember, columns=("email", "id"), key="email", values=addresses)
     )
@@ -160,23 +166,31 @@ async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: 
             where={"scope_key": scope.key, "state": InvitationState.PENDING},
         )
     )
-    members = {a: int(found[a]) for a in addresses if a in found}
-    held: set[int] = set()
-    if members:
-        holders = await bulk_sql.rows_where_in(
-            connection,
-            RoleAssignment,
-            columns=("member_id",),
-            key="member_id",
-            values=list(members.values()),
-            where={"role_id": role.id, "scope_key": scope.key},
-        )
-        held = {int(member_id) for (member_id,) in holders}
+    held_there = await bulk_sql.rows_where_in(
+        connection,
+        RoleAssignment,
+        columns=("member_id", "role_id", "scope_key"),
+        key="member_id",
+        # Asked even when no address has an account (0 is no member's id), so that a send takes the same
+        # statements whether or not its addresses have accounts somewhere.
+        values=[int(member_id) for member_id in found.values()] or [0],
+        where=_same_organisation(scope),
+    )
+    insiders = {int(member_id) for member_id, _, _ in held_there}
+    held = {int(member_id) for member_id, role_id, key in held_there if role_id == role.id and key == scope.key}
+    members = {a: int(found[a]) for a in addresses if a in found and int(found[a]) in insiders}
+    new = [a for a in addresses if a not in members]
     already = [a for a, member_id in members.items() if member_id in held]
     members = {a: member_id for a, member_id in members.items() if member_id not in held}
-    new = [a for a in addresses if a not in found]
     replaced = [a for a in new if a in pending]
     return invite_rows.Plan(new, [int(pending[a]) for a in replaced], replaced, members, already)
+
+
+def _same_organisation(scope: Scope) -> dict[str, object]:
+    """The role assignments that make a member "of the same organisation" as the scope (its deployments included)."""
+    if scope.organisation_id is None:
+        return {"level": access.ScopeLevel.PLATFORM.value}
+    return {"organisation_id": scope.organisation_id}
 
 
 async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope) -> dict[str, str]:

@@ -29,6 +29,7 @@ Create your account:
 {{ link }}
 
 This invitation is valid until {{ expires }}. The link works once.
+If you already have a Gatehouse account, the link asks you to log in instead.
 
 If you were not expecting this email, you can ignore it.
 
@@ -68,7 +69,7 @@ as <strong>{{ role_name }}</strong>.</p>
 <p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
 border-radius:6px;text-decoration:none;font-size:16px;font-weight:bold;display:inline-block">Create account</a></p>
 <p style="font-size:14px;line-height:1.5">This invitation is valid until <strong>{{ expires }}</strong>. \
-The link works once.</p>
+The link works once. If you already have a Gatehouse account, the link asks you to log in instead.</p>
 <p style="font-size:13px;line-height:1.5;color:#52606d">If the button does not work, copy this link into your \
 browser:<br><a href="{{ link }}" style="color:#1d4ed8;word-break:break-all">{{ link }}</a></p>
 <p style="font-size:13px;color:#52606d">If you were not expecting this email, you can ignore it.</p>

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from models import AuditEvent, Invitation, InvitationState, OutboxMessage, RoleAssignment, StaffMember
-from services import acceptance, clock, invitations, resending, tokens
+from services import acceptance, clock, directory, invitations, pending, resending, staff, tokens
 from services.access import Actor
 from services.errors import InvalidInput, LinkInvalid, PermissionDenied
 from services.invitations import SendResult
@@ -194,3 +194,131 @@ async def test_an_address_with_an_account_accepts_by_logging_in_never_by_setting
     h = await factories.actor_of("h@example.org")
     assert await acceptance.accept_as_member(actor=h, token=token, client="t") == "Clinician"
     assert await RoleAssignment.filter(member_id=h.member_id, deployment_id=world.dep.id).exists()
+
+
+async def _what_the_inviter_can_see_of(email: str, owner: Actor, world: factories.World) -> dict[str, object]:
+    """Everything an inviter can learn about one invited address, its own spelling taken out."""
+    invitation = await Invitation.get(email=email).values("role_id", "level", "scope_key", "state", "lifetime_hours")
+    message = await OutboxMessage.get(recipient=email).values("kind", "context", "state", "organisation_id")
+    message["context"].pop("expires_at")  # the two sends are moments apart
+    event = await AuditEvent.get(target=email).values("action", "outcome", "organisation_id", "deployment_id", "detail")
+    [row] = (await pending.list_pending(actor=owner, organisation_id=world.org.id, search=email)).rows
+    moments = ("id", "email", "created_at", "last_sent_at", "expires_at")
+    listed = {name: value for name, value in vars(row).items() if name not in moments}
+    return {"invitation": invitation, "email": message, "audit": event, "pending row": listed}
+
+
+async def _staff_of(owner: Actor, world: factories.World, search: str = "") -> list[tuple[str, str, str]]:
+    rows, _ = await staff.staff_page(actor=owner, organisation_id=world.org.id, search=search)
+    return [(row.name, row.email, row.role_name) for row in rows]
+
+
+async def _counts_seen_by(owner: Actor) -> list[tuple[int, int]]:
+    organisations, _ = await directory.organisations_page(actor=owner)
+    deployments, _ = await directory.deployments_page(actor=owner)
+    return [(o.staff, o.pending) for o in organisations] + [(d.staff, d.pending) for d in deployments]
+
+
+async def test_an_owner_inviting_someone_with_an_account_in_another_organisation_sees_what_a_new_address_gives(
+    db: str,
+) -> None:
+    world, owner = await _owner_and_world()
+    await factories.member("mo@north.org", "clinician", org=world.other_org, full_name="Mo Northwind")
+
+    elsewhere = await _send(owner, world, ["MO@north.org"])
+    counts_after_elsewhere = await _counts_seen_by(owner)
+    new = await _send(owner, world, ["nina@new.org"])
+
+    assert elsewhere == SendResult(invited=["mo@north.org"])
+    assert new == SendResult(invited=["nina@new.org"])
+    assert await _what_the_inviter_can_see_of("mo@north.org", owner, world) == await _what_the_inviter_can_see_of(
+        "nina@new.org", owner, world
+    )
+    assert (await OutboxMessage.get(recipient="mo@north.org")).kind == "invitation"
+    assert await _counts_seen_by(owner) == [(1, 2), (0, 2), (0, 0)]  # the owner; two invitations, both pending
+    assert counts_after_elsewhere == [(1, 1), (0, 1), (0, 0)]
+    assert not await RoleAssignment.filter(member__email="mo@north.org", organisation_id=world.org.id).exists()
+
+
+async def test_someone_from_another_organisation_joins_the_staff_list_only_after_accepting_by_logging_in(
+    db: str,
+) -> None:
+    world, owner = await _owner_and_world()
+    await factories.member(
+        "mo@north.org", "clinician", org=world.other_org, full_name="Mo Northwind", password_hash="original"
+    )
+    await _send(owner, world, ["mo@north.org"])
+
+    assert await _staff_of(owner, world) == [("Olive Owner", "owner@trust.org", "Organisation Owner")]
+    assert await _staff_of(owner, world, search="Northwind") == []
+    token = _link_token(await OutboxMessage.get(recipient="mo@north.org"))
+    assert (await acceptance.preview(token=token, client="t")).has_account  # the page asks them to log in
+    with pytest.raises(PermissionDenied, match="log in to accept"):
+        await acceptance.accept_new_account(
+            token=token, full_name="Mallory", password=PASSWORD, repeat=PASSWORD, client="t"
+        )
+    assert (await StaffMember.get(email="mo@north.org")).password_hash == "original"
+    assert await _staff_of(owner, world, search="north") == []
+
+    mo = await factories.actor_of("mo@north.org")
+    assert await acceptance.accept_as_member(actor=mo, token=token, client="t") == "Clinician"
+
+    assert await _staff_of(owner, world, search="north") == [("Mo Northwind", "mo@north.org", "Clinician")]
+
+
+async def test_a_member_of_the_same_organisation_still_gets_the_role_directly_wherever_they_hold_theirs(
+    db: str,
+) -> None:
+    world, owner = await _owner_and_world()
+    await factories.member("dee@trust.org", "supervisor", dep=world.dep2)  # only in a sibling deployment
+    await factories.member("ora@trust.org", "supervisor", org=world.org)
+
+    to_deployment = await _send(owner, world, ["dee@trust.org", "ora@trust.org"])
+    to_organisation = await _send(owner, world, ["dee@trust.org"], organisation_id=world.org.id)
+
+    assert to_deployment == SendResult(role_added=["dee@trust.org", "ora@trust.org"])
+    assert to_organisation == SendResult(role_added=["dee@trust.org"])
+    assert await Invitation.all().count() == 0
+    assert {m.kind for m in await OutboxMessage.all()} == {"role_notice"}
+    assert ("Dee", "dee@trust.org", "Clinician") in await _staff_of(owner, world, search="dee")
+    again = await _send(owner, world, ["dee@trust.org"], organisation_id=world.org.id)
+    assert again == SendResult(already_had_role=["dee@trust.org"])
+
+
+async def test_a_platform_administrator_is_invited_to_an_organisation_like_anyone_else(db: str) -> None:
+    world, owner = await _owner_and_world()
+    await factories.member("pat@gatehouse.org", "platform_support")  # Admin Portal role: no organisation's member
+
+    result = await _send(owner, world, ["pat@gatehouse.org"], "organisation_editor", organisation_id=world.org.id)
+
+    assert result == SendResult(invited=["pat@gatehouse.org"])
+    assert await _staff_of(owner, world, search="pat") == []
+
+
+async def test_an_admin_portal_role_goes_directly_only_to_those_who_already_hold_one(db: str) -> None:
+    world = await factories.world()
+    admin = await factories.member("sa@gatehouse.org", "super_admin")
+    await factories.member("pat@gatehouse.org", "platform_support")
+    await factories.member("mo@north.org", "clinician", org=world.other_org)
+    manager = await factories.role("account_manager")
+
+    result = await invitations.send(
+        actor=admin, addresses=["pat@gatehouse.org", "mo@north.org"], role_id=manager.id, lifetime_hours=72
+    )
+
+    assert result == SendResult(invited=["mo@north.org"], role_added=["pat@gatehouse.org"])
+    assert await Invitation.filter(email="mo@north.org", level="platform").exists()
+
+
+async def test_a_second_send_to_an_account_elsewhere_replaces_its_invitation_like_a_new_address(db: str) -> None:
+    world, owner = await _owner_and_world()
+    await factories.member("mo@north.org", "clinician", org=world.other_org)
+    await _send(owner, world, ["mo@north.org", "nina@new.org"])
+    first = _link_token(await OutboxMessage.get(recipient="mo@north.org"))
+
+    again = await _send(owner, world, ["mo@north.org", "nina@new.org"])
+
+    assert again == SendResult(replaced=["mo@north.org", "nina@new.org"])
+    assert await Invitation.filter(state=InvitationState.PENDING).count() == 2
+    with pytest.raises(LinkInvalid):
+        await acceptance.preview(token=first, client="t")

@@ -64,6 +64,9 @@ def test_an_invitation_says_who_where_what_until_with_the_link() -> None:
     assert f"Create your account:\n{LINK}\n" in text
     assert f'<a href="{LINK}"' in html and ">Create account</a>" in html
     assert "Deployment Alpha at St Mary&#39;s Trust" in html and "25 November 2026, 10:30 UTC" in html
+    # One wording for every invitee: nothing in the email depends on whether the address has an account.
+    assert "If you already have a Gatehouse account, the link asks you to log in instead." in text
+    assert "If you already have a Gatehouse account, the link asks you to log in instead." in html
 
 
 def test_names_are_escaped_in_html_and_kept_on_one_line_in_headers() -> None:

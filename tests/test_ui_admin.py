@@ -1,12 +1,14 @@
 """Admin Portal stories: what each role sees, the Invite staff pop-out's rules, refusals and live counts."""
 
+from collections.abc import Callable
+
 from nicegui import ui
 from nicegui.testing import User
 
-from models import AuditEvent, Invitation, Organisation
-from services import invitations, organisations
+from models import AuditEvent, Invitation, Organisation, OutboxMessage
+from services import auth, invitations, organisations
 from tests import factories
-from tests.ui_helpers import eventually, option_labels, select_labelled, sign_in, table
+from tests.ui_helpers import PASSWORD, eventually, option_labels, select_labelled, sign_in, table
 
 DEPLOYMENT_CARE_ROLES = {
     "Administrator",
@@ -53,14 +55,18 @@ async def test_care_staff_are_kept_out_of_the_admin_portal(user: User) -> None:
     await user.should_not_see(marker="organisations")
 
 
-async def test_the_pop_out_offers_allowed_roles_and_sends_once_only_when_ready(user: User) -> None:
-    world = await factories.world()
+async def _owner_opens_the_pop_out_of_the_first_deployment(user: User, world: factories.World) -> None:
     await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
     await user.open("/admin")
     await eventually(lambda: len(table(user, "deployments").rows) == 2)
     row = next(r for r in table(user, "deployments").rows if r["name"] == world.dep.name)
     user.find(marker="deployments").trigger("invite", row)
     await user.should_see("Send invites")
+
+
+async def test_the_pop_out_offers_allowed_roles_and_sends_once_only_when_ready(user: User) -> None:
+    world = await factories.world()
+    await _owner_opens_the_pop_out_of_the_first_deployment(user, world)
     send = next(iter(user.find(kind=ui.button, content="Send invites").elements))
     role = select_labelled(user, "Role")
     assert option_labels(role) == DEPLOYMENT_CARE_ROLES
@@ -137,3 +143,41 @@ async def test_counts_update_live_when_someone_else_invites(user: User) -> None:
     await eventually(lambda: pending_of("organisations", world.org.name) == 2)
     await organisations.create_deployment(actor=colleague, organisation_id=world.org.id, name="Brand New")
     await eventually(lambda: len(table(user, "deployments").rows) == 4)
+
+
+def _report(user: User) -> list[str]:
+    """The lines of the pop-out's result, as the inviter reads them."""
+    [report] = [c for c in user.find(kind=ui.column).elements if c.props.get("role") == "status"]
+    return [label.text for label in report.descendants() if isinstance(label, ui.label)]
+
+
+async def _send_from_pop_out(user: User, address: str) -> list[str]:
+    user.find("Email addresses").type(address).trigger("keydown.enter")
+    await user.should_see("1 valid address")
+    user.find(kind=ui.button, content="Send invites").click()
+    await eventually(lambda: any(address in line for line in _report(user)))
+    return _report(user)
+
+
+async def test_the_pop_out_reports_an_account_in_another_organisation_exactly_like_a_new_address(
+    user: User, create_user: Callable[[], User]
+) -> None:
+    world = await factories.world()
+    await factories.member(
+        "mo@north.org", "clinician", org=world.other_org, password_hash=await auth.hash_password(PASSWORD)
+    )
+    await _owner_opens_the_pop_out_of_the_first_deployment(user, world)
+    role = select_labelled(user, "Role")
+    role.value = next(k for k, v in role.options.items() if v == "Clinician")  # type: ignore[union-attr]
+
+    elsewhere = await _send_from_pop_out(user, "mo@north.org")
+    new = await _send_from_pop_out(user, "nina@new.org")
+
+    assert elsewhere == ["Invited (1)", "mo@north.org"]
+    assert [line.replace("nina@new.org", "mo@north.org") for line in new] == elsewhere
+    invitee = create_user()
+    message = await OutboxMessage.get(recipient="mo@north.org", kind="invitation")
+    await invitee.open(factories.link_of(message).removeprefix("http://localhost:8080"))
+    await invitee.should_see("mo@north.org already has an account. Log in to accept this invitation.")
+    await invitee.should_see(kind=ui.button, content="Log in to accept")
+    await invitee.should_not_see("Create your account")

@@ -31,14 +31,31 @@ async def test_an_invitation_gives_no_access_before_it_is_accepted(db: str) -> N
     assert access.can_manage_staff(mo, world.dep_scope)
 
 
-async def test_an_address_with_an_account_written_differently_gets_the_role_never_a_password_link(db: str) -> None:
+async def test_a_member_written_differently_gets_the_role_never_a_password_link(db: str) -> None:
     world, owner = await owner_and_world()
-    await factories.member("ann@example.org", "supervisor", org=world.other_org, password_hash="original")
+    await factories.member("ann@example.org", "supervisor", dep=world.dep2, password_hash="original")
     result = await invite(owner, world, ["ANN@Example.ORG", "ann@ＥＸＡＭＰＬＥ.org"])
     assert (result.invited, result.role_added) == ([], ["ann@example.org"])
     assert await Invitation.all().count() == 0
     assert not await OutboxMessage.filter(link_seed__isnull=False).exists()
     assert (await StaffMember.get(email="ann@example.org")).password_hash == "original"
+
+
+async def test_an_account_elsewhere_written_differently_gets_one_link_that_only_logging_in_accepts(db: str) -> None:
+    world, owner = await owner_and_world()
+    await factories.member("ann@example.org", "supervisor", org=world.other_org, password_hash="original")
+    result = await invite(owner, world, ["ANN@Example.ORG", "ann@ＥＸＡＭＰＬＥ.org"])
+    assert (result.invited, result.role_added) == (["ann@example.org"], [])
+    token = await latest_token("ann@example.org")
+
+    with pytest.raises(PermissionDenied, match="log in to accept"):
+        await accept(token, name="Mallory")
+
+    assert (await StaffMember.get(email="ann@example.org")).password_hash == "original"
+    assert not await RoleAssignment.filter(member__email="ann@example.org", organisation_id=world.org.id).exists()
+    ann = await factories.actor_of("ann@example.org")
+    await acceptance.accept_as_member(actor=ann, token=token, client="c")
+    assert access.permissions_in(await factories.actor_of("ann@example.org"), world.dep_scope)
 
 
 async def test_a_link_sent_before_the_address_had_an_account_cannot_set_its_password(db: str) -> None:
