@@ -13,6 +13,12 @@ from services.invitations import EXPIRY_CHOICES, SendResult
 DEFAULT_EXPIRY = 72
 MAX_CSV_BYTES = 10 * 1024 * 1024
 PROBLEMS_SHOWN = 50
+TOO_LARGE = "That file is larger than 10 MB: split it into smaller files."
+UPLOAD_REFUSED = {
+    413: TOO_LARGE,
+    403: "Your session has ended: sign in again, then import the file.",
+}
+UPLOAD_FAILED = "The file could not be uploaded. Try again."
 # The uploader's own header has an unnamed icon button wrapping an unlabelled file input (axe: critical). This one
 # has a named button that opens the file chooser (Enter or Space from the keyboard), and keeps the input out of the
 # accessibility tree; the card below it still takes a dropped file.
@@ -155,11 +161,13 @@ class _InviteForm:
                     on_upload=handle,
                     max_files=1,
                     max_file_size=MAX_CSV_BYTES,
-                    on_rejected=lambda: ui.notify("That file is larger than 10 MB: split it into smaller files."),
+                    on_rejected=lambda: ui.notify(TOO_LARGE),  # the browser never sends a file over the limit
                 )
                 .props('accept=".csv,.txt,.tsv,text/csv,text/plain" flat bordered')
                 .classes("grow")
             )
+            # The server refuses an upload over the limit (413) or without a session (403) while it streams.
+            upload.on("failed", _upload_failed, js_handler="(e) => emit(e && e.xhr ? e.xhr.status : 0)")
             upload.add_slot("header", UPLOAD_HEADER)
             spinner = ui.spinner(size="md").props('aria-label="Reading the file"')
             spinner.set_visibility(False)
@@ -181,3 +189,8 @@ class _InviteForm:
                 ui.label(f"… and {len(result.problems) - PROBLEMS_SHOWN:,} more lines with problems.").classes(
                     "text-caption"
                 )
+
+
+def _upload_failed(event: events.GenericEventArguments) -> None:
+    status = event.args if isinstance(event.args, int) else 0
+    ui.notify(UPLOAD_REFUSED.get(status, UPLOAD_FAILED), type="warning")

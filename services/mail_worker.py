@@ -7,7 +7,7 @@ import secrets
 import socket
 from collections import deque
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import aiosmtplib
@@ -42,6 +42,10 @@ class _Batch:
     full: bool  # as many rows as a batch holds: more are probably due
     claimed: asyncio.Event  # set when the claim no longer needs renewing
     renewing: "asyncio.Task[None]"
+    waiting: int = 0  # jobs of this batch not yet sent, failed or left
+    started: float = 0.0
+    deadline: float = 0.0  # no job of this batch starts after it (half the lease): it goes back to the queue
+    sent: asyncio.Event = field(default_factory=asyncio.Event)  # every job settled: record the batch
 
 
 class MailWorker:
@@ -69,6 +73,7 @@ class MailWorker:
         self._pool = SmtpPool(settings, size=connections, timeout=smtp_timeout)
         self._wake_event = asyncio.Event()
         self._drain_lock = asyncio.Lock()
+        self._record_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._throttle = Throttle(self.rate_per_second)
@@ -115,43 +120,24 @@ class MailWorker:
     async def drain_once(self) -> int:
         """Claim one batch of due messages, send them and record each outcome; returns how many were handled."""
         async with self._drain_lock:
-            batch = await self._take()
-            if batch is None:
-                return 0
-            await self._send(batch)
-            return await self._finish(batch)
+            return await self._drain(more=False)
 
     async def drain(self) -> int:
-        """Send batch after batch until one is not full; returns how many messages were handled.
+        """Send until nothing more is due and no connection is busy; returns how many messages were handled.
 
-        The SMTP connections never wait for the database: the next batch is claimed and rendered, and the previous
-        one recorded, while the current one is being sent.
+        Every connection takes the next message of whichever batch is in hand, so a connection the relay holds up
+        holds up only its own message: the others go on with the rest of that batch and with batches claimed
+        meanwhile (mail committed while a message is stalled is claimed at once on a wake-up, or at the next poll).
+        Each batch's claim is renewed until its last message settles; then the batch is recorded.
         """
         async with self._drain_lock:
-            total, following = 0, None
-            recording: asyncio.Task[int] | None = None
-            batch = await self._take()
-            try:
-                while batch is not None:
-                    if batch.full and not self._stopping:
-                        following = asyncio.create_task(self._take())
-                    try:
-                        await self._send(batch)
-                    finally:
-                        previous, recording = recording, asyncio.create_task(self._finish(batch))
-                        total += await previous if previous is not None else 0
-                    taking, following = following, None
-                    batch = await taking if taking is not None else None
-            finally:
-                try:
-                    total += await recording if recording is not None else 0
-                finally:
-                    if following is not None:  # sending failed: hand back, unsent, the batch claimed meanwhile
-                        spare = await following
-                        if spare is not None:
-                            await self._send(spare, release=True)
-                            await self._finish(spare)
-            return total
+            return await self._drain(more=True)
+
+    async def _drain(self, *, more: bool) -> int:
+        first = await self._take()
+        if first is None:
+            return 0
+        return await _Drain(self, more=more).run(first)
 
     async def _take(self) -> _Batch | None:
         """Claim a batch and render its messages; the claim is renewed until the batch is sent."""
@@ -171,20 +157,19 @@ class MailWorker:
             raise
         return _Batch(jobs, len(rows) >= size, claimed, renewing)
 
-    async def _send(self, batch: _Batch, *, release: bool = False) -> None:
+    async def _complete(self, batch: _Batch) -> int:
+        """Once every job of the batch settled: stop renewing its claim, adapt the batch size, record it."""
         loop = asyncio.get_running_loop()
-        started = loop.time()
         try:
-            if not release:
-                await self._send_all(
-                    [job for job in batch.jobs if not job.outcome], started + self.lease.total_seconds() / 2
-                )
-                if tried := sum(1 for job in batch.jobs if job.attempted):
-                    rate = tried / max(loop.time() - started, 0.001)
-                    self._next_batch = max(1, min(self.batch_size, round(rate * BATCH_SECONDS)))
+            await batch.sent.wait()
         finally:
             batch.claimed.set()
             await batch.renewing
+        if tried := sum(1 for job in batch.jobs if job.attempted):
+            rate = tried / max(loop.time() - batch.started, 0.001)
+            self._next_batch = max(1, min(self.batch_size, round(rate * BATCH_SECONDS)))
+        async with self._record_lock:  # one recording transaction at a time
+            return await self._finish(batch)
 
     async def _finish(self, batch: _Batch) -> int:
         await mail_records.record(batch.jobs, worker_id=self.worker_id)
@@ -216,29 +201,6 @@ class MailWorker:
     async def _claim(self, limit: int | None = None) -> list[Claimed]:
         limit = limit or self._next_batch
         return await mail_claims.claim(worker_id=self.worker_id, limit=limit, at=now(), lease=self.lease)
-
-    async def _send_all(self, jobs: list[Job], deadline: float) -> None:
-        queue = deque(jobs)
-        self._connect_error = ""
-        loop = asyncio.get_running_loop()
-
-        async def sender(slot: int) -> None:
-            while queue and not self._stopping and loop.time() < deadline:
-                job = queue.popleft()
-                if not await self._deliver(slot, job):
-                    queue.appendleft(job)  # left for the other connections, or charged below if all failed
-                    return
-
-        sent = asyncio.Event()
-        marking = asyncio.create_task(self._mark_accepted(sent))
-        try:
-            await asyncio.gather(*(sender(slot) for slot in range(min(self._pool.size, len(jobs)))))
-        finally:
-            sent.set()
-            await marking
-        if self._connect_error and loop.time() < deadline:
-            for job in queue:
-                job.outcome, job.error, job.attempted = "retry", self._connect_error, True
 
     async def _deliver(self, slot: int, job: Job) -> bool:
         """Send one message on this slot's connection; False (job untouched) when no connection could be opened."""
@@ -290,3 +252,137 @@ class MailWorker:
 
     async def _mark_sent(self, jobs: list[Job]) -> None:
         await mail_records.mark_sent(jobs, worker_id=self.worker_id)
+
+
+class _Drain:
+    """One drain: a sender per connection slot pulls the next job of any batch in hand and claims more when idle."""
+
+    def __init__(self, worker: MailWorker, *, more: bool) -> None:
+        self.worker, self.more = worker, more
+        self.loop = asyncio.get_running_loop()
+        self.queue: deque[tuple[_Batch, Job]] = deque()
+        self.finishing: list[asyncio.Task[int]] = []
+        self.changed = asyncio.Event()
+        self.busy = 0  # jobs on a connection right now
+        self.alive = worker._pool.size  # senders that still have (or may open) a connection
+        self.claiming = False
+        self.last_full = False
+        self.last_claim_at = self.loop.time()
+        self.broken = False
+
+    async def run(self, first: _Batch) -> int:
+        self.worker._connect_error = ""
+        self._add(first)
+        marked = asyncio.Event()
+        marking = asyncio.create_task(self.worker._mark_accepted(marked))
+        try:
+            try:
+                await asyncio.gather(*(self._sender(slot) for slot in range(self.worker._pool.size)))
+            finally:
+                self._leave_the_rest()
+                marked.set()
+                await marking
+        finally:
+            results = await asyncio.gather(*self.finishing, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return sum(result for result in results if isinstance(result, int))
+
+    def _add(self, batch: _Batch) -> None:
+        todo = [job for job in batch.jobs if not job.outcome]
+        batch.waiting, batch.started = len(todo), self.loop.time()
+        batch.deadline = batch.started + self.worker.lease.total_seconds() / 2
+        self.queue.extend((batch, job) for job in todo)
+        self.last_full = batch.full
+        self.finishing.append(asyncio.create_task(self.worker._complete(batch)))
+        if not todo:
+            batch.sent.set()
+        self.changed.set()
+
+    @staticmethod
+    def _settle(batch: _Batch) -> None:
+        batch.waiting -= 1
+        if batch.waiting <= 0:
+            batch.sent.set()
+
+    def _leave_the_rest(self) -> None:
+        # Not started: untouched (back to the queue when recorded), or charged when no connection could be opened.
+        charge = self.alive == 0 and bool(self.worker._connect_error)
+        while self.queue:
+            batch, job = self.queue.popleft()
+            if charge and self.loop.time() < batch.deadline:
+                job.outcome, job.error, job.attempted = "retry", self.worker._connect_error, True
+            self._settle(batch)
+
+    async def _sender(self, slot: int) -> None:
+        try:
+            while (item := await self._next_job()) is not None:
+                batch, job = item
+                self.busy += 1
+                try:
+                    delivered = await self.worker._deliver(slot, job)
+                except BaseException:  # cancelled (stopping) or broken: the job is released when its batch records
+                    self._settle(batch)
+                    raise
+                finally:
+                    self.busy -= 1
+                    self.changed.set()
+                if delivered:
+                    self._settle(batch)
+                    continue
+                # No connection on this slot: leave the job to a slot whose connection works, else charge it now.
+                self.alive -= 1
+                if any(self.worker._pool.reusable(other) for other in range(self.worker._pool.size) if other != slot):
+                    self.queue.appendleft(item)
+                else:
+                    job.outcome, job.error, job.attempted = "retry", self.worker._connect_error, True
+                    self._settle(batch)
+                return
+        except BaseException:
+            self.broken = True  # the other senders stop after their current job; the rest goes back to the queue
+            self.changed.set()
+            raise
+
+    async def _next_job(self) -> tuple[_Batch, Job] | None:
+        while True:
+            if self.broken or self.worker._stopping:
+                return None
+            while self.queue:
+                batch, job = self.queue.popleft()
+                if self.loop.time() < batch.deadline:
+                    return batch, job
+                self._settle(batch)  # past half its lease: left untouched, back to the queue when recorded
+            if not self.more:
+                return None
+            woken = self.worker._wake_event.is_set()
+            polled = self.busy and self.loop.time() - self.last_claim_at >= POLL_SECONDS
+            if not self.claiming and (self.last_full or woken or polled):
+                await self._claim()
+                continue
+            if not self.claiming and not self.busy:
+                return None  # nothing in hand, nothing more due: the worker's loop polls from here
+            await self._pause()
+
+    async def _claim(self) -> None:
+        self.claiming = True
+        self.worker._wake_event.clear()
+        try:
+            batch = await self.worker._take()
+        finally:
+            self.claiming, self.last_claim_at = False, self.loop.time()
+            self.changed.set()
+        if batch is None:
+            self.last_full = False
+        else:
+            self._add(batch)
+
+    async def _pause(self) -> None:
+        """Until something changes: a job settled, a claim came back, a wake-up, or the next poll is due."""
+        self.changed.clear()
+        waits = [asyncio.create_task(self.changed.wait()), asyncio.create_task(self.worker._wake_event.wait())]
+        try:
+            await asyncio.wait(waits, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()

@@ -20,6 +20,11 @@ class ScriptedSmtp:
     drop_in_data: int = 0  # this many times, close the connection in the middle of a message
     data_replies: list[str] = field(default_factory=list)  # replies to the end of DATA, in turn; then 250
     rcpt_reply: Callable[[str], str] = lambda _address: "250 2.1.5 OK"
+    # Hold the answer to the end of DATA of a message to these recipients until release is set (a stalled connection).
+    stall: Callable[[list[str]], bool] = lambda _recipients: False
+    stalled: asyncio.Event = field(default_factory=asyncio.Event)  # set when a connection starts stalling
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: asyncio.Condition = field(default_factory=asyncio.Condition)  # notified for every accepted message
     received: list[Received] = field(default_factory=list)
     connections: int = 0
     port: int = 0
@@ -41,6 +46,11 @@ class ScriptedSmtp:
                 await task
         if self._server is not None:
             await self._server.wait_closed()
+
+    async def wait_for(self, *addresses: str) -> None:
+        """Return once every one of these addresses was accepted (bound it with asyncio.wait_for)."""
+        async with self.arrived:
+            await self.arrived.wait_for(lambda: set(addresses) <= set(self.recipients))
 
     @property
     def recipients(self) -> list[str]:
@@ -87,9 +97,13 @@ class ScriptedSmtp:
                 data = await self._data(reader)
                 if data is None:
                     return  # dropped mid-message
+                if self.stall(recipients) and not await self._held(reader):
+                    return  # the client gave up waiting: the message goes with the connection, as on a real relay
                 reply = self.data_replies.pop(0) if self.data_replies else "250 2.0.0 Queued"
                 if reply.startswith("2"):
                     self.received.append(Received(recipients, data))
+                    async with self.arrived:
+                        self.arrived.notify_all()
                 recipients = []
                 await say(reply)
             elif verb == "QUIT":
@@ -97,6 +111,15 @@ class ScriptedSmtp:
                 return
             else:
                 await say("500 Unknown command")
+
+    async def _held(self, reader: asyncio.StreamReader) -> bool:
+        """Stall until released (True) or until the client closes the connection (False)."""
+        self.stalled.set()
+        gone, released = asyncio.ensure_future(reader.read(1)), asyncio.ensure_future(self.release.wait())
+        done, pending = await asyncio.wait({gone, released}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        return released in done
 
     async def _data(self, reader: asyncio.StreamReader) -> bytes | None:
         lines = []

@@ -211,3 +211,76 @@ async def test_two_workers_draining_at_once_never_send_one_message_twice(relays:
     assert sum(handled) == len(addresses)
     assert sorted(relay.recipients) == sorted(addresses)
     assert await OutboxMessage.filter(state=OutboxState.SENT).count() == len(addresses)
+
+
+STALL_TIMEOUT = 30.0  # the stalled message's per-operation timeout: far longer than the test ever waits
+
+
+async def _stalled_worker(relays: Relays, workers: Workers, *, connections: int = 4) -> tuple[ScriptedSmtp, MailWorker]:
+    relay = relays(stall=lambda recipients: recipients == ["slow@example.org"])
+    worker = workers(await relay.start(), connections=connections, smtp_timeout=STALL_TIMEOUT)
+    return relay, worker
+
+
+async def test_one_stalled_connection_does_not_hold_back_the_rest_of_its_batch(
+    relays: Relays, workers: Workers
+) -> None:
+    others = [f"staff{n}@example.org" for n in range(10)]
+    await _invited("slow@example.org", *others)
+    relay, worker = await _stalled_worker(relays, workers)
+    await worker.start()
+
+    await asyncio.wait_for(relay.stalled.wait(), 5)
+    await asyncio.wait_for(relay.wait_for(*others), 5)  # while the stalled one is still pending
+    assert (await _states())["slow@example.org"][0] == OutboxState.SENDING
+
+    relay.release.set()
+    await asyncio.wait_for(relay.wait_for("slow@example.org"), 5)
+    await worker.stop()
+    assert sorted(relay.recipients) == sorted(["slow@example.org", *others])  # each exactly once
+    assert {state for state, _, _ in (await _states()).values()} == {OutboxState.SENT}
+
+
+async def test_mail_queued_while_a_connection_stalls_goes_out_on_the_other_connections(
+    relays: Relays, workers: Workers
+) -> None:
+    world, owner = await _invited("slow@example.org")
+    relay, worker = await _stalled_worker(relays, workers)
+    await worker.start()
+    await asyncio.wait_for(relay.stalled.wait(), 5)
+
+    later = ["ann@example.org", "bob@example.org", "carl@example.org"]
+    await invite(owner, world, later)  # committed (and the worker woken) while the relay holds the first one
+    await asyncio.wait_for(relay.wait_for(*later), 5)
+
+    async def recorded_as_sent() -> bool:  # within MARK_SECONDS of the relay's answer
+        states = await _states()
+        return all(states[to][0] == OutboxState.SENT for to in later)
+
+    await until(recorded_as_sent)
+    assert (await _states())["slow@example.org"][0] == OutboxState.SENDING  # still held by the relay
+
+    relay.release.set()
+    await asyncio.wait_for(relay.wait_for("slow@example.org"), 5)
+    await worker.stop()
+    assert sorted(relay.recipients) == sorted(["slow@example.org", *later])
+    assert {state for state, _, _ in (await _states()).values()} == {OutboxState.SENT}
+
+
+async def test_a_stalled_message_times_out_is_retried_with_its_reason_and_is_sent_once(
+    relays: Relays, workers: Workers
+) -> None:
+    await _invited("slow@example.org", "ann@example.org")
+    relay = relays(stall=lambda recipients: recipients == ["slow@example.org"])
+    worker = workers(await relay.start(), connections=2)  # the short per-operation timeout
+
+    await worker.run_until_empty()
+    states = await _states()
+    assert states["ann@example.org"][:2] == (OutboxState.SENT, 1)
+    assert states["slow@example.org"][:2] == (OutboxState.QUEUED, 1) and "imed out" in states["slow@example.org"][2]
+
+    relay.release.set()
+    clock.advance(FIRST_RETRY)
+    await worker.run_until_empty()
+    assert sorted(relay.recipients).count("slow@example.org") == 1
+    assert (await _states())["slow@example.org"][:2] == (OutboxState.SENT, 2)
