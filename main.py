@@ -11,9 +11,9 @@ from nicegui import app, ui
 
 from components import frame, page_binding, socket_writer
 from pages import accept_invite, admin, audit, care, health, home, login, mailbox, roles
-from services import logs, operations, runtime, settings, static_cache
-from services.settings import SettingsError
-from services.web import upload_limit
+from services.platform import logs, operations, runtime, settings
+from services.platform.settings import SettingsError
+from services.web import headers, static_cache, upload_limit
 
 try:
     config = settings.load()
@@ -33,7 +33,7 @@ async def gatehouse_lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 app.router.lifespan_context = _merge_lifespan_context(gatehouse_lifespan, app.router.lifespan_context)
 upload_limit.install(app)  # uploads refused while they stream: no session cookie, or over 10 MB
-runtime.add_security_headers(app)
+headers.install(app)
 page_binding.install()  # a page's socket only for the browser and session that opened the page
 socket_writer.install(app)  # live patches straight onto idle page sockets
 frame.install()

@@ -29,8 +29,10 @@ from email_validator import validate_email
 from bench import world as worlds
 from bench.common import LagProbe, QueryProbe, addresses, csv_bytes, idle_lag_ms, stopwatch
 from models import Invitation, InvitationState, Organisation
-from services import csv_import, invitations, settings
-from services.database import connected
+from services.invitations import csv_import
+from services.invitations import service as invitations
+from services.platform import settings
+from services.platform.database import connected
 
 INVITATION_COLUMNS = (
     "id", "email", "role_id", "level", "organisation_id", "deployment_id", "scope_key", "invited_by_id",

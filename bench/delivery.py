@@ -22,9 +22,11 @@ import aiosmtplib
 from bench import world as worlds
 from bench.common import LagProbe, addresses, idle_lag_ms, stopwatch
 from models import OutboxMessage, OutboxState
-from services import invitations, mail_templates, settings
-from services.database import connected
-from services.mail_worker import MailWorker
+from services.invitations import service as invitations
+from services.mail import templates as mail_templates
+from services.mail.worker import MailWorker
+from services.platform import settings
+from services.platform.database import connected
 
 BASELINE_CONNECTIONS = 8
 

@@ -35,8 +35,8 @@ from tortoise.transactions import in_transaction
 
 from bench.common import addresses
 from models import Deployment, Organisation, Role, RoleAssignment, Session, StaffMember
-from services import roles, tokens
-from services.database import connected
+from services.access import roles, tokens
+from services.platform.database import connected
 
 TOTAL = 100_000
 ORGANISATIONS = 100

@@ -30,7 +30,9 @@ def serve() -> None:
     from components.session import PageSession
     from models import Invitation, InvitationState, Role, RoleAssignment
     from pages.care_pending import PendingView
-    from services import access, events, invitations
+    from services.access import service as access
+    from services.invitations import service as invitations
+    from services.platform import events
 
     pauses = _time_collections()
     labels: weakref.WeakSet[ui.label] = weakref.WeakSet()

@@ -1,6 +1,7 @@
 """Issue 6, item 3: the pending list with 100,000 invitations across 100 organisations, against hand-written SQL.
 
-Service: `services.pending.list_pending` (visibility filter, COUNT, one page of 50 with its joins, rows built).
+Service: `services.invitations.pending.list_pending` (visibility filter, COUNT, one page of 50 with its joins,
+rows built).
 Baseline, same data, same run, same process: the same COUNT and page as hand-written SQL on a raw driver
 connection (aiosqlite / asyncpg), returning tuples. Each case is checked to return the same ids and total, then
 timed interleaved with its baseline; the query plans of the service's own SQL are checked for full scans.
@@ -30,9 +31,10 @@ from tortoise import connections
 from bench import world as worlds
 from bench.common import machine
 from bench.lists_common import Org, Seeded, is_sqlite, p50, p95, results_of, seed
-from services import access, pending
-from services.access import Actor
-from services.database import connected
+from services.access import service as access
+from services.access.service import Actor
+from services.invitations import pending
+from services.platform.database import connected
 
 SIZE = 50
 GOAL_RATIO, GOAL_P95_MS = 3.0, 25.0

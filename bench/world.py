@@ -8,9 +8,12 @@ from tortoise import Tortoise, connections
 
 from bench.common import addresses
 from models import Deployment, Organisation, Role, RoleAssignment, StaffMember
-from services import access, invitations, roles, settings
-from services.access import Actor
-from services.database import connected
+from services.access import roles
+from services.access import service as access
+from services.access.service import Actor
+from services.invitations import service as invitations
+from services.platform import settings
+from services.platform.database import connected
 
 SECRET = "bench-secret-that-is-long-enough-for-the-settings-check"
 BACKGROUND_PENDING = 2_000  # earlier invitations of the same deployment, still pending

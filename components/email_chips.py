@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from services import emails
+from services.invitations import addresses as emails
 
 SEPARATORS = re.compile(r"[,;\s]+")
 CHIPS_SHOWN = 60

@@ -7,8 +7,10 @@ from pathlib import Path
 from nicegui import app, ui
 from nicegui.language import Language
 
-from services import access, auth, settings
-from services.access import Actor
+from services.access import auth
+from services.access import service as access
+from services.access.service import Actor
+from services.platform import settings
 
 UTILITIES = Path(__file__).with_name("utilities.css")  # Tailwind's classes the app uses; main.py turns Tailwind off
 NAV = (("Admin Portal", "/admin"), ("Care Portal", "/care"))

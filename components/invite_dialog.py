@@ -7,8 +7,8 @@ from nicegui import events, ui
 
 from components.dialogs import disposable
 from components.email_chips import EmailChips
-from services.csv_import import ImportResult
-from services.invitations import EXPIRY_CHOICES, SendResult
+from services.invitations.csv_import import ImportResult
+from services.invitations.service import EXPIRY_CHOICES, SendResult
 
 DEFAULT_EXPIRY = 72
 MAX_CSV_BYTES = 10 * 1024 * 1024

@@ -4,10 +4,14 @@ import asyncio
 
 from components.invite_dialog import RoleChoice, ScopeChoice, open_invite_dialog
 from components.session import PageSession, notify_errors
-from services import access, csv_import, invitations, organisations, pending, roles
-from services.access import Actor, Scope, ScopeLevel
-from services.csv_import import ImportResult
-from services.invitations import SendResult
+from services.access import roles
+from services.access import service as access
+from services.access.service import Actor, Scope, ScopeLevel
+from services.invitations import csv_import, pending
+from services.invitations import service as invitations
+from services.invitations.csv_import import ImportResult
+from services.invitations.service import SendResult
+from services.organisations import service as organisations
 
 NAMES_SHOWN = 10
 

@@ -2,7 +2,7 @@
 
 A page refreshes at once, and once more afterwards if changes arrived meanwhile, so a burst of changes costs
 it at most two refreshes. The pages refreshing for the same change share one reading of identical lists:
-whoever asks first reads, the others wait for that reading (services.pending.shared_reads); each page still
+whoever asks first reads, the others wait for that reading (services.invitations.pending.shared_reads); each page still
 asks with its own user's permissions, its actor remembered for live refreshes (components.session.live_refresh).
 
 The pages of one change are worked through by a few tasks, not a task each: once the shared reading is there,
@@ -21,7 +21,9 @@ from typing import Any
 from nicegui import Client, background_tasks, core, ui
 
 from components import session
-from services import events, pending, session_events
+from services.access import sessions as session_events
+from services.invitations import pending
+from services.platform import events
 
 Refresh = Callable[[], Awaitable[None]]
 WORKERS_PER_WAVE = 8

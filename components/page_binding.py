@@ -2,7 +2,8 @@
 
 from nicegui import Client, app
 
-from services import auth, settings
+from services.access import auth
+from services.platform import settings
 from services.web import page_sockets
 from services.web.page_sockets import PageBinding
 

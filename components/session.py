@@ -8,8 +8,9 @@ from urllib.parse import quote
 from fastapi import Request
 from nicegui import ui
 
-from services import auth, session_events
-from services.access import Actor
+from services.access import auth
+from services.access import sessions as session_events
+from services.access.service import Actor
 from services.errors import DomainError, NotAuthenticated
 
 T = TypeVar("T")

@@ -69,8 +69,8 @@ class OutboxMessage(Model):
     kind = fields.CharField(max_length=20)
     recipient = fields.CharField(max_length=320)
     context: dict = fields.JSONField(default=dict)
-    # The random seed its link's token is derived from under GATEHOUSE_SECRET (services/tokens.py): the token itself
-    # is never stored. Cleared once the email is sent, failed or cancelled.
+    # The random seed its link's token is derived from under GATEHOUSE_SECRET (services/access/tokens.py): the token
+    # itself is never stored. Cleared once the email is sent, failed or cancelled.
     link_seed = fields.CharField(max_length=64, null=True)
     invitation: fields.ForeignKeyNullableRelation[Invitation] = fields.ForeignKeyField(
         "models.Invitation", related_name="messages", null=True, on_delete=fields.SET_NULL

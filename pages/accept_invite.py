@@ -7,9 +7,10 @@ from nicegui import ui
 
 from components.frame import LANGUAGE, frame
 from components.session import PageSession, client_address, notify_errors
-from services import acceptance, auth, tokens
-from services.acceptance import InvitationPreview
+from services.access import auth, tokens
 from services.errors import DomainError, NotAuthenticated
+from services.invitations import acceptance
+from services.invitations.acceptance import InvitationPreview
 
 
 def create() -> None:

@@ -11,8 +11,10 @@ from components.invite_launcher import invite_staff
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
-from services import access, directory, organisations
-from services.access import Actor
+from services.access import service as access
+from services.access.service import Actor
+from services.organisations import directory
+from services.organisations import service as organisations
 
 ORG_COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Organisation", "field": "name", "align": "left", "sortable": True},

@@ -9,7 +9,7 @@ from nicegui import ui
 from components.frame import LANGUAGE, frame
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.session import PageSession
-from services import audit
+from services.audit import service as audit
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "at", "label": "When (UTC)", "field": "at", "align": "left"},

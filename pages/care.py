@@ -10,8 +10,9 @@ from components.manage_menu import ManageMenu
 from components.session import PageSession
 from pages.care_pending import PendingView
 from pages.care_staff import StaffView, can_see
-from services import access, staff
-from services.access import Actor, Scope, ScopeLevel
+from services.access import service as access
+from services.access.service import Actor, Scope, ScopeLevel
+from services.organisations import staff
 
 MANAGE = {"invite": "Invite staff members", "roles": "Add a new role", "audit": "Audit log"}
 VIEWS = {"staff": "All staff members", "pending": "Staff members >> Pending staff invitations"}

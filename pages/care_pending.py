@@ -12,10 +12,11 @@ from components.formatting import relative
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
-from services import invitations, pending, resending
-from services.clock import now
-from services.pending import PendingPage, PendingRow
-from services.resending import ResendResult
+from services.invitations import pending, resending
+from services.invitations import service as invitations
+from services.invitations.pending import PendingPage, PendingRow
+from services.invitations.resending import ResendResult
+from services.platform.clock import now
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "email", "label": "Email", "field": "email", "align": "left", "sortable": True},
@@ -150,8 +151,9 @@ RECENT_READINGS = 16
 
 
 def _formatted(found: PendingPage, sort: str) -> Fetched:
-    """The table page of a reading, formatted once for all the pages that share it (services.pending.shared_reads
-    hands them one object). The rows hold nothing of the viewer: what each may see was decided by the reading."""
+    """The table page of a reading, formatted once for all the pages that share it
+    (services.invitations.pending.shared_reads hands them one object). The rows hold nothing of the viewer: what each
+    may see was decided by the reading."""
     key = (id(found), sort)  # the entry holds the reading, so its id is not reused while the entry lives
     hit = _recent.get(key)
     if hit is None:

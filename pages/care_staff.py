@@ -9,8 +9,10 @@ from components.formatting import day
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
-from services import access, roles, staff
-from services.access import Scope, ScopeLevel
+from services.access import roles
+from services.access import service as access
+from services.access.service import Scope, ScopeLevel
+from services.organisations import staff
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "align": "left", "sortable": True},

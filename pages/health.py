@@ -4,7 +4,7 @@ from fastapi.responses import JSONResponse
 from nicegui import app
 
 from components import socket_writer
-from services import health
+from services.platform import health
 
 
 def create() -> None:

@@ -5,7 +5,7 @@ from nicegui import ui
 
 from components.frame import LANGUAGE
 from components.session import PageSession
-from services import access
+from services.access import service as access
 
 
 def create() -> None:

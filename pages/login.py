@@ -8,8 +8,9 @@ from nicegui import app, ui
 
 from components.frame import LANGUAGE, frame
 from components.session import client_address, notify_errors
-from services import auth, settings
+from services.access import auth
 from services.errors import NotAuthenticated
+from services.platform import settings
 
 
 def create() -> None:

@@ -7,8 +7,8 @@ from fastapi.responses import HTMLResponse
 from nicegui import ui
 
 from components.frame import LANGUAGE, frame
-from services import mail_sink
-from services.mail_sink import MailSink, SinkMessage
+from services.mail import sink as mail_sink
+from services.mail.sink import MailSink, SinkMessage
 
 REFRESH_SECONDS = 1.0
 NOT_FOUND = (

@@ -6,8 +6,9 @@ from nicegui import ui
 from components import dialogs
 from components.frame import LANGUAGE, frame
 from components.session import PageSession
-from services import access, roles
-from services.access import Actor, Permission, RoleInfo, Scope, ScopeLevel
+from services.access import roles
+from services.access import service as access
+from services.access.service import Actor, Permission, RoleInfo, Scope, ScopeLevel
 
 
 def create() -> None:

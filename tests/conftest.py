@@ -7,8 +7,10 @@ import pytest
 from nicegui import core
 from tortoise import Tortoise, connections
 
-from services import clock, events, roles, session_events, settings
-from services.database import connected, tortoise_config
+from services.access import roles
+from services.access import sessions as session_events
+from services.platform import clock, events, settings
+from services.platform.database import connected, tortoise_config
 
 POSTGRES_URL = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "")
 # Tortoise binds models to one SQL dialect per process, so the PostgreSQL pass is a second pytest run

@@ -3,8 +3,10 @@
 from dataclasses import dataclass
 
 from models import Deployment, Organisation, OutboxMessage, Role, RoleAssignment, StaffMember
-from services import access, mail_records, settings
-from services.access import Actor, Scope
+from services.access import service as access
+from services.access.service import Actor, Scope
+from services.mail import records as mail_records
+from services.platform import settings
 
 __all__ = ["Actor", "World", "actor_of", "grant", "link_of", "member", "role", "token_of", "world"]
 

@@ -3,7 +3,7 @@
 import pytest
 
 from models import Organisation, Role
-from services import access
+from services.access import service as access
 from tests import factories
 
 ORG_CARE = {"access_controller", "organisation_staff", "administrator", "clinician", "supervisor"}

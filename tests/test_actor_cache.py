@@ -8,9 +8,13 @@ import pytest
 
 from components import session as page_session
 from models import Permission, RoleAssignment, Session, StaffMember
-from services import auth, clock, events, pending, roles, session_events, staff, tokens
-from services.access import Actor
+from services.access import auth, roles, tokens
+from services.access import sessions as session_events
+from services.access.service import Actor
 from services.errors import NotAuthenticated, PermissionDenied
+from services.invitations import pending
+from services.organisations import staff
+from services.platform import clock, events
 from tests import factories
 
 NURSE = "nurse@trust.org"

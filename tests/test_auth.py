@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 
 from models import Session
-from services import auth, clock
+from services.access import auth
 from services.errors import InvalidInput, NotAuthenticated, RateLimited
+from services.platform import clock
 from tests import factories
 
 PASSWORD = "a long enough password"

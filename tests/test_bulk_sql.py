@@ -4,8 +4,10 @@ import pytest
 from tortoise import connections
 
 from models import AuditEvent, Deployment, Invitation, InvitationState, Organisation, OutboxMessage, OutboxState
-from services import bulk_sql, invitations, roles, tokens
-from services.database import connected
+from services.access import roles, tokens
+from services.invitations import service as invitations
+from services.platform import sql as bulk_sql
+from services.platform.database import connected
 from tests import factories
 
 ADDRESSES = [f"staff{n}@example.org" for n in range(23)]

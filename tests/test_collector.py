@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from services import operations
-from services.collector import THAWS_PER_FREEZES, Collector
+from services.platform import operations
+from services.platform.collector import THAWS_PER_FREEZES, Collector
 
 
 class Node:

@@ -4,8 +4,8 @@ import codecs
 
 import pytest
 
-from services.csv_import import CsvImportError, ImportResult, LineProblem, parse, parse_text_list
 from services.errors import DomainError, InvalidInput
+from services.invitations.csv_import import CsvImportError, ImportResult, LineProblem, parse, parse_text_list
 
 
 def refusal(data: bytes, **limits: int) -> str:

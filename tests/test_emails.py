@@ -3,8 +3,8 @@
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from services import emails
 from services.errors import InvalidInput
+from services.invitations import addresses as emails
 
 
 def reason_for(raw: str) -> str:

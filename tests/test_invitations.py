@@ -6,10 +6,14 @@ from datetime import timedelta
 import pytest
 
 from models import AuditEvent, Invitation, InvitationState, OutboxMessage, RoleAssignment, StaffMember
-from services import acceptance, clock, directory, invitations, pending, resending, staff, tokens
-from services.access import Actor
+from services.access import tokens
+from services.access.service import Actor
 from services.errors import InvalidInput, LinkInvalid, PermissionDenied
-from services.invitations import SendResult
+from services.invitations import acceptance, pending, resending
+from services.invitations import service as invitations
+from services.invitations.service import SendResult
+from services.organisations import directory, staff
+from services.platform import clock
 from tests import factories
 
 PASSWORD = "correct horse battery"

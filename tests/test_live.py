@@ -9,7 +9,7 @@ import pytest
 from nicegui import core
 
 from components import live
-from services import pending
+from services.invitations import pending
 
 
 class _Client:

@@ -22,10 +22,12 @@ from models import (
     OutboxState,
     Role,
 )
-from services import clock, events, outbox, settings, tokens
-from services.mail_records import MAX_ATTEMPTS
-from services.mail_sink import MailSink
-from services.mail_worker import MailWorker
+from services.access import tokens
+from services.mail import outbox
+from services.mail.records import MAX_ATTEMPTS
+from services.mail.sink import MailSink
+from services.mail.worker import MailWorker
+from services.platform import clock, events, settings
 from tests import factories
 from tests.conftest import TEST_SECRET
 

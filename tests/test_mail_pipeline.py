@@ -11,10 +11,11 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from models import OutboxMessage, OutboxState
-from services import clock, mail_templates, settings
-from services.mail_records import Job
-from services.mail_sink import MailSink
-from services.mail_worker import MailWorker
+from services.mail import templates as mail_templates
+from services.mail.records import Job
+from services.mail.sink import MailSink
+from services.mail.worker import MailWorker
+from services.platform import clock, settings
 from tests import factories
 from tests.conftest import TEST_SECRET
 from tests.test_mail import free_port, queue_invitations, sink, smtp_settings

@@ -5,9 +5,10 @@ from collections.abc import Iterator
 import aiosmtplib
 import pytest
 
-from services import mail_sink, settings
-from services.mail_sink import MailSink
-from services.mail_templates import render
+from services.mail import sink as mail_sink
+from services.mail.sink import MailSink
+from services.mail.templates import render
+from services.platform import settings
 from tests.conftest import TEST_SECRET
 
 CONFIG = settings.load({"GATEHOUSE_SECRET": TEST_SECRET})

@@ -6,8 +6,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from services import mail_templates, settings
-from services.mail_templates import message_id, render, smtp_address, subject_for
+from services.mail import templates as mail_templates
+from services.mail.templates import message_id, render, smtp_address, subject_for
+from services.platform import settings
 from tests.conftest import TEST_SECRET
 
 CONFIG = settings.load({"GATEHOUSE_SECRET": TEST_SECRET, "GATEHOUSE_BASE_URL": "https://portal.example.org"})

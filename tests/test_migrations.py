@@ -7,9 +7,9 @@ from tortoise import Tortoise, connections
 from tortoise.migrations.api.migrate import migrate
 
 from models import DeliveryState, Invitation, Organisation, OutboxMessage, Role, StaffMember
-from services import roles
-from services.clock import now
-from services.database import connected, tortoise_config
+from services.access import roles
+from services.platform.clock import now
+from services.platform.database import connected, tortoise_config
 
 
 async def test_migrations_build_a_working_sqlite_file_and_apply_twice_without_change(tmp_path: Path) -> None:

@@ -3,8 +3,11 @@
 import pytest
 
 from models import AuditEvent, Invitation, Organisation, OutboxMessage
-from services import acceptance, directory, invitations, organisations
 from services.errors import InvalidInput, LinkInvalid, PermissionDenied
+from services.invitations import acceptance
+from services.invitations import service as invitations
+from services.organisations import directory
+from services.organisations import service as organisations
 from tests import factories
 
 

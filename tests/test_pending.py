@@ -5,8 +5,10 @@ from datetime import timedelta
 import pytest
 
 from models import Invitation
-from services import clock, invitations, pending
 from services.errors import PermissionDenied
+from services.invitations import pending
+from services.invitations import service as invitations
+from services.platform import clock
 from tests import factories
 
 

@@ -4,7 +4,9 @@ from datetime import timedelta
 
 from models import Deployment
 from pages import care_pending
-from services import clock, invitations, pending
+from services.invitations import pending
+from services.invitations import service as invitations
+from services.platform import clock
 from tests import factories
 
 

@@ -3,8 +3,9 @@
 import pytest
 
 from models import AuditEvent, Invitation, InvitationState, Role, RoleAssignment
-from services import invitations, roles
+from services.access import roles
 from services.errors import InvalidInput, PermissionDenied
+from services.invitations import service as invitations
 from tests import factories
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from services import settings
-from services.settings import SettingsError
+from services.platform import settings
+from services.platform.settings import SettingsError
 
 
 def test_the_embedded_default_needs_nothing_and_keeps_its_generated_secret(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 import main
-from services import static_cache
+from services.web import static_cache
 
 SCRIPT = f"/_nicegui/{nicegui_version}/static/app.js"
 BODY = "console.log('gatehouse');\n" * 200  # over GZipMiddleware's 500-byte minimum

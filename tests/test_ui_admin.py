@@ -6,7 +6,9 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models import AuditEvent, Invitation, Organisation, OutboxMessage
-from services import auth, invitations, organisations
+from services.access import auth
+from services.invitations import service as invitations
+from services.organisations import service as organisations
 from tests import factories
 from tests.ui_helpers import PASSWORD, eventually, option_labels, select_labelled, sign_in, table
 

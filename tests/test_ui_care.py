@@ -8,7 +8,9 @@ from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
 from models import AuditEvent, Invitation, InvitationState, RoleAssignment
-from services import clock, invitations, resending
+from services.invitations import resending
+from services.invitations import service as invitations
+from services.platform import clock
 from tests import factories
 from tests.ui_helpers import eventually, has_table, option_labels, select_labelled, sign_in, table
 

@@ -4,7 +4,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models import Role
-from services import invitations
+from services.invitations import service as invitations
 from tests import factories
 from tests.ui_helpers import eventually, sign_in, table
 

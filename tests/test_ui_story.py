@@ -6,7 +6,8 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models import OutboxMessage
-from services import acceptance, auth
+from services.access import auth
+from services.invitations import acceptance
 from tests import factories
 
 PASSWORD = "a long enough password"

@@ -8,8 +8,9 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models import Deployment, Organisation
-from services import acceptance, auth
-from services.access import Actor
+from services.access import auth
+from services.access.service import Actor
+from services.invitations import acceptance
 from tests import factories
 
 PASSWORD = "a long enough password"

@@ -2,7 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 
 # One live invitation per address and scope, enforced by the database: two concurrent sends on
-# PostgreSQL (READ COMMITTED) cannot both leave a pending row. Kept in step with services/database.py.
+# PostgreSQL (READ COMMITTED) cannot both leave a pending row. Kept in step with services/platform/database.py.
 ONE_PENDING = (
     "CREATE UNIQUE INDEX IF NOT EXISTS invitation_one_pending ON invitation (email, scope_key) "
     "WHERE state = 'pending'"

@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services import auth
-from services.csv_import import DEFAULT_MAX_BYTES
+from services.access import auth
+from services.invitations.csv_import import DEFAULT_MAX_BYTES
 
 # NiceGUI's ui.upload posts one multipart body to this route; the multipart framing around a file is a few hundred
 # bytes, so this allowance keeps a file of exactly 10 MB acceptable and refuses anything visibly larger.

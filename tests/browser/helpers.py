@@ -81,7 +81,7 @@ def backdate_last_send(server: AppServer, email: str, *, minutes: int) -> None:
     """Let time pass for one pending invitation: it was last sent minutes ago (a resend needs a minute between).
 
     The browser tests run the real app, whose clock the test cannot move; this and expire() are the one place they
-    touch its SQLite file, as tests/test_ui_care.py moves services.clock for the same rules.
+    touch its SQLite file, as tests/test_ui_care.py moves services.platform.clock for the same rules.
     """
     _move_pending(server, email, _SET_LAST_SENT, datetime.now(UTC) - timedelta(minutes=minutes))
 

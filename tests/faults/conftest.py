@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from services.mail_worker import MailWorker
+from services.mail.worker import MailWorker
 from tests.faults.smtp_server import ScriptedSmtp
 from tests.security.conftest import fresh_limits, frozen_clock  # noqa: F401  shared fixtures
 from tests.security.helpers import relay_settings

@@ -12,9 +12,11 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models import AuditEvent, Invitation, InvitationState, OutboxMessage, OutboxState, RoleAssignment, StaffMember
-from services import acceptance, clock, invitations, pending, resending
-from services.access import Actor
+from services.access.service import Actor
 from services.errors import LinkInvalid, PermissionDenied
+from services.invitations import acceptance, pending, resending
+from services.invitations import service as invitations
+from services.platform import clock
 from tests import factories
 from tests.security.helpers import accept, invite, latest_token, owner_and_world
 from tests.ui_helpers import eventually, select_labelled, sign_in, table

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from models import AuditEvent, DeliveryState, Invitation, OutboxMessage, OutboxState
-from services import clock
-from services.access import Actor
-from services.mail_records import BACKOFF
-from services.mail_worker import MailWorker
+from services.access.service import Actor
+from services.mail.records import BACKOFF
+from services.mail.worker import MailWorker
+from services.platform import clock
 from tests import factories
 from tests.faults.smtp_server import ScriptedSmtp
 from tests.security.helpers import invite, owner_and_world

@@ -6,8 +6,9 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from services import clock, events, events_pg, session_events
-from services.access import Actor
+from services.access import sessions as session_events
+from services.access.service import Actor
+from services.platform import clock, events, events_pg
 
 pytestmark = pytest.mark.multiprocess
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services import events, events_pg
+from services.platform import events, events_pg
 
 pytestmark = pytest.mark.multiprocess
 

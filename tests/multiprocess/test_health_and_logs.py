@@ -9,10 +9,10 @@ import pytest
 from tortoise import Tortoise
 
 from models import OutboxMessage, OutboxState
-from services import health, logs, operations
-from services.clock import now
-from services.mail_worker import MailWorker
-from services.settings import SettingsError, load
+from services.mail.worker import MailWorker
+from services.platform import health, logs, operations
+from services.platform.clock import now
+from services.platform.settings import SettingsError, load
 
 
 async def test_a_healthy_process_reports_its_queue_without_anything_secret(db: str) -> None:

@@ -7,8 +7,9 @@ import asyncpg
 import pytest
 
 from models import AuditEvent, Invitation, InvitationState, OutboxMessage
-from services import clock, events, housekeeping, invitations
-from services.clock import now
+from services.invitations import service as invitations
+from services.platform import clock, events, housekeeping
+from services.platform.clock import now
 from tests import factories
 
 

@@ -4,7 +4,8 @@ from datetime import datetime
 
 import pytest
 
-from services import clock, session_events
+from services.access import sessions as session_events
+from services.platform import clock
 from tests.security.helpers import FROZEN_AT, reset_limits
 
 

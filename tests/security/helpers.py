@@ -5,9 +5,12 @@ from datetime import UTC, datetime, timedelta
 from tortoise import Tortoise
 
 from models import Deployment, Organisation, OutboxMessage
-from services import acceptance, auth, invitations, settings
-from services.access import Actor
-from services.invitations import SendResult
+from services.access import auth
+from services.access.service import Actor
+from services.invitations import acceptance
+from services.invitations import service as invitations
+from services.invitations.service import SendResult
+from services.platform import settings
 from tests import factories
 from tests.conftest import TEST_SECRET
 

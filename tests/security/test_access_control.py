@@ -6,9 +6,14 @@ from typing import Any
 import pytest
 
 from models import AuditEvent, Invitation, InvitationState, OutboxMessage, Role, RoleAssignment, StaffMember
-from services import access, audit, invitations, pending, resending, roles, staff
-from services.access import Actor, RoleInfo, Scope, ScopeLevel
+from services.access import roles
+from services.access import service as access
+from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
+from services.audit import service as audit
 from services.errors import NotFound, PermissionDenied
+from services.invitations import pending, resending
+from services.invitations import service as invitations
+from services.organisations import staff
 from tests import factories
 from tests.security.helpers import invite, owner_and_world
 

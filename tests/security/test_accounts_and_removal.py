@@ -4,10 +4,13 @@ and removing (or changing) a member's role ends the invitations they sent there.
 import pytest
 
 from models import AuditEvent, Invitation, InvitationState, OutboxMessage, RoleAssignment, StaffMember
-from services import acceptance, access, auth, pending, staff
-from services.access import Actor
+from services.access import auth
+from services.access import service as access
+from services.access.service import Actor
 from services.errors import InvalidInput, LinkInvalid, PermissionDenied
-from services.mail_worker import MailWorker
+from services.invitations import acceptance, pending
+from services.mail.worker import MailWorker
+from services.organisations import staff
 from tests import factories
 from tests.faults.smtp_server import ScriptedSmtp
 from tests.security.helpers import PASSWORD, accept, invite, latest_token, owner_and_world, relay_settings

@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 
 from models import Invitation, OutboxMessage, OutboxState
-from services import clock, mail_records, resending, roles, settings, tokens
-from services.database import connected
-from services.mail_sink import MailSink
-from services.mail_worker import MailWorker
+from services.access import roles, tokens
+from services.invitations import resending
+from services.mail import records as mail_records
+from services.mail.sink import MailSink
+from services.mail.worker import MailWorker
+from services.platform import clock, settings
+from services.platform.database import connected
 from tests.conftest import TEST_SECRET
 from tests.security.helpers import database_text, invite, owner_and_world, relay_settings
 from tests.test_mail import free_port

@@ -11,10 +11,14 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models import AuditEvent, Deployment, Invitation, Organisation, OutboxMessage
-from services import acceptance, auth, csv_import, directory, invitations, organisations, pending, roles, staff
-from services.csv_import import CsvImportError
+from services.access import auth, roles
 from services.errors import InvalidInput, PermissionDenied
-from services.mail_worker import MailWorker
+from services.invitations import acceptance, csv_import, pending
+from services.invitations import service as invitations
+from services.invitations.csv_import import CsvImportError
+from services.mail.worker import MailWorker
+from services.organisations import directory, staff
+from services.organisations import service as organisations
 from tests import factories
 from tests.faults.smtp_server import ScriptedSmtp
 from tests.security.helpers import PASSWORD, accept, invite, latest_token, owner_and_world, relay_settings

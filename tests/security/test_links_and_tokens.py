@@ -12,10 +12,14 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models import AuditEvent, Invitation, InvitationState, LoginTicket, OutboxMessage, StaffMember
-from services import acceptance, auth, clock, invitations, organisations, pending, resending, tokens
+from services.access import auth, tokens
 from services.errors import InvalidInput, LinkInvalid, RateLimited
-from services.mail_sink import MailSink
-from services.mail_worker import MailWorker
+from services.invitations import acceptance, pending, resending
+from services.invitations import service as invitations
+from services.mail.sink import MailSink
+from services.mail.worker import MailWorker
+from services.organisations import service as organisations
+from services.platform import clock
 from tests import factories
 from tests.security.helpers import (
     MICROSECOND,

@@ -10,8 +10,10 @@ from nicegui.testing import User
 from nicegui.testing.user_navigate import UserNavigate
 
 from models import StaffMember
-from services import auth, clock, session_events
+from services.access import auth
+from services.access import sessions as session_events
 from services.errors import NotAuthenticated
+from services.platform import clock
 from tests.security.helpers import MICROSECOND, PASSWORD, member_with_password
 from tests.ui_helpers import PASSWORD as UI_PASSWORD
 from tests.ui_helpers import eventually, sign_in

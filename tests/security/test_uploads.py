@@ -8,7 +8,7 @@ from fastapi import Request
 from nicegui import core
 from nicegui.testing import User
 
-from services import auth
+from services.access import auth
 from services.web.upload_limit import MAX_UPLOAD_BYTES
 
 PROBE = "/_nicegui/client/probe-client/upload/probe-upload"  # the shape of NiceGUI's ui.upload endpoint

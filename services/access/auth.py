@@ -1,0 +1,173 @@
+"""Passwords, log-in, sessions: argon2id hashes, one-time log-in tickets, server-side sessions."""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from models import LoginTicket, Session, StaffMember
+from services.access import service as access
+from services.access import sessions as session_events
+from services.access import tokens
+from services.access.ratelimit import Limiter
+from services.access.service import Actor
+from services.audit import service as audit
+from services.errors import InvalidInput, NotAuthenticated
+from services.invitations import addresses as emails
+from services.platform import events
+from services.platform.clock import now
+
+SESSION_COOKIE = "gatehouse_session"
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+TICKET_LIFETIME = timedelta(seconds=60)
+LIVE_ACTOR_TTL = timedelta(seconds=60)  # a backstop only: session_events forgets on every relevant change
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024
+WRONG_LOGIN = "That email and password do not match an account."
+SECRET_PATHS = ("/accept/", "/auth/")  # their URLs carry a token: never stored, the page passes them on instead
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+_DUMMY_HASH = _hasher.hash("not a real password, only for even timing")
+login_limiter = Limiter(attempts=10, per_seconds=300)
+
+
+@dataclass(frozen=True)
+class CompletedLogin:
+    session_token: str
+    redirect_to: str
+    max_age_seconds: int
+
+
+async def hash_password(password: str) -> str:
+    """An argon2id hash, computed off the event loop."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+def check_new_password(*, password: str, repeat: str, email: str) -> None:
+    """Refuse weak or mistyped new passwords with a precise message."""
+    if password != repeat:
+        raise InvalidInput("The two passwords are not the same.")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"Choose a password of at least {MIN_PASSWORD} characters.")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"A password can be at most {MAX_PASSWORD} characters long.")
+    if password.strip().lower() == email.lower():
+        raise InvalidInput("Your password must not be your email address.")
+
+
+async def login(*, email: str, password: str, redirect_to: str, client: str) -> str:
+    """Check the credentials and return a one-time ticket that /auth/complete turns into a session."""
+    key = emails.canonical(email.strip())
+    login_limiter.hit(f"{client}|{key}", "Too many log-in attempts. Please wait a few minutes and try again.")
+    usable = key.isprintable() and len(key) <= emails.MAX_LENGTH  # NUL and the like never reach the database
+    member = await StaffMember.get_or_none(email=key, is_active=True) if usable else None
+    if member is None:
+        await _verify(_DUMMY_HASH, password)
+        raise InvalidInput(WRONG_LOGIN)
+    if not await _verify(member.password_hash, password):
+        actor = Actor(member.id, member.email, member.full_name, ())
+        await audit.record(actor=actor, action="login", outcome="refused", target=member.email)
+        raise InvalidInput(WRONG_LOGIN)
+    raw, hashed = tokens.new_token()
+    await LoginTicket.create(
+        ticket_hash=hashed,
+        member_id=member.id,
+        redirect_to=storable_redirect(redirect_to),
+        expires_at=now() + TICKET_LIFETIME,
+    )
+    return raw
+
+
+async def complete_login(*, ticket: str) -> CompletedLogin:
+    """Spend a log-in ticket and open a brand-new session (the session id is never reused across log-ins)."""
+    hashed = tokens.hash_token(ticket)
+    row = await LoginTicket.get_or_none(ticket_hash=hashed)
+    won = await LoginTicket.filter(ticket_hash=hashed, used=False, expires_at__gt=now()).update(used=True)
+    if not won or row is None:
+        raise NotAuthenticated("That log-in has expired. Please log in again.")
+    raw, session_hash = tokens.new_token()
+    at = now()
+    await Session.create(
+        token_hash=session_hash, member_id=row.member_id, last_seen_at=at, expires_at=at + ABSOLUTE_TIMEOUT
+    )
+    return CompletedLogin(raw, row.redirect_to, int(ABSOLUTE_TIMEOUT.total_seconds()))
+
+
+async def actor_for(*, session_token: str | None) -> Actor:
+    """The signed-in actor with fresh grants, or NotAuthenticated (expired, idle, revoked, unknown)."""
+    return await _read_actor(session_token, touch=True)
+
+
+async def live_actor_for(*, session_token: str | None) -> Actor:
+    """For refreshing a read view after a change, never for an action: the actor as remembered for up to
+    LIVE_ACTOR_TTL, within the session's idle and absolute limits; else read afresh (without counting as activity).
+
+    Several hundred open pages refresh for one change: reading each session and its grants again was most of
+    the work (docs/PERFORMANCE-lists.md, item 4). session_events forgets every remembered actor, in every
+    process, on a log-out and on any change that may move grants or members.
+    """
+    if not session_token:
+        raise NotAuthenticated()
+    remembered = session_events.recall(tokens.hash_token(session_token))
+    if remembered is not None and now() < remembered.until:
+        return remembered.actor
+    return await _read_actor(session_token, touch=False)
+
+
+async def _read_actor(session_token: str | None, *, touch: bool) -> Actor:
+    if not session_token:
+        raise NotAuthenticated()
+    key = tokens.hash_token(session_token)
+    since = session_events.generation()
+    session = await Session.get_or_none(token_hash=key).select_related("member")
+    at = now()
+    if (
+        session is None
+        or session.revoked_at is not None
+        or session.expires_at <= at
+        or session.last_seen_at + IDLE_TIMEOUT <= at
+        or not session.member.is_active
+    ):
+        raise NotAuthenticated()
+    seen = session.last_seen_at
+    if touch and at - seen > timedelta(seconds=30):
+        await Session.filter(id=session.id).update(last_seen_at=at)
+        seen = at
+    member = session.member
+    actor = await access.load_actor(member_id=member.id, email=member.email, full_name=member.full_name)
+    until = min(at + LIVE_ACTOR_TTL, session.expires_at, seen + IDLE_TIMEOUT)
+    session_events.remember(key, session_events.Remembered(actor, until), since=since)
+    return actor
+
+
+async def logout(*, session_token: str | None) -> None:
+    """End the session everywhere it is open: refused from now on, and its open pages told to leave."""
+    if session_token:
+        await Session.filter(token_hash=tokens.hash_token(session_token), revoked_at=None).update(revoked_at=now())
+        session_events.session_ended(session_token=session_token)
+        await events.publish(organisation_id=None, kind=session_events.SESSION_ENDED)  # other processes forget
+
+
+def safe_redirect(target: str | None) -> str:
+    """Only local paths: never another origin, scheme or protocol-relative URL."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(char) < 32 for char in target):
+        return "/"
+    return target
+
+
+def storable_redirect(target: str | None) -> str:
+    """What may be written to the database: a local path that carries no secret (an invitation link does)."""
+    path = safe_redirect(target)
+    return "/" if path.startswith(SECRET_PATHS) else path
+
+
+async def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,191 @@
+"""Roles: the default catalogue in the database, custom roles per organisation, and role look-ups."""
+
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from tortoise.transactions import in_transaction
+
+from models import (
+    CARE_PERMISSIONS,
+    Invitation,
+    InvitationState,
+    Permission,
+    Role,
+    RoleAssignment,
+    ScopeLevel,
+)
+from models.enums import PERMISSION_LABELS
+from services.access import catalogue
+from services.access import service as access
+from services.access.service import Actor, RoleInfo, Scope
+from services.audit import service as audit
+from services.errors import InvalidInput, NotFound
+from services.platform import events
+from services.platform.clock import now
+
+MAX_ROLE_NAME = 80
+
+
+class PermissionChoice(NamedTuple):
+    permission: Permission
+    label: str
+    always: bool  # part of every custom role: shown, not chosen
+
+
+def permission_choices() -> list[PermissionChoice]:
+    """The care permissions a custom role is built from, in display order, with their labels."""
+    return [PermissionChoice(p, PERMISSION_LABELS[p], p is Permission.VIEW_PATIENT_DATA) for p in CARE_PERMISSIONS]
+
+
+def permission_summary(permissions: Iterable[Permission]) -> str:
+    """The labels of these care permissions, in display order, for a list of roles."""
+    held = set(permissions)
+    return ", ".join(PERMISSION_LABELS[p] for p in CARE_PERMISSIONS if p in held)
+
+
+async def seed_defaults() -> None:
+    """Insert or refresh the default roles of the catalogue (idempotent, safe at every start)."""
+    for default in catalogue.DEFAULT_ROLES:
+        values: dict[str, Any] = {
+            "name": default.name,
+            "levels": [level.value for level in default.levels],
+            "permissions": sorted(p.value for p in default.permissions),
+            "admin_rank": default.admin_rank,
+        }
+        role = await Role.get_or_none(key=default.key)
+        if role is None:
+            await Role.create(key=default.key, **values)
+        elif any(getattr(role, name) != value for name, value in values.items()):
+            await Role.filter(id=role.id).update(**values)
+
+
+async def get_default(*, key: str) -> RoleInfo:
+    """One default role by its key."""
+    return RoleInfo.of(await Role.get(key=key))
+
+
+async def get(*, role_id: int) -> RoleInfo:
+    """One role by id (never a deleted custom role), or NotFound."""
+    role = await Role.get_or_none(id=role_id, deleted_at=None)
+    if role is None:
+        raise NotFound("That role no longer exists.")
+    return RoleInfo.of(role)
+
+
+async def available_in(*, organisation_id: int | None) -> list[RoleInfo]:
+    """Default roles and the organisation's custom roles, in catalogue order."""
+    rows = await Role.filter(organisation_id=None).order_by("id")
+    if organisation_id is not None:
+        rows += await Role.filter(organisation_id=organisation_id, deleted_at=None).order_by("name")
+    return [RoleInfo.of(role) for role in rows]
+
+
+async def grantable(*, actor: Actor, scope: Scope) -> list[RoleInfo]:
+    """The roles the actor may hand out in the scope, for the role select."""
+    return access.grantable_roles(actor, await available_in(organisation_id=scope.organisation_id), scope)
+
+
+async def create_custom(*, actor: Actor, organisation_id: int, name: str, permissions: list[str]) -> RoleInfo:
+    """Create a custom care role in the organisation (needs *edit roles* there)."""
+    scope = await access.scope_of(organisation_id=organisation_id)
+    await _require_edit_roles(actor, scope, "create_role", name, set(permissions))
+    clean_name, clean_permissions = await _validate(organisation_id, name, permissions, exclude_id=None)
+    async with in_transaction() as connection:
+        role = await Role.create(
+            using_db=connection,
+            name=clean_name,
+            organisation_id=organisation_id,
+            levels=[ScopeLevel.ORGANISATION.value, ScopeLevel.DEPLOYMENT.value],
+            permissions=clean_permissions,
+        )
+        await audit.record(actor=actor, action="create_role", scope=scope, target=clean_name, connection=connection)
+    await events.publish(organisation_id=organisation_id, kind="roles")
+    return RoleInfo.of(role)
+
+
+async def update_custom(*, actor: Actor, role_id: int, name: str, permissions: list[str]) -> RoleInfo:
+    """Rename a custom role or change its permissions."""
+    role = await _custom_role(role_id)
+    assert role.organisation_id is not None
+    scope = Scope(ScopeLevel.ORGANISATION, role.organisation_id)
+    await _require_edit_roles(actor, scope, "update_role", role.name, set(role.permissions) | set(permissions))
+    clean_name, clean_permissions = await _validate(role.organisation_id, name, permissions, exclude_id=role.id)
+    async with in_transaction() as connection:
+        await Role.filter(id=role.id).using_db(connection).update(name=clean_name, permissions=clean_permissions)
+        detail = {"from": sorted(role.permissions), "to": clean_permissions, "old_name": role.name}
+        await audit.record(
+            actor=actor, action="update_role", scope=scope, target=clean_name, detail=detail, connection=connection
+        )
+    await events.publish(organisation_id=role.organisation_id, kind="roles")
+    return await get(role_id=role.id)
+
+
+async def delete_custom(*, actor: Actor, role_id: int) -> None:
+    """Delete a custom role: members lose it, pending invitations with it are deleted."""
+    role = await _custom_role(role_id)
+    assert role.organisation_id is not None
+    scope = Scope(ScopeLevel.ORGANISATION, role.organisation_id)
+    await _require_edit_roles(actor, scope, "delete_role", role.name, set(role.permissions))
+    async with in_transaction() as connection:
+        removed = await RoleAssignment.filter(role_id=role.id).using_db(connection).delete()
+        dropped = (
+            await Invitation.filter(role_id=role.id, state=InvitationState.PENDING)
+            .using_db(connection)
+            .update(state=InvitationState.DELETED)
+        )
+        await Role.filter(id=role.id).using_db(connection).update(deleted_at=now())
+        detail = {"assignments_removed": removed, "invitations_deleted": dropped}
+        await audit.record(
+            actor=actor, action="delete_role", scope=scope, target=role.name, detail=detail, connection=connection
+        )
+    await events.publish(organisation_id=role.organisation_id, kind="roles")
+
+
+async def _custom_role(role_id: int) -> Role:
+    role = await Role.get_or_none(id=role_id, deleted_at=None)
+    if role is None or role.organisation_id is None:
+        raise NotFound("That custom role no longer exists.")
+    return role
+
+
+async def _require_edit_roles(
+    actor: Actor, scope: Scope, action: str, target: str, permissions: set[str] | None = None
+) -> None:
+    """Edit roles there, and (short of Admin Portal reach) never shape a role beyond what the actor holds."""
+    held = access.permissions_in(actor, scope)
+    beyond = (permissions or set()) - {p.value for p in held}
+    if Permission.EDIT_ROLES in held and (not beyond or access.admin_rank_over(actor, scope.organisation_id)):
+        return
+    await audit.record(
+        actor=actor,
+        action=action,
+        scope=scope,
+        target=target,
+        outcome="refused",
+        detail={"permissions_not_held": sorted(beyond)} if beyond else None,
+    )
+    if Permission.EDIT_ROLES not in held:
+        access.require(False, "You need the *edit roles and permissions* permission in this organisation.")
+    access.require(False, "A role can only be given permissions you hold yourself.")
+
+
+async def _validate(
+    organisation_id: int, name: str, permissions: list[str], *, exclude_id: int | None
+) -> tuple[str, list[str]]:
+    clean_name = " ".join(name.split())
+    if not clean_name:
+        raise InvalidInput("Give the role a name.")
+    if not clean_name.isprintable():
+        raise InvalidInput("A role name cannot contain control or invisible characters.")
+    if len(clean_name) > MAX_ROLE_NAME:
+        raise InvalidInput(f"A role name can be at most {MAX_ROLE_NAME} characters long.")
+    care = {p.value for p in CARE_PERMISSIONS}
+    unknown = set(permissions) - care
+    if unknown:
+        raise InvalidInput("Custom roles can only hold care permissions.")
+    clashes = Role.filter(name__iexact=clean_name, organisation_id=organisation_id, deleted_at=None)
+    if exclude_id is not None:
+        clashes = clashes.exclude(id=exclude_id)
+    if await clashes.exists() or await Role.filter(organisation_id=None, name__iexact=clean_name).exists():
+        raise InvalidInput(f"A role called “{clean_name}” already exists in this organisation.")
+    return clean_name, sorted(set(permissions) | {Permission.VIEW_PATIENT_DATA.value})

@@ -1,0 +1,144 @@
+"""The audit trail: every change and every refusal, who, what, where, when."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from models import AuditEvent
+from services.access import service as access
+from services.access.service import Actor, Scope, ScopeLevel
+from services.platform import text
+from services.platform.clock import now
+
+
+async def record(
+    *,
+    actor: Actor | None,
+    action: str,
+    scope: Scope | None = None,
+    target: str = "",
+    outcome: str = "ok",
+    detail: dict[str, Any] | None = None,
+    connection: BaseDBAsyncClient | None = None,
+) -> None:
+    """Write one audit event (inside the caller's transaction when a connection is given)."""
+    await AuditEvent.create(
+        using_db=connection,
+        **event_fields(actor=actor, action=action, scope=scope, target=target, outcome=outcome, detail=detail),
+    )
+
+
+def event_fields(
+    *,
+    actor: Actor | None,
+    action: str,
+    scope: Scope | None = None,
+    target: str = "",
+    outcome: str = "ok",
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """The column values of one audit event, for bulk inserts."""
+    return {
+        "at": at or now(),
+        "actor_id": actor.member_id if actor else None,
+        "actor_email": actor.email if actor else "",
+        "action": action,
+        "outcome": outcome,
+        "organisation_id": scope.organisation_id if scope else None,
+        "deployment_id": scope.deployment_id if scope else None,
+        "target": one_line(target)[:320],
+        "detail": _clean_detail(detail) if detail else {},
+    }
+
+
+def one_line(text: str) -> str:
+    """Text as it may be stored and shown: control, invisible and line-breaking characters become U+FFFD.
+
+    Refused requests are recorded with what the browser sent, which may hold CR/LF (forged log lines) or NUL
+    (which PostgreSQL refuses to store, so the refusal itself would fail).
+    """
+    return text if text.isprintable() else "".join(c if c.isprintable() else "\ufffd" for c in text)
+
+
+def _clean_detail(detail: dict[str, Any]) -> dict[str, Any]:
+    return {str(key): _clean_value(value) for key, value in detail.items()}
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return one_line(value)
+    if isinstance(value, list):
+        return [_clean_value(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: datetime
+    actor: str
+    action: str
+    outcome: str
+    target: str
+    detail: str
+
+
+ACTIONS = (
+    "invite",
+    "resend",
+    "delete",
+    "accept",
+    "grant_role",
+    "change_role",
+    "remove_member",
+    "delivery_failed",
+    "create_role",
+    "update_role",
+    "delete_role",
+    "create_organisation",
+    "rename_organisation",
+    "archive_organisation",
+    "restore_organisation",
+    "create_deployment",
+    "login",
+    "list_staff",
+    "purge",
+)
+
+
+async def events_page(
+    *,
+    actor: Actor,
+    organisation_id: int,
+    actor_email: str = "",
+    action: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: int = 1,
+    page_size: int = 25,
+) -> tuple[list[AuditRow], int]:
+    """One page of the organisation's audit trail, newest first (for those who manage its staff)."""
+    scope = Scope(ScopeLevel.ORGANISATION, organisation_id)
+    if not access.can_manage_staff(actor, scope):
+        await record(actor=actor, action="view_audit", scope=scope, outcome="refused")
+        access.require(False, "Only those who manage this organisation's staff may read its audit log.")
+    query = AuditEvent.filter(organisation_id=organisation_id)
+    if who := text.search_term(actor_email):
+        query = query.filter(actor_email__icontains=who)
+    if action:
+        query = query.filter(action=action)
+    if since is not None:
+        query = query.filter(at__gte=since)
+    if until is not None:
+        query = query.filter(at__lt=until)
+    total = await query.count()
+    size = max(1, min(page_size, 100))
+    rows = await query.order_by("-at", "-id").offset((max(1, page) - 1) * size).limit(size)
+    return [_audit_row(e) for e in rows], total
+
+
+def _audit_row(event: AuditEvent) -> AuditRow:
+    detail = ", ".join(f"{k}: {v}" for k, v in sorted(event.detail.items())) if event.detail else ""
+    return AuditRow(event.at, event.actor_email or "Gatehouse", event.action, event.outcome, event.target, detail)

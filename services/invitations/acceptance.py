@@ -1,0 +1,168 @@
+"""Opening and accepting an invitation link: opening spends nothing; one conditional update decides."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import Invitation, InvitationState, Organisation, RoleAssignment, StaffMember
+from services.access import auth, tokens
+from services.access.ratelimit import Limiter
+from services.access.service import Actor
+from services.audit import service as audit
+from services.errors import InvalidInput, LinkInvalid, PermissionDenied
+from services.invitations import service as invitations
+from services.organisations import service as organisations
+from services.platform import events
+from services.platform.clock import now
+
+MAX_NAME = 120
+HAS_ACCOUNT = "An account already exists for this address: log in to accept the invitation."
+accept_limiter = Limiter(attempts=20, per_seconds=60)
+
+
+@dataclass(frozen=True)
+class InvitationPreview:
+    email: str
+    role_name: str
+    scope_name: str
+    inviter_name: str
+    expires_at: datetime
+    has_account: bool
+
+
+async def preview(*, token: str, client: str) -> InvitationPreview:
+    """What the link offers, without spending it; every bad link gives the same LinkInvalid."""
+    accept_limiter.hit(client)
+    invitation = await _live_invitation(token)
+    inviter = await StaffMember.get_or_none(id=invitation.invited_by_id) if invitation.invited_by_id else None
+    return InvitationPreview(
+        email=invitation.email,
+        role_name=invitation.role.name,
+        scope_name=await organisations.scope_name(scope=invitations.scope_of_row(invitation)),
+        inviter_name=inviter.full_name if inviter else "Gatehouse",
+        expires_at=invitation.expires_at,
+        has_account=await StaffMember.exists(email=invitation.email),
+    )
+
+
+async def accept_new_account(*, token: str, full_name: str, password: str, repeat: str, client: str) -> str:
+    """Create the account and role assignment from the invitation row; returns the email to log in with."""
+    accept_limiter.hit(client)
+    invitation = await _live_invitation(token)
+    name = _clean_full_name(full_name)
+    auth.check_new_password(password=password, repeat=repeat, email=invitation.email)
+    password_hash = await auth.hash_password(password)
+    try:
+        async with in_transaction() as connection:
+            if await StaffMember.filter(email=invitation.email).using_db(connection).exists():
+                raise PermissionDenied(HAS_ACCOUNT)
+            if not await _claim(invitation, token, connection):
+                raise LinkInvalid()
+            member = await StaffMember.create(
+                using_db=connection, email=invitation.email, full_name=name, password_hash=password_hash
+            )
+            await _assign(invitation, member.id, connection)
+            actor = Actor(member.id, member.email, member.full_name, ())
+            await audit.record(
+                actor=actor,
+                action="accept",
+                scope=invitations.scope_of_row(invitation),
+                target=invitation.email,
+                detail={"role": invitation.role.name},
+                connection=connection,
+            )
+    except IntegrityError:
+        # Another invitation to the same address created the account a moment ago (both passed the check above);
+        # this one rolled back and stays pending, to be accepted by logging in.
+        raise PermissionDenied(HAS_ACCOUNT) from None
+    await events.publish(organisation_id=invitation.organisation_id, kind="accepted")
+    return invitation.email
+
+
+async def accept_as_member(*, actor: Actor, token: str, client: str) -> str:
+    """A signed-in member whose address the invitation names takes its role; returns the role name."""
+    accept_limiter.hit(client)
+    invitation = await _live_invitation(token)
+    if invitation.email != actor.email:
+        await audit.record(actor=actor, action="accept", target=invitation.email, outcome="refused")
+        raise PermissionDenied("This invitation is for a different address than the one you are logged in with.")
+    scope = invitations.scope_of_row(invitation)
+    async with in_transaction() as connection:
+        if not await _claim(invitation, token, connection):
+            raise LinkInvalid()
+        exists = (
+            await RoleAssignment.filter(
+                member_id=actor.member_id, role_id=invitation.role_id, scope_key=invitation.scope_key
+            )
+            .using_db(connection)
+            .exists()
+        )
+        if not exists:
+            await _assign(invitation, actor.member_id, connection)
+        await audit.record(
+            actor=actor,
+            action="accept",
+            scope=scope,
+            target=invitation.email,
+            detail={"role": invitation.role.name},
+            connection=connection,
+        )
+    await events.publish(organisation_id=invitation.organisation_id, kind="accepted")
+    return invitation.role.name
+
+
+async def _live_invitation(token: str) -> Invitation:
+    if not token or len(token) > 100:
+        raise LinkInvalid()
+    invitation = await Invitation.get_or_none(
+        token_hash=tokens.hash_token(token), state=InvitationState.PENDING, expires_at__gt=now()
+    ).select_related("role")
+    if invitation is None:
+        raise LinkInvalid()
+    if (
+        invitation.organisation_id is not None
+        and await Organisation.filter(id=invitation.organisation_id, archived_at__isnull=False).exists()
+    ):
+        raise LinkInvalid()
+    return invitation
+
+
+async def _claim(invitation: Invitation, token: str, connection: BaseDBAsyncClient) -> bool:
+    """The single conditional update that makes exactly one of concurrent acceptances win."""
+    won = (
+        await Invitation.filter(
+            id=invitation.id, token_hash=tokens.hash_token(token), state=InvitationState.PENDING, expires_at__gt=now()
+        )
+        .using_db(connection)
+        .update(state=InvitationState.ACCEPTED, accepted_at=now())
+    )
+    if won:  # a used link is wiped from emails still waiting to leave
+        await invitations.cancel_queued_mail(invitation.id, connection)
+    return bool(won)
+
+
+async def _assign(invitation: Invitation, member_id: int, connection: BaseDBAsyncClient) -> None:
+    await RoleAssignment.create(
+        using_db=connection,
+        member_id=member_id,
+        role_id=invitation.role_id,
+        level=invitation.level,
+        organisation_id=invitation.organisation_id,
+        deployment_id=invitation.deployment_id,
+        scope_key=invitation.scope_key,
+        granted_by_id=invitation.invited_by_id,
+    )
+
+
+def _clean_full_name(full_name: str) -> str:
+    name = " ".join((full_name or "").split())
+    if not name:
+        raise InvalidInput("Please tell us your full name.")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"A name can be at most {MAX_NAME} characters long.")
+    if not name.isprintable():  # control, format (bidi overrides, zero-width) and separator characters
+        raise InvalidInput("A name cannot contain control or invisible characters.")
+    return name

@@ -1,0 +1,219 @@
+"""Reading staff addresses from an uploaded CSV file or a pasted list: pure and synchronous, no database."""
+
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from services.invitations import addresses as emails
+from services.invitations import csv_decoding
+from services.invitations.csv_decoding import CsvImportError
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_ROWS = 200_000
+DEFAULT_MAX_LINE_CHARS = 10_000
+
+_DELIMITERS = (",", ";", "\t")
+_SAMPLE_CHARS = 64 * 1024
+_SAMPLE_LINES = 20
+_HEADER_WORDS = ("mail", "correo", "courriel", "address", "adres", "recipient", "login", "user")
+_MAX_HEADER_CHARS = 60
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_PASTE_TOKENS = re.compile(r'"[^"]*"?|[,;\r\n]|[^",;\r\n]+')
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """One line that gave no address: where it is, what it held (safe to show) and why."""
+
+    line: int
+    value: str
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    """The valid, unique addresses in file order, the problems by line, and the data rows read (no header)."""
+
+    addresses: list[str]
+    problems: list[LineProblem]
+    total_rows: int
+    lines: list[int] = field(default_factory=list, compare=False)  # the line of each address, in the same order
+
+
+def parse(
+    *,
+    data: bytes,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    max_line_chars: int = DEFAULT_MAX_LINE_CHARS,
+) -> ImportResult:
+    """Read the addresses in the first column of a CSV file, or raise CsvImportError for an unusable file."""
+    if len(data) > max_bytes:
+        raise CsvImportError(f"The file is too large ({_size(len(data))}). The limit is {_size(max_bytes)}.")
+    text = csv_decoding.decode(data)
+    if not text.strip():
+        raise CsvImportError(csv_decoding.EMPTY)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    rows = _read_rows(text, _detect_delimiter(text), max_rows, max_line_chars)
+    return _collect(_without_header(rows), max_rows)
+
+
+def parse_text_list(*, text: str, max_items: int = DEFAULT_MAX_ROWS) -> ImportResult:
+    """Read a pasted list separated by commas, semicolons, spaces or line breaks; line is the item's position."""
+    items = [item for chunk in _pasted_chunks(text) for item in _chunk_items(chunk)]
+    rows = list(enumerate(items, start=1))
+    # A lone word typed into the field is an attempt at an address, never a column header.
+    return _collect(_without_header(rows) if len(rows) > 1 else rows, max_items)
+
+
+def _detect_delimiter(text: str) -> str:
+    lines = [line for line in text[:_SAMPLE_CHARS].split("\n") if line.strip()][:_SAMPLE_LINES]
+    best, best_score = ",", 0
+    for delimiter in _DELIMITERS:
+        score = _delimiter_score(lines, delimiter)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _delimiter_score(lines: list[str], delimiter: str) -> int:
+    # The right delimiter splits rows into a steady number of columns and leaves no stray quotes or delimiters.
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    width, count = Counter(len(row) for row in rows).most_common(1)[0] if rows else (0, 0)
+    if width < 2:
+        return 0
+    others = [other for other in _DELIMITERS if other != delimiter]
+    suspicious = sum(1 for row in rows if any('"' in cell for cell in row) or any(o in row[0] for o in others))
+    return count - suspicious
+
+
+def _read_rows(text: str, delimiter: str, max_rows: int, max_line_chars: int) -> list[tuple[int, str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows: list[tuple[int, str]] = []
+    line = 1
+    try:
+        for record in reader:
+            joined = "".join(record)
+            if len(record) + len(joined) > max_line_chars:
+                raise CsvImportError(_too_long(line, reader.line_num, max_line_chars))
+            if joined and not joined.isspace():
+                rows.append((line, record[0].strip()))
+                if len(rows) > max_rows + 1:
+                    raise CsvImportError(_too_many(max_rows))
+            line = reader.line_num + 1
+    except csv.Error:
+        raise CsvImportError(_too_long(line, reader.line_num, max_line_chars)) from None
+    return rows
+
+
+def _too_long(first_line: int, last_line: int, max_line_chars: int) -> str:
+    if last_line > first_line:
+        return (
+            f'Line {first_line} opens a quotation mark (") that is never closed, so the rest of the file '
+            "cannot be read. Fix that line and try again."
+        )
+    return (
+        f"Line {first_line} is longer than {max_line_chars:,} characters, so this does not look like a list "
+        "of email addresses. Check that you chose the right file."
+    )
+
+
+def _too_many(max_rows: int) -> str:
+    return f"The file has more than {max_rows:,} rows. Split it into smaller files and import them one at a time."
+
+
+def _without_header(rows: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    return rows[1:] if rows and _is_header(rows[0][1]) else rows
+
+
+def _is_header(cell: str) -> bool:
+    # A first row like "jane.mail.com" is a mistyped address to report, not a header to skip.
+    if "@" in cell or "." in cell or len(cell) > _MAX_HEADER_CHARS:
+        return False
+    letters = "".join(c for c in cell.lower() if c.isalpha())
+    return any(word in letters for word in _HEADER_WORDS)
+
+
+def _collect(rows: list[tuple[int, str]], max_rows: int) -> ImportResult:
+    if len(rows) > max_rows:
+        raise CsvImportError(_too_many(max_rows))
+    addresses: list[str] = []
+    lines: list[int] = []
+    problems: list[LineProblem] = []
+    first_lines: dict[str, int] = {}
+    for line, cell in rows:
+        address, reason = _check_cell(cell)
+        if address is not None:
+            first = first_lines.setdefault(emails.canonical(address), line)
+            if first == line:
+                addresses.append(address)
+                lines.append(line)
+                continue
+            reason = f"duplicate of line {first}"
+        problems.append(LineProblem(line=line, value=emails.for_display(cell), reason=reason or "not valid"))
+    return ImportResult(addresses=addresses, problems=problems, total_rows=len(rows), lines=lines)
+
+
+def _check_cell(cell: str) -> tuple[str | None, str | None]:
+    if not cell:
+        return None, "the first column is empty"
+    if "\n" in cell:
+        return None, 'has a line break inside quotation marks; check for a quotation mark (") that is not closed'
+    candidate = _inside_angle_brackets(cell)
+    # A cell a spreadsheet would run as a formula must never reach an export of our own.
+    if cell.startswith(_FORMULA_STARTS) or candidate.startswith(_FORMULA_STARTS):
+        return None, "looks like a spreadsheet formula"
+    try:
+        return emails.normalise(candidate), None
+    except emails.InvalidEmail as error:
+        return None, error.reason
+
+
+def _inside_angle_brackets(cell: str) -> str:
+    if cell.endswith(">") and "<" in cell:
+        return cell[cell.rindex("<") + 1 : -1].strip()
+    return cell
+
+
+def _pasted_chunks(text: str) -> list[str]:
+    chunks: list[str] = []
+    current: list[str] = []
+    for token in _PASTE_TOKENS.findall(text):
+        if token in (",", ";", "\r", "\n"):
+            chunks.append("".join(current))
+            current = []
+        else:
+            current.append(token)
+    chunks.append("".join(current))
+    return chunks
+
+
+def _chunk_items(chunk: str) -> list[str]:
+    # "Jane Doe <jane@x.org>" stays one item; other words are separate items, and loose name words are kept together.
+    items: list[str] = []
+    name: list[str] = []
+    for word in chunk.split():
+        if word.startswith("<"):
+            items.append(" ".join([*name, word]))
+            name = []
+        elif "@" in word:
+            items.extend([" ".join(name)] if name else [])
+            items.append(_unquoted(word))
+            name = []
+        else:
+            name.append(word)
+    return items + ([" ".join(name)] if name else [])
+
+
+def _unquoted(word: str) -> str:
+    return word[1:-1] if len(word) > 2 and word[0] == word[-1] and word[0] in "\"'" else word
+
+
+def _size(count: int) -> str:
+    if count >= 1024 * 1024:
+        return f"{count / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    if count >= 1024:
+        return f"{count / 1024:.1f}".removesuffix(".0") + " KB"
+    return f"{count:,} bytes"

@@ -1,0 +1,102 @@
+"""Resending invitations: a new link and expiry, the old link dies; limited per invitation."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tortoise.transactions import in_transaction
+
+from models import DeliveryState, Invitation, InvitationState, MessageKind
+from services.access import service as access
+from services.access import tokens
+from services.access.service import Actor, RoleInfo
+from services.audit import service as audit
+from services.errors import RateLimited
+from services.invitations import service as invitations
+from services.mail import outbox
+from services.organisations import service as organisations
+from services.platform import events
+from services.platform.clock import now
+
+MIN_INTERVAL = timedelta(minutes=1)
+MAX_PER_DAY = 5
+
+
+@dataclass
+class ResendResult:
+    resent: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def resend_each(*, actor: Actor, invitation_ids: list[int]) -> ResendResult:
+    """Resend every pending invitation the actor may manage; refusals raise, limits are reported per row."""
+    result = ResendResult()
+    for invitation in await Invitation.filter(id__in=invitation_ids).select_related("role"):
+        try:
+            if await _resend_one(actor, invitation):
+                result.resent.append(invitation.email)
+            else:
+                result.skipped.append((invitation.email, "no longer pending"))
+        except RateLimited as limited:
+            result.skipped.append((invitation.email, str(limited)))
+    if result.resent:
+        invitations.wake_mail_worker()
+    return result
+
+
+async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
+    scope = invitations.scope_of_row(invitation)
+    role = RoleInfo.of(invitation.role)
+    if not access.can_grant(actor, role, scope):
+        await audit.record(actor=actor, action="resend", scope=scope, target=invitation.email, outcome="refused")
+        access.require(False, f"You may not manage invitations for the role “{role.name}” there.")
+    await organisations.require_active(organisation_id=scope.organisation_id)
+    at = now()
+    sends_today = _check_limits(invitation, at)
+    seed, hashed = tokens.new_link_seed()
+    expires = at + timedelta(hours=invitation.lifetime_hours)
+    async with in_transaction() as connection:
+        won = (
+            await Invitation.filter(id=invitation.id, state=InvitationState.PENDING, token_hash=invitation.token_hash)
+            .using_db(connection)
+            .update(
+                token_hash=hashed,
+                expires_at=expires,
+                last_sent_at=at,
+                send_count=invitation.send_count + 1,
+                sends_today=sends_today,
+                delivery_state=DeliveryState.QUEUED,
+                delivery_error="",
+            )
+        )
+        if not won:
+            return False
+        await invitations.cancel_queued_mail(invitation.id, connection)
+        context = {
+            "inviter_name": actor.full_name,
+            "inviter_email": actor.email,
+            "role_name": role.name,
+            "scope_name": await organisations.scope_name(scope=scope),
+            "expires_at": expires.isoformat(),
+        }
+        await outbox.enqueue(
+            connection=connection,
+            kind=MessageKind.INVITATION,
+            recipient=invitation.email,
+            context=context,
+            link_seed=seed,
+            invitation_id=invitation.id,
+            organisation_id=scope.organisation_id,
+        )
+        await audit.record(actor=actor, action="resend", scope=scope, target=invitation.email, connection=connection)
+    await events.publish(organisation_id=scope.organisation_id, kind="invitations")
+    return True
+
+
+def _check_limits(invitation: Invitation, at: datetime) -> int:
+    if at - invitation.last_sent_at < MIN_INTERVAL:
+        raise RateLimited(f"The invitation to {invitation.email} was sent less than a minute ago.")
+    same_day = invitation.last_sent_at.date() == at.date()
+    sends_today = invitation.sends_today + 1 if same_day else 1
+    if sends_today > MAX_PER_DAY:
+        raise RateLimited(f"The invitation to {invitation.email} has been sent {MAX_PER_DAY} times today already.")
+    return sends_today

@@ -1,0 +1,196 @@
+"""The rows of one send of invitations, written in the caller's transaction with a few statements per table.
+
+Replaced invitations and their queued emails, new invitations, their emails, role grants for members and the audit
+events: up to 100,000 of each without a per-row await (docs/PERFORMANCE.md).
+"""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from models import AuditEvent, Invitation, InvitationState, MessageKind, OutboxMessage, OutboxState, RoleAssignment
+from services.access import tokens
+from services.access.service import Actor, RoleInfo, Scope
+from services.audit import service as audit
+from services.mail import outbox
+from services.platform import sql as bulk_sql
+from services.platform.clock import now
+
+TOKENS_PER_TURN = 1_000  # a few ms of hashing between two turns of the event loop
+_TARGET_LENGTH = AuditEvent._meta.fields_map["target"].max_length  # type: ignore[attr-defined]
+
+
+@dataclass
+class Plan:
+    """What one send does to each valid address."""
+
+    new: list[str]
+    replace_ids: list[int]
+    replaced: list[str]
+    members: dict[str, int]
+    already: list[str]
+
+
+async def new_tokens(count: int) -> list[tuple[str, str]]:
+    """count (link seed, hash) pairs, in slices so the event loop keeps answering meanwhile."""
+    pairs: list[tuple[str, str]] = []
+    while len(pairs) < count:
+        pairs.extend(tokens.new_link_seed() for _ in range(min(TOKENS_PER_TURN, count - len(pairs))))
+        await asyncio.sleep(0)
+    return pairs
+
+
+async def write(
+    *,
+    plan: Plan,
+    actor: Actor,
+    addresses: list[str],
+    secrets: list[tuple[str, str]],
+    role: RoleInfo,
+    scope: Scope,
+    lifetime_hours: int,
+    context: dict[str, str],
+    connection: BaseDBAsyncClient,
+) -> None:
+    """Write all the rows of the plan; secrets holds one token pair per address of the send."""
+    await _replace_pending(plan.replace_ids, connection)
+    await asyncio.sleep(0)  # each step below walks every address: the event loop gets a turn in between
+    new_secrets = _secrets_of(plan.new, addresses, secrets)
+    await asyncio.sleep(0)
+    await _insert_invitations(actor, plan.new, new_secrets, role, scope, lifetime_hours, context, connection)
+    await _grant_members(actor, plan.members, role, scope, context, connection)
+
+
+def _secrets_of(chosen: list[str], addresses: list[str], secrets: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    # A helper, so that the set of 100,000 addresses is gone before the inserts (the collector would walk it).
+    wanted = set(chosen)
+    return [pair for address, pair in zip(addresses, secrets, strict=True) if address in wanted]
+
+
+async def _replace_pending(ids: list[int], connection: BaseDBAsyncClient) -> None:
+    await bulk_sql.update_where_in(
+        connection,
+        Invitation,
+        changes={"state": InvitationState.DELETED, "deleted_at": now()},
+        key="id",
+        values=ids,
+        where={"state": InvitationState.PENDING},
+    )
+    await bulk_sql.update_where_in(
+        connection,
+        OutboxMessage,
+        changes={"state": OutboxState.FAILED, "last_error": "replaced by a newer invitation", "link_seed": None},
+        key="invitation_id",
+        values=ids,
+        where={"state": OutboxState.QUEUED},
+    )
+
+
+async def _insert_invitations(
+    actor: Actor,
+    addresses: list[str],
+    pairs: list[tuple[str, str]],
+    role: RoleInfo,
+    scope: Scope,
+    lifetime_hours: int,
+    context: dict[str, str],
+    connection: BaseDBAsyncClient,
+) -> None:
+    at = now()
+    expires = at + timedelta(hours=lifetime_hours)
+    ids = await bulk_sql.insert_returning_ids(
+        connection,
+        Invitation,
+        columns=("email", "token_hash"),
+        rows=((address, hashed) for address, (_, hashed) in zip(addresses, pairs, strict=True)),
+        constants={
+            "role_id": role.id,
+            "level": scope.level.value,
+            "organisation_id": scope.organisation_id,
+            "deployment_id": scope.deployment_id,
+            "scope_key": scope.key,
+            "invited_by_id": actor.member_id,
+            "lifetime_hours": lifetime_hours,
+            "created_at": at,
+            "last_sent_at": at,
+            "expires_at": expires,
+        },
+        key="token_hash",
+    )
+    message = outbox.message_fields(
+        kind=MessageKind.INVITATION,
+        recipient="",
+        context={**context, "expires_at": expires.isoformat()},
+        link_seed=None,
+        invitation_id=None,
+        organisation_id=scope.organisation_id,
+    )
+    await bulk_sql.insert(
+        connection,
+        OutboxMessage,
+        columns=("recipient", "link_seed", "invitation_id"),
+        rows=((a, seed, i) for a, (seed, _), i in zip(addresses, pairs, ids, strict=True)),
+        constants=_other_than(message, "recipient", "link_seed", "invitation_id"),
+    )
+    detail = {"role": role.name, "expires_in_hours": lifetime_hours}
+    event = audit.event_fields(actor=actor, action="invite", scope=scope, detail=detail)
+    await _audit_each(addresses, event, connection)
+
+
+async def _grant_members(
+    actor: Actor,
+    members: dict[str, int],
+    role: RoleInfo,
+    scope: Scope,
+    context: dict[str, str],
+    connection: BaseDBAsyncClient,
+) -> None:
+    if not members:
+        return
+    await bulk_sql.insert(
+        connection,
+        RoleAssignment,
+        columns=("member_id",),
+        rows=((member_id,) for member_id in members.values()),
+        constants={
+            "role_id": role.id,
+            "level": scope.level.value,
+            "organisation_id": scope.organisation_id,
+            "deployment_id": scope.deployment_id,
+            "scope_key": scope.key,
+            "granted_by_id": actor.member_id,
+            "created_at": now(),
+        },
+    )
+    message = outbox.message_fields(
+        kind=MessageKind.ROLE_NOTICE,
+        recipient="",
+        context=context,
+        link_seed=None,  # a notice links to the log-in page
+        invitation_id=None,
+        organisation_id=scope.organisation_id,
+    )
+    await bulk_sql.insert(
+        connection,
+        OutboxMessage,
+        columns=("recipient",),
+        rows=((email,) for email in members),
+        constants=_other_than(message, "recipient"),
+    )
+    event = audit.event_fields(actor=actor, action="grant_role", scope=scope, detail={"role": role.name})
+    await _audit_each(list(members), event, connection)
+
+
+async def _audit_each(targets: list[str], event: dict[str, Any], connection: BaseDBAsyncClient) -> None:
+    """One audit event per target, otherwise alike."""
+    rows = ((target[:_TARGET_LENGTH],) for target in targets)
+    await bulk_sql.insert(
+        connection, AuditEvent, columns=("target",), rows=rows, constants=_other_than(event, "target")
+    )
+
+
+def _other_than(values: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if name not in names}

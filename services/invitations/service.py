@@ -1,0 +1,210 @@
+"""Sending, resending and deleting invitations (accepting is in services/invitations/acceptance.py)."""
+
+import asyncio
+from dataclasses import dataclass, field
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import Invitation, InvitationState, OutboxMessage, OutboxState, RoleAssignment, StaffMember
+from services.access import roles
+from services.access import service as access
+from services.access.service import Actor, RoleInfo, Scope
+from services.audit import service as audit
+from services.errors import InvalidInput
+from services.invitations import addresses as emails
+from services.invitations import rows as invite_rows
+from services.mail import outbox
+from services.organisations import service as organisations
+from services.platform import events
+from services.platform import sql as bulk_sql
+from services.platform.clock import now
+
+EXPIRY_CHOICES: dict[int, str] = {24: "24 hours", 72: "72 hours", 168: "7 days"}
+MAX_ADDRESSES = 100_000
+SEND_ATTEMPTS = 3
+IN_THREAD_ABOVE = 200  # addresses: checking more than this runs off the event loop
+
+
+@dataclass
+class SendResult:
+    """What happened to every address of one send."""
+
+    invited: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    role_added: list[str] = field(default_factory=list)  # members of the same organisation only (_plan)
+    already_had_role: list[str] = field(default_factory=list)
+    invalid: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def send(
+    *,
+    actor: Actor,
+    addresses: list[str],
+    role_id: int,
+    lifetime_hours: int,
+    organisation_id: int | None = None,
+    deployment_id: int | None = None,
+) -> SendResult:
+    """Invite each address to the scope with the role; replace pending ones; members of the organisation get it."""
+    scope = await access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id)
+    role = await roles.get(role_id=role_id)
+    await _require_grant(actor, role, scope, "invite", target=", ".join(addresses[:3]))
+    await organisations.require_active(organisation_id=scope.organisation_id)
+    if lifetime_hours not in EXPIRY_CHOICES:
+        raise InvalidInput("Choose an expiry of 24 hours, 72 hours or 7 days.")
+    if len(addresses) > MAX_ADDRESSES:
+        raise InvalidInput(f"At most {MAX_ADDRESSES:,} addresses can be invited at once.")
+    result = SendResult()
+    if len(addresses) > IN_THREAD_ABOVE:
+        valid, result.invalid = await asyncio.to_thread(_normalised, addresses)
+    else:
+        valid, result.invalid = _normalised(addresses)
+    context = await _mail_context(actor, role, scope)
+    secrets = await invite_rows.new_tokens(len(valid))  # before the transaction, which then only reads and writes
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            async with in_transaction() as connection:
+                # Looked up inside the transaction: on SQLite no other send can slip in between look-up and insert.
+                plan = await _plan(valid, role, scope, connection)
+                await invite_rows.write(
+                    plan=plan,
+                    actor=actor,
+                    addresses=valid,
+                    secrets=secrets,
+                    role=role,
+                    scope=scope,
+                    lifetime_hours=lifetime_hours,
+                    context=context,
+                    connection=connection,
+                )
+            break
+        except IntegrityError:
+            # A concurrent send (PostgreSQL, READ COMMITTED) took an address first: plan again from what it wrote.
+            if attempt == SEND_ATTEMPTS - 1:
+                raise InvalidInput("Someone else is inviting the same people right now. Please try again.") from None
+    replaced = set(plan.replaced)
+    result.invited = [a for a in plan.new if a not in replaced]
+    result.replaced, result.role_added, result.already_had_role = plan.replaced, list(plan.members), plan.already
+    await events.publish(organisation_id=scope.organisation_id, kind="invitations")
+    wake_mail_worker()
+    return result
+
+
+async def delete(*, actor: Actor, invitation_ids: list[int]) -> list[str]:
+    """Delete pending invitations: their links die at once. Returns the addresses deleted."""
+    deleted: list[str] = []
+    for invitation in await Invitation.filter(id__in=invitation_ids).select_related("role"):
+        scope = scope_of_row(invitation)
+        await _require_grant(actor, access.RoleInfo.of(invitation.role), scope, "delete", target=invitation.email)
+        async with in_transaction() as connection:
+            won = (
+                await Invitation.filter(id=invitation.id, state=InvitationState.PENDING)
+                .using_db(connection)
+                .update(state=InvitationState.DELETED, deleted_at=now())
+            )
+            if not won:
+                continue
+            await cancel_queued_mail(invitation.id, connection)
+            await audit.record(
+                actor=actor, action="delete", scope=scope, target=invitation.email, connection=connection
+            )
+        deleted.append(invitation.email)
+        await events.publish(organisation_id=scope.organisation_id, kind="invitations")
+    return deleted
+
+
+def scope_of_row(row: Invitation | RoleAssignment) -> Scope:
+    return Scope(access.ScopeLevel(row.level), row.organisation_id, row.deployment_id)
+
+
+async def cancel_queued_mail(invitation_id: int, connection: BaseDBAsyncClient) -> None:
+    """A dead invitation's unsent emails never leave (and their links are wiped)."""
+    await (
+        OutboxMessage.filter(invitation_id=invitation_id, state=OutboxState.QUEUED)
+        .using_db(connection)
+        .update(state=OutboxState.FAILED, last_error="invitation no longer pending", link_seed=None)
+    )
+
+
+def wake_mail_worker() -> None:
+    outbox.mail_committed()
+
+
+async def _require_grant(actor: Actor, role: RoleInfo, scope: Scope, action: str, *, target: str) -> None:
+    if access.can_grant(actor, role, scope):
+        return
+    detail = {"role": role.name}
+    await audit.record(actor=actor, action=action, scope=scope, target=target, outcome="refused", detail=detail)
+    access.require(False, f"You may not hand out the role “{role.name}” there.")
+
+
+def _normalised(addresses: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The valid addresses in canonical (lower-case) form, first spelling only, and the invalid ones with why."""
+    seen: set[str] = set()
+    valid: list[str] = []
+    invalid: list[tuple[str, str]] = []
+    for raw, normalised, reason in emails.validate_many(addresses):
+        if normalised is None:
+            invalid.append((raw, reason or "not a valid email address"))
+        elif (key := emails.canonical(normalised)) not in seen:
+            seen.add(key)
+            valid.append(key)  # addresses are stored and compared in canonical (lower-case) form
+    return valid, invalid
+
+
+async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: BaseDBAsyncClient) -> invite_rows.Plan:
+    """Members of the scope's organisation get the role directly; every other address, account or not, an invitation.
+
+    An account elsewhere on the platform is invited exactly like a new address (PRODUCT.md flow 6): adding it at once
+    would tell the inviter that it exists and pull it in without consent. For a platform-scope role "the organisation"
+    is the platform: only holders of a platform role are members there.
+    """
+    found = dict(
+        await bulk_sql.rows_where_in(connection, StaffMember, columns=("email", "id"), key="email", values=addresses)
+    )
+    pending = dict(
+        await bulk_sql.rows_where_in(
+            connection,
+            Invitation,
+            columns=("email", "id"),
+            key="email",
+            values=addresses,
+            where={"scope_key": scope.key, "state": InvitationState.PENDING},
+        )
+    )
+    held_there = await bulk_sql.rows_where_in(
+        connection,
+        RoleAssignment,
+        columns=("member_id", "role_id", "scope_key"),
+        key="member_id",
+        # Asked even when no address has an account (0 is no member's id), so that a send takes the same
+        # statements whether or not its addresses have accounts somewhere.
+        values=[int(member_id) for member_id in found.values()] or [0],
+        where=_same_organisation(scope),
+    )
+    insiders = {int(member_id) for member_id, _, _ in held_there}
+    held = {int(member_id) for member_id, role_id, key in held_there if role_id == role.id and key == scope.key}
+    members = {a: int(found[a]) for a in addresses if a in found and int(found[a]) in insiders}
+    new = [a for a in addresses if a not in members]
+    already = [a for a, member_id in members.items() if member_id in held]
+    members = {a: member_id for a, member_id in members.items() if member_id not in held}
+    replaced = [a for a in new if a in pending]
+    return invite_rows.Plan(new, [int(pending[a]) for a in replaced], replaced, members, already)
+
+
+def _same_organisation(scope: Scope) -> dict[str, object]:
+    """The role assignments that make a member "of the same organisation" as the scope (its deployments included)."""
+    if scope.organisation_id is None:
+        return {"level": access.ScopeLevel.PLATFORM.value}
+    return {"organisation_id": scope.organisation_id}
+
+
+async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope) -> dict[str, str]:
+    return {
+        "inviter_name": actor.full_name,
+        "inviter_email": actor.email,
+        "scope_name": await organisations.scope_name(scope=scope),
+        "role_name": role.name,
+    }

@@ -1,0 +1,53 @@
+"""Writing emails into the transactional outbox (the mail worker delivers them)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from models import MessageKind, OutboxMessage, OutboxState
+from services.platform.clock import now
+
+
+def message_fields(
+    *,
+    kind: MessageKind,
+    recipient: str,
+    context: dict[str, Any],
+    link_seed: str | None,
+    invitation_id: int | None,
+    organisation_id: int | None,
+) -> dict[str, Any]:
+    """The column values of one queued message, for bulk inserts."""
+    at = now()
+    return {
+        "kind": kind.value,
+        "recipient": recipient,
+        "context": context,
+        "link_seed": link_seed,
+        "invitation_id": invitation_id,
+        "organisation_id": organisation_id,
+        "state": OutboxState.QUEUED,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
+
+
+async def enqueue(*, connection: BaseDBAsyncClient, **fields: Any) -> OutboxMessage:
+    """Queue one message inside the caller's transaction."""
+    return await OutboxMessage.create(using_db=connection, **message_fields(**fields))
+
+
+_waker: Callable[[], None] | None = None
+
+
+def set_waker(waker: Callable[[], None] | None) -> None:
+    """Let the running mail worker be woken as soon as new mail is committed."""
+    global _waker
+    _waker = waker
+
+
+def mail_committed() -> None:
+    """Called after a commit that queued mail: the worker starts at once instead of at its next poll."""
+    if _waker is not None:
+        _waker()

@@ -1,0 +1,203 @@
+"""Organisations and deployments: create, rename, archive, and the lists an actor may see."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import Deployment, Organisation, Permission, ScopeLevel
+from services.access import service as access
+from services.access.service import PLATFORM_SCOPE, Actor, Scope
+from services.audit import service as audit
+from services.errors import InvalidInput, NotFound
+from services.platform import events
+from services.platform.clock import now
+
+MAX_NAME = 120
+
+
+@dataclass(frozen=True)
+class OrganisationInfo:
+    id: int
+    name: str
+    created_at: datetime
+    archived: bool
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    id: int
+    name: str
+    organisation_id: int
+    organisation_name: str
+    created_at: datetime
+
+
+async def create_organisation(*, actor: Actor, name: str) -> OrganisationInfo:
+    """Create an organisation (Super Admin, Platform Support, Account Manager)."""
+    clean = clean_name(name, "organisation")
+    if not access.has_permission(actor, Permission.CREATE_ORGANISATION, PLATFORM_SCOPE):
+        await audit.record(actor=actor, action="create_organisation", target=clean, outcome="refused")
+        access.require(False, "You may not create organisations.")
+    if await Organisation.filter(name__iexact=clean).exists():
+        raise InvalidInput(f"An organisation called “{clean}” already exists.")
+    try:
+        async with in_transaction() as connection:
+            org = await Organisation.create(name=clean, created_by_id=actor.member_id, using_db=connection)
+            scope = Scope(ScopeLevel.ORGANISATION, org.id)
+            await audit.record(
+                actor=actor, action="create_organisation", scope=scope, target=clean, connection=connection
+            )
+    except IntegrityError:
+        raise InvalidInput(f"An organisation called “{clean}” already exists.") from None
+    await events.publish(organisation_id=None, kind="organisations")
+    return _org_info(org)
+
+
+async def create_deployment(*, actor: Actor, organisation_id: int, name: str) -> DeploymentInfo:
+    """Create a deployment in an organisation the actor manages."""
+    clean = clean_name(name, "deployment")
+    org = await _active_organisation(organisation_id)
+    scope = Scope(ScopeLevel.ORGANISATION, org.id)
+    if not access.has_permission(actor, Permission.MANAGE_DEPLOYMENTS, scope):
+        await audit.record(actor=actor, action="create_deployment", scope=scope, target=clean, outcome="refused")
+        access.require(False, "You may not create deployments in this organisation.")
+    if await Deployment.filter(organisation_id=org.id, name__iexact=clean).exists():
+        raise InvalidInput(f"“{org.name}” already has a deployment called “{clean}”.")
+    try:
+        async with in_transaction() as connection:
+            deployment = await Deployment.create(organisation_id=org.id, name=clean, using_db=connection)
+            dep_scope = Scope(ScopeLevel.DEPLOYMENT, org.id, deployment.id)
+            await audit.record(
+                actor=actor, action="create_deployment", scope=dep_scope, target=clean, connection=connection
+            )
+    except IntegrityError:
+        raise InvalidInput(f"“{org.name}” already has a deployment called “{clean}”.") from None
+    await events.publish(organisation_id=org.id, kind="deployments")
+    return DeploymentInfo(deployment.id, deployment.name, org.id, org.name, deployment.created_at)
+
+
+async def visible_organisations(*, actor: Actor) -> list[OrganisationInfo]:
+    """Organisations the actor holds any role in or has Admin Portal reach over, by name."""
+    rows = await Organisation.all().order_by("name")
+    return [_org_info(org) for org in rows if _can_see(actor, org.id)]
+
+
+async def visible_deployments(*, actor: Actor, organisation_id: int | None = None) -> list[DeploymentInfo]:
+    """Deployments the actor may see, optionally of one organisation."""
+    query = Deployment.all().select_related("organisation").order_by("organisation__name", "name")
+    if organisation_id is not None:
+        query = query.filter(organisation_id=organisation_id)
+    result = []
+    for dep in await query:
+        scope = Scope(ScopeLevel.DEPLOYMENT, dep.organisation_id, dep.id)
+        if access.admin_rank_over(actor, dep.organisation_id) or access.permissions_in(actor, scope):
+            result.append(DeploymentInfo(dep.id, dep.name, dep.organisation_id, dep.organisation.name, dep.created_at))
+    return result
+
+
+async def scope_name(*, scope: Scope) -> str:
+    """How a scope is named to people: the organisation, or the deployment at its organisation."""
+    if scope.level is ScopeLevel.PLATFORM:
+        return "Gatehouse (platform)"
+    if scope.level is ScopeLevel.ORGANISATION:
+        org = await Organisation.get(id=scope.organisation_id)
+        return org.name
+    dep = await Deployment.get(id=scope.deployment_id).select_related("organisation")
+    return f"{dep.name} at {dep.organisation.name}"
+
+
+async def require_active(*, organisation_id: int | None) -> None:
+    """Refuse changes inside an archived organisation."""
+    if organisation_id is not None:
+        await _active_organisation(organisation_id)
+
+
+def clean_name(name: str, what: str) -> str:
+    """Trim and fold white space; refuse empty, over-long or control characters."""
+    clean = " ".join((name or "").split())
+    if not clean:
+        raise InvalidInput(f"Give the {what} a name.")
+    if len(clean) > MAX_NAME:
+        raise InvalidInput(f"A {what} name can be at most {MAX_NAME} characters long.")
+    if any(ord(char) < 32 or ord(char) == 127 for char in clean):
+        raise InvalidInput(f"A {what} name cannot contain control characters.")
+    return clean
+
+
+def _can_see(actor: Actor, organisation_id: int) -> bool:
+    if access.admin_rank_over(actor, organisation_id):
+        return True
+    return any(g.scope.organisation_id == organisation_id for g in actor.grants)
+
+
+async def _active_organisation(organisation_id: int) -> Organisation:
+    org = await Organisation.get_or_none(id=organisation_id)
+    if org is None:
+        raise NotFound("That organisation no longer exists.")
+    if org.archived_at is not None:
+        raise InvalidInput(f"“{org.name}” is archived: nothing can be changed in it until a Super Admin restores it.")
+    return org
+
+
+def _org_info(org: Organisation) -> OrganisationInfo:
+    return OrganisationInfo(org.id, org.name, org.created_at, org.archived_at is not None)
+
+
+async def rename_organisation(*, actor: Actor, organisation_id: int, name: str) -> None:
+    """Rename an organisation the actor manages."""
+    clean = clean_name(name, "organisation")
+    org = await _active_organisation(organisation_id)
+    scope = Scope(ScopeLevel.ORGANISATION, org.id)
+    await _require(actor, Permission.MANAGE_ORGANISATION, scope, "rename_organisation", clean)
+    if await Organisation.filter(name__iexact=clean).exclude(id=org.id).exists():
+        raise InvalidInput(f"An organisation called “{clean}” already exists.")
+    async with in_transaction() as connection:
+        await Organisation.filter(id=org.id).using_db(connection).update(name=clean)
+        await audit.record(
+            actor=actor,
+            action="rename_organisation",
+            scope=scope,
+            target=clean,
+            detail={"old_name": org.name},
+            connection=connection,
+        )
+    await events.publish(organisation_id=org.id, kind="organisations")
+
+
+async def archive_organisation(*, actor: Actor, organisation_id: int) -> None:
+    """Archive an organisation: nothing changes inside it and its pending invitations stop working."""
+    org = await _active_organisation(organisation_id)
+    scope = Scope(ScopeLevel.ORGANISATION, org.id)
+    await _require(actor, Permission.DELETE_ORGANISATION, scope, "archive_organisation", org.name)
+    async with in_transaction() as connection:
+        await Organisation.filter(id=org.id).using_db(connection).update(archived_at=now())
+        await audit.record(
+            actor=actor, action="archive_organisation", scope=scope, target=org.name, connection=connection
+        )
+    await events.publish(organisation_id=org.id, kind="organisations")
+
+
+async def restore_organisation(*, actor: Actor, organisation_id: int) -> None:
+    """Restore an archived organisation (Super Admin only)."""
+    org = await Organisation.get_or_none(id=organisation_id)
+    if org is None:
+        raise NotFound("That organisation no longer exists.")
+    scope = Scope(ScopeLevel.ORGANISATION, org.id)
+    if not access.is_super_admin(actor):
+        await audit.record(actor=actor, action="restore_organisation", scope=scope, target=org.name, outcome="refused")
+        access.require(False, "Only a Super Admin can restore an archived organisation.")
+    async with in_transaction() as connection:
+        await Organisation.filter(id=org.id).using_db(connection).update(archived_at=None)
+        await audit.record(
+            actor=actor, action="restore_organisation", scope=scope, target=org.name, connection=connection
+        )
+    await events.publish(organisation_id=org.id, kind="organisations")
+
+
+async def _require(actor: Actor, permission: Permission, scope: Scope, action: str, target: str) -> None:
+    if access.has_permission(actor, permission, scope):
+        return
+    await audit.record(actor=actor, action=action, scope=scope, target=target, outcome="refused")
+    access.require(False)

@@ -1,0 +1,239 @@
+"""Staff members: what a member holds, the staff list of an organisation, role changes and removal."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from models import Deployment, Invitation, InvitationState, Organisation, Permission, RoleAssignment
+from services.access import roles
+from services.access import service as access
+from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
+from services.audit import service as audit
+from services.errors import InvalidInput, NotFound
+from services.invitations import service as invitations
+from services.organisations import service as organisations
+from services.platform import events, text
+from services.platform.clock import now
+
+SORTS = {"name": "member__full_name", "email": "member__email", "role": "role__name", "joined": "created_at"}
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    role_name: str
+    scope_name: str
+    level: str
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    assignment_id: int
+    member_id: int
+    name: str
+    email: str
+    role_id: int
+    role_name: str
+    scope_name: str
+    deployment_id: int | None
+    joined: datetime
+
+
+@dataclass(frozen=True)
+class OrganisationChoice:
+    id: int
+    name: str
+
+
+async def my_access(*, actor: Actor) -> list[AccessRow]:
+    """The roles the actor holds and where, for their own view."""
+    rows = []
+    for assignment in await RoleAssignment.filter(member_id=actor.member_id).select_related("role").order_by("id"):
+        scope = Scope(ScopeLevel(assignment.level), assignment.organisation_id, assignment.deployment_id)
+        rows.append(AccessRow(assignment.role.name, await organisations.scope_name(scope=scope), assignment.level))
+    return rows
+
+
+async def my_organisations(*, actor: Actor) -> list[OrganisationChoice]:
+    """Active organisations where the actor holds a role or has Admin Portal reach, for the switcher."""
+    reach = access.admin_reach(actor)
+    held = {g.scope.organisation_id for g in actor.grants if g.scope.organisation_id is not None}
+    query = Organisation.filter(archived_at__isnull=True)
+    if reach is not None:
+        query = query.filter(id__in=sorted(held | reach))
+    return [OrganisationChoice(o.id, o.name) for o in await query.order_by("name").limit(500)]
+
+
+async def staff_page(
+    *,
+    actor: Actor,
+    organisation_id: int,
+    search: str = "",
+    sort: str = "name",
+    descending: bool = False,
+    page: int = 1,
+    page_size: int = 25,
+) -> tuple[list[StaffRow], int]:
+    """One page of the organisation's staff (one row per role held) that the actor may see."""
+    query = RoleAssignment.filter(organisation_id=organisation_id).filter(
+        await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
+    )
+    term = text.search_term(search)
+    if term:
+        query = query.filter(Q(member__email__icontains=term) | Q(member__full_name__icontains=term))
+    total = await query.count()
+    column = SORTS.get(sort, "member__full_name")
+    size = max(1, min(page_size, MAX_PAGE))
+    rows = (
+        await query.order_by(f"-{column}" if descending else column, "id")
+        .offset((max(1, page) - 1) * size)
+        .limit(size)
+        .select_related("member", "role", "deployment", "organisation")
+    )
+    return [_staff_row(a) for a in rows], total
+
+
+async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
+    """Give a member another role in the same scope (the actor must be able to grant both); returns its name."""
+    assignment = await _assignment(assignment_id)
+    scope = _scope(assignment)
+    old, new = RoleInfo.of(assignment.role), await roles.get(role_id=role_id)
+    await _require_grant(actor, old, scope, "change_role", assignment.member.email)
+    await _require_grant(actor, new, scope, "change_role", assignment.member.email)
+    await organisations.require_active(organisation_id=scope.organisation_id)
+    if await RoleAssignment.filter(member_id=assignment.member_id, role_id=new.id, scope_key=scope.key).exists():
+        raise InvalidInput(f"{assignment.member.email} already holds “{new.name}” there.")
+    async with in_transaction() as connection:
+        await RoleAssignment.filter(id=assignment.id).using_db(connection).update(role_id=new.id)
+        if _manages_staff(assignment):
+            await _keep_a_staff_manager(scope.organisation_id, connection)
+        dropped = await _drop_invitations_sent_by(assignment.member_id, scope, connection)
+        await audit.record(
+            actor=actor,
+            action="change_role",
+            scope=scope,
+            target=assignment.member.email,
+            detail={"from": old.name, "to": new.name, "invitations_deleted": dropped},
+            connection=connection,
+        )
+    await events.publish(organisation_id=scope.organisation_id, kind="staff")
+    return new.name
+
+
+async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
+    """Take one role away from a member; their pending invitations there die with it. Returns the email."""
+    assignment = await _assignment(assignment_id)
+    scope = _scope(assignment)
+    await _require_grant(actor, RoleInfo.of(assignment.role), scope, "remove_member", assignment.member.email)
+    async with in_transaction() as connection:
+        await RoleAssignment.filter(id=assignment.id).using_db(connection).delete()
+        if _manages_staff(assignment):
+            await _keep_a_staff_manager(scope.organisation_id, connection)
+        dropped = await _drop_invitations_sent_by(assignment.member_id, scope, connection)
+        await audit.record(
+            actor=actor,
+            action="remove_member",
+            scope=scope,
+            target=assignment.member.email,
+            detail={"role": assignment.role.name, "invitations_deleted": dropped},
+            connection=connection,
+        )
+    await events.publish(organisation_id=scope.organisation_id, kind="staff")
+    return assignment.member.email
+
+
+async def remove_member(*, actor: Actor, member_id: int, organisation_id: int) -> int:
+    """Remove every role a member holds in the organisation and its deployments; returns how many."""
+    ids = await RoleAssignment.filter(member_id=member_id, organisation_id=organisation_id).values_list("id", flat=True)
+    if not ids:
+        raise NotFound("That person is not a member of this organisation.")
+    for assignment_id in ids:
+        await remove_from_team(actor=actor, assignment_id=int(assignment_id))  # type: ignore[call-overload]
+    return len(ids)
+
+
+async def _visible(actor: Actor, organisation_id: int, check: Callable[[Actor, Scope], bool], what: str) -> Q:
+    if check(actor, Scope(ScopeLevel.ORGANISATION, organisation_id)):
+        return Q()
+    dep_ids: list[int] = await Deployment.filter(organisation_id=organisation_id).values_list(  # type: ignore[assignment]
+        "id", flat=True
+    )
+    mine = [d for d in dep_ids if check(actor, Scope(ScopeLevel.DEPLOYMENT, organisation_id, d))]
+    if not mine:
+        await audit.record(
+            actor=actor, action="list_staff", scope=Scope(ScopeLevel.ORGANISATION, organisation_id), outcome="refused"
+        )
+        access.require(False, f"You may not {what}.")
+    return Q(deployment_id__in=mine)
+
+
+async def _assignment(assignment_id: int) -> RoleAssignment:
+    assignment = await RoleAssignment.get_or_none(id=assignment_id).select_related("role", "member")
+    if assignment is None:
+        raise NotFound("That person no longer holds this role.")
+    return assignment
+
+
+def _scope(assignment: RoleAssignment) -> Scope:
+    return Scope(ScopeLevel(assignment.level), assignment.organisation_id, assignment.deployment_id)
+
+
+async def _require_grant(actor: Actor, role: RoleInfo, scope: Scope, action: str, target: str) -> None:
+    if access.can_grant(actor, role, scope):
+        return
+    await audit.record(
+        actor=actor, action=action, scope=scope, target=target, outcome="refused", detail={"role": role.name}
+    )
+    access.require(False, f"You may not manage the role “{role.name}” there.")
+
+
+async def _keep_a_staff_manager(organisation_id: int | None, connection: BaseDBAsyncClient) -> None:
+    """Nobody removes the last person able to manage the staff of an organisation (raises, rolling back)."""
+    if organisation_id is None:
+        return
+    held = (
+        await RoleAssignment.filter(organisation_id=organisation_id, deployment_id=None)
+        .using_db(connection)
+        .select_related("role")
+    )
+    if not any(_manages_staff(a) for a in held):
+        raise InvalidInput("This would leave the organisation with nobody able to manage its staff.")
+
+
+def _manages_staff(assignment: RoleAssignment) -> bool:
+    return assignment.deployment_id is None and Permission.INVITE_STAFF.value in assignment.role.permissions
+
+
+async def _drop_invitations_sent_by(member_id: int, scope: Scope, connection: BaseDBAsyncClient) -> int:
+    query = Invitation.filter(invited_by_id=member_id, state=InvitationState.PENDING)
+    if scope.level is ScopeLevel.DEPLOYMENT:
+        query = query.filter(deployment_id=scope.deployment_id)
+    elif scope.organisation_id is not None:
+        query = query.filter(organisation_id=scope.organisation_id)
+    ids = await query.using_db(connection).values_list("id", flat=True)
+    for invitation_id in ids:
+        await invitations.cancel_queued_mail(int(invitation_id), connection)  # type: ignore[call-overload]
+    return (
+        await Invitation.filter(id__in=list(ids))
+        .using_db(connection)
+        .update(state=InvitationState.DELETED, deleted_at=now())
+    )
+
+
+def _staff_row(a: RoleAssignment) -> StaffRow:
+    scope_name = a.deployment.name if a.deployment else "Whole organisation"
+    return StaffRow(
+        a.id,
+        a.member_id,
+        a.member.full_name,
+        a.member.email,
+        a.role_id,
+        a.role.name,
+        scope_name,
+        a.deployment_id,
+        a.created_at,
+    )
