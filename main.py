@@ -1,4 +1,4 @@
-"""Gatehouse: wiring only (settings, database, background workers, pages, ui.run)."""
+"""Gatehouse: wiring only (settings, database, background workers, pages, ui.run); importing it reads no settings."""
 
 import sys
 from collections.abc import AsyncIterator
@@ -11,23 +11,25 @@ from nicegui import app, ui
 
 from components import frame, page_binding, socket_writer
 from pages import accept_invite, admin, audit, care, health, home, login, mailbox, roles
-from services.platform import logs, operations, runtime, settings
+from services.platform import logs, runtime, settings
 from services.platform.settings import SettingsError
 from services.web import headers, static_cache, upload_limit
 
-try:
-    config = settings.load()
-    ops = operations.load()
-except SettingsError as problem:
-    sys.exit(f"Gatehouse cannot start: {problem}")
-settings.configure(config)
-operations.configure(ops)
-logs.configure(log_format=ops.log_format, level=ops.log_level)
+
+def start() -> settings.Settings:
+    """Load the settings and set up logging as the app starts (never at import: the secret file is written here)."""
+    try:
+        config = settings.load()
+    except SettingsError as problem:
+        sys.exit(f"Gatehouse cannot start: {problem}")
+    settings.configure(config)
+    logs.configure(log_format=config.log_format, level=config.log_level)
+    return config
 
 
 @asynccontextmanager
 async def gatehouse_lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    async with runtime.running(config):
+    async with runtime.running(settings.current()):
         yield
 
 
@@ -54,6 +56,7 @@ UI_RUN_OPTIONS: dict[str, Any] = {
 
 def run(**extra: Any) -> None:
     """Serve the app (extra options only for the benchmarks' experiments)."""
+    config = start()
     ui.run(host=config.host, port=config.port, storage_secret=config.secret, **(UI_RUN_OPTIONS | extra))
 
 

@@ -7,7 +7,6 @@ message bytes over 8 reused aiosmtplib connections. The sink runs in its own pro
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import socket
 import subprocess
@@ -112,7 +111,7 @@ async def baseline(port: int, messages: list[tuple[str, bytes]]) -> tuple[float,
 
 async def service(database_url: str, port: int, count: int, options: dict[str, Any]) -> dict[str, float]:
     """The app's worker, as configured by default (or with options), until nothing is due."""
-    config = dataclasses.replace(settings.current(), smtp_port=port)
+    config = settings.current().model_copy(update={"smtp_port": port})
     async with connected(database_url):
         worker = MailWorker(config, **options)
         try:

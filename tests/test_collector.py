@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.platform import operations
+from services.platform import settings
 from services.platform.collector import THAWS_PER_FREEZES, Collector
 
 
@@ -45,7 +45,7 @@ async def test_the_schedule_freezes_at_start_and_hands_everything_back_when_stop
 
 
 def test_the_schedule_is_on_by_default_and_can_be_turned_off() -> None:
-    assert operations.load({}).gc_freeze_seconds == 60
-    assert operations.load({"GATEHOUSE_GC_FREEZE_SECONDS": "0"}).gc_freeze_seconds == 0
-    with pytest.raises(operations.SettingsError):
-        operations.load({"GATEHOUSE_GC_FREEZE_SECONDS": "soon"})
+    assert settings.load({}).gc_freeze_seconds == 60
+    assert settings.load({"GATEHOUSE_GC_FREEZE_SECONDS": "0"}).gc_freeze_seconds == 0
+    with pytest.raises(settings.SettingsError, match="GATEHOUSE_GC_FREEZE_SECONDS must be a whole number, not 'soon'"):
+        settings.load({"GATEHOUSE_GC_FREEZE_SECONDS": "soon"})

@@ -1,7 +1,6 @@
 """The worker's pipeline (the next batch claimed while one is sent), prompt records, and the sending rate."""
 
 import asyncio
-import dataclasses
 import threading
 from datetime import timedelta
 from typing import Any
@@ -55,7 +54,7 @@ async def test_a_drain_that_breaks_records_what_left_and_hands_back_the_batch_cl
 
 
 async def test_the_rate_to_the_relay_comes_from_the_settings_and_keeps_batches_within_their_lease() -> None:
-    config = dataclasses.replace(smtp_settings(2525), mail_rate=2.0)
+    config = smtp_settings(2525).model_copy(update={"mail_rate": 2.0})
     worker = MailWorker(config, lease_seconds=60)
     assert worker.rate_per_second == 2.0 and worker.batch_size == 30  # 15 s of sending: well within half the lease
 

@@ -1,5 +1,9 @@
 """Settings: validated at start, with working defaults and clear refusals."""
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,3 +66,53 @@ def test_gatehouse_listens_on_loopback_unless_the_operator_names_an_interface() 
         ("gatehouse.internal", "gatehouse.internal"),
     ):
         assert settings.load({"GATEHOUSE_DATABASE_URL": "sqlite://:memory:", "GATEHOUSE_HOST": named}).host == host
+
+
+def test_every_setting_is_one_documented_gatehouse_variable() -> None:
+    for name, field in settings.Settings.model_fields.items():
+        assert field.validation_alias == f"GATEHOUSE_{name.upper()}" and field.description, name
+
+
+def test_the_environment_is_read_at_load_with_empty_values_meaning_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in (
+        ("GATEHOUSE_SMTP_HOST", ""),
+        ("GATEHOUSE_PORT", "9000"),
+        ("GATEHOUSE_LOG_LEVEL", "debug"),
+        ("GATEHOUSE_MAIL_WORKER", "off"),
+        ("GATEHOUSE_HOUSEKEEPING", "off"),
+        ("GATEHOUSE_SMTP_SINK", "on"),
+    ):
+        monkeypatch.setenv(name, value)
+    config = settings.load()
+    assert config.embedded_mail and config.base_url == "http://localhost:9000" and config.log_level == "DEBUG"
+    assert (config.mail_worker, config.housekeeping, config.smtp_sink) == (False, False, True)
+    assert settings.load({}).port == 8080  # given values alone: the environment is not read
+    monkeypatch.setenv("GATEHOUSE_LOG_FORMAT", "xml")
+    with pytest.raises(SettingsError, match=r"^GATEHOUSE_LOG_FORMAT must be plain or json, not 'xml'$"):
+        settings.load()
+
+
+def test_importing_main_reads_no_setting_and_writes_no_file_until_the_app_starts(tmp_path: Path) -> None:
+    script = """
+import json, os
+import main
+imported = sorted(os.listdir("."))
+os.environ["GATEHOUSE_PORT"] = "eighty"
+try:
+    main.start()
+except SystemExit as refused:
+    message = str(refused)
+del os.environ["GATEHOUSE_PORT"]
+main.start()
+print(json.dumps([imported, message, sorted(os.listdir("."))]))
+"""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("GATEHOUSE_", "NICEGUI_"))}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    imported, message, started = json.loads(done.stdout.strip().splitlines()[-1])
+    assert imported == []
+    assert message == "Gatehouse cannot start: GATEHOUSE_PORT must be a whole number, not 'eighty'"
+    assert started == [".gatehouse-secret"]  # the embedded default's secret, beside the default SQLite file

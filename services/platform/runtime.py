@@ -1,8 +1,6 @@
 """What runs beside the pages: database, first admin, live-update transport, mail sink and worker, housekeeping."""
 
-import dataclasses
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -12,7 +10,7 @@ from services.access import roles
 from services.mail import outbox
 from services.mail import sink as mail_sink
 from services.mail import worker as mail_worker
-from services.platform import bootstrap, collector, database, events_pg, health, housekeeping, operations, pg
+from services.platform import bootstrap, collector, database, events_pg, health, housekeeping, pg
 from services.platform.clock import now
 from services.platform.settings import Settings
 
@@ -53,7 +51,7 @@ async def _started(config: Settings) -> AsyncIterator[None]:
         worker = await _start_worker(_mail_settings(config, sink))
         housekeeper = await _start_housekeeper(config, in_memory=in_memory)
         health.register(worker=worker, housekeeper=housekeeper)
-        if seconds := operations.current().gc_freeze_seconds:
+        if seconds := config.gc_freeze_seconds:
             schedule = collector.Collector(freeze_seconds=seconds)
             schedule.start()
             stack.push_async_callback(schedule.stop)
@@ -72,7 +70,7 @@ async def _started(config: Settings) -> AsyncIterator[None]:
 
 
 async def _start_sink(config: Settings) -> mail_sink.MailSink | None:
-    if not config.embedded_mail or os.environ.get("GATEHOUSE_SMTP_SINK") == "off":
+    if not config.embedded_mail or not config.smtp_sink:
         return None
     sink = mail_sink.MailSink(port=config.smtp_port)
     sink.start()
@@ -84,13 +82,13 @@ async def _start_sink(config: Settings) -> mail_sink.MailSink | None:
 def _mail_settings(config: Settings, sink: mail_sink.MailSink | None) -> Settings:
     if sink is None:
         return config
-    return dataclasses.replace(config, smtp_host="127.0.0.1", smtp_port=sink.port, smtp_tls="none")
+    return config.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": sink.port, "smtp_tls": "none"})
 
 
 async def _start_worker(config: Settings) -> mail_worker.MailWorker | None:
-    if os.environ.get("GATEHOUSE_MAIL_WORKER") == "off" or config.smtp_host is None:
+    if not config.mail_worker or config.smtp_host is None:
         return None
-    worker = mail_worker.MailWorker(config, lease_seconds=operations.current().mail_lease_seconds)
+    worker = mail_worker.MailWorker(config, lease_seconds=config.mail_lease_seconds)
     await worker.start()
     outbox.set_waker(worker.wake)
     return worker
@@ -98,13 +96,12 @@ async def _start_worker(config: Settings) -> mail_worker.MailWorker | None:
 
 async def _start_housekeeper(config: Settings, *, in_memory: bool) -> housekeeping.Housekeeper | None:
     # A throwaway in-memory database (tests) has nothing to expire on a real clock and nothing old to purge.
-    if in_memory or os.environ.get("GATEHOUSE_HOUSEKEEPING") == "off":
+    if in_memory or not config.housekeeping:
         return None
-    ops = operations.current()
     housekeeper = housekeeping.Housekeeper(
         database_url=config.database_url,
-        retention_days=ops.retention_days,
-        interval_seconds=ops.housekeeping_seconds,
+        retention_days=config.retention_days,
+        interval_seconds=config.housekeeping_seconds,
     )
     await housekeeper.start()
     return housekeeper

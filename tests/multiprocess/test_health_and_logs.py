@@ -10,7 +10,7 @@ from tortoise import Tortoise
 
 from models import OutboxMessage, OutboxState
 from services.mail.worker import MailWorker
-from services.platform import health, logs, operations
+from services.platform import health, logs
 from services.platform.clock import now
 from services.platform.settings import SettingsError, load
 
@@ -66,8 +66,10 @@ def test_json_log_lines_carry_time_level_logger_message_extras_and_the_exception
 
 
 def test_operational_settings_have_defaults_and_refuse_what_cannot_work() -> None:
-    assert operations.load({}) == operations.Operations()
-    chosen = operations.load({"GATEHOUSE_LOG_FORMAT": "JSON", "GATEHOUSE_MAIL_LEASE_SECONDS": "5"})
+    defaults = load({})
+    assert (defaults.log_format, defaults.log_level, defaults.mail_lease_seconds) == ("plain", "INFO", 60)
+    assert (defaults.retention_days, defaults.housekeeping_seconds, defaults.gc_freeze_seconds) == (90, 60, 60)
+    chosen = load({"GATEHOUSE_LOG_FORMAT": "JSON", "GATEHOUSE_MAIL_LEASE_SECONDS": "5"})
     assert chosen.log_format == "json" and chosen.mail_lease_seconds == 5
     for name, value in (
         ("GATEHOUSE_LOG_FORMAT", "xml"),
@@ -76,4 +78,4 @@ def test_operational_settings_have_defaults_and_refuse_what_cannot_work() -> Non
         ("GATEHOUSE_RETENTION_DAYS", "soon"),
     ):
         with pytest.raises(SettingsError, match=name):
-            operations.load({name: value})
+            load({name: value})

@@ -1,7 +1,6 @@
 """A copy of the database yields no usable link: not while emails wait for a relay that is down, not after they
 left, not in SQLite's freed pages or write-ahead log; and what a change of GATEHOUSE_SECRET does to waiting emails."""
 
-import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
@@ -87,7 +86,7 @@ async def test_after_the_secret_changes_a_waiting_email_is_failed_with_the_reaso
     settings.configure(settings.load())
     sink = MailSink(port=0)
     sink.start()
-    worker = MailWorker(dataclasses.replace(relay_settings(sink.port), secret=rotated))
+    worker = MailWorker(relay_settings(sink.port).model_copy(update={"secret": rotated}))
     try:
         await worker.run_until_empty()
     finally:
