@@ -136,7 +136,7 @@ async def events_page(
     if until is not None:
         query = query.filter(at__lt=until)
     total = await query.count()
-    size = max(1, min(page_size, 100))
+    size = text.page_size(page_size)
     rows = await query.order_by("-at", "-id").offset((max(1, page) - 1) * size).limit(size)
     return [_audit_row(e) for e in rows], total
 

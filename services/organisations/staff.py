@@ -20,7 +20,6 @@ from services.platform import events, text
 from services.platform.clock import now
 
 SORTS = {"name": "member__full_name", "email": "member__email", "role": "role__name", "joined": "created_at"}
-MAX_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ async def staff_page(
         query = query.filter(Q(member__email__icontains=term) | Q(member__full_name__icontains=term))
     total = await query.count()
     column = SORTS.get(sort, "member__full_name")
-    size = max(1, min(page_size, MAX_PAGE))
+    size = text.page_size(page_size)
     rows = (
         await query.order_by(f"-{column}" if descending else column, "id")
         .offset((max(1, page) - 1) * size)
