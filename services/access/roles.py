@@ -69,11 +69,6 @@ async def seed_defaults() -> None:
             await Role.filter(id=role.id).update(**values)
 
 
-async def get_default(*, key: str) -> RoleInfo:
-    """One default role by its key."""
-    return RoleInfo.of(await Role.get(key=key))
-
-
 async def get(*, role_id: int) -> RoleInfo:
     """One role by id (never a deleted custom role), or NotFound."""
     role = await Role.get_or_none(id=role_id, deleted_at=None)

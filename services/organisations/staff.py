@@ -147,16 +147,6 @@ async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
     return assignment.member.email
 
 
-async def remove_member(*, actor: Actor, member_id: int, organisation_id: int) -> int:
-    """Remove every role a member holds in the organisation and its deployments; returns how many."""
-    ids = await RoleAssignment.filter(member_id=member_id, organisation_id=organisation_id).values_list("id", flat=True)
-    if not ids:
-        raise NotFound("That person is not a member of this organisation.")
-    for assignment_id in ids:
-        await remove_from_team(actor=actor, assignment_id=int(assignment_id))  # type: ignore[call-overload]
-    return len(ids)
-
-
 async def _visible(actor: Actor, organisation_id: int, check: Callable[[Actor, Scope], bool], what: str) -> Q:
     if check(actor, Scope(ScopeLevel.ORGANISATION, organisation_id)):
         return Q()
