@@ -6,12 +6,11 @@ from components.invite_dialog import RoleChoice, ScopeChoice, open_invite_dialog
 from components.session import PageSession, notify_errors
 from services.access import roles
 from services.access import service as access
-from services.access.service import Actor, Scope, ScopeLevel
+from services.access.service import Actor, Scope
 from services.invitations import csv_import, pending
 from services.invitations import service as invitations
 from services.invitations.csv_import import ImportResult
 from services.invitations.service import SendResult
-from services.organisations import service as organisations
 
 NAMES_SHOWN = 10
 
@@ -34,18 +33,9 @@ async def invite_care_staff(session: PageSession, *, organisation_id: int) -> No
     actor = await session.actor()
     if actor is None:
         return
-    scopes: list[Scope] = [Scope(ScopeLevel.ORGANISATION, organisation_id)]
-    labels = ["Whole organisation (all deployments)"]
-    for dep in await organisations.visible_deployments(actor=actor, organisation_id=organisation_id):
-        scopes.append(Scope(ScopeLevel.DEPLOYMENT, organisation_id, dep.id))
-        labels.append(dep.name)
-    choices = [ScopeChoice(label, await _roles(actor, scope)) for label, scope in zip(labels, scopes, strict=True)]
-    offered = [(s, c) for s, c in zip(scopes, choices, strict=True) if c.roles]
-    if not offered:
-        choices, offered_scopes = choices[:1], scopes[:1]
-    else:
-        offered_scopes, choices = [s for s, _ in offered], [c for _, c in offered]
-    _open(session, "Invite staff members", offered_scopes, choices, with_import=True)
+    offers = await roles.invite_scopes(actor=actor, organisation_id=organisation_id)
+    choices = [ScopeChoice(o.label, [RoleChoice(r.id, r.name) for r in o.roles]) for o in offers]
+    _open(session, "Invite staff members", [o.scope for o in offers], choices, with_import=True)
 
 
 def _open(

@@ -11,6 +11,7 @@ from nicegui import ui
 
 from components import live_push
 from components.data_table import DataTable
+from services.platform import text
 
 Key = tuple[str, int]
 
@@ -97,7 +98,7 @@ class PagedTable:
                     sort=str(pagination.get("sortBy") or ""),
                     descending=bool(pagination.get("descending")),
                     page=max(1, int(pagination.get("page") or 1)),
-                    page_size=max(1, min(100, int(pagination.get("rowsPerPage") or 25))),
+                    page_size=text.page_size(int(pagination.get("rowsPerPage") or 25)),
                 )
             )
             fetched = await self._fetch(request)

@@ -11,6 +11,7 @@ from components.invite_launcher import invite_staff
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
+from services.access import rights
 from services.access import service as access
 from services.access.service import Actor
 from services.organisations import directory
@@ -64,7 +65,7 @@ class _AdminPortal:
         self.show_archived = False
 
     async def build(self, actor: Actor) -> None:
-        if access.admin_reach(actor) is None:
+        if rights.may_invite_admin_staff(actor=actor):
             ui.button("Invite Admin Portal staff", icon="person_add", on_click=self._invite_platform).props("no-caps")
         with ui.tabs().classes("w-full").props('align="left"') as tabs:
             org_tab = ui.tab("Organisations")
@@ -156,7 +157,7 @@ class _AdminPortal:
 
     def _organisation_tools(self, actor: Actor) -> None:
         with ui.row().classes("items-end gap-4 q-mb-sm"):
-            if access.has_permission(actor, access.Permission.CREATE_ORGANISATION, access.PLATFORM_SCOPE):
+            if rights.may_create_organisation(actor=actor):
                 name = ui.input("New organisation name").props("outlined dense maxlength=120")
 
                 async def create_org() -> None:

@@ -9,6 +9,7 @@ from nicegui import ui
 from components.frame import LANGUAGE, frame
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.session import PageSession
+from services.access import rights
 from services.audit import service as audit
 
 COLUMNS: list[dict[str, Any]] = [
@@ -32,6 +33,9 @@ def create() -> None:
             return
         with frame("Audit log", actor, session_token=session.token):
             ui.link("← Back to the Care Portal", f"/care?org={org}")
+            if not rights.may_read_audit(actor=actor, organisation_id=org):
+                ui.label(audit.READ_REFUSED).props('role="alert"')
+                return
             await _AuditView(session, org).build()
 
 

@@ -9,9 +9,9 @@ from components.invite_launcher import invite_care_staff
 from components.manage_menu import ManageMenu
 from components.session import PageSession
 from pages.care_pending import PendingView
-from pages.care_staff import StaffView, can_see
-from services.access import service as access
-from services.access.service import Actor, Scope, ScopeLevel
+from pages.care_staff import StaffView
+from services.access import rights
+from services.access.service import Actor
 from services.organisations import staff
 
 MANAGE = {"invite": "Invite staff members", "roles": "Add a new role", "audit": "Audit log"}
@@ -28,7 +28,7 @@ def create() -> None:
         if actor is None:
             return
         with frame("Care Portal", actor, session_token=session.token):
-            choices = [o for o in await staff.my_organisations(actor=actor) if can_see(actor, o.id)]
+            choices = await staff.my_organisations(actor=actor)
             current = next((o for o in choices if o.id == org), choices[0] if choices else None)
             if current is not None:
                 await _CarePortal(session, actor, current.id, view).build({o.id: o.name for o in choices})
@@ -39,12 +39,9 @@ class _CarePortal:
     def __init__(self, session: PageSession, actor: Actor, organisation_id: int, view: str) -> None:
         self.session = session
         self.organisation_id = organisation_id
-        scope = Scope(ScopeLevel.ORGANISATION, organisation_id)
-        self.may_invite = access.can_manage_staff(actor, scope) or any(
-            access.can_manage_staff(actor, g.scope) for g in actor.grants if g.scope.organisation_id == organisation_id
-        )
-        self.may_edit_roles = access.has_permission(actor, access.Permission.EDIT_ROLES, scope)
-        self.may_audit = access.can_manage_staff(actor, scope)
+        self.may_invite = rights.may_invite(actor=actor, organisation_id=organisation_id)
+        self.may_edit_roles = rights.may_edit_roles(actor=actor, organisation_id=organisation_id)
+        self.may_audit = rights.may_read_audit(actor=actor, organisation_id=organisation_id)
         self.view = view if view in VIEWS and (view == "staff" or self.may_invite) else "staff"
 
     async def build(self, organisations: dict[int, str]) -> None:

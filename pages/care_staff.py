@@ -10,7 +10,6 @@ from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from services.access import roles
-from services.access import service as access
 from services.access.service import Scope, ScopeLevel
 from services.organisations import staff
 
@@ -129,12 +128,3 @@ class StaffView:
             action="Remove from team",
             on_confirm=remove,
         )
-
-
-def can_see(actor: access.Actor, organisation_id: int) -> bool:
-    """Whether the actor may see any of the organisation's staff (organisation-wide or in a deployment)."""
-    return any(
-        access.can_view_staff(actor, grant.scope)
-        for grant in actor.grants
-        if grant.scope.organisation_id == organisation_id
-    ) or bool(access.admin_rank_over(actor, organisation_id))

@@ -6,9 +6,8 @@ from nicegui import ui
 from components import dialogs
 from components.frame import LANGUAGE, frame
 from components.session import PageSession
-from services.access import roles
-from services.access import service as access
-from services.access.service import Actor, Permission, RoleInfo, Scope, ScopeLevel
+from services.access import rights, roles
+from services.access.service import Actor, RoleInfo
 
 
 def create() -> None:
@@ -21,7 +20,7 @@ def create() -> None:
         if actor is None:
             return
         with frame("Edit roles", actor, session_token=session.token):
-            if not access.has_permission(actor, Permission.EDIT_ROLES, Scope(ScopeLevel.ORGANISATION, org)):
+            if not rights.may_edit_roles(actor=actor, organisation_id=org):
                 ui.label("You need the *edit roles and permissions* permission in this organisation.").props(
                     'role="alert"'
                 )

@@ -70,3 +70,18 @@ async def test_ids_are_found_by_their_key_when_new_rows_are_not_numbered_in_one_
         ids = await bulk_sql._sqlite_ids(connections.get("default"), Invitation, "token_hash", keys)
 
     assert ids == [rows[0][0], rows[2][0]]
+
+
+async def test_one_is_postgres_answers_for_urls_and_connections_and_numbers_placeholders(db: str) -> None:
+    assert [bulk_sql.is_postgres(url) for url in ("postgres://u@h/d", "postgresql://u@h/d", "asyncpg://u@h/d")] == [
+        True,
+        True,
+        True,
+    ]
+    assert not bulk_sql.is_postgres("sqlite://gatehouse.sqlite3")
+    connection = connections.get("default")
+    postgres = db == "postgres"
+    assert bulk_sql.is_postgres(connection) is postgres
+    numbered = bulk_sql.numbered(connection, "SELECT 1 WHERE a = ? AND b = ?")
+    assert numbered == ("SELECT 1 WHERE a = $1 AND b = $2" if postgres else "SELECT 1 WHERE a = ? AND b = ?")
+    assert bulk_sql.marks(connection)(3) == ("$3" if postgres else "?3")

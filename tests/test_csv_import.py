@@ -5,7 +5,7 @@ import codecs
 import pytest
 
 from services.errors import DomainError, InvalidInput
-from services.invitations.csv_import import CsvImportError, ImportResult, LineProblem, parse, parse_text_list
+from services.invitations.csv_import import CsvImportError, ImportResult, LineProblem, parse
 
 
 def refusal(data: bytes, **limits: int) -> str:
@@ -194,42 +194,3 @@ def test_undecodable_text_is_refused() -> None:
 
 def test_refusals_are_domain_errors() -> None:
     assert issubclass(CsvImportError, InvalidInput) and issubclass(CsvImportError, DomainError)
-
-
-def test_pasted_list_with_mixed_separators_and_names() -> None:
-    text = (
-        '"Doe, Jane" <jane@example.org>; Bob Roe <bob@example.org>,\n'
-        "ann@example.org  carl@example.org\n\n=1+1;Ann Other"
-    )
-    result = parse_text_list(text=text)
-    assert result.addresses == ["jane@example.org", "bob@example.org", "ann@example.org", "carl@example.org"]
-    assert [(p.line, p.value, p.reason) for p in result.problems] == [
-        (5, "=1+1", "looks like a spreadsheet formula"),
-        (6, "Ann Other", "missing @"),
-    ]
-    assert result.total_rows == 6
-
-
-def test_pasted_words_around_addresses_stay_together() -> None:
-    result = parse_text_list(text="Ann Other ann@example.org Bob <bob@example.org> left over")
-    assert result.addresses == ["ann@example.org", "bob@example.org"]
-    assert [(p.line, p.value) for p in result.problems] == [(1, "Ann Other"), (4, "left over")]
-
-
-def test_pasted_column_with_header_and_duplicates() -> None:
-    result = parse_text_list(text="Email\r\nJane@Example.org\r\njane@example.ORG\r\n'bob@example.org'\r\n")
-    assert result.addresses == ["Jane@example.org", "bob@example.org"]
-    assert result.problems == [LineProblem(line=3, value="jane@example.ORG", reason="duplicate of line 2")]
-
-
-def test_a_single_pasted_word_is_never_taken_for_a_header() -> None:
-    assert parse_text_list(text="mail").problems == [LineProblem(line=1, value="mail", reason="missing @")]
-
-
-def test_pasted_nothing_gives_nothing() -> None:
-    assert parse_text_list(text=" \n ,; ") == ImportResult(addresses=[], problems=[], total_rows=0)
-
-
-def test_pasted_list_with_too_many_items_is_refused() -> None:
-    with pytest.raises(CsvImportError, match="more than 3 rows"):
-        parse_text_list(text="a@example.org b@example.org c@example.org d@example.org", max_items=3)

@@ -7,6 +7,7 @@ from tortoise.transactions import in_transaction
 
 from models import (
     CARE_PERMISSIONS,
+    Deployment,
     Invitation,
     InvitationState,
     Permission,
@@ -24,6 +25,15 @@ from services.platform import events
 from services.platform.clock import now
 
 MAX_ROLE_NAME = 80
+WHOLE_ORGANISATION = "Whole organisation (all deployments)"
+
+
+class ScopeOffer(NamedTuple):
+    """One place the invite pop-out offers, with the roles the actor may hand out there."""
+
+    scope: Scope
+    label: str
+    roles: list[RoleInfo]
 
 
 class PermissionChoice(NamedTuple):
@@ -59,11 +69,6 @@ async def seed_defaults() -> None:
             await Role.filter(id=role.id).update(**values)
 
 
-async def get_default(*, key: str) -> RoleInfo:
-    """One default role by its key."""
-    return RoleInfo.of(await Role.get(key=key))
-
-
 async def get(*, role_id: int) -> RoleInfo:
     """One role by id (never a deleted custom role), or NotFound."""
     role = await Role.get_or_none(id=role_id, deleted_at=None)
@@ -83,6 +88,31 @@ async def available_in(*, organisation_id: int | None) -> list[RoleInfo]:
 async def grantable(*, actor: Actor, scope: Scope) -> list[RoleInfo]:
     """The roles the actor may hand out in the scope, for the role select."""
     return access.grantable_roles(actor, await available_in(organisation_id=scope.organisation_id), scope)
+
+
+async def invite_scopes(*, actor: Actor, organisation_id: int) -> list[ScopeOffer]:
+    """The Care Portal pop-out's places: the whole organisation and each deployment where the actor may invite.
+
+    When the actor may invite nowhere, the whole organisation alone, with no role (the pop-out says so).
+    """
+    available = await available_in(organisation_id=organisation_id)
+    deployments = await Deployment.filter(organisation_id=organisation_id).order_by("name").values_list("id", "name")
+    places = [(Scope(ScopeLevel.ORGANISATION, organisation_id), WHOLE_ORGANISATION)] + [
+        (Scope(ScopeLevel.DEPLOYMENT, organisation_id, int(dep_id)), str(name)) for dep_id, name in deployments
+    ]
+    offers = [ScopeOffer(scope, label, access.grantable_roles(actor, available, scope)) for scope, label in places]
+    return [offer for offer in offers if offer.roles] or offers[:1]
+
+
+async def require_grant(
+    *, actor: Actor, role: RoleInfo, scope: Scope, action: str, target: str, refusal: str | None = None
+) -> None:
+    """Refuse (and audit the refusal) unless the actor may hand out, change or revoke the role in the scope."""
+    if access.can_grant(actor, role, scope):
+        return
+    detail = {"role": role.name}
+    await audit.record(actor=actor, action=action, scope=scope, target=target, outcome="refused", detail=detail)
+    access.require(False, refusal or f"You may not manage the role “{role.name}” there.")
 
 
 async def create_custom(*, actor: Actor, organisation_id: int, name: str, permissions: list[str]) -> RoleInfo:

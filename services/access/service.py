@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from models import CARE_PERMISSIONS, Deployment, Organisation, Permission, Role, RoleAssignment, ScopeLevel
+from models import CARE_PERMISSIONS, Deployment, Invitation, Organisation, Permission, Role, RoleAssignment, ScopeLevel
 from services.access import catalogue
 from services.errors import PermissionDenied
 
@@ -22,6 +22,11 @@ class Scope:
         if self.level is ScopeLevel.ORGANISATION:
             return f"org:{self.organisation_id}"
         return f"dep:{self.deployment_id}"
+
+    @classmethod
+    def of(cls, row: Invitation | RoleAssignment) -> "Scope":
+        """The scope an invitation or a role assignment applies to, from its own columns."""
+        return cls(ScopeLevel(row.level), row.organisation_id, row.deployment_id)
 
 
 PLATFORM_SCOPE = Scope(ScopeLevel.PLATFORM)
@@ -83,9 +88,7 @@ class Actor:
 async def load_actor(*, member_id: int, email: str, full_name: str) -> Actor:
     """Load the member's current grants (and, for Account Managers, the organisations they created)."""
     assignments = await RoleAssignment.filter(member_id=member_id).select_related("role")
-    grants = tuple(
-        Grant(RoleInfo.of(a.role), Scope(ScopeLevel(a.level), a.organisation_id, a.deployment_id)) for a in assignments
-    )
+    grants = tuple(Grant(RoleInfo.of(a.role), Scope.of(a)) for a in assignments)
     created: frozenset[int] = frozenset()
     if any(g.role.key == catalogue.ACCOUNT_MANAGER for g in grants):
         ids = await Organisation.filter(created_by_id=member_id).values_list("id", flat=True)
@@ -109,6 +112,12 @@ def admin_rank_over(actor: Actor, organisation_id: int | None) -> int:
         if reaches:
             best = max(best, role.admin_rank)
     return best
+
+
+def platform_rank(actor: Actor) -> int:
+    """Rule 1's reach at the platform itself: the actor's platform rank if Platform Support or above, else 0."""
+    rank = max((g.role.admin_rank for g in actor.grants if g.scope.level is ScopeLevel.PLATFORM), default=0)
+    return rank if rank >= catalogue.BY_KEY["platform_support"].admin_rank else 0
 
 
 def admin_reach(actor: Actor) -> frozenset[int] | None:
@@ -200,11 +209,8 @@ def _covers(held: Scope, target: Scope) -> bool:
 
 
 def _rule_one_allows(actor: Actor, role: RoleInfo, scope: Scope) -> bool:
-    if scope.level is ScopeLevel.PLATFORM:
-        rank = max((g.role.admin_rank for g in actor.grants if g.scope.level is ScopeLevel.PLATFORM), default=0)
-        rank = rank if rank >= catalogue.BY_KEY["platform_support"].admin_rank else 0
-    else:
-        rank = admin_rank_over(actor, scope.organisation_id)
+    at_platform = scope.level is ScopeLevel.PLATFORM
+    rank = platform_rank(actor) if at_platform else admin_rank_over(actor, scope.organisation_id)
     if rank == 0:
         return False
     if not role.is_admin_portal:

@@ -7,6 +7,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models import AuditEvent
+from services.access import rights
 from services.access import service as access
 from services.access.service import Actor, Scope, ScopeLevel
 from services.platform import text
@@ -85,6 +86,7 @@ class AuditRow:
     detail: str
 
 
+READ_REFUSED = "Only those who manage this organisation's staff may read its audit log."
 ACTIONS = (
     "invite",
     "resend",
@@ -121,9 +123,9 @@ async def events_page(
 ) -> tuple[list[AuditRow], int]:
     """One page of the organisation's audit trail, newest first (for those who manage its staff)."""
     scope = Scope(ScopeLevel.ORGANISATION, organisation_id)
-    if not access.can_manage_staff(actor, scope):
+    if not rights.may_read_audit(actor=actor, organisation_id=organisation_id):
         await record(actor=actor, action="view_audit", scope=scope, outcome="refused")
-        access.require(False, "Only those who manage this organisation's staff may read its audit log.")
+        access.require(False, READ_REFUSED)
     query = AuditEvent.filter(organisation_id=organisation_id)
     if who := text.search_term(actor_email):
         query = query.filter(actor_email__icontains=who)
@@ -134,7 +136,7 @@ async def events_page(
     if until is not None:
         query = query.filter(at__lt=until)
     total = await query.count()
-    size = max(1, min(page_size, 100))
+    size = text.page_size(page_size)
     rows = await query.order_by("-at", "-id").offset((max(1, page) - 1) * size).limit(size)
     return [_audit_row(e) for e in rows], total
 

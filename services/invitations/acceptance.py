@@ -10,10 +10,10 @@ from tortoise.transactions import in_transaction
 from models import Invitation, InvitationState, Organisation, RoleAssignment, StaffMember
 from services.access import auth, tokens
 from services.access.ratelimit import Limiter
-from services.access.service import Actor
+from services.access.service import Actor, Scope
 from services.audit import service as audit
 from services.errors import InvalidInput, LinkInvalid, PermissionDenied
-from services.invitations import service as invitations
+from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
 from services.platform.clock import now
@@ -41,7 +41,7 @@ async def preview(*, token: str, client: str) -> InvitationPreview:
     return InvitationPreview(
         email=invitation.email,
         role_name=invitation.role.name,
-        scope_name=await organisations.scope_name(scope=invitations.scope_of_row(invitation)),
+        scope_name=await organisations.scope_name(scope=Scope.of(invitation)),
         inviter_name=inviter.full_name if inviter else "Gatehouse",
         expires_at=invitation.expires_at,
         has_account=await StaffMember.exists(email=invitation.email),
@@ -69,7 +69,7 @@ async def accept_new_account(*, token: str, full_name: str, password: str, repea
             await audit.record(
                 actor=actor,
                 action="accept",
-                scope=invitations.scope_of_row(invitation),
+                scope=Scope.of(invitation),
                 target=invitation.email,
                 detail={"role": invitation.role.name},
                 connection=connection,
@@ -89,7 +89,7 @@ async def accept_as_member(*, actor: Actor, token: str, client: str) -> str:
     if invitation.email != actor.email:
         await audit.record(actor=actor, action="accept", target=invitation.email, outcome="refused")
         raise PermissionDenied("This invitation is for a different address than the one you are logged in with.")
-    scope = invitations.scope_of_row(invitation)
+    scope = Scope.of(invitation)
     async with in_transaction() as connection:
         if not await _claim(invitation, token, connection):
             raise LinkInvalid()
@@ -140,7 +140,7 @@ async def _claim(invitation: Invitation, token: str, connection: BaseDBAsyncClie
         .update(state=InvitationState.ACCEPTED, accepted_at=now())
     )
     if won:  # a used link is wiped from emails still waiting to leave
-        await invitations.cancel_queued_mail(invitation.id, connection)
+        await outbox.cancel_queued(invitation_id=invitation.id, connection=connection)
     return bool(won)
 
 

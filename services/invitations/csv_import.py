@@ -1,8 +1,7 @@
-"""Reading staff addresses from an uploaded CSV file or a pasted list: pure and synchronous, no database."""
+"""Reading staff addresses from an uploaded CSV file: pure and synchronous, no database."""
 
 import csv
 import io
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -20,7 +19,6 @@ _SAMPLE_LINES = 20
 _HEADER_WORDS = ("mail", "correo", "courriel", "address", "adres", "recipient", "login", "user")
 _MAX_HEADER_CHARS = 60
 _FORMULA_STARTS = ("=", "+", "-", "@")
-_PASTE_TOKENS = re.compile(r'"[^"]*"?|[,;\r\n]|[^",;\r\n]+')
 
 
 @dataclass(frozen=True)
@@ -58,14 +56,6 @@ def parse(
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     rows = _read_rows(text, _detect_delimiter(text), max_rows, max_line_chars)
     return _collect(_without_header(rows), max_rows)
-
-
-def parse_text_list(*, text: str, max_items: int = DEFAULT_MAX_ROWS) -> ImportResult:
-    """Read a pasted list separated by commas, semicolons, spaces or line breaks; line is the item's position."""
-    items = [item for chunk in _pasted_chunks(text) for item in _chunk_items(chunk)]
-    rows = list(enumerate(items, start=1))
-    # A lone word typed into the field is an attempt at an address, never a column header.
-    return _collect(_without_header(rows) if len(rows) > 1 else rows, max_items)
 
 
 def _detect_delimiter(text: str) -> str:
@@ -175,40 +165,6 @@ def _inside_angle_brackets(cell: str) -> str:
     if cell.endswith(">") and "<" in cell:
         return cell[cell.rindex("<") + 1 : -1].strip()
     return cell
-
-
-def _pasted_chunks(text: str) -> list[str]:
-    chunks: list[str] = []
-    current: list[str] = []
-    for token in _PASTE_TOKENS.findall(text):
-        if token in (",", ";", "\r", "\n"):
-            chunks.append("".join(current))
-            current = []
-        else:
-            current.append(token)
-    chunks.append("".join(current))
-    return chunks
-
-
-def _chunk_items(chunk: str) -> list[str]:
-    # "Jane Doe <jane@x.org>" stays one item; other words are separate items, and loose name words are kept together.
-    items: list[str] = []
-    name: list[str] = []
-    for word in chunk.split():
-        if word.startswith("<"):
-            items.append(" ".join([*name, word]))
-            name = []
-        elif "@" in word:
-            items.extend([" ".join(name)] if name else [])
-            items.append(_unquoted(word))
-            name = []
-        else:
-            name.append(word)
-    return items + ([" ".join(name)] if name else [])
-
-
-def _unquoted(word: str) -> str:
-    return word[1:-1] if len(word) > 2 and word[0] == word[-1] and word[0] in "\"'" else word
 
 
 def _size(count: int) -> str:

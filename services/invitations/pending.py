@@ -8,17 +8,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
 from models import DeliveryState, Deployment, Invitation, InvitationState, RoleAssignment, ScopeLevel
 from services.access import service as access
 from services.access.service import Actor, Scope
+from services.platform import sql as sql_dialect
 from services.platform import text
 from services.platform.clock import now
 
 SORTS = {"email": "email", "expires": "expires_at", "last_sent": "last_sent_at", "created": "created_at"}
-MAX_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ async def _read(
 ) -> PendingPage:
     rows_of = _Rows(organisation_id, visible, term)
     total = await rows_of.count()
-    size = max(1, min(page_size, MAX_PAGE_SIZE))
+    size = text.page_size(page_size)
     last_page = max(1, -(-total // size))
     page = min(max(1, page), last_page)
     column = SORTS.get(sort, "created_at")
@@ -153,7 +152,7 @@ class _Rows:
 
     async def count(self) -> int:
         sql = f"SELECT COUNT(*) FROM invitation i WHERE {self.where}"
-        _, rows = await self.connection.execute_query(_placeholders(self.connection, sql), self.params)
+        _, rows = await self.connection.execute_query(sql_dialect.numbered(self.connection, sql), self.params)
         return int(rows[0][0])
 
     async def page(self, column: str, ascending: bool, key: Key | None, limit: int, offset: int = 0) -> list[Any]:
@@ -168,7 +167,7 @@ class _Rows:
             f"SELECT {_COLUMNS} FROM invitation i {_JOINS} WHERE {where} "
             f"ORDER BY i.{column} {direction}, i.id {direction} LIMIT {int(limit)} OFFSET {int(offset)}"
         )
-        _, rows = await self.connection.execute_query(_placeholders(self.connection, sql), params)
+        _, rows = await self.connection.execute_query(sql_dialect.numbered(self.connection, sql), params)
         return [self._typed(row) for row in rows]
 
     @staticmethod
@@ -189,14 +188,6 @@ _JOINS = (
 )
 
 
-def _placeholders(connection: BaseDBAsyncClient, sql: str) -> str:
-    """SQL written with ? placeholders, numbered $1, $2... for PostgreSQL."""
-    if connection.capabilities.dialect == "sqlite":
-        return sql
-    parts = sql.split("?")  # no value is ever written into the SQL, so every ? is a placeholder
-    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
-
-
 def _datetime(value: Any) -> datetime:
     """A stored datetime (SQLite: the text the ORM writes with isoformat(" ")) in UTC, the ORM's zone.
 
@@ -212,7 +203,7 @@ async def _visible_deployments(actor: Actor, organisation_id: int) -> list[int] 
     if access.can_manage_staff(actor, Scope(ScopeLevel.ORGANISATION, organisation_id)):
         return None
     connection = Deployment._meta.db  # by hand: building the ORM query costs more than running it (every page)
-    sql = _placeholders(connection, "SELECT id FROM deployment WHERE organisation_id = ?")
+    sql = sql_dialect.numbered(connection, "SELECT id FROM deployment WHERE organisation_id = ?")
     all_ids = [int(row[0]) for row in (await connection.execute_query(sql, [organisation_id]))[1]]
     deployment_ids = [
         dep_id

@@ -6,12 +6,10 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from models import DeliveryState, Invitation, InvitationState, MessageKind
-from services.access import service as access
-from services.access import tokens
-from services.access.service import Actor, RoleInfo
+from services.access import roles, tokens
+from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import RateLimited
-from services.invitations import service as invitations
 from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
@@ -39,16 +37,16 @@ async def resend_each(*, actor: Actor, invitation_ids: list[int]) -> ResendResul
         except RateLimited as limited:
             result.skipped.append((invitation.email, str(limited)))
     if result.resent:
-        invitations.wake_mail_worker()
+        outbox.mail_committed()
     return result
 
 
 async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
-    scope = invitations.scope_of_row(invitation)
-    role = RoleInfo.of(invitation.role)
-    if not access.can_grant(actor, role, scope):
-        await audit.record(actor=actor, action="resend", scope=scope, target=invitation.email, outcome="refused")
-        access.require(False, f"You may not manage invitations for the role “{role.name}” there.")
+    scope, role = Scope.of(invitation), RoleInfo.of(invitation.role)
+    refusal = f"You may not manage invitations for the role “{role.name}” there."
+    await roles.require_grant(
+        actor=actor, role=role, scope=scope, action="resend", target=invitation.email, refusal=refusal
+    )
     await organisations.require_active(organisation_id=scope.organisation_id)
     at = now()
     sends_today = _check_limits(invitation, at)
@@ -70,7 +68,7 @@ async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
         )
         if not won:
             return False
-        await invitations.cancel_queued_mail(invitation.id, connection)
+        await outbox.cancel_queued(invitation_id=invitation.id, connection=connection)
         context = {
             "inviter_name": actor.full_name,
             "inviter_email": actor.email,

@@ -7,7 +7,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Invitation, InvitationState, OutboxMessage, OutboxState, RoleAssignment, StaffMember
+from models import Invitation, InvitationState, RoleAssignment, StaffMember
 from services.access import roles
 from services.access import service as access
 from services.access.service import Actor, RoleInfo, Scope
@@ -50,7 +50,9 @@ async def send(
     """Invite each address to the scope with the role; replace pending ones; members of the organisation get it."""
     scope = await access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id)
     role = await roles.get(role_id=role_id)
-    await _require_grant(actor, role, scope, "invite", target=", ".join(addresses[:3]))
+    await roles.require_grant(
+        actor=actor, role=role, scope=scope, action="invite", target=", ".join(addresses[:3]), refusal=_refusal(role)
+    )
     await organisations.require_active(organisation_id=scope.organisation_id)
     if lifetime_hours not in EXPIRY_CHOICES:
         raise InvalidInput("Choose an expiry of 24 hours, 72 hours or 7 days.")
@@ -88,7 +90,7 @@ async def send(
     result.invited = [a for a in plan.new if a not in replaced]
     result.replaced, result.role_added, result.already_had_role = plan.replaced, list(plan.members), plan.already
     await events.publish(organisation_id=scope.organisation_id, kind="invitations")
-    wake_mail_worker()
+    outbox.mail_committed()
     return result
 
 
@@ -96,8 +98,10 @@ async def delete(*, actor: Actor, invitation_ids: list[int]) -> list[str]:
     """Delete pending invitations: their links die at once. Returns the addresses deleted."""
     deleted: list[str] = []
     for invitation in await Invitation.filter(id__in=invitation_ids).select_related("role"):
-        scope = scope_of_row(invitation)
-        await _require_grant(actor, access.RoleInfo.of(invitation.role), scope, "delete", target=invitation.email)
+        scope, role = Scope.of(invitation), RoleInfo.of(invitation.role)
+        await roles.require_grant(
+            actor=actor, role=role, scope=scope, action="delete", target=invitation.email, refusal=_refusal(role)
+        )
         async with in_transaction() as connection:
             won = (
                 await Invitation.filter(id=invitation.id, state=InvitationState.PENDING)
@@ -106,7 +110,7 @@ async def delete(*, actor: Actor, invitation_ids: list[int]) -> list[str]:
             )
             if not won:
                 continue
-            await cancel_queued_mail(invitation.id, connection)
+            await outbox.cancel_queued(invitation_id=invitation.id, connection=connection)
             await audit.record(
                 actor=actor, action="delete", scope=scope, target=invitation.email, connection=connection
             )
@@ -115,29 +119,8 @@ async def delete(*, actor: Actor, invitation_ids: list[int]) -> list[str]:
     return deleted
 
 
-def scope_of_row(row: Invitation | RoleAssignment) -> Scope:
-    return Scope(access.ScopeLevel(row.level), row.organisation_id, row.deployment_id)
-
-
-async def cancel_queued_mail(invitation_id: int, connection: BaseDBAsyncClient) -> None:
-    """A dead invitation's unsent emails never leave (and their links are wiped)."""
-    await (
-        OutboxMessage.filter(invitation_id=invitation_id, state=OutboxState.QUEUED)
-        .using_db(connection)
-        .update(state=OutboxState.FAILED, last_error="invitation no longer pending", link_seed=None)
-    )
-
-
-def wake_mail_worker() -> None:
-    outbox.mail_committed()
-
-
-async def _require_grant(actor: Actor, role: RoleInfo, scope: Scope, action: str, *, target: str) -> None:
-    if access.can_grant(actor, role, scope):
-        return
-    detail = {"role": role.name}
-    await audit.record(actor=actor, action=action, scope=scope, target=target, outcome="refused", detail=detail)
-    access.require(False, f"You may not hand out the role “{role.name}” there.")
+def _refusal(role: RoleInfo) -> str:
+    return f"You may not hand out the role “{role.name}” there."
 
 
 def _normalised(addresses: list[str]) -> tuple[list[str], list[tuple[str, str]]]:

@@ -13,6 +13,7 @@ from typing import Any
 from tortoise import connections
 
 from models import OutboxMessage, OutboxState
+from services.platform import sql as sql_dialect
 from services.platform.clock import now
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,8 @@ class Claimed:
 async def claim(*, worker_id: str, limit: int, at: datetime, lease: timedelta) -> list[Claimed]:
     """Take up to limit due emails (queued and due, or claimed by a worker whose lease ran out), oldest first."""
     connection = connections.get("default")
-    sqlite = connection.capabilities.dialect == "sqlite"
-    mark = _placeholders(sqlite)
+    sqlite = not sql_dialect.is_postgres(connection)
+    mark = sql_dialect.marks(connection)
     due = " UNION ALL ".join(
         f"SELECT * FROM ({branch.format(at=mark(3), limit=mark(4), lock='' if sqlite else ' FOR UPDATE SKIP LOCKED')})"
         + ("" if sqlite else f" AS branch{number}")
@@ -79,11 +80,6 @@ async def keep_renewed(ids: list[int], *, worker_id: str, lease: timedelta, done
                 await renew(ids, worker_id=worker_id, until=now() + lease)
             except Exception:  # a missed renewal only risks a takeover after the lease; keep sending
                 log.exception("mail worker %s: could not renew its claim", worker_id)
-
-
-def _placeholders(sqlite: bool) -> Any:
-    # SQLite's numbered placeholders (?NNN) let one value serve several places, as PostgreSQL's $n do.
-    return (lambda n: f"?{n}") if sqlite else (lambda n: f"${n}")
 
 
 def _db_time(value: datetime, sqlite: bool) -> Any:

@@ -38,6 +38,15 @@ async def enqueue(*, connection: BaseDBAsyncClient, **fields: Any) -> OutboxMess
     return await OutboxMessage.create(using_db=connection, **message_fields(**fields))
 
 
+async def cancel_queued(*, invitation_id: int, connection: BaseDBAsyncClient) -> None:
+    """A dead invitation's unsent emails never leave (and their links are wiped)."""
+    await (
+        OutboxMessage.filter(invitation_id=invitation_id, state=OutboxState.QUEUED)
+        .using_db(connection)
+        .update(state=OutboxState.FAILED, last_error="invitation no longer pending", link_seed=None)
+    )
+
+
 _waker: Callable[[], None] | None = None
 
 

@@ -16,7 +16,6 @@ from services.platform import text
 
 ORG_SORTS = {"name": "name", "created": "created_at", "archived": "archived_at"}
 DEP_SORTS = {"name": "name", "organisation": "organisation__name", "created": "created_at"}
-MAX_PAGE = 100
 M = TypeVar("M", bound=Model)
 
 
@@ -121,7 +120,7 @@ def _pending() -> QuerySet[Invitation]:
 
 
 async def _page(query: QuerySet[M], column: str, descending: bool, page: int, page_size: int) -> list[M]:
-    size = max(1, min(page_size, MAX_PAGE))
+    size = text.page_size(page_size)
     order = [f"-{column}" if descending else column, "-id" if descending else "id"]
     return await query.order_by(*order).offset((max(1, page) - 1) * size).limit(size)
 

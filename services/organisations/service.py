@@ -1,4 +1,4 @@
-"""Organisations and deployments: create, rename, archive, and the lists an actor may see."""
+"""Organisations and deployments: create, rename, archive and restore them, and how a scope is named."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,25 +78,6 @@ async def create_deployment(*, actor: Actor, organisation_id: int, name: str) ->
     return DeploymentInfo(deployment.id, deployment.name, org.id, org.name, deployment.created_at)
 
 
-async def visible_organisations(*, actor: Actor) -> list[OrganisationInfo]:
-    """Organisations the actor holds any role in or has Admin Portal reach over, by name."""
-    rows = await Organisation.all().order_by("name")
-    return [_org_info(org) for org in rows if _can_see(actor, org.id)]
-
-
-async def visible_deployments(*, actor: Actor, organisation_id: int | None = None) -> list[DeploymentInfo]:
-    """Deployments the actor may see, optionally of one organisation."""
-    query = Deployment.all().select_related("organisation").order_by("organisation__name", "name")
-    if organisation_id is not None:
-        query = query.filter(organisation_id=organisation_id)
-    result = []
-    for dep in await query:
-        scope = Scope(ScopeLevel.DEPLOYMENT, dep.organisation_id, dep.id)
-        if access.admin_rank_over(actor, dep.organisation_id) or access.permissions_in(actor, scope):
-            result.append(DeploymentInfo(dep.id, dep.name, dep.organisation_id, dep.organisation.name, dep.created_at))
-    return result
-
-
 async def scope_name(*, scope: Scope) -> str:
     """How a scope is named to people: the organisation, or the deployment at its organisation."""
     if scope.level is ScopeLevel.PLATFORM:
@@ -124,12 +105,6 @@ def clean_name(name: str, what: str) -> str:
     if any(ord(char) < 32 or ord(char) == 127 for char in clean):
         raise InvalidInput(f"A {what} name cannot contain control characters.")
     return clean
-
-
-def _can_see(actor: Actor, organisation_id: int) -> bool:
-    if access.admin_rank_over(actor, organisation_id):
-        return True
-    return any(g.scope.organisation_id == organisation_id for g in actor.grants)
 
 
 async def _active_organisation(organisation_id: int) -> Organisation:

@@ -9,18 +9,17 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import Deployment, Invitation, InvitationState, Organisation, Permission, RoleAssignment
-from services.access import roles
+from services.access import rights, roles
 from services.access import service as access
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
-from services.invitations import service as invitations
+from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events, text
 from services.platform.clock import now
 
 SORTS = {"name": "member__full_name", "email": "member__email", "role": "role__name", "joined": "created_at"}
-MAX_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -53,18 +52,17 @@ async def my_access(*, actor: Actor) -> list[AccessRow]:
     """The roles the actor holds and where, for their own view."""
     rows = []
     for assignment in await RoleAssignment.filter(member_id=actor.member_id).select_related("role").order_by("id"):
-        scope = Scope(ScopeLevel(assignment.level), assignment.organisation_id, assignment.deployment_id)
+        scope = Scope.of(assignment)
         rows.append(AccessRow(assignment.role.name, await organisations.scope_name(scope=scope), assignment.level))
     return rows
 
 
 async def my_organisations(*, actor: Actor) -> list[OrganisationChoice]:
-    """Active organisations where the actor holds a role or has Admin Portal reach, for the switcher."""
-    reach = access.admin_reach(actor)
-    held = {g.scope.organisation_id for g in actor.grants if g.scope.organisation_id is not None}
+    """The active organisations the actor may see (rights.organisations_seen), for the switcher."""
+    seen = rights.organisations_seen(actor=actor)
     query = Organisation.filter(archived_at__isnull=True)
-    if reach is not None:
-        query = query.filter(id__in=sorted(held | reach))
+    if seen is not None:
+        query = query.filter(id__in=sorted(seen))
     return [OrganisationChoice(o.id, o.name) for o in await query.order_by("name").limit(500)]
 
 
@@ -87,7 +85,7 @@ async def staff_page(
         query = query.filter(Q(member__email__icontains=term) | Q(member__full_name__icontains=term))
     total = await query.count()
     column = SORTS.get(sort, "member__full_name")
-    size = max(1, min(page_size, MAX_PAGE))
+    size = text.page_size(page_size)
     rows = (
         await query.order_by(f"-{column}" if descending else column, "id")
         .offset((max(1, page) - 1) * size)
@@ -100,10 +98,12 @@ async def staff_page(
 async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
     """Give a member another role in the same scope (the actor must be able to grant both); returns its name."""
     assignment = await _assignment(assignment_id)
-    scope = _scope(assignment)
+    scope = Scope.of(assignment)
     old, new = RoleInfo.of(assignment.role), await roles.get(role_id=role_id)
-    await _require_grant(actor, old, scope, "change_role", assignment.member.email)
-    await _require_grant(actor, new, scope, "change_role", assignment.member.email)
+    for role in (old, new):
+        await roles.require_grant(
+            actor=actor, role=role, scope=scope, action="change_role", target=assignment.member.email
+        )
     await organisations.require_active(organisation_id=scope.organisation_id)
     if await RoleAssignment.filter(member_id=assignment.member_id, role_id=new.id, scope_key=scope.key).exists():
         raise InvalidInput(f"{assignment.member.email} already holds “{new.name}” there.")
@@ -127,8 +127,9 @@ async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
 async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
     """Take one role away from a member; their pending invitations there die with it. Returns the email."""
     assignment = await _assignment(assignment_id)
-    scope = _scope(assignment)
-    await _require_grant(actor, RoleInfo.of(assignment.role), scope, "remove_member", assignment.member.email)
+    scope = Scope.of(assignment)
+    role, email = RoleInfo.of(assignment.role), assignment.member.email
+    await roles.require_grant(actor=actor, role=role, scope=scope, action="remove_member", target=email)
     async with in_transaction() as connection:
         await RoleAssignment.filter(id=assignment.id).using_db(connection).delete()
         if _manages_staff(assignment):
@@ -144,16 +145,6 @@ async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
         )
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
     return assignment.member.email
-
-
-async def remove_member(*, actor: Actor, member_id: int, organisation_id: int) -> int:
-    """Remove every role a member holds in the organisation and its deployments; returns how many."""
-    ids = await RoleAssignment.filter(member_id=member_id, organisation_id=organisation_id).values_list("id", flat=True)
-    if not ids:
-        raise NotFound("That person is not a member of this organisation.")
-    for assignment_id in ids:
-        await remove_from_team(actor=actor, assignment_id=int(assignment_id))  # type: ignore[call-overload]
-    return len(ids)
 
 
 async def _visible(actor: Actor, organisation_id: int, check: Callable[[Actor, Scope], bool], what: str) -> Q:
@@ -176,19 +167,6 @@ async def _assignment(assignment_id: int) -> RoleAssignment:
     if assignment is None:
         raise NotFound("That person no longer holds this role.")
     return assignment
-
-
-def _scope(assignment: RoleAssignment) -> Scope:
-    return Scope(ScopeLevel(assignment.level), assignment.organisation_id, assignment.deployment_id)
-
-
-async def _require_grant(actor: Actor, role: RoleInfo, scope: Scope, action: str, target: str) -> None:
-    if access.can_grant(actor, role, scope):
-        return
-    await audit.record(
-        actor=actor, action=action, scope=scope, target=target, outcome="refused", detail={"role": role.name}
-    )
-    access.require(False, f"You may not manage the role “{role.name}” there.")
 
 
 async def _keep_a_staff_manager(organisation_id: int | None, connection: BaseDBAsyncClient) -> None:
@@ -216,7 +194,7 @@ async def _drop_invitations_sent_by(member_id: int, scope: Scope, connection: Ba
         query = query.filter(organisation_id=scope.organisation_id)
     ids = await query.using_db(connection).values_list("id", flat=True)
     for invitation_id in ids:
-        await invitations.cancel_queued_mail(int(invitation_id), connection)  # type: ignore[call-overload]
+        await outbox.cancel_queued(invitation_id=int(invitation_id), connection=connection)  # type: ignore[call-overload]
     return (
         await Invitation.filter(id__in=list(ids))
         .using_db(connection)

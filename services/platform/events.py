@@ -55,10 +55,6 @@ def topics() -> list[int]:
     return [topic for topic, handlers in _subscribers.items() if handlers]
 
 
-def subscriber_count(organisation_id: int) -> int:
-    return len(_subscribers.get(organisation_id, ()))
-
-
 def reset() -> None:
     """Forget every subscriber (tests start each app afresh)."""
     _subscribers.clear()

@@ -19,7 +19,7 @@ from tortoise.transactions import in_transaction
 from models import Invitation, InvitationState, OutboxMessage, OutboxState
 from services.access.service import PLATFORM_SCOPE, Scope, ScopeLevel
 from services.audit import service as audit
-from services.platform import events, pg
+from services.platform import events, pg, sql
 from services.platform.clock import now
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class Housekeeper:
 
     async def lead(self) -> bool:
         """True when this process runs housekeeping now (takes the lead when nobody holds it)."""
-        if not pg.is_postgres(self.database_url):
+        if not sql.is_postgres(self.database_url):
             self.leader = True
             return True
         try:

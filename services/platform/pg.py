@@ -7,18 +7,14 @@ from typing import Any
 import asyncpg
 from tortoise.backends.base.config_generator import expand_db_url
 
-POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")
+from services.platform.sql import is_postgres
+
 CONNECT_TIMEOUT = 10.0
 # Keys of a Tortoise URL's query string that asyncpg.connect() understands; the pool sizes are the ORM's own.
 _CONNECT_OPTIONS = ("ssl", "timeout", "command_timeout", "statement_cache_size", "direct_tls", "passfile")
 # Advisory lock keys (one 64-bit namespace per database): arbitrary constants, the same in every process.
 STARTUP_LOCK = 0x6761_7465_0001  # migrations, default roles and the first admin: one process at a time
 HOUSEKEEPING_LOCK = 0x6761_7465_0002  # held by the one process that runs expiry and purge jobs
-
-
-def is_postgres(database_url: str) -> bool:
-    """True when the URL names a PostgreSQL database."""
-    return database_url.startswith(POSTGRES_SCHEMES)
 
 
 def connect_arguments(database_url: str, *, application_name: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from services.access import roles
 from services.mail import outbox
 from services.mail import sink as mail_sink
 from services.mail import worker as mail_worker
-from services.platform import bootstrap, collector, database, events_pg, health, housekeeping, pg
+from services.platform import bootstrap, collector, database, events_pg, health, housekeeping, pg, sql
 from services.platform.clock import now
 from services.platform.settings import Settings
 
@@ -44,7 +44,7 @@ async def _started(config: Settings) -> AsyncIterator[None]:
             await stack.enter_async_context(database.connected(config.database_url, generate=in_memory))
             await roles.seed_defaults()
             await _ensure_first_admin(config)
-        if pg.is_postgres(config.database_url):
+        if sql.is_postgres(config.database_url):
             await events_pg.start(database_url=config.database_url)
             stack.push_async_callback(events_pg.stop)
         sink = await _start_sink(config)
@@ -109,7 +109,7 @@ async def _start_housekeeper(config: Settings, *, in_memory: bool) -> housekeepi
 
 async def _ensure_first_admin(config: Settings) -> None:
     """Invite the first admin, unless another process starting beside this one has just done so."""
-    if pg.is_postgres(config.database_url):
+    if sql.is_postgres(config.database_url):
         just_now = now() - SIBLING_START_WINDOW
         first = Invitation.filter(scope_key="platform", state=InvitationState.PENDING, invited_by_id=None)
         if not await StaffMember.exists() and await first.filter(created_at__gt=just_now).exists():

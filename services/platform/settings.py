@@ -107,11 +107,6 @@ class Settings(BaseSettings):
         """True when mail goes to the built-in sink and the mailbox page."""
         return self.smtp_host is None
 
-    @property
-    def is_postgres(self) -> bool:
-        """True when the database is PostgreSQL."""
-        return self.database_url.startswith(("postgres://", "asyncpg://", "psql://"))
-
     def link(self, path: str) -> str:
         """An absolute URL on the configured origin, whatever Host a request carried."""
         return self.base_url + path

@@ -1,4 +1,5 @@
-"""Many rows in a few statements inside the caller's transaction: insert, find and update by long key lists.
+"""The one place that knows which database it talks to: is_postgres, placeholders in each dialect, and many rows
+in a few statements inside the caller's transaction (insert, find and update by long key lists).
 
 For imports of up to 100,000 rows, where model objects and `bulk_create` cost more than the database itself
 (docs/PERFORMANCE.md). Constant columns are converted once by the model's own fields, so rows read back exactly
@@ -9,7 +10,7 @@ SQLite gets `executemany` and JSON lists; PostgreSQL (asyncpg) gets `unnest` arr
 # ruff: noqa: S608  table and column names come from the models only; every value is a bound parameter
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -18,8 +19,34 @@ from tortoise.models import Model
 
 T = TypeVar("T")
 
+POSTGRES_SCHEMES = ("postgres://", "postgresql://", "asyncpg://")  # the URLs Tortoise opens with asyncpg
 CHUNK = 5_000  # rows per statement: the event loop gets a turn between statements, each taking a few ms
 LOOKUP_CHUNK = 10_000  # keys per look-up: encoding them (JSON or an array) holds the event loop a few ms
+
+
+def is_postgres(database: str | BaseDBAsyncClient) -> bool:
+    """True for a PostgreSQL database URL or connection, False for SQLite; other databases are refused."""
+    if isinstance(database, str):
+        return database.startswith(POSTGRES_SCHEMES)
+    dialect = database.capabilities.dialect
+    if dialect == "sqlite":
+        return False
+    if dialect == "postgres" and "asyncpg" in type(database).__module__:
+        return True
+    raise NotImplementedError(f"Gatehouse supports SQLite and PostgreSQL through asyncpg, not {dialect}")
+
+
+def numbered(connection: BaseDBAsyncClient, sql: str) -> str:
+    """SQL written with ? placeholders, in the connection's dialect: numbered $1, $2... for PostgreSQL."""
+    if not is_postgres(connection):
+        return sql
+    parts = sql.split("?")  # no value is ever written into the SQL, so every ? is a placeholder
+    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
+
+
+def marks(connection: BaseDBAsyncClient) -> Callable[[int], str]:
+    """The n-th placeholder in the connection's dialect, one value serving several places (?n or $n)."""
+    return (lambda n: f"${n}") if is_postgres(connection) else (lambda n: f"?{n}")
 
 
 async def insert(
@@ -101,12 +128,7 @@ class _Sql:
     """Placeholders and parameters of one statement, in the connection's dialect."""
 
     def __init__(self, connection: BaseDBAsyncClient) -> None:
-        dialect = connection.capabilities.dialect
-        if dialect == "postgres" and "asyncpg" not in type(connection).__module__:
-            raise NotImplementedError("bulk_sql supports PostgreSQL through asyncpg only")
-        if dialect not in ("sqlite", "postgres"):
-            raise NotImplementedError(f"bulk_sql does not support {dialect}")
-        self.sqlite = dialect == "sqlite"
+        self.sqlite = not is_postgres(connection)
         self.params: list[Any] = []
 
     def param(self, value: Any) -> str:

@@ -53,9 +53,6 @@ async def test_an_outsider_cannot_send_resend_delete_or_change_anything_whatever
         "delete": lambda: invitations.delete(actor=outsider, invitation_ids=[invitation.id]),
         "change a role": lambda: staff.change_role(actor=outsider, assignment_id=carl_role.id, role_id=supervisor.id),
         "remove a role": lambda: staff.remove_from_team(actor=outsider, assignment_id=carl_role.id),
-        "remove a member": lambda: staff.remove_member(
-            actor=outsider, member_id=carl.member_id, organisation_id=world.org.id
-        ),
         "create a role": lambda: roles.create_custom(
             actor=outsider, organisation_id=world.org.id, name="Everything", permissions=CARE
         ),

@@ -100,7 +100,8 @@ async def test_removing_a_member_deletes_the_pending_invitations_they_sent_there
     owner, controller = await _controller_with_invitations(world)
     links = {email: await latest_token(email) for email in ("dep@example.org", "org@example.org")}
 
-    await staff.remove_member(actor=owner, member_id=controller.member_id, organisation_id=world.org.id)
+    for assignment in await RoleAssignment.filter(member_id=controller.member_id, organisation_id=world.org.id):
+        await staff.remove_from_team(actor=owner, assignment_id=assignment.id)
 
     states = dict(await Invitation.all().values_list("email", "state"))
     assert states == {

@@ -1,0 +1,84 @@
+"""The questions pages ask (services/access/rights.py and roles.invite_scopes), answered from the two rules."""
+
+from models import Organisation
+from services.access import rights, roles
+from services.access.service import Scope, ScopeLevel
+from tests import factories
+
+
+async def test_an_organisation_is_seen_by_those_who_may_see_its_staff_somewhere_or_reach_it(db: str) -> None:
+    world = await factories.world()
+    contributor = await factories.member("co@trust.org", "contributor", dep=world.dep)
+    supervisor = await factories.member("su@trust.org", "supervisor", dep=world.dep)
+    owner = await factories.member("ow@trust.org", "organisation_owner", org=world.org)
+    support = await factories.member("ps@example.org", "platform_support")
+    manager = await factories.member("am@example.org", "account_manager")
+    await Organisation.filter(id=world.other_org.id).update(created_by_id=manager.member_id)
+    manager = await factories.actor_of("am@example.org")
+    # A role without *view staff list* (Contributor) does not open the organisation: its page is the staff list.
+    assert not rights.may_see_organisation(actor=contributor, organisation_id=world.org.id)
+    assert rights.organisations_seen(actor=contributor) == frozenset()
+    assert rights.organisations_seen(actor=supervisor) == {world.org.id}
+    assert rights.organisations_seen(actor=owner) == {world.org.id}
+    assert rights.organisations_seen(actor=manager) == {world.other_org.id}
+    assert rights.organisations_seen(actor=support) is None
+    assert rights.may_see_organisation(actor=support, organisation_id=world.other_org.id)
+
+
+async def test_inviting_reading_the_audit_log_and_editing_roles_each_have_one_answer(db: str) -> None:
+    world = await factories.world()
+    controller = await factories.member("ac@trust.org", "access_controller", org=world.org)
+    lead = await factories.member("lead@trust.org", "admin", dep=world.dep)
+    staff = await factories.member("st@trust.org", "organisation_staff", org=world.org)
+    org = world.org.id
+    asked = {
+        name: (
+            rights.may_invite(actor=actor, organisation_id=org),
+            rights.may_read_audit(actor=actor, organisation_id=org),
+            rights.may_edit_roles(actor=actor, organisation_id=org),
+        )
+        for name, actor in (("controller", controller), ("lead", lead), ("staff", staff))
+    }
+    # A deployment Admin invites in its deployment but reads no organisation-wide log and edits no organisation role.
+    assert asked == {"controller": (True, True, True), "lead": (True, False, False), "staff": (False, False, False)}
+    assert not rights.may_invite(actor=controller, organisation_id=world.other_org.id)
+
+
+async def test_only_platform_support_and_above_invite_admin_staff_and_organisation_creators_create(db: str) -> None:
+    world = await factories.world()
+    people = {
+        "super_admin": await factories.member("sa@example.org", "super_admin"),
+        "platform_support": await factories.member("ps@example.org", "platform_support"),
+        "account_manager": await factories.member("am@example.org", "account_manager"),
+        "organisation_owner": await factories.member("ow@trust.org", "organisation_owner", org=world.org),
+    }
+    assert {k for k, a in people.items() if rights.may_invite_admin_staff(actor=a)} == {
+        "super_admin",
+        "platform_support",
+    }
+    assert {k for k, a in people.items() if rights.may_create_organisation(actor=a)} == {
+        "super_admin",
+        "platform_support",
+        "account_manager",
+    }
+
+
+async def test_the_pop_out_offers_the_places_where_the_actor_may_hand_out_a_role(db: str) -> None:
+    world = await factories.world()
+    controller = await factories.member("ac@trust.org", "access_controller", org=world.org)
+    lead = await factories.member("lead@trust.org", "admin", dep=world.dep2)
+    nurse = await factories.member("nurse@trust.org", "clinician", org=world.org)
+    org_scope = Scope(ScopeLevel.ORGANISATION, world.org.id)
+    dep2_scope = Scope(ScopeLevel.DEPLOYMENT, world.org.id, world.dep2.id)
+
+    offered = await roles.invite_scopes(actor=controller, organisation_id=world.org.id)
+    assert [o.label for o in offered] == [roles.WHOLE_ORGANISATION, "Heart Failure Trial", "Remote Monitoring"]
+    organisation_wide = {"access_controller", "organisation_staff", "administrator", "supervisor"}
+    assert {r.key for r in offered[0].roles} == organisation_wide
+    assert {r.key for r in offered[1].roles} == {"administrator", "supervisor"}
+
+    offered = await roles.invite_scopes(actor=lead, organisation_id=world.org.id)
+    assert [(o.scope, o.label) for o in offered] == [(dep2_scope, "Remote Monitoring")]
+
+    offered = await roles.invite_scopes(actor=nurse, organisation_id=world.org.id)  # nowhere: the pop-out says so
+    assert [(o.scope, o.roles) for o in offered] == [(org_scope, [])]
