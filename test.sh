@@ -12,12 +12,23 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     || echo "Could not install chromium: the browser tests will say so."
 fi
 
+scripts/lock.sh --check
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy .
 
-.venv/bin/pytest "$@"
+# pytest exits 5 when the arguments select none of a pass's tests (./test.sh -k settings): not a failure.
+run_pytest() {
+  local status=0
+  .venv/bin/pytest --durations=15 "$@" || status=$?
+  [ "$status" = 0 ] || [ "$status" = 5 ] || exit "$status"
+}
+# Two workers for the tests that share nothing; each browser test runs a real app and Chromium, so those run
+# one at a time (two at once on two cores only trade timeouts for seconds).
+run_pytest -n 2 -m "not browser" "$@"
+run_pytest -m browser "$@"
 if [ -n "${GATEHOUSE_TEST_POSTGRES_URL:-}" ]; then
   echo "Data-layer tests again on PostgreSQL ($GATEHOUSE_TEST_POSTGRES_URL):"
-  GATEHOUSE_TEST_DATABASE=postgres .venv/bin/pytest -m data "$@"
+  # one at a time: every test empties and fills the same database
+  GATEHOUSE_TEST_DATABASE=postgres run_pytest -m data "$@"
 fi

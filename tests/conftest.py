@@ -1,13 +1,14 @@
 """Shared fixtures: the app's environment, a fresh database per test (SQLite, and PostgreSQL when set)."""
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from nicegui import core
 from tortoise import Tortoise, connections
 
-from services.access import roles
+from services.access import auth, roles
 from services.access import sessions as session_events
 from services.platform import clock, events, settings
 from services.platform.database import connected, tortoise_config
@@ -19,6 +20,14 @@ DATABASE_KIND = os.environ.get("GATEHOUSE_TEST_DATABASE", "sqlite")
 TEST_SECRET = "test-secret-that-is-long-enough-for-the-settings-check"
 _ORIGINAL_LIFESPAN = core.app.router.lifespan_context
 _postgres_migrated = False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2's cheapest parameters: production's cost about half a second a hash (test_auth proves those)."""
+    previous = auth.use_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
+    yield
+    auth.use_hasher(previous)
 
 
 @pytest.fixture(autouse=True)

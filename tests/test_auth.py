@@ -1,7 +1,11 @@
 """Log-in, sessions and logout through the auth service."""
 
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
+import argon2
 import pytest
 
 from models import Session
@@ -95,3 +99,23 @@ async def test_sessions_end_at_logout_when_idle_and_after_the_absolute_limit(db:
 )
 def test_redirects_after_log_in_stay_on_this_site(target: str, expected: str) -> None:
     assert auth.safe_redirect(target) == expected
+
+
+def test_production_hashes_passwords_with_argon2id_at_rfc_9106_strength() -> None:
+    """The suite hashes cheaply (tests/conftest.py); a process that never swaps the hasher must not."""
+    script = "import asyncio; from services.access import auth; print(asyncio.run(auth.hash_password('x' * 12)))"
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=Path(__file__).parents[1], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    used = argon2.extract_parameters(run.stdout.strip())
+    floor = argon2.profiles.RFC_9106_LOW_MEMORY
+    assert used.type is argon2.Type.ID
+    assert used.memory_cost >= floor.memory_cost and used.time_cost >= floor.time_cost
+    assert used.parallelism >= floor.parallelism and used.salt_len >= 16
+
+
+async def test_hashes_made_before_a_hasher_swap_still_verify(db: str) -> None:
+    strong = auth.PRODUCTION_HASHER.hash(PASSWORD)
+    await factories.member("nurse@trust.org", password_hash=strong)
+    assert await auth.login(email="nurse@trust.org", password=PASSWORD, redirect_to="/", client="c")

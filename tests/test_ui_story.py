@@ -9,6 +9,7 @@ from models import OutboxMessage
 from services.access import auth
 from services.invitations import acceptance
 from tests import factories
+from tests.ui_helpers import eventually
 
 PASSWORD = "a long enough password"
 
@@ -63,6 +64,7 @@ async def test_the_newcomer_story_from_first_admin_to_an_invited_clinician(
     await user.should_see("Deployment created.")
 
     deployments = user.find(kind=ui.table, marker="deployments").elements.pop()
+    await eventually(lambda: len(deployments.rows) == 1)  # the list refreshes after the notification
     user.find(marker="deployments").trigger("invite", deployments.rows[0])
     await user.should_see("Invite staff to Heart Failure Trial (St Mary's Trust)")
     send = user.find(kind=ui.button, content="Send invites").elements.pop()

@@ -29,9 +29,33 @@ MAX_PASSWORD = 1024
 WRONG_LOGIN = "That email and password do not match an account."
 SECRET_PATHS = ("/accept/", "/auth/")  # their URLs carry a token: never stored, the page passes them on instead
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-_DUMMY_HASH = _hasher.hash("not a real password, only for even timing")
+PRODUCTION_HASHER = PasswordHasher()  # argon2id with the library's recommended parameters (RFC 9106, low memory)
 login_limiter = Limiter(attempts=10, per_seconds=300)
+
+
+@dataclass(frozen=True)
+class _Hashing:
+    hasher: PasswordHasher
+    dummy_hash: str  # verified for an unknown address, so that it takes as long as a known one
+
+
+def _hashing(hasher: PasswordHasher) -> _Hashing:
+    return _Hashing(hasher, hasher.hash("not a real password, only for even timing"))
+
+
+_current = _hashing(PRODUCTION_HASHER)
+
+
+def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash new passwords with hasher from now on; returns the one it replaces. The test-only seam:
+    tests/conftest.py installs argon2's cheapest parameters around every test. Production never calls it.
+
+    Verifying reads the parameters from the stored hash, so hashes made before a swap still verify.
+    """
+    global _current
+    previous = _current.hasher
+    _current = _hashing(hasher)
+    return previous
 
 
 @dataclass(frozen=True)
@@ -43,7 +67,7 @@ class CompletedLogin:
 
 async def hash_password(password: str) -> str:
     """An argon2id hash, computed off the event loop."""
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.to_thread(_current.hasher.hash, password)
 
 
 def check_new_password(*, password: str, repeat: str, email: str) -> None:
@@ -65,7 +89,7 @@ async def login(*, email: str, password: str, redirect_to: str, client: str) -> 
     usable = key.isprintable() and len(key) <= emails.MAX_LENGTH  # NUL and the like never reach the database
     member = await StaffMember.get_or_none(email=key, is_active=True) if usable else None
     if member is None:
-        await _verify(_DUMMY_HASH, password)
+        await _verify(_current.dummy_hash, password)
         raise InvalidInput(WRONG_LOGIN)
     if not await _verify(member.password_hash, password):
         actor = Actor(member.id, member.email, member.full_name, ())
@@ -168,6 +192,6 @@ def storable_redirect(target: str | None) -> str:
 
 async def _verify(password_hash: str, password: str) -> bool:
     try:
-        return await asyncio.to_thread(_hasher.verify, password_hash, password)
+        return await asyncio.to_thread(_current.hasher.verify, password_hash, password)
     except (VerificationError, InvalidHashError):
         return False

@@ -161,7 +161,7 @@ def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
 
 @pytest.fixture
 def shots_dir(tmp_path: Path) -> Path:
-    """Where screenshots go; the tests also copy them to /tmp/gatehouse-shots/ for a person to look at."""
+    """Where screenshots and axe reports go: pytest keeps the last three runs' (pytest --basetemp to choose)."""
     folder = tmp_path / "shots"
     folder.mkdir()
     return folder

@@ -4,7 +4,6 @@ Everything waits with Playwright's auto-waiting (expect, locators): no fixed sle
 """
 
 import re
-import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,6 @@ from tests.browser.conftest import AppServer
 
 PASSWORD = "a long enough password"
 MAIL_TIMEOUT = 15_000  # ms: the worker sends within a second or two and the mailbox refreshes every second
-PUBLIC_SHOTS = Path("/tmp/gatehouse-shots")
 FAILING_IMPACTS = ("serious", "critical")
 TAB_LIMIT = 80  # Tab presses before giving up on reaching a control
 
@@ -37,14 +35,12 @@ def watch_errors(page: Page, errors: list[str]) -> Page:
 
 
 def shot(page: Page, folder: Path, name: str, *, element: str | None = None) -> Path:
-    """A screenshot in the test's folder, copied to /tmp/gatehouse-shots/ for a person to look at."""
+    """A screenshot in the test's temporary folder (pytest keeps the last runs' for a person to look at)."""
     path = folder / name
     if element is None:
         page.screenshot(path=path, full_page=True)
     else:
         page.locator(element).last.screenshot(path=path)
-    PUBLIC_SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(path, PUBLIC_SHOTS / name)
     return path
 
 
@@ -307,7 +303,6 @@ def _describe(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_report(lines: list[str], name: str) -> None:
+def write_report(lines: list[str], folder: Path, name: str) -> None:
     """Keep the non-failing axe findings of a test next to its screenshots."""
-    PUBLIC_SHOTS.mkdir(parents=True, exist_ok=True)
-    (PUBLIC_SHOTS / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -115,5 +115,5 @@ def test_the_care_portal_roles_and_audit_screens_have_no_serious_accessibility_p
     check_accessibility(admin, "/care/audit", report=findings)
     shot(admin, shots_dir, "care-audit.png")
 
-    write_report(findings, "axe-care-screens.txt")
+    write_report(findings, shots_dir, "axe-care-screens.txt")
     assert not errors, f"JavaScript errors in the pages: {errors}"

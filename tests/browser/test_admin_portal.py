@@ -173,5 +173,5 @@ def test_an_organisation_owner_is_invited_accepts_and_invites_a_deployment_admin
     mail = read_mail(owner, app_server, DEPLOYMENT_ADMIN, f"{OWNER_NAME} invited you to {DEPLOYMENT} at {ORGANISATION}")
     assert f"has invited you to join {DEPLOYMENT} at {ORGANISATION} as Admin." in mail.text, mail.text
 
-    write_report(findings, "axe-admin-portal.txt")
+    write_report(findings, shots_dir, "axe-admin-portal.txt")
     assert not errors, f"JavaScript errors in the pages: {errors}"

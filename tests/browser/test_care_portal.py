@@ -255,5 +255,5 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
     a.keyboard.press("Escape")
     expect(invite).to_be_hidden()
 
-    write_report(findings, "axe-care-portal-live.txt")
+    write_report(findings, shots_dir, "axe-care-portal-live.txt")
     assert not errors, f"JavaScript errors in the pages: {errors}"

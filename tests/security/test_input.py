@@ -10,7 +10,7 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
-from models import AuditEvent, Deployment, Invitation, Organisation, OutboxMessage
+from models import AuditEvent, Deployment, Invitation, Organisation, OutboxMessage, StaffMember
 from services.access import auth, roles
 from services.errors import InvalidInput, PermissionDenied
 from services.invitations import acceptance, csv_import, pending
@@ -191,7 +191,10 @@ async def test_a_name_with_invisible_or_control_characters_is_refused_at_accepta
 async def test_a_name_in_any_script_with_punctuation_is_welcome(db: str) -> None:
     world, owner = await owner_and_world()
     await invite(owner, world, ["new@example.org"])
-    await accept(await latest_token("new@example.org"), name="Zoë O'Brien-Łukasz 山田")
+    name = "Zoë O'Brien-Łukasz 山田"
+    await accept(await latest_token("new@example.org"), name=name)
+    member = await StaffMember.get(email="new@example.org")
+    assert member.full_name == name
 
 
 PNG = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(2048)
