@@ -70,7 +70,8 @@ def _flush() -> None:
         for target in targets:
             if not _still_wanted(target):
                 continue
-            sockets = [] if target.client.id in _emitting else socket_writer.idle_sockets(target.client)
+            direct = socket_writer.installed and target.client.id not in _emitting
+            sockets = socket_writer.idle_sockets(target.client) if direct else []
             if sockets:
                 message = message or socket_writer.encoded("run_javascript", {"code": code})
                 socket_writer.write(sockets, message)

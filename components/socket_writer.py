@@ -39,6 +39,7 @@ class Counts:
 
 
 counts = Counts()
+installed = False  # GATEHOUSE_DIRECT_PATCHES=on
 
 
 class _Connection:
@@ -53,6 +54,8 @@ class _Connection:
 
 def install(app: Starlette) -> None:
     """Capture each Socket.IO websocket as it opens, outermost: where the send is still uvicorn's own."""
+    global installed
+    installed = True
     build = app.build_middleware_stack
     app.build_middleware_stack = lambda: _Capture(build())  # type: ignore[method-assign]
 

@@ -99,6 +99,7 @@ class _Writer:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, idle: set[str]) -> None:
         self.idle = idle
         self.written: list[tuple[str, str]] = []
+        monkeypatch.setattr(socket_writer, "installed", True)  # GATEHOUSE_DIRECT_PATCHES=on
         monkeypatch.setattr(socket_writer, "idle_sockets", lambda client: [client.id] if client.id in idle else [])
         monkeypatch.setattr(socket_writer, "write", lambda sockets, message: self.written.append((*sockets, message)))
         monkeypatch.setattr(socket_writer, "encoded", lambda event, data: f"{event}:{data['code']}")

@@ -4,6 +4,7 @@ import gzip
 
 import httpx
 import pytest
+from fastapi.middleware.gzip import GZipMiddleware
 from nicegui import __version__ as nicegui_version
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -103,5 +104,8 @@ async def test_a_query_string_never_adds_a_copy(served: Served) -> None:
     assert cache.kept == {}
 
 
-def test_the_app_serves_with_the_cache() -> None:
-    assert main.UI_RUN_OPTIONS["gzip_middleware_factory"] is static_cache.gzip_with_cache
+def test_the_switch_chooses_the_cache_or_nicegui_gzip_at_a_low_level() -> None:
+    assert main.UI_RUN_OPTIONS["gzip_middleware_factory"] is static_cache.gzip_quick  # GATEHOUSE_STATIC_CACHE unset
+    assert static_cache.gzip_factory(cache=True) is static_cache.gzip_with_cache
+    quick = static_cache.gzip_factory(cache=False)(Starlette())
+    assert isinstance(quick, GZipMiddleware) and quick.compresslevel == static_cache.QUICK_LEVEL < 9
