@@ -10,9 +10,9 @@ It is only done where it cannot overtake anything: the page's outbox is idle (no
 emitted), the Engine.IO queue of each of its sockets is empty, no send is in progress on the connection (a writer
 paused by flow control holds packets it already took) and the connection is open and writable. Otherwise the
 caller emits as before. These conditions read libraries' internals (uvicorn's wsproto protocol, Engine.IO's socket
-queue, NiceGUI's outbox event); should an upgrade move them, connections are not captured and every patch takes
-the usual way. /healthz counts both ways, and tests/browser/test_care_portal.py fails when Chromium's pages got no
-patch written here, so the loss does not go unnoticed.
+queue, NiceGUI's outbox event), so the whole path is off unless GATEHOUSE_DIRECT_PATCHES=on (docs/DEPLOYMENT.md,
+measured in docs/PERFORMANCE.md item 4); tests/test_socket_writer.py runs it over the installed libraries and fails
+when an upgrade moves them. /healthz counts both ways.
 """
 
 from collections.abc import Awaitable, Callable, MutableMapping
