@@ -258,6 +258,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+SWITCHES = ("GATEHOUSE_DIRECT_PATCHES", "GATEHOUSE_STATIC_CACHE", "GATEHOUSE_GC_FREEZE_SECONDS")
+
+
 @contextlib.asynccontextmanager
 async def app_server(database_url: str, *, tracemalloc: bool = False) -> AsyncIterator[str]:
     """The app (bench/lists_server.py: main.py plus /_bench routes) in its own process; yields its URL."""
@@ -268,8 +271,8 @@ async def app_server(database_url: str, *, tracemalloc: bool = False) -> AsyncIt
         GATEHOUSE_BASE_URL=f"http://127.0.0.1:{port}",  # the origin page sockets must come from
         GATEHOUSE_MAIL_WORKER="off", GATEHOUSE_SMTP_SINK="off", GATEHOUSE_HOUSEKEEPING="off",
         GATEHOUSE_LOG_LEVEL="WARNING", BENCH_TRACEMALLOC="1" if tracemalloc else "",
-        GATEHOUSE_DIRECT_PATCHES=os.environ.get("GATEHOUSE_DIRECT_PATCHES", ""),  # A/B of the direct writes
     )  # fmt: skip
+    env.update({name: os.environ.get(name, "") for name in SWITCHES})  # the app's switches, for A/B runs
     command = [sys.executable, "-m", "bench.lists_server"]
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)
     base = f"http://127.0.0.1:{port}"
