@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from nicegui import app, ui
 
-from components import frame, page_binding, socket_writer
+from components import frame, page_binding
 from pages import accept_invite, admin, audit, care, health, home, login, mailbox, roles
 from services.platform import logs, operations, runtime, settings
 from services.platform.settings import SettingsError
@@ -41,8 +41,6 @@ app.router.lifespan_context = gatehouse_lifespan
 upload_limit.install(app)  # uploads refused while they stream: no session cookie, or over 10 MB
 headers.install(app)
 page_binding.install()  # a page's socket only for the browser and session that opened the page
-if ops.direct_patches:  # GATEHOUSE_DIRECT_PATCHES=on (docs/DEPLOYMENT.md): it reads library internals
-    socket_writer.install(app)
 frame.install()
 for page in (home, login, accept_invite, admin, care, roles, audit, mailbox, health):
     page.create()

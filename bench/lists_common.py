@@ -258,7 +258,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-SWITCHES = ("GATEHOUSE_DIRECT_PATCHES", "GATEHOUSE_STATIC_CACHE", "GATEHOUSE_GC_FREEZE_SECONDS")
+SWITCHES = ("GATEHOUSE_STATIC_CACHE", "GATEHOUSE_GC_FREEZE_SECONDS")
 
 
 @contextlib.asynccontextmanager

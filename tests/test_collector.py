@@ -51,9 +51,8 @@ def test_the_schedule_is_on_by_default_and_can_be_turned_off() -> None:
         operations.load({"GATEHOUSE_GC_FREEZE_SECONDS": "soon"})
 
 
-def test_the_performance_switches_are_off_unless_on() -> None:
-    assert not operations.load({}).direct_patches and not operations.load({}).static_cache
-    switched = operations.load({"GATEHOUSE_DIRECT_PATCHES": "on", "GATEHOUSE_STATIC_CACHE": "ON"})
-    assert switched.direct_patches and switched.static_cache
-    with pytest.raises(operations.SettingsError, match="GATEHOUSE_DIRECT_PATCHES must be on or off, not 'yes'"):
-        operations.load({"GATEHOUSE_DIRECT_PATCHES": "yes"})
+def test_the_static_cache_is_off_unless_on() -> None:
+    assert not operations.load({}).static_cache
+    assert operations.load({"GATEHOUSE_STATIC_CACHE": "ON"}).static_cache
+    with pytest.raises(operations.SettingsError, match="GATEHOUSE_STATIC_CACHE must be on or off, not 'yes'"):
+        operations.load({"GATEHOUSE_STATIC_CACHE": "yes"})

@@ -17,7 +17,6 @@ class Operations:
     retention_days: int = 90  # finished invitations (accepted, deleted, expired) are purged after this
     housekeeping_seconds: int = 60  # the longest pause between housekeeping runs
     gc_freeze_seconds: int = 60  # services/platform/collector.py; 0: Python's own schedule
-    direct_patches: bool = False  # components/socket_writer.py: reads uvicorn's, Engine.IO's and NiceGUI's internals
     static_cache: bool = False  # services/web/static_cache.py; off: NiceGUI's gzip at a low level, nothing kept
 
 
@@ -37,7 +36,6 @@ def load(env: dict[str, str] | None = None) -> Operations:
         retention_days=_number(env, "GATEHOUSE_RETENTION_DAYS", 90, low=1, high=36500),
         housekeeping_seconds=_number(env, "GATEHOUSE_HOUSEKEEPING_SECONDS", 60, low=1, high=3600),
         gc_freeze_seconds=_number(env, "GATEHOUSE_GC_FREEZE_SECONDS", 60, low=0, high=3600),
-        direct_patches=_switch(env, "GATEHOUSE_DIRECT_PATCHES"),
         static_cache=_switch(env, "GATEHOUSE_STATIC_CACHE"),
     )
 
