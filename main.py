@@ -6,10 +6,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import _merge_lifespan_context
 from nicegui import app, ui
 
-from components import frame, page_binding, socket_writer
+from components import frame, page_binding
 from pages import accept_invite, admin, audit, care, health, home, login, mailbox, roles
 from services.platform import logs, runtime, settings
 from services.platform.settings import SettingsError
@@ -27,17 +26,23 @@ def start() -> settings.Settings:
     return config
 
 
+nicegui_lifespan = app.router.lifespan_context
+
+
 @asynccontextmanager
-async def gatehouse_lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    async with runtime.running(settings.current()):
+async def gatehouse_lifespan(asgi_app: FastAPI) -> AsyncIterator[None]:
+    """Database, migrations and workers ready before NiceGUI starts and the first request is served.
+
+    NiceGUI's app.on_startup runs async handlers as background tasks, not before the first request; so, as
+    NiceGUI's own ui.run_with does, its lifespan is wrapped through Starlette's public router.lifespan_context."""
+    async with runtime.running(settings.current()), nicegui_lifespan(asgi_app):
         yield
 
 
-app.router.lifespan_context = _merge_lifespan_context(gatehouse_lifespan, app.router.lifespan_context)
+app.router.lifespan_context = gatehouse_lifespan
 upload_limit.install(app)  # uploads refused while they stream: no session cookie, or over 10 MB
 headers.install(app)
 page_binding.install()  # a page's socket only for the browser and session that opened the page
-socket_writer.install(app)  # live patches straight onto idle page sockets
 frame.install()
 for page in (home, login, accept_invite, admin, care, roles, audit, mailbox, health):
     page.create()
@@ -50,14 +55,14 @@ UI_RUN_OPTIONS: dict[str, Any] = {
     "favicon": "🏛️",
     "log_config": None,  # uvicorn's records go through the handler logs.configure installed (plain or JSON)
     "tailwind": False,  # the classes the pages use come from components/utilities.css, not Tailwind's in-page compiler
-    "gzip_middleware_factory": static_cache.gzip_with_cache,  # NiceGUI's files compressed once per process
 }
 
 
 def run(**extra: Any) -> None:
     """Serve the app (extra options only for the benchmarks' experiments)."""
     config = start()
-    ui.run(host=config.host, port=config.port, storage_secret=config.secret, **(UI_RUN_OPTIONS | extra))
+    options = UI_RUN_OPTIONS | {"gzip_middleware_factory": static_cache.gzip_factory(cache=config.static_cache)}
+    ui.run(host=config.host, port=config.port, storage_secret=config.secret, **(options | extra))
 
 
 if __name__ in {"__main__", "__mp_main__"}:

@@ -210,6 +210,7 @@ class PageClient:
     async def open(self, http: aiohttp.ClientSession) -> None:
         async with http.get(self.base + self.path, cookies=self.cookies) as response:
             html = await response.text()
+            self.cookies.update({name: morsel.value for name, morsel in response.cookies.items()})  # the browser's
         self.html_bytes = len(html.encode())
         if self.expect not in html:  # NiceGUI answers with a partial page when building it took over 3 s
             raise TimeoutError(f"{self.path} came back incomplete")
@@ -226,7 +227,7 @@ class PageClient:
             f"{self.base}?{query}",
             socketio_path="/_nicegui_ws/socket.io",
             transports=["websocket"],
-            headers={"Cookie": cookie} if cookie else {},
+            headers={"Cookie": cookie, "Origin": self.base} if cookie else {"Origin": self.base},
             wait_timeout=30,
         )
 
@@ -257,6 +258,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+SWITCHES = ("GATEHOUSE_STATIC_CACHE", "GATEHOUSE_GC_FREEZE_SECONDS")
+
+
 @contextlib.asynccontextmanager
 async def app_server(database_url: str, *, tracemalloc: bool = False) -> AsyncIterator[str]:
     """The app (bench/lists_server.py: main.py plus /_bench routes) in its own process; yields its URL."""
@@ -264,9 +268,11 @@ async def app_server(database_url: str, *, tracemalloc: bool = False) -> AsyncIt
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_", "GATEHOUSE_"))}
     env.update(
         GATEHOUSE_DATABASE_URL=database_url, GATEHOUSE_SECRET=SECRET, GATEHOUSE_PORT=str(port),
+        GATEHOUSE_BASE_URL=f"http://127.0.0.1:{port}",  # the origin page sockets must come from
         GATEHOUSE_MAIL_WORKER="off", GATEHOUSE_SMTP_SINK="off", GATEHOUSE_HOUSEKEEPING="off",
         GATEHOUSE_LOG_LEVEL="WARNING", BENCH_TRACEMALLOC="1" if tracemalloc else "",
     )  # fmt: skip
+    env.update({name: os.environ.get(name, "") for name in SWITCHES})  # the app's switches, for A/B runs
     command = [sys.executable, "-m", "bench.lists_server"]
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)
     base = f"http://127.0.0.1:{port}"

@@ -25,8 +25,8 @@ def serve() -> None:
     from nicegui import app, ui
 
     import main  # the app's own wiring: settings, lifespan, pages, and how ui.run serves it
+    from bench import socket_writer
     from bench.lists_common import open_session
-    from components import socket_writer
     from components.session import PageSession
     from models import Invitation, InvitationState, Role, RoleAssignment
     from pages.care_pending import PendingView
@@ -128,6 +128,7 @@ def serve() -> None:
 
     if os.environ.get("BENCH_WS"):  # experiment: another of uvicorn's websocket protocols than NiceGUI's wsproto
         _use_websocket_protocol(os.environ["BENCH_WS"])
+    socket_writer.install(app)  # for the floor (/_bench/raw) only: the app's pages never get writes this way
     main.run(**json.loads(os.environ.get("BENCH_UI_RUN", "{}")))  # extra options: experiments only
 
 

@@ -1,6 +1,6 @@
 import { convertDynamicProperties } from "../../static/utils/dynamic_properties.js";
 
-// NiceGUI's table (nicegui/elements/table.js) with the header cell, the row menu, the selection checkboxes and the
+// A fork of NiceGUI's table (nicegui/elements/table.js; tests/test_data_table.py fails when that file changes) with the header cell, the row menu, the selection checkboxes and the
 // badge cells compiled into it. A slot template given with add_slot is a new Vue component each time the page renders,
 // so its cells were unmounted and mounted again on every live update: an open row menu closed, and a focused header or
 // checkbox was replaced. These cells are compiled once with this component, so Vue patches them in place.
@@ -59,6 +59,14 @@ export default {
     },
   },
   methods: {
+    // A live patch (components/paged_table.py, called through NiceGUI's getElement): the pagination and the changed
+    // rows, or all rows, written into the element's state in place, where a whole update of the element would put them.
+    applyPatch(patch) {
+      const rows = this.$attrs.rows;
+      Object.assign(this.$attrs.pagination, patch.pagination);
+      if (patch.rows) rows.splice(0, rows.length, ...patch.rows);
+      for (const [n, row] of Object.entries(patch.changed || {})) rows[Number(n)] = row;
+    },
     // Quasar's header cells never take the focus: sortable ones do here, sort with Enter or Space, and say how.
     ariaSort(col) {
       if (!col.sortable) return null;

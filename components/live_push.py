@@ -12,18 +12,14 @@ What this gives up, and how it is made good:
   place first), and a page with a patch already waiting has the waiting ones sent first.
 - History: NiceGUI replays a page's recent outbox messages when its socket reconnects; these are not among
   them, so the element is sent whole when the page reconnects (resend_on_reconnect).
-
-Where nothing else is on its way to a page, the message is written straight onto its websocket
-(components/socket_writer.py); a page with an emit of this module still under way waits for the emit too.
 """
 
 import asyncio
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from nicegui import Client, background_tasks, core
 from nicegui.element import Element
-
-from components import socket_writer
 
 
 class _Target(NamedTuple):
@@ -33,7 +29,14 @@ class _Target(NamedTuple):
 
 _waiting: dict[str, list[_Target]] = {}  # code -> pages, in the order the codes were first given
 _clients_waiting: set[str] = set()
-_emitting: dict[str, int] = {}  # page -> emits of this module not yet on its sockets' queues
+
+
+@dataclass
+class Counts:
+    emitted: int = 0  # pages a patch was emitted to (/healthz)
+
+
+counts = Counts()
 
 
 def run_javascript(element: Element, code: str) -> None:
@@ -65,32 +68,10 @@ def _flush() -> None:
     _waiting.clear()
     _clients_waiting.clear()
     for code, targets in batch.items():
-        message = ""
-        rooms = []
-        for target in targets:
-            if not _still_wanted(target):
-                continue
-            sockets = [] if target.client.id in _emitting else socket_writer.idle_sockets(target.client)
-            if sockets:
-                message = message or socket_writer.encoded("run_javascript", {"code": code})
-                socket_writer.write(sockets, message)
-            else:
-                rooms.append(target.client.id)
+        rooms = [target.client.id for target in targets if _still_wanted(target)]
         if rooms:  # tasks start in the order they are made: every socket gets the groups in order
-            for room in rooms:
-                _emitting[room] = _emitting.get(room, 0) + 1
-            background_tasks.create(_emit(code, rooms), name="live push")
-
-
-async def _emit(code: str, rooms: list[str]) -> None:
-    socket_writer.counts.emitted += len(rooms)
-    try:
-        await core.sio.emit("run_javascript", {"code": code}, room=rooms)  # returns once on the sockets' queues
-    finally:
-        for room in rooms:
-            _emitting[room] -= 1
-            if not _emitting[room]:
-                del _emitting[room]
+            counts.emitted += len(rooms)
+            background_tasks.create(core.sio.emit("run_javascript", {"code": code}, room=rooms), name="live push")
 
 
 def _still_wanted(target: _Target) -> bool:

@@ -204,20 +204,11 @@ def _worked_out(element_id: int, old: Shown, new: Shown) -> Diff | None:
 def _patch(
     element_id: int, pagination: dict[str, Any], changed: dict[int, dict[str, Any]] | None, rows: list[dict[str, Any]]
 ) -> str:
-    """JavaScript that applies the change to the table's element in the page's state, as an update message would.
-
-    NiceGUI 3.x keeps that state in `mounted_app.elements` (reactive: Vue re-renders what changed); an update
-    message replaces a whole element there. If an upgrade moves it, the patch finds no element and does nothing:
-    tests/browser/test_care_portal.py then sees no live count.
-    """
+    """JavaScript that applies the change to the table's element in the page, as an update message would: through
+    NiceGUI's documented getElement and the table's own applyPatch (components/data_table.js)."""
     content = {"rows": rows} if changed is None else {"changed": {str(n): r for n, r in changed.items()}}
     patch = json.dumps({"pagination": pagination, **content}, separators=(",", ":"))  # ASCII: a safe JS literal
-    return (
-        f"(() => {{ const element = mounted_app.elements[{json.dumps(str(element_id))}]; if (!element) return; "
-        f"const patch = {patch}; element.props.pagination = patch.pagination; "
-        "if (patch.rows) element.props.rows = patch.rows; "
-        "for (const [n, row] of Object.entries(patch.changed || {})) element.props.rows[Number(n)] = row; })()"
-    )
+    return f"getElement({element_id})?.applyPatch({patch})"
 
 
 def _changed_rows(rows: list[dict[str, Any]], old_rows: list[dict[str, Any]]) -> dict[int, dict[str, Any]] | None:

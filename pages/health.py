@@ -3,7 +3,7 @@
 from fastapi.responses import JSONResponse
 from nicegui import app
 
-from components import socket_writer
+from components import live_push
 from services.platform import health
 
 
@@ -13,6 +13,5 @@ def create() -> None:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
         healthy, details = await health.report()
-        pushed = socket_writer.counts  # live patches this process wrote straight to page sockets, or emitted
-        details["checks"]["events"]["live_patches"] = {"direct": pushed.direct, "emitted": pushed.emitted}
+        details["checks"]["events"]["live_patches"] = {"emitted": live_push.counts.emitted}  # sent by this process
         return JSONResponse(details, status_code=200 if healthy else 503, headers={"Cache-Control": "no-store"})

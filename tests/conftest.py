@@ -7,6 +7,7 @@ import pytest
 from argon2 import PasswordHasher, profiles
 from nicegui import core
 from tortoise import Tortoise, connections
+from tortoise.contrib.fastapi import RegisterTortoise
 
 from services.access import auth, roles
 from services.access import sessions as session_events
@@ -76,14 +77,11 @@ async def db() -> AsyncIterator[str]:
 async def _fresh_postgres() -> None:
     """Migrate once per run (proving the migrations), then empty every table before each test."""
     global _postgres_migrated
-    await Tortoise.init(config=tortoise_config(POSTGRES_URL), _enable_global_fallback=True)
-    connection = connections.get("default")
-    try:
+    async with RegisterTortoise(config=tortoise_config(POSTGRES_URL)):
+        connection = connections.get("default")
         if not _postgres_migrated:
             await connection.execute_script("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
             _postgres_migrated = True
         else:
             tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
             await connection.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE;")
-    finally:
-        await Tortoise.close_connections()

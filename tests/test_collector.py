@@ -49,3 +49,10 @@ def test_the_schedule_is_on_by_default_and_can_be_turned_off() -> None:
     assert settings.load({"GATEHOUSE_GC_FREEZE_SECONDS": "0"}).gc_freeze_seconds == 0
     with pytest.raises(settings.SettingsError, match="GATEHOUSE_GC_FREEZE_SECONDS must be a whole number, not 'soon'"):
         settings.load({"GATEHOUSE_GC_FREEZE_SECONDS": "soon"})
+
+
+def test_the_static_cache_is_off_unless_on() -> None:
+    assert not settings.load({}).static_cache
+    assert settings.load({"GATEHOUSE_STATIC_CACHE": "ON"}).static_cache
+    with pytest.raises(settings.SettingsError, match="GATEHOUSE_STATIC_CACHE must be on or off, not 'yes'"):
+        settings.load({"GATEHOUSE_STATIC_CACHE": "yes"})

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from nicegui import core
 
-from components import live_push, socket_writer
+from components import live_push
 
 
 @dataclass
@@ -91,45 +91,6 @@ async def test_nothing_is_sent_when_every_page_has_gone(socket: _Socket) -> None
     live_push.run_javascript(_Element(_Client("closed", is_deleted=True)), "patch(1)")  # type: ignore[arg-type]
     await _settled()
     assert socket.sent == []
-
-
-class _Writer:
-    """socket_writer for pages whose sockets are idle: those named in `idle` take the message directly."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, idle: set[str]) -> None:
-        self.idle = idle
-        self.written: list[tuple[str, str]] = []
-        monkeypatch.setattr(socket_writer, "idle_sockets", lambda client: [client.id] if client.id in idle else [])
-        monkeypatch.setattr(socket_writer, "write", lambda sockets, message: self.written.append((*sockets, message)))
-        monkeypatch.setattr(socket_writer, "encoded", lambda event, data: f"{event}:{data['code']}")
-
-
-async def test_idle_pages_get_the_patch_straight_on_their_socket_the_others_by_emit(
-    socket: _Socket, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    writer = _Writer(monkeypatch, {"idle-1", "idle-2"})
-    for name in ("idle-1", "busy", "idle-2"):
-        live_push.run_javascript(_Element(_Client(name)), "patch(1)")  # type: ignore[arg-type]
-    await _settled()
-    assert writer.written == [("idle-1", "run_javascript:patch(1)"), ("idle-2", "run_javascript:patch(1)")]
-    assert socket.sent == [("run_javascript", "patch(1)", ["busy"])]
-
-
-async def test_a_page_whose_emit_is_under_way_gets_its_next_patch_by_emit_too(
-    socket: _Socket, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    writer = _Writer(monkeypatch, set())
-    page = _Element(_Client("page"))
-    live_push.run_javascript(page, "patch(1)")  # type: ignore[arg-type]
-    await asyncio.sleep(0)  # flushed: its emit task is made, not yet run
-    writer.idle.add("page")  # the socket looks idle, but patch(1) is not on its queue yet
-    live_push.run_javascript(page, "patch(2)")  # type: ignore[arg-type]
-    await _settled()
-    assert writer.written == []
-    assert [code for _, code, _ in socket.sent] == ["patch(1)", "patch(2)"]
-    live_push.run_javascript(page, "patch(3)")  # type: ignore[arg-type]  # both emits landed: straight on it
-    await _settled()
-    assert writer.written == [("page", "run_javascript:patch(3)")]
 
 
 class _Reconnecting:

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tortoise import Tortoise, connections
+from tortoise.contrib.fastapi import RegisterTortoise
 from tortoise.migrations.api.migrate import migrate
 
 from models import DeliveryState, Invitation, Organisation, OutboxMessage, Role, StaffMember
@@ -36,23 +37,17 @@ async def test_the_models_have_no_changes_missing_from_the_migrations() -> None:
     from tortoise.migrations.autodetector import MigrationAutodetector
 
     config = tortoise_config("sqlite://:memory:")
-    await Tortoise.init(config=config, _enable_global_fallback=True)
-    try:
+    async with RegisterTortoise(config=config):
         writers = await MigrationAutodetector(Tortoise.apps, config["apps"]).changes()
         assert writers == [], "a model changed without a migration: run tortoise makemigrations"
-    finally:
-        await Tortoise.close_connections()
 
 
 async def test_an_upgrade_fails_emails_still_queued_with_a_stored_link_and_keeps_notices(tmp_path: Path) -> None:
     config = tortoise_config(f"sqlite://{tmp_path}/gatehouse.sqlite3")
     await migrate(config=config, target="models.0006_outbox_newest_email_index")
-    await Tortoise.init(config=config, _enable_global_fallback=True)
-    try:
+    async with RegisterTortoise(config=config):
         invitation = await _legacy_invitation()
         await connections.get("default").execute_query(_LEGACY_ROWS, [invitation.id, invitation.organisation_id])
-    finally:
-        await Tortoise.close_connections()
 
     async with connected(config["connections"]["default"]):
         rows = await OutboxMessage.all().order_by("id").values_list("recipient", "state", "last_error", "link_seed")

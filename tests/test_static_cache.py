@@ -2,13 +2,14 @@
 
 import httpx
 import pytest
+from fastapi.middleware.gzip import GZipMiddleware
 from nicegui import __version__ as nicegui_version
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-import main
+from services.platform import settings
 from services.web import static_cache
 
 SCRIPT = f"/_nicegui/{nicegui_version}/static/app.js"
@@ -101,5 +102,8 @@ async def test_a_query_string_never_adds_a_copy(served: Served) -> None:
     assert cache.kept == {}
 
 
-def test_the_app_serves_with_the_cache() -> None:
-    assert main.UI_RUN_OPTIONS["gzip_middleware_factory"] is static_cache.gzip_with_cache
+def test_the_switch_chooses_the_cache_or_nicegui_gzip_at_a_low_level() -> None:
+    assert static_cache.gzip_factory(cache=settings.load({}).static_cache) is static_cache.gzip_quick  # unset: off
+    assert static_cache.gzip_factory(cache=True) is static_cache.gzip_with_cache
+    quick = static_cache.gzip_factory(cache=False)(Starlette())
+    assert isinstance(quick, GZipMiddleware) and quick.compresslevel == static_cache.QUICK_LEVEL < 9

@@ -4,7 +4,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from tortoise import Tortoise, connections
+from tortoise import connections
+from tortoise.contrib.fastapi import RegisterTortoise
 from tortoise.migrations.api.migrate import migrate
 
 MODEL_MODULES = ["models"]
@@ -29,17 +30,14 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 async def connected(database_url: str, *, generate: bool = False) -> AsyncIterator[None]:
     """Open the ORM for the duration of the block, migrated (or generated, for throwaway test databases)."""
     config = tortoise_config(database_url)
-    if generate:
-        await Tortoise.init(config=config, _enable_global_fallback=True)
-        await Tortoise.generate_schemas()
-        await connections.get("default").execute_script(ONE_PENDING_INVITATION)
-    else:
+    if not generate:
         await migrate(config=config)
-        await Tortoise.init(config=config, _enable_global_fallback=True)
-    try:
+    # RegisterTortoise (Tortoise's lifespan helper) makes the ORM visible to every task: the lifespan runs in one,
+    # requests, pages and workers in others.
+    async with RegisterTortoise(config=config, generate_schemas=generate):
+        if generate:
+            await connections.get("default").execute_script(ONE_PENDING_INVITATION)
         yield
-    finally:
-        await Tortoise.close_connections()
 
 
 def _with_pragmas(database_url: str) -> str:

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     """off: this process runs no housekeeping (another must)."""
     smtp_sink: bool = True
     """off: no embedded mail sink even without a relay (tests, which need no SMTP port)."""
+    static_cache: bool = False
+    """on: NiceGUI's scripts and styles gzipped once and kept (services/web/static_cache.py); off: NiceGUI's gzip."""
     reads_environment: ClassVar[bool] = True
 
     @classmethod
@@ -200,6 +202,13 @@ class Settings(BaseSettings):
         if not low <= number <= high:
             raise ValueError(f"{_name(info)} must be between {low} and {high}")
         return number
+
+    @field_validator("static_cache", mode="before")
+    @classmethod
+    def _on_or_off(cls, value: Any) -> bool:
+        if isinstance(value, bool) or (chosen := str(value).lower()) in ("on", "off"):
+            return value if isinstance(value, bool) else chosen == "on"
+        raise ValueError(f"GATEHOUSE_STATIC_CACHE must be on or off, not {value!r}")
 
     @field_validator("mail_worker", "housekeeping", "smtp_sink", mode="before")
     @classmethod

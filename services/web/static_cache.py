@@ -7,6 +7,7 @@ NiceGUI's version or the module's hash, so what a URL returns never changes whil
 complete answer is kept, headers and compressed bytes, and later requests get it straight from memory.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.middleware.gzip import GZipMiddleware
@@ -18,7 +19,18 @@ IMMUTABLE_PREFIXES = tuple(  # versioned or hashed: never "dynamic_resources", u
 )
 MAX_BODY = 2 * 1024 * 1024
 MAX_ENTRIES = 256
+QUICK_LEVEL = 1  # Starlette defaults to 9; 1 compresses NiceGUI's scripts several times faster, a quarter larger
 _CONDITIONAL = (b"range", b"if-none-match", b"if-modified-since", b"if-match", b"if-unmodified-since")
+
+
+def gzip_factory(*, cache: bool) -> Callable[[ASGIApp], Any]:
+    """ui.run's gzip_middleware_factory: with the cache (GATEHOUSE_STATIC_CACHE=on) or NiceGUI's gzip, quicker."""
+    return gzip_with_cache if cache else gzip_quick
+
+
+def gzip_quick(app: ASGIApp) -> GZipMiddleware:
+    """NiceGUI's gzip middleware at a low compression level (the default: no cache of our own)."""
+    return GZipMiddleware(app, compresslevel=QUICK_LEVEL)
 
 
 def gzip_with_cache(app: ASGIApp) -> Any:  # Any: ui.run's gzip_middleware_factory is typed to give a GZipMiddleware

@@ -1,18 +1,10 @@
-"""A live patch written straight onto a page's websocket, when nothing else is on its way to that page.
+"""The benchmarks' floor of any push: a prebuilt message written straight onto each page's websocket.
 
-Emitted the usual way (Socket.IO to the page's room), a message costs per page: a task for the emit, a put on the
-Engine.IO socket's queue, a wake-up of that socket's writer task (and the task Python 3.11's wait_for makes for
-its next get), and the ASGI send through every middleware's wrapper. With 500 open pages that was most of a
-change's server time (docs/PERFORMANCE-lists.md, item 4, fourth round). Written here, a page costs its frame
-(wsproto, with the connection's own compression when the browser negotiated it) and one write to the transport.
-
-It is only done where it cannot overtake anything: the page's outbox is idle (nothing waiting, nothing being
-emitted), the Engine.IO queue of each of its sockets is empty, no send is in progress on the connection (a writer
-paused by flow control holds packets it already took) and the connection is open and writable. Otherwise the
-caller emits as before. These conditions read libraries' internals (uvicorn's wsproto protocol, Engine.IO's socket
-queue, NiceGUI's outbox event); should an upgrade move them, connections are not captured and every patch takes
-the usual way. /healthz counts both ways, and tests/browser/test_care_portal.py fails when Chromium's pages got no
-patch written here, so the loss does not go unnoticed.
+Bench only (bench/lists_server.py's /_bench/raw). The app itself pushes through Socket.IO: written this way a patch
+skipped Engine.IO's per-page task and queue, but the list goals held without it (docs/PERFORMANCE.md, issue 15),
+and it reads uvicorn's wsproto protocol, Engine.IO's socket queue and NiceGUI's outbox event. A socket is written
+onto only where that overtakes nothing: the page's outbox idle, the socket's queue empty, no send under way on the
+connection, the connection open and writable; other pages get NiceGUI's own push.
 """
 
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -35,7 +27,6 @@ SCOPE_KEY = "gatehouse.websocket"
 @dataclass
 class Counts:
     direct: int = 0  # page sockets written to here
-    emitted: int = 0  # pages handed to Socket.IO's emit instead
 
 
 counts = Counts()
