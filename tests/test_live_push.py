@@ -8,6 +8,7 @@ import pytest
 from nicegui import core
 
 from components import live_push, socket_writer
+from tests.waiting import until
 
 
 @dataclass
@@ -33,10 +34,14 @@ class _Element:
 class _Socket:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, list[str]]] = []
+        self.queued = asyncio.Event()  # a real emit returns once its per-socket sends are queued
+        self.queued.set()
+        self.returned = 0
 
     async def emit(self, event: str, data: dict[str, Any], room: list[str]) -> None:
         self.sent.append((event, data["code"], room))
-        await asyncio.sleep(0)  # a real emit returns once its per-socket sends have run
+        await self.queued.wait()
+        self.returned += 1
 
 
 @pytest.fixture
@@ -47,17 +52,12 @@ async def socket(monkeypatch: pytest.MonkeyPatch) -> _Socket:
     return fake
 
 
-async def _settled() -> None:
-    for _ in range(3):  # the flush, then the emit tasks it starts
-        await asyncio.sleep(0)
-
-
 async def test_pages_given_the_same_patch_in_one_turn_get_one_message(socket: _Socket) -> None:
     pages = [_Element(_Client(f"page-{n}")) for n in range(3)]
     for page in pages:
         live_push.run_javascript(page, "patch(1)")  # type: ignore[arg-type]
     live_push.run_javascript(_Element(_Client("other")), "patch(2)")  # type: ignore[arg-type]
-    await _settled()
+    await until(lambda: socket.returned == 2)
     assert socket.sent == [
         ("run_javascript", "patch(1)", ["page-0", "page-1", "page-2"]),
         ("run_javascript", "patch(2)", ["other"]),
@@ -69,7 +69,7 @@ async def test_a_page_gets_its_patches_in_the_order_they_were_made(socket: _Sock
     live_push.run_javascript(second, "patch(2)")  # type: ignore[arg-type]
     live_push.run_javascript(first, "patch(1)")  # type: ignore[arg-type]
     live_push.run_javascript(second, "patch(1)")  # type: ignore[arg-type]  # b's second: after its first
-    await _settled()
+    await until(lambda: socket.returned == 3)
     assert [(code, room) for _, code, room in socket.sent] == [
         ("patch(2)", ["b"]),
         ("patch(1)", ["a"]),
@@ -83,14 +83,16 @@ async def test_no_patch_for_pages_closed_offline_or_with_the_whole_element_queue
     targets = [_Client("closed", is_deleted=True), _Client("offline", has_socket_connection=False), queued]
     for client in [*targets, _Client("open")]:
         live_push.run_javascript(_Element(client), "patch(1)")  # type: ignore[arg-type]
-    await _settled()
-    assert socket.sent == [("run_javascript", "patch(1)", ["open"])]
+    live_push.run_javascript(_Element(_Client("later")), "patch(2)")  # type: ignore[arg-type]  # sent after them
+    await until(lambda: socket.returned == 2)
+    assert socket.sent == [("run_javascript", "patch(1)", ["open"]), ("run_javascript", "patch(2)", ["later"])]
 
 
 async def test_nothing_is_sent_when_every_page_has_gone(socket: _Socket) -> None:
     live_push.run_javascript(_Element(_Client("closed", is_deleted=True)), "patch(1)")  # type: ignore[arg-type]
-    await _settled()
-    assert socket.sent == []
+    live_push.run_javascript(_Element(_Client("later")), "patch(2)")  # type: ignore[arg-type]
+    await until(lambda: socket.returned == 1)
+    assert socket.sent == [("run_javascript", "patch(2)", ["later"])]
 
 
 class _Writer:
@@ -110,7 +112,7 @@ async def test_idle_pages_get_the_patch_straight_on_their_socket_the_others_by_e
     writer = _Writer(monkeypatch, {"idle-1", "idle-2"})
     for name in ("idle-1", "busy", "idle-2"):
         live_push.run_javascript(_Element(_Client(name)), "patch(1)")  # type: ignore[arg-type]
-    await _settled()
+    await until(lambda: socket.returned == 1)
     assert writer.written == [("idle-1", "run_javascript:patch(1)"), ("idle-2", "run_javascript:patch(1)")]
     assert socket.sent == [("run_javascript", "patch(1)", ["busy"])]
 
@@ -120,15 +122,17 @@ async def test_a_page_whose_emit_is_under_way_gets_its_next_patch_by_emit_too(
 ) -> None:
     writer = _Writer(monkeypatch, set())
     page = _Element(_Client("page"))
+    socket.queued.clear()
     live_push.run_javascript(page, "patch(1)")  # type: ignore[arg-type]
-    await asyncio.sleep(0)  # flushed: its emit task is made, not yet run
+    await until(lambda: len(socket.sent) == 1)  # its emit is under way
     writer.idle.add("page")  # the socket looks idle, but patch(1) is not on its queue yet
     live_push.run_javascript(page, "patch(2)")  # type: ignore[arg-type]
-    await _settled()
+    socket.queued.set()
+    await until(lambda: socket.returned == 2)
     assert writer.written == []
     assert [code for _, code, _ in socket.sent] == ["patch(1)", "patch(2)"]
     live_push.run_javascript(page, "patch(3)")  # type: ignore[arg-type]  # both emits landed: straight on it
-    await _settled()
+    await until(lambda: bool(writer.written))
     assert writer.written == [("page", "run_javascript:patch(3)")]
 
 
