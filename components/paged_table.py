@@ -99,10 +99,10 @@ class PagedTable:
         live_push.resend_on_reconnect(self.table)
         self._total = 0
 
-    async def refresh(self, *, page: int | None = None) -> None:
-        """Fetch the current (or given) page again, keeping sort and search."""
-        async with self._lock:
-            pagination = dict(self.table.pagination)
+    async def refresh(self, *, page: int | None = None, asked: dict[str, Any] | None = None) -> None:
+        """Fetch the current (or given) page again, keeping sort and search; `asked`: the browser's new paging."""
+        async with self._lock:  # the paging asked is applied inside: a live refresh under way cannot undo it
+            pagination = {**self.table.pagination, **(asked or {})}
             if page is not None:
                 pagination["page"] = page
             request = self._cursor(
@@ -184,10 +184,8 @@ class PagedTable:
 
     async def _on_request(self, event: Any) -> None:
         requested = event.args.get("pagination", {}) if isinstance(event.args, dict) else {}
-        pagination = dict(self.table.pagination)
-        pagination.update({k: requested[k] for k in ("page", "rowsPerPage", "sortBy", "descending") if k in requested})
-        self.table.props["pagination"] = pagination
-        await self.refresh()
+        asked = {k: requested[k] for k in ("page", "rowsPerPage", "sortBy", "descending") if k in requested}
+        await self.refresh(asked=asked)
 
 
 def _worked_out(element_id: int, old: Shown, new: Shown) -> Diff | None:
