@@ -198,6 +198,7 @@ class PageClient:
     def __init__(self, base: str, path: str, session_token: str | None = None, expect: str = "") -> None:
         self.base, self.path, self.expect = base, path, expect  # expect: text a complete page's HTML holds
         self.cookies = {"gatehouse_session": session_token} if session_token else {}
+        self.cookies["gatehouse_browser"] = uuid.uuid4().hex  # a page's socket must come from its own browser
         self.heard: list[Heard] = []
         self.reader: Callable[[str, Any], int | None] | None = None  # what a message says the page shows now
         self.versions: list[tuple[float, int]] = []

@@ -1,76 +1,67 @@
-"""Live lists: refresh a page's data when its organisation changes, and stop listening when it closes.
+"""Live lists: one path for every list that follows its organisation's changes (docs/LIVE-LISTS.md).
 
-A page refreshes at once, and once more afterwards if changes arrived meanwhile, so a burst of changes costs
-it at most two refreshes. The pages refreshing for the same change share one reading of identical lists:
-whoever asks first reads, the others wait for that reading (services.invitations.pending.shared_reads); each page still
-asks with its own user's permissions, its actor remembered for live refreshes (components.session.live_refresh).
+subscribe → read once → format → diff → push:
+- `LiveList` subscribes a page to its organisation's changes and runs the page's refresh for each change: at
+  once, and once more afterwards if changes arrived meanwhile, so a burst costs a page at most two refreshes.
+- Within that refresh, `LiveList.read_once(view, read)` reads and formats once for every page refreshing for
+  the same change with an equal `View` (the sharing key: list, organisation, what the viewer may see, search,
+  sort, page window); the others await that reading. Each page still asks with its own user's permissions
+  (its actor remembered for live refreshes, components.session.live_refresh); a reading started before a
+  change is never shared with a page refreshing for that change.
+- components/paged_table.py diffs what the page shows against the shared page (once per pair of readings) and
+  components/live_push.py pushes the patch, one message for the pages patched alike.
 
 The pages of one change are worked through by a few tasks, not a task each: once the shared reading is there,
 a page's refresh never waits, so one task refreshes page after page, and a page that does wait (its own
 reading, an actor to look up) holds up only its task. Every few pages the event loop gets a turn: the patches
-so far go out, and a change heard meanwhile is what the pages still waiting their turn read (without it, a
-burst's second change waited for the whole first wave, then took a wave of its own). docs/PERFORMANCE-lists.md
-measures this with 200 and 500 open pages.
+so far go out, and a change heard meanwhile is what the pages still waiting their turn read.
 """
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from nicegui import Client, background_tasks, core, ui
 
 from components import session
+from components.paged_table import PageRequest
 from services.access import sessions as session_events
-from services.invitations import pending
 from services.platform import events
 
+T = TypeVar("T")
 Refresh = Callable[[], Awaitable[None]]
-WORKERS_PER_WAVE = 8
+WORKERS_PER_CHANGE = 8
 PAGES_PER_TURN = 32  # then the event loop takes a turn: a newer change is heard, patches so far go out
 
 
-class _Follower:
-    """One page's refresh, run for the latest change it heard."""
+@dataclass(frozen=True)
+class View:
+    """What pages share one reading of a change by: equal Views are shown equal rows. Never which page asks."""
 
-    def __init__(self, client: Client, refresh: Refresh) -> None:
-        self.client = client
-        self.refresh = refresh
-        self.wave: _Wave | None = None  # the latest change heard: its readings are the freshest
-        self.running = False
-        self.again = False
-
-    def changed(self, wave: "_Wave") -> None:
-        self.wave = wave
-        if self.running:
-            self.again = True  # folded: one more refresh when this one ends
-            return
-        self.running = True
-        wave.pages.append(self)
-
-    async def run(self) -> None:
-        try:
-            while self.wave is not None and not self.client.is_deleted:  # the page may have closed meanwhile
-                self.again = False
-                with self.client, pending.shared_reads(self.wave.readings), session.live_refresh():
-                    await self.refresh()
-                if not self.again:
-                    break
-        except Exception as problem:  # one page's failure is logged; the other pages still refresh
-            core.app.handle_exception(problem)
-        finally:
-            self.running = False
+    list: str  # which list, e.g. "pending"
+    organisation_id: int
+    audience: Hashable  # what the viewer may see, as the service decided it for them (part of the key)
+    request: PageRequest  # search, sort, direction, page window
 
 
-class _Wave:
-    """The pages refreshing for one change of a topic, and the readings they share."""
+class _Change:
+    """The pages refreshing for one change of a topic, and the readings they share by View."""
 
     def __init__(self) -> None:
-        self.readings: dict[Any, Any] = {}
-        self.pages: deque[_Follower] = deque()
+        self.readings: dict[View, asyncio.Future[Any]] = {}
+        self.pages: deque[LiveList] = deque()
+
+    async def read_once(self, view: View, read: Callable[[], Awaitable[T]]) -> T:
+        if view not in self.readings:  # else another page refreshing for this change reads (or has read) it
+            self.readings[view] = asyncio.ensure_future(read())  # a task: a page that goes away cancels no one
+        found: T = await asyncio.shield(self.readings[view])
+        return found
 
     def start(self) -> None:
-        for _ in range(min(WORKERS_PER_WAVE, len(self.pages))):
+        for _ in range(min(WORKERS_PER_CHANGE, len(self.pages))):
             background_tasks.create(self._work(), name="live refresh")
 
     async def _work(self) -> None:
@@ -82,33 +73,72 @@ class _Wave:
                 await asyncio.sleep(0)
 
 
-_waves: dict[int, _Wave] = {}
+_refreshing_for: ContextVar[_Change | None] = ContextVar("live_refreshing_for", default=None)
+_changes: dict[int, _Change] = {}
 
 
-def follow(*, organisation_id: int | None, refresh: Refresh) -> None:
-    """Call refresh() after changes in the organisation (None: platform-wide), bursts folded."""
-    client = ui.context.client
-    topic = events.PLATFORM_TOPIC if organisation_id is None else organisation_id
-    follower = _Follower(client, refresh)
+class LiveList:
+    """A page's live list(s): refresh() runs after each change of the organisation (None: platform-wide)."""
 
-    def changed(kind: str) -> None:
-        if kind != session_events.SESSION_ENDED:  # a log-out somewhere: no list changed
-            follower.changed(_wave(topic))
+    def __init__(self, *, organisation_id: int | None, refresh: Refresh, client: Client | None = None) -> None:
+        self.client = client or ui.context.client
+        self.refresh = refresh
+        self.topic = events.PLATFORM_TOPIC if organisation_id is None else organisation_id
+        self.change: _Change | None = None  # the latest change heard: its readings are the freshest
+        self.running = False
+        self.again = False
+        self.client.on_delete(events.subscribe(organisation_id=self.topic, handler=self._heard))
 
-    client.on_delete(events.subscribe(organisation_id=topic, handler=changed))
+    @staticmethod
+    async def read_once(view: View, read: Callable[[], Awaitable[T]]) -> T:
+        """read() (the reading and its formatting) once for all pages with this View refreshing for one change.
+
+        Outside a live refresh (a page being built, a user's action) it is read() itself: an action must see
+        its own write, which a reading shared with pages that started before it might not show.
+        """
+        change = _refreshing_for.get()
+        return await read() if change is None else await change.read_once(view, read)
+
+    def _heard(self, kind: str) -> None:
+        if kind == session_events.SESSION_ENDED:  # a log-out somewhere: no list changed
+            return
+        change = _change(self.topic)
+        self.change = change
+        if self.running:
+            self.again = True  # folded: one more refresh when this one ends
+            return
+        self.running = True
+        change.pages.append(self)
+
+    async def run(self) -> None:
+        try:
+            while self.change is not None and not self.client.is_deleted:  # the page may have closed meanwhile
+                self.again = False
+                token = _refreshing_for.set(self.change)
+                try:
+                    with self.client, session.live_refresh():
+                        await self.refresh()
+                finally:
+                    _refreshing_for.reset(token)
+                if not self.again:
+                    break
+        except Exception as problem:  # one page's failure is logged; the other pages still refresh
+            core.app.handle_exception(problem)
+        finally:
+            self.running = False
 
 
-def _wave(topic: int) -> _Wave:
-    """The wave of one change, shared by its pages: events hands a change to every page in one go, so the
-    pages' handlers share one wave until the event loop moves on; a reading started before a change never is."""
-    wave = _waves.get(topic)
-    if wave is None:
-        wave = _waves[topic] = _Wave()
+def _change(topic: int) -> _Change:
+    """The change being heard, shared by its pages: events hands a change to every page in one go, so the pages'
+    handlers share one _Change until the event loop moves on; a reading started before a change never is."""
+    change = _changes.get(topic)
+    if change is None:
+        change = _changes[topic] = _Change()
         asyncio.get_running_loop().call_soon(_start, topic)
-    return wave
+    return change
 
 
 def _start(topic: int) -> None:
-    wave = _waves.pop(topic, None)
-    if wave is not None:
-        wave.start()
+    change = _changes.pop(topic, None)
+    if change is not None:
+        change.start()

@@ -1,10 +1,10 @@
 """A ui.table whose rows come one page at a time from the server: search, sort, pages."""
 
 import asyncio
+import itertools
 import json
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nicegui import ui
@@ -27,19 +27,33 @@ class PageRequest:
     before: Key | None = None
 
 
-@dataclass(frozen=True)
+Diff = tuple[dict[int, dict[str, Any]] | None, str]  # the rows that changed by position (None: all), the patch
+Shown = tuple[list[dict[str, Any]], dict[str, Any]]  # rows and pagination
+_versions = itertools.count(1)
+
+
+@dataclass(frozen=True, eq=False)
 class Fetched:
     """One page as the browser gets it, and the list's row count; for lists that page by keyset, the keys of the
-    page's first and last row (they stay on the server). Pages that share a reading may share one Fetched: never
-    change one after handing it over."""
+    page's first and last row (they stay on the server). Pages that share a reading share one Fetched
+    (components/live.py): never change one after handing it over. Its version names it for the patches."""
 
     rows: list[dict[str, Any]]
     total: int
     edges: tuple[Key, Key] | None = None
+    version: int = field(default_factory=lambda: next(_versions))
+    _patches: dict[tuple[object, ...], Diff | None] = field(default_factory=dict, repr=False)
+
+    def patch_from(self, element_id: int, shown: "Fetched", was: dict[str, Any], now: dict[str, Any]) -> Diff | None:
+        """What a page showing `shown` (pagination `was`) is sent to show this (pagination `now`); None: nothing.
+        Worked out once for all the pages that showed the same reading and now show this one."""
+        key = (element_id, shown.version, tuple(was.items()), tuple(now.items()))
+        if key not in self._patches:
+            self._patches[key] = _worked_out(element_id, (shown.rows, was), (self.rows, now))
+        return self._patches[key]
 
 
 Fetch = Callable[[PageRequest], Awaitable[Fetched | None]]
-Diff = tuple[dict[int, dict[str, Any]] | None, str]  # the rows that changed by position (None: all), the patch
 
 
 class PagedTable:
@@ -60,7 +74,7 @@ class PagedTable:
         self._fetch = fetch
         self._lock = asyncio.Lock()
         self._edges: tuple[tuple[object, ...], int, Key, Key] | None = None  # (view, page, first key, last key)
-        self._shown: list[dict[str, Any]] = []  # the rows the server's copy of the table was last given
+        self._shown = Fetched([], 0)  # what the server's copy of the table was last given
         self.search = (
             ui.input(search_label)
             .props('outlined dense clearable debounce="300" type=search')
@@ -86,10 +100,10 @@ class PagedTable:
         live_push.resend_on_reconnect(self.table)
         self._total = 0
 
-    async def refresh(self, *, page: int | None = None) -> None:
-        """Fetch the current (or given) page again, keeping sort and search."""
-        async with self._lock:
-            pagination = dict(self.table.pagination)
+    async def refresh(self, *, page: int | None = None, asked: dict[str, Any] | None = None) -> None:
+        """Fetch the current (or given) page again, keeping sort and search; `asked`: the browser's new paging."""
+        async with self._lock:  # the paging asked is applied inside: a live refresh under way cannot undo it
+            pagination = {**self.table.pagination, **(asked or {})}
             if page is not None:
                 pagination["page"] = page
             request = self._cursor(
@@ -108,16 +122,16 @@ class PagedTable:
             self._total = fetched.total
             pagination["rowsNumber"] = fetched.total
             pagination["page"] = request.page
-            self._show(fetched.rows, pagination)
+            self._show(fetched, pagination)
 
     async def redraw(self, rows_of: Callable[[], list[dict[str, Any]] | None]) -> None:
         """Show the page's rows again as rows_of() formats them now (relative times, no keys), reading nothing."""
         async with self._lock:
             rows = rows_of()
             if rows is not None:
-                self._show(rows, dict(self.table.pagination))
+                self._show(Fetched(rows, self._total), dict(self.table.pagination))
 
-    def _show(self, rows: list[dict[str, Any]], pagination: dict[str, Any]) -> None:
+    def _show(self, fetched: Fetched, pagination: dict[str, Any]) -> None:
         """Send the browser only what changed: nothing, or a patch of the changed rows or all rows and the counters.
 
         A ui.table update resends every row, the columns and the slot templates (about 10 KB for 25 rows); a live
@@ -126,15 +140,15 @@ class PagedTable:
         """
         if not self.table.client.has_socket_connection:  # being built, or offline: the element goes out whole
             self.table.props["pagination"] = pagination
-            self.table.rows = rows
-            self._shown = rows
+            self.table.rows = fetched.rows
+            self._shown = fetched
             return
-        diff = _diff(self.table.id, (self._shown, dict(self.table.pagination)), (rows, pagination))
+        diff = fetched.patch_from(self.table.id, self._shown, dict(self.table.pagination), pagination)
         if diff is None:
-            return  # the 30 s redraw of relative times, mostly
+            return  # the 30 s redraw of relative times, mostly; the shown reading stays the one others share
+        self._shown = fetched
         changed, code = diff
-        self._follow(pagination, rows, changed)
-        self._shown = rows
+        self._follow(pagination, fetched.rows, changed)
         live_push.run_javascript(self.table, code)
 
     def _follow(self, pagination: dict[str, Any], rows: list[dict[str, Any]], changed: dict[int, Any] | None) -> None:
@@ -171,27 +185,8 @@ class PagedTable:
 
     async def _on_request(self, event: Any) -> None:
         requested = event.args.get("pagination", {}) if isinstance(event.args, dict) else {}
-        pagination = dict(self.table.pagination)
-        pagination.update({k: requested[k] for k in ("page", "rowsPerPage", "sortBy", "descending") if k in requested})
-        self.table.props["pagination"] = pagination
-        await self.refresh()
-
-
-Shown = tuple[list[dict[str, Any]], dict[str, Any]]  # rows and pagination
-_recent_diffs: OrderedDict[tuple[object, ...], tuple[Shown, Shown, Diff | None]] = OrderedDict()
-RECENT_DIFFS = 64
-
-
-def _diff(element_id: int, old: Shown, new: Shown) -> Diff | None:
-    """What a page must be sent to go from old to new; None for nothing. Worked out once for every page that
-    showed the same rows (the same list object, a reading shared by pages) and now shows the same."""
-    key = (element_id, id(old[0]), id(new[0]), tuple(old[1].items()), tuple(new[1].items()))
-    hit = _recent_diffs.get(key)
-    if hit is None:  # the entry holds both lists, so their ids are not reused while it lives
-        hit = _recent_diffs[key] = (old, new, _worked_out(element_id, old, new))
-        if len(_recent_diffs) > RECENT_DIFFS:
-            _recent_diffs.popitem(last=False)
-    return hit[2]
+        asked = {k: requested[k] for k in ("page", "rowsPerPage", "sortBy", "descending") if k in requested}
+        await self.refresh(asked=asked)
 
 
 def _worked_out(element_id: int, old: Shown, new: Shown) -> Diff | None:

@@ -87,7 +87,7 @@ class _AdminPortal:
                 add_row_menu(self.deps.table, [MenuItem("invite", "Invite staff")])
                 self.deps.table.on("invite", lambda e: self._invite(e.args, organisation=False))
         await self.reload()
-        live.follow(organisation_id=None, refresh=self.reload)
+        live.LiveList(organisation_id=None, refresh=self.reload)
 
     async def reload(self) -> None:
         await self.orgs.refresh()

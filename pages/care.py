@@ -60,7 +60,7 @@ class _CarePortal:
             self._menu()
         self.body = ui.column().classes("w-full")
         await self._show()
-        live.follow(organisation_id=self.organisation_id, refresh=self._refresh)
+        live.LiveList(organisation_id=self.organisation_id, refresh=self._refresh)
 
     def _menu(self) -> None:
         offered = {key: label for key, label in MANAGE.items() if self._manage_rights()[key]}

@@ -1,6 +1,5 @@
 """Care Portal view: Pending staff invitations, with resend and delete (one, several, all expired)."""
 
-from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -9,12 +8,14 @@ from nicegui import ui
 from components import dialogs
 from components.data_table import add_badge_cell, name_selection
 from components.formatting import relative
+from components.live import LiveList, View
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
+from services.access.service import Actor
 from services.invitations import pending, resending
 from services.invitations import service as invitations
-from services.invitations.pending import PendingPage, PendingRow
+from services.invitations.pending import Audience, PendingPage, PendingRow
 from services.invitations.resending import ResendResult
 from services.platform.clock import now
 
@@ -72,23 +73,16 @@ class PendingView:
         await self.list.refresh()
 
     async def _fetch(self, request: PageRequest) -> Fetched | None:
-        found = await self.session.run(
-            lambda a: pending.list_pending(
-                actor=a,
-                organisation_id=self.organisation_id,
-                search=request.search,
-                sort=request.sort,
-                descending=request.descending,
-                page=request.page,
-                page_size=request.page_size,
-                after=request.after,
-                before=request.before,
-            )
-        )
+        found = await self.session.run(lambda actor: self._page(actor, request))
         if found is None:
             return None
-        self._shown = found
-        return _formatted(found, request.sort)
+        self._shown, fetched = found
+        return fetched
+
+    async def _page(self, actor: Actor, request: PageRequest) -> tuple[PendingPage, Fetched]:
+        audience = await pending.visible_to(actor, self.organisation_id)  # every page's own permission check
+        view = View("pending", self.organisation_id, audience, request)
+        return await LiveList.read_once(view, lambda: _read(audience, request))
 
     def _rows_now(self) -> list[dict[str, Any]] | None:
         if self._shown is None:
@@ -146,22 +140,22 @@ class PendingView:
         )
 
 
-_recent: OrderedDict[tuple[int, str], tuple[PendingPage, Fetched]] = OrderedDict()
-RECENT_READINGS = 16
-
-
-def _formatted(found: PendingPage, sort: str) -> Fetched:
-    """The table page of a reading, formatted once for all the pages that share it
-    (services.invitations.pending.shared_reads hands them one object). The rows hold nothing of the viewer: what each
-    may see was decided by the reading."""
-    key = (id(found), sort)  # the entry holds the reading, so its id is not reused while the entry lives
-    hit = _recent.get(key)
-    if hit is None:
-        edges = (pending.edge_key(found.rows[0], sort), pending.edge_key(found.rows[-1], sort)) if found.rows else None
-        hit = _recent[key] = (found, Fetched(_table_rows(found, now()), found.total, edges))
-        if len(_recent) > RECENT_READINGS:
-            _recent.popitem(last=False)
-    return hit[1]
+async def _read(audience: Audience, request: PageRequest) -> tuple[PendingPage, Fetched]:
+    """A page of the list read and formatted: once for all the pages that share its View (components/live.py).
+    The rows hold nothing of the viewer: what they may see is the audience, part of the View."""
+    found = await pending.read_page(
+        audience,
+        search=request.search,
+        sort=request.sort,
+        descending=request.descending,
+        page=request.page,
+        page_size=request.page_size,
+        after=request.after,
+        before=request.before,
+    )
+    sort = request.sort
+    edges = (pending.edge_key(found.rows[0], sort), pending.edge_key(found.rows[-1], sort)) if found.rows else None
+    return found, Fetched(_table_rows(found, now()), found.total, edges)
 
 
 def _table_rows(found: PendingPage, at: datetime) -> list[dict[str, Any]]:

@@ -1,142 +1,181 @@
-"""Live refreshes: the pages of one change are worked through by a few tasks, each page refreshed for the
-latest change it heard, a burst folded into at most one more refresh, one page's failure no one else's."""
+"""Live lists (components/live.py): real NiceGUI clients follow an organisation through events.publish; each test
+waits, with a bound, for the state it checks: every page refreshed, bursts folded, one reading per change and
+View, a page's failure no one else's, other organisations untouched."""
 
 import asyncio
-from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from nicegui import core
+from nicegui import Client, core, ui
 
 from components import live
-from services.invitations import pending
+from components.paged_table import PageRequest
+from services.access import sessions as session_events
+from services.platform import events
+from tests.waiting import until
+
+REQUEST = PageRequest(search="", sort="expires", descending=False, page=1, page_size=25)
+PAGE = ui.page("/live-test")  # never served: the pages' clients are built here, as NiceGUI builds a page's
 
 
-class _Client:
-    is_deleted = False
+class _Board:
+    """The database: readings count themselves and wait for `release`; each tells the newest change it saw."""
 
-    def __enter__(self) -> None:
-        pass
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.published = 0
+        self.readings = 0
+        self.in_refresh = 0
+        self.most_in_refresh = 0
 
-    def __exit__(self, *_: object) -> None:
-        pass
+    async def publish(self, organisation_id: int = 1, kind: str = "invitations") -> None:
+        self.published += 1
+        await events.publish(organisation_id=organisation_id, kind=kind)
+
+    def read(self) -> Awaitable[int]:
+        self.readings += 1
+        return self._read(seen=self.published)
+
+    async def _read(self, seen: int) -> int:
+        await self.release.wait()
+        return seen
 
 
 class _Page:
-    """A page whose refresh waits for the change's shared reading, as a pending list's does."""
+    """An open page whose list shares a reading with the pages of the same View, as the pending list does."""
 
-    def __init__(self, release: asyncio.Event) -> None:
-        self.release = release
-        self.follower = live._Follower(_Client(), self.refresh)  # type: ignore[arg-type]
-        self.readings: list[dict[Any, Any]] = []
-        self.turns: list[int] = []
+    def __init__(self, board: _Board, organisation_id: int | None = 1, audience: object = None) -> None:
+        self.board = board
+        self.audience = audience
+        self.client = Client(PAGE)
+        self.shown: list[int] = []  # the change each refresh showed
+        self.refreshing = False
+        self.refresh: Callable[[], Any] = self._refresh
+        with self.client:
+            self.live = live.LiveList(organisation_id=organisation_id, refresh=lambda: self.refresh())
 
-    async def refresh(self) -> None:
-        readings = pending._shared_reads.get()
-        assert readings is not None
-        self.readings.append(readings)
-        self.turns.append(loop_turns[0])
-        running.append(self)
-        await self.release.wait()
-        running.remove(self)
-
-
-running: list[_Page] = []
-loop_turns = [0]
-
-
-def _change(pages: list[_Page]) -> "live._Wave":
-    """One change heard by every page, as events hands it over: all in one turn of the event loop."""
-    wave = live._wave(1)
-    for page in pages:
-        page.follower.changed(wave)
-    return wave
+    async def _refresh(self) -> None:
+        board = self.board
+        board.in_refresh += 1
+        board.most_in_refresh = max(board.most_in_refresh, board.in_refresh)
+        self.refreshing = True
+        try:
+            view = live.View("pending", 1, self.audience, REQUEST)
+            self.shown.append(await live.LiveList.read_once(view, board.read))
+        finally:
+            board.in_refresh -= 1
+            self.refreshing = False
 
 
-async def _turns(count: int = 5) -> None:
-    for _ in range(count):
-        await asyncio.sleep(0)
+def _settled(pages: list[_Page]) -> Callable[[], bool]:
+    return lambda: not any(page.live.running for page in pages)
 
 
 @pytest.fixture
-async def release(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+async def board(monkeypatch: pytest.MonkeyPatch) -> _Board:
     monkeypatch.setattr(core, "loop", asyncio.get_running_loop())  # as the app's lifespan sets it
-    running.clear()
-    return asyncio.Event()
+    return _Board()
 
 
-async def test_every_page_refreshes_once_with_no_more_refreshing_at_a_time_than_the_wave_has_tasks(
-    release: asyncio.Event,
-) -> None:
-    pages = [_Page(release) for _ in range(3 * live.WORKERS_PER_WAVE)]
-    wave = _change(pages)
-    await _turns()
-    assert len(running) == live.WORKERS_PER_WAVE  # the others wait their turn
-    release.set()
-    await _turns()
-    assert [len(page.readings) for page in pages] == [1] * len(pages)
-    assert all(page.readings[0] is wave.readings for page in pages)
-    assert not any(page.follower.running for page in pages)
+async def test_every_page_refreshes_once_from_one_reading_a_few_at_a_time(board: _Board) -> None:
+    pages = [_Page(board) for _ in range(3 * live.WORKERS_PER_CHANGE)]
+    await board.publish()
+    await until(lambda: board.in_refresh == live.WORKERS_PER_CHANGE)  # they wait for the one reading
+    board.release.set()
+    await until(_settled(pages))
+    assert [page.shown for page in pages] == [[1]] * len(pages)
+    assert board.readings == 1
+    assert board.most_in_refresh == live.WORKERS_PER_CHANGE  # the others waited their turn
 
 
-async def test_a_change_during_a_refresh_costs_one_more_and_a_burst_no_more_than_that(release: asyncio.Event) -> None:
-    page = _Page(release)
-    first = _change([page])
-    await _turns()
-    assert running == [page]
-    second = _change([page])  # a burst, while the first refresh waits for its reading
-    await _turns()
-    third = _change([page])
-    await _turns()
-    release.set()
-    await _turns()
-    assert page.readings == [first.readings, third.readings]
-    assert second is not third
+async def test_a_burst_during_a_refresh_costs_one_more_refresh_with_the_newest_change(board: _Board) -> None:
+    page = _Page(board)
+    await board.publish()
+    await until(lambda: board.in_refresh == 1)
+    await board.publish()
+    await board.publish()
+    board.release.set()
+    await until(_settled([page]))
+    assert page.shown == [1, 3]
+    assert board.readings == 2
 
 
-async def test_a_page_still_waiting_its_turn_refreshes_once_with_the_newest_change(release: asyncio.Event) -> None:
-    pages = [_Page(release) for _ in range(live.WORKERS_PER_WAVE + 1)]
-    _change(pages)
-    await _turns()
-    last = pages[-1]
-    assert last.readings == []  # queued behind the busy tasks
-    newer = _change([last])
-    release.set()
-    await _turns()
-    assert last.readings == [newer.readings]  # read after the newer change: no second refresh needed
+async def test_a_page_still_waiting_its_turn_refreshes_once_with_the_newest_change(board: _Board) -> None:
+    pages = [_Page(board) for _ in range(live.WORKERS_PER_CHANGE + 1)]
+    await board.publish()
+    await until(lambda: board.in_refresh == live.WORKERS_PER_CHANGE)
+    (waiting,) = [page for page in pages if not page.refreshing]  # queued behind the busy tasks
+    await board.publish()
+    board.release.set()
+    await until(_settled(pages))
+    assert waiting.shown == [2]  # queued behind the busy tasks, read after the newer change: refreshed once
+    assert sorted(page.shown for page in pages) == [[1, 2]] * live.WORKERS_PER_CHANGE + [[2]]
+    assert board.readings == 2
 
 
-async def test_the_event_loop_gets_a_turn_every_few_pages_of_a_long_wave(release: asyncio.Event) -> None:
-    def count_turns() -> None:
-        loop_turns[0] += 1
-        if any(page.follower.running for page in pages):
-            asyncio.get_running_loop().call_soon(count_turns)
-
-    pages = [_Page(release) for _ in range(2 * live.WORKERS_PER_WAVE * live.PAGES_PER_TURN)]
-    release.set()
-    _change(pages)
-    count_turns()
-    await _turns(10)
-    assert all(len(page.readings) == 1 for page in pages)
-    per_turn = Counter(turn for page in pages for turn in page.turns)
-    assert max(per_turn.values()) == live.WORKERS_PER_WAVE * live.PAGES_PER_TURN  # other work got in between
-    assert len(per_turn) == 2
+async def test_a_change_heard_during_a_long_wave_is_what_the_pages_not_yet_refreshed_read(board: _Board) -> None:
+    pages = [_Page(board) for _ in range(2 * live.WORKERS_PER_CHANGE * live.PAGES_PER_TURN)]
+    board.release.set()
+    await board.publish()
+    await until(lambda: any(page.shown for page in pages))  # only if the wave lets the event loop take turns
+    await board.publish()
+    await until(lambda: _settled(pages)() and all(page.shown[-1:] == [2] for page in pages))
+    assert any(page.shown == [2] for page in pages)  # they waited their turn and refreshed once
+    assert not any(len(page.shown) > 2 for page in pages)
 
 
 async def test_one_page_failing_is_reported_and_the_others_still_refresh(
-    release: asyncio.Event, monkeypatch: pytest.MonkeyPatch
+    board: _Board, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reported: list[BaseException] = []
     monkeypatch.setattr(core.app, "handle_exception", reported.append)
-    pages = [_Page(release) for _ in range(3)]
+    pages = [_Page(board) for _ in range(3)]
 
     async def broken() -> None:
         raise RuntimeError("this page's list could not be read")
 
-    pages[0].follower.refresh = broken
-    release.set()
-    _change(pages)
-    await _turns()
+    pages[0].refresh = broken
+    board.release.set()
+    await board.publish()
+    await until(lambda: _settled(pages)() and len(reported) == 1)
     assert [str(problem) for problem in reported] == ["this page's list could not be read"]
-    assert [len(page.readings) for page in pages] == [0, 1, 1]
-    assert not pages[0].follower.running  # the next change refreshes it again
+    assert [page.shown for page in pages] == [[], [1], [1]]
+    await board.publish()  # the next change tries the failing page again
+    await until(lambda: _settled(pages)() and len(reported) == 2)
+    assert [page.shown for page in pages] == [[], [1, 2], [1, 2]]
+
+
+async def test_other_organisations_get_nothing_and_platform_lists_hear_every_change(board: _Board) -> None:
+    ours, theirs, platform = _Page(board, 1), _Page(board, 2), _Page(board, None)
+    board.release.set()
+    await board.publish(organisation_id=1)
+    await until(lambda: bool(ours.shown and platform.shown) and _settled([ours, theirs, platform])())
+    assert theirs.shown == []
+    assert ours.shown == platform.shown == [1]
+
+
+async def test_log_outs_and_closed_pages_refresh_nothing(board: _Board) -> None:
+    open_page, closed = _Page(board), _Page(board)
+    closed.client.delete()
+    board.release.set()
+    await board.publish(kind=session_events.SESSION_ENDED)  # someone logged out: no list changed
+    await board.publish()
+    await until(lambda: bool(open_page.shown) and _settled([open_page])())
+    assert open_page.shown == [2] and closed.shown == []
+
+
+async def test_pages_share_a_reading_only_with_an_equal_view(board: _Board) -> None:
+    everything = [_Page(board, audience=None) for _ in range(3)]
+    one_deployment = [_Page(board, audience=(7,)) for _ in range(3)]
+    board.release.set()
+    await board.publish()
+    await until(lambda: all(page.shown for page in everything + one_deployment))
+    assert board.readings == 2  # one per audience, never one per page
+
+
+async def test_outside_a_live_refresh_every_call_reads(board: _Board) -> None:
+    board.release.set()
+    view = live.View("pending", 1, None, REQUEST)
+    assert [await live.LiveList.read_once(view, board.read) for _ in range(2)] == [0, 0]
+    assert board.readings == 2  # a page being built or a user's action reads for itself

@@ -8,6 +8,7 @@ import pytest
 from nicegui import core
 
 from components import live_push
+from tests.waiting import until
 
 
 @dataclass
@@ -33,10 +34,14 @@ class _Element:
 class _Socket:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, list[str]]] = []
+        self.queued = asyncio.Event()  # a real emit returns once its per-socket sends are queued
+        self.queued.set()
+        self.returned = 0
 
     async def emit(self, event: str, data: dict[str, Any], room: list[str]) -> None:
         self.sent.append((event, data["code"], room))
-        await asyncio.sleep(0)  # a real emit returns once its per-socket sends have run
+        await self.queued.wait()
+        self.returned += 1
 
 
 @pytest.fixture
@@ -47,17 +52,12 @@ async def socket(monkeypatch: pytest.MonkeyPatch) -> _Socket:
     return fake
 
 
-async def _settled() -> None:
-    for _ in range(3):  # the flush, then the emit tasks it starts
-        await asyncio.sleep(0)
-
-
 async def test_pages_given_the_same_patch_in_one_turn_get_one_message(socket: _Socket) -> None:
     pages = [_Element(_Client(f"page-{n}")) for n in range(3)]
     for page in pages:
         live_push.run_javascript(page, "patch(1)")  # type: ignore[arg-type]
     live_push.run_javascript(_Element(_Client("other")), "patch(2)")  # type: ignore[arg-type]
-    await _settled()
+    await until(lambda: socket.returned == 2)
     assert socket.sent == [
         ("run_javascript", "patch(1)", ["page-0", "page-1", "page-2"]),
         ("run_javascript", "patch(2)", ["other"]),
@@ -69,7 +69,7 @@ async def test_a_page_gets_its_patches_in_the_order_they_were_made(socket: _Sock
     live_push.run_javascript(second, "patch(2)")  # type: ignore[arg-type]
     live_push.run_javascript(first, "patch(1)")  # type: ignore[arg-type]
     live_push.run_javascript(second, "patch(1)")  # type: ignore[arg-type]  # b's second: after its first
-    await _settled()
+    await until(lambda: socket.returned == 3)
     assert [(code, room) for _, code, room in socket.sent] == [
         ("patch(2)", ["b"]),
         ("patch(1)", ["a"]),
@@ -83,14 +83,16 @@ async def test_no_patch_for_pages_closed_offline_or_with_the_whole_element_queue
     targets = [_Client("closed", is_deleted=True), _Client("offline", has_socket_connection=False), queued]
     for client in [*targets, _Client("open")]:
         live_push.run_javascript(_Element(client), "patch(1)")  # type: ignore[arg-type]
-    await _settled()
-    assert socket.sent == [("run_javascript", "patch(1)", ["open"])]
+    live_push.run_javascript(_Element(_Client("later")), "patch(2)")  # type: ignore[arg-type]  # sent after them
+    await until(lambda: socket.returned == 2)
+    assert socket.sent == [("run_javascript", "patch(1)", ["open"]), ("run_javascript", "patch(2)", ["later"])]
 
 
 async def test_nothing_is_sent_when_every_page_has_gone(socket: _Socket) -> None:
     live_push.run_javascript(_Element(_Client("closed", is_deleted=True)), "patch(1)")  # type: ignore[arg-type]
-    await _settled()
-    assert socket.sent == []
+    live_push.run_javascript(_Element(_Client("later")), "patch(2)")  # type: ignore[arg-type]
+    await until(lambda: socket.returned == 1)
+    assert socket.sent == [("run_javascript", "patch(2)", ["later"])]
 
 
 class _Reconnecting:

@@ -1,13 +1,18 @@
-"""The pending view's table rows: formatted once per shared reading, never shared between different visibilities."""
+"""The pending view's table rows: read and formatted once per View, never shared between different visibilities."""
 
+from dataclasses import replace
 from datetime import timedelta
 
+from components.live import View
+from components.paged_table import PageRequest
 from models import Deployment
 from pages import care_pending
 from services.invitations import pending
 from services.invitations import service as invitations
 from services.platform import clock
 from tests import factories
+
+REQUEST = PageRequest(search="", sort="created", descending=True, page=1, page_size=25)
 
 
 async def _invited(world: factories.World, *where: tuple[Deployment, str], hours: int = 72) -> factories.Actor:
@@ -21,18 +26,20 @@ async def _invited(world: factories.World, *where: tuple[Deployment, str], hours
     return owner
 
 
-async def test_pages_sharing_a_reading_share_its_rows_and_other_visibilities_do_not(db: str) -> None:
+async def test_viewers_who_may_see_the_same_share_a_view_and_other_visibilities_do_not(db: str) -> None:
     world = await factories.world()
     owner = await _invited(world, (world.dep, "one@example.org"), (world.dep2, "two@example.org"))
     editor = await factories.member("editor@trust.org", "organisation_owner", org=world.org)
     local = await factories.member("local@trust.org", "administrator", dep=world.dep)
 
-    with pending.shared_reads({}):
-        readings = [await pending.list_pending(actor=a, organisation_id=world.org.id) for a in (owner, editor, local)]
-    rows = [care_pending._formatted(reading, "created").rows for reading in readings]
-    assert readings[0] is readings[1] and rows[0] is rows[1]  # the same visibility: one reading, one formatting
-    assert [row["email"] for row in rows[2]] == ["one@example.org"]  # the deployment's administrator: theirs only
-    assert care_pending._formatted(readings[0], "email").edges != care_pending._formatted(readings[0], "created").edges
+    audiences = [await pending.visible_to(a, world.org.id) for a in (owner, editor, local)]
+    views = [View("pending", world.org.id, audience, REQUEST) for audience in audiences]
+    assert views[0] == views[1] != views[2]  # one reading for the owners' pages, another for the administrator's
+    _, theirs = await care_pending._read(audiences[2], REQUEST)
+    assert [row["email"] for row in theirs.rows] == ["one@example.org"]  # the deployment's administrator: theirs
+    _, by_email = await care_pending._read(audiences[0], replace(REQUEST, sort="email"))
+    _, by_created = await care_pending._read(audiences[0], REQUEST)
+    assert by_email.edges != by_created.edges
 
 
 async def test_the_timer_formats_the_rows_on_screen_at_the_new_time(db: str) -> None:

@@ -2,11 +2,9 @@
 
 # ruff: noqa: S608  the list's SQL names columns from SORTS only; every value is a bound parameter
 
-import asyncio
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from tortoise.expressions import Q
 
@@ -45,54 +43,57 @@ class PendingPage:
 
 
 Key = tuple[str, int]  # (the sort column's value as text, id): where a page starts or ends
-_shared_reads: ContextVar[dict[Any, Any] | None] = ContextVar("pending_shared_reads", default=None)
 
 
-async def list_pending(
-    *,
-    actor: Actor,
-    organisation_id: int,
-    search: str = "",
-    sort: str = "created",
-    descending: bool = True,
-    page: int = 1,
-    page_size: int = 25,
-    after: Key | None = None,
-    before: Key | None = None,
-) -> PendingPage:
+@dataclass(frozen=True)
+class Audience:
+    """What one viewer may see of an organisation's pending list, as visible_to decided it for them."""
+
+    organisation_id: int
+    deployment_ids: tuple[int, ...] | None  # None: the whole organisation
+
+
+async def visible_to(actor: Actor, organisation_id: int) -> Audience:
+    """The permission check of the list: refused unless the actor manages some of the organisation."""
+    visible = await _visible_deployments(actor, organisation_id)
+    return Audience(organisation_id, None if visible is None else tuple(visible))
+
+
+class Query(TypedDict, total=False):
+    """Which page of the list: search, sort and the page window (keyset hints after/before)."""
+
+    search: str
+    sort: str
+    descending: bool
+    page: int
+    page_size: int
+    after: Key | None
+    before: Key | None
+
+
+async def list_pending(*, actor: Actor, organisation_id: int, **query: Unpack[Query]) -> PendingPage:
     """One page of pending invitations (expired ones included and marked) the actor may manage.
 
     Next/previous pages come by keyset (after/before the neighbouring page's edge key), the last page from
     the end; only a jump into the middle of a long list falls back to OFFSET.
     """
-    visible = await _visible_deployments(actor, organisation_id)  # the permission check, for every caller
-    args = (organisation_id, visible, text.search_term(search), sort, descending, page, page_size, after, before)
-    shared = _shared_reads.get()
-    if shared is None:
-        return await _read(*args)
-    key = (organisation_id, visible and tuple(visible), *args[2:])
-    if key not in shared:  # else another page refreshing for the same change reads (or has read) exactly this
-        shared[key] = asyncio.ensure_future(_read(*args))  # a task: a caller that goes away cancels no one
-    found: PendingPage = await asyncio.shield(shared[key])
-    return found
+    return await read_page(await visible_to(actor, organisation_id), **query)
 
 
-class shared_reads:  # a class, not @contextmanager: every open page enters it for every change
-    """Within the block, list_pending calls with the same arguments and visibility share one reading.
-
-    For the pages refreshing after one change (components/live.py): each asks only after that change was
-    published, so a reading another page started after it is as fresh as its own would be. Outside such a
-    block every call reads the database.
-    """
-
-    def __init__(self, readings: dict[Any, Any]) -> None:
-        self.readings = readings
-
-    def __enter__(self) -> None:
-        self.token = _shared_reads.set(self.readings)
-
-    def __exit__(self, *_: object) -> None:
-        _shared_reads.reset(self.token)
+async def read_page(audience: Audience, **query: Unpack[Query]) -> PendingPage:
+    """list_pending for an audience visible_to gave: pages that share one (components/live.py) read once."""
+    visible = None if audience.deployment_ids is None else list(audience.deployment_ids)
+    return await _read(
+        audience.organisation_id,
+        visible,
+        text.search_term(query.get("search", "")),
+        query.get("sort", "created"),
+        query.get("descending", True),
+        query.get("page", 1),
+        query.get("page_size", 25),
+        query.get("after"),
+        query.get("before"),
+    )
 
 
 async def _read(
