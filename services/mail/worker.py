@@ -5,9 +5,7 @@ import logging
 import os
 import secrets
 import socket
-from collections import deque
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import aiosmtplib
@@ -16,6 +14,7 @@ from services.mail import claims as mail_claims
 from services.mail import records as mail_records
 from services.mail import templates as mail_templates
 from services.mail.claims import Claimed
+from services.mail.drain import POLL_SECONDS, Batch, Drain
 from services.mail.records import Job
 from services.mail.smtp_pool import DEFAULT_TIMEOUT, SmtpPool, Throttle, classify, describe
 from services.platform import events
@@ -24,7 +23,6 @@ from services.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 1.0
 SMTP_TIMEOUT = DEFAULT_TIMEOUT
 IDLE_CLOSE_SECONDS = 30.0
 STOP_GRACE_SECONDS = 10.0
@@ -37,18 +35,6 @@ BATCH_SECONDS = 0.5
 # Accepted messages are recorded as sent this soon after the relay took them, not at the end of their batch: a worker
 # killed mid-batch leaves at most this much sending unrecorded, to be sent again (with the same Message-ID).
 MARK_SECONDS = 0.025
-
-
-@dataclass
-class _Batch:
-    jobs: list[Job]
-    full: bool  # as many rows as a batch holds: more are probably due
-    claimed: asyncio.Event  # set when the claim no longer needs renewing
-    renewing: "asyncio.Task[None]"
-    waiting: int = 0  # jobs of this batch not yet sent, failed or left
-    started: float = 0.0
-    deadline: float = 0.0  # no job of this batch starts after it (half the lease): it goes back to the queue
-    sent: asyncio.Event = field(default_factory=asyncio.Event)  # every job settled: record the batch
 
 
 class MailWorker:
@@ -140,9 +126,9 @@ class MailWorker:
         first = await self._take()
         if first is None:
             return 0
-        return await _Drain(self, more=more).run(first)
+        return await Drain(self, more=more).run(first)
 
-    async def _take(self) -> _Batch | None:
+    async def _take(self) -> Batch | None:
         """Claim a batch and render its messages; the claim is renewed until the batch is sent."""
         size = self._next_batch
         rows = await self._claim(size)
@@ -158,9 +144,9 @@ class MailWorker:
             claimed.set()
             await renewing
             raise
-        return _Batch(jobs, len(rows) >= size, claimed, renewing)
+        return Batch(jobs, len(rows) >= size, claimed, renewing)
 
-    async def _complete(self, batch: _Batch) -> int:
+    async def _complete(self, batch: Batch) -> int:
         """Once every job of the batch settled: stop renewing its claim, adapt the batch size, record it."""
         loop = asyncio.get_running_loop()
         try:
@@ -174,7 +160,7 @@ class MailWorker:
         async with self._record_lock:  # one recording transaction at a time
             return await self._finish(batch)
 
-    async def _finish(self, batch: _Batch) -> int:
+    async def _finish(self, batch: Batch) -> int:
         await mail_records.record(batch.jobs, worker_id=self.worker_id)
         self.last_drain_at = now()  # a long backlog keeps drain() busy for minutes: every batch counts as progress
         jobs = batch.jobs
@@ -255,137 +241,3 @@ class MailWorker:
 
     async def _mark_sent(self, jobs: list[Job]) -> None:
         await mail_records.mark_sent(jobs, worker_id=self.worker_id)
-
-
-class _Drain:
-    """One drain: a sender per connection slot pulls the next job of any batch in hand and claims more when idle."""
-
-    def __init__(self, worker: MailWorker, *, more: bool) -> None:
-        self.worker, self.more = worker, more
-        self.loop = asyncio.get_running_loop()
-        self.queue: deque[tuple[_Batch, Job]] = deque()
-        self.finishing: list[asyncio.Task[int]] = []
-        self.changed = asyncio.Event()
-        self.busy = 0  # jobs on a connection right now
-        self.alive = worker._pool.size  # senders that still have (or may open) a connection
-        self.claiming = False
-        self.last_full = False
-        self.last_claim_at = self.loop.time()
-        self.broken = False
-
-    async def run(self, first: _Batch) -> int:
-        self.worker._connect_error = ""
-        self._add(first)
-        marked = asyncio.Event()
-        marking = asyncio.create_task(self.worker._mark_accepted(marked))
-        try:
-            try:
-                await asyncio.gather(*(self._sender(slot) for slot in range(self.worker._pool.size)))
-            finally:
-                self._leave_the_rest()
-                marked.set()
-                await marking
-        finally:
-            results = await asyncio.gather(*self.finishing, return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        return sum(result for result in results if isinstance(result, int))
-
-    def _add(self, batch: _Batch) -> None:
-        todo = [job for job in batch.jobs if not job.outcome]
-        batch.waiting, batch.started = len(todo), self.loop.time()
-        batch.deadline = batch.started + self.worker.lease.total_seconds() / 2
-        self.queue.extend((batch, job) for job in todo)
-        self.last_full = batch.full
-        self.finishing.append(asyncio.create_task(self.worker._complete(batch)))
-        if not todo:
-            batch.sent.set()
-        self.changed.set()
-
-    @staticmethod
-    def _settle(batch: _Batch) -> None:
-        batch.waiting -= 1
-        if batch.waiting <= 0:
-            batch.sent.set()
-
-    def _leave_the_rest(self) -> None:
-        # Not started: untouched (back to the queue when recorded), or charged when no connection could be opened.
-        charge = self.alive == 0 and bool(self.worker._connect_error)
-        while self.queue:
-            batch, job = self.queue.popleft()
-            if charge and self.loop.time() < batch.deadline:
-                job.outcome, job.error, job.attempted = "retry", self.worker._connect_error, True
-            self._settle(batch)
-
-    async def _sender(self, slot: int) -> None:
-        try:
-            while (item := await self._next_job()) is not None:
-                batch, job = item
-                self.busy += 1
-                try:
-                    delivered = await self.worker._deliver(slot, job)
-                except BaseException:  # cancelled (stopping) or broken: the job is released when its batch records
-                    self._settle(batch)
-                    raise
-                finally:
-                    self.busy -= 1
-                    self.changed.set()
-                if delivered:
-                    self._settle(batch)
-                    continue
-                # No connection on this slot: leave the job to a slot whose connection works, else charge it now.
-                self.alive -= 1
-                if any(self.worker._pool.reusable(other) for other in range(self.worker._pool.size) if other != slot):
-                    self.queue.appendleft(item)
-                else:
-                    job.outcome, job.error, job.attempted = "retry", self.worker._connect_error, True
-                    self._settle(batch)
-                return
-        except BaseException:
-            self.broken = True  # the other senders stop after their current job; the rest goes back to the queue
-            self.changed.set()
-            raise
-
-    async def _next_job(self) -> tuple[_Batch, Job] | None:
-        while True:
-            if self.broken or self.worker._stopping:
-                return None
-            while self.queue:
-                batch, job = self.queue.popleft()
-                if self.loop.time() < batch.deadline:
-                    return batch, job
-                self._settle(batch)  # past half its lease: left untouched, back to the queue when recorded
-            if not self.more:
-                return None
-            woken = self.worker._wake_event.is_set()
-            polled = self.busy and self.loop.time() - self.last_claim_at >= POLL_SECONDS
-            if not self.claiming and (self.last_full or woken or polled):
-                await self._claim()
-                continue
-            if not self.claiming and not self.busy:
-                return None  # nothing in hand, nothing more due: the worker's loop polls from here
-            await self._pause()
-
-    async def _claim(self) -> None:
-        self.claiming = True
-        self.worker._wake_event.clear()
-        try:
-            batch = await self.worker._take()
-        finally:
-            self.claiming, self.last_claim_at = False, self.loop.time()
-            self.changed.set()
-        if batch is None:
-            self.last_full = False
-        else:
-            self._add(batch)
-
-    async def _pause(self) -> None:
-        """Until something changes: a job settled, a claim came back, a wake-up, or the next poll is due."""
-        self.changed.clear()
-        waits = [asyncio.create_task(self.changed.wait()), asyncio.create_task(self.worker._wake_event.wait())]
-        try:
-            await asyncio.wait(waits, timeout=POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in waits:
-                waiting.cancel()
