@@ -28,7 +28,7 @@ from nicegui import Client, background_tasks, core, ui
 
 from components import session
 from components.paged_table import PageRequest
-from services.access import sessions as session_events
+from services.access import sessions
 from services.platform import events
 
 T = TypeVar("T")
@@ -100,7 +100,7 @@ class LiveList:
         return await read() if change is None else await change.read_once(view, read)
 
     def _heard(self, kind: str) -> None:
-        if kind == session_events.SESSION_ENDED:  # a log-out somewhere: no list changed
+        if kind == sessions.SESSION_ENDED:  # a log-out somewhere: no list changed
             return
         change = _change(self.topic)
         self.change = change

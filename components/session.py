@@ -8,8 +8,7 @@ from urllib.parse import quote
 from fastapi import Request
 from nicegui import ui
 
-from services.access import auth
-from services.access import sessions as session_events
+from services.access import auth, sessions
 from services.access.service import Actor
 from services.errors import DomainError, NotAuthenticated
 
@@ -66,7 +65,7 @@ def leave_when_session_ends(session_token: str) -> None:
             with client:
                 ui.navigate.to("/login")
 
-    client.on_delete(session_events.subscribe(session_token=session_token, on_end=leave))
+    client.on_delete(sessions.subscribe(session_token=session_token, on_end=leave))
 
 
 async def notify_errors(action: Callable[[], Awaitable[T]], *, success: str | None = None) -> T | None:

@@ -9,8 +9,7 @@ from nicegui import core
 from tortoise import Tortoise, connections
 from tortoise.contrib.fastapi import RegisterTortoise
 
-from services.access import auth, roles
-from services.access import sessions as session_events
+from services.access import auth, roles, sessions
 from services.platform import clock, events, settings
 from services.platform.database import connected, tortoise_config
 
@@ -46,7 +45,7 @@ def app_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     clock.reset()
     events.install_remote(None)
     events.reset()
-    session_events.reset()
+    sessions.reset()
     settings.configure(settings.load())  # no test inherits another's base URL or mail settings
 
 

@@ -8,8 +8,7 @@ import pytest
 
 from components import session as page_session
 from models import Permission, RoleAssignment, Session, StaffMember
-from services.access import auth, roles, tokens
-from services.access import sessions as session_events
+from services.access import auth, roles, sessions, tokens
 from services.access.service import Actor
 from services.errors import NotAuthenticated, PermissionDenied
 from services.invitations import pending
@@ -31,7 +30,7 @@ async def _signed_in(world: factories.World, role_key: str = "access_controller"
 
 
 def _remembered(token: str) -> bool:
-    return session_events.recall(tokens.hash_token(token)) is not None
+    return sessions.recall(tokens.hash_token(token)) is not None
 
 
 async def _assignment() -> RoleAssignment:
@@ -68,7 +67,7 @@ async def test_log_out_forgets_at_once_and_tells_other_processes(db: str) -> Non
     events.install_remote(other_processes)
     await auth.logout(session_token=token)
     assert not _remembered(token)
-    assert told == [(events.PLATFORM_TOPIC, session_events.SESSION_ENDED)]
+    assert told == [(events.PLATFORM_TOPIC, sessions.SESSION_ENDED)]
     with pytest.raises(NotAuthenticated):
         await auth.live_actor_for(session_token=token)
 
@@ -78,7 +77,7 @@ async def test_a_log_out_announced_by_another_process_forgets(db: str) -> None:
     token = await _signed_in(world)
     await auth.live_actor_for(session_token=token)
     await Session.filter(token_hash=tokens.hash_token(token)).update(revoked_at=clock.now())  # the other process
-    events.deliver_local(events.PLATFORM_TOPIC, session_events.SESSION_ENDED)  # its NOTIFY arrives here
+    events.deliver_local(events.PLATFORM_TOPIC, sessions.SESSION_ENDED)  # its NOTIFY arrives here
     with pytest.raises(NotAuthenticated):
         await auth.live_actor_for(session_token=token)
 
@@ -141,7 +140,7 @@ async def test_idle_and_absolute_limits_hold_for_remembered_actors(db: str) -> N
     await auth.actor_for(session_token=token)
     clock.advance(auth.IDLE_TIMEOUT - timedelta(minutes=1))
     await auth.live_actor_for(session_token=token)
-    session_events.forget_actors()
+    sessions.forget_actors()
     await auth.live_actor_for(session_token=token)  # read afresh: a live refresh is not activity
     clock.advance(timedelta(minutes=2))
     with pytest.raises(NotAuthenticated):
@@ -176,10 +175,10 @@ async def test_remembered_actors_are_read_again_after_the_ttl(db: str) -> None:
 async def test_a_reading_that_overlaps_a_change_is_not_remembered(db: str) -> None:
     world = await factories.world()
     token = await _signed_in(world)
-    since = session_events.generation()
+    since = sessions.generation()
     actor = await auth.actor_for(session_token=token)
-    session_events.forget_actors()  # a change announced while another reading was under way
-    session_events.remember(tokens.hash_token(token), session_events.Remembered(actor, clock.now()), since=since)
+    sessions.forget_actors()  # a change announced while another reading was under way
+    sessions.remember(tokens.hash_token(token), sessions.Remembered(actor, clock.now()), since=since)
     assert not _remembered(token)
 
 

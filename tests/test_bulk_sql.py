@@ -6,7 +6,7 @@ from tortoise import connections
 from models import AuditEvent, Deployment, Invitation, InvitationState, Organisation, OutboxMessage, OutboxState
 from services.access import roles, tokens
 from services.invitations import service as invitations
-from services.platform import sql as bulk_sql
+from services.platform import sql
 from services.platform.database import connected
 from tests import factories
 
@@ -15,8 +15,8 @@ ADDRESSES = [f"staff{n}@example.org" for n in range(23)]
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bulk_sql, "CHUNK", 5)
-    monkeypatch.setattr(bulk_sql, "LOOKUP_CHUNK", 4)
+    monkeypatch.setattr(sql, "CHUNK", 5)
+    monkeypatch.setattr(sql, "LOOKUP_CHUNK", 4)
     monkeypatch.setattr(invitations, "IN_THREAD_ABOVE", 10)
 
 
@@ -67,21 +67,21 @@ async def test_ids_are_found_by_their_key_when_new_rows_are_not_numbered_in_one_
         await Invitation.filter(id=rows[1][0]).delete()  # a gap: the others' ids are no longer one run
 
         keys = [rows[0][1], rows[2][1]]
-        ids = await bulk_sql._sqlite_ids(connections.get("default"), Invitation, "token_hash", keys)
+        ids = await sql._sqlite_ids(connections.get("default"), Invitation, "token_hash", keys)
 
     assert ids == [rows[0][0], rows[2][0]]
 
 
 async def test_one_is_postgres_answers_for_urls_and_connections_and_numbers_placeholders(db: str) -> None:
-    assert [bulk_sql.is_postgres(url) for url in ("postgres://u@h/d", "postgresql://u@h/d", "asyncpg://u@h/d")] == [
+    assert [sql.is_postgres(url) for url in ("postgres://u@h/d", "postgresql://u@h/d", "asyncpg://u@h/d")] == [
         True,
         True,
         True,
     ]
-    assert not bulk_sql.is_postgres("sqlite://gatehouse.sqlite3")
+    assert not sql.is_postgres("sqlite://gatehouse.sqlite3")
     connection = connections.get("default")
     postgres = db == "postgres"
-    assert bulk_sql.is_postgres(connection) is postgres
-    numbered = bulk_sql.numbered(connection, "SELECT 1 WHERE a = ? AND b = ?")
+    assert sql.is_postgres(connection) is postgres
+    numbered = sql.numbered(connection, "SELECT 1 WHERE a = ? AND b = ?")
     assert numbered == ("SELECT 1 WHERE a = $1 AND b = $2" if postgres else "SELECT 1 WHERE a = ? AND b = ?")
-    assert bulk_sql.marks(connection)(3) == ("$3" if postgres else "?3")
+    assert sql.marks(connection)(3) == ("$3" if postgres else "?3")

@@ -11,7 +11,7 @@ from nicegui import Client, core, ui
 
 from components import live
 from components.paged_table import PageRequest
-from services.access import sessions as session_events
+from services.access import sessions
 from services.platform import events
 from tests.waiting import until
 
@@ -159,7 +159,7 @@ async def test_log_outs_and_closed_pages_refresh_nothing(board: _Board) -> None:
     open_page, closed = _Page(board), _Page(board)
     closed.client.delete()
     board.release.set()
-    await board.publish(kind=session_events.SESSION_ENDED)  # someone logged out: no list changed
+    await board.publish(kind=sessions.SESSION_ENDED)  # someone logged out: no list changed
     await board.publish()
     await until(lambda: bool(open_page.shown) and _settled([open_page])())
     assert open_page.shown == [2] and closed.shown == []

@@ -9,8 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from models import LoginTicket, Session, StaffMember
 from services.access import service as access
-from services.access import sessions as session_events
-from services.access import tokens
+from services.access import sessions, tokens
 from services.access.ratelimit import Limiter
 from services.access.service import Actor
 from services.audit import service as audit
@@ -23,7 +22,7 @@ SESSION_COOKIE = "gatehouse_session"
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 TICKET_LIFETIME = timedelta(seconds=60)
-LIVE_ACTOR_TTL = timedelta(seconds=60)  # a backstop only: session_events forgets on every relevant change
+LIVE_ACTOR_TTL = timedelta(seconds=60)  # a backstop only: sessions forgets on every relevant change
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 WRONG_LOGIN = "That email and password do not match an account."
@@ -130,12 +129,12 @@ async def live_actor_for(*, session_token: str | None) -> Actor:
     LIVE_ACTOR_TTL, within the session's idle and absolute limits; else read afresh (without counting as activity).
 
     Several hundred open pages refresh for one change: reading each session and its grants again was most of
-    the work (docs/PERFORMANCE-lists.md, item 4). session_events forgets every remembered actor, in every
+    the work (docs/PERFORMANCE-lists.md, item 4). sessions forgets every remembered actor, in every
     process, on a log-out and on any change that may move grants or members.
     """
     if not session_token:
         raise NotAuthenticated()
-    remembered = session_events.recall(tokens.hash_token(session_token))
+    remembered = sessions.recall(tokens.hash_token(session_token))
     if remembered is not None and now() < remembered.until:
         return remembered.actor
     return await _read_actor(session_token, touch=False)
@@ -145,7 +144,7 @@ async def _read_actor(session_token: str | None, *, touch: bool) -> Actor:
     if not session_token:
         raise NotAuthenticated()
     key = tokens.hash_token(session_token)
-    since = session_events.generation()
+    since = sessions.generation()
     session = await Session.get_or_none(token_hash=key).select_related("member")
     at = now()
     if (
@@ -163,7 +162,7 @@ async def _read_actor(session_token: str | None, *, touch: bool) -> Actor:
     member = session.member
     actor = await access.load_actor(member_id=member.id, email=member.email, full_name=member.full_name)
     until = min(at + LIVE_ACTOR_TTL, session.expires_at, seen + IDLE_TIMEOUT)
-    session_events.remember(key, session_events.Remembered(actor, until), since=since)
+    sessions.remember(key, sessions.Remembered(actor, until), since=since)
     return actor
 
 
@@ -171,8 +170,8 @@ async def logout(*, session_token: str | None) -> None:
     """End the session everywhere it is open: refused from now on, and its open pages told to leave."""
     if session_token:
         await Session.filter(token_hash=tokens.hash_token(session_token), revoked_at=None).update(revoked_at=now())
-        session_events.session_ended(session_token=session_token)
-        await events.publish(organisation_id=None, kind=session_events.SESSION_ENDED)  # other processes forget
+        sessions.session_ended(session_token=session_token)
+        await events.publish(organisation_id=None, kind=sessions.SESSION_ENDED)  # other processes forget
 
 
 def safe_redirect(target: str | None) -> str:

@@ -16,7 +16,7 @@ from services.access import tokens
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.mail import outbox
-from services.platform import sql as bulk_sql
+from services.platform import sql
 from services.platform.clock import now
 
 TOKENS_PER_TURN = 1_000  # a few ms of hashing between two turns of the event loop
@@ -71,7 +71,7 @@ def _secrets_of(chosen: list[str], addresses: list[str], secrets: list[tuple[str
 
 
 async def _replace_pending(ids: list[int], connection: BaseDBAsyncClient) -> None:
-    await bulk_sql.update_where_in(
+    await sql.update_where_in(
         connection,
         Invitation,
         changes={"state": InvitationState.DELETED, "deleted_at": now()},
@@ -79,7 +79,7 @@ async def _replace_pending(ids: list[int], connection: BaseDBAsyncClient) -> Non
         values=ids,
         where={"state": InvitationState.PENDING},
     )
-    await bulk_sql.update_where_in(
+    await sql.update_where_in(
         connection,
         OutboxMessage,
         changes={"state": OutboxState.FAILED, "last_error": "replaced by a newer invitation", "link_seed": None},
@@ -101,7 +101,7 @@ async def _insert_invitations(
 ) -> None:
     at = now()
     expires = at + timedelta(hours=lifetime_hours)
-    ids = await bulk_sql.insert_returning_ids(
+    ids = await sql.insert_returning_ids(
         connection,
         Invitation,
         columns=("email", "token_hash"),
@@ -128,7 +128,7 @@ async def _insert_invitations(
         invitation_id=None,
         organisation_id=scope.organisation_id,
     )
-    await bulk_sql.insert(
+    await sql.insert(
         connection,
         OutboxMessage,
         columns=("recipient", "link_seed", "invitation_id"),
@@ -150,7 +150,7 @@ async def _grant_members(
 ) -> None:
     if not members:
         return
-    await bulk_sql.insert(
+    await sql.insert(
         connection,
         RoleAssignment,
         columns=("member_id",),
@@ -173,7 +173,7 @@ async def _grant_members(
         invitation_id=None,
         organisation_id=scope.organisation_id,
     )
-    await bulk_sql.insert(
+    await sql.insert(
         connection,
         OutboxMessage,
         columns=("recipient",),
@@ -187,9 +187,7 @@ async def _grant_members(
 async def _audit_each(targets: list[str], event: dict[str, Any], connection: BaseDBAsyncClient) -> None:
     """One audit event per target, otherwise alike."""
     rows = ((target[:_TARGET_LENGTH],) for target in targets)
-    await bulk_sql.insert(
-        connection, AuditEvent, columns=("target",), rows=rows, constants=_other_than(event, "target")
-    )
+    await sql.insert(connection, AuditEvent, columns=("target",), rows=rows, constants=_other_than(event, "target"))
 
 
 def _other_than(values: dict[str, Any], *names: str) -> dict[str, Any]:

@@ -17,8 +17,7 @@ from services.invitations import addresses as emails
 from services.invitations import rows as invite_rows
 from services.mail import outbox
 from services.organisations import service as organisations
-from services.platform import events
-from services.platform import sql as bulk_sql
+from services.platform import events, sql
 from services.platform.clock import now
 
 EXPIRY_CHOICES: dict[int, str] = {24: "24 hours", 72: "72 hours", 168: "7 days"}
@@ -145,10 +144,10 @@ async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: 
     is the platform: only holders of a platform role are members there.
     """
     found = dict(
-        await bulk_sql.rows_where_in(connection, StaffMember, columns=("email", "id"), key="email", values=addresses)
+        await sql.rows_where_in(connection, StaffMember, columns=("email", "id"), key="email", values=addresses)
     )
     pending = dict(
-        await bulk_sql.rows_where_in(
+        await sql.rows_where_in(
             connection,
             Invitation,
             columns=("email", "id"),
@@ -157,7 +156,7 @@ async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: 
             where={"scope_key": scope.key, "state": InvitationState.PENDING},
         )
     )
-    held_there = await bulk_sql.rows_where_in(
+    held_there = await sql.rows_where_in(
         connection,
         RoleAssignment,
         columns=("member_id", "role_id", "scope_key"),

@@ -23,7 +23,7 @@ from services.access.service import Scope
 from services.audit import service as audit
 from services.mail import templates as mail_templates
 from services.mail.claims import Claimed
-from services.platform import sql as bulk_sql
+from services.platform import sql
 from services.platform.clock import now
 from services.platform.settings import Settings
 
@@ -142,7 +142,7 @@ async def mark_sent(jobs: list[Job], *, worker_id: str) -> None:
         # Plain SQL: this runs every MARK_SECONDS while sending, and the ORM's query building was 10% of the worker.
         changes = {**row_changes("sent", "", attempts, at), "claimed_by": None, "claimed_until": None}
         ids = [job.row.id for job in group]
-        await bulk_sql.update_where_in(connection, OutboxMessage, changes=changes, key="id", values=ids, where=mine)
+        await sql.update_where_in(connection, OutboxMessage, changes=changes, key="id", values=ids, where=mine)
         for job in group:
             job.marked = True  # the batch's record need not write these rows again
 

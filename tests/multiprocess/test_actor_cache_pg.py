@@ -6,7 +6,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from services.access import sessions as session_events
+from services.access import sessions
 from services.access.service import Actor
 from services.platform import clock, events, events_pg
 
@@ -20,15 +20,13 @@ async def test_a_log_out_in_another_process_forgets_what_this_one_remembers(post
     try:
         assert started.connected
         actor = Actor(1, "nurse@trust.org", "Nurse", ())
-        since = session_events.generation()
-        session_events.remember(
-            "session", session_events.Remembered(actor, clock.now() + timedelta(minutes=1)), since=since
-        )
+        since = sessions.generation()
+        sessions.remember("session", sessions.Remembered(actor, clock.now() + timedelta(minutes=1)), since=since)
         events.subscribe(organisation_id=events.PLATFORM_TOPIC, handler=heard.put_nowait)
-        for kind, kept in (("invitations", True), (session_events.SESSION_ENDED, False)):
+        for kind, kept in (("invitations", True), (sessions.SESSION_ENDED, False)):
             await other.execute("SELECT pg_notify($1, $2)", events_pg.CHANNEL, f"{events.PLATFORM_TOPIC}:{kind}")
             assert await asyncio.wait_for(heard.get(), 5) == kind
-            assert (session_events.recall("session") is not None) is kept  # invitations move no one's grants
+            assert (sessions.recall("session") is not None) is kept  # invitations move no one's grants
     finally:
         await other.close()
         await events_pg.stop()

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from services.access import sessions as session_events
+from services.access import sessions
 from services.platform import clock
 from tests.security.helpers import FROZEN_AT, reset_limits
 
@@ -12,7 +12,7 @@ from tests.security.helpers import FROZEN_AT, reset_limits
 @pytest.fixture(autouse=True)
 def fresh_limits() -> None:
     reset_limits()
-    session_events.reset()
+    sessions.reset()
 
 
 class _FrozenDatetime(datetime):

@@ -10,8 +10,7 @@ from nicegui.testing import User
 from nicegui.testing.user_navigate import UserNavigate
 
 from models import StaffMember
-from services.access import auth
-from services.access import sessions as session_events
+from services.access import auth, sessions
 from services.errors import NotAuthenticated
 from services.platform import clock
 from tests.security.helpers import MICROSECOND, PASSWORD, member_with_password
@@ -65,7 +64,7 @@ async def test_logging_out_in_one_tab_sends_every_open_tab_of_that_session_to_lo
     await sign_in(other_browser, "nurse@trust.org", "supervisor")
     await other_browser.open("/care")
     await user.open("/care")
-    assert session_events.listener_count(session_token=token) >= 2  # both tabs listen (and pages passed through)
+    assert sessions.listener_count(session_token=token) >= 2  # both tabs listen (and pages passed through)
 
     other_tab_page, other_browser_page = other_tab.client, other_browser.client
     assert other_tab_page is not None and other_browser_page is not None
@@ -79,7 +78,7 @@ async def test_logging_out_in_one_tab_sends_every_open_tab_of_that_session_to_lo
     await eventually(lambda: any(page == reopened.id and to.startswith("/login") for page, to in navigated))
     await other_browser.open("/care")
     await other_browser.should_see("Your access")
-    assert session_events.listener_count(session_token=token) == 0
+    assert sessions.listener_count(session_token=token) == 0
 
 
 async def test_a_session_dies_exactly_at_the_idle_limit(db: str, frozen_clock: datetime) -> None:
@@ -114,9 +113,9 @@ async def test_a_busy_session_dies_exactly_at_the_absolute_limit(db: str, frozen
 
 async def test_a_deactivated_member_is_signed_out_everywhere_at_once(db: str) -> None:
     await member_with_password("nurse@trust.org", "supervisor")
-    sessions = [await _log_in(), await _log_in()]
+    ended_sessions = [await _log_in(), await _log_in()]
     await StaffMember.filter(email="nurse@trust.org").update(is_active=False)
-    for token in sessions:
+    for token in ended_sessions:
         with pytest.raises(NotAuthenticated):
             await auth.actor_for(session_token=token)
     with pytest.raises(auth.InvalidInput):
@@ -125,13 +124,13 @@ async def test_a_deactivated_member_is_signed_out_everywhere_at_once(db: str) ->
 
 async def test_the_session_ended_signal_reaches_every_listener_once_and_only_of_that_session(db: str) -> None:
     heard: list[str] = []
-    stop_a = session_events.subscribe(session_token="session-a", on_end=lambda: heard.append("a1"))
-    session_events.subscribe(session_token="session-a", on_end=lambda: heard.append("a2"))
-    session_events.subscribe(session_token="session-b", on_end=lambda: heard.append("b"))
+    stop_a = sessions.subscribe(session_token="session-a", on_end=lambda: heard.append("a1"))
+    sessions.subscribe(session_token="session-a", on_end=lambda: heard.append("a2"))
+    sessions.subscribe(session_token="session-b", on_end=lambda: heard.append("b"))
     stop_a()
 
     await auth.logout(session_token="session-a")
     await auth.logout(session_token="session-a")
 
     assert heard == ["a2"]
-    assert session_events.listener_count(session_token="session-b") == 1
+    assert sessions.listener_count(session_token="session-b") == 1
