@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
@@ -109,17 +110,8 @@ async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
         raise InvalidInput(f"{assignment.member.email} already holds “{new.name}” there.")
     async with in_transaction() as connection:
         await RoleAssignment.filter(id=assignment.id).using_db(connection).update(role_id=new.id)
-        if _manages_staff(assignment):
-            await _keep_a_staff_manager(scope.organisation_id, connection)
-        dropped = await _drop_invitations_sent_by(assignment.member_id, scope, connection)
-        await audit.record(
-            actor=actor,
-            action="change_role",
-            scope=scope,
-            target=assignment.member.email,
-            detail={"from": old.name, "to": new.name, "invitations_deleted": dropped},
-            connection=connection,
-        )
+        detail = {"from": old.name, "to": new.name}
+        await _settle_role_taken(actor, assignment, scope, "change_role", detail, connection)
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
     return new.name
 
@@ -132,19 +124,33 @@ async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
     await roles.require_grant(actor=actor, role=role, scope=scope, action="remove_member", target=email)
     async with in_transaction() as connection:
         await RoleAssignment.filter(id=assignment.id).using_db(connection).delete()
-        if _manages_staff(assignment):
-            await _keep_a_staff_manager(scope.organisation_id, connection)
-        dropped = await _drop_invitations_sent_by(assignment.member_id, scope, connection)
-        await audit.record(
-            actor=actor,
-            action="remove_member",
-            scope=scope,
-            target=assignment.member.email,
-            detail={"role": assignment.role.name, "invitations_deleted": dropped},
-            connection=connection,
-        )
+        detail = {"role": assignment.role.name}
+        await _settle_role_taken(actor, assignment, scope, "remove_member", detail, connection)
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
     return assignment.member.email
+
+
+async def _settle_role_taken(
+    actor: Actor,
+    assignment: RoleAssignment,
+    scope: Scope,
+    action: str,
+    detail: dict[str, Any],
+    connection: BaseDBAsyncClient,
+) -> None:
+    """After a role was changed or removed, in its transaction: someone still manages staff, the invitations the
+    member sent there die, and the audit event counts them."""
+    if _manages_staff(assignment):
+        await _keep_a_staff_manager(scope.organisation_id, connection)
+    dropped = await _drop_invitations_sent_by(assignment.member_id, scope, connection)
+    await audit.record(
+        actor=actor,
+        action=action,
+        scope=scope,
+        target=assignment.member.email,
+        detail={**detail, "invitations_deleted": dropped},
+        connection=connection,
+    )
 
 
 async def _visible(actor: Actor, organisation_id: int, check: Callable[[Actor, Scope], bool], what: str) -> Q:
