@@ -87,6 +87,17 @@ def expire(server: AppServer, email: str) -> None:
     _move_pending(server, email, _SET_EXPIRES, datetime.now(UTC) - timedelta(minutes=1))
 
 
+def organisation_id(server: AppServer, name: str) -> int:
+    """The id of the organisation named name, as the Care Portal's ?org= takes it."""
+    connection = sqlite3.connect(server.database, timeout=10)
+    try:
+        found = connection.execute("SELECT id FROM organisation WHERE name = ?", (name,)).fetchone()
+    finally:
+        connection.close()
+    assert found, f"no organisation named {name}"
+    return int(found[0])
+
+
 _SET_LAST_SENT = "UPDATE invitation SET last_sent_at = ? WHERE email = ? AND state = 'pending'"
 _SET_EXPIRES = "UPDATE invitation SET expires_at = ? WHERE email = ? AND state = 'pending'"
 
