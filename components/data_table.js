@@ -28,7 +28,7 @@ export default {
       </template>
       <template v-if="rowMenu" v-slot:[menuSlot]="props">
         <q-td :props="props" auto-width>
-          <q-btn flat round dense icon="more_vert" aria-haspopup="menu"
+          <q-btn v-if="itemsFor(props.row).length" flat round dense icon="more_vert" aria-haspopup="menu"
                  :aria-label="'Actions for ' + props.row[rowMenu.name]">
             <q-menu @keydown.down.prevent="move($event, 1)" @keydown.up.prevent="move($event, -1)">
               <q-list dense role="none">

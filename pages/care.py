@@ -86,7 +86,7 @@ class _CarePortal:
             if self.view == "pending":
                 self.current: PendingView | StaffView = PendingView(self.session, self.organisation_id)
             else:
-                self.current = StaffView(self.session, self.organisation_id)
+                self.current = StaffView(self.session, self.organisation_id, may_manage=self.may_invite)
         await self.current.refresh()
 
     async def _refresh(self) -> None:

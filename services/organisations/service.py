@@ -6,9 +6,10 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Deployment, Organisation, Permission, ScopeLevel
+from models import Deployment, Organisation, ScopeLevel
+from services.access import rights
 from services.access import service as access
-from services.access.service import PLATFORM_SCOPE, Actor, Scope
+from services.access.service import Actor, Scope
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
 from services.platform import events
@@ -37,7 +38,7 @@ class DeploymentInfo:
 async def create_organisation(*, actor: Actor, name: str) -> OrganisationInfo:
     """Create an organisation (Super Admin, Platform Support, Account Manager)."""
     clean = clean_name(name, "organisation")
-    if not access.has_permission(actor, Permission.CREATE_ORGANISATION, PLATFORM_SCOPE):
+    if not rights.may_create_organisation(actor=actor):
         await audit.record(actor=actor, action="create_organisation", target=clean, outcome="refused")
         access.require(False, "You may not create organisations.")
     if await Organisation.filter(name__iexact=clean).exists():
@@ -60,7 +61,7 @@ async def create_deployment(*, actor: Actor, organisation_id: int, name: str) ->
     clean = clean_name(name, "deployment")
     org = await _active_organisation(organisation_id)
     scope = Scope(ScopeLevel.ORGANISATION, org.id)
-    if not access.has_permission(actor, Permission.MANAGE_DEPLOYMENTS, scope):
+    if not rights.may_add_deployment(actor=actor, organisation_id=org.id):
         await audit.record(actor=actor, action="create_deployment", scope=scope, target=clean, outcome="refused")
         access.require(False, "You may not create deployments in this organisation.")
     if await Deployment.filter(organisation_id=org.id, name__iexact=clean).exists():
@@ -125,7 +126,9 @@ async def rename_organisation(*, actor: Actor, organisation_id: int, name: str) 
     clean = clean_name(name, "organisation")
     org = await _active_organisation(organisation_id)
     scope = Scope(ScopeLevel.ORGANISATION, org.id)
-    await _require(actor, Permission.MANAGE_ORGANISATION, scope, "rename_organisation", clean)
+    await _require(
+        actor, rights.may_rename_organisation(actor=actor, organisation_id=org.id), scope, "rename_organisation", clean
+    )
     if await Organisation.filter(name__iexact=clean).exclude(id=org.id).exists():
         raise InvalidInput(f"An organisation called “{clean}” already exists.")
     async with in_transaction() as connection:
@@ -145,7 +148,13 @@ async def archive_organisation(*, actor: Actor, organisation_id: int) -> None:
     """Archive an organisation: nothing changes inside it and its pending invitations stop working."""
     org = await _active_organisation(organisation_id)
     scope = Scope(ScopeLevel.ORGANISATION, org.id)
-    await _require(actor, Permission.DELETE_ORGANISATION, scope, "archive_organisation", org.name)
+    await _require(
+        actor,
+        rights.may_archive_organisation(actor=actor, organisation_id=org.id),
+        scope,
+        "archive_organisation",
+        org.name,
+    )
     async with in_transaction() as connection:
         await Organisation.filter(id=org.id).using_db(connection).update(archived_at=now())
         await audit.record(
@@ -160,7 +169,7 @@ async def restore_organisation(*, actor: Actor, organisation_id: int) -> None:
     if org is None:
         raise NotFound("That organisation no longer exists.")
     scope = Scope(ScopeLevel.ORGANISATION, org.id)
-    if not access.is_super_admin(actor):
+    if not rights.may_restore_organisation(actor=actor):
         await audit.record(actor=actor, action="restore_organisation", scope=scope, target=org.name, outcome="refused")
         access.require(False, "Only a Super Admin can restore an archived organisation.")
     async with in_transaction() as connection:
@@ -171,8 +180,8 @@ async def restore_organisation(*, actor: Actor, organisation_id: int) -> None:
     await events.publish(organisation_id=org.id, kind="organisations")
 
 
-async def _require(actor: Actor, permission: Permission, scope: Scope, action: str, target: str) -> None:
-    if access.has_permission(actor, permission, scope):
+async def _require(actor: Actor, allowed: bool, scope: Scope, action: str, target: str) -> None:
+    if allowed:
         return
     await audit.record(actor=actor, action=action, scope=scope, target=target, outcome="refused")
     access.require(False)

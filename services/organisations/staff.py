@@ -41,6 +41,7 @@ class StaffRow:
     scope_name: str
     deployment_id: int | None
     joined: datetime
+    manageable: bool  # may the actor change or remove this role (rights.may_manage_member)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ async def staff_page(
         .limit(size)
         .select_related("member", "role", "deployment", "organisation")
     )
-    return [_staff_row(a) for a in rows], total
+    return [_staff_row(a, actor) for a in rows], total
 
 
 async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
@@ -208,7 +209,7 @@ async def _drop_invitations_sent_by(member_id: int, scope: Scope, connection: Ba
     )
 
 
-def _staff_row(a: RoleAssignment) -> StaffRow:
+def _staff_row(a: RoleAssignment, actor: Actor) -> StaffRow:
     scope_name = a.deployment.name if a.deployment else "Whole organisation"
     return StaffRow(
         a.id,
@@ -220,4 +221,5 @@ def _staff_row(a: RoleAssignment) -> StaffRow:
         scope_name,
         a.deployment_id,
         a.created_at,
+        rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a)),
     )
