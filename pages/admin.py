@@ -46,6 +46,9 @@ ORG_MENU = [
     MenuItem("restore", "Restore", only_if="may_restore"),
 ]
 R = TypeVar("R")
+NO_ORGANISATIONS = "No organisations to show. Switch on Show archived to see archived ones."
+CREATE_ONE = "No organisations yet. Type a name in New organisation name and press Create organisation."
+NO_DEPLOYMENTS = "No deployments yet. Use New deployment in an organisation's ⋮ menu on the Organisations tab."
 DEP_MENU = [MenuItem("invite", "Invite staff", only_if="may_invite")]
 
 
@@ -81,6 +84,8 @@ class _AdminPortal:
                 self._organisation_tools(actor)
                 self.orgs = PagedTable(columns=ORG_COLUMNS, fetch=self._fetch_orgs, label="Organisations", sort="name")
                 self.orgs.table.mark("organisations")
+                creator = rights.may_create_organisation(actor=actor)
+                self.orgs.table.props["no-data-label"] = CREATE_ONE if creator else NO_ORGANISATIONS
                 add_row_menu(self.orgs.table, ORG_MENU)
                 self.orgs.table.on("invite", lambda e: self._invite(e.args, organisation=True))
                 self.orgs.table.on("new_deployment", lambda e: self._new_deployment(e.args))
@@ -90,6 +95,7 @@ class _AdminPortal:
             with ui.tab_panel(dep_tab):
                 self.deps = PagedTable(columns=DEP_COLUMNS, fetch=self._fetch_deps, label="Deployments", sort="name")
                 self.deps.table.mark("deployments")
+                self.deps.table.props["no-data-label"] = NO_DEPLOYMENTS
                 add_row_menu(self.deps.table, DEP_MENU)
                 self.deps.table.on("invite", lambda e: self._invite(e.args, organisation=False))
         await self.reload()

@@ -43,6 +43,11 @@ class StaffView:
             search_label="Search by name or email",
         )
         self.list.table.mark("staff")
+        self.list.table.props["no-data-label"] = (
+            "Nobody holds a role here yet. Use Invite staff members in the Manage menu to invite someone."
+            if may_manage
+            else "Nobody holds a role here yet."
+        )
         if may_manage:
             add_row_menu(self.list.table, MENU)
         self.list.table.on("change_role", lambda e: self._change_role(e.args))

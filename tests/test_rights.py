@@ -72,13 +72,17 @@ async def test_the_pop_out_offers_the_places_where_the_actor_may_hand_out_a_role
     dep2_scope = Scope(ScopeLevel.DEPLOYMENT, world.org.id, world.dep2.id)
 
     offered = await roles.invite_scopes(actor=controller, organisation_id=world.org.id)
-    assert [o.label for o in offered] == [roles.WHOLE_ORGANISATION, "Heart Failure Trial", "Remote Monitoring"]
+    assert [o.label for o in offered] == [
+        "St Mary's Trust (whole organisation)",
+        "Heart Failure Trial at St Mary's Trust",
+        "Remote Monitoring at St Mary's Trust",
+    ]
     organisation_wide = {"access_controller", "organisation_staff", "administrator", "supervisor"}
     assert {r.key for r in offered[0].roles} == organisation_wide
     assert {r.key for r in offered[1].roles} == {"administrator", "supervisor"}
 
     offered = await roles.invite_scopes(actor=lead, organisation_id=world.org.id)
-    assert [(o.scope, o.label) for o in offered] == [(dep2_scope, "Remote Monitoring")]
+    assert [(o.scope, o.label) for o in offered] == [(dep2_scope, "Remote Monitoring at St Mary's Trust")]
 
     offered = await roles.invite_scopes(actor=nurse, organisation_id=world.org.id)  # nowhere: the pop-out says so
     assert [(o.scope, o.roles) for o in offered] == [(org_scope, [])]

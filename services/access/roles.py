@@ -10,6 +10,7 @@ from models import (
     Deployment,
     Invitation,
     InvitationState,
+    Organisation,
     Permission,
     Role,
     RoleAssignment,
@@ -21,11 +22,11 @@ from services.access import service as access
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
+from services.organisations import naming
 from services.platform import events
 from services.platform.clock import now
 
 MAX_ROLE_NAME = 80
-WHOLE_ORGANISATION = "Whole organisation (all deployments)"
 
 
 class ScopeOffer(NamedTuple):
@@ -96,9 +97,14 @@ async def invite_scopes(*, actor: Actor, organisation_id: int) -> list[ScopeOffe
     When the actor may invite nowhere, the whole organisation alone, with no role (the pop-out says so).
     """
     available = await available_in(organisation_id=organisation_id)
+    organisation = (await Organisation.get(id=organisation_id)).name
     deployments = await Deployment.filter(organisation_id=organisation_id).order_by("name").values_list("id", "name")
-    places = [(Scope(ScopeLevel.ORGANISATION, organisation_id), WHOLE_ORGANISATION)] + [
-        (Scope(ScopeLevel.DEPLOYMENT, organisation_id, int(dep_id)), str(name)) for dep_id, name in deployments
+    places = [(Scope(ScopeLevel.ORGANISATION, organisation_id), naming.place_name(organisation=organisation))] + [
+        (
+            Scope(ScopeLevel.DEPLOYMENT, organisation_id, int(dep_id)),
+            naming.place_name(organisation=organisation, deployment=str(name)),
+        )
+        for dep_id, name in deployments
     ]
     offers = [ScopeOffer(scope, label, access.grantable_roles(actor, available, scope)) for scope, label in places]
     return [offer for offer in offers if offer.roles] or offers[:1]

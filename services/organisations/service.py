@@ -12,6 +12,7 @@ from services.access import service as access
 from services.access.service import Actor, Scope
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
+from services.organisations import naming
 from services.platform import events
 from services.platform.clock import now
 
@@ -80,14 +81,14 @@ async def create_deployment(*, actor: Actor, organisation_id: int, name: str) ->
 
 
 async def scope_name(*, scope: Scope) -> str:
-    """How a scope is named to people: the organisation, or the deployment at its organisation."""
+    """How a scope is named to people (naming.place_name)."""
     if scope.level is ScopeLevel.PLATFORM:
-        return "Gatehouse (platform)"
+        return naming.place_name(organisation=None)
     if scope.level is ScopeLevel.ORGANISATION:
         org = await Organisation.get(id=scope.organisation_id)
-        return org.name
+        return naming.place_name(organisation=org.name)
     dep = await Deployment.get(id=scope.deployment_id).select_related("organisation")
-    return f"{dep.name} at {dep.organisation.name}"
+    return naming.place_name(organisation=dep.organisation.name, deployment=dep.name)
 
 
 async def require_active(*, organisation_id: int | None) -> None:

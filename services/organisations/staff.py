@@ -16,6 +16,7 @@ from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
 from services.mail import outbox
+from services.organisations import naming
 from services.organisations import service as organisations
 from services.platform import events, text
 from services.platform.clock import now
@@ -210,7 +211,8 @@ async def _drop_invitations_sent_by(member_id: int, scope: Scope, connection: Ba
 
 
 def _staff_row(a: RoleAssignment, actor: Actor) -> StaffRow:
-    scope_name = a.deployment.name if a.deployment else "Whole organisation"
+    organisation = a.organisation.name if a.organisation else None
+    scope_name = naming.place_name(organisation=organisation, deployment=a.deployment.name if a.deployment else None)
     return StaffRow(
         a.id,
         a.member_id,

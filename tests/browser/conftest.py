@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, sync_playwright
@@ -144,12 +144,13 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
-    """Make browser contexts (each its own cookie jar, like a separate browser); all closed at the end."""
+def new_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
+    """Make browser contexts (each its own cookie jar, like a separate browser); all closed at the end.
+    Keyword arguments go to Playwright's new_context (timezone_id="Asia/Tokyo", say)."""
     contexts: list[BrowserContext] = []
 
-    def make() -> BrowserContext:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    def make(**options: Any) -> BrowserContext:
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, "locale": "en-GB", **options})
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context

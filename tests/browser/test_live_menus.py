@@ -75,7 +75,7 @@ def test_an_open_row_menu_keeps_its_focused_item_while_the_pending_list_updates(
     for email in (SECOND, THIRD):
         _invite(sender, email)
         expect(_row(pending, email)).to_have_count(1)
-        expect(_row(pending, email).get_by_role("cell").nth(DELIVERY)).to_have_text("sent")
+        expect(_row(pending, email).get_by_role("cell").nth(DELIVERY)).to_have_text("Sent")
         expect(menu).to_be_visible()
         expect(delete).to_be_focused()
         assert _still_tagged(delete), "the menu item was replaced"
