@@ -58,7 +58,7 @@ async def test_a_fresh_seven_day_link_says_seven_days_in_the_viewers_zone(user: 
     token = factories.token_of(await OutboxMessage.get(recipient="new@example.org"))
     user.javascript_rules[re.compile(re.escape(viewer_zone.ASK))] = lambda _: "America/New_York"
     await user.open(f"/accept/{token}")
-    description = next(iter(user.find(marker="invitation").elements))
+    description = next(iter(user.find(kind=ui.label, marker="invitation").elements))
     await eventually(
         lambda: re.search(r"valid until \d{1,2} \w{3} \d{4}, \d\d:\d\d E[SD]T \(in 7 days\)\.$", description.text)
     )
