@@ -9,6 +9,7 @@ from nicegui import background_tasks, ui
 
 ASK = "Intl.DateTimeFormat().resolvedOptions().timeZone"
 ANSWER_SECONDS = 5.0
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
 
 
 class ViewerZone:
@@ -27,8 +28,8 @@ class ViewerZone:
         except TimeoutError:
             return
         zone = known_zone(answer)
-        if zone is None or self._client.is_deleted:
-            return
+        if zone is None or zone is self.zone or self._client.is_deleted:
+            return  # nothing to redraw (a browser on UTC is the common case on servers and in tests)
         self.zone = zone
         with self._client:
             done = self._on_known()
@@ -41,7 +42,7 @@ def known_zone(name: object) -> tzinfo | None:
     browser: it is checked against the list, never used to open a file)."""
     if not isinstance(name, str) or name not in _zone_names():
         return None
-    return zoneinfo.ZoneInfo(name)
+    return UTC if name in UTC_NAMES else zoneinfo.ZoneInfo(name)
 
 
 @functools.cache

@@ -7,6 +7,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components import formatting
+from components.form_errors import FormErrors
 from components.frame import LANGUAGE, frame
 from components.session import PageSession, client_address, notify_errors
 from components.viewer_zone import ViewerZone
@@ -66,7 +67,8 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
                 password=password.value or "",
                 repeat=repeat.value or "",
                 client=client,
-            )
+            ),
+            form=errors,
         )
         if email:
             ui.navigate.to(f"/login?email={quote(email)}&ready=1")
@@ -86,6 +88,7 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
             .classes("w-full")
             .on("keydown.enter", submit)
         )
+        errors = FormErrors({"full_name": name, "password": password, "repeat": repeat})
         ui.button("Create account", on_click=submit).props("no-caps color=primary").classes("w-full")
 
 

@@ -7,6 +7,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components import dialogs, live
+from components.form_errors import FormErrors
 from components.formatting import day
 from components.frame import LANGUAGE, frame
 from components.invite_launcher import invite_staff
@@ -135,10 +136,13 @@ class _AdminPortal:
             if rights.may_create_organisation(actor=actor):
                 name = ui.input("New organisation name").props("outlined dense maxlength=120")
 
+                errors = FormErrors({"name": name})
+
                 async def create_org() -> None:
                     done = await self.session.run(
                         lambda a: organisations.create_organisation(actor=a, name=name.value or ""),
                         success="Organisation created.",
+                        form=errors,
                     )
                     if done:
                         name.value = ""
@@ -153,10 +157,11 @@ class _AdminPortal:
         await self.orgs.refresh(page=1)
 
     def _new_deployment(self, row: dict[str, Any]) -> None:
-        async def submit(name: str) -> bool:
+        async def submit(name: str, errors: FormErrors) -> bool:
             done = await self.session.run(
                 lambda a: organisations.create_deployment(actor=a, organisation_id=int(row["id"]), name=name),
                 success="Deployment created.",
+                form=errors,
             )
             await self.reload()
             return done is not None
@@ -169,13 +174,14 @@ class _AdminPortal:
         )
 
     def _rename(self, row: dict[str, Any]) -> None:
-        async def submit(name: str) -> bool:
+        async def submit(name: str, errors: FormErrors) -> bool:
             await self.session.run(
                 lambda a: organisations.rename_organisation(actor=a, organisation_id=int(row["id"]), name=name),
                 success="Organisation renamed.",
+                form=errors,
             )
             await self.reload()
-            return True
+            return not errors.showing
 
         dialogs.ask_name(
             title=f"Rename {row['name']}",

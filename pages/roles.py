@@ -4,6 +4,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components import dialogs
+from components.form_errors import FormErrors
 from components.frame import LANGUAGE, frame
 from components.session import PageSession
 from services.access import rights, roles
@@ -86,11 +87,13 @@ class _RoleEditor:
                         )
                     ),
                     success="Role saved.",
+                    form=errors,
                 )
                 if done:
                     dialog.close()
                     await self.reload()
 
+            errors = FormErrors({"name": name})
             with ui.row().classes("w-full justify-end"):
                 ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
                 ui.button("Save", on_click=save).props("no-caps color=primary")

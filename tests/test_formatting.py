@@ -38,6 +38,7 @@ def test_exact_times_are_in_the_viewers_zone_and_name_it() -> None:
 
 def test_only_a_zone_this_machine_knows_is_taken_from_the_browser() -> None:
     assert known_zone("Europe/London") == ZoneInfo("Europe/London")
+    assert known_zone("Etc/UTC") is UTC
     for answer in ("../../etc/passwd", "/etc/localtime", "Mars/Olympus", "", None, 3, "Europe/London\x00"):
         assert known_zone(answer) is None
 

@@ -11,7 +11,7 @@ from services.access import rights
 from services.access import service as access
 from services.access.service import Actor, Scope
 from services.audit import service as audit
-from services.errors import InvalidInput, NotFound
+from services.errors import FieldErrors, InvalidInput, NotFound
 from services.organisations import naming
 from services.platform import events
 from services.platform.clock import now
@@ -43,7 +43,7 @@ async def create_organisation(*, actor: Actor, name: str) -> OrganisationInfo:
         await audit.record(actor=actor, action="create_organisation", target=clean, outcome="refused")
         access.require(False, "You may not create organisations.")
     if await Organisation.filter(name__iexact=clean).exists():
-        raise InvalidInput(f"An organisation called “{clean}” already exists.")
+        raise FieldErrors({"name": f"An organisation called “{clean}” already exists."})
     try:
         async with in_transaction() as connection:
             org = await Organisation.create(name=clean, created_by_id=actor.member_id, using_db=connection)
@@ -52,7 +52,7 @@ async def create_organisation(*, actor: Actor, name: str) -> OrganisationInfo:
                 actor=actor, action="create_organisation", scope=scope, target=clean, connection=connection
             )
     except IntegrityError:
-        raise InvalidInput(f"An organisation called “{clean}” already exists.") from None
+        raise FieldErrors({"name": f"An organisation called “{clean}” already exists."}) from None
     await events.publish(organisation_id=None, kind="organisations")
     return _org_info(org)
 
@@ -66,7 +66,7 @@ async def create_deployment(*, actor: Actor, organisation_id: int, name: str) ->
         await audit.record(actor=actor, action="create_deployment", scope=scope, target=clean, outcome="refused")
         access.require(False, "You may not create deployments in this organisation.")
     if await Deployment.filter(organisation_id=org.id, name__iexact=clean).exists():
-        raise InvalidInput(f"“{org.name}” already has a deployment called “{clean}”.")
+        raise FieldErrors({"name": f"“{org.name}” already has a deployment called “{clean}”."})
     try:
         async with in_transaction() as connection:
             deployment = await Deployment.create(organisation_id=org.id, name=clean, using_db=connection)
@@ -75,7 +75,7 @@ async def create_deployment(*, actor: Actor, organisation_id: int, name: str) ->
                 actor=actor, action="create_deployment", scope=dep_scope, target=clean, connection=connection
             )
     except IntegrityError:
-        raise InvalidInput(f"“{org.name}” already has a deployment called “{clean}”.") from None
+        raise FieldErrors({"name": f"“{org.name}” already has a deployment called “{clean}”."}) from None
     await events.publish(organisation_id=org.id, kind="deployments")
     return DeploymentInfo(deployment.id, deployment.name, org.id, org.name, deployment.created_at)
 
@@ -98,14 +98,14 @@ async def require_active(*, organisation_id: int | None) -> None:
 
 
 def clean_name(name: str, what: str) -> str:
-    """Trim and fold white space; refuse empty, over-long or control characters."""
+    """Trim and fold white space; refuse empty, over-long or control characters (at the form's name field)."""
     clean = " ".join((name or "").split())
     if not clean:
-        raise InvalidInput(f"Give the {what} a name.")
+        raise FieldErrors({"name": f"Give the {what} a name."})
     if len(clean) > MAX_NAME:
-        raise InvalidInput(f"A {what} name can be at most {MAX_NAME} characters long.")
+        raise FieldErrors({"name": f"A {what} name can be at most {MAX_NAME} characters long."})
     if any(ord(char) < 32 or ord(char) == 127 for char in clean):
-        raise InvalidInput(f"A {what} name cannot contain control characters.")
+        raise FieldErrors({"name": f"A {what} name cannot contain control characters."})
     return clean
 
 
@@ -131,7 +131,7 @@ async def rename_organisation(*, actor: Actor, organisation_id: int, name: str) 
         actor, rights.may_rename_organisation(actor=actor, organisation_id=org.id), scope, "rename_organisation", clean
     )
     if await Organisation.filter(name__iexact=clean).exclude(id=org.id).exists():
-        raise InvalidInput(f"An organisation called “{clean}” already exists.")
+        raise FieldErrors({"name": f"An organisation called “{clean}” already exists."})
     async with in_transaction() as connection:
         await Organisation.filter(id=org.id).using_db(connection).update(name=clean)
         await audit.record(
