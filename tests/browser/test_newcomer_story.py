@@ -39,7 +39,16 @@ def test_a_newcomer_is_invited_by_email_and_lands_in_the_care_portal(
     assert "has invited you to join the Gatehouse platform as Super Admin" in first.text
     create_account(admin, first.link, ADMIN_NAME, app_server.admin_email)
 
-    # (b) Log in: the Super Admin lands on the Admin Portal.
+    # (b) Log in: pressed with nothing filled in, each field says what is missing, at once, and the focus goes to
+    # the first; then the Super Admin logs in and lands on the Admin Portal.
+    email, password = admin.get_by_label("Email"), admin.get_by_label("Password", exact=True)
+    email.fill("")
+    admin.get_by_role("button", name="Log in").click()
+    expect(email).to_be_focused()
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_have_accessible_description("Enter your email address")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_have_accessible_description("Enter your password")
     log_in(admin, app_server, app_server.admin_email)
     expect(admin).to_have_url(app_server.url("/admin"))
     expect(admin.get_by_role("heading", name="Admin Portal")).to_be_visible()
