@@ -250,7 +250,7 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
     tsv_path = tmp_path / "more.tsv"
     tsv_path.write_text("email\tname\nsam@example.org\tSam\nbad@@example\tBad\n", encoding="utf-8")
     invite.locator("input[type=file]").set_input_files(tsv_path)
-    expect(invite.get_by_text("Read 2 rows: 1 addresses added for review, 1 lines with problems.")).to_be_visible()
+    expect(invite.get_by_text("Read 2 rows: 1 address added for review, 1 line with problems.")).to_be_visible()
     expect(invite.get_by_text("Line 3: bad@@example", exact=False)).to_be_visible()
     expect(invite.get_by_label("Address sam@example.org", exact=True)).to_be_visible()
     expect(invite.get_by_text("5 valid addresses", exact=True)).to_be_visible()
