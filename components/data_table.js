@@ -61,7 +61,7 @@ export default {
       </template>
       <template v-if="rowMenu" v-slot:[menuSlot]="props">
         <q-td :props="props" auto-width>
-          <row-menu :name="props.row[rowMenu.name]" :items="itemsFor(props.row)" @choose="$emit($event, props.row)" />
+          <row-menu v-if="itemsFor(props.row).length" :name="props.row[rowMenu.name]" :items="itemsFor(props.row)" @choose="$emit($event, props.row)" />
         </q-td>
       </template>
       <template v-if="narrow" v-slot:top>
@@ -81,7 +81,7 @@ export default {
               <q-checkbox v-if="selectionLabels" v-model="props.selected" dense
                           :aria-label="selectionLabels.one + props.row[selectionLabels.name]" />
               <div class="grow text-weight-medium break-anywhere">{{ nameOf(props.row) }}</div>
-              <row-menu v-if="rowMenu" :name="props.row[rowMenu.name]" :items="itemsFor(props.row)"
+              <row-menu v-if="rowMenu && itemsFor(props.row).length" :name="props.row[rowMenu.name]" :items="itemsFor(props.row)"
                         @choose="$emit($event, props.row)" />
             </div>
             <dl class="q-ma-none">

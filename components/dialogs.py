@@ -4,6 +4,8 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from components.form_errors import FormErrors
+
 
 def disposable(name: str) -> ui.dialog:
     """A dialog that removes itself from the page once closed (no stale copies pile up).
@@ -17,15 +19,18 @@ def disposable(name: str) -> ui.dialog:
 
 
 def ask_name(
-    *, title: str, label: str, action: str, value: str = "", on_submit: Callable[[str], Awaitable[bool]]
+    *, title: str, label: str, action: str, value: str = "", on_submit: Callable[[str, FormErrors], Awaitable[bool]]
 ) -> None:
-    """A dialog with one text field; closes when on_submit returns True."""
+    """A dialog with one text field; closes when on_submit returns True. on_submit gets the field's FormErrors
+    (the field is "name") to show what the service refused at the field."""
     with disposable(title) as dialog, ui.card().classes("w-96"):
         ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
         field = ui.input(label, value=value).props("outlined dense autofocus maxlength=120").classes("w-full")
 
+        errors = FormErrors({"name": field})
+
         async def submit() -> None:
-            if await on_submit(field.value or "") and not dialog.is_deleted:
+            if await on_submit(field.value or "", errors) and not dialog.is_deleted:
                 dialog.close()
 
         field.on("keydown.enter", submit)

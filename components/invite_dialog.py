@@ -7,6 +7,7 @@ from nicegui import events, ui
 
 from components.dialogs import disposable
 from components.email_chips import EmailChips
+from components.formatting import count
 from services.invitations.csv_import import ImportResult
 from services.invitations.service import EXPIRY_CHOICES, SendResult
 
@@ -176,8 +177,8 @@ class _InviteForm:
         self.report.clear()
         with self.report:
             ui.label(
-                f"Read {result.total_rows:,} rows: {len(result.addresses):,} addresses added for review, "
-                f"{len(result.problems):,} lines with problems."
+                f"Read {count(result.total_rows, 'row')}: {count(len(result.addresses), 'address')} added for review, "
+                f"{count(len(result.problems), 'line')} with problems."
             ).classes("text-body2")
             for note in notes:
                 ui.label(note).classes("text-caption")
@@ -186,7 +187,7 @@ class _InviteForm:
                     "text-caption text-negative"
                 )
             if len(result.problems) > PROBLEMS_SHOWN:
-                ui.label(f"… and {len(result.problems) - PROBLEMS_SHOWN:,} more lines with problems.").classes(
+                ui.label(f"… and {count(len(result.problems) - PROBLEMS_SHOWN, 'more line')} with problems.").classes(
                     "text-caption"
                 )
 

@@ -8,9 +8,10 @@ from urllib.parse import quote
 from fastapi import Request
 from nicegui import ui
 
+from components.form_errors import FormErrors
 from services.access import auth, sessions
 from services.access.service import Actor
-from services.errors import DomainError, NotAuthenticated
+from services.errors import DomainError, FieldErrors, NotAuthenticated
 
 T = TypeVar("T")
 _live_refresh: ContextVar[bool] = ContextVar("live_refresh", default=False)
@@ -48,12 +49,15 @@ class PageSession:
             leave_when_session_ends(self.token)
         return actor
 
-    async def run(self, action: Callable[[Actor], Awaitable[T]], *, success: str | None = None) -> T | None:
-        """Run a service call as the current actor; domain errors become a clear notification."""
+    async def run(
+        self, action: Callable[[Actor], Awaitable[T]], *, success: str | None = None, form: FormErrors | None = None
+    ) -> T | None:
+        """Run a service call as the current actor; domain errors become a clear notification (or, given a form,
+        messages at its fields)."""
         actor = await self.actor()
         if actor is None:
             return None
-        return await notify_errors(lambda: action(actor), success=success)
+        return await notify_errors(lambda: action(actor), success=success, form=form)
 
 
 def leave_when_session_ends(session_token: str) -> None:
@@ -68,13 +72,23 @@ def leave_when_session_ends(session_token: str) -> None:
     client.on_delete(sessions.subscribe(session_token=session_token, on_end=leave))
 
 
-async def notify_errors(action: Callable[[], Awaitable[T]], *, success: str | None = None) -> T | None:
-    """Await the action; show DomainError messages to the user instead of tracebacks."""
+async def notify_errors(
+    action: Callable[[], Awaitable[T]], *, success: str | None = None, form: FormErrors | None = None
+) -> T | None:
+    """Await the action; show DomainError messages to the user instead of tracebacks: at the form's fields and in
+    its alert when a form is given (they stay), else as a notification."""
     try:
         result = await action()
     except DomainError as problem:
-        ui.notify(str(problem), type="negative", multi_line=True)
+        if form is None:
+            ui.notify(str(problem), type="negative", multi_line=True)
+        elif isinstance(problem, FieldErrors):
+            form.show(problem.fields)
+        else:
+            form.show({}, summary=str(problem))
         return None
+    if form is not None:
+        form.clear()
     if success:
         ui.notify(success, type="positive")
     return result

@@ -1,17 +1,22 @@
 """Opening an invitation link: see the invitation, then set a name and password (or log in)."""
 
+from datetime import UTC, tzinfo
 from urllib.parse import quote
 
 from fastapi import Request
 from nicegui import ui
 
+from components import formatting
+from components.form_errors import FormErrors
 from components.frame import LANGUAGE, frame
 from components.password import password_input
 from components.session import PageSession, client_address, notify_errors
+from components.viewer_zone import ViewerZone
 from services.access import auth, tokens
 from services.errors import DomainError, NotAuthenticated
 from services.invitations import acceptance
 from services.invitations.acceptance import InvitationPreview
+from services.platform.clock import now
 
 
 def create() -> None:
@@ -26,6 +31,9 @@ def create() -> None:
         except DomainError as problem:
             with frame("Invitation"):
                 ui.label(str(problem)).classes("text-body1").props('role="alert"')
+                with ui.row().classes("items-center gap-2 q-mt-md"):
+                    ui.label("Already have an account?").classes("text-body1")
+                    ui.link("Log in", "/login").classes("text-body1 text-weight-bold")
             return
         with frame("You are invited to Gatehouse"):
             _describe(invitation)
@@ -36,11 +44,19 @@ def create() -> None:
 
 
 def _describe(invitation: InvitationPreview) -> None:
-    expires = invitation.expires_at.strftime("%d %b %Y, %H:%M UTC")
-    ui.label(
-        f"{invitation.inviter_name} invited {invitation.email} to {invitation.scope_name} "
-        f"as {invitation.role_name}. This invitation is valid until {expires}."
-    ).classes("text-body1 q-mb-md")
+    def said(zone: tzinfo) -> str:
+        expires = formatting.exact(invitation.expires_at, zone)
+        left = formatting.relative(invitation.expires_at, now())
+        return (
+            f"{invitation.inviter_name} invited {invitation.email} to {invitation.scope_name} "
+            f"as {invitation.role_name}. This invitation is valid until {expires} ({left})."
+        )
+
+    def show_in_viewer_zone() -> None:
+        description.text = said(viewer.zone)
+
+    description = ui.label(said(UTC)).classes("text-body1 q-mb-md").mark("invitation")
+    viewer = ViewerZone(on_known=show_in_viewer_zone)
 
 
 def _new_account_form(token: str, invitation: InvitationPreview, client: str) -> None:
@@ -52,7 +68,8 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
                 password=password.value or "",
                 repeat=repeat.value or "",
                 client=client,
-            )
+            ),
+            form=errors,
         )
         if email:
             ui.navigate.to(f"/login?email={quote(email)}&ready=1")
@@ -72,6 +89,7 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
             .classes("w-full")
             .on("keydown.enter", submit)
         )
+        errors = FormErrors({"full_name": name, "password": password, "repeat": repeat})
         ui.button("Create account", on_click=submit).props("no-caps color=primary").classes("w-full")
 
 

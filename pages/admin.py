@@ -1,11 +1,14 @@
 """Admin Portal: Organisations and Deployments tabs, each row with an Invite staff pop-out."""
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from fastapi import Request
 from nicegui import ui
 
 from components import dialogs, live
+from components.form_errors import FormErrors
+from components.formatting import day
 from components.frame import LANGUAGE, frame
 from components.invite_launcher import invite_staff
 from components.paged_table import Fetched, PagedTable, PageRequest
@@ -16,6 +19,7 @@ from services.access import service as access
 from services.access.service import Actor
 from services.organisations import directory
 from services.organisations import service as organisations
+from services.organisations.directory import DeploymentRow, OrganisationRow
 
 ORG_COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Organisation", "field": "name", "align": "left", "sortable": True},
@@ -34,13 +38,19 @@ DEP_COLUMNS: list[dict[str, Any]] = [
     {"name": "created", "label": "Created", "field": "created", "align": "left", "sortable": True},
     {"name": "actions", "label": "Actions", "field": "id"},
 ]
+# Each row offers only what the viewer may do there (its may_* fields, from services/access/rights.py).
 ORG_MENU = [
-    MenuItem("invite", "Invite staff", unless="archived"),
-    MenuItem("new_deployment", "New deployment", unless="archived"),
-    MenuItem("rename", "Rename", unless="archived"),
-    MenuItem("archive", "Archive", unless="archived"),
-    MenuItem("restore", "Restore", only_if="archived"),
+    MenuItem("invite", "Invite staff", only_if="may_invite", unless="archived"),
+    MenuItem("new_deployment", "New deployment", only_if="may_add_deployment", unless="archived"),
+    MenuItem("rename", "Rename", only_if="may_rename", unless="archived"),
+    MenuItem("archive", "Archive", only_if="may_archive", unless="archived"),
+    MenuItem("restore", "Restore", only_if="may_restore"),
 ]
+R = TypeVar("R")
+NO_ORGANISATIONS = "No organisations to show. Switch on Show archived to see archived ones."
+CREATE_ONE = "No organisations yet. Type a name in New organisation name and press Create organisation."
+NO_DEPLOYMENTS = "No deployments yet. Use New deployment in an organisation's ⋮ menu on the Organisations tab."
+DEP_MENU = [MenuItem("invite", "Invite staff", only_if="may_invite")]
 
 
 def create() -> None:
@@ -75,6 +85,8 @@ class _AdminPortal:
                 self._organisation_tools(actor)
                 self.orgs = PagedTable(columns=ORG_COLUMNS, fetch=self._fetch_orgs, label="Organisations", sort="name")
                 self.orgs.table.mark("organisations")
+                creator = rights.may_create_organisation(actor=actor)
+                self.orgs.table.props["no-data-label"] = CREATE_ONE if creator else NO_ORGANISATIONS
                 add_row_menu(self.orgs.table, ORG_MENU)
                 self.orgs.table.on("invite", lambda e: self._invite(e.args, organisation=True))
                 self.orgs.table.on("new_deployment", lambda e: self._new_deployment(e.args))
@@ -84,7 +96,8 @@ class _AdminPortal:
             with ui.tab_panel(dep_tab):
                 self.deps = PagedTable(columns=DEP_COLUMNS, fetch=self._fetch_deps, label="Deployments", sort="name")
                 self.deps.table.mark("deployments")
-                add_row_menu(self.deps.table, [MenuItem("invite", "Invite staff")])
+                self.deps.table.props["no-data-label"] = NO_DEPLOYMENTS
+                add_row_menu(self.deps.table, DEP_MENU)
                 self.deps.table.on("invite", lambda e: self._invite(e.args, organisation=False))
         await self.reload()
         live.LiveList(organisation_id=None, refresh=self.reload)
@@ -94,76 +107,42 @@ class _AdminPortal:
         await self.deps.refresh()
 
     async def _fetch_orgs(self, request: PageRequest) -> Fetched | None:
-        found = await self.session.run(
-            lambda a: directory.organisations_page(
-                actor=a,
-                search=request.search,
-                sort=request.sort,
-                descending=request.descending,
-                page=request.page,
-                page_size=request.page_size,
-                include_archived=self.show_archived,
-            )
-        )
-        if found is None:
-            return None
-        rows, total = found
-        return Fetched(
-            [
-                {
-                    "id": r.id,
-                    "name": r.name,
-                    "deployments": r.deployments,
-                    "staff": r.staff,
-                    "pending": r.pending,
-                    "created": r.created_at.strftime("%Y-%m-%d"),
-                    "archived": r.archived,
-                    "archived_label": "Archived" if r.archived else "",
-                }
-                for r in rows
-            ],
-            total,
+        return await self._fetch(
+            lambda a: directory.organisations_page(actor=a, include_archived=self.show_archived, **_paging(request)),
+            _org_row,
         )
 
     async def _fetch_deps(self, request: PageRequest) -> Fetched | None:
-        found = await self.session.run(
-            lambda a: directory.deployments_page(
-                actor=a,
-                search=request.search,
-                sort=request.sort,
-                descending=request.descending,
-                page=request.page,
-                page_size=request.page_size,
-            )
-        )
+        return await self._fetch(lambda a: directory.deployments_page(actor=a, **_paging(request)), _dep_row)
+
+    async def _fetch(
+        self,
+        read: Callable[[Actor], Awaitable[tuple[list[R], int]]],
+        to_row: Callable[[R, Actor], dict[str, Any]],
+    ) -> Fetched | None:
+        """One page read as the current actor, each row with what that actor may do in it."""
+
+        async def read_as(actor: Actor) -> tuple[Actor, tuple[list[R], int]]:
+            return actor, await read(actor)
+
+        found = await self.session.run(read_as)
         if found is None:
             return None
-        rows, total = found
-        return Fetched(
-            [
-                {
-                    "id": r.id,
-                    "name": r.name,
-                    "organisation": r.organisation,
-                    "organisation_id": r.organisation_id,
-                    "staff": r.staff,
-                    "pending": r.pending,
-                    "created": r.created_at.strftime("%Y-%m-%d"),
-                }
-                for r in rows
-            ],
-            total,
-        )
+        actor, (rows, total) = found
+        return Fetched([to_row(r, actor) for r in rows], total)
 
     def _organisation_tools(self, actor: Actor) -> None:
         with ui.row().classes("items-end gap-4 q-mb-sm"):
             if rights.may_create_organisation(actor=actor):
                 name = ui.input("New organisation name").props("outlined dense maxlength=120")
 
+                errors = FormErrors({"name": name})
+
                 async def create_org() -> None:
                     done = await self.session.run(
                         lambda a: organisations.create_organisation(actor=a, name=name.value or ""),
                         success="Organisation created.",
+                        form=errors,
                     )
                     if done:
                         name.value = ""
@@ -178,10 +157,11 @@ class _AdminPortal:
         await self.orgs.refresh(page=1)
 
     def _new_deployment(self, row: dict[str, Any]) -> None:
-        async def submit(name: str) -> bool:
+        async def submit(name: str, errors: FormErrors) -> bool:
             done = await self.session.run(
                 lambda a: organisations.create_deployment(actor=a, organisation_id=int(row["id"]), name=name),
                 success="Deployment created.",
+                form=errors,
             )
             await self.reload()
             return done is not None
@@ -194,13 +174,14 @@ class _AdminPortal:
         )
 
     def _rename(self, row: dict[str, Any]) -> None:
-        async def submit(name: str) -> bool:
+        async def submit(name: str, errors: FormErrors) -> bool:
             await self.session.run(
                 lambda a: organisations.rename_organisation(actor=a, organisation_id=int(row["id"]), name=name),
                 success="Organisation renamed.",
+                form=errors,
             )
             await self.reload()
-            return True
+            return not errors.showing
 
         dialogs.ask_name(
             title=f"Rename {row['name']}",
@@ -246,3 +227,46 @@ class _AdminPortal:
 
     async def _invite_platform(self) -> None:
         await invite_staff(self.session, title="Invite Admin Portal staff")
+
+
+def _paging(request: PageRequest) -> dict[str, Any]:
+    return {
+        "search": request.search,
+        "sort": request.sort,
+        "descending": request.descending,
+        "page": request.page,
+        "page_size": request.page_size,
+    }
+
+
+def _org_row(r: OrganisationRow, actor: Actor) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "name": r.name,
+        "deployments": r.deployments,
+        "staff": r.staff,
+        "pending": r.pending,
+        "created": day(r.created_at),
+        "archived": r.archived,
+        "archived_label": "Archived" if r.archived else "",
+        "may_invite": rights.may_invite(actor=actor, organisation_id=r.id),
+        "may_add_deployment": rights.may_add_deployment(actor=actor, organisation_id=r.id),
+        "may_rename": rights.may_rename_organisation(actor=actor, organisation_id=r.id),
+        "may_archive": rights.may_archive_organisation(actor=actor, organisation_id=r.id),
+        "may_restore": r.archived and rights.may_restore_organisation(actor=actor),
+    }
+
+
+def _dep_row(r: DeploymentRow, actor: Actor) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "name": r.name,
+        "organisation": r.organisation,
+        "organisation_id": r.organisation_id,
+        "staff": r.staff,
+        "pending": r.pending,
+        "created": day(r.created_at),
+        "may_invite": rights.may_invite_to_deployment(
+            actor=actor, organisation_id=r.organisation_id, deployment_id=r.id
+        ),
+    }

@@ -1,25 +1,27 @@
 """Audit log: who did what, where and when in an organisation; filter by actor, action and date."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from fastapi import Request
 from nicegui import ui
 
+from components import formatting
 from components.frame import LANGUAGE, frame
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.session import PageSession
+from components.viewer_zone import ViewerZone
 from services.access import rights
 from services.audit import service as audit
 
 COLUMNS: list[dict[str, Any]] = [
-    {"name": "at", "label": "When (UTC)", "field": "at", "align": "left"},
+    {"name": "at", "label": "When", "field": "at", "align": "left"},
     {"name": "actor", "label": "Who", "field": "actor", "align": "left"},
-    {"name": "action", "label": "Action", "field": "action", "align": "left"},
+    {"name": "sentence", "label": "What happened", "field": "sentence", "align": "left"},
     {"name": "outcome", "label": "Outcome", "field": "outcome", "align": "left"},
-    {"name": "target", "label": "Target", "field": "target", "align": "left"},
-    {"name": "detail", "label": "Detail", "field": "detail", "align": "left"},
 ]
+NOTHING_YET = "Nothing has been recorded in this organisation yet."
+NOTHING_MATCHES = "No event matches these filters. Clear them to see every event."
 
 
 def create() -> None:
@@ -48,14 +50,15 @@ class _AuditView:
 
     async def build(self) -> None:
         with ui.row().classes("items-end gap-2"):
-            self.action = ui.select({"": "Any action", **{a: a for a in audit.ACTIONS}}, value="", label="Action")
-            self.action.props("outlined dense").classes("w-56").on_value_change(
+            self.action = ui.select({"": "Any action", **audit.ACTIONS}, value="", label="Action")
+            self.action.props("outlined dense").style("width: 16rem; max-width: 100%").on_value_change(
                 lambda: self.events_table.refresh(page=1)
             )
             self.since = ui.input("From (YYYY-MM-DD)").props("outlined dense type=date")
             self.until = ui.input("To (YYYY-MM-DD)").props("outlined dense type=date")
             for field in (self.since, self.until):
                 field.on_value_change(lambda: self.events_table.refresh(page=1))
+        self.zone_note = ui.label(_zone_note(UTC)).classes("text-body2 q-mt-sm").mark("zone")
         self.events_table = PagedTable(
             columns=COLUMNS,
             fetch=self._fetch,
@@ -65,6 +68,11 @@ class _AuditView:
             search_label="Who (email)",
         )
         self.events_table.table.mark("audit")
+        self.viewer = ViewerZone(on_known=self._zone_known)
+        await self.events_table.refresh()
+
+    async def _zone_known(self) -> None:
+        self.zone_note.text = _zone_note(self.viewer.zone)
         await self.events_table.refresh()
 
     async def _fetch(self, request: PageRequest) -> Fetched | None:
@@ -86,21 +94,28 @@ class _AuditView:
         if found is None:
             return None
         rows, total = found
+        filtered = bool(request.search or self.action.value or since or until)
+        empty = NOTHING_MATCHES if filtered else NOTHING_YET
+        if self.events_table.table.props.get("no-data-label") != empty:
+            self.events_table.table.props["no-data-label"] = empty
         return Fetched(
             [
                 {
                     "id": f"{r.at.isoformat()}-{i}",
-                    "at": r.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "at": formatting.exact(r.at, self.viewer.zone, seconds=True),
                     "actor": r.actor,
                     "action": r.action,
                     "outcome": r.outcome,
-                    "target": r.target,
-                    "detail": r.detail,
+                    "sentence": r.sentence,
                 }
                 for i, r in enumerate(rows)
             ],
             total,
         )
+
+
+def _zone_note(zone: tzinfo) -> str:
+    return f"Times are shown in {formatting.zone_label(zone)}."
 
 
 def _day(value: str | None) -> datetime | None:

@@ -54,9 +54,10 @@ class _CarePortal:
                     on_change=lambda e: ui.navigate.to(f"/care?org={e.value}"),
                 ).props("outlined dense")
             views = VIEWS if self.may_invite else {"staff": VIEWS["staff"]}
+            # Wide enough for "Staff members >> Pending staff invitations" whole; never wider than a phone.
             ui.select(views, label="Overview filters", value=self.view, on_change=self._switch).props(
                 "outlined dense"
-            ).classes("w-80")
+            ).style("width: 24rem; max-width: 100%")
             self._menu()
         self.body = ui.column().classes("w-full")
         await self._show()
@@ -73,6 +74,8 @@ class _CarePortal:
     async def _manage(self, key: str) -> None:
         if key == "invite":
             await invite_care_staff(self.session, organisation_id=self.organisation_id)
+        elif key == "roles":  # the menu item says "Add a new role": the page opens with the form
+            ui.navigate.to(f"/care/roles?org={self.organisation_id}&add=1")
         else:
             ui.navigate.to(f"/care/{key}?org={self.organisation_id}")
 
@@ -86,7 +89,7 @@ class _CarePortal:
             if self.view == "pending":
                 self.current: PendingView | StaffView = PendingView(self.session, self.organisation_id)
             else:
-                self.current = StaffView(self.session, self.organisation_id)
+                self.current = StaffView(self.session, self.organisation_id, may_manage=self.may_invite)
         await self.current.refresh()
 
     async def _refresh(self) -> None:

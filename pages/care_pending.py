@@ -5,9 +5,8 @@ from typing import Any
 
 from nicegui import ui
 
-from components import dialogs
+from components import dialogs, formatting
 from components.data_table import ADDRESS_CELL, add_badge_cell, name_selection
-from components.formatting import relative
 from components.live import LiveList, View
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
@@ -31,6 +30,8 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "actions", "label": "Actions", "field": "id"},
 ]
 MENU = [MenuItem("resend", "Resend invitation"), MenuItem("delete", "Delete invitation")]
+NONE_PENDING = "No pending invitations. Use Invite staff members in the Manage menu to invite someone."
+NONE_FOUND = "No pending invitation matches this search. Clear the search to see them all."
 
 
 class PendingView:
@@ -76,6 +77,9 @@ class PendingView:
         found = await self.session.run(lambda actor: self._page(actor, request))
         if found is None:
             return None
+        empty = NONE_FOUND if request.search else NONE_PENDING
+        if self.list.table.props.get("no-data-label") != empty:
+            self.list.table.props["no-data-label"] = empty
         self._shown, fetched = found
         return fetched
 
@@ -119,23 +123,25 @@ class PendingView:
         if not ids:
             ui.notify("Select the invitations to delete first.")
             return
-        self._confirm_delete(
-            ids, f"{len(ids)} invitations" if len(ids) > 1 else str(self.list.table.selected[0]["email"])
-        )
+        email = str(self.list.table.selected[0]["email"])
+        self._confirm_delete(ids, email if len(ids) == 1 else "")
 
-    def _confirm_delete(self, ids: list[int], what: str) -> None:
+    def _confirm_delete(self, ids: list[int], email: str) -> None:
+        """email: the address of the one invitation ("" for several)."""
+
         async def delete() -> bool:
             deleted = await self.session.run(lambda a: invitations.delete(actor=a, invitation_ids=ids))
             if deleted is not None:
-                ui.notify(f"Deleted {len(deleted)} invitation{'s' if len(deleted) != 1 else ''}.", type="positive")
+                ui.notify(f"Deleted {formatting.count(len(deleted), 'invitation')}.", type="positive")
                 self.list.table.selected = []
                 await self.refresh()
             return True
 
+        several = formatting.count(len(ids), "invitation")
         dialogs.confirm(
-            title=f"Delete the invitation to {what}?",
-            message="The link stops working at once.",
-            action="Delete invitation",
+            title=f"Delete the invitation to {email}?" if email else f"Delete {several}?",
+            message="The link stops working at once." if email else "Their links stop working at once.",
+            action="Delete invitation" if email else "Delete invitations",
             on_confirm=delete,
         )
 
@@ -163,24 +169,22 @@ def _table_rows(found: PendingPage, at: datetime) -> list[dict[str, Any]]:
 
 
 def _row(r: PendingRow, at: datetime) -> dict[str, Any]:
-    delivery = r.delivery_state + (f": {r.delivery_error}" if r.delivery_error else "")
     return {
         "id": r.id,
         "email": r.email,
         "role": r.role_name,
         "scope": r.scope_name,
         "invited_by": r.invited_by,
-        "last_sent": relative(r.last_sent_at, at),
-        "expires": "Expired" if r.expires_at <= at else relative(r.expires_at, at),
+        "last_sent": formatting.relative(r.last_sent_at, at),
+        "expires": "Expired" if r.expires_at <= at else formatting.relative(r.expires_at, at),
         "expired": r.expires_at <= at,
-        "delivery": delivery,
+        "delivery": formatting.delivery(r.delivery_state, r.delivery_error),
         "sent": r.send_count,
     }
 
 
 def _notify_resend(result: ResendResult) -> None:
     if result.resent:
-        count = len(result.resent)
-        ui.notify(f"Resent {count} invitation{'s' if count != 1 else ''}.", type="positive")
+        ui.notify(f"Resent {formatting.count(len(result.resent), 'invitation')}.", type="positive")
     for email, reason in result.skipped[:5]:
         ui.notify(f"Not resent to {email}: {reason}", type="warning", multi_line=True)

@@ -19,25 +19,37 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "role", "label": "Role", "field": "role", "align": "left", "sortable": True},
     {"name": "scope", "label": "Scope", "field": "scope", "align": "left"},
     {"name": "joined", "label": "Joined", "field": "joined", "align": "left", "sortable": True},
-    {"name": "actions", "label": "Actions", "field": "id"},
+]
+ACTIONS: dict[str, Any] = {"name": "actions", "label": "Actions", "field": "id"}
+MENU = [
+    MenuItem("change_role", "Change role", only_if="manageable"),
+    MenuItem("remove", "Remove from team", only_if="manageable"),
 ]
 
 
 class StaffView:
     """The organisation's staff, one row per role held, paged on the server."""
 
-    def __init__(self, session: PageSession, organisation_id: int) -> None:
+    def __init__(self, session: PageSession, organisation_id: int, *, may_manage: bool) -> None:
+        """may_manage: may the viewer manage staff somewhere in the organisation (rights.may_invite); each row
+        then offers its actions only where the viewer may change that role (StaffRow.manageable)."""
         self.session = session
         self.organisation_id = organisation_id
         self.list = PagedTable(
-            columns=COLUMNS,
+            columns=[*COLUMNS, ACTIONS] if may_manage else COLUMNS,
             fetch=self._fetch,
             label="All staff members",
             sort="name",
             search_label="Search by name or email",
         )
         self.list.table.mark("staff")
-        add_row_menu(self.list.table, [MenuItem("change_role", "Change role"), MenuItem("remove", "Remove from team")])
+        self.list.table.props["no-data-label"] = (
+            "Nobody holds a role here yet. Use Invite staff members in the Manage menu to invite someone."
+            if may_manage
+            else "Nobody holds a role here yet."
+        )
+        if may_manage:
+            add_row_menu(self.list.table, MENU)
         self.list.table.on("change_role", lambda e: self._change_role(e.args))
         self.list.table.on("remove", lambda e: self._remove(e.args))
 
@@ -70,6 +82,7 @@ class StaffView:
                     "scope": r.scope_name,
                     "deployment_id": r.deployment_id,
                     "joined": day(r.joined),
+                    "manageable": r.manageable,
                 }
                 for r in rows
             ],

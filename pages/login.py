@@ -6,6 +6,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
+from components.form_errors import FormErrors
 from components.frame import LANGUAGE, frame
 from components.password import password_input
 from components.session import client_address, notify_errors
@@ -51,7 +52,8 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
         ticket = await notify_errors(
             lambda: auth.login(
                 email=email_input.value or "", password=password.value or "", redirect_to=redirect_to, client=client
-            )
+            ),
+            form=errors,
         )
         if ticket:
             target = auth.safe_redirect(redirect_to)
@@ -68,4 +70,5 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
             .classes("w-full")
             .on("keydown.enter", submit)
         )
+        errors = FormErrors({"email": email_input, "password": password})
         ui.button("Log in", on_click=submit).props("no-caps color=primary").classes("w-full")

@@ -1,12 +1,15 @@
 """The development mailbox: what the embedded mail sink received, newest first, refreshed as mail arrives."""
 
 import ipaddress
+from datetime import tzinfo
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from nicegui import ui
 
+from components import formatting
 from components.frame import LANGUAGE, frame
+from components.viewer_zone import ViewerZone
 from services.mail import sink as mail_sink
 from services.mail.sink import MailSink, SinkMessage
 
@@ -49,25 +52,27 @@ def _mailbox(sink: MailSink) -> None:
     def listing() -> None:
         messages = sink.messages()
         with ui.row().classes("items-center justify-between w-full q-mb-sm"):
-            ui.label(f"{len(messages)} message{'' if len(messages) == 1 else 's'} (the newest {sink.limit} kept)")
+            ui.label(f"{formatting.count(len(messages), 'message')} (the newest {sink.limit:,} kept)")
             ui.button("Clear mailbox", on_click=sink.clear).props("outline no-caps").set_enabled(bool(messages))
         if not messages:
             ui.label("No mail yet. Invitations sent from Gatehouse appear here within a second.").classes("text-grey-8")
         with ui.list().props("bordered separator").classes("w-full bg-white"):
             for message in messages:
-                _message(message, opened)
+                _message(message, opened, viewer.zone)
 
     def check() -> None:
         if sink.revision != seen["revision"]:
             seen["revision"] = sink.revision
             listing.refresh()
 
+    viewer = ViewerZone(on_known=listing.refresh)
     listing()
     ui.timer(REFRESH_SECONDS, check)
 
 
-def _message(message: SinkMessage, opened: set[int]) -> None:
-    caption = f"To {', '.join(message.to)} · from {message.mail_from} · {message.received_at:%Y-%m-%d %H:%M:%S} UTC"
+def _message(message: SinkMessage, opened: set[int], zone: tzinfo) -> None:
+    received = formatting.exact(message.received_at, zone, seconds=True)
+    caption = f"To {', '.join(message.to)} · from {message.mail_from} · {received}"
     item = ui.expansion(message.subject or "(no subject)", caption=caption, value=message.id in opened)
     item.classes("w-full").props('role="listitem"')  # the mailbox is a role="list": each message is an item
     with item:

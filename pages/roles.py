@@ -4,17 +4,18 @@ from fastapi import Request
 from nicegui import ui
 
 from components import dialogs
+from components.form_errors import FormErrors
 from components.frame import LANGUAGE, frame
 from components.session import PageSession
 from services.access import rights, roles
-from services.access.service import Actor, RoleInfo
+from services.access.service import RoleInfo
 
 
 def create() -> None:
     """Register /care/roles."""
 
     @ui.page("/care/roles", language=LANGUAGE)
-    async def roles_page(request: Request, org: int = 0) -> None:
+    async def roles_page(request: Request, org: int = 0, add: int = 0) -> None:
         session = PageSession(request)
         actor = await session.actor()
         if actor is None:
@@ -26,7 +27,7 @@ def create() -> None:
                 )
                 return
             ui.link("← Back to the Care Portal", f"/care?org={org}")
-            await _RoleEditor(session, org).build(actor)
+            await _RoleEditor(session, org).build(open_add_form=bool(add))
 
 
 class _RoleEditor:
@@ -34,17 +35,21 @@ class _RoleEditor:
         self.session = session
         self.organisation_id = organisation_id
 
-    async def build(self, _actor: Actor) -> None:
+    async def build(self, *, open_add_form: bool) -> None:
         ui.button("Add a new role", icon="add", on_click=lambda: self._edit(None)).props("no-caps")
         self.list = ui.column().classes("w-full gap-2 q-mt-md")
         await self.reload()
+        if open_add_form:
+            self._edit(None)
 
     async def reload(self) -> None:
         custom = [r for r in await roles.available_in(organisation_id=self.organisation_id) if r.organisation_id]
         self.list.clear()
         with self.list:
             if not custom:
-                ui.label("No custom roles yet. The default roles are always available.")
+                ui.label(
+                    "No custom roles yet. The default roles are always available; use Add a new role to build one."
+                )
             for role in custom:
                 with ui.card().classes("w-full").props("flat bordered"), ui.row().classes("w-full items-center"):
                     with ui.column().classes("grow gap-0"):
@@ -82,11 +87,13 @@ class _RoleEditor:
                         )
                     ),
                     success="Role saved.",
+                    form=errors,
                 )
                 if done:
                     dialog.close()
                     await self.reload()
 
+            errors = FormErrors({"name": name})
             with ui.row().classes("w-full justify-end"):
                 ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
                 ui.button("Save", on_click=save).props("no-caps color=primary")

@@ -1,5 +1,10 @@
 """Domain errors: services raise them, pages turn them into clear messages."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     """Base class; the message is safe and kind enough to show to the user."""
@@ -32,3 +37,29 @@ class LinkInvalid(DomainError):
 
 class RateLimited(DomainError):
     pass
+
+
+class FieldErrors(InvalidInput):
+    """Input refused field by field ({field: message}, in the form's order): every problem at once, so the form
+    can show each at its field."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__(" ".join(fields.values()))
+        self.fields = dict(fields)
+
+
+def check_fields(**checks: Callable[[], T]) -> dict[str, T]:
+    """Run every field's check and return their results; an InvalidInput from a check becomes that field's message
+    (a FieldErrors keeps its own fields), and all of them are raised together."""
+    results: dict[str, T] = {}
+    problems: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            results[name] = check()
+        except FieldErrors as problem:
+            problems.update(problem.fields)
+        except InvalidInput as problem:
+            problems[name] = str(problem)
+    if problems:
+        raise FieldErrors(problems)
+    return results

@@ -1,14 +1,17 @@
 """Shared fixtures: the app's environment, a fresh database per test (SQLite, and PostgreSQL when set)."""
 
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from argon2 import PasswordHasher, profiles
 from nicegui import core
+from nicegui.testing import User
 from tortoise import Tortoise, connections
 from tortoise.contrib.fastapi import RegisterTortoise
 
+from components import viewer_zone
 from services.access import auth, roles, sessions
 from services.platform import clock, events, settings
 from services.platform.database import connected, tortoise_config
@@ -84,3 +87,11 @@ async def _fresh_postgres() -> None:
         else:
             tables = [model._meta.db_table for model in Tortoise.apps["models"].values()]
             await connection.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE;")
+
+
+@pytest.fixture
+def user(user: User) -> User:
+    """The simulated browser answers the page's question for its time zone (components/viewer_zone.py) with UTC;
+    a test that wants another zone sets its own answer for the same question."""
+    user.javascript_rules[re.compile(re.escape(viewer_zone.ASK))] = lambda _: "UTC"
+    return user

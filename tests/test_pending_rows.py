@@ -48,4 +48,4 @@ async def test_the_timer_formats_the_rows_on_screen_at_the_new_time(db: str) -> 
     reading = await pending.list_pending(actor=owner, organisation_id=world.org.id)
     clock.advance(timedelta(hours=25))
     (row,) = care_pending._table_rows(reading, clock.now())
-    assert row["expired"] and row["expires"] == "Expired" and row["last_sent"] == "1 day ago"
+    assert row["expired"] and row["expires"] == "Expired" and row["last_sent"] == "25 hours ago"

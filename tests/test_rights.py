@@ -72,13 +72,40 @@ async def test_the_pop_out_offers_the_places_where_the_actor_may_hand_out_a_role
     dep2_scope = Scope(ScopeLevel.DEPLOYMENT, world.org.id, world.dep2.id)
 
     offered = await roles.invite_scopes(actor=controller, organisation_id=world.org.id)
-    assert [o.label for o in offered] == [roles.WHOLE_ORGANISATION, "Heart Failure Trial", "Remote Monitoring"]
+    assert [o.label for o in offered] == [
+        "St Mary's Trust (whole organisation)",
+        "Heart Failure Trial at St Mary's Trust",
+        "Remote Monitoring at St Mary's Trust",
+    ]
     organisation_wide = {"access_controller", "organisation_staff", "administrator", "supervisor"}
     assert {r.key for r in offered[0].roles} == organisation_wide
     assert {r.key for r in offered[1].roles} == {"administrator", "supervisor"}
 
     offered = await roles.invite_scopes(actor=lead, organisation_id=world.org.id)
-    assert [(o.scope, o.label) for o in offered] == [(dep2_scope, "Remote Monitoring")]
+    assert [(o.scope, o.label) for o in offered] == [(dep2_scope, "Remote Monitoring at St Mary's Trust")]
 
     offered = await roles.invite_scopes(actor=nurse, organisation_id=world.org.id)  # nowhere: the pop-out says so
     assert [(o.scope, o.roles) for o in offered] == [(org_scope, [])]
+
+
+async def test_the_row_actions_of_the_admin_portal_and_the_staff_list_each_have_one_answer(db: str) -> None:
+    world = await factories.world()
+    owner = await factories.member("ow@trust.org", "organisation_owner", org=world.org)
+    editor = await factories.member("ed@trust.org", "organisation_editor", org=world.org)
+    controller = await factories.member("ac@trust.org", "access_controller", org=world.org)
+    nurse = await factories.member("nurse@trust.org", "clinician", org=world.org)
+    lead = await factories.member("lead@trust.org", "admin", dep=world.dep)
+    sa = await factories.member("sa@example.org", "super_admin")
+    org = world.org.id
+    assert rights.may_archive_organisation(actor=owner, organisation_id=org)
+    assert not rights.may_archive_organisation(actor=editor, organisation_id=org)
+    assert rights.may_rename_organisation(actor=editor, organisation_id=org)
+    assert rights.may_add_deployment(actor=editor, organisation_id=org)
+    assert not rights.may_rename_organisation(actor=editor, organisation_id=world.other_org.id)
+    assert [rights.may_restore_organisation(actor=a) for a in (owner, sa)] == [False, True]
+    assert rights.may_invite_to_deployment(actor=lead, organisation_id=org, deployment_id=world.dep.id)
+    assert not rights.may_invite_to_deployment(actor=lead, organisation_id=org, deployment_id=world.dep2.id)
+    supervisor, owner_role = await factories.role("supervisor"), await factories.role("organisation_owner")
+    assert rights.may_manage_member(actor=controller, role=supervisor, scope=world.org_scope)
+    assert not rights.may_manage_member(actor=controller, role=owner_role, scope=world.org_scope)
+    assert not rights.may_manage_member(actor=nurse, role=supervisor, scope=world.dep_scope)

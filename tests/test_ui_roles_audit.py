@@ -1,9 +1,13 @@
 """Stories of the role editor and the audit log pages."""
 
+import re
+from zoneinfo import ZoneInfo
+
 from nicegui import ui
 from nicegui.testing import User
 
-from models import Role
+from components import viewer_zone
+from models import AuditEvent, Role
 from services.invitations import service as invitations
 from tests import factories
 from tests.ui_helpers import eventually, sign_in, table
@@ -59,12 +63,33 @@ async def test_the_audit_log_lists_changes_and_refusals_and_filters_by_action(us
         )
     except Exception as refused:
         assert "may not hand out" in str(refused)
+    user.javascript_rules[re.compile(re.escape(viewer_zone.ASK))] = lambda _: "Asia/Tokyo"
     await user.open(f"/care/audit?org={world.org.id}")
     await eventually(lambda: len(table(user, "audit").rows) == 2)
     outcomes = {(r["action"], r["outcome"]) for r in table(user, "audit").rows}
-    assert outcomes == {("invite", "ok"), ("invite", "refused")}
-    next(iter(user.find(kind=ui.select).elements)).value = "invite"
+    assert outcomes == {("invite", "Done"), ("invite", "Refused")}
+    # In sentences, with names, not codes; times in the browser's zone, named.
+    assert {r["sentence"] for r in table(user, "audit").rows} == {
+        "Ac invited a@example.org as Supervisor to St Mary's Trust (whole organisation), with a link valid 24 hours.",
+        "Ac tried to invite b@example.org as Admin to Heart Failure Trial at St Mary's Trust, and was refused "
+        "(the role Admin is not theirs to hand out there).",
+    }
+    await user.should_see("Times are shown in Asia/Tokyo.")
+    await eventually(lambda: all(r["at"].endswith(" JST") for r in table(user, "audit").rows))
+    newest = await AuditEvent.filter(organisation_id=world.org.id).order_by("-at", "-id").first()
+    assert newest is not None
+    assert table(user, "audit").rows[0]["at"] == newest.at.astimezone(ZoneInfo("Asia/Tokyo")).strftime(
+        "%-d %b %Y, %H:%M:%S JST"
+    )
+    action = next(iter(user.find(kind=ui.select).elements))
+    assert (
+        isinstance(action.options, dict) and action.options["grant_role"] == "Roles given to members"
+    )  # the filter speaks words too
+    action.value = "invite"
     await eventually(lambda: len(table(user, "audit").rows) == 2)
+    action.value = "archive_organisation"
+    await eventually(lambda: len(table(user, "audit").rows) == 0)
+    assert table(user, "audit").props["no-data-label"].startswith("No event matches these filters.")
 
 
 async def test_the_audit_log_is_closed_to_those_who_do_not_manage_staff(user: User) -> None:

@@ -13,7 +13,7 @@ from services.access import sessions, tokens
 from services.access.ratelimit import Limiter
 from services.access.service import Actor
 from services.audit import service as audit
-from services.errors import InvalidInput, NotAuthenticated
+from services.errors import FieldErrors, InvalidInput, NotAuthenticated
 from services.invitations import addresses as emails
 from services.platform import events
 from services.platform.clock import now
@@ -70,19 +70,34 @@ async def hash_password(password: str) -> str:
 
 
 def check_new_password(*, password: str, repeat: str, email: str) -> None:
-    """Refuse weak or mistyped new passwords with a precise message."""
-    if password != repeat:
-        raise InvalidInput("The two passwords are not the same.")
+    """Refuse weak or mistyped new passwords with a precise message at each field (password, repeat)."""
+    found = {"password": _weakness(password, email), "repeat": _mismatch(password, repeat)}
+    if problems := {field: message for field, message in found.items() if message}:
+        raise FieldErrors(problems)
+
+
+def _weakness(password: str, email: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"Choose a password of at least {MIN_PASSWORD} characters.")
+        return f"Choose a password of at least {MIN_PASSWORD} characters."
     if len(password) > MAX_PASSWORD:
-        raise InvalidInput(f"A password can be at most {MAX_PASSWORD} characters long.")
+        return f"A password can be at most {MAX_PASSWORD} characters long."
     if password.strip().lower() == email.lower():
-        raise InvalidInput("Your password must not be your email address.")
+        return "Your password must not be your email address."
+    return ""
+
+
+def _mismatch(password: str, repeat: str) -> str:
+    if password == repeat:
+        return ""
+    return "The two passwords are not the same." if repeat else "Enter the password again."
 
 
 async def login(*, email: str, password: str, redirect_to: str, client: str) -> str:
     """Check the credentials and return a one-time ticket that /auth/complete turns into a session."""
+    missing = {"email": "Enter your email address", "password": "Enter your password"}
+    given = {"email": bool(email.strip()), "password": bool(password)}
+    if not all(given.values()):
+        raise FieldErrors({field: message for field, message in missing.items() if not given[field]})
     key = emails.canonical(email.strip())
     login_limiter.hit(f"{client}|{key}", "Too many log-in attempts. Please wait a few minutes and try again.")
     usable = key.isprintable() and len(key) <= emails.MAX_LENGTH  # NUL and the like never reach the database

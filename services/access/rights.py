@@ -8,11 +8,14 @@ from models import Permission, ScopeLevel
 from services.access.service import (
     PLATFORM_SCOPE,
     Actor,
+    RoleInfo,
     Scope,
     admin_reach,
+    can_grant,
     can_manage_staff,
     can_view_staff,
     has_permission,
+    is_super_admin,
     platform_rank,
 )
 
@@ -42,6 +45,16 @@ def may_invite(*, actor: Actor, organisation_id: int) -> bool:
     return any(can_manage_staff(actor, g.scope) for g in actor.grants if g.scope.organisation_id == organisation_id)
 
 
+def may_invite_to_deployment(*, actor: Actor, organisation_id: int, deployment_id: int) -> bool:
+    """May the actor invite staff to this deployment (the Admin Portal's Deployments row menu)."""
+    return can_manage_staff(actor, Scope(ScopeLevel.DEPLOYMENT, organisation_id, deployment_id))
+
+
+def may_manage_member(*, actor: Actor, role: RoleInfo, scope: Scope) -> bool:
+    """May the actor change or take away this role held in this scope (Change role, Remove from team)."""
+    return can_grant(actor, role, scope)
+
+
 def may_read_audit(*, actor: Actor, organisation_id: int) -> bool:
     """May the actor read the organisation's audit log (those who manage its staff organisation-wide)."""
     return can_manage_staff(actor, _organisation(organisation_id))
@@ -60,6 +73,26 @@ def may_create_organisation(*, actor: Actor) -> bool:
 def may_invite_admin_staff(*, actor: Actor) -> bool:
     """May the actor invite Admin Portal staff at the platform (rule 1: Platform Support and above)."""
     return platform_rank(actor) > 0
+
+
+def may_add_deployment(*, actor: Actor, organisation_id: int) -> bool:
+    """May the actor create deployments in the organisation."""
+    return has_permission(actor, Permission.MANAGE_DEPLOYMENTS, _organisation(organisation_id))
+
+
+def may_rename_organisation(*, actor: Actor, organisation_id: int) -> bool:
+    """May the actor rename the organisation."""
+    return has_permission(actor, Permission.MANAGE_ORGANISATION, _organisation(organisation_id))
+
+
+def may_archive_organisation(*, actor: Actor, organisation_id: int) -> bool:
+    """May the actor archive the organisation (those who may delete it: an Organisation Editor may not)."""
+    return has_permission(actor, Permission.DELETE_ORGANISATION, _organisation(organisation_id))
+
+
+def may_restore_organisation(*, actor: Actor) -> bool:
+    """May the actor restore archived organisations (Super Admin only)."""
+    return is_super_admin(actor)
 
 
 def _organisation(organisation_id: int) -> Scope:

@@ -10,6 +10,7 @@ from models import (
     Deployment,
     Invitation,
     InvitationState,
+    Organisation,
     Permission,
     Role,
     RoleAssignment,
@@ -20,12 +21,12 @@ from services.access import catalogue
 from services.access import service as access
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
-from services.errors import InvalidInput, NotFound
+from services.errors import FieldErrors, InvalidInput, NotFound, check_fields
+from services.organisations import naming
 from services.platform import events
 from services.platform.clock import now
 
 MAX_ROLE_NAME = 80
-WHOLE_ORGANISATION = "Whole organisation (all deployments)"
 
 
 class ScopeOffer(NamedTuple):
@@ -96,9 +97,14 @@ async def invite_scopes(*, actor: Actor, organisation_id: int) -> list[ScopeOffe
     When the actor may invite nowhere, the whole organisation alone, with no role (the pop-out says so).
     """
     available = await available_in(organisation_id=organisation_id)
+    organisation = (await Organisation.get(id=organisation_id)).name
     deployments = await Deployment.filter(organisation_id=organisation_id).order_by("name").values_list("id", "name")
-    places = [(Scope(ScopeLevel.ORGANISATION, organisation_id), WHOLE_ORGANISATION)] + [
-        (Scope(ScopeLevel.DEPLOYMENT, organisation_id, int(dep_id)), str(name)) for dep_id, name in deployments
+    places = [(Scope(ScopeLevel.ORGANISATION, organisation_id), naming.place_name(organisation=organisation))] + [
+        (
+            Scope(ScopeLevel.DEPLOYMENT, organisation_id, int(dep_id)),
+            naming.place_name(organisation=organisation, deployment=str(name)),
+        )
+        for dep_id, name in deployments
     ]
     offers = [ScopeOffer(scope, label, access.grantable_roles(actor, available, scope)) for scope, label in places]
     return [offer for offer in offers if offer.roles] or offers[:1]
@@ -202,13 +208,7 @@ async def _require_edit_roles(
 async def _validate(
     organisation_id: int, name: str, permissions: list[str], *, exclude_id: int | None
 ) -> tuple[str, list[str]]:
-    clean_name = " ".join(name.split())
-    if not clean_name:
-        raise InvalidInput("Give the role a name.")
-    if not clean_name.isprintable():
-        raise InvalidInput("A role name cannot contain control or invisible characters.")
-    if len(clean_name) > MAX_ROLE_NAME:
-        raise InvalidInput(f"A role name can be at most {MAX_ROLE_NAME} characters long.")
+    clean_name = check_fields(name=lambda: _role_name(name))["name"]
     care = {p.value for p in CARE_PERMISSIONS}
     unknown = set(permissions) - care
     if unknown:
@@ -217,5 +217,16 @@ async def _validate(
     if exclude_id is not None:
         clashes = clashes.exclude(id=exclude_id)
     if await clashes.exists() or await Role.filter(organisation_id=None, name__iexact=clean_name).exists():
-        raise InvalidInput(f"A role called “{clean_name}” already exists in this organisation.")
+        raise FieldErrors({"name": f"A role called “{clean_name}” already exists in this organisation."})
     return clean_name, sorted(set(permissions) | {Permission.VIEW_PATIENT_DATA.value})
+
+
+def _role_name(name: str) -> str:
+    clean_name = " ".join(name.split())
+    if not clean_name:
+        raise InvalidInput("Give the role a name.")
+    if not clean_name.isprintable():
+        raise InvalidInput("A role name cannot contain control or invisible characters.")
+    if len(clean_name) > MAX_ROLE_NAME:
+        raise InvalidInput(f"A role name can be at most {MAX_ROLE_NAME} characters long.")
+    return clean_name

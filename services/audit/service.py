@@ -10,6 +10,7 @@ from models import AuditEvent
 from services.access import rights
 from services.access import service as access
 from services.access.service import Actor, Scope, ScopeLevel
+from services.audit import sentences
 from services.platform import text
 from services.platform.clock import now
 
@@ -79,35 +80,14 @@ def _clean_value(value: Any) -> Any:
 @dataclass(frozen=True)
 class AuditRow:
     at: datetime
-    actor: str
+    actor: str  # the address of whoever acted, or "Gatehouse"
     action: str
-    outcome: str
-    target: str
-    detail: str
+    outcome: str  # in words: Done, Refused, Failed
+    sentence: str  # what happened, in words (sentences.py)
 
 
 READ_REFUSED = "Only those who manage this organisation's staff may read its audit log."
-ACTIONS = (
-    "invite",
-    "resend",
-    "delete",
-    "accept",
-    "grant_role",
-    "change_role",
-    "remove_member",
-    "delivery_failed",
-    "create_role",
-    "update_role",
-    "delete_role",
-    "create_organisation",
-    "rename_organisation",
-    "archive_organisation",
-    "restore_organisation",
-    "create_deployment",
-    "login",
-    "list_staff",
-    "purge",
-)
+ACTIONS = sentences.ACTION_LABELS  # the actions a reader may filter by: code and words
 
 
 async def events_page(
@@ -138,9 +118,10 @@ async def events_page(
     total = await query.count()
     size = text.page_size(page_size)
     rows = await query.order_by("-at", "-id").offset((max(1, page) - 1) * size).limit(size)
-    return [_audit_row(e) for e in rows], total
+    names = await sentences.names_for(rows)
+    return [_audit_row(e, names) for e in rows], total
 
 
-def _audit_row(event: AuditEvent) -> AuditRow:
-    detail = ", ".join(f"{k}: {v}" for k, v in sorted(event.detail.items())) if event.detail else ""
-    return AuditRow(event.at, event.actor_email or "Gatehouse", event.action, event.outcome, event.target, detail)
+def _audit_row(event: AuditEvent, names: sentences.Names) -> AuditRow:
+    outcome = sentences.OUTCOMES.get(event.outcome, event.outcome)
+    return AuditRow(event.at, event.actor_email or "Gatehouse", event.action, outcome, sentences.sentence(event, names))

@@ -12,7 +12,7 @@ from services.access import auth, tokens
 from services.access.ratelimit import Limiter
 from services.access.service import Actor, Scope
 from services.audit import service as audit
-from services.errors import InvalidInput, LinkInvalid, PermissionDenied
+from services.errors import InvalidInput, LinkInvalid, PermissionDenied, check_fields
 from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
@@ -52,8 +52,10 @@ async def accept_new_account(*, token: str, full_name: str, password: str, repea
     """Create the account and role assignment from the invitation row; returns the email to log in with."""
     accept_limiter.hit(client)
     invitation = await _live_invitation(token)
-    name = _clean_full_name(full_name)
-    auth.check_new_password(password=password, repeat=repeat, email=invitation.email)
+    name = check_fields(
+        full_name=lambda: _clean_full_name(full_name),
+        password=lambda: auth.check_new_password(password=password, repeat=repeat, email=invitation.email),
+    )["full_name"]
     password_hash = await auth.hash_password(password)
     try:
         async with in_transaction() as connection:
@@ -160,7 +162,7 @@ async def _assign(invitation: Invitation, member_id: int, connection: BaseDBAsyn
 def _clean_full_name(full_name: str) -> str:
     name = " ".join((full_name or "").split())
     if not name:
-        raise InvalidInput("Please tell us your full name.")
+        raise InvalidInput("Enter your full name.")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"A name can be at most {MAX_NAME} characters long.")
     if not name.isprintable():  # control, format (bidi overrides, zero-width) and separator characters

@@ -11,6 +11,7 @@ from tortoise.expressions import Q
 from models import DeliveryState, Deployment, Invitation, InvitationState, RoleAssignment, ScopeLevel
 from services.access import service as access
 from services.access.service import Actor, Scope
+from services.organisations import naming
 from services.platform import sql as sql_dialect
 from services.platform import text
 from services.platform.clock import now
@@ -225,7 +226,9 @@ async def visibility_filter(actor: Actor, organisation_id: int) -> Q:
 def _row(values: tuple[Any, ...], at: datetime) -> PendingRow:
     (row_id, created_at, email, role_name, deployment_id, deployment_name, organisation_name, inviter_id, inviter,
      last_sent_at, expires_at, delivery_state, delivery_error, send_count) = values  # fmt: skip
-    scope_name = deployment_name if deployment_id is not None else f"{organisation_name or ''} (whole organisation)"
+    scope_name = naming.place_name(
+        organisation=organisation_name or "", deployment=deployment_name if deployment_id is not None else None
+    )
     return PendingRow(
         id=row_id,
         created_at=created_at,

@@ -6,11 +6,13 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Deployment, Organisation, Permission, ScopeLevel
+from models import Deployment, Organisation, ScopeLevel
+from services.access import rights
 from services.access import service as access
-from services.access.service import PLATFORM_SCOPE, Actor, Scope
+from services.access.service import Actor, Scope
 from services.audit import service as audit
-from services.errors import InvalidInput, NotFound
+from services.errors import FieldErrors, InvalidInput, NotFound
+from services.organisations import naming
 from services.platform import events
 from services.platform.clock import now
 
@@ -37,11 +39,11 @@ class DeploymentInfo:
 async def create_organisation(*, actor: Actor, name: str) -> OrganisationInfo:
     """Create an organisation (Super Admin, Platform Support, Account Manager)."""
     clean = clean_name(name, "organisation")
-    if not access.has_permission(actor, Permission.CREATE_ORGANISATION, PLATFORM_SCOPE):
+    if not rights.may_create_organisation(actor=actor):
         await audit.record(actor=actor, action="create_organisation", target=clean, outcome="refused")
         access.require(False, "You may not create organisations.")
     if await Organisation.filter(name__iexact=clean).exists():
-        raise InvalidInput(f"An organisation called “{clean}” already exists.")
+        raise FieldErrors({"name": f"An organisation called “{clean}” already exists."})
     try:
         async with in_transaction() as connection:
             org = await Organisation.create(name=clean, created_by_id=actor.member_id, using_db=connection)
@@ -50,7 +52,7 @@ async def create_organisation(*, actor: Actor, name: str) -> OrganisationInfo:
                 actor=actor, action="create_organisation", scope=scope, target=clean, connection=connection
             )
     except IntegrityError:
-        raise InvalidInput(f"An organisation called “{clean}” already exists.") from None
+        raise FieldErrors({"name": f"An organisation called “{clean}” already exists."}) from None
     await events.publish(organisation_id=None, kind="organisations")
     return _org_info(org)
 
@@ -60,11 +62,11 @@ async def create_deployment(*, actor: Actor, organisation_id: int, name: str) ->
     clean = clean_name(name, "deployment")
     org = await _active_organisation(organisation_id)
     scope = Scope(ScopeLevel.ORGANISATION, org.id)
-    if not access.has_permission(actor, Permission.MANAGE_DEPLOYMENTS, scope):
+    if not rights.may_add_deployment(actor=actor, organisation_id=org.id):
         await audit.record(actor=actor, action="create_deployment", scope=scope, target=clean, outcome="refused")
         access.require(False, "You may not create deployments in this organisation.")
     if await Deployment.filter(organisation_id=org.id, name__iexact=clean).exists():
-        raise InvalidInput(f"“{org.name}” already has a deployment called “{clean}”.")
+        raise FieldErrors({"name": f"“{org.name}” already has a deployment called “{clean}”."})
     try:
         async with in_transaction() as connection:
             deployment = await Deployment.create(organisation_id=org.id, name=clean, using_db=connection)
@@ -73,20 +75,20 @@ async def create_deployment(*, actor: Actor, organisation_id: int, name: str) ->
                 actor=actor, action="create_deployment", scope=dep_scope, target=clean, connection=connection
             )
     except IntegrityError:
-        raise InvalidInput(f"“{org.name}” already has a deployment called “{clean}”.") from None
+        raise FieldErrors({"name": f"“{org.name}” already has a deployment called “{clean}”."}) from None
     await events.publish(organisation_id=org.id, kind="deployments")
     return DeploymentInfo(deployment.id, deployment.name, org.id, org.name, deployment.created_at)
 
 
 async def scope_name(*, scope: Scope) -> str:
-    """How a scope is named to people: the organisation, or the deployment at its organisation."""
+    """How a scope is named to people (naming.place_name)."""
     if scope.level is ScopeLevel.PLATFORM:
-        return "Gatehouse (platform)"
+        return naming.place_name(organisation=None)
     if scope.level is ScopeLevel.ORGANISATION:
         org = await Organisation.get(id=scope.organisation_id)
-        return org.name
+        return naming.place_name(organisation=org.name)
     dep = await Deployment.get(id=scope.deployment_id).select_related("organisation")
-    return f"{dep.name} at {dep.organisation.name}"
+    return naming.place_name(organisation=dep.organisation.name, deployment=dep.name)
 
 
 async def require_active(*, organisation_id: int | None) -> None:
@@ -96,14 +98,14 @@ async def require_active(*, organisation_id: int | None) -> None:
 
 
 def clean_name(name: str, what: str) -> str:
-    """Trim and fold white space; refuse empty, over-long or control characters."""
+    """Trim and fold white space; refuse empty, over-long or control characters (at the form's name field)."""
     clean = " ".join((name or "").split())
     if not clean:
-        raise InvalidInput(f"Give the {what} a name.")
+        raise FieldErrors({"name": f"Give the {what} a name."})
     if len(clean) > MAX_NAME:
-        raise InvalidInput(f"A {what} name can be at most {MAX_NAME} characters long.")
+        raise FieldErrors({"name": f"A {what} name can be at most {MAX_NAME} characters long."})
     if any(ord(char) < 32 or ord(char) == 127 for char in clean):
-        raise InvalidInput(f"A {what} name cannot contain control characters.")
+        raise FieldErrors({"name": f"A {what} name cannot contain control characters."})
     return clean
 
 
@@ -125,9 +127,11 @@ async def rename_organisation(*, actor: Actor, organisation_id: int, name: str) 
     clean = clean_name(name, "organisation")
     org = await _active_organisation(organisation_id)
     scope = Scope(ScopeLevel.ORGANISATION, org.id)
-    await _require(actor, Permission.MANAGE_ORGANISATION, scope, "rename_organisation", clean)
+    await _require(
+        actor, rights.may_rename_organisation(actor=actor, organisation_id=org.id), scope, "rename_organisation", clean
+    )
     if await Organisation.filter(name__iexact=clean).exclude(id=org.id).exists():
-        raise InvalidInput(f"An organisation called “{clean}” already exists.")
+        raise FieldErrors({"name": f"An organisation called “{clean}” already exists."})
     async with in_transaction() as connection:
         await Organisation.filter(id=org.id).using_db(connection).update(name=clean)
         await audit.record(
@@ -145,7 +149,13 @@ async def archive_organisation(*, actor: Actor, organisation_id: int) -> None:
     """Archive an organisation: nothing changes inside it and its pending invitations stop working."""
     org = await _active_organisation(organisation_id)
     scope = Scope(ScopeLevel.ORGANISATION, org.id)
-    await _require(actor, Permission.DELETE_ORGANISATION, scope, "archive_organisation", org.name)
+    await _require(
+        actor,
+        rights.may_archive_organisation(actor=actor, organisation_id=org.id),
+        scope,
+        "archive_organisation",
+        org.name,
+    )
     async with in_transaction() as connection:
         await Organisation.filter(id=org.id).using_db(connection).update(archived_at=now())
         await audit.record(
@@ -160,7 +170,7 @@ async def restore_organisation(*, actor: Actor, organisation_id: int) -> None:
     if org is None:
         raise NotFound("That organisation no longer exists.")
     scope = Scope(ScopeLevel.ORGANISATION, org.id)
-    if not access.is_super_admin(actor):
+    if not rights.may_restore_organisation(actor=actor):
         await audit.record(actor=actor, action="restore_organisation", scope=scope, target=org.name, outcome="refused")
         access.require(False, "Only a Super Admin can restore an archived organisation.")
     async with in_transaction() as connection:
@@ -171,8 +181,8 @@ async def restore_organisation(*, actor: Actor, organisation_id: int) -> None:
     await events.publish(organisation_id=org.id, kind="organisations")
 
 
-async def _require(actor: Actor, permission: Permission, scope: Scope, action: str, target: str) -> None:
-    if access.has_permission(actor, permission, scope):
+async def _require(actor: Actor, allowed: bool, scope: Scope, action: str, target: str) -> None:
+    if allowed:
         return
     await audit.record(actor=actor, action=action, scope=scope, target=target, outcome="refused")
     access.require(False)

@@ -16,6 +16,7 @@ from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
 from services.mail import outbox
+from services.organisations import naming
 from services.organisations import service as organisations
 from services.platform import events, text
 from services.platform.clock import now
@@ -41,6 +42,7 @@ class StaffRow:
     scope_name: str
     deployment_id: int | None
     joined: datetime
+    manageable: bool  # may the actor change or remove this role (rights.may_manage_member)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ async def staff_page(
         .limit(size)
         .select_related("member", "role", "deployment", "organisation")
     )
-    return [_staff_row(a) for a in rows], total
+    return [_staff_row(a, actor) for a in rows], total
 
 
 async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
@@ -208,8 +210,9 @@ async def _drop_invitations_sent_by(member_id: int, scope: Scope, connection: Ba
     )
 
 
-def _staff_row(a: RoleAssignment) -> StaffRow:
-    scope_name = a.deployment.name if a.deployment else "Whole organisation"
+def _staff_row(a: RoleAssignment, actor: Actor) -> StaffRow:
+    organisation = a.organisation.name if a.organisation else None
+    scope_name = naming.place_name(organisation=organisation, deployment=a.deployment.name if a.deployment else None)
     return StaffRow(
         a.id,
         a.member_id,
@@ -220,4 +223,5 @@ def _staff_row(a: RoleAssignment) -> StaffRow:
         scope_name,
         a.deployment_id,
         a.created_at,
+        rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a)),
     )

@@ -12,6 +12,7 @@ from services.audit import service as audit
 from services.errors import InvalidInput
 from services.invitations import addresses as emails
 from services.mail import outbox
+from services.organisations import naming
 from services.platform import settings
 from services.platform.clock import now
 
@@ -52,7 +53,7 @@ async def ensure_first_admin() -> str | None:
         context = {
             "inviter_name": "Gatehouse",
             "inviter_email": config.mail_from,
-            "scope_name": "the Gatehouse platform",
+            "scope_name": naming.place_name(organisation=None),
             "role_name": role.name,
             "expires_at": expires.isoformat(),
         }

@@ -12,13 +12,13 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, StorageState, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -40,10 +40,7 @@ STOP_TIMEOUT = 10.0
 _DROPPED_PREFIXES = ("PYTEST_", "NICEGUI_", "GATEHOUSE_")
 
 
-class NewContext(Protocol):
-    """Makes a browser context: a browser of its own, or one holding a saved sign-in (storage_state)."""
-
-    def __call__(self, storage_state: StorageState | None = None) -> BrowserContext: ...
+NewContext = Callable[..., BrowserContext]  # new_context's maker: keyword arguments go to Playwright's new_context
 
 
 @dataclass
@@ -166,13 +163,12 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def new_context(browser: Browser) -> Iterator[NewContext]:
-    """Make browser contexts (each its own cookie jar, like a separate browser); all closed at the end."""
+    """Make browser contexts (each its own cookie jar, like a separate browser); all closed at the end.
+    Keyword arguments go to Playwright's new_context (timezone_id="Asia/Tokyo", say)."""
     contexts: list[BrowserContext] = []
 
-    def make(storage_state: StorageState | None = None) -> BrowserContext:
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, locale="en-GB", storage_state=storage_state
-        )
+    def make(**options: Any) -> BrowserContext:
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, "locale": "en-GB", **options})
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context

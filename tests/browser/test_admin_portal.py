@@ -108,7 +108,7 @@ def test_an_organisation_owner_is_invited_accepts_and_invites_a_deployment_admin
     owner = watch_errors(new_context().new_page(), errors)
     mail = read_mail(owner, app_server, OWNER, f"{ADMIN_NAME} invited you to {ORGANISATION}")
     check_accessibility(owner, "/dev/mailbox, a message open", report=findings)
-    assert f"has invited you to join {ORGANISATION} as Organisation Owner." in mail.text, mail.text
+    assert f"has invited you to join {ORGANISATION} (whole organisation) as Organisation Owner." in mail.text, mail.text
     create_account(owner, mail.link, OWNER_NAME, OWNER)
     log_in(owner, app_server, OWNER)
     expect(owner).to_have_url(app_server.url("/admin"))

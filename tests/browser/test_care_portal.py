@@ -138,7 +138,9 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
     check_accessibility(a, "/care, All staff members", report=findings)
     choose_with_mouse(a, a.locator("main"), "Overview filters", PENDING_VIEW)
     pending = a.get_by_role("region", name="Pending staff invitations")
-    expect(pending.get_by_text("No data available")).to_be_visible()
+    expect(pending.get_by_text("No pending invitations. Use Invite staff members in the Manage menu")).to_be_visible()
+    chosen = a.locator(".q-select").filter(has_text=PENDING_VIEW).locator(".q-field__native")
+    assert chosen.evaluate("(n) => n.scrollWidth <= n.clientWidth"), "the chosen overview is cut short"
     a.evaluate("() => { window.gatehouseNotReloaded = true; }")
 
     # B, keyboard only: Manage › Invite staff members, three addresses, Supervisor, 24 hours, Send invites.
@@ -150,7 +152,7 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
     expect(invite.get_by_text("3 valid addresses", exact=True)).to_be_visible()
     where = invite.get_by_role("combobox", name="Where")
     tab_to(b, where)
-    expect(where).to_have_value("Whole organisation (all deployments)")
+    expect(where).to_have_value(f"{ORGANISATION} (whole organisation)")  # one name per scope
     b.keyboard.press("Tab")
     choose_by_keyboard(b, invite.get_by_role("combobox", name="Role", exact=True), "Supervisor")
     b.keyboard.press("Tab")
@@ -168,7 +170,7 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
     print(f"three rows in A's pending list {time.monotonic() - sent_at:.2f} s after B pressed Send invites")
     assert _live_patches(app_server)["emitted"] > 0  # the patches went out through Socket.IO
     expect(_pending_row(a, NURSE).get_by_role("cell").nth(TIMES_SENT)).to_have_text("1")
-    expect(_pending_row(a, NURSE).get_by_role("cell").nth(DELIVERY)).to_have_text("sent")  # the worker, live
+    expect(_pending_row(a, NURSE).get_by_role("cell").nth(DELIVERY)).to_have_text("Sent")  # the worker, live
     b.keyboard.press("Escape")
     expect(invite).to_be_hidden()
     expect(b.get_by_role("button", name="Manage")).to_be_focused()  # the focus goes back to where it came from
@@ -177,7 +179,7 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
     # A third browser: the nurse accepts; the row leaves A's list at once.
     c = watch_errors(new_context().new_page(), errors)
     mail = read_mail(c, app_server, NURSE, f"{CONTROLLER_NAME} invited you to {ORGANISATION}")
-    assert f"has invited you to join {ORGANISATION} as Supervisor." in mail.text, mail.text
+    assert f"has invited you to join {ORGANISATION} (whole organisation) as Supervisor." in mail.text, mail.text
     create_account(c, mail.link, NURSE_NAME, NURSE)
     expect(_pending_row(a, NURSE)).to_have_count(0, timeout=LIVE_TIMEOUT)
     expect(_pending_row(a, TO_RESEND)).to_have_count(1)
@@ -248,7 +250,7 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
     tsv_path = tmp_path / "more.tsv"
     tsv_path.write_text("email\tname\nsam@example.org\tSam\nbad@@example\tBad\n", encoding="utf-8")
     invite.locator("input[type=file]").set_input_files(tsv_path)
-    expect(invite.get_by_text("Read 2 rows: 1 addresses added for review, 1 lines with problems.")).to_be_visible()
+    expect(invite.get_by_text("Read 2 rows: 1 address added for review, 1 line with problems.")).to_be_visible()
     expect(invite.get_by_text("Line 3: bad@@example", exact=False)).to_be_visible()
     expect(invite.get_by_label("Address sam@example.org", exact=True)).to_be_visible()
     expect(invite.get_by_text("5 valid addresses", exact=True)).to_be_visible()

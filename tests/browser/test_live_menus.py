@@ -75,7 +75,7 @@ def test_an_open_row_menu_keeps_its_focused_item_while_the_pending_list_updates(
     for email in (SECOND, THIRD):
         _invite(sender, email)
         expect(_row(pending, email)).to_have_count(1)
-        expect(_row(pending, email).get_by_role("cell").nth(DELIVERY)).to_have_text("sent")
+        expect(_row(pending, email).get_by_role("cell").nth(DELIVERY)).to_have_text("Sent")
         expect(menu).to_be_visible()
         expect(delete).to_be_focused()
         assert _still_tagged(delete), "the menu item was replaced"
@@ -152,7 +152,7 @@ def test_an_archived_organisations_menu_offers_only_restore(
     module_app_server: AppServer, super_admin: StorageState, new_context: NewContext
 ) -> None:
     errors: list[str] = []
-    admin = watch_errors(new_context(super_admin).new_page(), errors)
+    admin = watch_errors(new_context(storage_state=super_admin).new_page(), errors)
     organisation = "Archived Trust"
     admin.goto(module_app_server.url("/admin"))
     create_organisation(admin, organisation)
@@ -188,8 +188,8 @@ def _pending_list_and_sender(
     """The Super Admin in two browsers, in an organisation of the test's own: one sends from the Admin Portal's
     Invite staff (an invitation to email first), the other watches the Care Portal's pending list, which shows it."""
     organisation = f"Trust {next(_numbers)}"
-    watcher = watch_errors(new_context(signed_in).new_page(), errors)
-    sender = watch_errors(new_context(signed_in).new_page(), errors)
+    watcher = watch_errors(new_context(storage_state=signed_in).new_page(), errors)
+    sender = watch_errors(new_context(storage_state=signed_in).new_page(), errors)
     sender.goto(server.url("/admin"))
     create_organisation(sender, organisation)
     row_menu(sender, organisation, "Invite staff")

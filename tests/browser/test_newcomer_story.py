@@ -5,6 +5,7 @@ and invites a clinician from the deployment's row menu. The clinician finds the 
 link in another browser, creates an account, logs in, and sees exactly her access in the Care Portal.
 """
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +27,7 @@ expect.set_options(timeout=10_000)
 
 
 def test_a_newcomer_is_invited_by_email_and_lands_in_the_care_portal(
-    app_server: AppServer, new_context: Callable[[], BrowserContext], shots_dir: Path
+    app_server: AppServer, new_context: Callable[..., BrowserContext], shots_dir: Path
 ) -> None:
     errors: list[str] = []
     admin = watch_errors(new_context().new_page(), errors)
@@ -38,7 +39,16 @@ def test_a_newcomer_is_invited_by_email_and_lands_in_the_care_portal(
     assert "has invited you to join the Gatehouse platform as Super Admin" in first.text
     create_account(admin, first.link, ADMIN_NAME, app_server.admin_email)
 
-    # (b) Log in: the Super Admin lands on the Admin Portal.
+    # (b) Log in: pressed with nothing filled in, each field says what is missing, at once, and the focus goes to
+    # the first; then the Super Admin logs in and lands on the Admin Portal.
+    email, password = admin.get_by_label("Email"), admin.get_by_label("Password", exact=True)
+    email.fill("")
+    admin.get_by_role("button", name="Log in").click()
+    expect(email).to_be_focused()
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_have_accessible_description("Enter your email address")
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_have_accessible_description("Enter your password")
     log_in(admin, app_server, app_server.admin_email)
     expect(admin).to_have_url(app_server.url("/admin"))
     expect(admin.get_by_role("heading", name="Admin Portal")).to_be_visible()
@@ -96,13 +106,17 @@ def test_a_newcomer_is_invited_by_email_and_lands_in_the_care_portal(
     assert mail.link.startswith(app_server.url("/accept/")), mail.link
     assert mail.link in mail.text
 
-    # (e) The invitee, in another browser: the invitation, the account, the Care Portal and nothing more.
-    clinician = watch_errors(new_context().new_page(), errors)
+    # (e) The invitee, in another browser in Tokyo: the invitation (its expiry in her time zone, named, and truly
+    # "in 3 days" for a 72-hour link), the account, the Care Portal and nothing more.
+    clinician = watch_errors(new_context(timezone_id="Asia/Tokyo").new_page(), errors)
     clinician.goto(mail.link)
     expect(
         clinician.get_by_text(
             f"{ADMIN_NAME} invited {INVITEE} to {DEPLOYMENT} at {ORGANISATION} as Clinician.", exact=False
         )
+    ).to_be_visible()
+    expect(
+        clinician.get_by_text(re.compile(r"valid until \d{1,2} \w{3} \d{4}, \d\d:\d\d JST \(in 3 days\)"))
     ).to_be_visible()
     create_account(clinician, mail.link, INVITEE_NAME, INVITEE)
     log_in(clinician, app_server, INVITEE)
@@ -122,6 +136,8 @@ def test_a_newcomer_is_invited_by_email_and_lands_in_the_care_portal(
     clinician.goto(mail.link)
     expect(clinician.get_by_role("alert")).to_be_visible()
     expect(clinician.get_by_role("button", name="Create account")).to_have_count(0)
+    clinician.get_by_role("link", name="Log in").click()  # and the way on for someone who has an account
+    expect(clinician).to_have_url(app_server.url("/login"))
 
     assert not errors, f"JavaScript errors in the pages: {errors}"
     assert "Traceback" not in app_server.output(), app_server.output()

@@ -1,0 +1,84 @@
+"""The audit log in sentences: what each action means (services/audit/sentences.py), with names, not codes."""
+
+from models import AuditEvent
+from services.access.service import Scope, ScopeLevel
+from services.audit import service as audit
+from tests import factories
+
+
+async def _said(actor: factories.Actor, organisation_id: int) -> list[str]:
+    rows, _ = await audit.events_page(actor=actor, organisation_id=organisation_id, page_size=50)
+    return [r.sentence for r in reversed(rows)]
+
+
+async def test_each_action_is_said_as_a_sentence_naming_people_and_places(db: str) -> None:
+    world = await factories.world()
+    ada = await factories.member("ada@trust.org", "organisation_owner", org=world.org, full_name="Ada Admin")
+    await factories.member("bob@trust.org", "clinician", dep=world.dep, full_name="Bob Brown")
+    dep = world.dep_scope
+    org = world.org_scope
+    for action, scope, target, detail in (
+        ("grant_role", dep, "bob@trust.org", {"role": "Clinician"}),
+        ("invite", org, "x@y.org", {"role": "Supervisor", "expires_in_hours": 72}),
+        ("invite", dep, "z@y.org", {"role": "Admin", "expires_in_hours": 168}),
+        ("change_role", dep, "bob@trust.org", {"from": "Clinician", "to": "Admin", "invitations_deleted": 1}),
+        ("remove_member", dep, "bob@trust.org", {"role": "Admin", "invitations_deleted": 0}),
+        (
+            "update_role",
+            org,
+            "Ward Lead",
+            {"from": ["view_patient_data"], "to": ["view_patient_data", "contact_patient"], "old_name": "Lead"},
+        ),
+        ("delete_role", org, "Ward Lead", {"assignments_removed": 1, "invitations_deleted": 2}),
+        ("rename_organisation", org, "St Mary's Trust", {"old_name": "St Marys"}),
+    ):
+        await audit.record(actor=ada, action=action, scope=scope, target=target, detail=detail)
+    await audit.record(
+        actor=None,
+        action="delivery_failed",
+        scope=dep,
+        target="z@y.org",
+        outcome="failed",
+        detail={"kind": "invitation", "error": "550 No such user"},
+    )
+    await audit.record(
+        actor=None,
+        action="purge",
+        scope=org,
+        target="finished invitations",
+        detail={"invitations": 1, "retention_days": 90},
+    )
+    await audit.record(
+        actor=ada, action="resend", scope=dep, target="z@y.org", outcome="refused", detail={"role": "Admin"}
+    )
+    heart = "Heart Failure Trial at St Mary's Trust"
+    assert await _said(ada, world.org.id) == [
+        f"Ada Admin gave Bob Brown (bob@trust.org) the role Clinician in {heart}.",
+        "Ada Admin invited x@y.org as Supervisor to St Mary's Trust (whole organisation), with a link valid 72 hours.",
+        f"Ada Admin invited z@y.org as Admin to {heart}, with a link valid 7 days.",
+        f"Ada Admin changed the role of Bob Brown (bob@trust.org) in {heart} from Clinician to Admin; "
+        "1 pending invitation they had sent there was deleted.",
+        f"Ada Admin took the role Admin in {heart} away from Bob Brown (bob@trust.org).",
+        "Ada Admin changed the custom role Ward Lead (renamed from Lead): added Contact patient.",
+        "Ada Admin deleted the custom role Ward Lead (1 member lost it, 2 pending invitations with it deleted).",
+        "Ada Admin renamed the organisation St Marys to St Mary's Trust.",
+        "The email to z@y.org could not be delivered: 550 No such user.",
+        "Gatehouse removed 1 finished invitation older than 90 days.",
+        "Ada Admin tried to resend the invitation to z@y.org, and was refused "
+        "(the role Admin is not theirs to hand out there).",
+    ]
+    rows, _ = await audit.events_page(actor=ada, organisation_id=world.org.id, action="purge")
+    assert [(r.actor, r.outcome) for r in rows] == [("Gatehouse", "Done")]
+
+
+async def test_an_action_without_a_sentence_and_a_vanished_place_are_still_said_plainly(db: str) -> None:
+    world = await factories.world()
+    ada = await factories.member("ada@trust.org", "organisation_owner", org=world.org, full_name="Ada Admin")
+    await AuditEvent.create(**audit.event_fields(actor=ada, action="export_report", scope=world.org_scope, target="Q3"))
+    gone = Scope(ScopeLevel.DEPLOYMENT, world.org.id, 999_999)
+    await audit.record(actor=ada, action="resend", scope=gone, target="a@b.org")
+    assert await _said(ada, world.org.id) == [
+        "Ada Admin export report Q3.",
+        "Ada Admin resent the invitation to a@b.org for a deployment that no longer exists at St Mary's Trust "
+        "with a new link.",
+    ]

@@ -1,0 +1,96 @@
+"""Form errors at their fields (components/form_errors.py): all at once, aria-invalid and aria-describedby naming
+the message, and refusals that stay in the form instead of fading."""
+
+from nicegui import ui
+from nicegui.testing import User
+
+from models import OutboxMessage, StaffMember
+from services.invitations import service as invitations
+from tests import factories
+from tests.ui_helpers import PASSWORD, eventually, sign_in, table
+
+
+def _input(user: User, label: str) -> ui.input:
+    return next(i for i in user.find(kind=ui.input).elements if i.props.get("label") == label)
+
+
+def _error_of(user: User, label: str) -> str:
+    """The message an invalid field's aria-describedby names ("" when the field is valid)."""
+    field = _input(user, label)
+    if field.props.get("aria-invalid") != "true" or not field.props.get("error"):
+        return ""
+    described = field.props["aria-describedby"]
+    return next(e.text for e in user.find(kind=ui.label).elements if e.html_id == described)
+
+
+async def test_an_empty_log_in_says_at_each_field_what_is_missing(user: User) -> None:
+    await user.open("/login")
+    user.find(kind=ui.button, content="Log in").click()
+    await eventually(lambda: _error_of(user, "Email") == "Enter your email address")
+    assert _error_of(user, "Password") == "Enter your password"
+    user.find("Email").type("someone@example.org")
+    assert _error_of(user, "Email") == ""  # corrected: the field is valid again
+    assert _error_of(user, "Password") == "Enter your password"
+
+
+async def test_a_wrong_password_stays_said_in_the_form(user: User) -> None:
+    await factories.member("ann@example.org")
+    await user.open("/login?email=ann@example.org")
+    user.find("Password").type("not the password at all")
+    user.find(kind=ui.button, content="Log in").click()
+    await user.should_see("That email and password do not match an account.")
+    alert = next(e for e in user.find(kind=ui.label).elements if e.props.get("role") == "alert")
+    assert alert.visible and alert.text == "That email and password do not match an account."
+
+
+async def test_the_accept_form_shows_every_problem_at_its_field_at_once(user: User) -> None:
+    world = await factories.world()
+    owner = await factories.member("ow@trust.org", "organisation_owner", org=world.org)
+    clinician = await factories.role("clinician")
+    await invitations.send(
+        actor=owner,
+        addresses=["new@example.org"],
+        role_id=clinician.id,
+        lifetime_hours=72,
+        organisation_id=world.org.id,
+    )
+    token = factories.token_of(await OutboxMessage.get(recipient="new@example.org"))
+    await user.open(f"/accept/{token}")
+    user.find("Password").type("short")
+    user.find("Repeat password").type("different")
+    user.find(kind=ui.button, content="Create account").click()
+    await eventually(lambda: _error_of(user, "Full name") == "Enter your full name.")
+    assert _error_of(user, "Password").startswith("Choose a password of at least")
+    assert _error_of(user, "Repeat password") == "The two passwords are not the same."
+    assert not await StaffMember.exists(email="new@example.org")
+    user.find("Full name").type("Nina New")
+    _input(user, "Password").value = PASSWORD
+    _input(user, "Repeat password").value = PASSWORD
+    user.find(kind=ui.button, content="Create account").click()
+    await user.should_see("Your account is ready. Please log in.")
+    assert await StaffMember.exists(email="new@example.org")
+
+
+async def test_name_forms_show_their_refusal_at_the_name_field(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open(f"/care/roles?org={world.org.id}&add=1")
+    await user.should_see("Role name")
+    user.find("Role name").type("Clinician")
+    user.find(kind=ui.button, content="Save").click()
+    await eventually(
+        lambda: _error_of(user, "Role name") == "A role called “Clinician” already exists in this organisation."
+    )
+
+    await sign_in(user, "sa@example.org", "super_admin")
+    await user.open("/admin")
+    await eventually(lambda: len(table(user, "organisations").rows) == 2)
+    user.find(kind=ui.button, content="Create organisation").click()
+    await eventually(lambda: _error_of(user, "New organisation name") == "Give the organisation a name.")
+    row = next(r for r in table(user, "organisations").rows if r["name"] == world.org.name)
+    user.find(marker="organisations").trigger("new_deployment", row)
+    await user.should_see("Deployment name")
+    _input(user, "Deployment name").value = world.dep.name
+    user.find(kind=ui.button, content="Create deployment").click()
+    await eventually(lambda: "already has a deployment called" in _error_of(user, "Deployment name"))
+    await user.should_see("Deployment name")  # the dialog stays open to correct it
