@@ -186,12 +186,12 @@ class _InviteForm:
                 cancel = ui.button("Cancel", on_click=self._cancel_confirmation).props("flat no-caps")
                 ui.button(f"Send {count:,} invitations", on_click=self._confirmed).props("no-caps color=primary")
         self.confirmation.props(f'aria-labelledby="{question.html_id}"')
-        cancel.run_method("focus")
+        _focus(cancel)
 
     def _cancel_confirmation(self) -> None:
         self.confirmation.clear()
         self.actions.set_visibility(True)
-        self.send_button.run_method("focus")
+        _focus(self.send_button)
 
     async def _confirmed(self) -> None:
         self.confirmation.clear()
@@ -243,6 +243,10 @@ class _InviteForm:
         with self.alert, ui.row().classes("w-full items-center no-wrap gap-2 q-pa-sm rounded bg-red-1"):
             ui.icon("error", color="negative").props('aria-hidden="true"')
             ui.label(message).classes("text-body2")
+
+
+def _focus(button: ui.button) -> None:
+    ui.run_javascript(f"getHtmlElement({button.id})?.focus()")  # QBtn has no focus method of its own
 
 
 def _role_option(summaries: list[str]) -> str:
