@@ -199,6 +199,8 @@ class _InviteForm:
         await self._send()
 
     async def _send(self) -> None:
+        if self.sending:
+            return
         addresses, _ = self._addresses()
         self.sending = True
         self._update_button()
