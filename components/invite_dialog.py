@@ -248,7 +248,8 @@ class _InviteForm:
 
 
 def _focus(button: ui.button) -> None:
-    ui.run_javascript(f"getHtmlElement({button.id})?.focus()")  # QBtn has no focus method of its own
+    # QBtn has no focus method of its own; the client's, since the clicked button may just have been removed.
+    button.client.run_javascript(f"getHtmlElement({button.id})?.focus()")
 
 
 def _role_option(summaries: list[str]) -> str:
