@@ -6,6 +6,9 @@ from typing import Any
 
 from nicegui import ui
 
+# A column of addresses (no spaces to wrap at): a long one breaks inside, so the table still fits its box.
+ADDRESS_CELL = {"classes": "break-anywhere"}
+
 
 class DataTable(ui.table, component="data_table.js"):
     """ui.table with keyboard-sortable header cells and, given the `row-menu` prop, a ⋮ menu in each row.

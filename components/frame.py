@@ -22,50 +22,18 @@ POSITIVE = "#1b7a36"
 app.colors(primary=PRIMARY, positive=POSITIVE)
 # NiceGUI's link blue is 3.7:1 on white; this is 6.6:1. The page's grey (Quasar's grey-1) without a ui.query element.
 FRAME_CSS = ".nicegui-link { color: var(--q-primary); } body { background-color: #fafafa; }"
-# Keeping the keyboard focus where it was. NiceGUI re-creates what a slot template draws whenever the page renders
-# (a live update, a sort, a dialog added beside it): a focused control there is replaced by an identical one and the
-# focus falls to <body>, which sends keyboard users back to the top of the page (the tables' cells are DataTable's own
-# and stay; slot templates remain elsewhere, such as the upload's header). And a dialog opened from a menu may not know
-# its opener, so closing it left the focus on <body> too. This remembers the last focused control
-# outside dialogs and menus; when the focus has fallen to <body> because that control was replaced, or because a
-# dialog has just closed, it focuses the control again, or its replacement (same id, accessible name or text).
-FOCUS_SCRIPT = """<script>
-(() => {
-  let last = null;
-  let dialogOpen = false;
-  document.addEventListener("focusin", (event) => {
-    const element = event.target;
-    if (element instanceof Element && !element.closest(".q-dialog, .q-menu")) {
-      last = { element, id: element.id, label: element.getAttribute("aria-label"),
-               tag: element.tagName, text: (element.textContent || "").trim() };
-    }
-  });
-  const same = (element) => element.offsetParent !== null && (last.label
-    ? element.getAttribute("aria-label") === last.label
-    : element.tagName === last.tag && (element.textContent || "").trim() === last.text);
-  const replacement = () => (last.id && document.getElementById(last.id))
-    || [...document.querySelectorAll(last.label ? "[aria-label]" : last.tag)].find(same);
-  new MutationObserver(() => {
-    const open = document.querySelector(".q-dialog") !== null;
-    const closed = dialogOpen && !open;
-    dialogOpen = open;
-    if (open || !last || document.activeElement !== document.body) return;
-    if (last.element.isConnected) {
-      if (closed) last.element.focus();
-    } else {
-      replacement()?.focus();
-    }
-  }).observe(document.documentElement, { childList: true, subtree: true });
-})();
-</script>"""
+# What every page runs: keeping the keyboard focus where it was (and giving it back after a dialog), and a select's
+# list fit for assistive technology (components/frame.js says how and why).
+PAGE_SCRIPT = "<script>\n" + Path(__file__).with_name("frame.js").read_text(encoding="utf-8") + "</script>"
+MAIN_ID = "main-content"  # where the skip link leads
 app.config.quasar_config.setdefault("loadingBar", {})["aria-label"] = "Loading"  # a progressbar needs a name
 
 
 def install() -> None:
-    """Add the frame's CSS and focus script to every page once, instead of a copy held by each page's client."""
+    """Add the frame's CSS and page script to every page once, instead of a copy held by each page's client."""
     ui.add_css(FRAME_CSS, shared=True)
     ui.add_css(UTILITIES, shared=True)
-    ui.add_head_html(FOCUS_SCRIPT, shared=True)
+    ui.add_head_html(PAGE_SCRIPT, shared=True)
 
 
 @contextmanager
@@ -73,12 +41,13 @@ def frame(title: str, actor: Actor | None = None, *, session_token: str | None =
     """Lay out one page: a header (navigation for signed-in users) and a centred main column."""
     ui.page_title(f"{title} · Gatehouse")
     with ui.header().classes("items-center bg-primary text-white q-px-md gap-2"):
+        ui.link("Skip to main content", f"#{MAIN_ID}").classes("skip-link")
         # The links grow: the user's name and Log out sit at the right.
         HeaderLinks(_navigation(actor)).classes("col items-center gap-4")
         if actor is not None:
             _user_menu(actor, session_token)
     # Quasar's page is already the <main> landmark: a second, nested <main> would confuse screen readers.
-    with ui.element("div").classes("w-full max-w-6xl mx-auto q-pa-md"):
+    with ui.element("div").classes("w-full max-w-6xl mx-auto q-pa-md").props(f'id="{MAIN_ID}" tabindex="-1"'):
         ui.label(title).classes("text-h5 q-mb-md").props('role="heading" aria-level="1"')
         yield
 

@@ -6,6 +6,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components.frame import LANGUAGE, frame
+from components.password import password_input
 from components.session import PageSession, client_address, notify_errors
 from services.access import auth, tokens
 from services.errors import DomainError, NotAuthenticated
@@ -61,7 +62,7 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
         ui.input("Email", value=invitation.email).props("outlined readonly").classes("w-full")
         name = ui.input("Full name").props('outlined autocomplete="name"').classes("w-full")
         password = (
-            ui.input("Password", password=True, password_toggle_button=True)
+            password_input("Password")
             .props(f'outlined autocomplete="new-password" hint="At least {auth.MIN_PASSWORD} characters"')
             .classes("w-full")
         )

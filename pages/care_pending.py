@@ -6,7 +6,7 @@ from typing import Any
 from nicegui import ui
 
 from components import dialogs
-from components.data_table import add_badge_cell, name_selection
+from components.data_table import ADDRESS_CELL, add_badge_cell, name_selection
 from components.formatting import relative
 from components.live import LiveList, View
 from components.paged_table import Fetched, PagedTable, PageRequest
@@ -20,7 +20,7 @@ from services.invitations.resending import ResendResult
 from services.platform.clock import now
 
 COLUMNS: list[dict[str, Any]] = [
-    {"name": "email", "label": "Email", "field": "email", "align": "left", "sortable": True},
+    {"name": "email", "label": "Email", "field": "email", "align": "left", "sortable": True, **ADDRESS_CELL},
     {"name": "role", "label": "Role", "field": "role", "align": "left"},
     {"name": "scope", "label": "Scope", "field": "scope", "align": "left"},
     {"name": "invited_by", "label": "Invited by", "field": "invited_by", "align": "left"},

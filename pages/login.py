@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
 from components.frame import LANGUAGE, frame
+from components.password import password_input
 from components.session import client_address, notify_errors
 from services.access import auth
 from services.errors import NotAuthenticated
@@ -62,7 +63,7 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
             ui.input("Email", value=email).props('outlined autocomplete="username" type=email').classes("w-full")
         )
         password = (
-            ui.input("Password", password=True, password_toggle_button=True)
+            password_input("Password")
             .props('outlined autocomplete="current-password"')
             .classes("w-full")
             .on("keydown.enter", submit)

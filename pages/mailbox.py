@@ -96,7 +96,9 @@ def _contents(message: SinkMessage) -> None:
         label = "Create account" if "Create your account" in message.text else "Open link"
         ui.link(label, message.link, new_tab=True).classes("text-body1 text-weight-bold")
     ui.label("Plain text").classes("text-subtitle2 q-mt-sm")
-    ui.label(message.text).classes("whitespace-pre-wrap font-mono text-body2 bg-grey-2 q-pa-sm rounded w-full")
+    ui.label(message.text).classes(
+        "whitespace-pre-wrap break-anywhere font-mono text-body2 bg-grey-2 q-pa-sm rounded w-full"
+    )
     if message.html:
         ui.label("HTML").classes("text-subtitle2 q-mt-sm")
         frame_element = ui.element("iframe").classes("w-full rounded").style("height: 520px; border: 1px solid #ccc")

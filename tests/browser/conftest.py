@@ -4,6 +4,7 @@ The app runs exactly as `./run.sh` runs it (its own SQLite file, embedded mail s
 tests read invitations from a real SMTP sink through the product's mailbox page, /dev/mailbox.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -11,13 +12,13 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, StorageState, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -37,6 +38,12 @@ STOP_TIMEOUT = 10.0
 # Variables the child must not inherit: pytest's and NiceGUI's (an inherited PYTEST_CURRENT_TEST makes ui.run
 # look for a screen-test port) and the switches tests/conftest.py uses to turn the sink and worker off.
 _DROPPED_PREFIXES = ("PYTEST_", "NICEGUI_", "GATEHOUSE_")
+
+
+class NewContext(Protocol):
+    """Makes a browser context: a browser of its own, or one holding a saved sign-in (storage_state)."""
+
+    def __call__(self, storage_state: StorageState | None = None) -> BrowserContext: ...
 
 
 @dataclass
@@ -101,12 +108,11 @@ def _stop(process: "subprocess.Popen[bytes]") -> None:
         process.wait(timeout=STOP_TIMEOUT)
 
 
-@pytest.fixture
-def app_server(tmp_path: Path) -> Iterator[AppServer]:
-    """Gatehouse as `./run.sh` runs it, on a free port, with a fresh SQLite file and its embedded mail sink."""
+@contextlib.contextmanager
+def _running_app(folder: Path) -> Iterator[AppServer]:
     port = _free_port()
-    log_path = tmp_path / "gatehouse.log"
-    database = tmp_path / "gh.sqlite3"
+    log_path = folder / "gatehouse.log"
+    database = folder / "gh.sqlite3"
     log_file: IO[bytes] = log_path.open("wb")
     process = subprocess.Popen(
         [str(PYTHON), "main.py"],
@@ -123,6 +129,21 @@ def app_server(tmp_path: Path) -> Iterator[AppServer]:
     finally:
         _stop(process)
         log_file.close()
+
+
+@pytest.fixture
+def app_server(tmp_path: Path) -> Iterator[AppServer]:
+    """Gatehouse as `./run.sh` runs it, on a free port, with a fresh SQLite file and its embedded mail sink."""
+    with _running_app(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """One app for all the tests of a module: for tests that each work in an organisation of their own, so they
+    share the start-up (an app and a first Super Admin) rather than repeat it."""
+    with _running_app(tmp_path_factory.mktemp("app")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -144,12 +165,14 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_context(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
+def new_context(browser: Browser) -> Iterator[NewContext]:
     """Make browser contexts (each its own cookie jar, like a separate browser); all closed at the end."""
     contexts: list[BrowserContext] = []
 
-    def make() -> BrowserContext:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    def make(storage_state: StorageState | None = None) -> BrowserContext:
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="en-GB", storage_state=storage_state
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context

@@ -87,6 +87,17 @@ def expire(server: AppServer, email: str) -> None:
     _move_pending(server, email, _SET_EXPIRES, datetime.now(UTC) - timedelta(minutes=1))
 
 
+def organisation_id(server: AppServer, name: str) -> int:
+    """The id of the organisation named name, as the Care Portal's ?org= takes it."""
+    connection = sqlite3.connect(server.database, timeout=10)
+    try:
+        found = connection.execute("SELECT id FROM organisation WHERE name = ?", (name,)).fetchone()
+    finally:
+        connection.close()
+    assert found, f"no organisation named {name}"
+    return int(found[0])
+
+
 _SET_LAST_SENT = "UPDATE invitation SET last_sent_at = ? WHERE email = ? AND state = 'pending'"
 _SET_EXPIRES = "UPDATE invitation SET expires_at = ? WHERE email = ? AND state = 'pending'"
 
@@ -244,17 +255,6 @@ _SETTLE = (
     "() => document.getAnimations().every(a => a.playState !== 'running'"
     " || a.effect?.getTiming().iterations === Infinity)"
 )
-# While a Quasar dialog is open, axe-core misplaces the text of every button in the stacking order (Quasar gives
-# `.q-btn__content` `z-index: 0` inside the dialog's fixed, z-indexed layer) and measures it against whatever is
-# below the dialog: white on the page's grey, or the dialog's dimmed backdrop (#999), though the browser paints
-# it on the button (the same family as axe-core issue #3464). With `z-index: auto` the browser paints exactly the
-# same picture and axe measures the real colours; the style lives only for the length of the scan.
-_AXE_STACKING_FIX = "gatehouse-axe-stacking"
-_ADD_FIX = (
-    f"() => {{ const style = document.createElement('style'); style.id = '{_AXE_STACKING_FIX}';"
-    " style.textContent = '.q-btn__content { z-index: auto !important; }'; document.head.appendChild(style); }"
-)
-_REMOVE_FIX = f"() => document.getElementById('{_AXE_STACKING_FIX}')?.remove()"
 
 
 def check_accessibility(page: Page, name: str, *, report: list[str] | None = None) -> list[dict[str, Any]]:
@@ -283,11 +283,7 @@ def check_accessibility(page: Page, name: str, *, report: list[str] | None = Non
 
 def _scan(page: Page) -> list[dict[str, Any]]:
     page.wait_for_function(_SETTLE)  # transitions finished: no half-faded text measured for contrast
-    page.evaluate(_ADD_FIX)
-    try:
-        results = _AXE.run(page)
-    finally:
-        page.evaluate(_REMOVE_FIX)
+    results = _AXE.run(page)
     violations: list[dict[str, Any]] = results.response["violations"]
     return violations
 
@@ -306,3 +302,87 @@ def _describe(violations: list[dict[str, Any]]) -> str:
 def write_report(lines: list[str], folder: Path, name: str) -> None:
     """Keep the non-failing axe findings of a test next to its screenshots."""
     (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+# --- layout and focus --------------------------------------------------------------------------------------------
+
+_LAYOUT = """() => {
+  const problems = [];
+  const width = window.innerWidth;
+  const page = document.documentElement.scrollWidth;
+  if (page > width) problems.push(`the page is ${page} px wide in a ${width} px window: it scrolls sideways`);
+  for (const box of document.querySelectorAll(".q-dialog .q-card, .q-menu")) {
+    const r = box.getBoundingClientRect();
+    if (r.left < 0 || r.right > width + 0.5) problems.push(`${box.className} runs past the window: ${r.right}`);
+  }
+  for (const table of document.querySelectorAll(".q-table__container")) {
+    const name = table.getAttribute("aria-label");
+    const edges = table.getBoundingClientRect();
+    const middle = table.querySelector(".q-table__middle");
+    if (middle && middle.scrollWidth > middle.clientWidth + 1) {
+      problems.push(`${name}: ${middle.scrollWidth} px of columns in a ${middle.clientWidth} px box`);
+    }
+    for (const button of table.querySelectorAll('button[aria-label^="Actions for "]')) {
+      const label = button.getAttribute("aria-label");
+      const b = button.getBoundingClientRect();
+      if (b.left < edges.left || b.right > edges.right || b.left < 0 || b.right > width) {
+        problems.push(`${label} at ${b.left}..${b.right}: outside ${name} (${edges.right}) or the window`);
+      }
+      const rowName = label.slice("Actions for ".length);
+      const shown = (e) => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && r.left >= 0 && r.right <= width;
+      };
+      const named = [...button.closest("tr, [role=group]").querySelectorAll("td, div")]
+        .some((e) => e.textContent.trim() === rowName && shown(e));
+      if (!named) problems.push(`${rowName} is not in sight beside its actions`);
+    }
+  }
+  return problems;
+}"""
+
+
+def check_layout(page: Page, name: str) -> None:
+    """No sideways scrolling: the page fits the window, tables their boxes, dialogs and menus the window, and each
+    row's ⋮ button lies inside its table and the window with the row's name in sight beside it."""
+    page.wait_for_function(_SETTLE)  # a tab panel sliding in is measured where it stops
+    problems = page.evaluate(_LAYOUT)
+    assert not problems, f"layout problems on {name}:\n" + "\n".join(problems)
+
+
+_RING = """() => {
+  const element = document.activeElement;
+  if (!element || element === document.body) return "";
+  const field = element.closest(".q-field");
+  const describe = `${element.tagName.toLowerCase()} "${(element.getAttribute("aria-label")
+    || element.innerText || "").trim().slice(0, 50)}"`;
+  if (field) {
+    const control = field.querySelector(".q-field__control");
+    const border = parseFloat(getComputedStyle(control, "::after").borderTopWidth);
+    const ring = getComputedStyle(control);
+    const outlined = field.classList.contains("q-field--outlined") && border >= 2;
+    return outlined || (ring.outlineStyle !== "none" && parseFloat(ring.outlineWidth) >= 2) ? "" : describe;
+  }
+  const style = getComputedStyle(element);
+  return style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2 ? "" : describe;
+}"""
+
+
+_FOCUSED_NAME = (
+    "() => { const e = document.activeElement;"
+    " return e.getAttribute('aria-label') || (e.innerText || '').trim().slice(0, 40) || e.tagName; }"
+)
+
+
+def tab_through(page: Page, presses: int) -> list[str]:
+    """Press Tab `presses` times; every control the focus lands on must show a focus ring (an outline of 2 px or
+    more, or an outlined field's thick border). Returns what was focused, in order."""
+    seen, bare = [], []
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        seen.append(page.evaluate(_FOCUSED_NAME))
+        missing = page.evaluate(_RING)
+        if missing:
+            bare.append(missing)
+    assert not bare, "no visible focus indicator on:\n" + "\n".join(dict.fromkeys(bare))
+    return seen

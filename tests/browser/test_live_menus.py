@@ -7,17 +7,17 @@ same item focused (the same DOM node, not a copy), and choosing the item does wh
 header drawn by a NiceGUI slot template, which the page re-creates whenever the table renders.
 """
 
-from collections.abc import Callable
+import itertools
 
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, StorageState, expect
 
-from tests.browser.conftest import AppServer
+from tests.browser.conftest import AppServer, NewContext
 from tests.browser.helpers import (
     choose_with_mouse,
     create_organisation,
     expire,
-    log_in,
+    organisation_id,
     row_menu,
     set_up_super_admin,
     tab_to,
@@ -26,17 +26,17 @@ from tests.browser.helpers import (
 
 pytestmark = pytest.mark.browser
 
-ORGANISATION = "St Mary's Trust"
 FIRST, SECOND, THIRD = "first@example.org", "second@example.org", "third@example.org"
+TICKED = "ticked@example.org"  # expire() moves every pending invitation to an address: one only this test uses
 DELIVERY = 7  # pending row cells: selection, Email, Role, Scope, Invited by, Last sent, Expires, Delivery, ...
 expect.set_options(timeout=10_000)
 
 
 def test_an_open_manage_menu_keeps_its_focused_item_when_the_pending_list_updates(
-    app_server: AppServer, new_context: Callable[[], BrowserContext]
+    module_app_server: AppServer, super_admin: StorageState, new_context: NewContext
 ) -> None:
     errors: list[str] = []
-    watcher, sender, pending = _pending_list_and_sender(app_server, new_context, errors, FIRST)
+    watcher, sender, pending = _pending_list_and_sender(module_app_server, super_admin, new_context, errors, FIRST)
     tab_to(watcher, watcher.get_by_role("button", name="Manage"))
     watcher.keyboard.press("Enter")
     expect(watcher.get_by_role("menu")).to_be_focused()
@@ -56,10 +56,10 @@ def test_an_open_manage_menu_keeps_its_focused_item_when_the_pending_list_update
 
 
 def test_an_open_row_menu_keeps_its_focused_item_while_the_pending_list_updates(
-    app_server: AppServer, new_context: Callable[[], BrowserContext]
+    module_app_server: AppServer, super_admin: StorageState, new_context: NewContext
 ) -> None:
     errors: list[str] = []
-    watcher, sender, pending = _pending_list_and_sender(app_server, new_context, errors, FIRST)
+    watcher, sender, pending = _pending_list_and_sender(module_app_server, super_admin, new_context, errors, FIRST)
 
     tab_to(watcher, watcher.get_by_role("button", name=f"Actions for {FIRST}", exact=True))
     watcher.keyboard.press("Enter")
@@ -93,10 +93,10 @@ def test_an_open_row_menu_keeps_its_focused_item_while_the_pending_list_updates(
 
 
 def test_a_focused_sortable_header_keeps_the_focus_while_the_pending_list_updates(
-    app_server: AppServer, new_context: Callable[[], BrowserContext]
+    module_app_server: AppServer, super_admin: StorageState, new_context: NewContext
 ) -> None:
     errors: list[str] = []
-    watcher, sender, pending = _pending_list_and_sender(app_server, new_context, errors, SECOND)
+    watcher, sender, pending = _pending_list_and_sender(module_app_server, super_admin, new_context, errors, SECOND)
     header = pending.get_by_role("columnheader", name="Email")
     expect(header).to_have_attribute("aria-sort", "none")
     tab_to(watcher, header)
@@ -118,11 +118,11 @@ def test_a_focused_sortable_header_keeps_the_focus_while_the_pending_list_update
 
 
 def test_a_ticked_selection_checkbox_keeps_the_focus_while_the_pending_list_updates(
-    app_server: AppServer, new_context: Callable[[], BrowserContext]
+    module_app_server: AppServer, super_admin: StorageState, new_context: NewContext
 ) -> None:
     errors: list[str] = []
-    watcher, sender, pending = _pending_list_and_sender(app_server, new_context, errors, FIRST)
-    box = pending.get_by_role("checkbox", name=f"Select the invitation to {FIRST}", exact=True)
+    watcher, sender, pending = _pending_list_and_sender(module_app_server, super_admin, new_context, errors, TICKED)
+    box = pending.get_by_role("checkbox", name=f"Select the invitation to {TICKED}", exact=True)
     tab_to(watcher, box)
     watcher.keyboard.press("Space")
     expect(box).to_have_attribute("aria-checked", "true")
@@ -139,54 +139,68 @@ def test_a_ticked_selection_checkbox_keeps_the_focus_while_the_pending_list_upda
     expect(pending.get_by_role("checkbox", name="Select every invitation on this page")).to_be_visible()
 
     # The badge cell: an invitation whose link ran out shows Expired once the list refreshes for the next change.
-    expire(app_server, FIRST)
+    expire(module_app_server, TICKED)
     _invite(sender, THIRD)
     expect(_row(pending, THIRD)).to_have_count(1)
-    expect(_row(pending, FIRST).get_by_text("Expired", exact=True)).to_be_visible()
+    expect(_row(pending, TICKED).get_by_text("Expired", exact=True)).to_be_visible()
     expect(_row(pending, SECOND).get_by_text("Expired", exact=True)).to_have_count(0)
     expect(box).to_be_focused()
     assert not errors, f"JavaScript errors in the pages: {errors}"
 
 
 def test_an_archived_organisations_menu_offers_only_restore(
-    app_server: AppServer, new_context: Callable[[], BrowserContext]
+    module_app_server: AppServer, super_admin: StorageState, new_context: NewContext
 ) -> None:
     errors: list[str] = []
-    admin = watch_errors(new_context().new_page(), errors)
-    set_up_super_admin(admin, app_server, "Ada Admin")
-    create_organisation(admin, ORGANISATION)
-    row_menu(admin, ORGANISATION, "Archive")
-    admin.get_by_role("dialog", name=f"Archive {ORGANISATION}?").get_by_role("button", name="Archive").click()
+    admin = watch_errors(new_context(super_admin).new_page(), errors)
+    organisation = "Archived Trust"
+    admin.goto(module_app_server.url("/admin"))
+    create_organisation(admin, organisation)
+    row_menu(admin, organisation, "Archive")
+    admin.get_by_role("dialog", name=f"Archive {organisation}?").get_by_role("button", name="Archive").click()
     expect(admin.get_by_role("alert").filter(has_text="Organisation archived.")).to_be_visible()
     admin.get_by_role("switch", name="Show archived").click()
 
-    admin.get_by_role("button", name=f"Actions for {ORGANISATION}", exact=True).click()
+    admin.get_by_role("button", name=f"Actions for {organisation}", exact=True).click()
     items = admin.get_by_role("menu").get_by_role("menuitem")
     expect(items).to_have_text(["Restore"])
     items.first.click()
     expect(admin.get_by_role("alert").filter(has_text="Organisation restored.")).to_be_visible()
-    admin.get_by_role("button", name=f"Actions for {ORGANISATION}", exact=True).click()
+    admin.get_by_role("button", name=f"Actions for {organisation}", exact=True).click()
     expect(items).to_have_text(["Invite staff", "New deployment", "Rename", "Archive"])
     assert not errors, f"JavaScript errors in the pages: {errors}"
 
 
+@pytest.fixture(scope="module")
+def super_admin(module_app_server: AppServer, browser: Browser) -> StorageState:
+    """The module's app, its first Super Admin signed in once: each test's browsers start from this sign-in."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    try:
+        set_up_super_admin(context.new_page(), module_app_server, "Ada Admin")
+        return context.storage_state()
+    finally:
+        context.close()
+
+
 def _pending_list_and_sender(
-    server: AppServer, new_context: Callable[[], BrowserContext], errors: list[str], email: str
+    server: AppServer, signed_in: StorageState, new_context: NewContext, errors: list[str], email: str
 ) -> tuple[Page, Page, Locator]:
-    """The Super Admin in two browsers: one sends from the Admin Portal's Invite staff (an invitation to email
-    first), the other watches the Care Portal's pending list, which shows it."""
-    watcher = watch_errors(new_context().new_page(), errors)
-    set_up_super_admin(watcher, server, "Ada Admin")
-    create_organisation(watcher, ORGANISATION)
-    sender = watch_errors(new_context().new_page(), errors)
-    log_in(sender, server, server.admin_email)
-    expect(sender).to_have_url(server.url("/admin"))
-    row_menu(sender, ORGANISATION, "Invite staff")
+    """The Super Admin in two browsers, in an organisation of the test's own: one sends from the Admin Portal's
+    Invite staff (an invitation to email first), the other watches the Care Portal's pending list, which shows it."""
+    organisation = f"Trust {next(_numbers)}"
+    watcher = watch_errors(new_context(signed_in).new_page(), errors)
+    sender = watch_errors(new_context(signed_in).new_page(), errors)
+    sender.goto(server.url("/admin"))
+    create_organisation(sender, organisation)
+    row_menu(sender, organisation, "Invite staff")
     _invite(sender, email)
-    watcher.goto(server.url("/care?org=1&view=pending"))
+    watcher.goto(server.url(f"/care?org={organisation_id(server, organisation)}&view=pending"))
     pending = watcher.get_by_role("region", name="Pending staff invitations")
     expect(_row(pending, email)).to_have_count(1)
     return watcher, sender, pending
+
+
+_numbers = itertools.count(1)
 
 
 def _invite(sender: Page, email: str) -> None:
