@@ -313,7 +313,7 @@ def _send_leaves_the_invalid_ones_to_correct(page: Page, invite: Locator, findin
     expect(role).to_have_value("Supervisor")
     expect(send).to_be_enabled()
     tab_to(page, send)
-    assert RING in send.evaluate("(e) => getComputedStyle(e).boxShadow"), "the focused Send invites has no ring"
+    assert send.evaluate("(e) => getComputedStyle(e).outlineStyle") == "solid", "the focused Send invites has no ring"
     assert send.evaluate("(e) => getComputedStyle(e.querySelector('.q-focus-helper')).opacity") == "0"
     page.keyboard.press("Enter")
     status = invite.get_by_role("status").filter(has_text="Invited (2)")
