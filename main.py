@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from nicegui import app, ui
 
-from components import frame, page_binding
+from components import frame, invite_dialog, page_binding
 from pages import accept_invite, admin, audit, care, health, home, login, mailbox, roles
 from services.platform import logs, runtime, settings
 from services.platform.settings import SettingsError
@@ -44,6 +44,7 @@ upload_limit.install(app)  # uploads refused while they stream: no session cooki
 headers.install(app)
 page_binding.install()  # a page's socket only for the browser and session that opened the page
 frame.install()
+invite_dialog.install()
 for page in (home, login, accept_invite, admin, care, roles, audit, mailbox, health):
     page.create()
 

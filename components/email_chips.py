@@ -1,6 +1,7 @@
 """An email-address field: Enter, comma, semicolon, space or a pasted list turns text into checked chips."""
 
 import asyncio
+import functools
 import re
 from collections.abc import Callable
 
@@ -12,26 +13,35 @@ SEPARATORS = re.compile(r"[,;\s]+")
 CHIPS_SHOWN = 60
 PROBLEMS_SHOWN = 20
 THREAD_THRESHOLD = 200
+EMPTY_FIELD_ONLY = "(e) => { if (!e.target.value) emit(); }"  # Backspace in an empty field takes the last chip
 
 
 class EmailChips:
-    """Addresses as chips, each valid or marked with its problem; duplicates collapse."""
+    """Addresses as chips, each valid or marked with its problem; duplicates collapse.
+
+    Removing a chip (its ×, Backspace or Delete on it, or Backspace in the empty field) keeps the focus in the field.
+    While chips are marked invalid the field says so (aria-invalid) and points at their problems (aria-describedby).
+    """
 
     def __init__(self, *, on_change: Callable[[], None] | None = None) -> None:
         self._entries: dict[str, tuple[str, str | None]] = {}  # canonical key -> (shown text, problem)
         self._on_change = on_change
         self.input = (
             ui.input("Email addresses", placeholder="Type an address and press Enter")
-            .props('outlined dense autocomplete="off" aria-describedby="email-chips-help"')
+            .props('outlined dense autocomplete="off"')
             .classes("w-full")
             .on("keydown.enter", self._commit_input)
             .on("blur", self._commit_input)
+            .on("keydown.backspace", self._remove_last, js_handler=EMPTY_FIELD_ONLY)
             .on_value_change(self._split_typed)
         )
+        self._help_id = f"{self.input.html_id}-help"
+        self._problems_id = f"{self.input.html_id}-problems"
         ui.label("Separate several addresses with Enter, commas, semicolons or spaces; paste a list.").classes(
             "text-caption text-grey-7"
-        ).props('id="email-chips-help"')
+        ).props(f'id="{self._help_id}"')
         self._render()
+        self._describe()
 
     @property
     def valid_addresses(self) -> list[str]:
@@ -40,6 +50,14 @@ class EmailChips:
     @property
     def invalid_count(self) -> int:
         return sum(1 for _, problem in self._entries.values() if problem is not None)
+
+    @property
+    def all_addresses(self) -> list[str]:
+        """Every chip's address, valid or not, in the order added (the service names why each invalid one fails)."""
+        return [text for text, _ in self._entries.values()]
+
+    def focus(self) -> None:
+        self.input.run_method("focus")
 
     async def add_many(self, raws: list[str]) -> None:
         """Add addresses (from a paste or a CSV file), checking them off the event loop when many."""
@@ -55,8 +73,20 @@ class EmailChips:
         self._changed()
 
     def remove(self, key: str) -> None:
+        """Remove one chip; the focus stays in the field (the chip's × that had it is gone)."""
         self._entries.pop(key, None)
         self._changed()
+        self.focus()
+
+    def remove_addresses(self, addresses: list[str]) -> None:
+        """Remove the chips of these addresses (in any spelling), as after they were sent."""
+        for address in addresses:
+            self._entries.pop(emails.canonical(address), None)
+        self._changed()
+
+    def _remove_last(self) -> None:
+        if self._entries:
+            self.remove(next(reversed(self._entries)))
 
     def clear(self) -> None:
         self._entries.clear()
@@ -81,8 +111,14 @@ class EmailChips:
 
     def _changed(self) -> None:
         self._render.refresh()
+        self._describe()
         if self._on_change:
             self._on_change()
+
+    def _describe(self) -> None:
+        invalid = self.invalid_count > 0
+        described = f"{self._help_id} {self._problems_id}" if invalid else self._help_id
+        self.input.props(f'aria-describedby="{described}" aria-invalid="{"true" if invalid else "false"}"')
 
     @ui.refreshable_method
     def _render(self) -> None:
@@ -99,9 +135,12 @@ class EmailChips:
         if len(entries) > CHIPS_SHOWN:
             summary += f" ({len(entries) - CHIPS_SHOWN:,} more not shown as chips)"
         ui.label(summary).classes("text-caption").props('role="status" aria-live="polite"')
-        problems = [(text, problem) for text, problem in self._entries.values() if problem][:PROBLEMS_SHOWN]
-        for text, problem in problems:
-            ui.label(f"{text}: {problem}").classes("text-caption text-negative")
+        problems = [(text, problem) for text, problem in self._entries.values() if problem]
+        with ui.column().classes("gap-0").props(f'id="{self._problems_id}"'):
+            for text, problem in problems[:PROBLEMS_SHOWN]:
+                ui.label(f"{text}: {problem}").classes("text-caption text-negative")
+            if len(problems) > PROBLEMS_SHOWN:
+                ui.label(f"… and {len(problems) - PROBLEMS_SHOWN:,} more marked invalid.").classes("text-caption")
 
     def _chip(self, key: str, text: str, problem: str | None) -> None:
         chip = ui.chip(
@@ -112,6 +151,7 @@ class EmailChips:
             removable=True,
             on_value_change=lambda event, k=key: None if event.value else self.remove(k),
         ).props("dense")
+        chip.on("keydown.delete", functools.partial(self.remove, key))  # Vue's .delete: Delete and Backspace
         chip.props["aria-label"] = f"Invalid address {text}: {problem}" if problem else f"Address {text}"
         chip.props["remove-aria-label"] = f"Remove {text}"  # Quasar's default is a bare "Remove" on every chip
         if problem:

@@ -12,6 +12,7 @@ SHEETS = [
     STATIC / "quasar.important.prod.css",
     STATIC / "nicegui.css",
     ROOT / "components" / "utilities.css",
+    ROOT / "components" / "invite_dialog.css",
 ]
 USES = (r'\.classes\(\s*"([^"]*)"', r"\.classes\(\s*'([^']*)'", r'class=\\?"([^"\\{]*)\\?"')
 

@@ -5,7 +5,7 @@ import codecs
 import pytest
 
 from services.errors import DomainError, InvalidInput
-from services.invitations.csv_import import CsvImportError, ImportResult, LineProblem, parse
+from services.invitations.csv_import import CsvImportError, ImportResult, LineProblem, parse, parse_file, refused_upload
 
 
 def refusal(data: bytes, **limits: int) -> str:
@@ -194,3 +194,36 @@ def test_undecodable_text_is_refused() -> None:
 
 def test_refusals_are_domain_errors() -> None:
     assert issubclass(CsvImportError, InvalidInput) and issubclass(CsvImportError, DomainError)
+
+
+@pytest.mark.parametrize(
+    "name, told",
+    [
+        ("staff.xlsx", "“staff.xlsx” is an Excel workbook: save it as “CSV UTF-8” from your spreadsheet"),
+        ("Staff.XLS", "“Staff.XLS” is an Excel workbook"),
+        ("list.ods", "“list.ods” is an OpenDocument spreadsheet"),
+        ("list.pdf", "“list.pdf” is a PDF document, not a list of addresses: choose a .csv, .txt or .tsv file."),
+        ("photo.png", "“photo.png” is not a .csv, .txt or .tsv file."),
+    ],
+)
+def test_a_file_that_is_not_text_is_told_what_it_is_and_what_to_do(name: str, told: str) -> None:
+    with pytest.raises(CsvImportError) as caught:
+        parse_file(data=b"jane@example.org\n", name=name)
+    assert str(caught.value).startswith(told)
+    assert refused_upload(name=name, too_large=True).startswith(told)  # the kind matters more than the size
+
+
+@pytest.mark.parametrize("name", ["staff.csv", "staff.TXT", "staff.tsv"])
+def test_text_files_are_read_and_a_big_one_is_told_its_size(name: str) -> None:
+    assert parse_file(data=b"jane@example.org\n", name=name).addresses == ["jane@example.org"]
+    assert refused_upload(name=name, too_large=True) == f"“{name}” is larger than 10 MB: split it into smaller files."
+
+
+def test_addresses_in_another_column_are_pointed_at_instead_of_a_missing_at_on_every_line() -> None:
+    told = refusal(b"Name;Department;E-mail\nJane;Cardiology;jane@example.org\nBob;Wards;bob@example.org\n")
+    assert told.startswith("The email addresses are in column 3 (“E-mail”), not in the first column.")
+    assert refusal(b"Jane,jane@example.org\nBob,bob@example.org\n").startswith(
+        "The email addresses are in column 2, not in the first column."
+    )
+    mostly_first = parse(data=b"jane@example.org,x@example.org\nnot-an-address,y@example.org\n")
+    assert mostly_first.addresses == ["jane@example.org"]  # the first column holds addresses: it is the one read

@@ -4,7 +4,6 @@ from datetime import timedelta
 from typing import Any
 
 from nicegui import ui
-from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
 from models import AuditEvent, Invitation, InvitationState, RoleAssignment
@@ -122,28 +121,6 @@ async def test_change_role_and_remove_from_team_but_never_the_last_staff_manager
     user.find(marker="staff").trigger("remove", nurse)
     user.find(kind=ui.button, content="Remove from team").click()
     await eventually(lambda: len(table(user, "staff").rows) == 1)
-
-
-async def test_importing_a_csv_puts_its_addresses_in_the_field_for_review_with_a_line_report(user: User) -> None:
-    world = await factories.world()
-    controller = await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
-    await factories.member("nurse@trust.org", "supervisor", dep=world.dep)
-    await _invite(controller, world, "waiting@example.org")
-    await user.open("/care")
-    await eventually(lambda: len(table(user, "staff").rows) == 2)
-    user.find(marker="manage").trigger("choose", "invite")
-    await user.should_see("Send invites")
-    data = (
-        "\ufeffE-mail;Name\nann@example.org;Ann\nnurse@trust.org;N\nwaiting@example.org;W\nbroken;B\n"
-        "ANN@example.org;A\n"
-    )
-    upload = next(iter(user.find(kind=ui.upload).elements))
-    await upload.handle_uploads([SmallFileUpload(name="staff.csv", content_type="text/csv", _data=data.encode())])
-    await user.should_see("Read 5 rows: 3 addresses added for review, 2 lines with problems.")
-    await user.should_see("Already members (1): line 3: nurse@trust.org")
-    await user.should_see("Already have a pending invitation (1): line 4: waiting@example.org")
-    await user.should_see("Line 5: broken")
-    await user.should_see("3 valid addresses")
 
 
 async def test_the_pending_list_follows_changes_made_elsewhere_row_by_row(user: User) -> None:

@@ -4,12 +4,14 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from services.invitations import addresses as emails
 from services.invitations import csv_decoding
 from services.invitations.csv_decoding import CsvImportError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+LIMIT = "10 MB"  # DEFAULT_MAX_BYTES, in words
 DEFAULT_MAX_ROWS = 200_000
 DEFAULT_MAX_LINE_CHARS = 10_000
 
@@ -19,6 +21,29 @@ _SAMPLE_LINES = 20
 _HEADER_WORDS = ("mail", "correo", "courriel", "address", "adres", "recipient", "login", "user")
 _MAX_HEADER_CHARS = 60
 _FORMULA_STARTS = ("=", "+", "-", "@")
+_SAMPLE_ROWS = 50  # rows looked at to find the column that holds the addresses
+
+ACCEPTED_SUFFIXES = (".csv", ".txt", ".tsv")
+ACCEPTED_TYPES = ".csv,.txt,.tsv,text/csv,text/plain,text/tab-separated-values"
+WHAT_IT_TAKES = (
+    f"A .csv, .txt or .tsv file of up to {LIMIT}: one address per line, or the addresses in the first column "
+    "(a header row is fine, other columns are ignored)."
+)
+_SPREADSHEETS = {
+    ".xlsx": "an Excel workbook",
+    ".xlsm": "an Excel workbook",
+    ".xlsb": "an Excel workbook",
+    ".xls": "an Excel workbook",
+    ".ods": "an OpenDocument spreadsheet",
+    ".numbers": "a Numbers spreadsheet",
+}
+_DOCUMENTS = {
+    ".pdf": "a PDF document",
+    ".doc": "a Word document",
+    ".docx": "a Word document",
+    ".odt": "an OpenDocument text",
+    ".rtf": "a formatted text document",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +65,13 @@ class ImportResult:
     lines: list[int] = field(default_factory=list, compare=False)  # the line of each address, in the same order
 
 
+def parse_file(*, data: bytes, name: str) -> ImportResult:
+    """parse() an uploaded file, first refusing one whose name says it is no text file (a workbook, a PDF)."""
+    if wrong_kind := wrong_file_kind(name):
+        raise CsvImportError(wrong_kind)
+    return parse(data=data)
+
+
 def parse(
     *,
     data: bytes,
@@ -54,8 +86,33 @@ def parse(
     if not text.strip():
         raise CsvImportError(csv_decoding.EMPTY)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    rows = _read_rows(text, _detect_delimiter(text), max_rows, max_line_chars)
+    sample: list[list[str]] = []
+    rows = _read_rows(text, _detect_delimiter(text), max_rows, max_line_chars, sample)
+    if elsewhere := _addresses_elsewhere(sample):
+        raise CsvImportError(elsewhere)
     return _collect(_without_header(rows), max_rows)
+
+
+def wrong_file_kind(name: str) -> str:
+    """Why a file of this name cannot be imported, with what to do instead; "" when its kind is one we read."""
+    suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
+    if not name or suffix in ACCEPTED_SUFFIXES:
+        return ""
+    shown = f"“{emails.for_display(name)}”"
+    if suffix in _SPREADSHEETS:
+        return f"{shown} is {_SPREADSHEETS[suffix]}: save it as “CSV UTF-8” from your spreadsheet and import that file."
+    if suffix in _DOCUMENTS:
+        return f"{shown} is {_DOCUMENTS[suffix]}, not a list of addresses: choose a .csv, .txt or .tsv file."
+    return f"{shown} is not a .csv, .txt or .tsv file. From a spreadsheet, save it as “CSV UTF-8” and import that file."
+
+
+def refused_upload(*, name: str, too_large: bool) -> str:
+    """What to tell someone whose browser refused a file before sending it: the wrong kind, or too large."""
+    if wrong_kind := wrong_file_kind(name):
+        return wrong_kind
+    if too_large:
+        return f"“{emails.for_display(name)}” is larger than {LIMIT}: split it into smaller files."
+    return f"“{emails.for_display(name)}” cannot be imported: choose a .csv, .txt or .tsv file of up to {LIMIT}."
 
 
 def _detect_delimiter(text: str) -> str:
@@ -79,7 +136,10 @@ def _delimiter_score(lines: list[str], delimiter: str) -> int:
     return count - suspicious
 
 
-def _read_rows(text: str, delimiter: str, max_rows: int, max_line_chars: int) -> list[tuple[int, str]]:
+def _read_rows(
+    text: str, delimiter: str, max_rows: int, max_line_chars: int, sample: list[list[str]]
+) -> list[tuple[int, str]]:
+    """The first cell of each non-blank row with its line; the first rows whole, into sample."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows: list[tuple[int, str]] = []
     line = 1
@@ -90,6 +150,8 @@ def _read_rows(text: str, delimiter: str, max_rows: int, max_line_chars: int) ->
                 raise CsvImportError(_too_long(line, reader.line_num, max_line_chars))
             if joined and not joined.isspace():
                 rows.append((line, record[0].strip()))
+                if len(sample) < _SAMPLE_ROWS:
+                    sample.append([cell.strip() for cell in record])
                 if len(rows) > max_rows + 1:
                     raise CsvImportError(_too_many(max_rows))
             line = reader.line_num + 1
@@ -112,6 +174,26 @@ def _too_long(first_line: int, last_line: int, max_line_chars: int) -> str:
 
 def _too_many(max_rows: int) -> str:
     return f"The file has more than {max_rows:,} rows. Split it into smaller files and import them one at a time."
+
+
+def _addresses_elsewhere(sample: list[list[str]]) -> str:
+    """When the first column holds no address but another column mostly does: say which one, instead of a
+    "missing @" for every line."""
+    width = max(len(record) for record in sample) if sample else 0
+    counts = [sum(1 for record in sample if _is_address(record, column)) for column in range(width)]
+    if not counts or counts[0] or max(counts) * 2 < len(sample):
+        return ""
+    column = counts.index(max(counts))
+    heading = sample[0][column] if not _is_address(sample[0], column) and sample[0][column] else ""
+    named = f"column {column + 1} (“{emails.for_display(heading)}”)" if heading else f"column {column + 1}"
+    return (
+        f"The email addresses are in {named}, not in the first column. Move that column to the front (or delete "
+        "the columns before it), save the file and import it again."
+    )
+
+
+def _is_address(record: list[str], column: int) -> bool:
+    return column < len(record) and "@" in record[column] and _check_cell(record[column])[0] is not None
 
 
 def _without_header(rows: list[tuple[int, str]]) -> list[tuple[int, str]]:

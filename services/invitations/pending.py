@@ -8,7 +8,7 @@ from typing import Any, TypedDict, Unpack
 
 from tortoise.expressions import Q
 
-from models import DeliveryState, Deployment, Invitation, InvitationState, RoleAssignment, ScopeLevel
+from models import DeliveryState, Deployment, Invitation, InvitationState, ScopeLevel
 from services.access import service as access
 from services.access.service import Actor, Scope
 from services.organisations import naming
@@ -252,17 +252,3 @@ async def expired_ids(*, actor: Actor, organisation_id: int) -> list[int]:
         "id", flat=True
     )
     return ids
-
-
-async def already_known(*, actor: Actor, organisation_id: int, addresses: list[str]) -> tuple[set[str], set[str]]:
-    """Which addresses already belong to staff of the organisation, and which have a pending invitation there."""
-    visible = await visibility_filter(actor, organisation_id)
-    members: set[str] = set()
-    pending: set[str] = set()
-    for start in range(0, len(addresses), 500):
-        chunk = addresses[start : start + 500]
-        found = RoleAssignment.filter(organisation_id=organisation_id, member__email__in=chunk).filter(visible)
-        members.update(str(e) for e in await found.values_list("member__email", flat=True))
-        waiting = Invitation.filter(state=InvitationState.PENDING, organisation_id=organisation_id, email__in=chunk)
-        pending.update(str(e) for e in await waiting.filter(visible).values_list("email", flat=True))
-    return members, pending

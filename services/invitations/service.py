@@ -1,6 +1,7 @@
 """Sending, resending and deleting invitations (accepting is in services/invitations/acceptance.py)."""
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -12,7 +13,7 @@ from services.access import roles
 from services.access import service as access
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
-from services.errors import InvalidInput
+from services.errors import DomainError, InvalidInput
 from services.invitations import addresses as emails
 from services.invitations import rows as invite_rows
 from services.mail import outbox
@@ -24,6 +25,9 @@ EXPIRY_CHOICES: dict[int, str] = {24: "24 hours", 72: "72 hours", 168: "7 days"}
 MAX_ADDRESSES = 100_000
 SEND_ATTEMPTS = 3
 IN_THREAD_ABOVE = 200  # addresses: checking more than this runs off the event loop
+CONFIRM_ABOVE = 50  # addresses: a send of more asks the inviter to confirm how many, which role and where
+SEND_STEP = 1_000  # addresses per transaction when a send goes in steps, so that its progress can be shown
+Progress = Callable[[int, int], None]  # (addresses done, addresses in all)
 
 
 @dataclass
@@ -35,6 +39,64 @@ class SendResult:
     role_added: list[str] = field(default_factory=list)  # members of the same organisation only (_plan)
     already_had_role: list[str] = field(default_factory=list)
     invalid: list[tuple[str, str]] = field(default_factory=list)
+    not_sent: list[str] = field(default_factory=list)  # a send in steps stopped before these (see stopped)
+    stopped: str = ""  # why a send in steps stopped part-way
+
+    def add(self, other: "SendResult") -> None:
+        """Add what another part of the same send did."""
+        for name in ("invited", "replaced", "role_added", "already_had_role", "invalid", "not_sent"):
+            getattr(self, name).extend(getattr(other, name))
+
+    @property
+    def handled(self) -> list[str]:
+        """Every address that needs nothing more: invited, replaced, given the role or holding it already."""
+        return [*self.invited, *self.replaced, *self.role_added, *self.already_had_role]
+
+
+def needs_confirmation(*, count: int) -> bool:
+    """Whether sending to this many addresses should first be confirmed (count, role and place stated)."""
+    return count > CONFIRM_ABOVE
+
+
+async def send_in_steps(
+    *,
+    actor: Actor,
+    addresses: list[str],
+    role_id: int,
+    lifetime_hours: int,
+    organisation_id: int | None = None,
+    deployment_id: int | None = None,
+    on_progress: Progress | None = None,
+    step: int = SEND_STEP,
+) -> SendResult:
+    """send() a step of addresses at a time, telling on_progress (done, total) after each step.
+
+    A refusal of the first step is raised (nothing was sent); a later one ends the send there: the result then
+    names the addresses not sent and why (stopped).
+    """
+    if len(addresses) > MAX_ADDRESSES:
+        raise InvalidInput(f"At most {MAX_ADDRESSES:,} addresses can be invited at once.")
+    unique = _first_spellings(addresses)
+    result = SendResult()
+    for start in range(0, len(unique), step):
+        try:
+            part = await send(
+                actor=actor,
+                addresses=unique[start : start + step],
+                role_id=role_id,
+                lifetime_hours=lifetime_hours,
+                organisation_id=organisation_id,
+                deployment_id=deployment_id,
+            )
+        except DomainError as refusal:
+            if start == 0:
+                raise
+            result.not_sent, result.stopped = unique[start:], str(refusal)
+            break
+        result.add(part)
+        if on_progress is not None:
+            on_progress(min(start + step, len(unique)), len(unique))
+    return result
 
 
 async def send(
@@ -116,6 +178,14 @@ async def delete(*, actor: Actor, invitation_ids: list[int]) -> list[str]:
         deleted.append(invitation.email)
         await events.publish(organisation_id=scope.organisation_id, kind="invitations")
     return deleted
+
+
+def _first_spellings(addresses: list[str]) -> list[str]:
+    """Each address once, as first written: two spellings in different steps would replace each other's invitation."""
+    firsts: dict[str, str] = {}
+    for address in addresses:
+        firsts.setdefault(emails.canonical(address.strip()), address)
+    return list(firsts.values())
 
 
 def _refusal(role: RoleInfo) -> str:

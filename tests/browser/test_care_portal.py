@@ -9,6 +9,7 @@ axe-core checks the screens on the way (tests/browser/test_accessibility.py chec
 """
 
 import json
+import re
 import time
 import urllib.request
 from collections.abc import Callable
@@ -62,6 +63,12 @@ CSV_FILE = (
     "QUINN@example.org;Quinn again\n"  # line 7: the same address as line 2
     '"rae@example.org";"Rae, R."\n'
 )
+
+IMPORT_SUMMARY = (
+    "Read 6 rows: 2 addresses added for review, 2 already known (shown apart, not sent unless you choose), "
+    "2 lines with problems."
+)
+RING = "rgb(26, 26, 26)"  # the pop-out's focus ring (components/invite_dialog.css)
 
 expect.set_options(timeout=10_000)
 
@@ -235,15 +242,20 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
     with a.expect_file_chooser() as chooser:
         a.keyboard.press("Enter")
     chooser.value.set_files(csv_path)
-    expect(invite.get_by_text("Read 6 rows: 4 addresses added for review, 2 lines with problems.")).to_be_visible()
-    expect(invite.get_by_text(f"Already members (1): line 3: {NURSE}")).to_be_visible()
-    expect(invite.get_by_text(f"Already have a pending invitation (1): line 4: {TO_RESEND}")).to_be_visible()
+    expect(invite.get_by_text(IMPORT_SUMMARY)).to_be_visible()
+    # Known people are kept apart, each with what sending would do, and are not chips: they go only when ticked.
+    members = invite.get_by_role("group", name="Already members (1): not sent unless you tick the box")
+    expect(members).to_contain_text(f"Line 3: {NURSE} — Holds Supervisor in St Mary's Trust (whole organisation)")
+    expect(members.get_by_role("checkbox")).to_have_attribute("aria-checked", "false")
+    invited = invite.get_by_role("group", name=re.compile(r"^Already have a pending invitation \(1\)"))
+    expect(invited).to_contain_text(f"Line 4: {TO_RESEND} — Invited as Supervisor")
     expect(invite.get_by_text("Line 5: not-an-address", exact=False)).to_be_visible()
     expect(invite.get_by_text("Line 7: QUINN@example.org", exact=False)).to_be_visible()
-    for address in ("quinn@example.org", NURSE, TO_RESEND, "rae@example.org"):
+    for address in ("quinn@example.org", "rae@example.org"):
         expect(invite.get_by_label(f"Address {address}", exact=True)).to_be_visible()
-    expect(invite.get_by_text("4 valid addresses", exact=True)).to_be_visible()
-    check_accessibility(a, "/care, pop-out with an import report", report=findings)
+    expect(invite.get_by_label(f"Address {NURSE}", exact=True)).to_have_count(0)
+    expect(invite.get_by_text("2 valid addresses", exact=True)).to_be_visible()
+    check_accessibility(a, "/care, pop-out with an import report and known people kept apart", report=findings)
     shot(a, shots_dir, "care-import-report.png", element=".q-dialog .q-card")
 
     # Another file through the upload's file input itself: tab-separated, with a header; the report is replaced.
@@ -253,9 +265,89 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
     expect(invite.get_by_text("Read 2 rows: 1 address added for review, 1 line with problems.")).to_be_visible()
     expect(invite.get_by_text("Line 3: bad@@example", exact=False)).to_be_visible()
     expect(invite.get_by_label("Address sam@example.org", exact=True)).to_be_visible()
-    expect(invite.get_by_text("5 valid addresses", exact=True)).to_be_visible()
+    # A workbook is told what it is, in the pop-out (role="alert"), not in a passing notification.
+    xlsx_path = tmp_path / "staff.xlsx"
+    xlsx_path.write_bytes(b"PK\x03\x04 a workbook")
+    invite.locator("input[type=file]").set_input_files(xlsx_path)
+    expect(invite.get_by_role("alert").filter(has_text="“staff.xlsx” is an Excel workbook: save it as")).to_be_visible()
+
+    _chips_keep_the_focus(a, invite)
+    _send_leaves_the_invalid_ones_to_correct(a, invite, findings)
+    _a_large_send_asks_first(a, invite, findings)
     a.keyboard.press("Escape")
     expect(invite).to_be_hidden()
 
     write_report(findings, shots_dir, "axe-care-portal-live.txt")
     assert not errors, f"JavaScript errors in the pages: {errors}"
+
+
+def _chips_keep_the_focus(page: Page, invite: Locator) -> None:
+    """A chip's × shows a ring when focused; removing a chip (× or Backspace) leaves the focus in the field."""
+    field = invite.get_by_label("Email addresses")
+    remove = invite.get_by_role("button", name="Remove sam@example.org")
+    tab_to(page, remove)
+    assert RING in remove.evaluate("(e) => getComputedStyle(e).boxShadow"), "the focused × shows no ring"
+    page.keyboard.press("Enter")
+    expect(invite.get_by_label("Address sam@example.org", exact=True)).to_have_count(0)
+    expect(field).to_be_focused()
+    page.keyboard.type("oops")
+    page.keyboard.press("Enter")
+    expect(invite.get_by_label("Invalid address oops: missing @", exact=True)).to_be_visible()
+    expect(field).to_have_value("")  # the server has emptied the field: what is typed next is not cut by it
+    page.keyboard.type("extra@example.org")
+    page.keyboard.press("Enter")
+    expect(invite.get_by_label("Address extra@example.org", exact=True)).to_be_visible()
+    expect(field).to_have_value("")
+    page.keyboard.press("Backspace")  # in the empty field: takes the last chip
+    expect(invite.get_by_label("Address extra@example.org", exact=True)).to_have_count(0)
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("aria-invalid", "true")
+
+
+def _send_leaves_the_invalid_ones_to_correct(page: Page, invite: Locator, findings: list[str]) -> None:
+    """Send says what it misses; focused it shows a ring, not a veil; the invalid address stays, named, in focus."""
+    send = invite.get_by_role("button", name="Send invites")
+    expect(send).to_be_disabled()
+    expect(send).to_have_accessible_description("Choose a role.")
+    role = invite.get_by_role("combobox", name="Role", exact=True)
+    role.click()
+    supervisor = page.get_by_role("option", name="Supervisor", exact=True)
+    expect(supervisor).to_have_accessible_description("Sees the staff list, views patient data, exports patient data")
+    expect(supervisor).to_contain_text("Sees the staff list")  # seen too, below the name
+    supervisor.click()
+    expect(role).to_have_value("Supervisor")
+    expect(send).to_be_enabled()
+    tab_to(page, send)
+    assert send.evaluate("(e) => getComputedStyle(e).outlineStyle") == "solid", "the focused Send invites has no ring"
+    assert send.evaluate("(e) => getComputedStyle(e.querySelector('.q-focus-helper')).opacity") == "0"
+    page.keyboard.press("Enter")
+    status = invite.get_by_role("status").filter(has_text="Invited (2)")
+    expect(status).to_contain_text("Not invited, still in the field to correct (1)oops (missing @)")
+    expect(status).to_contain_text(f"Kept apart, not sent (you did not tick them) (2){NURSE}, {TO_RESEND}")
+    expect(invite.get_by_label("Invalid address oops: missing @", exact=True)).to_be_visible()
+    expect(invite.get_by_label("Address quinn@example.org", exact=True)).to_have_count(0)
+    field = invite.get_by_label("Email addresses")
+    expect(field).to_be_focused()
+    expect(field).to_have_accessible_description(re.compile("oops: missing @"))
+    check_accessibility(page, "/care, pop-out after a send with an invalid address left", report=findings)
+
+
+def _a_large_send_asks_first(page: Page, invite: Locator, findings: list[str]) -> None:
+    """Above 50 addresses Send asks, naming count, role and place; the outcome stays in the pop-out."""
+    page.keyboard.press("Backspace")  # the invalid address goes; the focus stays
+    field = invite.get_by_label("Email addresses")
+    field.fill(" ".join(f"bulk{n}@example.org" for n in range(51)))
+    page.keyboard.press("Enter")
+    expect(invite.get_by_text("51 valid addresses", exact=False)).to_be_visible()
+    tab_to(page, invite.get_by_role("button", name="Send invites"))
+    page.keyboard.press("Enter")
+    question = invite.get_by_role(
+        "group", name=f"Send 51 invitations as Supervisor for {ORGANISATION} (whole organisation)?"
+    )
+    expect(question.get_by_role("button", name="Cancel")).to_be_focused()
+    check_accessibility(page, "/care, pop-out asking before a send of 51", report=findings)
+    page.keyboard.press("Tab")
+    expect(question.get_by_role("button", name="Send 51 invitations")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(invite.get_by_role("status").filter(has_text="Invited (51)")).to_be_visible()
+    expect(field).to_be_focused()
