@@ -67,6 +67,8 @@ async def test_the_list_benchmarks_page_clients_offer_deflate_as_chromium_does(m
             ]
             try:
                 assert answer.startswith("permessage-deflate")
+                assert isinstance(offering, deflate_clients.BrowserLikePageClient)
+                assert isinstance(plain, deflate_clients.BrowserLikePageClient)
                 assert offering.deflating and not plain.deflating
                 await until(lambda: bool(offering.heard and plain.heard), bound=20)  # both sockets carry the page
             finally:
