@@ -62,7 +62,11 @@ UI_RUN_OPTIONS: dict[str, Any] = {
 def run(**extra: Any) -> None:
     """Serve the app (extra options only for the benchmarks' experiments)."""
     config = start()
-    options = UI_RUN_OPTIONS | {"gzip_middleware_factory": static_cache.gzip_factory(cache=config.static_cache)}
+    options = UI_RUN_OPTIONS | {
+        "gzip_middleware_factory": static_cache.gzip_factory(cache=config.static_cache),
+        # uvicorn's setting: a socket's deflate state costs ~260 KB per open page, its small patches gain little
+        "ws_per_message_deflate": config.ws_compression,
+    }
     ui.run(host=config.host, port=config.port, storage_secret=config.secret, **(options | extra))
 
 

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import functools
 import json
+import os
 import sys
 import tempfile
 import time
@@ -27,6 +28,7 @@ import aiohttp
 
 from bench import world as worlds
 from bench.common import machine
+from bench.deflate_clients import CHROMIUM_OFFER, BrowserLikePageClient, negotiated_extensions
 from bench.lists_common import (
     PageClient,
     Seeded,
@@ -66,9 +68,11 @@ def version_of(event: str, data: Any, *, minimal: bool) -> int | None:
 
 
 async def open_pages(
-    http: aiohttp.ClientSession, base: str, path: str, member: int | None, count: int
+    http: aiohttp.ClientSession, base: str, path: str, member: int | None, count: int, *, compress: bool = True
 ) -> list[PageClient]:
-    """count complete pages, two loading at a time (a page built in over 3 s comes back partial: tried again)."""
+    """count complete pages, two loading at a time (a page built in over 3 s comes back partial: tried again).
+
+    Their sockets offer permessage-deflate as Chromium's do, unless compress=False."""
     pages: list[PageClient] = []
     gate = asyncio.Semaphore(2)
     expect = "data-bench" if member is None else "Pending staff invitations"
@@ -77,7 +81,7 @@ async def open_pages(
         async with gate:
             for attempt in range(5):
                 token = (await bench_call(http, base, f"/_bench/session?member={member}"))["token"] if member else None
-                page = PageClient(base, path, token, expect)
+                page = BrowserLikePageClient(base, path, token, expect, compress=compress)
                 page.reader = functools.partial(version_of, minimal=member is None)
                 try:
                     await page.open(http)
@@ -136,14 +140,16 @@ async def phase(
     return latencies(pages, changes, since), cpu / len(changes), sizes
 
 
-async def measure(url: str, seeded: Seeded, clients: int, repeat: int, *, gc_freeze: bool) -> dict[str, Any]:
+async def measure(
+    url: str, seeded: Seeded, clients: int, repeat: int, *, gc_freeze: bool, compress: bool
+) -> dict[str, Any]:
     org, other = seeded.typical, seeded.other
     async with app_server(url) as base, aiohttp.ClientSession() as http:
-        ours = await open_pages(http, base, f"/care?org={org.id}&view=pending", org.owner_id, clients)
-        theirs = await open_pages(
-            http, base, f"/care?org={other.id}&view=pending", other.owner_id, max(1, clients // 10)
-        )
-        minimal = await open_pages(http, base, "/_bench/minimal", None, clients)
+        negotiated = await negotiated_extensions(base, "/_bench/minimal", {}, offer=CHROMIUM_OFFER)
+        opened = functools.partial(open_pages, http, base, compress=compress)
+        ours = await opened(f"/care?org={org.id}&view=pending", org.owner_id, clients)
+        theirs = await opened(f"/care?org={other.id}&view=pending", other.owner_id, max(1, clients // 10))
+        minimal = await opened("/_bench/minimal", None, clients)
         acks = asyncio.create_task(ack_every_3s(ours + theirs + minimal))
         await asyncio.sleep(2)
         paused = len(await gc_pauses(http, base, freeze=gc_freeze))
@@ -176,9 +182,13 @@ async def measure(url: str, seeded: Seeded, clients: int, repeat: int, *, gc_fre
             await asyncio.gather(*(page.close() for page in ours + theirs + minimal))
     return {
         "clients": clients, "database": "sqlite" if is_sqlite(url) else "postgres", "gc_freeze": gc_freeze,
+        "clients_offer_deflate": compress, "server_answers_chromium": negotiated or "none",
+        "load_average": os.getloadavg()[0],
         "service_p50": p50(service), "service_p95": p95(service), "service_max": max(service),
-        "baseline_p50": p50(baseline), "baseline_p95": p95(baseline), "missed": service.count(float("inf")),
-        "floor_p50": p50(floor), "floor_p95": p95(floor), "floor_cpu_ms_per_change": p50(cpu[2]) * 1000,
+        "baseline_p50": p50(baseline), "baseline_p95": p95(baseline), "baseline_max": max(baseline),
+        "missed": service.count(float("inf")),
+        "floor_p50": p50(floor), "floor_p95": p95(floor), "floor_max": max(floor),
+        "floor_cpu_ms_per_change": p50(cpu[2]) * 1000,
         "gc_pause_max_ms": longest, "cpu_ms_per_change": p50(cpu[0]) * 1000,
         "baseline_cpu_ms_per_change": p50(cpu[1]) * 1000,
         "other_org_messages": len(heard), "other_org_changes": leaks, "other_org_clients": len(theirs),
@@ -199,33 +209,38 @@ async def ack_every_3s(pages: list[PageClient]) -> None:
         await asyncio.gather(*(page.ack() for page in pages), return_exceptions=True)
 
 
-async def run(database: str, total: int, counts: list[int], repeat: int, gc_freeze: bool) -> None:
+async def run(database: str, total: int, counts: list[int], repeat: int, gc_freeze: bool, compress: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-live-") as folder:
         url = f"sqlite://{Path(folder) / 'live.sqlite3'}" if database == "sqlite" else database
         worlds.configure(url)
         seeded = await seed(url, total=total)
         for clients in counts:
-            print(json.dumps(await measure(url, seeded, clients, repeat, gc_freeze=gc_freeze)), flush=True)
+            found = await measure(url, seeded, clients, repeat, gc_freeze=gc_freeze, compress=compress)
+            print(json.dumps(found), flush=True)
 
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| database | clients | gc.freeze (experiment) | service p50 / p95 / max ms | baseline p50 / p95 ms "
-        "| floor p50 / p95 ms | p95 ratio to baseline / floor "
+        "| database | clients | load | deflate: clients offer / server answers | gc.freeze (experiment) "
+        "| service p50 / p95 / max ms | baseline p50 / p95 / max ms "
+        "| floor p50 / p95 / max ms | p95 ratio to baseline / floor "
         "| server CPU ms per change: service / baseline / floor (per page) "
         "| longest gc pause ms | goal p95 ms "
         "| met | other org's messages showing another count, of all (a page's own relative-time redraws) "
         "| bytes per update |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+        "| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for r in results:
         pages = r["clients"]
         goal = GOALS_MS[200] if pages <= 200 else GOALS_MS[500]
         met = r["service_p95"] <= goal and r["missed"] == 0 and r.get("other_org_changes", 0) == 0
         lines.append(
-            f"| {r['database']} | {r['clients']} | {'yes' if r['gc_freeze'] else 'no'} "
+            f"| {r['database']} | {r['clients']} | {r['load_average']:.1f} "
+            f"| {'yes' if r['clients_offer_deflate'] else 'no'} / {r['server_answers_chromium']} "
+            f"| {'yes' if r['gc_freeze'] else 'no'} "
             f"| {r['service_p50']:.0f} / {r['service_p95']:.0f} / {r['service_max']:.0f} "
-            f"| {r['baseline_p50']:.0f} / {r['baseline_p95']:.0f} | {r['floor_p50']:.0f} / {r['floor_p95']:.0f} "
+            f"| {r['baseline_p50']:.0f} / {r['baseline_p95']:.0f} / {r['baseline_max']:.0f} "
+            f"| {r['floor_p50']:.0f} / {r['floor_p95']:.0f} / {r['floor_max']:.0f} "
             f"| {r['service_p95'] / r['baseline_p95']:.1f}x / {r['service_p95'] / r['floor_p95']:.1f}x "
             f"| {' / '.join(f'{r[key]:.0f}' for key in CPU_KEYS)} "
             f"({' / '.join(f'{r[key] / pages:.2f}' for key in CPU_KEYS)}) "
@@ -249,11 +264,17 @@ def main() -> None:
         action="store_true",
         help="also run with gc.freeze() once the pages are open: the steady state of the app's collector schedule",
     )
+    parser.add_argument(
+        "--no-deflate-offer",
+        action="store_true",
+        help="the page clients offer no permessage-deflate (as before issue 17; Chromium always offers it)",
+    )
     options = parser.parse_args()
     total, counts = (10_000, [20, 50]) if options.quick else (100_000, [200, 500])
     counts = [int(c) for c in options.clients.split(",")] if options.clients else counts
     if options.database:  # one database per process: Tortoise binds the models to one SQL dialect
-        asyncio.run(run(options.database, total, counts, options.repeat, options.experiment_gc_freeze))
+        compress = not options.no_deflate_offer
+        asyncio.run(run(options.database, total, counts, options.repeat, options.experiment_gc_freeze, compress))
         return
     print("Machine: " + "; ".join(f"{k}: {v}" for k, v in machine().items()), flush=True)
     results: list[dict[str, Any]] = []
@@ -262,6 +283,7 @@ def main() -> None:
             command = [sys.executable, "-m", "bench.live_updates", "--database", database, "--repeat",
                        str(options.repeat), "--clients", ",".join(map(str, counts))]  # fmt: skip
             command += (["--quick"] if options.quick else []) + (["--experiment-gc-freeze"] if cache else [])
+            command += ["--no-deflate-offer"] if options.no_deflate_offer else []
             results += results_of(command)
     print(table(results))
 

@@ -14,6 +14,7 @@ allocations (slower; RSS then includes the tracer's own memory) and reports them
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -24,6 +25,7 @@ import aiohttp
 
 from bench import world as worlds
 from bench.common import machine
+from bench.deflate_clients import CHROMIUM_OFFER, negotiated_extensions
 from bench.lists_common import PageClient, app_server, seed
 from bench.live_updates import ack_every_3s, open_pages
 
@@ -36,15 +38,19 @@ async def stats(http: aiohttp.ClientSession, base: str) -> dict[str, Any]:
         return result
 
 
-async def per_page(url: str, path: str, member: int | None, count: int, *, tracemalloc: bool) -> dict[str, float]:
+async def per_page(
+    url: str, path: str, member: int | None, count: int, *, tracemalloc: bool, compress: bool
+) -> dict[str, Any]:
     """KB of server memory per open page: (after N pages - before) / N, on a fresh server."""
     async with app_server(url, tracemalloc=tracemalloc) as base, aiohttp.ClientSession() as http:
-        warm = await open_pages(http, base, path, member, 3)  # templates, modules and caches a first page loads
+        negotiated = await negotiated_extensions(base, "/_bench/minimal", {}, offer=CHROMIUM_OFFER)
+        # templates, modules and caches a first page loads
+        warm = await open_pages(http, base, path, member, 3, compress=compress)
         await asyncio.sleep(1)
         await asyncio.gather(*(page.close() for page in warm))
         await asyncio.sleep(5)  # deleted after the reconnect timeout (3 s)
         before = await stats(http, base)
-        pages: list[PageClient] = await open_pages(http, base, path, member, count)
+        pages: list[PageClient] = await open_pages(http, base, path, member, count, compress=compress)
         acks = asyncio.create_task(ack_every_3s(pages))
         await asyncio.sleep(7)  # two acks: the message history is pruned as a browser would have it
         after = await stats(http, base)
@@ -56,6 +62,9 @@ async def per_page(url: str, path: str, member: int | None, count: int, *, trace
         await asyncio.sleep(6)
         closed = await stats(http, base)
     return {
+        "clients_offer_deflate": compress,
+        "server_answers_chromium": negotiated or "none",
+        "load_average": os.getloadavg()[0],
         "pages": after["clients"] - before["clients"],
         "rss_kb_per_page": (after["rss_kb"] - before["rss_kb"]) / (after["clients"] - before["clients"]),
         "traced_kb_per_page": (after["traced_bytes"] - before["traced_bytes"])
@@ -70,7 +79,7 @@ async def per_page(url: str, path: str, member: int | None, count: int, *, trace
     }
 
 
-async def run(count: int, total: int, tracemalloc: bool) -> list[dict[str, Any]]:
+async def run(count: int, total: int, tracemalloc: bool, compress: bool) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as folder:
         url = f"sqlite://{Path(folder) / 'memory.sqlite3'}"
         worlds.configure(url)
@@ -85,7 +94,7 @@ async def run(count: int, total: int, tracemalloc: bool) -> list[dict[str, Any]]
             ),
             ("baseline: label + static table of 50 rows", "/_bench/minimal", None),
         ):
-            found = await per_page(url, path, member, count, tracemalloc=tracemalloc)
+            found = await per_page(url, path, member, count, tracemalloc=tracemalloc, compress=compress)
             results.append({"page": name, "open": count, **found})
             print(json.dumps(results[-1]), flush=True)
         return results
@@ -93,15 +102,17 @@ async def run(count: int, total: int, tracemalloc: bool) -> list[dict[str, Any]]
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| page | open pages | RSS KB per page | ratio | traced KB per page | RSS MB: before / open / closed | "
-        "HTML KB | goal |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| page | open pages | deflate: clients offer / server answers | load | RSS KB per page | ratio "
+        "| traced KB per page | RSS MB: before / open / closed | HTML KB | goal |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     baseline = results[-1]["rss_kb_per_page"]
     for r in results:
         met = "—" if r is results[-1] else ("yes" if r["rss_kb_per_page"] <= GOAL_KB else "NO")
         lines.append(
-            f"| {r['page']} | {r['pages']} | {r['rss_kb_per_page']:.0f} | {r['rss_kb_per_page'] / baseline:.2f}x "
+            f"| {r['page']} | {r['pages']} | {'yes' if r['clients_offer_deflate'] else 'no'} / "
+            f"{r['server_answers_chromium']} | {r['load_average']:.1f} | {r['rss_kb_per_page']:.0f} "
+            f"| {r['rss_kb_per_page'] / baseline:.2f}x "
             f"| {r['traced_kb_per_page']:.0f} | {r['rss_mb_before']:.0f} / {r['rss_mb_open']:.0f} / "
             f"{r['rss_mb_closed']:.0f} | {r['html_kb']:.0f} | {met} |"
         )
@@ -113,10 +124,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="50 pages on 10,000 invitations")
     parser.add_argument("--pages", type=int, default=0, help="open pages (default 500)")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
+    parser.add_argument(
+        "--no-deflate-offer",
+        action="store_true",
+        help="the page clients offer no permessage-deflate (as before issue 17; Chromium always offers it)",
+    )
     options = parser.parse_args()
     count, total = (50, 10_000) if options.quick else (500, 100_000)
     print("Machine: " + "; ".join(f"{k}: {v}" for k, v in machine().items()), flush=True)
-    print(table(asyncio.run(run(options.pages or count, total, options.tracemalloc))))
+    print(table(asyncio.run(run(options.pages or count, total, options.tracemalloc, not options.no_deflate_offer))))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,23 @@
 """The benchmarks of bench/ run end to end on a few rows, so the scripts cannot rot. Nothing here is timed."""
 
+import asyncio
+import json
 import sqlite3
 import tempfile
 from contextlib import closing
 from pathlib import Path
 
-from bench import bulk_import, delivery
+import aiohttp
+import pytest
+
+from bench import bulk_import, deflate_clients, delivery, lists_common, live_updates
 from bench import world as worlds
 from bench.common import addresses, csv_bytes
 from bench.delivery import Sink
+from tests.waiting import until
 
 ROWS = 200
+CHROMIUM = deflate_clients.CHROMIUM_OFFER
 
 
 def _pending(database: Path) -> int:
@@ -43,3 +50,26 @@ async def test_the_delivery_benchmark_sends_every_message_to_the_counting_sink()
         assert sink.count() == 2 * ROWS
     finally:
         sink.stop()
+
+
+async def test_the_list_benchmarks_page_clients_offer_deflate_as_chromium_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENCH_UI_RUN", json.dumps({"ws_per_message_deflate": True}))  # a server that accepts it
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite://{Path(folder) / 'lists.sqlite3'}"
+        seeded = await lists_common.seed(url, total=ROWS, organisations=3)
+        async with lists_common.app_server(url) as base, aiohttp.ClientSession() as http:
+            answer = await deflate_clients.negotiated_extensions(base, "/_bench/minimal", {}, offer=CHROMIUM)
+            org = seeded.typical
+            path = f"/care?org={org.id}&view=pending"
+            offering, plain = [
+                (await live_updates.open_pages(http, base, path, org.owner_id, 1, compress=compress))[0]
+                for compress in (True, False)
+            ]
+            try:
+                assert answer.startswith("permessage-deflate")
+                assert isinstance(offering, deflate_clients.BrowserLikePageClient)
+                assert isinstance(plain, deflate_clients.BrowserLikePageClient)
+                assert offering.deflating and not plain.deflating
+                await until(lambda: bool(offering.heard and plain.heard), bound=20)  # both sockets carry the page
+            finally:
+                await asyncio.gather(offering.close(), plain.close())

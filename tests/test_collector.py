@@ -56,3 +56,10 @@ def test_the_static_cache_is_off_unless_on() -> None:
     assert settings.load({"GATEHOUSE_STATIC_CACHE": "ON"}).static_cache
     with pytest.raises(settings.SettingsError, match="GATEHOUSE_STATIC_CACHE must be on or off, not 'yes'"):
         settings.load({"GATEHOUSE_STATIC_CACHE": "yes"})
+
+
+def test_page_sockets_compress_only_when_switched_on() -> None:
+    assert not settings.load({}).ws_compression
+    assert settings.load({"GATEHOUSE_WS_COMPRESSION": "on"}).ws_compression
+    with pytest.raises(settings.SettingsError, match="GATEHOUSE_WS_COMPRESSION must be on or off, not 'yes'"):
+        settings.load({"GATEHOUSE_WS_COMPRESSION": "yes"})

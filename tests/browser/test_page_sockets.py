@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from tests.browser.conftest import AppServer
 from tests.browser.helpers import (
@@ -67,6 +68,15 @@ def _replay(url: str, *, cookies: str | None, origin: str | None, frames: tuple[
             return 101, "\n".join(received)
     except InvalidStatus as refused:
         return refused.response.status_code, refused.response.body.decode(errors="replace")
+
+
+def _extensions_answered(url: str, *, cookies: str, origin: str) -> str | None:
+    """Open a socket offering permessage-deflate as Chromium does; the server's Sec-WebSocket-Extensions answer."""
+    headers = {"Cookie": cookies}
+    with connect(url, origin=Origin(origin), additional_headers=headers, proxy=None, open_timeout=5) as socket:
+        assert socket.request and socket.response
+        assert "permessage-deflate" in str(socket.request.headers.get("Sec-WebSocket-Extensions"))
+        return socket.response.headers.get("Sec-WebSocket-Extensions")
 
 
 def _drain(socket: object) -> list[str]:
@@ -172,6 +182,17 @@ def test_a_replayed_page_socket_url_without_the_pages_browser_and_session_gets_n
         frames=(forged, barrier),
     )
     assert status == 101 and "431[" in received, received  # accepted: its own page, its own browser and session
+
+    # Its socket offers permessage-deflate as Chromium does; by default the server declines (GATEHOUSE_WS_COMPRESSION).
+    another = re.search(
+        r"['\"]client_id['\"]: ?['\"]([0-9a-f-]+)",
+        httpx.get(app_server.url("/care"), headers={"Cookie": outsider_cookies}).text,
+    )
+    assert another, "no page"
+    socket_url = _socket_url(
+        app_server, {"client_id": another.group(1), "implicit_handshake": "true", "tab_id": "u", "document_id": "e"}
+    )
+    assert _extensions_answered(socket_url, cookies=outsider_cookies, origin=origin) is None
 
     # Nothing changed, and the admin's page still works live over its own socket.
     assert _invitations(app_server) == before
