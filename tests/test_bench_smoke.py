@@ -5,7 +5,7 @@ import tempfile
 from contextlib import closing
 from pathlib import Path
 
-from bench import bulk_import, delivery
+from bench import bulk_import, delivery, pending_list
 from bench import world as worlds
 from bench.common import addresses, csv_bytes
 from bench.delivery import Sink
@@ -43,3 +43,10 @@ async def test_the_delivery_benchmark_sends_every_message_to_the_counting_sink()
         assert sink.count() == 2 * ROWS
     finally:
         sink.stop()
+
+
+async def test_the_pending_list_benchmark_checks_every_case_against_its_baseline_and_reads_each_plan() -> None:
+    results = await pending_list.run("sqlite", total=10_000, samples=1)  # --quick
+    cases = {r["case"] for r in results}
+    assert {"large org: search one address", "large org: deployment admin", "typical org: last page, expires"} <= cases
+    assert all(r["plan"] and r["service_max"] >= r["service_p95"] > 0 for r in results)
