@@ -15,6 +15,7 @@ from services.platform import sql as sql_dialect
 from services.platform import text
 from services.platform.clock import now
 
+TRIGRAM = 3  # search terms this long or longer are looked up in the trigram index (shorter ones hold no trigram)
 SORTS = {"email": "email", "expires": "expires_at", "last_sent": "last_sent_at", "created": "created_at"}
 
 
@@ -139,6 +140,7 @@ class _Rows:
 
     def __init__(self, organisation_id: int, deployment_ids: list[int] | None, term: str) -> None:
         self.connection = Invitation._meta.db
+        self.organisation_id, self.deployment_ids, self.term = organisation_id, deployment_ids, term.lower()[:320]
         # Constants and the page bounds are written into the SQL, not bound: PostgreSQL switches a prepared
         # statement to a generic plan after five runs, and one blind to LIMIT 50 and to the state sorts the whole
         # organisation instead of walking the sort index (1.5 ms became 20-30 ms for a 10,000-row organisation).
@@ -147,13 +149,27 @@ class _Rows:
         if deployment_ids is not None:
             self.where += f" AND i.deployment_id IN ({', '.join('?' for _ in deployment_ids)})"
             self.params += deployment_ids
-        if term := term.lower()[:320]:
+        if self.term:
+            if (phrase := _indexed_part(self.term)) and not sql_dialect.is_postgres(self.connection):
+                # SQLite's trigram index of pending addresses (models/derived.py) finds the few rows holding the
+                # term instead of reading the organisation's; LIKE below keeps the exact semantics. PostgreSQL's
+                # planner uses its pg_trgm index for the LIKE itself.
+                self.where += " AND i.id IN (SELECT rowid FROM invitation_search WHERE invitation_search MATCH ?)"
+                self.params.append('"' + phrase.replace('"', '""') + '"')
             self.where += " AND i.email LIKE ? ESCAPE '\\'"
-            self.params.append("%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+            self.params.append("%" + self.term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
 
     async def count(self) -> int:
-        sql = f"SELECT COUNT(*) FROM invitation i WHERE {self.where}"
-        _, rows = await self.connection.execute_query(sql_dialect.numbered(self.connection, sql), self.params)
+        if self.term:
+            sql = f"SELECT COUNT(*) FROM invitation i WHERE {self.where}"
+            params = self.params
+        else:  # kept by triggers on every write (models/derived.py): no count of the organisation's rows
+            sql = "SELECT COALESCE(SUM(pending), 0) FROM pending_count WHERE organisation_id = ?"
+            params = [self.organisation_id]
+            if self.deployment_ids is not None:
+                sql += f" AND deployment_id IN ({', '.join('?' for _ in self.deployment_ids)})"
+                params = params + self.deployment_ids
+        _, rows = await self.connection.execute_query(sql_dialect.numbered(self.connection, sql), params)
         return int(rows[0][0])
 
     async def page(self, column: str, ascending: bool, key: Key | None, limit: int, offset: int = 0) -> list[Any]:
@@ -177,6 +193,17 @@ class _Rows:
         for n in (1, 9, 10):  # created_at, last_sent_at, expires_at
             values[n] = _datetime(values[n])
         return tuple(values)
+
+
+def _indexed_part(term: str) -> str:
+    """What of a search term to look up in SQLite's trigram index: the part before an @ if it holds a trigram.
+
+    The index reads every trigram's list of addresses: those of a shared domain (".example.org") hold most of the
+    platform (42 ms for a whole address among 900,000, 3 ms for its local part), so the rarer local part narrows
+    the rows and LIKE checks the whole term. Empty (no index) for terms shorter than a trigram.
+    """
+    local = term.split("@", 1)[0]
+    return local if len(local) >= TRIGRAM else term if len(term) >= TRIGRAM else ""
 
 
 _COLUMNS = (
