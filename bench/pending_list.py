@@ -5,8 +5,9 @@ pending (`--quick`: 10,000 invitations, the large one 10%; `--total` for another
 
 Service: `services.invitations.pending.list_pending` (visibility filter, COUNT, one page of 50 with its joins,
 rows built).
-Baseline, same data, same run, same process: the same COUNT and page as hand-written SQL on a raw driver
-connection (aiosqlite / asyncpg), returning tuples. Each case is checked to return the same ids and total, then
+Baseline, same data, same run, same process: the same statements as hand-written SQL on a raw driver
+connection (aiosqlite / asyncpg), returning tuples: the count the triggers keep, the trigram index's probe and
+query on SQLite, the keyset seeks. Each case is checked to return the same ids and total, then
 timed interleaved with its baseline; the query plans of the service's own SQL are checked for full scans.
 
     .venv/bin/python -m bench.pending_list                    # SQLite, and PostgreSQL if --postgres is given
@@ -84,8 +85,8 @@ class Baseline:
     async def close(self) -> None:
         await self.connection.close()
 
-    def statements(self, case: Case) -> tuple[str, str, list[Any], list[Any], bool]:
-        """(count SQL, page SQL, count parameters, page parameters, rows come in reverse)."""
+    def statements(self, case: Case, indexed: str = "") -> tuple[str, str, list[Any], list[Any], bool]:
+        """(count SQL, page SQL, count parameters, page parameters, rows come in reverse); indexed: see probe."""
         params: list[Any] = []
 
         def mark(value: Any) -> str:
@@ -96,10 +97,10 @@ class Baseline:
         if case.deployments:
             where += f" AND i.deployment_id IN ({', '.join(mark(d) for d in case.deployments)})"
         if case.search:
-            if self.sqlite and len(case.search) >= pending.TRIGRAM:  # the trigram index, as the service asks it
-                local = case.search.lower().split("@")[0]
-                phrase = mark('"' + (local if len(local) >= pending.TRIGRAM else case.search.lower()) + '"')
-                where += f" AND i.id IN (SELECT rowid FROM invitation_search WHERE invitation_search MATCH {phrase})"
+            if indexed:  # SQLite's trigram index, when the service would ask it
+                where += (
+                    f" AND i.id IN (SELECT rowid FROM invitation_search WHERE invitation_search MATCH {mark(indexed)})"
+                )
             where += f" AND i.email LIKE {mark('%' + case.search.lower() + '%')}"
         count_sql, count_params = f"SELECT COUNT(*) FROM invitation i WHERE {where}", list(params)
         if not case.search:  # the count the database keeps by triggers (models/derived.py), as the service reads it
@@ -114,15 +115,22 @@ class Baseline:
         if reverse:
             ascending = not ascending
         key = case.after or case.before
+        direction, op = ("ASC", ">") if ascending else ("DESC", "<")
+        limit = -1 if case.last else SIZE  # the last page's size comes from the count (run() fills it in)
+        order = f"ORDER BY {column} {direction}, i.id {direction} LIMIT {limit}"
         if key is not None:
             value: Any = key[0] if case.sort == "email" else datetime.fromisoformat(key[0])
             if self.sqlite and isinstance(value, datetime):
                 value = value.isoformat(" ")
-            op = ">" if ascending else "<"  # a row-value comparison: the best hand-written keyset condition
-            where += f" AND ({column}, i.id) {op} ({mark(value)}, {mark(key[1])})"
-        direction = "ASC" if ascending else "DESC"
-        limit = -1 if case.last else SIZE  # the last page's size comes from the count (run() fills it in)
-        order = f"ORDER BY {column} {direction}, i.id {direction} LIMIT {limit}"
+            if self.sqlite:  # SQLite seeks a row value by its first column only: the ties, then the rest (two seeks)
+                select = f"SELECT {PAGE_COLUMNS} FROM invitation i {JOINS} WHERE {where}"
+                ties, rest = (
+                    f"{select} AND {column} = ? AND i.id {op} ? {order}",
+                    f"{select} AND {column} {op} ? {order}",
+                )
+                union = f"SELECT * FROM ({ties}) UNION ALL SELECT * FROM ({rest}) LIMIT {limit}"
+                return count_sql, union, count_params, [*params, value, key[1], *params, value], reverse
+            where += f" AND ({column}, i.id) {op} ({mark(value)}, {mark(key[1])})"  # PostgreSQL seeks a row value
         return (
             count_sql,
             f"SELECT {PAGE_COLUMNS} FROM invitation i {JOINS} WHERE {where} {order}",
@@ -131,8 +139,20 @@ class Baseline:
             reverse,
         )
 
+    async def probe(self, case: Case) -> str:
+        """The service's choice on SQLite (pending._few_hold): the index's query if few addresses hold the term."""
+        local = case.search.lower().split("@")[0]
+        part = local if len(local) >= pending.TRIGRAM else case.search.lower()
+        if not self.sqlite or len(part) < pending.TRIGRAM:
+            return ""
+        phrase = '"' + part + '"'
+        found = f"SELECT rowid FROM invitation_search WHERE invitation_search MATCH ? LIMIT {pending.FEW + 1}"
+        sql = f"SELECT COUNT(*) FROM ({found})"
+        async with self.connection.execute(sql, [phrase]) as cursor:
+            return phrase if (await cursor.fetchone())[0] <= pending.FEW else ""
+
     async def run(self, case: Case) -> tuple[list[tuple[Any, ...]], int]:
-        count_sql, page_sql, count_params, params, reverse = self.statements(case)
+        count_sql, page_sql, count_params, params, reverse = self.statements(case, await self.probe(case))
         if self.sqlite:
             async with self.connection.execute(count_sql, count_params) as cursor:
                 total = (await cursor.fetchone())[0]

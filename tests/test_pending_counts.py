@@ -3,6 +3,7 @@ every kind of write, and a search that finds what a scan of every address finds.
 
 from datetime import timedelta
 
+import pytest
 from tortoise import connections
 
 from models import Invitation, InvitationState, Organisation, PendingCount
@@ -104,7 +105,9 @@ async def test_search_finds_every_substring_a_scan_finds_and_follows_changes(db:
     assert await found("smith") == ["bob_smith@example.org", "eve.smith@example.org"]
 
 
-async def test_the_search_reads_the_trigram_index_not_the_organisations_rows(db: str) -> None:
+async def test_the_search_reads_the_trigram_index_not_the_organisations_rows(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     world = await factories.world()
     owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
     role = await factories.role("supervisor")
@@ -116,8 +119,11 @@ async def test_the_search_reads_the_trigram_index_not_the_organisations_rows(db:
         definition = (await connection.execute_query(sql))[1][0][0]
         assert "gin (email gin_trgm_ops) WHERE" in definition and "'pending'" in definition
     else:
-        rows = pending._Rows(world.org.id, None, "x17@")
+        rows = pending._Rows(world.org.id, None, "x17@", await pending._few_hold("x17@"))
         sql = f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM invitation i WHERE {rows.where}"  # noqa: S608
         plan = " ".join(r["detail"] for r in await connection.execute_query_dict(sql, rows.params))
         assert "invitation_search VIRTUAL TABLE" in plan
     assert (await pending.list_pending(actor=owner, organisation_id=world.org.id, search="x17@")).total == 1
+    monkeypatch.setattr(pending, "FEW", 10)  # a term most addresses hold: the organisation's rows are walked instead
+    assert await pending._few_hold("@example.org") == ""
+    assert (await pending.list_pending(actor=owner, organisation_id=world.org.id, search="@example.org")).total == 50
