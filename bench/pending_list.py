@@ -6,9 +6,9 @@ pending (`--quick`: 10,000 invitations, the large one 10%; `--total` for another
 Service: `services.invitations.pending.list_pending` (visibility filter, COUNT, one page of 50 with its joins,
 rows built).
 Baseline, same data, same run, same process: the same statements as hand-written SQL on a raw driver
-connection (aiosqlite / asyncpg), returning tuples: the count the triggers keep, the trigram index's probe and
-query on SQLite, the keyset seeks. Each case is checked to return the same ids and total, then
-timed interleaved with its baseline; the query plans of the service's own SQL are checked for full scans.
+connection (aiosqlite / asyncpg), returning tuples (the count the triggers keep, the keyset seeks). Each case is
+checked to return the same ids and total, then timed interleaved with its baseline (which goes first alternates);
+the query plans of the service's own SQL are checked for full scans.
 
     .venv/bin/python -m bench.pending_list                    # SQLite, and PostgreSQL if --postgres is given
     .venv/bin/python -m bench.pending_list --postgres postgres://postgres@127.0.0.1:5432/gatehouse_lists
@@ -85,8 +85,8 @@ class Baseline:
     async def close(self) -> None:
         await self.connection.close()
 
-    def statements(self, case: Case, indexed: str = "") -> tuple[str, str, list[Any], list[Any], bool]:
-        """(count SQL, page SQL, count parameters, page parameters, rows come in reverse); indexed: see probe."""
+    def statements(self, case: Case) -> tuple[str, str, list[Any], list[Any], bool]:
+        """(count SQL, page SQL, count parameters, page parameters, rows come in reverse)."""
         params: list[Any] = []
 
         def mark(value: Any) -> str:
@@ -97,10 +97,6 @@ class Baseline:
         if case.deployments:
             where += f" AND i.deployment_id IN ({', '.join(mark(d) for d in case.deployments)})"
         if case.search:
-            if indexed:  # SQLite's trigram index, when the service would ask it
-                where += (
-                    f" AND i.id IN (SELECT rowid FROM invitation_search WHERE invitation_search MATCH {mark(indexed)})"
-                )
             where += f" AND i.email LIKE {mark('%' + case.search.lower() + '%')}"
         count_sql, count_params = f"SELECT COUNT(*) FROM invitation i WHERE {where}", list(params)
         if not case.search:  # the count the database keeps by triggers (models/derived.py), as the service reads it
@@ -139,20 +135,8 @@ class Baseline:
             reverse,
         )
 
-    async def probe(self, case: Case) -> str:
-        """The service's choice on SQLite (pending._few_hold): the index's query if few addresses hold the term."""
-        local = case.search.lower().split("@")[0]
-        part = local if len(local) >= pending.TRIGRAM else case.search.lower()
-        if not self.sqlite or len(part) < pending.TRIGRAM:
-            return ""
-        phrase = '"' + part + '"'
-        found = f"SELECT rowid FROM invitation_search WHERE invitation_search MATCH ? LIMIT {pending.FEW + 1}"
-        sql = f"SELECT COUNT(*) FROM ({found})"
-        async with self.connection.execute(sql, [phrase]) as cursor:
-            return phrase if (await cursor.fetchone())[0] <= pending.FEW else ""
-
     async def run(self, case: Case) -> tuple[list[tuple[Any, ...]], int]:
-        count_sql, page_sql, count_params, params, reverse = self.statements(case, await self.probe(case))
+        count_sql, page_sql, count_params, params, reverse = self.statements(case)
         if self.sqlite:
             async with self.connection.execute(count_sql, count_params) as cursor:
                 total = (await cursor.fetchone())[0]
@@ -204,7 +188,7 @@ async def cases_of(org: Org, label: str, actors: dict[int, Actor], baseline: Bas
     found.append(replace(base, name=f"{label}: search 'smith' (4% match)", search="smith"))
     found.append(replace(base, name=f"{label}: search 'smith', email sort", search="smith", sort="email"))
     found.append(replace(base, name=f"{label}: search one address", search=await one_address(baseline, org)))
-    found.append(replace(base, name=f"{label}: search 'mi' (2 characters: no trigram)", search="mi"))
+    found.append(replace(base, name=f"{label}: search 'mi' (2 characters)", search="mi"))
     found.append(replace(base, name=f"{label}: deployment admin", member_id=org.dep_admin_id,
                          deployments=org.deployment_ids[:1]))  # fmt: skip
     return found

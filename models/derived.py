@@ -1,26 +1,23 @@
-"""What the database keeps in step with `invitation` by triggers: pending counts and a substring-search index.
+"""What the database keeps in step with `invitation` by triggers: pending counts, and on PostgreSQL a search index.
 
-The pending list of an organisation with 100,000 invitations must not count or search all of them on every read
-(issue 17, goal 2; docs/PERFORMANCE.md). Triggers rather than application code, so that no write path (sends,
-CSV imports, acceptance, housekeeping, cascades) can forget them. Installed by migration 0008, and by
-services/platform/database.py on databases built from the models; `backfill` fills them from existing rows.
+The pending list of an organisation with 100,000 invitations must not count all of them on every read (issue 17,
+goal 2; docs/PERFORMANCE.md). Triggers rather than application code, so that no write path (sends, CSV imports,
+acceptance, housekeeping, cascades) can forget them. Installed by migration 0008, and by
+services/platform/database.py on databases built from the models; `BACKFILL_*` fills them from existing rows.
 
 - `pending_count` (the PendingCount model): pending invitations per organisation and deployment (0 for the
-  whole organisation). SQLite updates it per row; PostgreSQL per statement, from the statement's transition
-  table, so a CSV import of 5,000 rows a statement makes one upsert per deployment, not 5,000.
-- Substring search of pending addresses: an FTS5 trigram index on SQLite (`invitation_search`, external content
-  on `invitation`, pending rows only), a pg_trgm GIN index on PostgreSQL (partial: pending rows only).
+  whole organisation). SQLite updates it per row (about 1 us a row); PostgreSQL per statement, from the
+  statement's transition table, so a CSV import of 5,000 rows a statement makes one upsert per deployment.
+- Substring search of pending addresses on PostgreSQL: a pg_trgm GIN index (partial: pending rows only). SQLite
+  has none: an FTS5 trigram index was measured and dropped, it cost 53 us of CPU per imported row (an import of
+  100,000 addresses took 2-3x as long), docs/PERFORMANCE.md.
 """
 
 # ruff: noqa: S608  schema statements built from constants only
 
 SQLITE = """
-CREATE VIRTUAL TABLE IF NOT EXISTS invitation_search
-    USING fts5(email, content='invitation', content_rowid='id', tokenize='trigram');
-
 CREATE TRIGGER IF NOT EXISTS invitation_derived_insert AFTER INSERT ON invitation WHEN NEW.state = 'pending'
 BEGIN
-    INSERT INTO invitation_search (rowid, email) VALUES (NEW.id, NEW.email);
     INSERT INTO pending_count (organisation_id, deployment_id, pending)
         SELECT NEW.organisation_id, COALESCE(NEW.deployment_id, 0), 1 WHERE NEW.organisation_id IS NOT NULL
         ON CONFLICT (organisation_id, deployment_id) DO UPDATE SET pending = pending + 1;
@@ -28,23 +25,18 @@ END;
 
 CREATE TRIGGER IF NOT EXISTS invitation_derived_delete AFTER DELETE ON invitation WHEN OLD.state = 'pending'
 BEGIN
-    INSERT INTO invitation_search (invitation_search, rowid, email) VALUES ('delete', OLD.id, OLD.email);
     UPDATE pending_count SET pending = pending - 1
         WHERE organisation_id = OLD.organisation_id AND deployment_id = COALESCE(OLD.deployment_id, 0);
 END;
 
 CREATE TRIGGER IF NOT EXISTS invitation_derived_update
-    AFTER UPDATE OF state, email, organisation_id, deployment_id ON invitation
+    AFTER UPDATE OF state, organisation_id, deployment_id ON invitation
     WHEN (OLD.state = 'pending' OR NEW.state = 'pending') AND (OLD.state IS NOT NEW.state
-        OR OLD.email IS NOT NEW.email OR OLD.organisation_id IS NOT NEW.organisation_id
-        OR OLD.deployment_id IS NOT NEW.deployment_id)
+        OR OLD.organisation_id IS NOT NEW.organisation_id OR OLD.deployment_id IS NOT NEW.deployment_id)
 BEGIN
-    INSERT INTO invitation_search (invitation_search, rowid, email)
-        SELECT 'delete', OLD.id, OLD.email WHERE OLD.state = 'pending';
     UPDATE pending_count SET pending = pending - 1
         WHERE OLD.state = 'pending'
         AND organisation_id = OLD.organisation_id AND deployment_id = COALESCE(OLD.deployment_id, 0);
-    INSERT INTO invitation_search (rowid, email) SELECT NEW.id, NEW.email WHERE NEW.state = 'pending';
     INSERT INTO pending_count (organisation_id, deployment_id, pending)
         SELECT NEW.organisation_id, COALESCE(NEW.deployment_id, 0), 1
         WHERE NEW.state = 'pending' AND NEW.organisation_id IS NOT NULL
@@ -108,18 +100,12 @@ INSERT INTO pending_count (organisation_id, deployment_id, pending)
     WHERE state = 'pending' AND organisation_id IS NOT NULL GROUP BY 1, 2;
 """
 
-BACKFILL_SQLITE = (
-    _BACKFILL_COUNTS
-    + "INSERT INTO invitation_search (invitation_search) VALUES ('delete-all');\n"
-    + "INSERT INTO invitation_search (rowid, email) SELECT id, email FROM invitation WHERE state = 'pending';\n"
-)
-BACKFILL_POSTGRES = _BACKFILL_COUNTS
+BACKFILL_SQLITE = BACKFILL_POSTGRES = _BACKFILL_COUNTS
 
 DROP_SQLITE = """
 DROP TRIGGER IF EXISTS invitation_derived_insert;
 DROP TRIGGER IF EXISTS invitation_derived_delete;
 DROP TRIGGER IF EXISTS invitation_derived_update;
-DROP TABLE IF EXISTS invitation_search;
 """
 DROP_POSTGRES = """
 DROP TRIGGER IF EXISTS invitation_pending_inserted ON invitation;

@@ -15,7 +15,6 @@ from services.platform import sql as sql_dialect
 from services.platform import text
 from services.platform.clock import now
 
-TRIGRAM = 3  # search terms this long or longer may be looked up in the trigram index (shorter ones hold none)
 SORTS = {"email": "email", "expires": "expires_at", "last_sent": "last_sent_at", "created": "created_at"}
 
 
@@ -108,7 +107,7 @@ async def _read(
     after: Key | None,
     before: Key | None,
 ) -> PendingPage:
-    rows_of = _Rows(organisation_id, visible, term, await _few_hold(term))
+    rows_of = _Rows(organisation_id, visible, term)
     total = await rows_of.count()
     size = text.page_size(page_size)
     last_page = max(1, -(-total // size))
@@ -138,7 +137,7 @@ class _Rows:
     replaced: tests/test_pending.py checks keyset pages against OFFSET paging in every sort.
     """
 
-    def __init__(self, organisation_id: int, deployment_ids: list[int] | None, term: str, indexed: str = "") -> None:
+    def __init__(self, organisation_id: int, deployment_ids: list[int] | None, term: str) -> None:
         self.connection = Invitation._meta.db
         self.organisation_id, self.deployment_ids, self.term = organisation_id, deployment_ids, term.lower()[:320]
         # Constants and the page bounds are written into the SQL, not bound: PostgreSQL switches a prepared
@@ -149,10 +148,7 @@ class _Rows:
         if deployment_ids is not None:
             self.where += f" AND i.deployment_id IN ({', '.join('?' for _ in deployment_ids)})"
             self.params += deployment_ids
-        if self.term:
-            if indexed:  # SQLite: the few rows holding the term, from its trigram index (see _few_hold)
-                self.where += f" AND i.id IN ({_MATCHING})"
-                self.params.append(indexed)
+        if self.term:  # PostgreSQL's planner reads its trigram index for this (models/derived.py); SQLite walks
             self.where += " AND i.email LIKE ? ESCAPE '\\'"
             self.params.append("%" + self.term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
 
@@ -197,31 +193,6 @@ class _Rows:
         for n in (1, 9, 10):  # created_at, last_sent_at, expires_at
             values[n] = _datetime(values[n])
         return tuple(values)
-
-
-_MATCHING = "SELECT rowid FROM invitation_search WHERE invitation_search MATCH ?"
-FEW = 2_000  # pending addresses on the whole platform holding a search term, at most, to read them by the index
-
-
-async def _few_hold(term: str) -> str:
-    """SQLite: the trigram index's query for a search term that few pending addresses hold, else "" (walk instead).
-
-    The index (models/derived.py) lists matches across the platform: for one address a handful, read in a few ms
-    instead of LIKE over each of an organisation's 100,000 rows; for a common name ("smith": 39,000 of 900,000)
-    reading them all cost far more than walking the organisation's sort index, so a bounded probe decides.
-    PostgreSQL's planner makes this choice itself with its pg_trgm index. Only the part before an @ is looked
-    up when it holds a trigram: a shared domain's trigrams list most of the platform (42 ms for a whole address,
-    3 ms for its local part); LIKE then checks the whole term.
-    """
-    connection = Invitation._meta.db
-    local = term.lower()[:320].split("@", 1)[0]
-    part = local if len(local) >= TRIGRAM else term.lower()[:320]
-    if len(part) < TRIGRAM or sql_dialect.is_postgres(connection):
-        return ""
-    phrase = '"' + part.replace('"', '""') + '"'
-    probe = f"SELECT COUNT(*) FROM ({_MATCHING} LIMIT {FEW + 1}) AS found"
-    _, rows = await connection.execute_query(probe, [phrase])
-    return phrase if int(rows[0][0]) <= FEW else ""
 
 
 _COLUMNS = (
