@@ -1,11 +1,12 @@
-"""Shared by the list benchmarks (issue 6, items 3-6): 100,000 invitations across 100 organisations, fast.
+"""Shared by the list benchmarks (issue 6, items 3-6; issue 17): invitations across 100 organisations, fast.
 
-Organisation 1 ("the large one") holds 10% of the invitations, half of them from one CSV import (the same
-created, sent and expiry times: a worst case for keyset pages), the other 99 share the rest (about 909 each),
-so one run measures a typical organisation and a ten-times larger one on the same data. 90% of the invitations are
+Organisation 1 ("the large one") holds 10% of the invitations (or `large` of them), half of them from one CSV
+import (the same created, sent and expiry times: a worst case for keyset pages), the other 99 share the rest, so
+one run measures a typical organisation and a far larger one on the same data. 90% of the invitations are
 pending (a quarter of those expired), the rest accepted or deleted; 40% are organisation-wide, the rest spread
-over three deployments. The invitations are written with one raw executemany (SQLite) or COPY (PostgreSQL) in
-one transaction: only the columns' constraints matter here, not the service path (item 1 measures that).
+over three deployments. Addresses spread over thousands of domains (some internationalised), as a platform's
+do. The invitations are written with one raw executemany (SQLite) or COPY (PostgreSQL) in one transaction: only
+the columns' constraints matter here, not the service path (item 1 measures that).
 """
 
 import asyncio
@@ -33,7 +34,6 @@ import socketio
 from tortoise import Tortoise, connections
 from tortoise.transactions import in_transaction
 
-from bench.common import addresses
 from models import Deployment, Organisation, Role, RoleAssignment, Session, StaffMember
 from services.access import roles, tokens
 from services.platform.database import connected
@@ -75,7 +75,7 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite://")
 
 
-async def seed(url: str, *, total: int = TOTAL, organisations: int = ORGANISATIONS) -> Seeded:
+async def seed(url: str, *, total: int = TOTAL, organisations: int = ORGANISATIONS, large: int = 0) -> Seeded:
     """A fresh, migrated database (SQLite file replaced, PostgreSQL schema WIPED) holding the invitations."""
     if is_sqlite(url):
         path = Path(url.removeprefix("sqlite://"))
@@ -91,20 +91,20 @@ async def seed(url: str, *, total: int = TOTAL, organisations: int = ORGANISATIO
         finally:
             await Tortoise.close_connections()
     async with connected(url):
-        seeded = await _populate(url, total, organisations)
+        seeded = await _populate(url, total, organisations, large)
         await connections.get("default").execute_script("ANALYZE" if is_sqlite(url) else "VACUUM ANALYZE")
     return seeded
 
 
-async def _populate(url: str, total: int, organisations: int) -> Seeded:
+async def _populate(url: str, total: int, organisations: int, large: int) -> Seeded:
     await roles.seed_defaults()
     role = {key: (await Role.get(key=key)).id for key in ("organisation_owner", "admin", "clinician", "contributor")}
-    large = round(total * LARGE_SHARE) if organisations > 1 else total
+    large = (large or round(total * LARGE_SHARE)) if organisations > 1 else total
     orgs = [
         await _organisation(n, size, role)
         for n, size in enumerate([large, *_spread(total - large, organisations - 1)], 1)
     ]
-    emails, rng, rows = iter(addresses(total)), random.Random(6), []
+    emails, rng, rows = iter(varied_addresses(total)), random.Random(6), []
     for org in orgs:
         imported = org.invitations // 2 if org is orgs[0] else 0  # one CSV import: thousands of equal timestamps
         for n in range(org.invitations):
@@ -125,6 +125,99 @@ async def _populate(url: str, total: int, organisations: int) -> Seeded:
             ))  # fmt: skip
     await _write_invitations(url, rows)
     return Seeded(large=orgs[0], typical=orgs[1], other=orgs[2], total=len(rows))
+
+
+FIRST = (
+    "ann",
+    "bob",
+    "carla",
+    "dev",
+    "eve",
+    "femi",
+    "gita",
+    "hugo",
+    "ines",
+    "jon",
+    "kai",
+    "lena",
+    "mo",
+    "nia",
+    "oscar",
+    "priya",
+    "quinn",
+    "rosa",
+    "sven",
+    "tomas",
+    "una",
+    "vik",
+    "wen",
+    "yusuf",
+    "zoe",
+    "jose",
+    "chloe",
+)
+LAST = (
+    "smith",
+    "jones",
+    "patel",
+    "okafor",
+    "garcia",
+    "kowalski",
+    "nguyen",
+    "murphy",
+    "schmidt",
+    "ali",
+    "brown",
+    "khan",
+    "wilson",
+    "evans",
+    "rossi",
+    "muller",
+    "dubois",
+    "silva",
+    "novak",
+    "kim",
+    "ahmed",
+    "taylor",
+    "lee",
+)
+PLACES = (
+    "north",
+    "south",
+    "east",
+    "west",
+    "city",
+    "royal",
+    "county",
+    "valley",
+    "bay",
+    "lake",
+    "hill",
+    "park",
+    "river",
+    "green",
+    "saint",
+    "bridge",
+    "forest",
+    "harbour",
+    "moor",
+    "dale",
+)
+KINDS = ("health", "hospital", "clinic", "care", "gp", "trust", "research", "univ", "labs", "medical")
+TLDS = ("nhs.example", "example", "example.org", "example.net", "example.co.uk", "example.de", "example.fr")
+IDN = ("xn--mnchen-3ya.example", "xn--krnten-kva.example", "xn--zrich-kva.example")  # münchen, kärnten, zürich
+
+
+def varied_addresses(count: int, *, domains: int = 4_000, seed_value: int = 17) -> list[str]:
+    """count distinct lower-case addresses over thousands of domains (a few internationalised, in punycode)."""
+    rng = random.Random(seed_value)
+    names = [
+        f"{PLACES[n % len(PLACES)]}-{KINDS[n // len(PLACES) % len(KINDS)]}{n // 200 or ''}.{TLDS[n % len(TLDS)]}"
+        for n in range(domains - len(IDN))
+    ] + [f"klinik.{name}" for name in IDN]
+    weights = [1 / (1 + n) ** 0.8 for n in range(len(names))]  # a few large trusts, a long tail of practices
+    chosen = rng.choices(names, weights=weights, k=count)
+    return [f"{rng.choice(FIRST)}.{rng.choice(LAST)}{n}@{domain}" for n, domain in enumerate(chosen)]
 
 
 async def _organisation(number: int, size: int, role: dict[str, int]) -> Org:

@@ -9,7 +9,7 @@ from models.enums import (
     Permission,
     ScopeLevel,
 )
-from models.invitations import AuditEvent, Invitation, OutboxMessage
+from models.invitations import AuditEvent, Invitation, OutboxMessage, PendingCount
 from models.organisations import Deployment, Organisation
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
 
@@ -25,6 +25,7 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "OutboxState",
+    "PendingCount",
     "Permission",
     "Role",
     "RoleAssignment",

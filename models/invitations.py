@@ -62,6 +62,23 @@ class Invitation(Model):
         )
 
 
+class PendingCount(Model):
+    """How many pending invitations an organisation has, per deployment (0: to the whole organisation).
+
+    The database keeps it in step with `invitation` by triggers (models/derived.py, migration 0008), so no write
+    path can forget it: the pending list reads its total here instead of counting the organisation's rows.
+    """
+
+    id = fields.IntField(primary_key=True)
+    organisation_id = fields.IntField()
+    deployment_id = fields.IntField()  # 0 for invitations to the whole organisation
+    pending = fields.IntField(default=0)
+
+    class Meta:
+        table = "pending_count"
+        unique_together = (("organisation_id", "deployment_id"),)
+
+
 class OutboxMessage(Model):
     """An email waiting to leave, written in the same transaction as what caused it."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bench import bulk_import, deflate_clients, delivery, lists_common, live_updates
+from bench import bulk_import, deflate_clients, delivery, lists_common, live_updates, pending_list
 from bench import world as worlds
 from bench.common import addresses, csv_bytes
 from bench.delivery import Sink
@@ -73,3 +73,10 @@ async def test_the_list_benchmarks_page_clients_offer_deflate_as_chromium_does(m
                 await until(lambda: bool(offering.heard and plain.heard), bound=20)  # both sockets carry the page
             finally:
                 await asyncio.gather(offering.close(), plain.close())
+
+
+async def test_the_pending_list_benchmark_checks_every_case_against_its_baseline_and_reads_each_plan() -> None:
+    results = await pending_list.run("sqlite", total=10_000, samples=1)  # --quick
+    cases = {r["case"] for r in results}
+    assert {"large org: search one address", "large org: deployment admin", "typical org: last page, expires"} <= cases
+    assert all(r["plan"] and r["service_max"] >= r["service_p95"] > 0 for r in results)

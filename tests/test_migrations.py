@@ -1,14 +1,25 @@
 """The migrations create the schema the models describe, on a real database file (and PostgreSQL in CI)."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from tortoise import Tortoise, connections
 from tortoise.contrib.fastapi import RegisterTortoise
 from tortoise.migrations.api.migrate import migrate
 
-from models import DeliveryState, Invitation, Organisation, OutboxMessage, Role, StaffMember
+from models import (
+    DeliveryState,
+    Invitation,
+    Organisation,
+    OutboxMessage,
+    PendingCount,
+    Role,
+    StaffMember,
+)
 from services.access import roles
+from services.invitations import pending
 from services.platform.clock import now
 from services.platform.database import connected, tortoise_config
 
@@ -57,6 +68,28 @@ async def test_an_upgrade_fails_emails_still_queued_with_a_stored_link_and_keeps
     assert (upgraded.delivery_state, upgraded.delivery_error) == (DeliveryState.FAILED, reason)
 
 
+@pytest.mark.data  # also on PostgreSQL (./test.sh): there the schema is dropped and rebuilt, step by step
+async def test_an_upgrade_counts_and_indexes_the_invitations_already_pending(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path}/gatehouse.sqlite3"
+    if os.environ.get("GATEHOUSE_TEST_DATABASE") == "postgres":
+        url = os.environ["GATEHOUSE_TEST_POSTGRES_URL"]
+        async with RegisterTortoise(config=tortoise_config(url)):
+            await connections.get("default").execute_script("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    config = tortoise_config(url)
+    await migrate(config=config, target="models.0007_links_never_stored")
+    async with RegisterTortoise(config=config):  # rows written as that release's schema holds them, by SQL
+        connection = connections.get("default")
+        for statement in _RELEASE_0007_ROWS:
+            await connection.execute_query(statement)
+    async with connected(url):
+        counts = await PendingCount.all().order_by("deployment_id").values_list("deployment_id", "pending")
+        whole = await pending.read_page(pending.Audience(1, None), search="example.org")
+        study = await pending.read_page(pending.Audience(1, (1,)))
+    assert counts == [(0, 1), (1, 1)]
+    assert sorted(r.email for r in whole.rows) == ["invited@example.org", "study@example.org"] and whole.total == 2
+    assert [r.email for r in study.rows] == ["study@example.org"] and study.total == 1
+
+
 async def _legacy_invitation() -> Invitation:
     await roles.seed_defaults()
     organisation = await Organisation.create(name="Trust", created_at=now())
@@ -65,6 +98,23 @@ async def _legacy_invitation() -> Invitation:
         organisation=organisation, scope_key=f"org:{organisation.id}", token_hash="h", lifetime_hours=72,
         created_at=now(), last_sent_at=now(), expires_at=now() + timedelta(hours=72),
     )  # fmt: skip
+
+
+_INVITATION = (
+    "INSERT INTO invitation (email, role_id, level, organisation_id, deployment_id, scope_key, token_hash, state, "
+    "delivery_state, delivery_error, lifetime_hours, send_count, sends_today, created_at, last_sent_at, expires_at) "
+    "VALUES ('{}', 1, '{}', 1, {}, '{}', '{}', '{}', 'sent', '', 72, 1, 1, '2026-12-01 10:00:00+00:00', "
+    "'2026-12-01 10:00:00+00:00', '2099-12-01 10:00:00+00:00')"
+)
+_RELEASE_0007_ROWS = (
+    "INSERT INTO role (key, name, levels, permissions, admin_rank, created_at) "
+    "VALUES ('clinician', 'Clinician', '[]', '[]', 0, '2026-12-01 10:00:00+00:00')",
+    "INSERT INTO organisation (name, created_at) VALUES ('Trust', '2026-12-01 10:00:00+00:00')",
+    "INSERT INTO deployment (organisation_id, name, created_at) VALUES (1, 'Study', '2026-12-01 10:00:00+00:00')",
+    _INVITATION.format("invited@example.org", "organisation", "NULL", "org:1", "h1", "pending"),
+    _INVITATION.format("study@example.org", "deployment", 1, "dep:1", "h2", "pending"),
+    _INVITATION.format("done@example.org", "deployment", 1, "dep:1", "h3", "accepted"),
+)
 
 
 # Two emails as the release before 0007 queued them: an invitation with its raw link, a notice linking to log in.

@@ -23,7 +23,7 @@ from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import FieldErrors, InvalidInput, NotFound, check_fields
 from services.organisations import naming
-from services.platform import events
+from services.platform import events, sql
 from services.platform.clock import now
 
 MAX_ROLE_NAME = 80
@@ -164,10 +164,11 @@ async def delete_custom(*, actor: Actor, role_id: int) -> None:
     await _require_edit_roles(actor, scope, "delete_role", role.name, set(role.permissions))
     async with in_transaction() as connection:
         removed = await RoleAssignment.filter(role_id=role.id).using_db(connection).delete()
-        dropped = (
+        dropped = await sql.changed(
+            connection,
             await Invitation.filter(role_id=role.id, state=InvitationState.PENDING)
             .using_db(connection)
-            .update(state=InvitationState.DELETED)
+            .update(state=InvitationState.DELETED),
         )
         await Role.filter(id=role.id).using_db(connection).update(deleted_at=now())
         detail = {"assignments_removed": removed, "invitations_deleted": dropped}

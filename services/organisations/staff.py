@@ -18,7 +18,7 @@ from services.errors import InvalidInput, NotFound
 from services.mail import outbox
 from services.organisations import naming
 from services.organisations import service as organisations
-from services.platform import events, text
+from services.platform import events, sql, text
 from services.platform.clock import now
 
 SORTS = {"name": "member__full_name", "email": "member__email", "role": "role__name", "joined": "created_at"}
@@ -203,11 +203,12 @@ async def _drop_invitations_sent_by(member_id: int, scope: Scope, connection: Ba
     ids = await query.using_db(connection).values_list("id", flat=True)
     for invitation_id in ids:
         await outbox.cancel_queued(invitation_id=int(invitation_id), connection=connection)  # type: ignore[call-overload]
-    return (
+    dropped = (
         await Invitation.filter(id__in=list(ids))
         .using_db(connection)
         .update(state=InvitationState.DELETED, deleted_at=now())
     )
+    return await sql.changed(connection, dropped)
 
 
 def _staff_row(a: RoleAssignment, actor: Actor) -> StaffRow:

@@ -8,9 +8,12 @@ from tortoise import connections
 from tortoise.contrib.fastapi import RegisterTortoise
 from tortoise.migrations.api.migrate import migrate
 
+from models import derived
+from services.platform import sql as sql_dialect
+
 MODEL_MODULES = ["models"]
 MIGRATIONS_MODULE = "models.migrations"
-# What migration 0004 adds, for throwaway databases built from the models (a partial index Meta cannot say).
+# What migrations 0004 and 0008 add, for throwaway databases built from the models (a partial index, triggers).
 ONE_PENDING_INVITATION = (
     "CREATE UNIQUE INDEX IF NOT EXISTS invitation_one_pending ON invitation (email, scope_key) WHERE state = 'pending'"
 )
@@ -36,7 +39,9 @@ async def connected(database_url: str, *, generate: bool = False) -> AsyncIterat
     # requests, pages and workers in others.
     async with RegisterTortoise(config=config, generate_schemas=generate):
         if generate:
-            await connections.get("default").execute_script(ONE_PENDING_INVITATION)
+            connection = connections.get("default")
+            await connection.execute_script(ONE_PENDING_INVITATION)
+            await connection.execute_script(derived.POSTGRES if sql_dialect.is_postgres(connection) else derived.SQLITE)
         yield
 
 

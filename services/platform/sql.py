@@ -44,6 +44,18 @@ def numbered(connection: BaseDBAsyncClient, sql: str) -> str:
     return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], start=1))
 
 
+async def changed(connection: BaseDBAsyncClient, reported: int) -> int:
+    """The rows the statement just run on this connection changed itself, given the count the ORM reported.
+
+    On SQLite the ORM counts every change the statement made, the rows its triggers wrote included (the pending
+    counts, models/derived.py); SQLite's changes() leaves those out. PostgreSQL's count is already the statement's.
+    """
+    if is_postgres(connection):
+        return reported
+    _, rows = await connection.execute_query("SELECT changes()")
+    return int(rows[0][0])
+
+
 def marks(connection: BaseDBAsyncClient) -> Callable[[int], str]:
     """The n-th placeholder in the connection's dialect, one value serving several places (?n or $n)."""
     return (lambda n: f"${n}") if is_postgres(connection) else (lambda n: f"?{n}")

@@ -1,0 +1,116 @@
+"""What the database keeps in step with `invitation` by triggers: pending counts, and on PostgreSQL a search index.
+
+The pending list of an organisation with 100,000 invitations must not count all of them on every read (issue 17,
+goal 2; docs/PERFORMANCE.md). Triggers rather than application code, so that no write path (sends, CSV imports,
+acceptance, housekeeping, cascades) can forget them. Installed by migration 0008, and by
+services/platform/database.py on databases built from the models; `BACKFILL_*` fills them from existing rows.
+
+- `pending_count` (the PendingCount model): pending invitations per organisation and deployment (0 for the
+  whole organisation). SQLite updates it per row (about 1 us a row); PostgreSQL per statement, from the
+  statement's transition table, so a CSV import of 5,000 rows a statement makes one upsert per deployment.
+- Substring search of pending addresses on PostgreSQL: a pg_trgm GIN index (partial: pending rows only). SQLite
+  has none: an FTS5 trigram index was measured and dropped, it cost 53 us of CPU per imported row (an import of
+  100,000 addresses took 2-3x as long), docs/PERFORMANCE.md.
+"""
+
+# ruff: noqa: S608  schema statements built from constants only
+
+SQLITE = """
+CREATE TRIGGER IF NOT EXISTS invitation_derived_insert AFTER INSERT ON invitation WHEN NEW.state = 'pending'
+BEGIN
+    INSERT INTO pending_count (organisation_id, deployment_id, pending)
+        SELECT NEW.organisation_id, COALESCE(NEW.deployment_id, 0), 1 WHERE NEW.organisation_id IS NOT NULL
+        ON CONFLICT (organisation_id, deployment_id) DO UPDATE SET pending = pending + 1;
+END;
+
+CREATE TRIGGER IF NOT EXISTS invitation_derived_delete AFTER DELETE ON invitation WHEN OLD.state = 'pending'
+BEGIN
+    UPDATE pending_count SET pending = pending - 1
+        WHERE organisation_id = OLD.organisation_id AND deployment_id = COALESCE(OLD.deployment_id, 0);
+END;
+
+CREATE TRIGGER IF NOT EXISTS invitation_derived_update
+    AFTER UPDATE OF state, organisation_id, deployment_id ON invitation
+    WHEN (OLD.state = 'pending' OR NEW.state = 'pending') AND (OLD.state IS NOT NEW.state
+        OR OLD.organisation_id IS NOT NEW.organisation_id OR OLD.deployment_id IS NOT NEW.deployment_id)
+BEGIN
+    UPDATE pending_count SET pending = pending - 1
+        WHERE OLD.state = 'pending'
+        AND organisation_id = OLD.organisation_id AND deployment_id = COALESCE(OLD.deployment_id, 0);
+    INSERT INTO pending_count (organisation_id, deployment_id, pending)
+        SELECT NEW.organisation_id, COALESCE(NEW.deployment_id, 0), 1
+        WHERE NEW.state = 'pending' AND NEW.organisation_id IS NOT NULL
+        ON CONFLICT (organisation_id, deployment_id) DO UPDATE SET pending = pending + 1;
+END;
+"""
+
+# The upserts take their rows in key order: two transactions touching the same counters lock them alike.
+_ADD = """
+    INSERT INTO pending_count AS c (organisation_id, deployment_id, pending)
+        SELECT organisation_id, COALESCE(deployment_id, 0), {sign} count(*) FROM {rows}
+        WHERE state = 'pending' AND organisation_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2
+        ON CONFLICT (organisation_id, deployment_id) DO UPDATE SET pending = c.pending + EXCLUDED.pending;
+"""
+
+POSTGRES = f"""
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX IF NOT EXISTS invitation_pending_email_trigram ON invitation USING gin (email gin_trgm_ops)
+    WHERE state = 'pending';
+
+CREATE OR REPLACE FUNCTION pending_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN {_ADD.format(sign="", rows="new_rows")} RETURN NULL; END $$;
+
+CREATE OR REPLACE FUNCTION pending_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN {_ADD.format(sign="-", rows="old_rows")} RETURN NULL; END $$;
+
+CREATE OR REPLACE FUNCTION pending_count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.state = 'pending' AND OLD.organisation_id IS NOT NULL THEN
+        UPDATE pending_count SET pending = pending - 1
+            WHERE organisation_id = OLD.organisation_id AND deployment_id = COALESCE(OLD.deployment_id, 0);
+    END IF;
+    IF NEW.state = 'pending' AND NEW.organisation_id IS NOT NULL THEN
+        INSERT INTO pending_count AS c (organisation_id, deployment_id, pending)
+            VALUES (NEW.organisation_id, COALESCE(NEW.deployment_id, 0), 1)
+            ON CONFLICT (organisation_id, deployment_id) DO UPDATE SET pending = c.pending + 1;
+    END IF;
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS invitation_pending_inserted ON invitation;
+CREATE TRIGGER invitation_pending_inserted AFTER INSERT ON invitation
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pending_count_inserted();
+DROP TRIGGER IF EXISTS invitation_pending_deleted ON invitation;
+CREATE TRIGGER invitation_pending_deleted AFTER DELETE ON invitation
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pending_count_deleted();
+-- Per row, and only for rows whose state, organisation or deployment changed: the mail worker's many updates
+-- of delivery columns never call it.
+DROP TRIGGER IF EXISTS invitation_pending_updated ON invitation;
+CREATE TRIGGER invitation_pending_updated AFTER UPDATE OF state, organisation_id, deployment_id ON invitation
+    FOR EACH ROW WHEN ((OLD.state = 'pending' OR NEW.state = 'pending') AND (OLD.state IS DISTINCT FROM NEW.state
+        OR OLD.organisation_id IS DISTINCT FROM NEW.organisation_id
+        OR OLD.deployment_id IS DISTINCT FROM NEW.deployment_id))
+    EXECUTE FUNCTION pending_count_updated();
+"""
+
+_BACKFILL_COUNTS = """
+DELETE FROM pending_count;
+INSERT INTO pending_count (organisation_id, deployment_id, pending)
+    SELECT organisation_id, COALESCE(deployment_id, 0), count(*) FROM invitation
+    WHERE state = 'pending' AND organisation_id IS NOT NULL GROUP BY 1, 2;
+"""
+
+BACKFILL_SQLITE = BACKFILL_POSTGRES = _BACKFILL_COUNTS
+
+DROP_SQLITE = """
+DROP TRIGGER IF EXISTS invitation_derived_insert;
+DROP TRIGGER IF EXISTS invitation_derived_delete;
+DROP TRIGGER IF EXISTS invitation_derived_update;
+"""
+DROP_POSTGRES = """
+DROP TRIGGER IF EXISTS invitation_pending_inserted ON invitation;
+DROP TRIGGER IF EXISTS invitation_pending_deleted ON invitation;
+DROP TRIGGER IF EXISTS invitation_pending_updated ON invitation;
+DROP FUNCTION IF EXISTS pending_count_inserted, pending_count_deleted, pending_count_updated;
+DROP INDEX IF EXISTS invitation_pending_email_trigram;
+"""
