@@ -213,8 +213,15 @@ class _Rows:
             else:  # SQLite seeks a row value by its first column only: inside 50,000 equal import times, a walk
                 ties = f"{_SELECT} {where} AND i.{column} = ? AND i.id {beyond} ? {order}"  # so: two seeks
                 rest = f"{_SELECT} {where} AND i.{column} {beyond} ? {order}"
-                sql = f"SELECT * FROM ({ties}) UNION ALL SELECT * FROM ({rest}) LIMIT {int(limit)}"
+                # A compound SELECT keeps no order of its own: sort its at most 2 x limit rows, ties first.
+                sorted_by = f"1, {_POSITION[column] + 1} {direction}, 2 {direction}"
+                sql = (
+                    f"SELECT 0, * FROM ({ties}) UNION ALL SELECT 1, * FROM ({rest}) "
+                    f"ORDER BY {sorted_by} LIMIT {int(limit)}"
+                )
                 params = [*params, value, key[1], *params, value]
+                _, parts = await self.connection.execute_query(sql_dialect.numbered(self.connection, sql), params)
+                return [self._typed(tuple(row)[1:]) for row in parts]
         _, rows = await self.connection.execute_query(sql_dialect.numbered(self.connection, sql), params)
         return [self._typed(row) for row in rows]
 
@@ -235,6 +242,7 @@ _JOINS = (
     "LEFT JOIN organisation o ON o.id = i.organisation_id LEFT JOIN staff_member s ON s.id = i.invited_by_id"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM invitation i {_JOINS} WHERE"
+_POSITION = {name.removeprefix("i."): n for n, name in enumerate(_COLUMNS.split(", "), 1)}  # ORDER BY ordinals
 
 
 def _pattern(term: str) -> str:
