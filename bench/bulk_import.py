@@ -12,7 +12,6 @@ Run one database per process (Tortoise binds the models to one SQL dialect): `py
 import argparse
 import asyncio
 import csv
-import hashlib
 import io
 import json
 import secrets
@@ -29,6 +28,7 @@ from email_validator import validate_email
 from bench import world as worlds
 from bench.common import LagProbe, QueryProbe, addresses, csv_bytes, idle_lag_ms, stopwatch
 from models import Invitation, InvitationState, Organisation
+from services.access import tokens
 from services.invitations import csv_import
 from services.invitations import service as invitations
 from services.platform import settings
@@ -71,7 +71,7 @@ def _by_hand(data: bytes, world: worlds.World, *, sqlite: bool) -> tuple[list[tu
     at = datetime.now(UTC)
     expires = at + timedelta(hours=72)
     when: Any = (lambda moment: moment.isoformat(" ")) if sqlite else (lambda moment: moment)
-    base = settings.current().base_url
+    secret = settings.current().secret
     invitation_rows, outbox_rows, audit_rows = [], [], []
     context = json.dumps(
         {"inviter_name": "Olive Owner", "scope_name": "Heart Failure Trial", "expires_at": str(expires)}
@@ -79,8 +79,8 @@ def _by_hand(data: bytes, world: worlds.World, *, sqlite: bool) -> tuple[list[tu
     detail = json.dumps({"role": "Clinician", "expires_in_hours": 72})
     scope_key = f"dep:{world.deployment_id}"
     for email in emails:
-        raw = secrets.token_urlsafe(32)
-        hashed = hashlib.sha256(raw.encode()).hexdigest()
+        seed = secrets.token_urlsafe(32)  # as the service: the outbox keeps the seed, the invitation the link's hash
+        hashed = tokens.hash_token(tokens.link_token(seed, secret=secret))
         invitation_rows.append(
             (
                 0, email, world.role_id, "deployment", world.organisation_id, world.deployment_id, scope_key,
@@ -92,7 +92,7 @@ def _by_hand(data: bytes, world: worlds.World, *, sqlite: bool) -> tuple[list[tu
                 "invitation",
                 email,
                 context,
-                f"{base}/accept/{raw}",
+                seed,
                 0,
                 world.organisation_id,
                 "queued",
