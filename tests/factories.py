@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from models import Deployment, Organisation, OutboxMessage, Role, RoleAssignment, StaffMember
 from services.access import service as access
 from services.access.service import Actor, Scope
+from services.invitations import service as invitations
 from services.mail import records as mail_records
 from services.platform import settings
 
@@ -105,3 +106,15 @@ def link_of(message: OutboxMessage) -> str:
 def token_of(message: OutboxMessage) -> str:
     """The token of the link this queued email will carry."""
     return link_of(message).rsplit("/", 1)[1]
+
+
+async def invited_token(email: str, *, lifetime_hours: int = 72) -> str:
+    """An Organisation Owner of a fresh world invites email as a Clinician; the token of the link it is sent."""
+    the_world = await world()
+    owner = await member("ow@trust.org", "organisation_owner", org=the_world.org)
+    clinician = await role("clinician")
+    await invitations.send(
+        actor=owner, addresses=[email], role_id=clinician.id, lifetime_hours=lifetime_hours,
+        organisation_id=the_world.org.id,
+    )  # fmt: skip
+    return token_of(await OutboxMessage.get(recipient=email))

@@ -4,8 +4,7 @@ the message, and refusals that stay in the form instead of fading."""
 from nicegui import ui
 from nicegui.testing import User
 
-from models import OutboxMessage, StaffMember
-from services.invitations import service as invitations
+from models import StaffMember
 from tests import factories
 from tests.ui_helpers import PASSWORD, eventually, sign_in, table
 
@@ -44,17 +43,7 @@ async def test_a_wrong_password_stays_said_in_the_form(user: User) -> None:
 
 
 async def test_the_accept_form_shows_every_problem_at_its_field_at_once(user: User) -> None:
-    world = await factories.world()
-    owner = await factories.member("ow@trust.org", "organisation_owner", org=world.org)
-    clinician = await factories.role("clinician")
-    await invitations.send(
-        actor=owner,
-        addresses=["new@example.org"],
-        role_id=clinician.id,
-        lifetime_hours=72,
-        organisation_id=world.org.id,
-    )
-    token = factories.token_of(await OutboxMessage.get(recipient="new@example.org"))
+    token = await factories.invited_token("new@example.org")
     await user.open(f"/accept/{token}")
     user.find("Password").type("short")
     user.find("Repeat password").type("different")

@@ -7,8 +7,6 @@ from nicegui import ui
 from nicegui.testing import User
 
 from components import viewer_zone
-from models import OutboxMessage
-from services.invitations import service as invitations
 from tests import factories
 from tests.ui_helpers import eventually, sign_in, table
 
@@ -45,17 +43,7 @@ async def test_a_dead_link_offers_log_in(user: User) -> None:
 
 
 async def test_a_fresh_seven_day_link_says_seven_days_in_the_viewers_zone(user: User) -> None:
-    world = await factories.world()
-    owner = await factories.member("ow@trust.org", "organisation_owner", org=world.org)
-    clinician = await factories.role("clinician")
-    await invitations.send(
-        actor=owner,
-        addresses=["new@example.org"],
-        role_id=clinician.id,
-        lifetime_hours=168,
-        organisation_id=world.org.id,
-    )
-    token = factories.token_of(await OutboxMessage.get(recipient="new@example.org"))
+    token = await factories.invited_token("new@example.org", lifetime_hours=168)
     user.javascript_rules[re.compile(re.escape(viewer_zone.ASK))] = lambda _: "America/New_York"
     await user.open(f"/accept/{token}")
     description = next(iter(user.find(kind=ui.label, marker="invitation").elements))

@@ -4,7 +4,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypedDict, Unpack
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
@@ -86,10 +86,7 @@ async def list_pending(*, actor: Actor, organisation_id: int, **query: Unpack[Qu
 async def read_page(audience: Audience, **query: Unpack[Query]) -> PendingPage:
     """list_pending for an audience visible_to gave: pages that share one (components/live.py) read once."""
     visible = None if audience.deployment_ids is None else list(audience.deployment_ids)
-    return await _read(
-        audience.organisation_id,
-        visible,
-        text.search_term(query.get("search", "")),
+    window = _Window(
         query.get("sort", "created"),
         query.get("descending", True),
         query.get("page", 1),
@@ -97,39 +94,33 @@ async def read_page(audience: Audience, **query: Unpack[Query]) -> PendingPage:
         query.get("after"),
         query.get("before"),
     )
+    return await _read(audience.organisation_id, visible, text.search_term(query.get("search", "")), window)
 
 
-async def _read(
-    organisation_id: int,
-    visible: list[int] | None,
-    term: str,
-    sort: str,
-    descending: bool,
-    page: int,
-    page_size: int,
-    after: Key | None,
-    before: Key | None,
-) -> PendingPage:
-    window = (sort, descending, page, page_size, after, before)
+class _Window(NamedTuple):
+    """Which page: its sort, and where it is (a page number, or keyset hints after/before)."""
+
+    sort: str
+    descending: bool
+    page: int
+    page_size: int
+    after: Key | None
+    before: Key | None
+
+
+async def _read(organisation_id: int, visible: list[int] | None, term: str, window: _Window) -> PendingPage:
     if term and sql_dialect.is_postgres(Invitation._meta.db):
         # The LIKE pattern is a bound value: PostgreSQL's generic plan (after five runs of a prepared statement)
         # cannot see it and walks the organisation instead of reading the trigram index (6 ms became 110 ms for one
         # address among 100,000 pending); SET LOCAL keeps this transaction's plans custom, the pattern in view.
         async with in_transaction() as transaction:
             await transaction.execute_script("SET LOCAL plan_cache_mode = force_custom_plan")
-            return await _paged(_Rows(transaction, organisation_id, visible, term), *window)
-    return await _paged(_Rows(Invitation._meta.db, organisation_id, visible, term), *window)
+            return await _paged(_Rows(transaction, organisation_id, visible, term), window)
+    return await _paged(_Rows(Invitation._meta.db, organisation_id, visible, term), window)
 
 
-async def _paged(
-    rows_of: "_Rows",
-    sort: str,
-    descending: bool,
-    page: int,
-    page_size: int,
-    after: Key | None,
-    before: Key | None,
-) -> PendingPage:
+async def _paged(rows_of: "_Rows", window: _Window) -> PendingPage:
+    sort, descending, page, page_size, after, before = window
     total = await rows_of.count()
     size = text.page_size(page_size)
     last_page = max(1, -(-total // size))
