@@ -53,10 +53,12 @@ def app_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that uses the database is a data-layer test, run again on PostgreSQL."""
+    """Every test that uses the database is a data-layer test, run again on PostgreSQL. The browser tests go first:
+    they are the longest and mostly wait on a browser, so the workers fill those waits with the quick tests."""
     for item in items:
         if "db" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.data)
+    items.sort(key=lambda item: item.get_closest_marker("browser") is None)  # stable: files keep their order
 
 
 @pytest.fixture

@@ -251,9 +251,12 @@ def type_addresses(page: Page, field: Locator, *addresses: str) -> None:
 # --- accessibility -----------------------------------------------------------------------------------------------
 
 _AXE = Axe()  # axe-core as bundled in axe-playwright-python (axe.min.js in the package: nothing is downloaded)
+# Settled: no finite animation running, and no element still in one of Vue's transition classes (under reduced
+# motion a transition takes no time, but Vue holds its enter-from class for two animation frames).
 _SETTLE = (
     "() => document.getAnimations().every(a => a.playState !== 'running'"
     " || a.effect?.getTiming().iterations === Infinity)"
+    ' && !document.querySelector(\'[class*="-enter-"], [class*="-leave-"]\')'
 )
 
 

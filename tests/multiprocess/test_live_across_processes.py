@@ -23,7 +23,7 @@ from tests.multiprocess.conftest import AppProcess, SmtpSink, run_async, sql, wa
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium-headless-shell"  # as tests/browser/conftest.py: Debian's headless Chromium
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -46,7 +46,7 @@ def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("GATEHOUSE_SKIP_BROWSER") == "1":
             pytest.skip(f"{CHROMIUM} is missing and GATEHOUSE_SKIP_BROWSER=1")
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+        pytest.fail(f"{CHROMIUM} is missing: install it (apt-get install -y chromium-headless-shell)")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
