@@ -5,7 +5,7 @@ Controller of the same organisation, in another browser) invites three people wi
 shows them within about a second without reloading. One invitee accepts in a third browser: the row leaves A's
 list and the person appears in A's staff list. A resends one invitation and deletes another from the row menu,
 and imports a CSV file, with the keyboard alone; a second file goes in through the upload's file input.
-axe-core checks the screens on the way (tests/browser/test_accessibility.py checks the roles and audit pages).
+axe-core checks the screens on the way (tests/browser/accessibility_walk.py checks the roles and audit pages).
 """
 
 import json
