@@ -34,6 +34,7 @@ import socketio
 from tortoise import Tortoise, connections
 from tortoise.transactions import in_transaction
 
+from bench.varied import varied_addresses
 from models import Deployment, Organisation, Role, RoleAssignment, Session, StaffMember
 from services.access import roles, tokens
 from services.platform.database import connected
@@ -125,99 +126,6 @@ async def _populate(url: str, total: int, organisations: int, large: int) -> See
             ))  # fmt: skip
     await _write_invitations(url, rows)
     return Seeded(large=orgs[0], typical=orgs[1], other=orgs[2], total=len(rows))
-
-
-FIRST = (
-    "ann",
-    "bob",
-    "carla",
-    "dev",
-    "eve",
-    "femi",
-    "gita",
-    "hugo",
-    "ines",
-    "jon",
-    "kai",
-    "lena",
-    "mo",
-    "nia",
-    "oscar",
-    "priya",
-    "quinn",
-    "rosa",
-    "sven",
-    "tomas",
-    "una",
-    "vik",
-    "wen",
-    "yusuf",
-    "zoe",
-    "jose",
-    "chloe",
-)
-LAST = (
-    "smith",
-    "jones",
-    "patel",
-    "okafor",
-    "garcia",
-    "kowalski",
-    "nguyen",
-    "murphy",
-    "schmidt",
-    "ali",
-    "brown",
-    "khan",
-    "wilson",
-    "evans",
-    "rossi",
-    "muller",
-    "dubois",
-    "silva",
-    "novak",
-    "kim",
-    "ahmed",
-    "taylor",
-    "lee",
-)
-PLACES = (
-    "north",
-    "south",
-    "east",
-    "west",
-    "city",
-    "royal",
-    "county",
-    "valley",
-    "bay",
-    "lake",
-    "hill",
-    "park",
-    "river",
-    "green",
-    "saint",
-    "bridge",
-    "forest",
-    "harbour",
-    "moor",
-    "dale",
-)
-KINDS = ("health", "hospital", "clinic", "care", "gp", "trust", "research", "univ", "labs", "medical")
-TLDS = ("nhs.example", "example", "example.org", "example.net", "example.co.uk", "example.de", "example.fr")
-IDN = ("xn--mnchen-3ya.example", "xn--krnten-kva.example", "xn--zrich-kva.example")  # münchen, kärnten, zürich
-
-
-def varied_addresses(count: int, *, domains: int = 4_000, seed_value: int = 17) -> list[str]:
-    """count distinct lower-case addresses over thousands of domains (a few internationalised, in punycode)."""
-    rng = random.Random(seed_value)
-    names = [
-        f"{PLACES[n % len(PLACES)]}-{KINDS[n // len(PLACES) % len(KINDS)]}{n // 200 or ''}.{TLDS[n % len(TLDS)]}"
-        for n in range(domains - len(IDN))
-    ] + [f"klinik.{name}" for name in IDN]
-    weights = [1 / (1 + n) ** 0.8 for n in range(len(names))]  # a few large trusts, a long tail of practices
-    chosen = rng.choices(names, weights=weights, k=count)
-    return [f"{rng.choice(FIRST)}.{rng.choice(LAST)}{n}@{domain}" for n, domain in enumerate(chosen)]
 
 
 async def _organisation(number: int, size: int, role: dict[str, int]) -> Org:
