@@ -144,7 +144,7 @@ async def _settle_role_taken(
     member sent there die, and the audit event counts them."""
     if _manages_staff(assignment):
         await _keep_a_staff_manager(scope.organisation_id, connection)
-    dropped = await _drop_invitations_sent_by(assignment.member_id, scope, connection)
+    dropped = await drop_invitations_sent_by(assignment.member_id, scope, connection)
     await audit.record(
         actor=actor,
         action=action,
@@ -194,7 +194,8 @@ def _manages_staff(assignment: RoleAssignment) -> bool:
     return assignment.deployment_id is None and Permission.INVITE_STAFF.value in assignment.role.permissions
 
 
-async def _drop_invitations_sent_by(member_id: int, scope: Scope, connection: BaseDBAsyncClient) -> int:
+async def drop_invitations_sent_by(member_id: int, scope: Scope, connection: BaseDBAsyncClient) -> int:
+    """Delete the pending invitations the member sent within scope (everywhere at the platform), emails unsent."""
     query = Invitation.filter(invited_by_id=member_id, state=InvitationState.PENDING)
     if scope.level is ScopeLevel.DEPLOYMENT:
         query = query.filter(deployment_id=scope.deployment_id)
