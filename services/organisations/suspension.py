@@ -8,13 +8,12 @@ says so and every session read is refused (services/access/auth checks is_active
 from tortoise.transactions import in_transaction
 
 from models import RoleAssignment, Session, StaffMember
-from models.enums import ScopeLevel
 from services.access import rights, sessions
 from services.access import service as access
 from services.access.service import PLATFORM_SCOPE, Actor
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
-from services.organisations.staff import drop_invitations_sent_by
+from services.organisations.staff import drop_invitations_sent_by, platform_ranks
 from services.platform import events
 from services.platform.clock import now
 
@@ -72,10 +71,7 @@ async def _member(member_id: int) -> StaffMember:
 
 
 async def _require(actor: Actor, member: StaffMember, action: str) -> None:
-    ranks = await RoleAssignment.filter(member_id=member.id, level=ScopeLevel.PLATFORM).values_list(
-        "role__admin_rank", flat=True
-    )
-    rank = max((int(r) for r in ranks), default=0)  # type: ignore[call-overload]
+    rank = (await platform_ranks({member.id})).get(member.id, 0)
     if rights.may_suspend(actor=actor, member_id=member.id, member_platform_rank=rank):
         return
     await audit.record(actor=actor, action=action, scope=PLATFORM_SCOPE, target=member.email, outcome="refused")
