@@ -44,7 +44,8 @@ class StaffMember(Model):
     full_name = fields.CharField(max_length=120)
     password_hash = fields.CharField(max_length=255)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
-    is_active = fields.BooleanField(default=True)
+    is_active = fields.BooleanField(default=True)  # False: suspended, every grant stopped (services/organisations)
+    suspended_at = fields.DatetimeField(null=True)
 
     assignments: fields.ReverseRelation["RoleAssignment"]
 

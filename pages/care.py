@@ -42,6 +42,7 @@ class _CarePortal:
         self.may_invite = rights.may_invite(actor=actor, organisation_id=organisation_id)
         self.may_edit_roles = rights.may_edit_roles(actor=actor, organisation_id=organisation_id)
         self.may_audit = rights.may_read_audit(actor=actor, organisation_id=organisation_id)
+        self.may_suspend = rights.may_suspend_accounts(actor=actor)
         self.view = view if view in VIEWS and (view == "staff" or self.may_invite) else "staff"
 
     async def build(self, organisations: dict[int, str]) -> None:
@@ -89,7 +90,8 @@ class _CarePortal:
             if self.view == "pending":
                 self.current: PendingView | StaffView = PendingView(self.session, self.organisation_id)
             else:
-                self.current = StaffView(self.session, self.organisation_id, may_manage=self.may_invite)
+                may_manage = self.may_invite or self.may_suspend
+                self.current = StaffView(self.session, self.organisation_id, may_manage=may_manage)
         await self.current.refresh()
 
     async def _refresh(self) -> None:

@@ -1,4 +1,4 @@
-"""Care Portal view: All staff members, with Change role and Remove from team."""
+"""Care Portal view: All staff members, with Change role, Remove from team, and Suspend or Restore account."""
 
 from typing import Any
 
@@ -11,7 +11,7 @@ from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from services.access import roles
 from services.access.service import Scope, ScopeLevel
-from services.organisations import staff
+from services.organisations import staff, suspension
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "align": "left", "sortable": True},
@@ -24,15 +24,19 @@ ACTIONS: dict[str, Any] = {"name": "actions", "label": "Actions", "field": "id"}
 MENU = [
     MenuItem("change_role", "Change role", only_if="manageable"),
     MenuItem("remove", "Remove from team", only_if="manageable"),
+    MenuItem("suspend", "Suspend account", only_if="may_suspend"),
+    MenuItem("restore", "Restore account", only_if="may_restore"),
 ]
+SUSPENDED = " (suspended)"
 
 
 class StaffView:
     """The organisation's staff, one row per role held, paged on the server."""
 
     def __init__(self, session: PageSession, organisation_id: int, *, may_manage: bool) -> None:
-        """may_manage: may the viewer manage staff somewhere in the organisation (rights.may_invite); each row
-        then offers its actions only where the viewer may change that role (StaffRow.manageable)."""
+        """may_manage: may the viewer manage staff somewhere in the organisation (rights.may_invite) or suspend
+        accounts (rights.may_suspend_accounts); each row then offers only what the viewer may do there
+        (StaffRow.manageable, StaffRow.suspendable)."""
         self.session = session
         self.organisation_id = organisation_id
         self.list = PagedTable(
@@ -52,6 +56,8 @@ class StaffView:
             add_row_menu(self.list.table, MENU)
         self.list.table.on("change_role", lambda e: self._change_role(e.args))
         self.list.table.on("remove", lambda e: self._remove(e.args))
+        self.list.table.on("suspend", lambda e: self._suspend(e.args))
+        self.list.table.on("restore", lambda e: self._restore(e.args))
 
     async def refresh(self) -> None:
         await self.list.refresh()
@@ -75,14 +81,17 @@ class StaffView:
             [
                 {
                     "id": r.assignment_id,
-                    "name": r.name,
+                    "name": r.name + (SUSPENDED if r.suspended else ""),
+                    "member_id": r.member_id,
                     "email": r.email,
                     "role": r.role_name,
                     "role_id": r.role_id,
                     "scope": r.scope_name,
                     "deployment_id": r.deployment_id,
                     "joined": day(r.joined),
-                    "manageable": r.manageable,
+                    "manageable": r.manageable and not r.suspended,
+                    "may_suspend": r.suspendable and not r.suspended,
+                    "may_restore": r.suspendable and r.suspended,
                 }
                 for r in rows
             ],
@@ -140,4 +149,39 @@ class StaffView:
             "Invitations they sent there that are still pending are deleted.",
             action="Remove from team",
             on_confirm=remove,
+        )
+
+    def _suspend(self, row: dict[str, Any]) -> None:
+        async def suspend() -> bool:
+            await self.session.run(
+                lambda a: suspension.suspend(actor=a, member_id=int(row["member_id"])),
+                success=f"{row['email']} is suspended: every session has ended.",
+            )
+            await self.refresh()
+            return True
+
+        dialogs.confirm(
+            title=f"Suspend the account of {row['name']}?",
+            message=f"{row['email']} loses every role they hold, in every organisation, at once, and is logged out "
+            "everywhere. Invitations they sent that are still pending are deleted. Restoring the account gives the "
+            "roles back.",
+            action="Suspend account",
+            on_confirm=suspend,
+        )
+
+    def _restore(self, row: dict[str, Any]) -> None:
+        async def restore() -> bool:
+            await self.session.run(
+                lambda a: suspension.restore(actor=a, member_id=int(row["member_id"])),
+                success=f"{row['email']} is restored and may log in again.",
+            )
+            await self.refresh()
+            return True
+
+        name = str(row["name"]).removesuffix(SUSPENDED)
+        dialogs.confirm(
+            title=f"Restore the account of {name}?",
+            message=f"{row['email']} gets back every role they held and may log in again.",
+            action="Restore account",
+            on_confirm=restore,
         )

@@ -13,8 +13,8 @@ import pytest
 from bench import bulk_import, deflate_clients, delivery, lists_common, live_updates, pending_list
 from bench import world as worlds
 from bench.common import csv_bytes
-from bench.varied import varied_addresses
 from bench.delivery import Sink
+from bench.varied import varied_addresses
 from tests.waiting import until
 
 ROWS = 200

@@ -25,6 +25,8 @@ TICKET_LIFETIME = timedelta(seconds=60)
 LIVE_ACTOR_TTL = timedelta(seconds=60)  # a backstop only: sessions forgets on every relevant change
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
+SUSPENDED_LOGIN = "This account is suspended. Platform Support or a Super Admin can restore it."
+SUSPENDED_DETAIL = {"reason": "suspended"}
 WRONG_LOGIN = "That email and password do not match an account."
 SECRET_PATHS = ("/accept/", "/auth/")  # their URLs carry a token: never stored, the page passes them on instead
 
@@ -101,7 +103,7 @@ async def login(*, email: str, password: str, redirect_to: str, client: str) -> 
     key = emails.canonical(email.strip())
     login_limiter.hit(f"{client}|{key}", "Too many log-in attempts. Please wait a few minutes and try again.")
     usable = key.isprintable() and len(key) <= emails.MAX_LENGTH  # NUL and the like never reach the database
-    member = await StaffMember.get_or_none(email=key, is_active=True) if usable else None
+    member = await StaffMember.get_or_none(email=key) if usable else None
     if member is None:
         await _verify(_current.dummy_hash, password)
         raise InvalidInput(WRONG_LOGIN)
@@ -109,6 +111,10 @@ async def login(*, email: str, password: str, redirect_to: str, client: str) -> 
         actor = Actor(member.id, member.email, member.full_name, ())
         await audit.record(actor=actor, action="login", outcome="refused", target=member.email)
         raise InvalidInput(WRONG_LOGIN)
+    if not member.is_active:  # told only to someone who knows the password
+        actor = Actor(member.id, member.email, member.full_name, ())
+        await audit.record(actor=actor, action="login", outcome="refused", target=member.email, detail=SUSPENDED_DETAIL)
+        raise InvalidInput(SUSPENDED_LOGIN)
     raw, hashed = tokens.new_token()
     await LoginTicket.create(
         ticket_hash=hashed,

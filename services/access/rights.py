@@ -95,5 +95,18 @@ def may_restore_organisation(*, actor: Actor) -> bool:
     return is_super_admin(actor)
 
 
+def may_suspend_accounts(*, actor: Actor) -> bool:
+    """May the actor suspend and restore accounts at all (Platform Support and Super Admin)."""
+    return platform_rank(actor) > 0
+
+
+def may_suspend(*, actor: Actor, member_id: int, member_platform_rank: int) -> bool:
+    """May the actor suspend (or restore) this account: never their own; a Super Admin anyone else's; Platform
+    Support the accounts below its own platform rank (not another Platform Support's, not a Super Admin's)."""
+    if member_id == actor.member_id or not may_suspend_accounts(actor=actor):
+        return False
+    return is_super_admin(actor) or member_platform_rank < platform_rank(actor)
+
+
 def _organisation(organisation_id: int) -> Scope:
     return Scope(ScopeLevel.ORGANISATION, organisation_id)

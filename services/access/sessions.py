@@ -11,7 +11,7 @@ kinds that only move invitations, and a "resync" (the transport reconnected: not
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,14 +55,21 @@ def subscribe(*, session_token: str, on_end: Callable[[], None]) -> Callable[[],
 
 def session_ended(*, session_token: str) -> int:
     """Tell every open page of the session that it has ended; returns how many were told."""
+    return sessions_ended(token_hashes=[tokens.hash_token(session_token)])
+
+
+def sessions_ended(*, token_hashes: Iterable[str]) -> int:
+    """Tell every open page of these sessions (by the hashes the database keeps) that it has ended."""
     forget_actors()
-    listeners = _listeners.pop(tokens.hash_token(session_token), set())
-    for on_end in listeners:
-        try:
-            on_end()
-        except Exception:  # one closed or broken page must not keep the others signed in
-            log.exception("a page did not leave after its session ended")
-    return len(listeners)
+    told = 0
+    for key in token_hashes:
+        for on_end in _listeners.pop(key, set()):
+            told += 1
+            try:
+                on_end()
+            except Exception:  # one closed or broken page must not keep the others signed in
+                log.exception("a page did not leave after its session ended")
+    return told
 
 
 def listener_count(*, session_token: str) -> int:

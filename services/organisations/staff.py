@@ -43,6 +43,8 @@ class StaffRow:
     deployment_id: int | None
     joined: datetime
     manageable: bool  # may the actor change or remove this role (rights.may_manage_member)
+    suspended: bool = False  # the account is suspended: this grant is stopped with every other
+    suspendable: bool = False  # may the actor suspend or restore the account (rights.may_suspend)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ async def staff_page(
         .limit(size)
         .select_related("member", "role", "deployment", "organisation")
     )
-    return [_staff_row(a, actor) for a in rows], total
+    ranks = await platform_ranks({a.member_id for a in rows}) if rights.may_suspend_accounts(actor=actor) else None
+    return [_staff_row(a, actor, ranks) for a in rows], total
 
 
 async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
@@ -144,7 +147,7 @@ async def _settle_role_taken(
     member sent there die, and the audit event counts them."""
     if _manages_staff(assignment):
         await _keep_a_staff_manager(scope.organisation_id, connection)
-    dropped = await _drop_invitations_sent_by(assignment.member_id, scope, connection)
+    dropped = await drop_invitations_sent_by(assignment.member_id, scope, connection)
     await audit.record(
         actor=actor,
         action=action,
@@ -194,7 +197,8 @@ def _manages_staff(assignment: RoleAssignment) -> bool:
     return assignment.deployment_id is None and Permission.INVITE_STAFF.value in assignment.role.permissions
 
 
-async def _drop_invitations_sent_by(member_id: int, scope: Scope, connection: BaseDBAsyncClient) -> int:
+async def drop_invitations_sent_by(member_id: int, scope: Scope, connection: BaseDBAsyncClient) -> int:
+    """Delete the pending invitations the member sent within scope (everywhere at the platform), emails unsent."""
     query = Invitation.filter(invited_by_id=member_id, state=InvitationState.PENDING)
     if scope.level is ScopeLevel.DEPLOYMENT:
         query = query.filter(deployment_id=scope.deployment_id)
@@ -211,7 +215,18 @@ async def _drop_invitations_sent_by(member_id: int, scope: Scope, connection: Ba
     return await sql.changed(connection, dropped)
 
 
-def _staff_row(a: RoleAssignment, actor: Actor) -> StaffRow:
+async def platform_ranks(member_ids: set[int]) -> dict[int, int]:
+    """The highest platform rank of each member (0: none), for may_suspend."""
+    held = await RoleAssignment.filter(member_id__in=member_ids, level=ScopeLevel.PLATFORM).values_list(
+        "member_id", "role__admin_rank"
+    )
+    ranks: dict[int, int] = {}
+    for member_id, rank in held:
+        ranks[member_id] = max(ranks.get(member_id, 0), rank)
+    return ranks
+
+
+def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None) -> StaffRow:
     organisation = a.organisation.name if a.organisation else None
     scope_name = naming.place_name(organisation=organisation, deployment=a.deployment.name if a.deployment else None)
     return StaffRow(
@@ -225,4 +240,7 @@ def _staff_row(a: RoleAssignment, actor: Actor) -> StaffRow:
         a.deployment_id,
         a.created_at,
         rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a)),
+        suspended=not a.member.is_active,
+        suspendable=ranks is not None
+        and rights.may_suspend(actor=actor, member_id=a.member_id, member_platform_rank=ranks.get(a.member_id, 0)),
     )
