@@ -199,3 +199,48 @@ async def _invitation_expiring(connection: asyncpg.Connection, organisation: str
         seconds,
     )
     return int(organisation_id)
+
+
+def test_an_account_suspended_through_a_is_logged_out_of_its_open_page_on_b(
+    cluster: tuple[AppProcess, AppProcess], postgres_url: str, browser: Browser
+) -> None:
+    a, b = cluster
+    nurse = "suspended.nurse@example.org"
+    password_hash = PasswordHasher.from_parameters(profiles.CHEAPEST).hash(PASSWORD)
+    sql(
+        postgres_url,
+        """
+        WITH member AS (
+            INSERT INTO staff_member (email, full_name, password_hash, created_at, is_active)
+            VALUES ($1, 'Sam Nurse', $2, now(), true) RETURNING id
+        )
+        INSERT INTO role_assignment (member_id, role_id, level, organisation_id, scope_key, created_at)
+        SELECT member.id, role.id, 'organisation', organisation.id, 'org:' || organisation.id, now()
+        FROM member, role, organisation WHERE role.key = 'organisation_owner' AND organisation.name = $3
+        """,
+        nurse,
+        password_hash,
+        ORGANISATION,
+    )
+    organisation_id = sql(postgres_url, "SELECT id FROM organisation WHERE name = $1", ORGANISATION)[0][0]
+
+    member_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    member_page.goto(b.base_url + f"/login?email={nurse}")
+    member_page.get_by_label("Password", exact=True).fill(PASSWORD)
+    member_page.get_by_role("button", name="Log in").click()
+    expect(member_page.get_by_role("region", name="Organisations")).to_be_visible()  # an owner lands in /admin
+
+    admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    log_in(admin, a)
+    admin.goto(a.base_url + f"/care?org={organisation_id}")
+    admin.get_by_role("button", name="Actions for Sam Nurse", exact=True).click()
+    admin.get_by_role("menuitem", name="Suspend account").click()
+    admin.get_by_role("dialog").get_by_role("button", name="Suspend account").click()
+    clicked = time.monotonic()
+    expect(admin.get_by_role("button", name="Actions for Sam Nurse (suspended)", exact=True)).to_be_visible()
+
+    expect(member_page).to_have_url(re.compile(r"/login"), timeout=5_000)  # the page on B left by itself
+    left = time.monotonic()
+    member_page.goto(b.base_url + "/admin")  # and its cookie opens nothing on B any more
+    expect(member_page).to_have_url(re.compile(r"/login"))
+    print(f"\nthe suspended member's page on B went to log-in {(left - clicked) * 1000:.0f} ms after the click on A")
