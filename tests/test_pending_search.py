@@ -3,6 +3,7 @@
 case-insensitive, for few matches and for many (pages by keyset as by OFFSET), after every kind of write."""
 
 import logging
+from datetime import timedelta
 
 from tortoise import connections
 
@@ -11,6 +12,7 @@ from services.access import service as access
 from services.invitations import pending, pending_search
 from services.invitations import service as invitations
 from services.platform import sql as sql_dialect
+from services.platform.clock import now
 from tests import factories
 
 ADDRESSES = [
@@ -131,3 +133,36 @@ async def test_sqlite_reads_its_trigram_index_not_the_organisations_rows(db: str
     ]
     assert plans and all(any("invitation_search VIRTUAL TABLE" in line for line in plan) for plan in plans), plans
     assert all(any(line.startswith("SEARCH i USING INTEGER PRIMARY KEY") for line in plan) for plan in plans), plans
+
+
+async def test_a_send_indexes_its_rows_in_one_statement_and_single_rows_by_the_trigger(db: str) -> None:
+    captured = factories.Statements()
+    logger = logging.getLogger("tortoise.db_client")
+    logger.addHandler(captured)
+    logger.setLevel(logging.DEBUG)
+    try:
+        world, owner, _, role = await _sent()
+    finally:
+        logger.removeHandler(captured)
+    at = now()
+    await Invitation.create(
+        email="zed.smith@example.org",
+        role_id=role.id,
+        level="deployment",
+        organisation=world.org,
+        deployment_id=world.dep2.id,
+        scope_key=f"dep:{world.dep2.id}",
+        token_hash="h",
+        lifetime_hours=72,
+        created_at=at,
+        last_sent_at=at,
+        expires_at=at + timedelta(hours=72),
+    )  # fmt: skip  one row by the ORM: the insert trigger indexes it
+    page = await _search(owner, world.org.id, "smith", sort="email", descending=False)
+    expected = ["ann.smithson@nhs.example", "bob.smith@example.org", "dev_smith@example.org", "eve@smith.example"]
+    assert [r.email for r in page.rows] == [*expected, "zed.smith@example.org"]
+    connection = connections.get("default")
+    if not sql_dialect.is_postgres(connection):
+        indexing = [sql for sql, _ in captured.statements if sql.lstrip().startswith("INSERT INTO invitation_search")]
+        assert len(indexing) == 1  # the whole send in one statement
+        assert (await connection.execute_query("SELECT COUNT(*) FROM invitation_search_deferred"))[1][0][0] == 0
