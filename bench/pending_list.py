@@ -112,10 +112,11 @@ class Baseline:
                     where += f" AND i.id IN ({pending_search.CANDIDATES.replace('?', '{}')})".format(
                         *map(mark, indexed.params)
                     )
-        count_sql, count_params = f"SELECT COUNT(*) FROM invitation i WHERE {where}", list(params)
+        count_sql, count_params = f"SELECT 1 FROM invitation i WHERE {where}", list(params)
         indexed = pending_search.candidates(case.org.id, case.search.lower()) if self.sqlite else None
         if indexed is not None and indexed.exact and not case.deployments:  # the index alone counts
             count_sql, count_params = pending_search.COUNT, indexed.params[1:]
+        count_sql = f"SELECT COUNT(*) FROM ({count_sql} LIMIT {pending.SEARCH_COUNT_CAP + 1}) AS capped"
         if not case.search:  # the count the database keeps by triggers (models/derived.py), as the service reads it
             count_params = [case.org.id, *case.deployments]
             marks = [("?" if self.sqlite else f"${n}") for n in range(1, len(count_params) + 1)]
@@ -166,7 +167,8 @@ class Baseline:
                 total = (await cursor.fetchone())[0]
         else:
             total = await self.connection.fetchval(count_sql, *count_params)
-        if total > pending_search.WALK_ABOVE:  # as the service: walk the sort's index, keeping candidates
+        counted, total = total, min(total, pending.SEARCH_COUNT_CAP)  # as the service: "more than 1,000"
+        if counted > pending_search.WALK_ABOVE:  # as the service: walk the sort's index, keeping candidates
             page_sql = page_sql.replace(" AND i.id IN (", " AND +i.id IN (")
         if page_sql.endswith("LIMIT -1"):
             page_sql = page_sql.removesuffix("-1") + str(total - (max(1, -(-total // SIZE)) - 1) * SIZE)

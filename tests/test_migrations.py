@@ -89,7 +89,10 @@ async def test_an_upgrade_to_0009_indexes_the_pending_addresses_already_there_fo
         common = await pending.read_page(pending.Audience(1, None), search="example")
         connection = connections.get("default")
         if not sql_dialect.is_postgres(connection):  # the index itself holds the pending addresses, and only them
-            indexed = await connection.execute_query(pending_search.COUNT, ['"example"', 1 << 32, (2 << 32) - 1])
+            indexed = await connection.execute_query(
+                f"SELECT COUNT(*) FROM ({pending_search.COUNT})",  # noqa: S608  constants only
+                ['"example"', 1 << 32, (2 << 32) - 1],
+            )
             assert indexed[1][0][0] == 2
     assert ([r.email for r in one.rows], one.total) == (["study@example.org"], 1)
     assert sorted(r.email for r in common.rows) == ["invited@example.org", "study@example.org"] and common.total == 2

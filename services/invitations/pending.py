@@ -44,6 +44,12 @@ class PendingPage:
     total: int
     page: int
     page_size: int
+    capped: bool = False  # a search matching more than SEARCH_COUNT_CAP: total is the cap, and more match
+
+
+# A search counts its matches up to this many: counting every match of a common term grows with the organisation
+# (issue 17, goal 2). Pages go as far as the cap; the list says "more than 1,000 matches".
+SEARCH_COUNT_CAP = 1_000
 
 
 Key = tuple[str, int]  # (the sort column's value as text, id): where a page starts or ends
@@ -123,18 +129,21 @@ async def _read(organisation_id: int, visible: list[int] | None, term: str, wind
 async def _paged(rows_of: "_Rows", window: _Window) -> PendingPage:
     sort, descending, page, page_size, after, before = window
     total = await rows_of.count()
+    capped = bool(rows_of.term) and total > SEARCH_COUNT_CAP  # the list's own total is kept exact by triggers
+    total = SEARCH_COUNT_CAP if capped else total
     size = text.page_size(page_size)
     last_page = max(1, -(-total // size))
     page = min(max(1, page), last_page)
     column = SORTS.get(sort, "created_at")
     forward = not descending
-    if before is not None or (page == last_page and page > 1 and after is None):
+    from_the_end = page == last_page and page > 1 and after is None and not capped  # a capped list has no end
+    if before is not None or from_the_end:
         limit = size if before is not None else total - (last_page - 1) * size
         rows = list(reversed(await rows_of.page(column, not forward, before, limit)))
     else:
         rows = await rows_of.page(column, forward, after, size, offset=0 if after is not None else (page - 1) * size)
     at = now()
-    return PendingPage([_row(values, at) for values in rows], total, page, size)
+    return PendingPage([_row(values, at) for values in rows], total, page, size, capped)
 
 
 def edge_key(row: PendingRow, sort: str) -> Key:
@@ -205,7 +214,9 @@ class _Rows:
             sql, params = search.COUNT, self.indexed.params[1:]  # the index alone: no row read
         elif self.term:
             sql, params = self.where_params
-            sql = f"SELECT COUNT(*) FROM invitation i WHERE {sql}"
+            sql = f"SELECT 1 FROM invitation i WHERE {sql}"
+        if self.term:  # one past the cap is enough to know the list says "more than"
+            sql = f"SELECT COUNT(*) FROM ({sql} LIMIT {SEARCH_COUNT_CAP + 1}) AS capped"
         else:  # kept by triggers on every write (models/derived.py): no count of the organisation's rows
             sql = "SELECT COALESCE(SUM(pending), 0) FROM pending_count WHERE organisation_id = ?"
             params = [self.organisation_id]

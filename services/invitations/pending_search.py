@@ -17,7 +17,7 @@ from services.platform import sql as sql_dialect
 # Rowids of one organisation: a range FTS5 seeks in each trigram's list.
 _MATCHING = "FROM invitation_search WHERE invitation_search MATCH ? AND rowid BETWEEN ? AND ?"
 CANDIDATES = f"SELECT rowid - ? {_MATCHING}"
-COUNT = f"SELECT count(*) {_MATCHING}"
+COUNT = f"SELECT 1 {_MATCHING}"  # one row a match: the list counts them up to its cap
 # Above this many matches a page walks the sort's index and keeps candidates (about 50 x rows / matches read);
 # below it, it reads the candidates and sorts them (matches read): either way a few thousand rows at most.
 WALK_ABOVE = 1_000
