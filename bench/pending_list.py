@@ -167,7 +167,9 @@ class Baseline:
                 total = (await cursor.fetchone())[0]
         else:
             total = await self.connection.fetchval(count_sql, *count_params)
-        counted, total = total, min(total, pending.SEARCH_COUNT_CAP)  # as the service: "more than 1,000"
+        counted = total
+        if case.search:  # as the service: a search says "more than 1,000"
+            total = min(total, pending.SEARCH_COUNT_CAP)
         if counted > pending_search.WALK_ABOVE:  # as the service: walk the sort's index, keeping candidates
             page_sql = page_sql.replace(" AND i.id IN (", " AND +i.id IN (")
         if page_sql.endswith("LIMIT -1"):
