@@ -21,10 +21,11 @@ import asyncio
 import json
 import logging
 import random
+import re
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from bench.common import machine
 from bench.lists_common import Org, Seeded, is_sqlite, p50, p95, results_of, seed
 from services.access import service as access
 from services.access.service import Actor
-from services.invitations import pending
+from services.invitations import pending, pending_search
 from services.platform.database import connected
 
 SIZE = 50
@@ -106,7 +107,16 @@ class Baseline:
                 )
             else:
                 where += f" AND i.email LIKE {mark('%' + case.search.lower() + '%')}"
-        count_sql, count_params = f"SELECT COUNT(*) FROM invitation i WHERE {where}", list(params)
+                indexed = pending_search.candidates(case.org.id, case.search.lower()) if self.sqlite else None
+                if indexed is not None:  # as the service: candidates from the trigram index
+                    where += f" AND i.id IN ({pending_search.CANDIDATES.replace('?', '{}')})".format(
+                        *map(mark, indexed.params)
+                    )
+        count_sql, count_params = f"SELECT 1 FROM invitation i WHERE {where}", list(params)
+        indexed = pending_search.candidates(case.org.id, case.search.lower()) if self.sqlite else None
+        if indexed is not None and indexed.exact and not case.deployments:  # the index alone counts
+            count_sql, count_params = pending_search.COUNT, indexed.params[1:]
+        count_sql = f"SELECT COUNT(*) FROM ({count_sql} LIMIT {pending.SEARCH_COUNT_CAP + 1}) AS capped"
         if not case.search:  # the count the database keeps by triggers (models/derived.py), as the service reads it
             count_params = [case.org.id, *case.deployments]
             marks = [("?" if self.sqlite else f"${n}") for n in range(1, len(count_params) + 1)]
@@ -157,6 +167,11 @@ class Baseline:
                 total = (await cursor.fetchone())[0]
         else:
             total = await self.connection.fetchval(count_sql, *count_params)
+        counted = total
+        if case.search:  # as the service: a search says "more than 1,000"
+            total = min(total, pending.SEARCH_COUNT_CAP)
+        if counted > pending_search.WALK_ABOVE:  # as the service: walk the sort's index, keeping candidates
+            page_sql = page_sql.replace(" AND i.id IN (", " AND +i.id IN (")
         if page_sql.endswith("LIMIT -1"):
             page_sql = page_sql.removesuffix("-1") + str(total - (max(1, -(-total // SIZE)) - 1) * SIZE)
         if self.sqlite:
@@ -250,7 +265,7 @@ async def plan_of(case: Case, actors: dict[int, Actor], sqlite: bool) -> tuple[b
             lines += [r["detail"] for r in await connection.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)]
         else:
             lines += [r["QUERY PLAN"] for r in await connection.execute_query_dict("EXPLAIN " + sql, values)]
-    full = [x for x in lines if x.startswith("SCAN invitation") or "Seq Scan on invitation" in x]
+    full = [x for x in lines if re.match(r"SCAN (i|invitation)\b", x) or "Seq Scan on invitation" in x]
     return not full, lines
 
 
@@ -299,15 +314,35 @@ async def measure(url: str, seeded: Seeded, samples: int, only: str) -> list[dic
         await baseline.close()
 
 
-async def run(database: str, total: int, samples: int, only: str = "", large: int = 0) -> list[dict[str, Any]]:
+async def run(
+    database: str, total: int, samples: int, only: str = "", large: int = 0, reuse: str = ""
+) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="bench-pending-") as folder:
-        url = f"sqlite://{Path(folder) / 'pending.sqlite3'}" if database == "sqlite" else database
+        sqlite_file = Path(f"{reuse}-sqlite.sqlite3") if reuse else Path(folder) / "pending.sqlite3"
+        url = f"sqlite://{sqlite_file}" if database == "sqlite" else database
         worlds.configure(url)
-        started = time.perf_counter()
-        seeded = await seed(url, total=total, large=large)
-        print(f"seeded {seeded.total:,} invitations in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-        async with connected(url):
+        seeded = await seeded_once(
+            url, total, large, Path(f"{reuse}-{'sqlite' if database == 'sqlite' else 'pg'}.json") if reuse else None
+        )
+        async with connected(url):  # migrates a reused database the code has not seen yet
             return await measure(url, seeded, samples, only)
+
+
+async def seeded_once(url: str, total: int, large: int, record: Path | None) -> Seeded:
+    """Seed the database, or reuse the one a previous run seeded with the same data (its ids kept in record)."""
+    if record is not None and record.exists():
+        kept = json.loads(record.read_text())
+        if kept["url"] == url and kept["total"] == total:
+            orgs = {name: Org(**{**kept[name], "deployment_ids": tuple(kept[name]["deployment_ids"])})
+                    for name in ("large", "typical", "other")}  # fmt: skip
+            print(f"reusing the {total:,} invitations seeded in {url}", file=sys.stderr)
+            return Seeded(**orgs, total=total)
+    started = time.perf_counter()
+    seeded = await seed(url, total=total, large=large)
+    print(f"seeded {seeded.total:,} invitations in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    if record is not None:
+        record.write_text(json.dumps({"url": url, **asdict(seeded)}))
+    return seeded
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -340,19 +375,22 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=0, help="timed calls per case (default 100, quick 20)")
     parser.add_argument("--plans", action="store_true", help="print every query plan")
     parser.add_argument("--only", default="", help="only the cases whose name contains this text")
+    parser.add_argument(
+        "--reuse", default="", help="seed once and keep: PREFIX-sqlite.sqlite3 and PREFIX-{sqlite,pg}.json (the ids)"
+    )
     options = parser.parse_args()
     total, samples = (10_000, 20) if options.quick else (BIG_TOTAL, 100)
     total, samples = options.total or total, options.samples or samples
     large = BIG_LARGE if total == BIG_TOTAL else 0
     if options.database:  # one dialect per process: Tortoise binds the models to one
-        for result in asyncio.run(run(options.database, total, samples, options.only, large)):
+        for result in asyncio.run(run(options.database, total, samples, options.only, large, options.reuse)):
             print(json.dumps(result))
         return
     print("Machine: " + "; ".join(f"{k}: {v}" for k, v in machine().items()), flush=True)
     results: list[dict[str, Any]] = []
     for database in ["sqlite"] + ([options.postgres] if options.postgres else []):
         command = [sys.executable, "-m", "bench.pending_list", "--database", database, "--samples", str(samples),
-                   "--only", options.only, "--total", str(total)]  # fmt: skip
+                   "--only", options.only, "--total", str(total), "--reuse", options.reuse]  # fmt: skip
         results += results_of(command)
     print(table(results))
     if options.plans:

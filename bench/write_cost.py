@@ -6,6 +6,7 @@ database given is WIPED.
 
     .venv/bin/python -m bench.write_cost sqlite 100000 2
     .venv/bin/python -m bench.write_cost postgres://postgres@127.0.0.1:5432/gatehouse_bench 100000 2
+    .venv/bin/python -m bench.write_cost sqlite 100000 2 search   # SQLite's search index alone (migration 0009)
 """
 
 import asyncio
@@ -21,8 +22,13 @@ from bench import world as worlds
 from bench.common import addresses, csv_bytes
 from models import derived
 
+# Plain tables in place of the search index, for the service's one INSERT ... SELECT per send (a few ms per 100,000).
+_PLAIN_SEARCH_TABLES = (
+    "CREATE TABLE invitation_search (email TEXT); CREATE TABLE invitation_search_deferred (deferred INTEGER NOT NULL);"
+)
 
-async def main(database: str, size: int, repeat: int) -> None:
+
+async def main(database: str, size: int, repeat: int, only_search: bool = False) -> None:
     data = csv_bytes(addresses(size))
     with tempfile.TemporaryDirectory(prefix="gatehouse-write-cost-") as folder:
         template, world = (None, None) if database != "sqlite" else await worlds.sqlite_template(Path(folder))
@@ -32,7 +38,8 @@ async def main(database: str, size: int, repeat: int) -> None:
                     target = worlds.sqlite_copy(template, f"run{attempt}{derived_on}.sqlite3")
                     if not derived_on:
                         with sqlite3.connect(target) as connection:
-                            connection.executescript(derived.DROP_SQLITE)
+                            dropped = derived.DROP_SEARCH_SQLITE + ("" if only_search else derived.DROP_SQLITE)
+                            connection.executescript(dropped + _PLAIN_SEARCH_TABLES)
                     url, used = f"sqlite://{target}", world
                 else:
                     url, used = database, await worlds.fresh_postgres(database)
@@ -43,11 +50,12 @@ async def main(database: str, size: int, repeat: int) -> None:
                 figures = await bulk_import.service(url, data, used, size)
                 print(
                     f"{'sqlite' if template else 'postgres'} {size:,} run {attempt + 1} "
-                    f"{'with   ' if derived_on else 'without'} triggers: service {figures['service']:.2f} s, "
+                    f"{'with   ' if derived_on else 'without'} {'search index' if only_search else 'triggers'}: "
+                    f"service {figures['service']:.2f} s, "
                     f"cpu {figures['service_cpu']:.2f} s, loop held max {figures['lag_max_ms']:.0f} ms",
                     flush=True,
                 )
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:] == ["search"]))

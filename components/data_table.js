@@ -39,7 +39,8 @@ const RowMenu = {
 export default {
   components: { RowMenu },
   template: `
-    <q-table ref="qRef" :columns="convertedColumns" :grid="narrow" wrap-cells @fullscreen="setFullscreenClass">
+    <q-table ref="qRef" :columns="convertedColumns" :grid="narrow" wrap-cells @fullscreen="setFullscreenClass"
+             :pagination-label="paginationLabel">
       <template v-for="(_, slot) in $slots" v-slot:[slot]="slotProps">
         <slot :name="slot" v-bind="slotProps || {}" />
       </template>
@@ -128,6 +129,12 @@ export default {
       Object.assign(this.$attrs.pagination, patch.pagination);
       if (patch.rows) rows.splice(0, rows.length, ...patch.rows);
       for (const [n, row] of Object.entries(patch.changed || {})) rows[Number(n)] = row;
+    },
+    // "1-25 of 80" as Quasar says it; a search that matched more than the server counts (its pagination's `capped`,
+    // services/invitations/pending.py) says so: "1-25 of more than 1,000 matches".
+    paginationLabel(first, end, total) {
+      if (!this.$attrs.pagination?.capped) return this.$q.lang.table.pagination(first, end, total);
+      return `${first}-${end} of more than ${total.toLocaleString("en")} matches`;
     },
     // Quasar's header cells never take the focus: sortable ones do here, sort with Enter or Space, and say how.
     ariaSort(col) {

@@ -41,6 +41,7 @@ class Fetched:
     rows: list[dict[str, Any]]
     total: int
     edges: tuple[Key, Key] | None = None
+    capped: bool = False  # total is a floor: the search matched more (the table says "of more than N matches")
     version: int = field(default_factory=lambda: next(_versions))
     _patches: dict[tuple[object, ...], Diff | None] = field(default_factory=dict, repr=False)
 
@@ -121,6 +122,7 @@ class PagedTable:
             self._edges = (_view(request), request.page, *fetched.edges) if fetched.edges else None
             self._total = fetched.total
             pagination["rowsNumber"] = fetched.total
+            pagination["capped"] = fetched.capped
             pagination["page"] = request.page
             self._show(fetched, pagination)
 

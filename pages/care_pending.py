@@ -161,7 +161,7 @@ async def _read(audience: Audience, request: PageRequest) -> tuple[PendingPage, 
     )
     sort = request.sort
     edges = (pending.edge_key(found.rows[0], sort), pending.edge_key(found.rows[-1], sort)) if found.rows else None
-    return found, Fetched(_table_rows(found, now()), found.total, edges)
+    return found, Fetched(_table_rows(found, now()), found.total, edges, capped=found.capped)
 
 
 def _table_rows(found: PendingPage, at: datetime) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """Test data builders: organisations, deployments and members holding roles, as the services see them."""
 
+import logging
 from dataclasses import dataclass
 
 from models import Deployment, Organisation, OutboxMessage, Role, RoleAssignment, StaffMember
@@ -9,7 +10,7 @@ from services.invitations import service as invitations
 from services.mail import records as mail_records
 from services.platform import settings
 
-__all__ = ["Actor", "World", "actor_of", "grant", "link_of", "member", "role", "token_of", "world"]
+__all__ = ["Actor", "Statements", "World", "actor_of", "grant", "link_of", "member", "role", "token_of", "world"]
 
 
 @dataclass
@@ -118,3 +119,15 @@ async def invited_token(email: str, *, lifetime_hours: int = 72) -> str:
         organisation_id=the_world.org.id,
     )  # fmt: skip
     return token_of(await OutboxMessage.get(recipient=email))
+
+
+class Statements(logging.Handler):
+    """The SQL statements (and values) the ORM's connections run while it is added to tortoise.db_client."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[tuple[str, list[object]]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.args, tuple) and len(record.args) == 2 and isinstance(record.args[1], list):
+            self.statements.append((str(record.args[0]), list(record.args[1])))

@@ -19,7 +19,8 @@ from models import (
     StaffMember,
 )
 from services.access import roles
-from services.invitations import pending
+from services.invitations import pending, pending_search
+from services.platform import sql as sql_dialect
 from services.platform.clock import now
 from services.platform.database import connected, tortoise_config
 
@@ -70,17 +71,7 @@ async def test_an_upgrade_fails_emails_still_queued_with_a_stored_link_and_keeps
 
 @pytest.mark.data  # also on PostgreSQL (./test.sh): there the schema is dropped and rebuilt, step by step
 async def test_an_upgrade_counts_and_indexes_the_invitations_already_pending(tmp_path: Path) -> None:
-    url = f"sqlite://{tmp_path}/gatehouse.sqlite3"
-    if os.environ.get("GATEHOUSE_TEST_DATABASE") == "postgres":
-        url = os.environ["GATEHOUSE_TEST_POSTGRES_URL"]
-        async with RegisterTortoise(config=tortoise_config(url)):
-            await connections.get("default").execute_script("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    config = tortoise_config(url)
-    await migrate(config=config, target="models.0007_links_never_stored")
-    async with RegisterTortoise(config=config):  # rows written as that release's schema holds them, by SQL
-        connection = connections.get("default")
-        for statement in _RELEASE_0007_ROWS:
-            await connection.execute_query(statement)
+    url = await _release_with_rows(tmp_path, "models.0007_links_never_stored")
     async with connected(url):
         counts = await PendingCount.all().order_by("deployment_id").values_list("deployment_id", "pending")
         whole = await pending.read_page(pending.Audience(1, None), search="example.org")
@@ -88,6 +79,38 @@ async def test_an_upgrade_counts_and_indexes_the_invitations_already_pending(tmp
     assert counts == [(0, 1), (1, 1)]
     assert sorted(r.email for r in whole.rows) == ["invited@example.org", "study@example.org"] and whole.total == 2
     assert [r.email for r in study.rows] == ["study@example.org"] and study.total == 1
+
+
+@pytest.mark.data
+async def test_an_upgrade_to_0009_indexes_the_pending_addresses_already_there_for_search(tmp_path: Path) -> None:
+    url = await _release_with_rows(tmp_path, "models.0008_pending_counts_and_search")
+    async with connected(url):
+        one = await pending.read_page(pending.Audience(1, None), search="study@example.org")
+        common = await pending.read_page(pending.Audience(1, None), search="example")
+        connection = connections.get("default")
+        if not sql_dialect.is_postgres(connection):  # the index itself holds the pending addresses, and only them
+            indexed = await connection.execute_query(
+                f"SELECT COUNT(*) FROM ({pending_search.COUNT})",  # noqa: S608  constants only
+                ['"example"', 1 << 32, (2 << 32) - 1],
+            )
+            assert indexed[1][0][0] == 2
+    assert ([r.email for r in one.rows], one.total) == (["study@example.org"], 1)
+    assert sorted(r.email for r in common.rows) == ["invited@example.org", "study@example.org"] and common.total == 2
+
+
+async def _release_with_rows(tmp_path: Path, release: str) -> str:
+    """A database migrated up to release, holding _RELEASE_0007_ROWS written by SQL; PostgreSQL's schema rebuilt."""
+    url = f"sqlite://{tmp_path}/gatehouse.sqlite3"
+    if os.environ.get("GATEHOUSE_TEST_DATABASE") == "postgres":
+        url = os.environ["GATEHOUSE_TEST_POSTGRES_URL"]
+        async with RegisterTortoise(config=tortoise_config(url)):
+            await connections.get("default").execute_script("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    config = tortoise_config(url)
+    await migrate(config=config, target=release)
+    async with RegisterTortoise(config=config):  # rows written as that release's schema holds them, by SQL
+        for statement in _RELEASE_0007_ROWS:
+            await connections.get("default").execute_query(statement)
+    return url
 
 
 async def _legacy_invitation() -> Invitation:

@@ -123,7 +123,7 @@ async def test_postgres_searches_by_a_trigram_index_and_sqlite_seeks_keyset_page
         assert "gin (email gin_trgm_ops) WHERE" in definition and "'pending'" in definition
         return
     first = await pending.list_pending(actor=owner, organisation_id=world.org.id, sort="created", page_size=20)
-    captured = _Statements()
+    captured = factories.Statements()
     logging.getLogger("tortoise.db_client").addHandler(captured)
     logging.getLogger("tortoise.db_client").setLevel(logging.DEBUG)
     try:
@@ -138,13 +138,3 @@ async def test_postgres_searches_by_a_trigram_index_and_sqlite_seeks_keyset_page
     sql, values = next((sql, values) for sql, values in captured.statements if "UNION ALL" in sql)
     plan = [r["detail"] for r in await connection.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)]
     assert any("created_at=? AND id<?" in line for line in plan), plan  # a seek into the ties, not a walk
-
-
-class _Statements(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[tuple[str, list[object]]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if isinstance(record.args, tuple) and len(record.args) == 2 and isinstance(record.args[1], list):
-            self.statements.append((str(record.args[0]), list(record.args[1])))

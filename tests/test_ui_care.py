@@ -7,7 +7,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models import AuditEvent, Invitation, InvitationState, RoleAssignment
-from services.invitations import resending
+from services.invitations import pending, resending
 from services.invitations import service as invitations
 from services.platform import clock
 from tests import factories
@@ -217,3 +217,21 @@ async def test_a_long_access_list_is_folded_and_shows_every_role_when_opened(use
     access_list.value = True
     await user.should_see("Clinician — Diabetes Study at Northwind Health", retries=50)
     assert len(user.find(kind=ui.label, content=" — ").elements) == 4
+
+
+async def test_a_search_matching_more_than_the_list_counts_says_more_than_and_pages_up_to_it(user: User) -> None:
+    world = await factories.world()
+    controller = await factories.member("ac@trust.org", "access_controller", org=world.org)
+    over = pending.SEARCH_COUNT_CAP + 5
+    await _invite(controller, world, *[f"smith{n:04d}@example.org" for n in range(over)], "jones@example.org")
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open(f"/care?org={world.org.id}&view=pending")
+    await eventually(lambda: table(user, "pending").props["pagination"]["rowsNumber"] == over + 1)
+    assert table(user, "pending").props["pagination"]["capped"] is False  # the list's own total is exact
+    search = next(i for i in user.find(kind=ui.input).elements if i.props.get("aria-label", "").startswith("Search"))
+    search.value = "smith"  # components/data_table.js labels the pages "1-25 of more than 1,000 matches"
+    await eventually(lambda: table(user, "pending").props["pagination"]["capped"] is True)
+    assert table(user, "pending").props["pagination"]["rowsNumber"] == pending.SEARCH_COUNT_CAP
+    search.value = "jones"
+    await eventually(lambda: table(user, "pending").props["pagination"]["rowsNumber"] == 1)
+    assert table(user, "pending").props["pagination"]["capped"] is False

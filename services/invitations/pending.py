@@ -1,18 +1,16 @@
 """The pending-invitations list: paged, searchable, sortable, limited to what the actor may manage."""
 
-# ruff: noqa: S608  the list's SQL names columns from SORTS only; every value is a bound parameter
-
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple, TypedDict, Unpack
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import DeliveryState, Deployment, Invitation, InvitationState, ScopeLevel
 from services.access import service as access
 from services.access.service import Actor, Scope
+from services.invitations.pending_sql import SEARCH_COUNT_CAP, Key, Rows
 from services.organisations import naming
 from services.platform import sql as sql_dialect
 from services.platform import text
@@ -43,9 +41,7 @@ class PendingPage:
     total: int
     page: int
     page_size: int
-
-
-Key = tuple[str, int]  # (the sort column's value as text, id): where a page starts or ends
+    capped: bool = False  # a search matching more than SEARCH_COUNT_CAP: total is the cap, and more match
 
 
 @dataclass(frozen=True)
@@ -115,140 +111,34 @@ async def _read(organisation_id: int, visible: list[int] | None, term: str, wind
         # address among 100,000 pending); SET LOCAL keeps this transaction's plans custom, the pattern in view.
         async with in_transaction() as transaction:
             await transaction.execute_script("SET LOCAL plan_cache_mode = force_custom_plan")
-            return await _paged(_Rows(transaction, organisation_id, visible, term), window)
-    return await _paged(_Rows(Invitation._meta.db, organisation_id, visible, term), window)
+            return await _paged(Rows(transaction, organisation_id, visible, term), window)
+    return await _paged(Rows(Invitation._meta.db, organisation_id, visible, term), window)
 
 
-async def _paged(rows_of: "_Rows", window: _Window) -> PendingPage:
+async def _paged(rows_of: Rows, window: _Window) -> PendingPage:
     sort, descending, page, page_size, after, before = window
     total = await rows_of.count()
+    capped = bool(rows_of.term) and total > SEARCH_COUNT_CAP  # the list's own total is kept exact by triggers
+    total = SEARCH_COUNT_CAP if capped else total
     size = text.page_size(page_size)
     last_page = max(1, -(-total // size))
     page = min(max(1, page), last_page)
     column = SORTS.get(sort, "created_at")
     forward = not descending
-    if before is not None or (page == last_page and page > 1 and after is None):
+    from_the_end = page == last_page and page > 1 and after is None and not capped  # a capped list has no end
+    if before is not None or from_the_end:
         limit = size if before is not None else total - (last_page - 1) * size
         rows = list(reversed(await rows_of.page(column, not forward, before, limit)))
     else:
         rows = await rows_of.page(column, forward, after, size, offset=0 if after is not None else (page - 1) * size)
     at = now()
-    return PendingPage([_row(values, at) for values in rows], total, page, size)
+    return PendingPage([_row(values, at) for values in rows], total, page, size, capped)
 
 
 def edge_key(row: PendingRow, sort: str) -> Key:
     """The keyset key of a row under a sort, for the next or previous page request."""
     value = {"email": row.email, "expires": row.expires_at, "last_sent": row.last_sent_at}.get(sort, row.created_at)
     return (value.isoformat() if isinstance(value, datetime) else str(value), row.id)
-
-
-class _Rows:
-    """The COUNT and one page of the list as hand-written SQL, every value a bound parameter.
-
-    The ORM's query building, model objects and its conversion of every datetime (with iso8601) cost about
-    ten times the queries themselves for a page of 50 (docs/PERFORMANCE.md). Same rows as the ORM queries this
-    replaced: tests/test_pending.py checks keyset pages against OFFSET paging in every sort.
-    """
-
-    def __init__(
-        self, connection: BaseDBAsyncClient, organisation_id: int, deployment_ids: list[int] | None, term: str
-    ) -> None:
-        self.connection = connection
-        self.organisation_id, self.deployment_ids, self.term = organisation_id, deployment_ids, term.lower()[:320]
-        # Constants and the page bounds are written into the SQL, not bound: PostgreSQL switches a prepared
-        # statement to a generic plan after five runs, and one blind to LIMIT 50 and to the state sorts the whole
-        # organisation instead of walking the sort index (1.5 ms became 20-30 ms for a 10,000-row organisation).
-        self.where = f"i.organisation_id = ? AND i.state = '{InvitationState.PENDING.value}'"
-        self.params: list[Any] = [organisation_id]
-        if deployment_ids is not None:
-            self.where += f" AND i.deployment_id IN ({', '.join('?' for _ in deployment_ids)})"
-            self.params += deployment_ids
-        local = self.term.split("@", 1)[0]
-        if len(local) >= 3 and "@" in self.term and sql_dialect.is_postgres(connection):
-            # The trigram index (models/derived.py) reads the list of every trigram it is asked: a domain's are
-            # shared by most of the platform (a whole address: 100 ms). Offer it the local part only; strpos (not
-            # indexable; case-sensitive as PostgreSQL's LIKE) then checks the whole term.
-            self.where += " AND i.email LIKE ? ESCAPE '\\' AND strpos(i.email, ?) > 0"
-            self.params += [_pattern(local), self.term]
-        elif self.term:  # PostgreSQL's planner reads its trigram index for this; SQLite walks the organisation
-            self.where += " AND i.email LIKE ? ESCAPE '\\'"
-            self.params.append(_pattern(self.term))
-
-    async def count(self) -> int:
-        if self.term:
-            sql = f"SELECT COUNT(*) FROM invitation i WHERE {self.where}"
-            params = self.params
-        else:  # kept by triggers on every write (models/derived.py): no count of the organisation's rows
-            sql = "SELECT COALESCE(SUM(pending), 0) FROM pending_count WHERE organisation_id = ?"
-            params = [self.organisation_id]
-            if self.deployment_ids is not None:
-                sql += f" AND deployment_id IN ({', '.join('?' for _ in self.deployment_ids)})"
-                params = params + self.deployment_ids
-        _, rows = await self.connection.execute_query(sql_dialect.numbered(self.connection, sql), params)
-        return int(rows[0][0])
-
-    async def page(self, column: str, ascending: bool, key: Key | None, limit: int, offset: int = 0) -> list[Any]:
-        direction, beyond = ("ASC", ">") if ascending else ("DESC", "<")
-        order = f"ORDER BY i.{column} {direction}, i.id {direction} LIMIT {int(limit)}"
-        where, params = self.where, list(self.params)
-        if key is None:
-            sql = f"{_SELECT} {where} {order} OFFSET {int(offset)}"
-        else:
-            field = Invitation._meta.fields_map[column]
-            value = key[0] if column == "email" else field.to_db_value(datetime.fromisoformat(key[0]), Invitation)
-            if sql_dialect.is_postgres(self.connection):  # a row-value comparison: PostgreSQL seeks (..., column, id)
-                sql, params = (
-                    f"{_SELECT} {where} AND (i.{column}, i.id) {beyond} (?, ?) {order}",
-                    [*params, value, key[1]],
-                )
-            else:  # SQLite seeks a row value by its first column only: inside 50,000 equal import times, a walk
-                ties = f"{_SELECT} {where} AND i.{column} = ? AND i.id {beyond} ? {order}"  # so: two seeks
-                rest = f"{_SELECT} {where} AND i.{column} {beyond} ? {order}"
-                # A compound SELECT keeps no order of its own: sort its at most 2 x limit rows, ties first.
-                sorted_by = f"1, {_POSITION[column] + 1} {direction}, 2 {direction}"
-                sql = (
-                    f"SELECT 0, * FROM ({ties}) UNION ALL SELECT 1, * FROM ({rest}) "
-                    f"ORDER BY {sorted_by} LIMIT {int(limit)}"
-                )
-                params = [*params, value, key[1], *params, value]
-                _, parts = await self.connection.execute_query(sql_dialect.numbered(self.connection, sql), params)
-                return [self._typed(tuple(row)[1:]) for row in parts]
-        _, rows = await self.connection.execute_query(sql_dialect.numbered(self.connection, sql), params)
-        return [self._typed(row) for row in rows]
-
-    @staticmethod
-    def _typed(row: Any) -> tuple[Any, ...]:
-        values = list(row)
-        for n in (1, 9, 10):  # created_at, last_sent_at, expires_at
-            values[n] = _datetime(values[n])
-        return tuple(values)
-
-
-_COLUMNS = (
-    "i.id, i.created_at, i.email, r.name, i.deployment_id, d.name, o.name, i.invited_by_id, s.full_name, "
-    "i.last_sent_at, i.expires_at, i.delivery_state, i.delivery_error, i.send_count"
-)
-_JOINS = (
-    "JOIN role r ON r.id = i.role_id LEFT JOIN deployment d ON d.id = i.deployment_id "
-    "LEFT JOIN organisation o ON o.id = i.organisation_id LEFT JOIN staff_member s ON s.id = i.invited_by_id"
-)
-_SELECT = f"SELECT {_COLUMNS} FROM invitation i {_JOINS} WHERE"
-_POSITION = {name.removeprefix("i."): n for n, name in enumerate(_COLUMNS.split(", "), 1)}  # ORDER BY ordinals
-
-
-def _pattern(term: str) -> str:
-    """A LIKE pattern matching addresses that hold term, its wildcards and escape character taken literally."""
-    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _datetime(value: Any) -> datetime:
-    """A stored datetime (SQLite: the text the ORM writes with isoformat(" ")) in UTC, the ORM's zone.
-
-    datetime.UTC rather than the ORM's ZoneInfo("UTC"): the same instant and text, but isoformat() (a keyset key
-    per row, on every refresh of every open page) takes a fifth of the time.
-    """
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return parsed.astimezone(UTC)
 
 
 async def _visible_deployments(actor: Actor, organisation_id: int) -> list[int] | None:

@@ -15,6 +15,7 @@ from models import AuditEvent, Invitation, InvitationState, MessageKind, OutboxM
 from services.access import tokens
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
+from services.invitations import pending_search
 from services.mail import outbox
 from services.platform import sql
 from services.platform.clock import now
@@ -101,25 +102,26 @@ async def _insert_invitations(
 ) -> None:
     at = now()
     expires = at + timedelta(hours=lifetime_hours)
-    ids = await sql.insert_returning_ids(
-        connection,
-        Invitation,
-        columns=("email", "token_hash"),
-        rows=((address, hashed) for address, (_, hashed) in zip(addresses, pairs, strict=True)),
-        constants={
-            "role_id": role.id,
-            "level": scope.level.value,
-            "organisation_id": scope.organisation_id,
-            "deployment_id": scope.deployment_id,
-            "scope_key": scope.key,
-            "invited_by_id": actor.member_id,
-            "lifetime_hours": lifetime_hours,
-            "created_at": at,
-            "last_sent_at": at,
-            "expires_at": expires,
-        },
-        key="token_hash",
-    )
+    async with pending_search.indexed_in_one_go(connection):  # SQLite's search index: one statement, not a row each
+        ids = await sql.insert_returning_ids(
+            connection,
+            Invitation,
+            columns=("email", "token_hash"),
+            rows=((address, hashed) for address, (_, hashed) in zip(addresses, pairs, strict=True)),
+            constants={
+                "role_id": role.id,
+                "level": scope.level.value,
+                "organisation_id": scope.organisation_id,
+                "deployment_id": scope.deployment_id,
+                "scope_key": scope.key,
+                "invited_by_id": actor.member_id,
+                "lifetime_hours": lifetime_hours,
+                "created_at": at,
+                "last_sent_at": at,
+                "expires_at": expires,
+            },
+            key="token_hash",
+        )
     message = outbox.message_fields(
         kind=MessageKind.INVITATION,
         recipient="",
