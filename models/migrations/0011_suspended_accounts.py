@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0008_pending_counts_and_search")]
+    dependencies = [("models", "0009_sqlite_search_index")]
 
     initial = False
 
