@@ -24,13 +24,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from bench import world as worlds
-from bench.common import LagProbe, addresses, idle_lag_ms, machine, stopwatch
+from bench.common import LagProbe, QueryProbe, addresses, idle_lag_ms, machine, stopwatch
 from models import Invitation, InvitationState, Organisation, Role, RoleAssignment, StaffMember
 from services.access import service as access
 from services.access.service import Actor
@@ -45,46 +45,17 @@ IDLE_SECONDS = 3.0
 FIXED_STEP: list[int | None] = [None]  # --step: a fixed size instead of the product's pacing
 
 
-class ListProbe:
-    """Another organisation's pending list asking for its count and first page every PROBE_EVERY seconds."""
-
-    def __init__(self, read: Callable[[], Awaitable[object]]) -> None:
-        self.read = read
-        self.waits: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-        self._asked_at: float | None = None
-
-    async def __aenter__(self) -> "ListProbe":
-        self._task = asyncio.create_task(self._run())
-        await asyncio.sleep(0)
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        if self._asked_at is not None:  # still waiting when the send ended: that wait counts too
-            self.waits.append(asyncio.get_running_loop().time() - self._asked_at)
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            self._asked_at = loop.time()
-            await self.read()
-            self.waits.append(loop.time() - self._asked_at)
-            self._asked_at = None
-            await asyncio.sleep(PROBE_EVERY)
-
-    def figures(self) -> dict[str, float]:
-        waits = sorted(self.waits)
-        cuts = statistics.quantiles(waits, n=100, method="inclusive") if len(waits) > 1 else waits * 99
-        return {
-            "probes": len(waits),
-            "wait_p50_ms": statistics.median(waits) * 1000,
-            "wait_p95_ms": cuts[94] * 1000,
-            "wait_p99_ms": cuts[98] * 1000,
-            "wait_max_ms": waits[-1] * 1000,
-        }
+def wait_figures(waits: list[float]) -> dict[str, float]:
+    """The probe's waits: how many, p50, p95, p99 and the longest, in ms."""
+    waits = sorted(waits)
+    cuts = statistics.quantiles(waits, n=100, method="inclusive") if len(waits) > 1 else waits * 99
+    return {
+        "probes": len(waits),
+        "wait_p50_ms": statistics.median(waits) * 1000,
+        "wait_p95_ms": cuts[94] * 1000,
+        "wait_p99_ms": cuts[98] * 1000,
+        "wait_max_ms": waits[-1] * 1000,
+    }
 
 
 async def other_organisation() -> tuple[int, Actor]:
@@ -118,7 +89,7 @@ async def one_round(url: str, world: worlds.World, mode: str, size: int) -> dict
             return await pending.list_pending(actor=other_actor, organisation_id=other_id, page_size=25)
 
         emails = addresses(size, prefix="big.")
-        async with LagProbe() as loop, ListProbe(read_list) as probe:
+        async with LagProbe() as loop, QueryProbe(read_list, interval=PROBE_EVERY) as probe:
             with stopwatch() as taken:
                 result = await _send(mode, actor, world, emails)
         if mode != "idle":
@@ -128,7 +99,7 @@ async def one_round(url: str, world: worlds.World, mode: str, size: int) -> dict
         left = await Invitation.filter(organisation_id=other_id, state=InvitationState.PENDING).count()
         if left != OTHER_PENDING:
             raise RuntimeError(f"the other organisation's list changed: {left}")
-    return {"mode": mode, "seconds": taken[0], "cpu": taken[1], **probe.figures(), "loop_max_ms": loop.max_ms}
+    return {"mode": mode, "seconds": taken[0], "cpu": taken[1], **wait_figures(probe.waits), "loop_max_ms": loop.max_ms}
 
 
 async def _other(world: worlds.World) -> tuple[int, Actor]:
@@ -160,11 +131,11 @@ async def _send(mode: str, actor: Actor, world: worlds.World, emails: list[str])
         pacing.PAUSE_SECONDS = pause
 
 
-async def sqlite_rounds(size: int, rounds: int, modes: tuple[str, ...]) -> list[dict[str, Any]]:
+async def sqlite_rounds(size: int, rounds: int, modes: tuple[str, ...], scale: float = 1.0) -> list[dict[str, Any]]:
     """Every mode once per round, the order turned each round, each on a fresh copy of one populated file."""
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="gatehouse-big-send-") as folder:
-        template, world = await worlds.sqlite_template(Path(folder))
+        template, world = await worlds.sqlite_template(Path(folder), scale=scale)
         async with connected(f"sqlite://{template}"):
             await other_organisation()
         for number in range(rounds):

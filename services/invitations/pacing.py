@@ -15,21 +15,25 @@ SMALLEST_STEP, LARGEST_STEP = 250, 2_000  # each commit costs a disk flush (~30 
 PAUSE_SECONDS = 0.01  # a page's list asks two queries in a row: the second, too, comes before the next step
 
 
+def clock() -> float:
+    """The pacer's clock (a seam for tests)."""
+    return time.monotonic()
+
+
 @dataclass
 class Pacer:
     """The size of the next step, adjusted after each step to the time it took; a fixed size if one is given."""
 
     fixed: int | None = None
-    size: int = FIRST_STEP
-    _started: float = field(default=0.0, repr=False)
+    size: int = field(init=False)
+    _started: float = field(default=0.0, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.fixed is not None:
-            self.size = self.fixed
+        self.size = self.fixed or FIRST_STEP
 
     def start(self) -> int:
         """The size of the step about to start (timed from now)."""
-        self._started = time.monotonic()
+        self._started = clock()
         return self.size
 
     def finished(self) -> None:
@@ -37,6 +41,6 @@ class Pacer:
         busy moment does not halve the pace)."""
         if self.fixed is not None:
             return
-        took = max(time.monotonic() - self._started, 0.001)
+        took = max(clock() - self._started, 0.001)
         aimed = self.size * STEP_SECONDS / took
         self.size = max(SMALLEST_STEP, min(LARGEST_STEP, int((self.size + aimed) / 2)))

@@ -1,12 +1,13 @@
 """Sending, resending and deleting invitations (accepting is in services/invitations/acceptance.py)."""
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from models import Invitation, InvitationState, RoleAssignment, StaffMember
@@ -30,6 +31,7 @@ IN_THREAD_ABOVE = 200  # addresses: checking more than this runs off the event l
 CONFIRM_ABOVE = 50  # addresses: a send of more asks the inviter to confirm how many, which role and where
 Progress = Callable[[int, int], None]  # (addresses done, addresses in all)
 Checked = TypeVar("Checked")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -75,8 +77,8 @@ async def send_in_steps(
 
     Steps are sized by pacing (about 50 ms of the database each), or `step` addresses each if given.
 
-    A refusal of the first step is raised (nothing was sent); a later one ends the send there: the result then
-    names the addresses not sent and why (stopped).
+    A refusal (or database error) of the first step is raised (nothing was sent); a later one ends the send there:
+    the steps before it stay sent, and the result names the addresses not sent and why (stopped).
     """
     if len(addresses) > MAX_ADDRESSES:
         raise InvalidInput(f"At most {MAX_ADDRESSES:,} addresses can be invited at once.")
@@ -95,10 +97,10 @@ async def send_in_steps(
                 organisation_id=organisation_id,
                 deployment_id=deployment_id,
             )
-        except DomainError as refusal:
+        except (DomainError, OperationalError) as refusal:
             if done == 0:
                 raise
-            result.not_sent, result.stopped = unique[done:], str(refusal)
+            result.not_sent, result.stopped = unique[done:], _why_stopped(refusal)
             break
         pacer.finished()
         done += len(chunk)
@@ -191,6 +193,13 @@ async def _off_the_loop(work: Callable[[list[str]], Checked], addresses: list[st
     if len(addresses) > IN_THREAD_ABOVE:
         return await asyncio.to_thread(work, addresses)
     return work(addresses)
+
+
+def _why_stopped(refusal: Exception) -> str:
+    if isinstance(refusal, DomainError):
+        return str(refusal)
+    log.exception("a send in steps stopped part-way on a database error")
+    return "The database could not take the rest of this send just now. Please send the remaining addresses again."
 
 
 def _first_spellings(addresses: list[str]) -> list[str]:
