@@ -2,12 +2,10 @@
 for every address as one send of them all."""
 
 import itertools
-from typing import Any
 
 import pytest
-from tortoise.exceptions import OperationalError
 
-from models import Invitation, InvitationState, OutboxMessage
+from models import OutboxMessage
 from services.invitations import pacing
 from services.invitations import service as invitations
 from tests import factories
@@ -78,36 +76,3 @@ async def test_a_paced_send_in_steps_treats_every_address_as_one_send_of_them_al
     assert not in_steps.not_sent and not in_steps.stopped
     emails = [await OutboxMessage.filter(organisation_id=org.id).count() for org in (world.org, world.other_org)]
     assert emails[0] == emails[1] == 1 + 7 + 1  # the earlier invitation, 7 new ones (one replacing it), 1 notice
-
-
-async def test_a_database_error_after_the_first_step_ends_the_send_naming_what_was_sent_and_not(
-    db: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    world = await factories.world()
-    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
-    clinician = await factories.role("clinician")
-    send_one_step = invitations.send
-    steps = 0
-
-    async def locked_at_the_second_step(**arguments: Any) -> invitations.SendResult:
-        nonlocal steps
-        steps += 1
-        if steps == 2:  # e.g. SQLite's "database is locked" once its busy timeout ran out
-            raise OperationalError("database is locked")
-        return await send_one_step(**arguments)
-
-    monkeypatch.setattr(invitations, "send", locked_at_the_second_step)
-    result = await invitations.send_in_steps(
-        actor=owner, addresses=["a@example.org", "b@example.org", "c@example.org"], role_id=clinician.id,
-        lifetime_hours=24, organisation_id=world.org.id, step=2,
-    )  # fmt: skip
-
-    assert result.invited == ["a@example.org", "b@example.org"] and result.not_sent == ["c@example.org"]
-    assert "send the remaining addresses again" in result.stopped
-    assert await Invitation.filter(state=InvitationState.PENDING, organisation_id=world.org.id).count() == 2
-    steps = 1  # the first step failing: nothing was sent, the error is raised
-    with pytest.raises(OperationalError):
-        await invitations.send_in_steps(
-            actor=owner, addresses=["d@example.org"], role_id=clinician.id, lifetime_hours=24,
-            organisation_id=world.org.id,
-        )  # fmt: skip
