@@ -22,7 +22,12 @@ def _imported(*addresses: str) -> ImportResult:
     return ImportResult(addresses=list(addresses), problems=[], total_rows=len(addresses), lines=lines)
 
 
-async def test_an_import_is_sorted_into_new_addresses_members_and_pending_invitations(db: str) -> None:
+@pytest.mark.parametrize("big", [False, True], ids=["small file", "big file: walked in a thread"])
+async def test_an_import_is_sorted_into_new_addresses_members_and_pending_invitations(
+    db: str, monkeypatch: pytest.MonkeyPatch, big: bool
+) -> None:
+    if big:
+        monkeypatch.setattr(review, "IN_THREAD_ABOVE", 0)
     world = await factories.world()
     owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
     await factories.member("nurse@trust.org", "supervisor", dep=world.dep)

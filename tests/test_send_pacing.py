@@ -40,9 +40,12 @@ def test_a_slow_step_makes_the_next_smaller_a_quick_one_larger_within_bounds(mon
     assert fixed.start() == 7
 
 
+@pytest.mark.parametrize("big", [False, True], ids=["small send", "big send: addresses checked in a thread"])
 async def test_a_paced_send_in_steps_treats_every_address_as_one_send_of_them_all(
-    db: str, monkeypatch: pytest.MonkeyPatch
+    db: str, monkeypatch: pytest.MonkeyPatch, big: bool
 ) -> None:
+    if big:
+        monkeypatch.setattr(invitations, "IN_THREAD_ABOVE", 0)
     world = await factories.world()
     here = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
     there = await factories.member("owner@north.org", "organisation_owner", org=world.other_org)
