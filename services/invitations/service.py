@@ -75,7 +75,7 @@ async def send_in_steps(
 ) -> SendResult:
     """send() a step of addresses at a time (each its own transaction), telling on_progress (done, total) after each.
 
-    Steps are sized by pacing (about 50 ms of the database each), or `step` addresses each if given.
+    Steps are sized by services/invitations/pacing.py (about 80 ms of the database each), or `step` addresses each.
 
     A refusal (or database error) of the first step is raised (nothing was sent); a later one ends the send there:
     the steps before it stay sent, and the result names the addresses not sent and why (stopped).
