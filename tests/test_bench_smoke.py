@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bench import bulk_import, deflate_clients, delivery, lists_common, live_updates, pending_list
+from bench import big_send, bulk_import, deflate_clients, delivery, lists_common, live_updates, pending_list
 from bench import world as worlds
 from bench.common import csv_bytes
 from bench.delivery import Sink
@@ -83,3 +83,12 @@ async def test_the_pending_list_benchmark_checks_every_case_against_its_baseline
     cases = {r["case"] for r in results}
     assert {"large org: search one address", "large org: deployment admin", "typical org: last page, expires"} <= cases
     assert all(r["plan"] and r["service_max"] >= r["service_p95"] > 0 for r in results)
+
+
+async def test_the_big_send_benchmark_probes_another_list_in_every_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(big_send, "IDLE_SECONDS", 0.05)
+    monkeypatch.setattr(big_send, "OTHER_PENDING", 30)
+    results = await big_send.sqlite_rounds(ROWS, 1, big_send.MODES, scale=0.02)  # checks each send's invitations
+    assert [r["mode"] for r in results] == list(big_send.MODES)
+    assert all(r["probes"] >= 1 and r["wait_max_ms"] >= r["wait_p50_ms"] > 0 for r in results)
+    assert "| in steps |" in big_send.summary(results)

@@ -4,6 +4,7 @@ a send in steps with its progress, when a send asks first, and what each role al
 from typing import Any
 
 import pytest
+from tortoise.exceptions import OperationalError
 
 from models import Invitation, InvitationState, Organisation
 from services.access import role_summaries, roles
@@ -21,7 +22,12 @@ def _imported(*addresses: str) -> ImportResult:
     return ImportResult(addresses=list(addresses), problems=[], total_rows=len(addresses), lines=lines)
 
 
-async def test_an_import_is_sorted_into_new_addresses_members_and_pending_invitations(db: str) -> None:
+@pytest.mark.parametrize("big", [False, True], ids=["small file", "big file: walked in a thread"])
+async def test_an_import_is_sorted_into_new_addresses_members_and_pending_invitations(
+    db: str, monkeypatch: pytest.MonkeyPatch, big: bool
+) -> None:
+    if big:
+        monkeypatch.setattr(review, "IN_THREAD_ABOVE", 0)
     world = await factories.world()
     owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
     await factories.member("nurse@trust.org", "supervisor", dep=world.dep)
@@ -95,8 +101,9 @@ async def test_a_send_in_steps_reports_its_progress_and_stops_at_a_refusal_namin
         )  # fmt: skip
 
 
-async def test_a_refusal_after_the_first_step_ends_the_send_and_names_what_was_not_sent(
-    db: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("trouble", ["archived", "database locked"])
+async def test_a_refusal_or_database_error_after_the_first_step_ends_the_send_and_names_what_was_not_sent(
+    db: str, monkeypatch: pytest.MonkeyPatch, trouble: str
 ) -> None:
     world = await factories.world()
     owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
@@ -104,14 +111,16 @@ async def test_a_refusal_after_the_first_step_ends_the_send_and_names_what_was_n
     send_one_step = invitations.send
     steps = 0
 
-    async def archived_before_the_second_step(**arguments: Any) -> invitations.SendResult:
+    async def trouble_at_the_second_step(**arguments: Any) -> invitations.SendResult:
         nonlocal steps
         steps += 1
-        if steps == 2:  # someone archives the organisation while the send is under way
+        if steps == 2 and trouble == "archived":  # someone archives the organisation while the send is under way
             await Organisation.filter(id=world.org.id).update(archived_at=now())
+        elif steps == 2:  # e.g. SQLite's "database is locked" once its busy timeout ran out
+            raise OperationalError("database is locked")
         return await send_one_step(**arguments)
 
-    monkeypatch.setattr(invitations, "send", archived_before_the_second_step)
+    monkeypatch.setattr(invitations, "send", trouble_at_the_second_step)
     result = await invitations.send_in_steps(
         actor=owner, addresses=["a@example.org", "b@example.org", "c@example.org"], role_id=clinician.id,
         lifetime_hours=24, organisation_id=world.org.id, step=2,
@@ -119,8 +128,15 @@ async def test_a_refusal_after_the_first_step_ends_the_send_and_names_what_was_n
 
     assert result.invited == ["a@example.org", "b@example.org"]
     assert result.not_sent == ["c@example.org"]
-    assert "is archived" in result.stopped
+    assert ("is archived" if trouble == "archived" else "send the remaining addresses again") in result.stopped
     assert await Invitation.filter(state=InvitationState.PENDING, organisation_id=world.org.id).count() == 2
+    if trouble != "archived":  # the same error in the first step: nothing was sent, the error is raised
+        steps = 1
+        with pytest.raises(OperationalError):
+            await invitations.send_in_steps(
+                actor=owner, addresses=["d@example.org"], role_id=clinician.id, lifetime_hours=24,
+                organisation_id=world.org.id,
+            )  # fmt: skip
 
 
 def test_the_pop_out_asks_first_only_above_the_threshold() -> None:

@@ -1,11 +1,13 @@
 """Sending, resending and deleting invitations (accepting is in services/invitations/acceptance.py)."""
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from models import Invitation, InvitationState, RoleAssignment, StaffMember
@@ -15,6 +17,7 @@ from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import DomainError, InvalidInput
 from services.invitations import addresses as emails
+from services.invitations import pacing
 from services.invitations import rows as invite_rows
 from services.mail import outbox
 from services.organisations import service as organisations
@@ -26,8 +29,9 @@ MAX_ADDRESSES = 100_000
 SEND_ATTEMPTS = 3
 IN_THREAD_ABOVE = 200  # addresses: checking more than this runs off the event loop
 CONFIRM_ABOVE = 50  # addresses: a send of more asks the inviter to confirm how many, which role and where
-SEND_STEP = 1_000  # addresses per transaction when a send goes in steps, so that its progress can be shown
 Progress = Callable[[int, int], None]  # (addresses done, addresses in all)
+Checked = TypeVar("Checked")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,35 +71,42 @@ async def send_in_steps(
     organisation_id: int | None = None,
     deployment_id: int | None = None,
     on_progress: Progress | None = None,
-    step: int = SEND_STEP,
+    step: int | None = None,
 ) -> SendResult:
-    """send() a step of addresses at a time, telling on_progress (done, total) after each step.
+    """send() a step of addresses at a time (each its own transaction), telling on_progress (done, total) after each.
 
-    A refusal of the first step is raised (nothing was sent); a later one ends the send there: the result then
-    names the addresses not sent and why (stopped).
+    Steps are sized by services/invitations/pacing.py (about 80 ms of the database each), or `step` addresses each.
+
+    A refusal (or database error) of the first step is raised (nothing was sent); a later one ends the send there:
+    the steps before it stay sent, and the result names the addresses not sent and why (stopped).
     """
     if len(addresses) > MAX_ADDRESSES:
         raise InvalidInput(f"At most {MAX_ADDRESSES:,} addresses can be invited at once.")
-    unique = _first_spellings(addresses)
-    result = SendResult()
-    for start in range(0, len(unique), step):
+    unique = await _off_the_loop(_first_spellings, addresses)
+    result, pacer, done = SendResult(), pacing.Pacer(fixed=step), 0
+    while done < len(unique):
+        if done:
+            await asyncio.sleep(pacing.PAUSE_SECONDS)  # the pages' queries that waited for the last step go first
+        chunk = unique[done : done + pacer.start()]
         try:
             part = await send(
                 actor=actor,
-                addresses=unique[start : start + step],
+                addresses=chunk,
                 role_id=role_id,
                 lifetime_hours=lifetime_hours,
                 organisation_id=organisation_id,
                 deployment_id=deployment_id,
             )
-        except DomainError as refusal:
-            if start == 0:
+        except (DomainError, OperationalError) as refusal:
+            if done == 0:
                 raise
-            result.not_sent, result.stopped = unique[start:], str(refusal)
+            result.not_sent, result.stopped = unique[done:], _why_stopped(refusal)
             break
+        pacer.finished()
+        done += len(chunk)
         result.add(part)
         if on_progress is not None:
-            on_progress(min(start + step, len(unique)), len(unique))
+            on_progress(done, len(unique))
     return result
 
 
@@ -120,10 +131,7 @@ async def send(
     if len(addresses) > MAX_ADDRESSES:
         raise InvalidInput(f"At most {MAX_ADDRESSES:,} addresses can be invited at once.")
     result = SendResult()
-    if len(addresses) > IN_THREAD_ABOVE:
-        valid, result.invalid = await asyncio.to_thread(_normalised, addresses)
-    else:
-        valid, result.invalid = _normalised(addresses)
+    valid, result.invalid = await _off_the_loop(_normalised, addresses)
     context = await _mail_context(actor, role, scope)
     secrets = await invite_rows.new_tokens(len(valid))  # before the transaction, which then only reads and writes
     for attempt in range(SEND_ATTEMPTS):
@@ -178,6 +186,20 @@ async def delete(*, actor: Actor, invitation_ids: list[int]) -> list[str]:
         deleted.append(invitation.email)
         await events.publish(organisation_id=scope.organisation_id, kind="invitations")
     return deleted
+
+
+async def _off_the_loop(work: Callable[[list[str]], Checked], addresses: list[str]) -> Checked:
+    """work(addresses), in a thread for more than a few: 100,000 addresses would hold the event loop 60-120 ms."""
+    if len(addresses) > IN_THREAD_ABOVE:
+        return await asyncio.to_thread(work, addresses)
+    return work(addresses)
+
+
+def _why_stopped(refusal: Exception) -> str:
+    if isinstance(refusal, DomainError):
+        return str(refusal)
+    log.exception("a send in steps stopped part-way on a database error")
+    return "The database could not take the rest of this send just now. Please send the remaining addresses again."
 
 
 def _first_spellings(addresses: list[str]) -> list[str]:
