@@ -46,6 +46,7 @@ class StaffMember(Model):
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
     is_active = fields.BooleanField(default=True)  # False: suspended, every grant stopped (services/organisations)
     suspended_at = fields.DatetimeField(null=True)
+    last_login_at = fields.DatetimeField(null=True)  # None: never logged in (an account made by acceptance has)
 
     assignments: fields.ReverseRelation["RoleAssignment"]
 

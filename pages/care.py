@@ -15,7 +15,11 @@ from services.access.service import Actor
 from services.organisations import staff
 
 MANAGE = {"invite": "Invite staff members", "roles": "Add a new role", "audit": "Audit log"}
-VIEWS = {"staff": "All staff members", "pending": "Staff members >> Pending staff invitations"}
+VIEWS = {
+    "staff": "All staff members",
+    "pending": "Staff members >> Pending staff invitations",
+    "dormant": "Staff members >> Dormant members",
+}
 
 
 def create() -> None:
@@ -91,7 +95,10 @@ class _CarePortal:
                 self.current: PendingView | StaffView = PendingView(self.session, self.organisation_id)
             else:
                 may_manage = self.may_invite or self.may_suspend
-                self.current = StaffView(self.session, self.organisation_id, may_manage=may_manage)
+                dormant = self.view == "dormant"
+                self.current = StaffView(
+                    self.session, self.organisation_id, may_manage=may_manage, dormant_only=dormant
+                )
         await self.current.refresh()
 
     async def _refresh(self) -> None:

@@ -19,6 +19,7 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "role", "label": "Role", "field": "role", "align": "left", "sortable": True},
     {"name": "scope", "label": "Scope", "field": "scope", "align": "left"},
     {"name": "joined", "label": "Joined", "field": "joined", "align": "left", "sortable": True},
+    {"name": "last_login", "label": "Last log-in", "field": "last_login", "align": "left", "sortable": True},
 ]
 ACTIONS: dict[str, Any] = {"name": "actions", "label": "Actions", "field": "id"}
 MENU = [
@@ -33,12 +34,15 @@ SUSPENDED = " (suspended)"
 class StaffView:
     """The organisation's staff, one row per role held, paged on the server."""
 
-    def __init__(self, session: PageSession, organisation_id: int, *, may_manage: bool) -> None:
+    def __init__(
+        self, session: PageSession, organisation_id: int, *, may_manage: bool, dormant_only: bool = False
+    ) -> None:
         """may_manage: may the viewer manage staff somewhere in the organisation (rights.may_invite) or suspend
         accounts (rights.may_suspend_accounts); each row then offers only what the viewer may do there
         (StaffRow.manageable, StaffRow.suspendable)."""
         self.session = session
         self.organisation_id = organisation_id
+        self.dormant_only = dormant_only
         self.list = PagedTable(
             columns=[*COLUMNS, ACTIONS] if may_manage else COLUMNS,
             fetch=self._fetch,
@@ -48,7 +52,9 @@ class StaffView:
         )
         self.list.table.mark("staff")
         self.list.table.props["no-data-label"] = (
-            "Nobody holds a role here yet. Use Invite staff members in the Manage menu to invite someone."
+            f"Nobody here has gone {staff.DORMANT_AFTER.days} days without logging in."
+            if dormant_only
+            else "Nobody holds a role here yet. Use Invite staff members in the Manage menu to invite someone."
             if may_manage
             else "Nobody holds a role here yet."
         )
@@ -72,6 +78,7 @@ class StaffView:
                 descending=request.descending,
                 page=request.page,
                 page_size=request.page_size,
+                dormant_only=self.dormant_only,
             )
         )
         if found is None:
@@ -89,6 +96,7 @@ class StaffView:
                     "scope": r.scope_name,
                     "deployment_id": r.deployment_id,
                     "joined": day(r.joined),
+                    "last_login": _last_login(r),
                     "manageable": r.manageable and not r.suspended,
                     "may_suspend": r.suspendable and not r.suspended,
                     "may_restore": r.suspendable and r.suspended,
@@ -185,3 +193,9 @@ class StaffView:
             action="Restore account",
             on_confirm=restore,
         )
+
+
+def _last_login(row: staff.StaffRow) -> str:
+    if row.last_login is None:
+        return "Dormant: never logged in" if row.dormant else "Never"
+    return f"Dormant: last {day(row.last_login)}" if row.dormant else day(row.last_login)

@@ -137,6 +137,7 @@ async def complete_login(*, ticket: str) -> CompletedLogin:
     await Session.create(
         token_hash=session_hash, member_id=row.member_id, last_seen_at=at, expires_at=at + ABSOLUTE_TIMEOUT
     )
+    await StaffMember.filter(id=row.member_id).update(last_login_at=at)  # what Dormant is measured from
     return CompletedLogin(raw, row.redirect_to, int(ABSOLUTE_TIMEOUT.total_seconds()))
 
 

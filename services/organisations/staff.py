@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -21,7 +21,14 @@ from services.organisations import service as organisations
 from services.platform import events, sql, text
 from services.platform.clock import now
 
-SORTS = {"name": "member__full_name", "email": "member__email", "role": "role__name", "joined": "created_at"}
+SORTS = {
+    "name": "member__full_name",
+    "email": "member__email",
+    "role": "role__name",
+    "joined": "created_at",
+    "last_login": "member__last_login_at",
+}
+DORMANT_AFTER = timedelta(days=90)  # PRODUCT.md: a dormant member has not logged in for N days (default 90)
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class StaffRow:
     joined: datetime
     manageable: bool  # may the actor change or remove this role (rights.may_manage_member)
     suspended: bool = False  # the account is suspended: this grant is stopped with every other
+    last_login: datetime | None = None  # None: never logged in
+    dormant: bool = False  # no log-in (or, never logged in, no account) for DORMANT_AFTER
     suspendable: bool = False  # may the actor suspend or restore the account (rights.may_suspend)
 
 
@@ -80,11 +89,18 @@ async def staff_page(
     descending: bool = False,
     page: int = 1,
     page_size: int = 25,
+    dormant_only: bool = False,
 ) -> tuple[list[StaffRow], int]:
-    """One page of the organisation's staff (one row per role held) that the actor may see."""
+    """One page of the organisation's staff (one row per role held) that the actor may see; dormant_only: the
+    rows of dormant members alone."""
     query = RoleAssignment.filter(organisation_id=organisation_id).filter(
         await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
     )
+    if dormant_only:
+        cutoff = now() - DORMANT_AFTER
+        query = query.filter(
+            Q(member__last_login_at__lte=cutoff) | Q(member__last_login_at__isnull=True, member__created_at__lte=cutoff)
+        )
     term = text.search_term(search)
     if term:
         query = query.filter(Q(member__email__icontains=term) | Q(member__full_name__icontains=term))
@@ -241,6 +257,8 @@ def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None) ->
         a.created_at,
         rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a)),
         suspended=not a.member.is_active,
+        last_login=a.member.last_login_at,
+        dormant=(a.member.last_login_at or a.member.created_at) <= now() - DORMANT_AFTER,
         suspendable=ranks is not None
         and rights.may_suspend(actor=actor, member_id=a.member_id, member_platform_rank=ranks.get(a.member_id, 0)),
     )
