@@ -10,13 +10,14 @@ from models.enums import (
     ScopeLevel,
 )
 from models.invitations import AuditEvent, Invitation, OutboxMessage, PendingCount
-from models.organisations import Deployment, Organisation
+from models.organisations import Deployment, GrantPolicy, Organisation
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
 
 __all__ = [
     "CARE_PERMISSIONS",
     "AuditEvent",
     "DeliveryState",
+    "GrantPolicy",
     "Deployment",
     "Invitation",
     "InvitationState",

@@ -13,9 +13,13 @@ from services.platform import sql as sql_dialect
 
 MODEL_MODULES = ["models"]
 MIGRATIONS_MODULE = "models.migrations"
-# What migrations 0004 and 0008 add, for throwaway databases built from the models (a partial index, triggers).
+# What migrations 0004, 0008 and 0010 add, for throwaway databases built from the models (a partial index, triggers).
 ONE_PENDING_INVITATION = (
     "CREATE UNIQUE INDEX IF NOT EXISTS invitation_one_pending ON invitation (email, scope_key) WHERE state = 'pending'"
+)
+ONE_LIVE_GRANT = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS role_assignment_one_live ON role_assignment (member_id, role_id, scope_key) "
+    "WHERE ended_at IS NULL"
 )
 
 
@@ -41,6 +45,7 @@ async def connected(database_url: str, *, generate: bool = False) -> AsyncIterat
         if generate:
             connection = connections.get("default")
             await connection.execute_script(ONE_PENDING_INVITATION)
+            await connection.execute_script(ONE_LIVE_GRANT)
             await connection.execute_script(derived.POSTGRES if sql_dialect.is_postgres(connection) else derived.SQLITE)
         yield
 
