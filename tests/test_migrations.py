@@ -1,15 +1,13 @@
 """The migrations create the schema the models describe, on a real database file (and PostgreSQL in CI)."""
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from tortoise import Tortoise, connections
 from tortoise.contrib.fastapi import RegisterTortoise
-from tortoise.migrations.api.migrate import migrate
-
 from tortoise.exceptions import IntegrityError
+from tortoise.migrations.api.migrate import migrate
 
 from models import (
     DeliveryState,

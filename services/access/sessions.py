@@ -55,8 +55,13 @@ def subscribe(*, session_token: str, on_end: Callable[[], None]) -> Callable[[],
 
 def session_ended(*, session_token: str) -> int:
     """Tell every open page of the session that it has ended; returns how many were told."""
+    return session_hash_ended(tokens.hash_token(session_token))
+
+
+def session_hash_ended(token_hash: str) -> int:
+    """session_ended() for a session known by its stored hash (housekeeping ends sessions it never saw opened)."""
     forget_actors()
-    listeners = _listeners.pop(tokens.hash_token(session_token), set())
+    listeners = _listeners.pop(token_hash, set())
     for on_end in listeners:
         try:
             on_end()

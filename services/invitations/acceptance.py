@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 
 from models import Invitation, InvitationState, Organisation, RoleAssignment, StaffMember
 from services.access import auth, tokens
+from services.access.liveness import live
 from services.access.ratelimit import Limiter
 from services.access.service import Actor, Scope
 from services.audit import service as audit
@@ -97,7 +98,7 @@ async def accept_as_member(*, actor: Actor, token: str, client: str) -> str:
             raise LinkInvalid()
         exists = (
             await RoleAssignment.filter(
-                member_id=actor.member_id, role_id=invitation.role_id, scope_key=invitation.scope_key
+                live(), member_id=actor.member_id, role_id=invitation.role_id, scope_key=invitation.scope_key
             )
             .using_db(connection)
             .exists()

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -11,6 +12,7 @@ from tortoise.transactions import in_transaction
 from models import Invitation, InvitationState, RoleAssignment, StaffMember
 from services.access import roles
 from services.access import service as access
+from services.access.liveness import is_live
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import DomainError, InvalidInput
@@ -229,13 +231,14 @@ async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: 
     held_there = await sql.rows_where_in(
         connection,
         RoleAssignment,
-        columns=("member_id", "role_id", "scope_key"),
+        columns=("member_id", "role_id", "scope_key", "ended_at", "ends_at"),
         key="member_id",
         # Asked even when no address has an account (0 is no member's id), so that a send takes the same
         # statements whether or not its addresses have accounts somewhere.
         values=[int(member_id) for member_id in found.values()] or [0],
         where=_same_organisation(scope),
     )
+    held_there = [row[:3] for row in held_there if is_live(_moment(row[3]), _moment(row[4]))]  # ended grants: history
     insiders = {int(member_id) for member_id, _, _ in held_there}
     held = {int(member_id) for member_id, role_id, key in held_there if role_id == role.id and key == scope.key}
     members = {a: int(found[a]) for a in addresses if a in found and int(found[a]) in insiders}
@@ -244,6 +247,11 @@ async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: 
     members = {a: member_id for a, member_id in members.items() if member_id not in held}
     replaced = [a for a in new if a in pending]
     return invite_rows.Plan(new, [int(pending[a]) for a in replaced], replaced, members, already)
+
+
+def _moment(value: object) -> datetime | None:
+    """A timestamp read by SQL: a datetime on PostgreSQL, ISO text on SQLite."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]
 
 
 def _same_organisation(scope: Scope) -> dict[str, object]:

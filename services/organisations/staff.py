@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from models import Deployment, Invitation, InvitationState, Organisation, Permission, RoleAssignment
 from services.access import rights, roles
 from services.access import service as access
+from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
@@ -54,7 +55,9 @@ class OrganisationChoice:
 async def my_access(*, actor: Actor) -> list[AccessRow]:
     """The roles the actor holds and where, for their own view."""
     rows = []
-    for assignment in await RoleAssignment.filter(member_id=actor.member_id).select_related("role").order_by("id"):
+    for assignment in (
+        await RoleAssignment.filter(live(), member_id=actor.member_id).select_related("role").order_by("id")
+    ):
         scope = Scope.of(assignment)
         rows.append(AccessRow(assignment.role.name, await organisations.scope_name(scope=scope), assignment.level))
     return rows
@@ -80,7 +83,7 @@ async def staff_page(
     page_size: int = 25,
 ) -> tuple[list[StaffRow], int]:
     """One page of the organisation's staff (one row per role held) that the actor may see."""
-    query = RoleAssignment.filter(organisation_id=organisation_id).filter(
+    query = RoleAssignment.filter(live(), organisation_id=organisation_id).filter(
         await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
     )
     term = text.search_term(search)
@@ -108,7 +111,9 @@ async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
             actor=actor, role=role, scope=scope, action="change_role", target=assignment.member.email
         )
     await organisations.require_active(organisation_id=scope.organisation_id)
-    if await RoleAssignment.filter(member_id=assignment.member_id, role_id=new.id, scope_key=scope.key).exists():
+    if await RoleAssignment.filter(
+        live(), member_id=assignment.member_id, role_id=new.id, scope_key=scope.key
+    ).exists():
         raise InvalidInput(f"{assignment.member.email} already holds “{new.name}” there.")
     async with in_transaction() as connection:
         await RoleAssignment.filter(id=assignment.id).using_db(connection).update(role_id=new.id)
@@ -125,7 +130,8 @@ async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
     role, email = RoleInfo.of(assignment.role), assignment.member.email
     await roles.require_grant(actor=actor, role=role, scope=scope, action="remove_member", target=email)
     async with in_transaction() as connection:
-        await RoleAssignment.filter(id=assignment.id).using_db(connection).delete()
+        # The grant ends now and stays as the member's history (as one that reaches its end does).
+        await RoleAssignment.filter(id=assignment.id, ended_at__isnull=True).using_db(connection).update(ended_at=now())
         detail = {"role": assignment.role.name}
         await _settle_role_taken(actor, assignment, scope, "remove_member", detail, connection)
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
@@ -171,7 +177,7 @@ async def _visible(actor: Actor, organisation_id: int, check: Callable[[Actor, S
 
 
 async def _assignment(assignment_id: int) -> RoleAssignment:
-    assignment = await RoleAssignment.get_or_none(id=assignment_id).select_related("role", "member")
+    assignment = await RoleAssignment.get_or_none(live(), id=assignment_id).select_related("role", "member")
     if assignment is None:
         raise NotFound("That person no longer holds this role.")
     return assignment
@@ -182,7 +188,7 @@ async def _keep_a_staff_manager(organisation_id: int | None, connection: BaseDBA
     if organisation_id is None:
         return
     held = (
-        await RoleAssignment.filter(organisation_id=organisation_id, deployment_id=None)
+        await RoleAssignment.filter(live(), organisation_id=organisation_id, deployment_id=None)
         .using_db(connection)
         .select_related("role")
     )
