@@ -1,7 +1,7 @@
 """Sending, resending and deleting invitations (accepting is in services/invitations/acceptance.py)."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,8 +10,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Invitation, InvitationState, RoleAssignment, StaffMember
-from services.access import roles
+from services.access import grant_terms, roles
 from services.access import service as access
+from services.access.grant_terms import GrantTerms
 from services.access.liveness import is_live
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
@@ -70,34 +71,45 @@ async def send_in_steps(
     deployment_id: int | None = None,
     on_progress: Progress | None = None,
     step: int = SEND_STEP,
+    ends_at: datetime | None = None,
+    sponsor_email: str | None = None,
+    ends_for: Mapping[str, datetime] | None = None,
 ) -> SendResult:
     """send() a step of addresses at a time, telling on_progress (done, total) after each step.
 
-    A refusal of the first step is raised (nothing was sent); a later one ends the send there: the result then
-    names the addresses not sent and why (stopped).
+    ends_for gives some addresses an end of their own (a CSV's second column), checked like the address: an end
+    the role's rules refuse leaves that address out, named with why. A refusal of the first step is raised
+    (nothing was sent); a later one ends the send there: the result then names the addresses not sent and why.
     """
     if len(addresses) > MAX_ADDRESSES:
         raise InvalidInput(f"At most {MAX_ADDRESSES:,} addresses can be invited at once.")
     unique = _first_spellings(addresses)
     result = SendResult()
-    for start in range(0, len(unique), step):
+    groups, result.invalid = await _by_end(unique, ends_at, ends_for or {}, role_id, organisation_id, deployment_id)
+    steps = [(end, group[start : start + step]) for end, group in groups for start in range(0, len(group), step)]
+    done = 0
+    for index, (end, part_addresses) in enumerate(steps):
         try:
             part = await send(
                 actor=actor,
-                addresses=unique[start : start + step],
+                addresses=part_addresses,
                 role_id=role_id,
                 lifetime_hours=lifetime_hours,
                 organisation_id=organisation_id,
                 deployment_id=deployment_id,
+                ends_at=end,
+                sponsor_email=sponsor_email,
             )
         except DomainError as refusal:
-            if start == 0:
+            if index == 0:
                 raise
-            result.not_sent, result.stopped = unique[start:], str(refusal)
+            result.not_sent = [address for _, rest in steps[index:] for address in rest]
+            result.stopped = str(refusal)
             break
         result.add(part)
+        done += len(part_addresses)
         if on_progress is not None:
-            on_progress(min(start + step, len(unique)), len(unique))
+            on_progress(done, len(unique))
     return result
 
 
@@ -109,8 +121,14 @@ async def send(
     lifetime_hours: int,
     organisation_id: int | None = None,
     deployment_id: int | None = None,
+    ends_at: datetime | None = None,
+    sponsor_email: str | None = None,
 ) -> SendResult:
-    """Invite each address to the scope with the role; replace pending ones; members of the organisation get it."""
+    """Invite each address to the scope with the role; replace pending ones; members of the organisation get it.
+
+    The grant ends at ends_at (None: never) and is sponsored by the inviter or the member of sponsor_email, who must
+    be allowed to manage the role there (grant_terms.check_terms: FieldErrors at ends_at and sponsor).
+    """
     scope = await access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id)
     role = await roles.get(role_id=role_id)
     await roles.require_grant(
@@ -121,12 +139,15 @@ async def send(
         raise InvalidInput("Choose an expiry of 24 hours, 72 hours or 7 days.")
     if len(addresses) > MAX_ADDRESSES:
         raise InvalidInput(f"At most {MAX_ADDRESSES:,} addresses can be invited at once.")
+    terms = await grant_terms.check_terms(
+        actor=actor, role=role, scope=scope, ends_at=ends_at, sponsor_email=sponsor_email
+    )
     result = SendResult()
     if len(addresses) > IN_THREAD_ABOVE:
         valid, result.invalid = await asyncio.to_thread(_normalised, addresses)
     else:
         valid, result.invalid = _normalised(addresses)
-    context = await _mail_context(actor, role, scope)
+    context = await _mail_context(actor, role, scope, terms)
     secrets = await invite_rows.new_tokens(len(valid))  # before the transaction, which then only reads and writes
     for attempt in range(SEND_ATTEMPTS):
         try:
@@ -142,6 +163,7 @@ async def send(
                     scope=scope,
                     lifetime_hours=lifetime_hours,
                     context=context,
+                    terms=terms,
                     connection=connection,
                 )
             break
@@ -238,7 +260,9 @@ async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: 
         values=[int(member_id) for member_id in found.values()] or [0],
         where=_same_organisation(scope),
     )
-    held_there = [row[:3] for row in held_there if is_live(_moment(row[3]), _moment(row[4]))]  # ended grants: history
+    held_there = [
+        row[:3] for row in held_there if is_live(sql.timestamp(row[3]), sql.timestamp(row[4]))
+    ]  # ended grants: history
     insiders = {int(member_id) for member_id, _, _ in held_there}
     held = {int(member_id) for member_id, role_id, key in held_there if role_id == role.id and key == scope.key}
     members = {a: int(found[a]) for a in addresses if a in found and int(found[a]) in insiders}
@@ -249,11 +273,6 @@ async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: 
     return invite_rows.Plan(new, [int(pending[a]) for a in replaced], replaced, members, already)
 
 
-def _moment(value: object) -> datetime | None:
-    """A timestamp read by SQL: a datetime on PostgreSQL, ISO text on SQLite."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]
-
-
 def _same_organisation(scope: Scope) -> dict[str, object]:
     """The role assignments that make a member "of the same organisation" as the scope (its deployments included)."""
     if scope.organisation_id is None:
@@ -261,10 +280,28 @@ def _same_organisation(scope: Scope) -> dict[str, object]:
     return {"organisation_id": scope.organisation_id}
 
 
-async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope) -> dict[str, str]:
+async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope, terms: GrantTerms) -> dict[str, str]:
     return {
         "inviter_name": actor.full_name,
         "inviter_email": actor.email,
         "scope_name": await organisations.scope_name(scope=scope),
         "role_name": role.name,
+        "ends_at": terms.ends_at.isoformat() if terms.ends_at else "",
+        "sponsor_name": terms.sponsor_name if terms.sponsor_id != actor.member_id else "",
     }
+
+
+async def _by_end(
+    addresses: list[str],
+    ends_at: datetime | None,
+    ends_for: Mapping[str, datetime],
+    role_id: int,
+    organisation_id: int | None,
+    deployment_id: int | None,
+) -> tuple[list[tuple[datetime | None, list[str]]], list[tuple[str, str]]]:
+    if not ends_for:
+        return [(ends_at, addresses)], []
+    role = await roles.get(role_id=role_id)
+    scope = await access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id)
+    longest = await grant_terms.longest_days(organisation_id=scope.organisation_id, role_id=role.id)
+    return grant_terms.group_by_end(addresses, ends_at=ends_at, ends_for=ends_for, role=role, longest=longest)
