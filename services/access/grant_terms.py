@@ -136,7 +136,7 @@ def group_by_end(
     groups: dict[datetime | None, list[str]] = {}
     refused: list[tuple[str, str]] = []
     for address in addresses:
-        own = ends_for.get(address)
+        own = ends_for.get(emails.canonical(address.strip()))
         try:
             if own is not None:
                 check_end(own, role=role, longest=longest)
