@@ -84,3 +84,21 @@ async def test_the_accept_page_of_access_without_end_says_so(user: User) -> None
     token = await factories.invited_token("new@example.org")
     await user.open(f"/accept/{token}")
     await user.should_see("Your access does not end on a set date. Your sponsor, accountable for this access, is Ow.")
+
+
+async def test_the_staff_list_shows_each_grants_end_in_the_viewers_zone_and_its_sponsor(user: User) -> None:
+    user.javascript_rules[re.compile(re.escape(viewer_zone.ASK))] = lambda _: "Europe/London"
+    world = await factories.world()
+    await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
+    sponsor = await factories.member("sam@trust.org", "organisation_editor", org=world.org, full_name="Sam Sponsor")
+    nurse = await factories.member("nurse@trust.org", full_name="Nia Nurse")
+    ends_at = datetime(2099, 7, 1, 16, 0, tzinfo=UTC)
+    await factories.grant(nurse.member_id, "clinician", org=world.org, ends_at=ends_at, sponsor_id=sponsor.member_id)
+    await user.open("/care")
+
+    def row_of(name: str) -> dict[str, str]:
+        return next(row for row in table(user, "staff").rows if row["name"] == name)
+
+    await eventually(lambda: row_of("Nia Nurse")["ends"] == "1 Jul 2099, 17:00 BST")
+    assert row_of("Nia Nurse")["sponsor"] == "Sam Sponsor"
+    assert row_of("Sam Sponsor")["ends"] == "Does not end"

@@ -44,6 +44,8 @@ class StaffRow:
     deployment_id: int | None
     joined: datetime
     manageable: bool  # may the actor change or remove this role (rights.may_manage_member)
+    ends_at: datetime | None = None  # when the grant ends by itself (None: it does not)
+    sponsor_name: str = ""  # who is accountable for the grant
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ async def staff_page(
         await query.order_by(f"-{column}" if descending else column, "id")
         .offset((max(1, page) - 1) * size)
         .limit(size)
-        .select_related("member", "role", "deployment", "organisation")
+        .select_related("member", "role", "deployment", "organisation", "sponsor")
     )
     return [_staff_row(a, actor) for a in rows], total
 
@@ -231,4 +233,6 @@ def _staff_row(a: RoleAssignment, actor: Actor) -> StaffRow:
         a.deployment_id,
         a.created_at,
         rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a)),
+        a.ends_at,
+        a.sponsor.full_name if a.sponsor else "",
     )
