@@ -59,8 +59,9 @@ class AccessTermsFields:
     def imported(self, ends: Mapping[str, datetime]) -> None:
         """An imported file's own ends (its second column), kept for its addresses."""
         self.imported_ends.update(ends)
+        kept = len(self.imported_ends)
         self.from_file.set_text(
-            f"{count(len(self.imported_ends), 'address')} keep the end of access given in the file."
+            f"{count(kept, 'address')} {'keeps' if kept == 1 else 'keep'} the end of access given in the file."
         )
         self.from_file.set_visibility(bool(self.imported_ends))
 

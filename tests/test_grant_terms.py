@@ -8,7 +8,7 @@ import pytest
 from models import AuditEvent, Invitation, OutboxMessage, RoleAssignment
 from services.access import grant_terms
 from services.errors import FieldErrors, LinkInvalid, PermissionDenied
-from services.invitations import acceptance
+from services.invitations import acceptance, resending
 from services.invitations import service as invitations
 from services.platform import clock
 from tests import factories
@@ -162,3 +162,19 @@ async def test_accepting_as_a_member_lengthens_an_earlier_end_of_the_same_role(d
     grant = await factories.grant(other.member_id, "clinician", dep=world.dep, ends_at=clock.now() + timedelta(days=1))
     await acceptance.accept_as_member(actor=await factories.actor_of(NEWCOMER), token=token, client="t")
     assert (await RoleAssignment.get(id=grant.id)).ends_at == ends_at
+
+
+async def test_a_resend_keeps_the_end_and_sponsor_and_skips_an_invitation_whose_access_has_ended(db: str) -> None:
+    world, owner = await _world_with_owner()
+    await factories.member("sam@trust.org", "organisation_editor", org=world.org, full_name="Sam Sponsor")
+    ends_at = clock.now() + timedelta(hours=2)
+    await _send(world, owner, ends_at=ends_at, sponsor_email="sam@trust.org")
+    invitation = await Invitation.get(email=NEWCOMER)
+    clock.advance(timedelta(hours=1))
+    resent = await resending.resend_each(actor=owner, invitation_ids=[invitation.id])
+    message = await OutboxMessage.filter(recipient=NEWCOMER).order_by("-id").first()
+    clock.advance(timedelta(hours=1))
+    ended = await resending.resend_each(actor=owner, invitation_ids=[invitation.id])
+    assert resent.resent == [NEWCOMER] and message is not None
+    assert (message.context["ends_at"], message.context["sponsor_name"]) == (ends_at.isoformat(), "Sam Sponsor")
+    assert ended.skipped == [(NEWCOMER, resending.ACCESS_ENDED)]

@@ -5,6 +5,7 @@ import re
 from datetime import UTC, datetime
 
 from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
 from components import viewer_zone
@@ -102,3 +103,17 @@ async def test_the_staff_list_shows_each_grants_end_in_the_viewers_zone_and_its_
     await eventually(lambda: row_of("Nia Nurse")["ends"] == "1 Jul 2099, 17:00 BST")
     assert row_of("Nia Nurse")["sponsor"] == "Sam Sponsor"
     assert row_of("Sam Sponsor")["ends"] == "Does not end"
+
+
+async def test_an_imported_file_gives_each_line_its_own_end_read_in_the_viewers_zone(user: User) -> None:
+    world = await factories.world()
+    await _owner_opens_the_pop_out(user, world)
+    upload = next(iter(user.find(kind=ui.upload).elements))
+    data = b"Email,Access ends\nann@x.org,2099-03-31\nbob@x.org,\nbad@x.org,soon\n"
+    await upload.handle_uploads([SmallFileUpload(name="temps.csv", content_type="text/csv", _data=data)])
+    await user.should_see("1 address keeps the end of access given in the file.", retries=RETRIES)
+    await user.should_see("the end of access “soon” is not a date", retries=RETRIES)
+    user.find(kind=ui.button, content="Send invites").click()
+    await user.should_see("Invited (3)", retries=RETRIES)
+    ends = dict(await Invitation.filter(email__endswith="x.org").values_list("email", "ends_at"))
+    assert ends == {"ann@x.org": datetime(2099, 3, 31, 23, 59, tzinfo=UTC), "bob@x.org": None}
