@@ -9,6 +9,7 @@ from models import AuditEvent, RoleAssignment, Session, StaffMember
 from services.access import auth, grants, sessions, tokens
 from services.access.service import can_view_staff
 from services.errors import NotAuthenticated
+from services.invitations import service as invitations
 from services.organisations import staff
 from services.platform import clock, events
 from services.platform.housekeeping import Housekeeper
@@ -121,3 +122,17 @@ async def test_removing_from_the_team_ends_the_grant_and_keeps_it_as_history(db:
     assert (await RoleAssignment.get(id=grant.id)).ended_at is not None
     await factories.grant(grant.member_id, "clinician", org=world.org)  # the same grant may be given again
     assert await factories.holds(NURSE, "clinician")
+
+
+async def test_a_grant_whose_end_just_came_can_be_given_again_before_housekeeping_runs(db: str) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    grant = await _temporary_nurse(world)
+    await factories.grant(grant.member_id, "supervisor", dep=world.dep)  # still a member: given the role at once
+    clock.advance(timedelta(minutes=20))
+    clinician = await factories.role("clinician")
+    result = await invitations.send(
+        actor=owner, addresses=[NURSE], role_id=clinician.id, lifetime_hours=72, organisation_id=world.org.id
+    )
+    assert result.role_added == [NURSE] and (await RoleAssignment.get(id=grant.id)).ended_at is not None
+    assert await RoleAssignment.filter(member_id=grant.member_id, role_id=clinician.id, ended_at=None).count() == 1

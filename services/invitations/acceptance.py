@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Invitation, InvitationState, Organisation, RoleAssignment, StaffMember
-from services.access import auth, tokens
+from services.access import auth, grants, tokens
 from services.access.liveness import live
 from services.access.ratelimit import Limiter
 from services.access.service import Actor, Scope
@@ -98,6 +98,7 @@ async def accept_as_member(*, actor: Actor, token: str, client: str) -> str:
         await audit.record(actor=actor, action="accept", target=invitation.email, outcome="refused")
         raise PermissionDenied("This invitation is for a different address than the one you are logged in with.")
     scope = Scope.of(invitation)
+    await grants.end_due()  # a grant of the same role whose end came moments ago is ended first, then given anew
     async with in_transaction() as connection:
         if not await _claim(invitation, token, connection):
             raise LinkInvalid()

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Invitation, InvitationState, RoleAssignment, StaffMember
-from services.access import grant_terms, roles
+from services.access import grant_terms, grants, roles
 from services.access import service as access
 from services.access.grant_terms import GrantTerms
 from services.access.liveness import is_live
@@ -149,6 +149,7 @@ async def send(
         valid, result.invalid = _normalised(addresses)
     context = await _mail_context(actor, role, scope, terms)
     secrets = await invite_rows.new_tokens(len(valid))  # before the transaction, which then only reads and writes
+    await grants.end_due()  # a grant whose end came moments ago is ended first: the same grant may then be given again
     for attempt in range(SEND_ATTEMPTS):
         try:
             async with in_transaction() as connection:
