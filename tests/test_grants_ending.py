@@ -1,6 +1,7 @@
 """Grants that end by themselves (issue 18, item 2): refused at their end, marked ended by housekeeping, audited, open
 pages told, sessions ended when nothing remains; ended grants stay as history. The clock is moved, never slept."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -136,3 +137,15 @@ async def test_a_grant_whose_end_just_came_can_be_given_again_before_housekeepin
     )
     assert result.role_added == [NURSE] and (await RoleAssignment.get(id=grant.id)).ended_at is not None
     assert await RoleAssignment.filter(member_id=grant.member_id, role_id=clinician.id, ended_at=None).count() == 1
+
+
+async def test_two_housekeepers_at_once_end_each_grant_once_and_audit_it_once(db: str) -> None:
+    world = await factories.world()
+    for index in range(30):
+        person = await factories.member(f"temp{index}@agency.org")
+        await factories.grant(person.member_id, "clinician", org=world.org, ends_at=clock.now() + timedelta(minutes=1))
+    clock.advance(timedelta(minutes=1))
+    reports = await asyncio.gather(grants.end_due(batch=7), grants.end_due(batch=7))
+    assert sum(report.ended for report in reports) == 30
+    assert await AuditEvent.filter(action=grants.GRANT_ENDED).count() == 30
+    assert await RoleAssignment.filter(ended_at__isnull=True).count() == 0

@@ -47,12 +47,11 @@ async def end_due(*, batch: int = END_BATCH) -> EndReport:
         async with in_transaction() as connection:
             due = RoleAssignment.filter(ended_at__isnull=True, ends_at__lte=at).using_db(connection)
             # Locked (PostgreSQL), so that a removal racing with the end is either first or finds the grant ended.
-            ids = list(
-                await due.select_for_update().order_by("ends_at", "id").limit(batch).values_list("id", flat=True)
-            )
+            locked = await due.select_for_update().order_by("ends_at", "id").limit(batch)
+            ids = [row.id for row in locked]
             if not ids:
                 break
-            await RoleAssignment.filter(id__in=ids).using_db(connection).update(ended_at=at)
+            await RoleAssignment.filter(id__in=ids, ended_at__isnull=True).using_db(connection).update(ended_at=at)
             rows = await RoleAssignment.filter(id__in=ids).using_db(connection).select_related("role", "member")
             for row in rows:
                 detail = {"role": row.role.name, "ends_at": row.ends_at.isoformat() if row.ends_at else ""}
