@@ -12,7 +12,8 @@ from components.dialogs import disposable
 from components.email_chips import EmailChips
 from components.invite_import import CsvImport
 from components.invite_known import KnownAddresses
-from services.errors import DomainError
+from components.invite_terms import AccessTerms, AccessTermsFields
+from services.errors import DomainError, FieldErrors
 from services.invitations import service as invitations
 from services.invitations.review import ImportReview
 from services.invitations.service import EXPIRY_CHOICES, Progress, SendResult
@@ -22,7 +23,7 @@ STYLE = Path(__file__).with_name("invite_dialog.css")
 # A JSON string can hold nothing that ends the template's {{ }} or starts a tag once these are escaped.
 _TEMPLATE_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "{": "\\u007b", "}": "\\u007d"})
 
-SendHandler = Callable[[list[str], int, int, int, Progress], Awaitable[SendResult | None]]
+SendHandler = Callable[[list[str], int, int, int, Progress, AccessTerms], Awaitable[SendResult | None]]
 ImportHandler = Callable[[bytes, str, int], Awaitable[ImportReview | None]]
 
 
@@ -49,16 +50,22 @@ def install() -> None:
 
 
 def open_invite_dialog(
-    *, title: str, scopes: list[ScopeChoice], on_send: SendHandler, on_import: ImportHandler | None = None
+    *,
+    title: str,
+    scopes: list[ScopeChoice],
+    on_send: SendHandler,
+    on_import: ImportHandler | None = None,
+    sponsor: str = "",
 ) -> ui.dialog:
-    """Open the pop-out: addresses, (where,) role, expiry, and Send invites, enabled only when it can send.
+    """Open the pop-out: addresses, (where,) role, expiry, access end and sponsor (default: sponsor, the inviter's
+    address), and Send invites, enabled only when it can send.
 
-    on_send receives (addresses, role id, lifetime hours, index of the chosen scope, progress callback); a
-    DomainError it raises is shown in the pop-out.
+    on_send receives (addresses, role id, lifetime hours, index of the chosen scope, progress callback, AccessTerms);
+    a DomainError it raises is shown in the pop-out (a FieldErrors at the end or sponsor field).
     """
     dialog = disposable("Invite staff")  # QDialog itself is the role="dialog", aria-modal element
     with dialog, ui.card().classes("w-full max-w-xl invite-pop-out"):
-        _InviteForm(dialog, title, scopes, on_send, on_import)
+        _InviteForm(dialog, title, scopes, on_send, on_import, sponsor)
     dialog.open()
     return dialog
 
@@ -71,6 +78,7 @@ class _InviteForm:
         scopes: list[ScopeChoice],
         on_send: SendHandler,
         on_import: ImportHandler | None,
+        sponsor: str,
     ) -> None:
         self.scopes = scopes
         self.on_send = on_send
@@ -93,6 +101,7 @@ class _InviteForm:
         self.no_roles = ui.label("You may not hand out any role here.").classes("text-negative")
         self.expiry = ui.select(EXPIRY_CHOICES, label="Link expires after", value=DEFAULT_EXPIRY)
         self.expiry.props("outlined dense").classes("w-full")
+        self.terms = AccessTermsFields(sponsor)
         self.report = ui.column().classes("w-full gap-1").props('role="status" aria-live="polite"')
         self.alert = ui.column().classes("w-full gap-1").props('role="alert"')
         self.confirmation = ui.column().classes("w-full gap-2").props('role="group"')
@@ -207,9 +216,19 @@ class _InviteForm:
         self.alert.clear()
         progress = invite_report.Progress(self.report, len(addresses))
         try:
+            terms = self.terms.read()
             result = await self.on_send(
-                addresses, int(self.role.value), int(self.expiry.value), int(self.where.value or 0), progress.update
+                addresses,
+                int(self.role.value),
+                int(self.expiry.value),
+                int(self.where.value or 0),
+                progress.update,
+                terms,
             )
+        except FieldErrors as refusal:
+            self.report.clear()
+            self.terms.show(refusal)
+            result = None
         except DomainError as refusal:
             self.report.clear()
             self._refuse(str(refusal))
@@ -235,6 +254,7 @@ class _InviteForm:
             self._refuse(str(refusal))
             return
         if found is not None:
+            self.terms.imported(found.result.ends)
             await self.chips.add_many(found.new)
             self.known.add(found)
             invite_report.show_import(self.report, found)

@@ -3,6 +3,7 @@
 import asyncio
 
 from components.invite_dialog import RoleChoice, ScopeChoice, open_invite_dialog
+from components.invite_terms import AccessTerms
 from components.session import PageSession, notify_errors
 from services.access import role_summaries, roles
 from services.access import service as access
@@ -24,7 +25,7 @@ async def invite_staff(
     scope = await notify_errors(lambda: access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id))
     if scope is not None:
         choice = await _choice(title, scope, await roles.grantable(actor=actor, scope=scope))
-        _open(session, title, [scope], [choice], with_import=False)
+        _open(session, title, [scope], [choice], with_import=False, sponsor=actor.email)
 
 
 async def invite_care_staff(session: PageSession, *, organisation_id: int) -> None:
@@ -34,15 +35,26 @@ async def invite_care_staff(session: PageSession, *, organisation_id: int) -> No
         return
     offers = await roles.invite_scopes(actor=actor, organisation_id=organisation_id)
     choices = [await _choice(o.label, o.scope, o.roles) for o in offers]
-    _open(session, "Invite staff members", [o.scope for o in offers], choices, with_import=True)
+    _open(session, "Invite staff members", [o.scope for o in offers], choices, with_import=True, sponsor=actor.email)
 
 
 def _open(
-    session: PageSession, title: str, scopes: list[Scope], choices: list[ScopeChoice], *, with_import: bool
+    session: PageSession,
+    title: str,
+    scopes: list[Scope],
+    choices: list[ScopeChoice],
+    *,
+    with_import: bool,
+    sponsor: str,
 ) -> None:
     # Refusals (DomainError) reach the pop-out, which shows them in place rather than in a passing notification.
     async def send(
-        addresses: list[str], role_id: int, hours: int, index: int, on_progress: invitations.Progress
+        addresses: list[str],
+        role_id: int,
+        hours: int,
+        index: int,
+        on_progress: invitations.Progress,
+        terms: AccessTerms,
     ) -> SendResult | None:
         actor = await session.actor()
         if actor is None:
@@ -56,6 +68,9 @@ def _open(
             on_progress=on_progress,
             organisation_id=None if scope.deployment_id else scope.organisation_id,
             deployment_id=scope.deployment_id,
+            ends_at=terms.ends_at,
+            sponsor_email=terms.sponsor or None,
+            ends_for=terms.ends_for,
         )
 
     async def import_csv(data: bytes, name: str, index: int) -> ImportReview | None:
@@ -66,7 +81,13 @@ def _open(
         result = await asyncio.to_thread(lambda: csv_import.parse_file(data=data, name=name))
         return await review.review_import(actor=actor, organisation_id=organisation_id, result=result)
 
-    open_invite_dialog(title=title, scopes=choices, on_send=send, on_import=import_csv if with_import else None)
+    open_invite_dialog(
+        title=title,
+        scopes=choices,
+        on_send=send,
+        on_import=import_csv if with_import else None,
+        sponsor=sponsor,
+    )
 
 
 async def _choice(label: str, scope: Scope, offered: list[RoleInfo]) -> ScopeChoice:

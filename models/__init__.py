@@ -10,7 +10,7 @@ from models.enums import (
     ScopeLevel,
 )
 from models.invitations import AuditEvent, Invitation, OutboxMessage, PendingCount
-from models.organisations import Deployment, Organisation
+from models.organisations import Deployment, GrantPolicy, Organisation
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "AuditEvent",
     "DeliveryState",
     "Deployment",
+    "GrantPolicy",
     "Invitation",
     "InvitationState",
     "LoginTicket",

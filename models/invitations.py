@@ -29,6 +29,11 @@ class Invitation(Model):
     invited_by: fields.ForeignKeyNullableRelation["StaffMember"] = fields.ForeignKeyField(
         "models.StaffMember", related_name="sent_invitations", null=True, on_delete=fields.SET_NULL
     )
+    # What the grant will carry on acceptance: its sponsor (by default the inviter) and when it ends (None: never).
+    sponsor: fields.ForeignKeyNullableRelation["StaffMember"] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="sponsored_invitations", null=True, on_delete=fields.SET_NULL
+    )
+    ends_at = fields.DatetimeField(null=True)
     token_hash = fields.CharField(max_length=64, unique=True)
     state = fields.CharEnumField(InvitationState, max_length=12, default=InvitationState.PENDING)
     delivery_state = fields.CharEnumField(DeliveryState, max_length=12, default=DeliveryState.QUEUED)
@@ -46,6 +51,7 @@ class Invitation(Model):
     organisation_id: int | None
     deployment_id: int | None
     invited_by_id: int | None
+    sponsor_id: int | None
 
     class Meta:
         table = "invitation"

@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from models.staff import StaffMember
+    from models.staff import Role, StaffMember
 
 
 class Organisation(Model):
@@ -45,3 +45,23 @@ class Deployment(Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class GrantPolicy(Model):
+    """An organisation's rule for one role: every grant of it must end, at most max_days after it is given."""
+
+    id = fields.IntField(primary_key=True)
+    organisation: fields.ForeignKeyRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="grant_policies", on_delete=fields.CASCADE
+    )
+    role: fields.ForeignKeyRelation["Role"] = fields.ForeignKeyField(
+        "models.Role", related_name="grant_policies", on_delete=fields.CASCADE
+    )
+    max_days = fields.IntField()
+
+    organisation_id: int
+    role_id: int
+
+    class Meta:
+        table = "grant_policy"
+        unique_together = (("organisation", "role"),)

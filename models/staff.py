@@ -78,17 +78,29 @@ class RoleAssignment(Model):
     granted_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="granted_assignments", null=True, on_delete=fields.SET_NULL
     )
+    # The grant's sponsor: the person accountable for it (by default whoever invited), and when it ends by itself.
+    sponsor: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="sponsored_grants", null=True, on_delete=fields.SET_NULL
+    )
+    ends_at = fields.DatetimeField(null=True)
+    # Set when the grant ended (its end came, or it was taken away): the row stays as the member's history, and no
+    # access check reads it (services/access/grants.py). One live grant per member, role and scope: migration 0010.
+    ended_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     member_id: int
     role_id: int
     organisation_id: int | None
     deployment_id: int | None
+    sponsor_id: int | None
 
     class Meta:
         table = "role_assignment"
-        unique_together = (("member", "role", "scope_key"),)
-        indexes = (("organisation_id", "created_at"),)
+        indexes = (("organisation_id", "created_at"), ("ended_at", "ends_at"))
+
+    @property
+    def live(self) -> bool:
+        return self.ended_at is None
 
 
 class Session(Model):

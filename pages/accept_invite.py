@@ -52,10 +52,21 @@ def _describe(invitation: InvitationPreview) -> None:
             f"as {invitation.role_name}. This invitation is valid until {expires} ({left})."
         )
 
+    def terms(zone: tzinfo) -> str:
+        ends = (
+            f"Your access ends on {formatting.exact(invitation.ends_at, zone)}."
+            if invitation.ends_at
+            else "Your access does not end on a set date."
+        )
+        sponsor = f" Your sponsor, accountable for this access, is {invitation.sponsor_name}."
+        return ends + (sponsor if invitation.sponsor_name else "")
+
     def show_in_viewer_zone() -> None:
         description.text = said(viewer.zone)
+        access.text = terms(viewer.zone)
 
-    description = ui.label(said(UTC)).classes("text-body1 q-mb-md").mark("invitation")
+    description = ui.label(said(UTC)).classes("text-body1").mark("invitation")
+    access = ui.label(terms(UTC)).classes("text-body1 q-mb-md").mark("access-terms")
     viewer = ViewerZone(on_known=show_in_viewer_zone)
 
 

@@ -5,10 +5,11 @@ from typing import Any
 from nicegui import ui
 
 from components import dialogs
-from components.formatting import day
+from components.formatting import day, exact
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
+from components.viewer_zone import ViewerZone
 from services.access import roles
 from services.access.service import Scope, ScopeLevel
 from services.organisations import staff, suspension
@@ -19,6 +20,8 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "role", "label": "Role", "field": "role", "align": "left", "sortable": True},
     {"name": "scope", "label": "Scope", "field": "scope", "align": "left"},
     {"name": "joined", "label": "Joined", "field": "joined", "align": "left", "sortable": True},
+    {"name": "ends", "label": "Access ends", "field": "ends", "align": "left"},
+    {"name": "sponsor", "label": "Sponsor", "field": "sponsor", "align": "left"},
     {"name": "last_login", "label": "Last log-in", "field": "last_login", "align": "left", "sortable": True},
 ]
 ACTIONS: dict[str, Any] = {"name": "actions", "label": "Actions", "field": "id"}
@@ -51,6 +54,7 @@ class StaffView:
             search_label="Search by name or email",
         )
         self.list.table.mark("staff")
+        self.viewer = ViewerZone(on_known=self.refresh)  # ends are shown in the viewer's time zone
         self.list.table.props["no-data-label"] = (
             f"Nobody here has gone {staff.DORMANT_AFTER.days} days without logging in."
             if dormant_only
@@ -96,6 +100,8 @@ class StaffView:
                     "scope": r.scope_name,
                     "deployment_id": r.deployment_id,
                     "joined": day(r.joined),
+                    "ends": exact(r.ends_at, self.viewer.zone) if r.ends_at else "Does not end",
+                    "sponsor": r.sponsor_name,
                     "last_login": _last_login(r),
                     "manageable": r.manageable and not r.suspended,
                     "may_suspend": r.suspendable and not r.suspended,

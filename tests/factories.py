@@ -2,9 +2,11 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from models import Deployment, Organisation, OutboxMessage, Role, RoleAssignment, StaffMember
 from services.access import service as access
+from services.access.liveness import live
 from services.access.service import Actor, Scope
 from services.invitations import service as invitations
 from services.mail import records as mail_records
@@ -65,8 +67,14 @@ async def member(
 
 
 async def grant(
-    member_id: int, role_key: str, *, org: Organisation | None = None, dep: Deployment | None = None
-) -> None:
+    member_id: int,
+    role_key: str,
+    *,
+    org: Organisation | None = None,
+    dep: Deployment | None = None,
+    ends_at: datetime | None = None,
+    sponsor_id: int | None = None,
+) -> RoleAssignment:
     role = await Role.get(key=role_key)
     if dep is not None:
         scope = Scope(access.ScopeLevel.DEPLOYMENT, dep.organisation_id, dep.id)
@@ -74,8 +82,10 @@ async def grant(
         scope = Scope(access.ScopeLevel.ORGANISATION, org.id)
     else:
         scope = access.PLATFORM_SCOPE
-    await RoleAssignment.create(
+    return await RoleAssignment.create(
         member_id=member_id,
+        ends_at=ends_at,
+        sponsor_id=sponsor_id,
         role=role,
         level=scope.level.value,
         organisation_id=scope.organisation_id,
@@ -94,7 +104,7 @@ async def role(key: str) -> access.RoleInfo:
 
 
 async def holds(email: str, role_key: str) -> bool:
-    return await RoleAssignment.filter(member__email=email, role__key=role_key).exists()
+    return await RoleAssignment.filter(live(), member__email=email, role__key=role_key).exists()
 
 
 def link_of(message: OutboxMessage) -> str:

@@ -1,6 +1,7 @@
 """The CSV import parser against awkward real-world files, built here byte by byte."""
 
 import codecs
+from datetime import UTC, datetime
 
 import pytest
 
@@ -227,3 +228,20 @@ def test_addresses_in_another_column_are_pointed_at_instead_of_a_missing_at_on_e
     )
     mostly_first = parse(data=b"jane@example.org,x@example.org\nnot-an-address,y@example.org\n")
     assert mostly_first.addresses == ["jane@example.org"]  # the first column holds addresses: it is the one read
+
+
+def test_a_second_column_of_dates_gives_each_line_its_own_end_and_a_non_date_is_a_line_problem() -> None:
+    data = "Email,Access ends\nann@x.org,2027-03-31\nBob@x.org,2027-04-01 17:30\ncy@x.org,\ndi@x.org,next week\n"
+    result = parse(data=data.encode())
+    assert result.addresses == ["ann@x.org", "Bob@x.org", "cy@x.org"]
+    assert result.ends == {"ann@x.org": datetime(2027, 3, 31, 23, 59), "bob@x.org": datetime(2027, 4, 1, 17, 30)}
+    [problem] = result.problems
+    assert (problem.line, problem.value) == (5, "next week")
+    assert problem.reason == "the end of access “next week” is not a date: write it as 2027-03-31 or 2027-03-31 17:00"
+
+
+def test_dates_without_a_heading_are_ends_and_any_other_second_column_is_ignored_as_before() -> None:
+    dated = parse(data=b"ann@x.org;2027-03-31T09:00+01:00\nbob@x.org;2027-03-31\n")
+    named = parse(data=b"Email,Attendee name\nann@x.org,Ann\nbob@x.org,2027\n")
+    assert dated.ends["ann@x.org"] == datetime(2027, 3, 31, 8, 0, tzinfo=UTC)
+    assert named.addresses == ["ann@x.org", "bob@x.org"] and named.ends == {} and named.problems == []

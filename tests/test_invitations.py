@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,7 @@ async def _send(
     actor: Actor, world: factories.World, addresses: list[str], role_key: str = "clinician", **scope: int
 ) -> SendResult:
     role = await factories.role(role_key)
-    target = scope or {"deployment_id": world.dep.id}
+    target: dict[str, Any] = scope or {"deployment_id": world.dep.id}
     return await invitations.send(actor=actor, addresses=addresses, role_id=role.id, lifetime_hours=72, **target)
 
 

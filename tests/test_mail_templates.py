@@ -170,3 +170,17 @@ def test_a_body_encoded_once_but_for_its_link_lines_is_what_encoding_it_whole_gi
     link = "http://localhost:8080/accept/" + "a" * length
     whole = mail_templates._quoted_printable(text.replace(mark, link))
     assert mail_templates._filled(mail_templates._pieces(text), link) == whole
+
+
+def test_an_invitation_with_an_end_and_a_sponsor_says_both_and_one_without_says_neither() -> None:
+    terms = {**INVITATION, "ends_at": "2027-02-28T17:00:00+00:00", "sponsor_name": "Sam <Sponsor>"}
+    text, html = bodies(
+        parse(render("invitation", recipient="b@example.org", context=terms, link=LINK, settings=CONFIG))
+    )
+    plain, _ = bodies(
+        parse(render("invitation", recipient="b@example.org", context=INVITATION, link=LINK, settings=CONFIG))
+    )
+    assert "Your access ends on Sunday 28 February 2027, 17:00 UTC." in text
+    assert "Your sponsor, accountable for this access, is Sam <Sponsor>." in text
+    assert "28 February 2027, 17:00 UTC" in html and "Sam &lt;Sponsor&gt;" in html
+    assert "access ends" not in plain and "sponsor" not in plain

@@ -1,12 +1,12 @@
 """The migrations create the schema the models describe, on a real database file (and PostgreSQL in CI)."""
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from tortoise import Tortoise, connections
 from tortoise.contrib.fastapi import RegisterTortoise
+from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api.migrate import migrate
 
 from models import (
@@ -16,6 +16,7 @@ from models import (
     OutboxMessage,
     PendingCount,
     Role,
+    RoleAssignment,
     StaffMember,
 )
 from services.access import roles
@@ -114,13 +115,12 @@ async def _release_with_rows(tmp_path: Path, release: str) -> str:
 
 
 async def _legacy_invitation() -> Invitation:
+    """An invitation as release 0006 wrote it: by SQL, since today's model has columns that release had not."""
     await roles.seed_defaults()
     organisation = await Organisation.create(name="Trust", created_at=now())
-    return await Invitation.create(
-        email="invited@example.org", role=await Role.get(key="clinician"), level="organisation",
-        organisation=organisation, scope_key=f"org:{organisation.id}", token_hash="h", lifetime_hours=72,
-        created_at=now(), last_sent_at=now(), expires_at=now() + timedelta(hours=72),
-    )  # fmt: skip
+    row = _INVITATION.format("invited@example.org", "organisation", "NULL", f"org:{organisation.id}", "h", "pending")
+    await connections.get("default").execute_query(row)
+    return await Invitation.get(token_hash="h").only("id", "organisation_id")
 
 
 _INVITATION = (
@@ -149,3 +149,41 @@ INSERT INTO outbox_message (kind, recipient, context, link, invitation_id, organ
     ('role_notice', 'member@example.org', '{}', 'http://localhost:8080/login', NULL, NULL, 'queued', 0,
      '2026-12-01 10:00:00+00:00', '', '2026-12-01 10:00:00+00:00')
 """
+
+
+async def test_an_upgrade_to_0010_keeps_grants_gives_them_their_giver_as_sponsor_and_one_live_grant_each(
+    tmp_path: Path,
+) -> None:
+    config = tortoise_config(f"sqlite://{tmp_path}/gatehouse.sqlite3")
+    await migrate(config=config, target="models.0008_pending_counts_and_search")
+    async with RegisterTortoise(config=config):
+        connection = connections.get("default")
+        for statement in _RELEASE_0008_GRANT:
+            await connection.execute_query(statement)
+        _, before = await connection.execute_query("PRAGMA index_list('role_assignment')")
+    async with connected(config["connections"]["default"]):
+        grant = await RoleAssignment.get(member_id=2)
+        await RoleAssignment.filter(id=grant.id).update(ended_at=now())
+        again = await RoleAssignment.create(
+            member_id=2, role_id=1, level="organisation", organisation_id=1, scope_key="org:1"
+        )  # an ended grant does not stand in the way of the same grant again
+        with pytest.raises(IntegrityError):
+            await RoleAssignment.create(
+                member_id=2, role_id=1, level="organisation", organisation_id=1, scope_key="org:1"
+            )
+        _, indexes = await connections.get("default").execute_query("PRAGMA index_list('role_assignment')")
+    assert (grant.sponsor_id, grant.ends_at, again.ended_at) == (1, None, None)
+    kept = {row["name"] for row in before if not row["name"].startswith("sqlite_autoindex")}  # SQLite rebuilt the table
+    assert kept | {"role_assignment_one_live"} <= {row["name"] for row in indexes} and kept
+
+
+_RELEASE_0008_GRANT = (
+    "INSERT INTO role (key, name, levels, permissions, admin_rank, created_at) "
+    "VALUES ('clinician', 'Clinician', '[]', '[]', 0, '2026-12-01 10:00:00+00:00')",
+    "INSERT INTO organisation (name, created_at) VALUES ('Trust', '2026-12-01 10:00:00+00:00')",
+    "INSERT INTO staff_member (email, full_name, password_hash, created_at, is_active) "
+    "VALUES ('owner@example.org', 'Owner', 'x', '2026-12-01 10:00:00+00:00', 1), "
+    "('member@example.org', 'Member', 'x', '2026-12-01 10:00:00+00:00', 1)",
+    "INSERT INTO role_assignment (member_id, role_id, level, organisation_id, scope_key, granted_by_id, created_at) "
+    "VALUES (2, 1, 'organisation', 1, 'org:1', 1, '2026-12-01 10:00:00+00:00')",
+)

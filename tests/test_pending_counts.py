@@ -3,6 +3,7 @@ every kind of write, and a search that finds what a scan of every address finds.
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from tortoise import connections
 
@@ -34,7 +35,8 @@ async def test_counts_stay_exact_through_sends_imports_deletions_state_changes_a
     role = await factories.role("supervisor")
 
     async def send(actor: factories.Actor, addresses: list[str], **scope: int) -> None:
-        await invitations.send(actor=actor, addresses=addresses, role_id=role.id, lifetime_hours=72, **scope)
+        where: dict[str, Any] = scope
+        await invitations.send(actor=actor, addresses=addresses, role_id=role.id, lifetime_hours=72, **where)
 
     await send(owner, [f"dep{n}@example.org" for n in range(7)], deployment_id=world.dep.id)
     await send(owner, [f"org{n}@example.org" for n in range(5)], organisation_id=world.org.id)

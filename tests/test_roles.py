@@ -4,6 +4,7 @@ import pytest
 
 from models import AuditEvent, Invitation, InvitationState, Role, RoleAssignment
 from services.access import roles
+from services.access.liveness import live
 from services.errors import InvalidInput, PermissionDenied
 from services.invitations import service as invitations
 from tests import factories
@@ -74,7 +75,8 @@ async def test_deleting_a_role_takes_it_from_members_and_deletes_its_pending_inv
     await roles.delete_custom(actor=controller, role_id=role.id)
     assert (await Role.get(id=role.id)).deleted_at is not None
     assert role.id not in [r.id for r in await roles.available_in(organisation_id=world.org.id)]
-    assert not await RoleAssignment.filter(member_id=member.member_id).exists()
+    assert not await RoleAssignment.filter(live(), member_id=member.member_id).exists()
+    assert await RoleAssignment.filter(member_id=member.member_id, ended_at__isnull=False).exists()  # as history
     assert (await Invitation.get(email="new@example.org")).state == InvitationState.DELETED
     deleted = await AuditEvent.get(action="delete_role")
     assert deleted.detail == {"assignments_removed": 1, "invitations_deleted": 1}

@@ -6,30 +6,17 @@ from nicegui.testing import User
 
 from models import StaffMember
 from tests import factories
-from tests.ui_helpers import PASSWORD, eventually, sign_in, table
-
-
-def _input(user: User, label: str) -> ui.input:
-    return next(i for i in user.find(kind=ui.input).elements if i.props.get("label") == label)
-
-
-def _error_of(user: User, label: str) -> str:
-    """The message an invalid field's aria-describedby names ("" when the field is valid)."""
-    field = _input(user, label)
-    if field.props.get("aria-invalid") != "true" or not field.props.get("error"):
-        return ""
-    described = field.props["aria-describedby"]
-    return next(e.text for e in user.find(kind=ui.label).elements if e.html_id == described)
+from tests.ui_helpers import PASSWORD, error_of, eventually, input_labelled, sign_in, table
 
 
 async def test_an_empty_log_in_says_at_each_field_what_is_missing(user: User) -> None:
     await user.open("/login")
     user.find(kind=ui.button, content="Log in").click()
-    await eventually(lambda: _error_of(user, "Email") == "Enter your email address")
-    assert _error_of(user, "Password") == "Enter your password"
+    await eventually(lambda: error_of(user, "Email") == "Enter your email address")
+    assert error_of(user, "Password") == "Enter your password"
     user.find("Email").type("someone@example.org")
-    assert _error_of(user, "Email") == ""  # corrected: the field is valid again
-    assert _error_of(user, "Password") == "Enter your password"
+    assert error_of(user, "Email") == ""  # corrected: the field is valid again
+    assert error_of(user, "Password") == "Enter your password"
 
 
 async def test_a_wrong_password_stays_said_in_the_form(user: User) -> None:
@@ -48,13 +35,13 @@ async def test_the_accept_form_shows_every_problem_at_its_field_at_once(user: Us
     user.find("Password").type("short")
     user.find("Repeat password").type("different")
     user.find(kind=ui.button, content="Create account").click()
-    await eventually(lambda: _error_of(user, "Full name") == "Enter your full name.")
-    assert _error_of(user, "Password").startswith("Choose a password of at least")
-    assert _error_of(user, "Repeat password") == "The two passwords are not the same."
+    await eventually(lambda: error_of(user, "Full name") == "Enter your full name.")
+    assert error_of(user, "Password").startswith("Choose a password of at least")
+    assert error_of(user, "Repeat password") == "The two passwords are not the same."
     assert not await StaffMember.exists(email="new@example.org")
     user.find("Full name").type("Nina New")
-    _input(user, "Password").value = PASSWORD
-    _input(user, "Repeat password").value = PASSWORD
+    input_labelled(user, "Password").value = PASSWORD
+    input_labelled(user, "Repeat password").value = PASSWORD
     user.find(kind=ui.button, content="Create account").click()
     await user.should_see("Your account is ready. Please log in.")
     assert await StaffMember.exists(email="new@example.org")
@@ -68,18 +55,18 @@ async def test_name_forms_show_their_refusal_at_the_name_field(user: User) -> No
     user.find("Role name").type("Clinician")
     user.find(kind=ui.button, content="Save").click()
     await eventually(
-        lambda: _error_of(user, "Role name") == "A role called “Clinician” already exists in this organisation."
+        lambda: error_of(user, "Role name") == "A role called “Clinician” already exists in this organisation."
     )
 
     await sign_in(user, "sa@example.org", "super_admin")
     await user.open("/admin")
     await eventually(lambda: len(table(user, "organisations").rows) == 2)
     user.find(kind=ui.button, content="Create organisation").click()
-    await eventually(lambda: _error_of(user, "New organisation name") == "Give the organisation a name.")
+    await eventually(lambda: error_of(user, "New organisation name") == "Give the organisation a name.")
     row = next(r for r in table(user, "organisations").rows if r["name"] == world.org.name)
     user.find(marker="organisations").trigger("new_deployment", row)
     await user.should_see("Deployment name")
-    _input(user, "Deployment name").value = world.dep.name
+    input_labelled(user, "Deployment name").value = world.dep.name
     user.find(kind=ui.button, content="Create deployment").click()
-    await eventually(lambda: "already has a deployment called" in _error_of(user, "Deployment name"))
+    await eventually(lambda: "already has a deployment called" in error_of(user, "Deployment name"))
     await user.should_see("Deployment name")  # the dialog stays open to correct it

@@ -71,3 +71,16 @@ def select_labelled(user: User, label: str) -> ui.select:
 def option_labels(select: ui.select) -> set[str]:
     options = select.options
     return {str(v) for v in (options.values() if isinstance(options, dict) else options)}
+
+
+def input_labelled(user: User, label: str) -> ui.input:
+    return next(i for i in user.find(kind=ui.input).elements if i.props.get("label") == label)
+
+
+def error_of(user: User, label: str) -> str:
+    """The message an invalid field's aria-describedby names ("" when the field is valid)."""
+    field = input_labelled(user, label)
+    if field.props.get("aria-invalid") != "true" or not field.props.get("error"):
+        return ""
+    described = field.props["aria-describedby"]
+    return next(e.text for e in user.find(kind=ui.label).elements if e.html_id == described)

@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0009_sqlite_search_index")]
+    dependencies = [("models", "0010_grants_end_and_sponsor")]
 
     initial = False
 

@@ -183,7 +183,7 @@ async def _read_actor(session_token: str | None, *, touch: bool) -> Actor:
         seen = at
     member = session.member
     actor = await access.load_actor(member_id=member.id, email=member.email, full_name=member.full_name)
-    until = min(at + LIVE_ACTOR_TTL, session.expires_at, seen + IDLE_TIMEOUT)
+    until = min(at + LIVE_ACTOR_TTL, session.expires_at, seen + IDLE_TIMEOUT, actor.first_end or session.expires_at)
     sessions.remember(key, sessions.Remembered(actor, until), since=since)
     return actor
 

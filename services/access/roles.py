@@ -19,6 +19,7 @@ from models import (
 from models.enums import PERMISSION_LABELS
 from services.access import catalogue
 from services.access import service as access
+from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import FieldErrors, InvalidInput, NotFound, check_fields
@@ -163,7 +164,7 @@ async def delete_custom(*, actor: Actor, role_id: int) -> None:
     scope = Scope(ScopeLevel.ORGANISATION, role.organisation_id)
     await _require_edit_roles(actor, scope, "delete_role", role.name, set(role.permissions))
     async with in_transaction() as connection:
-        removed = await RoleAssignment.filter(role_id=role.id).using_db(connection).delete()
+        removed = await RoleAssignment.filter(live(), role_id=role.id).using_db(connection).update(ended_at=now())
         dropped = await sql.changed(
             connection,
             await Invitation.filter(role_id=role.id, state=InvitationState.PENDING)

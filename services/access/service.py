@@ -1,9 +1,10 @@
 """Who may do what where: the two "who may invite whom" rules of PRODUCT.md, decided here only."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from models import CARE_PERMISSIONS, Deployment, Invitation, Organisation, Permission, Role, RoleAssignment, ScopeLevel
-from services.access import catalogue
+from services.access import catalogue, liveness
 from services.errors import PermissionDenied
 
 
@@ -68,6 +69,7 @@ class RoleInfo:
 class Grant:
     role: RoleInfo
     scope: Scope
+    ends_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -84,11 +86,16 @@ class Actor:
     def label(self) -> str:
         return f"{self.full_name} <{self.email}>"
 
+    @property
+    def first_end(self) -> datetime | None:
+        """When the first of the actor's grants ends (None: none ends): what is remembered of it lasts no longer."""
+        return min((g.ends_at for g in self.grants if g.ends_at is not None), default=None)
+
 
 async def load_actor(*, member_id: int, email: str, full_name: str) -> Actor:
     """Load the member's current grants (and, for Account Managers, the organisations they created)."""
-    assignments = await RoleAssignment.filter(member_id=member_id).select_related("role")
-    grants = tuple(Grant(RoleInfo.of(a.role), Scope.of(a)) for a in assignments)
+    assignments = await RoleAssignment.filter(liveness.live(), member_id=member_id).select_related("role")
+    grants = tuple(Grant(RoleInfo.of(a.role), Scope.of(a), a.ends_at) for a in assignments)
     created: frozenset[int] = frozenset()
     if any(g.role.key == catalogue.ACCOUNT_MANAGER for g in grants):
         ids = await Organisation.filter(created_by_id=member_id).values_list("id", flat=True)

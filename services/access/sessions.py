@@ -72,6 +72,11 @@ def sessions_ended(*, token_hashes: Iterable[str]) -> int:
     return told
 
 
+def session_hash_ended(token_hash: str) -> int:
+    """session_ended() for a session known by its stored hash (housekeeping ends sessions it never saw opened)."""
+    return sessions_ended(token_hashes=[token_hash])
+
+
 def listener_count(*, session_token: str) -> int:
     return len(_listeners.get(tokens.hash_token(session_token), ()))
 

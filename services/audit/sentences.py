@@ -31,6 +31,9 @@ ACTION_LABELS = {
     "list_staff": "Staff lists refused",
     "view_audit": "Audit logs refused",
     "purge": "Old records removed",
+    "grant_ended": "Access that ended on time",
+    "sessions_ended": "Sessions ended with the last access",
+    "set_grant_policy": "End-date rules changed",
 }
 OUTCOMES = {"ok": "Done", "refused": "Refused", "failed": "Failed"}
 
@@ -160,6 +163,14 @@ _WHAT: dict[str, Phrase] = {
     "list_staff": lambda t, p, d: (f"read the staff list of {p}", f"read the staff list of {p}"),
     "view_audit": lambda t, p, d: (f"read the audit log of {p}", f"read the audit log of {p}"),
     "purge": _purge,
+    "grant_ended": lambda t, p, d: (f"ended the role {d.get('role')} of {t} in {p} at its end", ""),
+    "sessions_ended": lambda t, p, d: (f"ended the sessions of {t}: no access remained", ""),
+    "set_grant_policy": lambda t, p, d: (
+        f"required an end within {count(int(d['max_days']), 'day')} for {t} in {p}"
+        if d.get("max_days")
+        else f"stopped requiring an end for {t} in {p}",
+        f"change the end-date rule for {t} in {p}",
+    ),
 }
 
 

@@ -8,7 +8,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Invitation, InvitationState, Organisation, RoleAssignment, StaffMember
-from services.access import auth, tokens
+from services.access import auth, grants, tokens
+from services.access.liveness import live
 from services.access.ratelimit import Limiter
 from services.access.service import Actor, Scope
 from services.audit import service as audit
@@ -31,6 +32,8 @@ class InvitationPreview:
     inviter_name: str
     expires_at: datetime
     has_account: bool
+    ends_at: datetime | None = None  # when the access ends (None: it does not)
+    sponsor_name: str = ""  # who is accountable for it
 
 
 async def preview(*, token: str, client: str) -> InvitationPreview:
@@ -38,6 +41,7 @@ async def preview(*, token: str, client: str) -> InvitationPreview:
     accept_limiter.hit(client)
     invitation = await _live_invitation(token)
     inviter = await StaffMember.get_or_none(id=invitation.invited_by_id) if invitation.invited_by_id else None
+    sponsor = await StaffMember.get_or_none(id=invitation.sponsor_id) if invitation.sponsor_id else None
     return InvitationPreview(
         email=invitation.email,
         role_name=invitation.role.name,
@@ -45,6 +49,8 @@ async def preview(*, token: str, client: str) -> InvitationPreview:
         inviter_name=inviter.full_name if inviter else "Gatehouse",
         expires_at=invitation.expires_at,
         has_account=await StaffMember.exists(email=invitation.email),
+        ends_at=invitation.ends_at,
+        sponsor_name=sponsor.full_name if sponsor else "",
     )
 
 
@@ -73,7 +79,7 @@ async def accept_new_account(*, token: str, full_name: str, password: str, repea
                 action="accept",
                 scope=Scope.of(invitation),
                 target=invitation.email,
-                detail={"role": invitation.role.name},
+                detail=_accept_detail(invitation),
                 connection=connection,
             )
     except IntegrityError:
@@ -92,24 +98,29 @@ async def accept_as_member(*, actor: Actor, token: str, client: str) -> str:
         await audit.record(actor=actor, action="accept", target=invitation.email, outcome="refused")
         raise PermissionDenied("This invitation is for a different address than the one you are logged in with.")
     scope = Scope.of(invitation)
+    await grants.end_due()  # a grant of the same role whose end came moments ago is ended first, then given anew
     async with in_transaction() as connection:
         if not await _claim(invitation, token, connection):
             raise LinkInvalid()
-        exists = (
+        held = (
             await RoleAssignment.filter(
-                member_id=actor.member_id, role_id=invitation.role_id, scope_key=invitation.scope_key
+                live(), member_id=actor.member_id, role_id=invitation.role_id, scope_key=invitation.scope_key
             )
             .using_db(connection)
-            .exists()
+            .first()
         )
-        if not exists:
+        if held is None:
             await _assign(invitation, actor.member_id, connection)
+        elif held.ends_at is not None and (invitation.ends_at is None or invitation.ends_at > held.ends_at):
+            # The same role held until an earlier end: the invitation's later end (or none) wins, with its sponsor.
+            changes = {"ends_at": invitation.ends_at, "sponsor_id": invitation.sponsor_id}
+            await RoleAssignment.filter(id=held.id).using_db(connection).update(**changes)
         await audit.record(
             actor=actor,
             action="accept",
             scope=scope,
             target=invitation.email,
-            detail={"role": invitation.role.name},
+            detail=_accept_detail(invitation),
             connection=connection,
         )
     await events.publish(organisation_id=invitation.organisation_id, kind="accepted")
@@ -122,8 +133,8 @@ async def _live_invitation(token: str) -> Invitation:
     invitation = await Invitation.get_or_none(
         token_hash=tokens.hash_token(token), state=InvitationState.PENDING, expires_at__gt=now()
     ).select_related("role")
-    if invitation is None:
-        raise LinkInvalid()
+    if invitation is None or (invitation.ends_at is not None and invitation.ends_at <= now()):
+        raise LinkInvalid()  # an invitation whose access has already ended offers nothing
     if (
         invitation.organisation_id is not None
         and await Organisation.filter(id=invitation.organisation_id, archived_at__isnull=False).exists()
@@ -156,7 +167,14 @@ async def _assign(invitation: Invitation, member_id: int, connection: BaseDBAsyn
         deployment_id=invitation.deployment_id,
         scope_key=invitation.scope_key,
         granted_by_id=invitation.invited_by_id,
+        sponsor_id=invitation.sponsor_id,
+        ends_at=invitation.ends_at,
     )
+
+
+def _accept_detail(invitation: Invitation) -> dict[str, str]:
+    ends = {"ends_at": invitation.ends_at.isoformat()} if invitation.ends_at else {}
+    return {"role": invitation.role.name, **ends}
 
 
 def _clean_full_name(full_name: str) -> str:

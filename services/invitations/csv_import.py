@@ -4,10 +4,11 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import PurePosixPath
 
 from services.invitations import addresses as emails
-from services.invitations import csv_decoding
+from services.invitations import csv_decoding, csv_ends
 from services.invitations.csv_decoding import CsvImportError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -63,6 +64,9 @@ class ImportResult:
     problems: list[LineProblem]
     total_rows: int
     lines: list[int] = field(default_factory=list, compare=False)  # the line of each address, in the same order
+    # An address's own end of access, from a second column of dates (canonical address: end, naive when the file
+    # gave no zone: the pop-out reads it in the viewer's zone). A date alone means the end of that day.
+    ends: dict[str, datetime] = field(default_factory=dict, compare=False)
 
 
 def parse_file(*, data: bytes, name: str) -> ImportResult:
@@ -90,7 +94,8 @@ def parse(
     rows = _read_rows(text, _detect_delimiter(text), max_rows, max_line_chars, sample)
     if elsewhere := _addresses_elsewhere(sample):
         raise CsvImportError(elsewhere)
-    return _collect(_without_header(rows), max_rows)
+    with_ends = csv_ends.is_end_column(sample, header=bool(rows) and _is_header(rows[0][1]))
+    return _collect(_without_header(rows), max_rows, with_ends=with_ends)
 
 
 def wrong_file_kind(name: str) -> str:
@@ -138,10 +143,10 @@ def _delimiter_score(lines: list[str], delimiter: str) -> int:
 
 def _read_rows(
     text: str, delimiter: str, max_rows: int, max_line_chars: int, sample: list[list[str]]
-) -> list[tuple[int, str]]:
-    """The first cell of each non-blank row with its line; the first rows whole, into sample."""
+) -> list[tuple[int, str, str]]:
+    """The first two cells of each non-blank row with its line; the first rows whole, into sample."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows: list[tuple[int, str]] = []
+    rows: list[tuple[int, str, str]] = []
     line = 1
     try:
         for record in reader:
@@ -149,7 +154,7 @@ def _read_rows(
             if len(record) + len(joined) > max_line_chars:
                 raise CsvImportError(_too_long(line, reader.line_num, max_line_chars))
             if joined and not joined.isspace():
-                rows.append((line, record[0].strip()))
+                rows.append((line, record[0].strip(), record[1].strip() if len(record) > 1 else ""))
                 if len(sample) < _SAMPLE_ROWS:
                     sample.append([cell.strip() for cell in record])
                 if len(rows) > max_rows + 1:
@@ -196,7 +201,7 @@ def _is_address(record: list[str], column: int) -> bool:
     return column < len(record) and "@" in record[column] and _check_cell(record[column])[0] is not None
 
 
-def _without_header(rows: list[tuple[int, str]]) -> list[tuple[int, str]]:
+def _without_header(rows: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
     return rows[1:] if rows and _is_header(rows[0][1]) else rows
 
 
@@ -208,24 +213,28 @@ def _is_header(cell: str) -> bool:
     return any(word in letters for word in _HEADER_WORDS)
 
 
-def _collect(rows: list[tuple[int, str]], max_rows: int) -> ImportResult:
+def _collect(rows: list[tuple[int, str, str]], max_rows: int, *, with_ends: bool) -> ImportResult:
     if len(rows) > max_rows:
         raise CsvImportError(_too_many(max_rows))
-    addresses: list[str] = []
-    lines: list[int] = []
-    problems: list[LineProblem] = []
+    result = ImportResult(addresses=[], problems=[], total_rows=len(rows))
     first_lines: dict[str, int] = {}
-    for line, cell in rows:
+    for line, cell, second in rows:
         address, reason = _check_cell(cell)
+        end, end_problem = csv_ends.read_end(second) if with_ends else (None, "")
+        if address is not None and end_problem:
+            address, reason, cell = None, end_problem, second
         if address is not None:
-            first = first_lines.setdefault(emails.canonical(address), line)
+            key = emails.canonical(address)
+            first = first_lines.setdefault(key, line)
             if first == line:
-                addresses.append(address)
-                lines.append(line)
+                result.addresses.append(address)
+                result.lines.append(line)
+                if end is not None:
+                    result.ends[key] = end
                 continue
             reason = f"duplicate of line {first}"
-        problems.append(LineProblem(line=line, value=emails.for_display(cell), reason=reason or "not valid"))
-    return ImportResult(addresses=addresses, problems=problems, total_rows=len(rows), lines=lines)
+        result.problems.append(LineProblem(line=line, value=emails.for_display(cell), reason=reason or "not valid"))
+    return result
 
 
 def _check_cell(cell: str) -> tuple[str | None, str | None]:

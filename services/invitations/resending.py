@@ -17,6 +17,7 @@ from services.platform.clock import now
 
 MIN_INTERVAL = timedelta(minutes=1)
 MAX_PER_DAY = 5
+ACCESS_ENDED = "the access it gives has already ended: invite again with a new end"
 
 
 @dataclass
@@ -28,7 +29,10 @@ class ResendResult:
 async def resend_each(*, actor: Actor, invitation_ids: list[int]) -> ResendResult:
     """Resend every pending invitation the actor may manage; refusals raise, limits are reported per row."""
     result = ResendResult()
-    for invitation in await Invitation.filter(id__in=invitation_ids).select_related("role"):
+    for invitation in await Invitation.filter(id__in=invitation_ids).select_related("role", "sponsor"):
+        if invitation.ends_at is not None and invitation.ends_at <= now():
+            result.skipped.append((invitation.email, ACCESS_ENDED))
+            continue
         try:
             if await _resend_one(actor, invitation):
                 result.resent.append(invitation.email)
@@ -75,6 +79,10 @@ async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
             "role_name": role.name,
             "scope_name": await organisations.scope_name(scope=scope),
             "expires_at": expires.isoformat(),
+            "ends_at": invitation.ends_at.isoformat() if invitation.ends_at else "",
+            "sponsor_name": invitation.sponsor.full_name
+            if invitation.sponsor and invitation.sponsor_id != actor.member_id
+            else "",
         }
         await outbox.enqueue(
             connection=connection,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from models import Deployment, Invitation, InvitationState, Organisation, RoleAssignment
+from services.access.liveness import live
 from services.access.service import Actor
 from services.invitations import addresses as emails
 from services.invitations.csv_import import ImportResult
@@ -113,7 +114,7 @@ async def _known(
     columns = ("role_id", "role__name", "scope_key", "deployment_id")
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
-        found = RoleAssignment.filter(organisation_id=organisation_id, member__email__in=chunk).filter(visible)
+        found = RoleAssignment.filter(live(), organisation_id=organisation_id, member__email__in=chunk).filter(visible)
         for email, *holding in await found.order_by("id").values_list("member__email", *columns):
             holds.setdefault(str(email), []).append(_holding(holding, names))
         waiting = Invitation.filter(state=InvitationState.PENDING, organisation_id=organisation_id, email__in=chunk)

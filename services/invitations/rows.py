@@ -13,6 +13,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models import AuditEvent, Invitation, InvitationState, MessageKind, OutboxMessage, OutboxState, RoleAssignment
 from services.access import tokens
+from services.access.grant_terms import GrantTerms
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.invitations import pending_search
@@ -54,6 +55,7 @@ async def write(
     scope: Scope,
     lifetime_hours: int,
     context: dict[str, str],
+    terms: GrantTerms,
     connection: BaseDBAsyncClient,
 ) -> None:
     """Write all the rows of the plan; secrets holds one token pair per address of the send."""
@@ -61,8 +63,8 @@ async def write(
     await asyncio.sleep(0)  # each step below walks every address: the event loop gets a turn in between
     new_secrets = _secrets_of(plan.new, addresses, secrets)
     await asyncio.sleep(0)
-    await _insert_invitations(actor, plan.new, new_secrets, role, scope, lifetime_hours, context, connection)
-    await _grant_members(actor, plan.members, role, scope, context, connection)
+    await _insert_invitations(actor, plan.new, new_secrets, role, scope, lifetime_hours, context, terms, connection)
+    await _grant_members(actor, plan.members, role, scope, context, terms, connection)
 
 
 def _secrets_of(chosen: list[str], addresses: list[str], secrets: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -98,6 +100,7 @@ async def _insert_invitations(
     scope: Scope,
     lifetime_hours: int,
     context: dict[str, str],
+    terms: GrantTerms,
     connection: BaseDBAsyncClient,
 ) -> None:
     at = now()
@@ -115,6 +118,8 @@ async def _insert_invitations(
                 "deployment_id": scope.deployment_id,
                 "scope_key": scope.key,
                 "invited_by_id": actor.member_id,
+                "sponsor_id": terms.sponsor_id,
+                "ends_at": terms.ends_at,
                 "lifetime_hours": lifetime_hours,
                 "created_at": at,
                 "last_sent_at": at,
@@ -137,7 +142,7 @@ async def _insert_invitations(
         rows=((a, seed, i) for a, (seed, _), i in zip(addresses, pairs, ids, strict=True)),
         constants=_other_than(message, "recipient", "link_seed", "invitation_id"),
     )
-    detail = {"role": role.name, "expires_in_hours": lifetime_hours}
+    detail = {"role": role.name, "expires_in_hours": lifetime_hours, **_terms_detail(terms)}
     event = audit.event_fields(actor=actor, action="invite", scope=scope, detail=detail)
     await _audit_each(addresses, event, connection)
 
@@ -148,6 +153,7 @@ async def _grant_members(
     role: RoleInfo,
     scope: Scope,
     context: dict[str, str],
+    terms: GrantTerms,
     connection: BaseDBAsyncClient,
 ) -> None:
     if not members:
@@ -164,6 +170,8 @@ async def _grant_members(
             "deployment_id": scope.deployment_id,
             "scope_key": scope.key,
             "granted_by_id": actor.member_id,
+            "sponsor_id": terms.sponsor_id,
+            "ends_at": terms.ends_at,
             "created_at": now(),
         },
     )
@@ -182,7 +190,8 @@ async def _grant_members(
         rows=((email,) for email in members),
         constants=_other_than(message, "recipient"),
     )
-    event = audit.event_fields(actor=actor, action="grant_role", scope=scope, detail={"role": role.name})
+    detail = {"role": role.name, **_terms_detail(terms)}
+    event = audit.event_fields(actor=actor, action="grant_role", scope=scope, detail=detail)
     await _audit_each(list(members), event, connection)
 
 
@@ -190,6 +199,12 @@ async def _audit_each(targets: list[str], event: dict[str, Any], connection: Bas
     """One audit event per target, otherwise alike."""
     rows = ((target[:_TARGET_LENGTH],) for target in targets)
     await sql.insert(connection, AuditEvent, columns=("target",), rows=rows, constants=_other_than(event, "target"))
+
+
+def _terms_detail(terms: GrantTerms) -> dict[str, Any]:
+    """What the audit event says of the grant's end and sponsor."""
+    ends = {"ends_at": terms.ends_at.isoformat()} if terms.ends_at else {}
+    return {**ends, "sponsor": terms.sponsor_name}
 
 
 def _other_than(values: dict[str, Any], *names: str) -> dict[str, Any]:

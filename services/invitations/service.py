@@ -2,8 +2,9 @@
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -11,8 +12,10 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from models import Invitation, InvitationState, RoleAssignment, StaffMember
-from services.access import roles
+from services.access import grant_terms, grants, roles
 from services.access import service as access
+from services.access.grant_terms import GrantTerms
+from services.access.liveness import is_live
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import DomainError, InvalidInput
@@ -72,10 +75,15 @@ async def send_in_steps(
     deployment_id: int | None = None,
     on_progress: Progress | None = None,
     step: int | None = None,
+    ends_at: datetime | None = None,
+    sponsor_email: str | None = None,
+    ends_for: Mapping[str, datetime] | None = None,
 ) -> SendResult:
     """send() a step of addresses at a time (each its own transaction), telling on_progress (done, total) after each.
 
-    Steps are sized by services/invitations/pacing.py (about 80 ms of the database each), or `step` addresses each.
+    Steps are sized by services/invitations/pacing.py (about 80 ms of the database each), or `step` addresses each;
+    a step holds addresses of one end. ends_for gives some addresses an end of their own (a CSV's second column),
+    checked like the address: an end the role's rules refuse leaves that address out, named with why.
 
     A refusal (or database error) of the first step is raised (nothing was sent); a later one ends the send there:
     the steps before it stay sent, and the result names the addresses not sent and why (stopped).
@@ -83,11 +91,14 @@ async def send_in_steps(
     if len(addresses) > MAX_ADDRESSES:
         raise InvalidInput(f"At most {MAX_ADDRESSES:,} addresses can be invited at once.")
     unique = await _off_the_loop(_first_spellings, addresses)
-    result, pacer, done = SendResult(), pacing.Pacer(fixed=step), 0
-    while done < len(unique):
+    result = SendResult()
+    groups, result.invalid = await _by_end(unique, ends_at, ends_for or {}, role_id, organisation_id, deployment_id)
+    queue = [(end, address) for end, group in groups for address in group]
+    pacer, done = pacing.Pacer(fixed=step), 0
+    while done < len(queue):
         if done:
             await asyncio.sleep(pacing.PAUSE_SECONDS)  # the pages' queries that waited for the last step go first
-        chunk = unique[done : done + pacer.start()]
+        end, chunk = _one_end(queue[done : done + pacer.start()])
         try:
             part = await send(
                 actor=actor,
@@ -96,18 +107,31 @@ async def send_in_steps(
                 lifetime_hours=lifetime_hours,
                 organisation_id=organisation_id,
                 deployment_id=deployment_id,
+                ends_at=end,
+                sponsor_email=sponsor_email,
             )
         except (DomainError, OperationalError) as refusal:
             if done == 0:
                 raise
-            result.not_sent, result.stopped = unique[done:], _why_stopped(refusal)
+            result.not_sent, result.stopped = [address for _, address in queue[done:]], _why_stopped(refusal)
             break
         pacer.finished()
         done += len(chunk)
         result.add(part)
         if on_progress is not None:
-            on_progress(done, len(unique))
+            on_progress(done, len(queue))
     return result
+
+
+def _one_end(window: list[tuple[datetime | None, str]]) -> tuple[datetime | None, list[str]]:
+    """The first end in the window and its addresses up to the next end: a step sends one end."""
+    end = window[0][0]
+    chunk = []
+    for address_end, address in window:
+        if address_end != end:
+            break
+        chunk.append(address)
+    return end, chunk
 
 
 async def send(
@@ -118,8 +142,14 @@ async def send(
     lifetime_hours: int,
     organisation_id: int | None = None,
     deployment_id: int | None = None,
+    ends_at: datetime | None = None,
+    sponsor_email: str | None = None,
 ) -> SendResult:
-    """Invite each address to the scope with the role; replace pending ones; members of the organisation get it."""
+    """Invite each address to the scope with the role; replace pending ones; members of the organisation get it.
+
+    The grant ends at ends_at (None: never) and is sponsored by the inviter or the member of sponsor_email, who must
+    be allowed to manage the role there (grant_terms.check_terms: FieldErrors at ends_at and sponsor).
+    """
     scope = await access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id)
     role = await roles.get(role_id=role_id)
     await roles.require_grant(
@@ -130,10 +160,14 @@ async def send(
         raise InvalidInput("Choose an expiry of 24 hours, 72 hours or 7 days.")
     if len(addresses) > MAX_ADDRESSES:
         raise InvalidInput(f"At most {MAX_ADDRESSES:,} addresses can be invited at once.")
+    terms = await grant_terms.check_terms(
+        actor=actor, role=role, scope=scope, ends_at=ends_at, sponsor_email=sponsor_email
+    )
     result = SendResult()
     valid, result.invalid = await _off_the_loop(_normalised, addresses)
-    context = await _mail_context(actor, role, scope)
+    context = await _mail_context(actor, role, scope, terms)
     secrets = await invite_rows.new_tokens(len(valid))  # before the transaction, which then only reads and writes
+    await grants.end_due()  # a grant whose end came moments ago is ended first: the same grant may then be given again
     for attempt in range(SEND_ATTEMPTS):
         try:
             async with in_transaction() as connection:
@@ -148,6 +182,7 @@ async def send(
                     scope=scope,
                     lifetime_hours=lifetime_hours,
                     context=context,
+                    terms=terms,
                     connection=connection,
                 )
             break
@@ -251,13 +286,16 @@ async def _plan(addresses: list[str], role: RoleInfo, scope: Scope, connection: 
     held_there = await sql.rows_where_in(
         connection,
         RoleAssignment,
-        columns=("member_id", "role_id", "scope_key"),
+        columns=("member_id", "role_id", "scope_key", "ended_at", "ends_at"),
         key="member_id",
         # Asked even when no address has an account (0 is no member's id), so that a send takes the same
         # statements whether or not its addresses have accounts somewhere.
         values=[int(member_id) for member_id in found.values()] or [0],
         where=_same_organisation(scope),
     )
+    held_there = [
+        row[:3] for row in held_there if is_live(sql.timestamp(row[3]), sql.timestamp(row[4]))
+    ]  # ended grants: history
     insiders = {int(member_id) for member_id, _, _ in held_there}
     held = {int(member_id) for member_id, role_id, key in held_there if role_id == role.id and key == scope.key}
     members = {a: int(found[a]) for a in addresses if a in found and int(found[a]) in insiders}
@@ -275,10 +313,28 @@ def _same_organisation(scope: Scope) -> dict[str, object]:
     return {"organisation_id": scope.organisation_id}
 
 
-async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope) -> dict[str, str]:
+async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope, terms: GrantTerms) -> dict[str, str]:
     return {
         "inviter_name": actor.full_name,
         "inviter_email": actor.email,
         "scope_name": await organisations.scope_name(scope=scope),
         "role_name": role.name,
+        "ends_at": terms.ends_at.isoformat() if terms.ends_at else "",
+        "sponsor_name": terms.sponsor_name if terms.sponsor_id != actor.member_id else "",
     }
+
+
+async def _by_end(
+    addresses: list[str],
+    ends_at: datetime | None,
+    ends_for: Mapping[str, datetime],
+    role_id: int,
+    organisation_id: int | None,
+    deployment_id: int | None,
+) -> tuple[list[tuple[datetime | None, list[str]]], list[tuple[str, str]]]:
+    if not ends_for:
+        return [(ends_at, addresses)], []
+    role = await roles.get(role_id=role_id)
+    scope = await access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id)
+    longest = await grant_terms.longest_days(organisation_id=scope.organisation_id, role_id=role.id)
+    return grant_terms.group_by_end(addresses, ends_at=ends_at, ends_for=ends_for, role=role, longest=longest)

@@ -24,7 +24,9 @@ _INVITATION_TEXT = """\
 Hello,
 
 {{ inviter }} has invited you to join {{ scope_name }} as {{ role_name }}.
-
+{% if access_ends %}Your access ends on {{ access_ends }}.
+{% endif %}{% if sponsor_name %}Your sponsor, accountable for this access, is {{ sponsor_name }}.
+{% endif %}
 Create your account:
 {{ link }}
 
@@ -40,7 +42,9 @@ _ROLE_NOTICE_TEXT = """\
 Hello,
 
 {{ inviter }} has given you the role {{ role_name }} in {{ scope_name }}.
-
+{% if access_ends %}Your access ends on {{ access_ends }}.
+{% endif %}{% if sponsor_name %}Your sponsor, accountable for this access, is {{ sponsor_name }}.
+{% endif %}
 Log in to use it:
 {{ link }}
 
@@ -66,7 +70,11 @@ _INVITATION_HTML = """{% extends "frame" %}{% block body %}\
 <p style="font-size:16px;line-height:1.5"><strong>{{ inviter_name }}</strong>\
 {% if inviter_email %} ({{ inviter_email }}){% endif %} has invited you to join <strong>{{ scope_name }}</strong> \
 as <strong>{{ role_name }}</strong>.</p>
-<p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
+{% if access_ends %}<p style="font-size:16px;line-height:1.5">Your access ends on \
+<strong>{{ access_ends }}</strong>.</p>
+{% endif %}{% if sponsor_name %}<p style="font-size:16px;line-height:1.5">Your sponsor, accountable for this \
+access, is <strong>{{ sponsor_name }}</strong>.</p>
+{% endif %}<p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
 border-radius:6px;text-decoration:none;font-size:16px;font-weight:bold;display:inline-block">Create account</a></p>
 <p style="font-size:14px;line-height:1.5">This invitation is valid until <strong>{{ expires }}</strong>. \
 The link works once. If you already have a Gatehouse account, the link asks you to log in instead.</p>
@@ -80,7 +88,11 @@ _ROLE_NOTICE_HTML = """{% extends "frame" %}{% block body %}\
 <p style="font-size:16px;line-height:1.5"><strong>{{ inviter_name }}</strong>\
 {% if inviter_email %} ({{ inviter_email }}){% endif %} has given you the role <strong>{{ role_name }}</strong> \
 in <strong>{{ scope_name }}</strong>.</p>
-<p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
+{% if access_ends %}<p style="font-size:16px;line-height:1.5">Your access ends on \
+<strong>{{ access_ends }}</strong>.</p>
+{% endif %}{% if sponsor_name %}<p style="font-size:16px;line-height:1.5">Your sponsor, accountable for this \
+access, is <strong>{{ sponsor_name }}</strong>.</p>
+{% endif %}<p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
 border-radius:6px;text-decoration:none;font-size:16px;font-weight:bold;display:inline-block">Log in</a></p>
 <p style="font-size:13px;color:#52606d">If you were not expecting this email, please tell your administrator.</p>
 {% endblock %}"""
@@ -93,7 +105,15 @@ _TEMPLATES: dict[str, tuple[Template, Template]] = {
     "role_notice": (_text_env.from_string(_ROLE_NOTICE_TEXT), _html_env.from_string(_ROLE_NOTICE_HTML)),
 }
 _TEMPLATES["first_admin"] = _TEMPLATES["invitation"]
-_DEFAULTS = {"inviter_name": PRODUCT, "inviter_email": "", "scope_name": PRODUCT, "role_name": "", "expires_at": ""}
+_DEFAULTS = {
+    "inviter_name": PRODUCT,
+    "inviter_email": "",
+    "scope_name": PRODUCT,
+    "role_name": "",
+    "expires_at": "",
+    "ends_at": "",  # when the access the email gives ends (issue 18); "" when it does not
+    "sponsor_name": "",  # who is accountable for it, when not the inviter
+}
 _ADDRESS_FORBIDDEN = frozenset('<>,;:"()[]\\')
 _LINK_MARK = "\x00link\x00"  # never in a cleaned context value, nor in a usable (printable) link
 
@@ -192,7 +212,9 @@ def _prepared(kind: str, items: tuple[tuple[str, str], ...]) -> tuple[str, Piece
     values = dict(items)
     subject = _subject(kind, values)
     inviter = values["inviter_name"] + (f" ({values['inviter_email']})" if values["inviter_email"] else "")
+    access_ends = _when(values["ends_at"]) if values["ends_at"] else ""
     values.update(link=_LINK_MARK, inviter=inviter, expires=_when(values["expires_at"]), subject=subject)
+    values.update(access_ends=access_ends)
     text, html = (_pieces(template.render(values)) for template in _TEMPLATES[kind])
     return _encoded_subject(subject), text, html
 

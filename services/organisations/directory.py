@@ -11,6 +11,7 @@ from tortoise.queryset import QuerySet
 
 from models import Deployment, Invitation, InvitationState, Organisation, RoleAssignment
 from services.access import service as access
+from services.access.liveness import live
 from services.access.service import Actor
 from services.platform import text
 
@@ -62,7 +63,7 @@ async def organisations_page(
     orgs = await _page(query, column, descending, page, page_size)
     ids = [org.id for org in orgs]
     deployments = await _counts(Deployment.filter(organisation_id__in=ids), "organisation_id", "id")
-    staff = await _counts(RoleAssignment.filter(organisation_id__in=ids), "organisation_id", "member_id")
+    staff = await _counts(RoleAssignment.filter(live(), organisation_id__in=ids), "organisation_id", "member_id")
     pending = await _counts(_pending().filter(organisation_id__in=ids), "organisation_id", "id")
     rows = [
         OrganisationRow(
@@ -97,7 +98,7 @@ async def deployments_page(
     column = DEP_SORTS.get(sort, "name")
     deps = await _page(query.select_related("organisation"), column, descending, page, page_size)
     ids = [dep.id for dep in deps]
-    staff = await _counts(RoleAssignment.filter(deployment_id__in=ids), "deployment_id", "member_id")
+    staff = await _counts(RoleAssignment.filter(live(), deployment_id__in=ids), "deployment_id", "member_id")
     pending = await _counts(_pending().filter(deployment_id__in=ids), "deployment_id", "id")
     rows = [
         DeploymentRow(

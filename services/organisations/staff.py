@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from models import Deployment, Invitation, InvitationState, Organisation, Permission, RoleAssignment
 from services.access import rights, roles
 from services.access import service as access
+from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
@@ -50,6 +51,8 @@ class StaffRow:
     deployment_id: int | None
     joined: datetime
     manageable: bool  # may the actor change or remove this role (rights.may_manage_member)
+    ends_at: datetime | None = None  # when the grant ends by itself (None: it does not)
+    sponsor_name: str = ""  # who is accountable for the grant
     suspended: bool = False  # the account is suspended: this grant is stopped with every other
     last_login: datetime | None = None  # None: never logged in
     dormant: bool = False  # no log-in (or, never logged in, no account) for DORMANT_AFTER
@@ -65,7 +68,9 @@ class OrganisationChoice:
 async def my_access(*, actor: Actor) -> list[AccessRow]:
     """The roles the actor holds and where, for their own view."""
     rows = []
-    for assignment in await RoleAssignment.filter(member_id=actor.member_id).select_related("role").order_by("id"):
+    for assignment in (
+        await RoleAssignment.filter(live(), member_id=actor.member_id).select_related("role").order_by("id")
+    ):
         scope = Scope.of(assignment)
         rows.append(AccessRow(assignment.role.name, await organisations.scope_name(scope=scope), assignment.level))
     return rows
@@ -91,9 +96,9 @@ async def staff_page(
     page_size: int = 25,
     dormant_only: bool = False,
 ) -> tuple[list[StaffRow], int]:
-    """One page of the organisation's staff (one row per role held) that the actor may see; dormant_only: the
+    """One page of the organisation's staff (one row per live grant) that the actor may see; dormant_only: the
     rows of dormant members alone."""
-    query = RoleAssignment.filter(organisation_id=organisation_id).filter(
+    query = RoleAssignment.filter(live(), organisation_id=organisation_id).filter(
         await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
     )
     if dormant_only:
@@ -111,7 +116,7 @@ async def staff_page(
         await query.order_by(f"-{column}" if descending else column, "id")
         .offset((max(1, page) - 1) * size)
         .limit(size)
-        .select_related("member", "role", "deployment", "organisation")
+        .select_related("member", "role", "deployment", "organisation", "sponsor")
     )
     ranks = await platform_ranks({a.member_id for a in rows}) if rights.may_suspend_accounts(actor=actor) else None
     return [_staff_row(a, actor, ranks) for a in rows], total
@@ -127,7 +132,9 @@ async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
             actor=actor, role=role, scope=scope, action="change_role", target=assignment.member.email
         )
     await organisations.require_active(organisation_id=scope.organisation_id)
-    if await RoleAssignment.filter(member_id=assignment.member_id, role_id=new.id, scope_key=scope.key).exists():
+    if await RoleAssignment.filter(
+        live(), member_id=assignment.member_id, role_id=new.id, scope_key=scope.key
+    ).exists():
         raise InvalidInput(f"{assignment.member.email} already holds “{new.name}” there.")
     async with in_transaction() as connection:
         await RoleAssignment.filter(id=assignment.id).using_db(connection).update(role_id=new.id)
@@ -144,7 +151,8 @@ async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
     role, email = RoleInfo.of(assignment.role), assignment.member.email
     await roles.require_grant(actor=actor, role=role, scope=scope, action="remove_member", target=email)
     async with in_transaction() as connection:
-        await RoleAssignment.filter(id=assignment.id).using_db(connection).delete()
+        # The grant ends now and stays as the member's history (as one that reaches its end does).
+        await RoleAssignment.filter(id=assignment.id, ended_at__isnull=True).using_db(connection).update(ended_at=now())
         detail = {"role": assignment.role.name}
         await _settle_role_taken(actor, assignment, scope, "remove_member", detail, connection)
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
@@ -190,7 +198,7 @@ async def _visible(actor: Actor, organisation_id: int, check: Callable[[Actor, S
 
 
 async def _assignment(assignment_id: int) -> RoleAssignment:
-    assignment = await RoleAssignment.get_or_none(id=assignment_id).select_related("role", "member")
+    assignment = await RoleAssignment.get_or_none(live(), id=assignment_id).select_related("role", "member")
     if assignment is None:
         raise NotFound("That person no longer holds this role.")
     return assignment
@@ -201,7 +209,7 @@ async def _keep_a_staff_manager(organisation_id: int | None, connection: BaseDBA
     if organisation_id is None:
         return
     held = (
-        await RoleAssignment.filter(organisation_id=organisation_id, deployment_id=None)
+        await RoleAssignment.filter(live(), organisation_id=organisation_id, deployment_id=None)
         .using_db(connection)
         .select_related("role")
     )
@@ -233,7 +241,7 @@ async def drop_invitations_sent_by(member_id: int, scope: Scope, connection: Bas
 
 async def platform_ranks(member_ids: set[int]) -> dict[int, int]:
     """The highest platform rank of each member (0: none), for may_suspend."""
-    held = await RoleAssignment.filter(member_id__in=member_ids, level=ScopeLevel.PLATFORM).values_list(
+    held = await RoleAssignment.filter(live(), member_id__in=member_ids, level=ScopeLevel.PLATFORM).values_list(
         "member_id", "role__admin_rank"
     )
     ranks: dict[int, int] = {}
@@ -256,6 +264,8 @@ def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None) ->
         a.deployment_id,
         a.created_at,
         rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a)),
+        a.ends_at,
+        a.sponsor.full_name if a.sponsor else "",
         suspended=not a.member.is_active,
         last_login=a.member.last_login_at,
         dormant=(a.member.last_login_at or a.member.created_at) <= now() - DORMANT_AFTER,

@@ -13,9 +13,14 @@ from services.platform import sql as sql_dialect
 
 MODEL_MODULES = ["models"]
 MIGRATIONS_MODULE = "models.migrations"
-# What migrations 0004, 0008 and 0009 add, for throwaway databases built from the models (a partial index, triggers).
+# What migrations 0004, 0008, 0009 and 0010 add, for throwaway databases built from the models (a partial index,
+# triggers).
 ONE_PENDING_INVITATION = (
     "CREATE UNIQUE INDEX IF NOT EXISTS invitation_one_pending ON invitation (email, scope_key) WHERE state = 'pending'"
+)
+ONE_LIVE_GRANT = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS role_assignment_one_live ON role_assignment (member_id, role_id, scope_key) "
+    "WHERE ended_at IS NULL"
 )
 
 
@@ -41,6 +46,7 @@ async def connected(database_url: str, *, generate: bool = False) -> AsyncIterat
         if generate:
             connection = connections.get("default")
             await connection.execute_script(ONE_PENDING_INVITATION)
+            await connection.execute_script(ONE_LIVE_GRANT)
             postgres = sql_dialect.is_postgres(connection)
             await connection.execute_script(derived.POSTGRES if postgres else derived.SQLITE + derived.SEARCH_SQLITE)
         yield

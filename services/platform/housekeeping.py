@@ -1,4 +1,5 @@
-"""Housekeeping, run by one process at a time: announce invitations that expire, purge finished ones.
+"""Housekeeping, run by one process at a time: end grants at their end, announce invitations that expire, purge
+finished ones.
 
 On PostgreSQL the process holding an advisory lock (on a connection of its own) is the one that runs it; when
 that process dies its session ends, the lock is free, and another process takes over at its next try. On
@@ -17,6 +18,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import Invitation, InvitationState, OutboxMessage, OutboxState
+from services.access import grants
 from services.access.service import PLATFORM_SCOPE, Scope, ScopeLevel
 from services.audit import service as audit
 from services.platform import events, pg, sql
@@ -123,8 +125,9 @@ class Housekeeper:
         await self._drop_connection()
 
     async def run_once(self) -> None:
-        """One pass: announce what expired since the last pass; purge when it is due."""
+        """One pass: end the grants whose end has come, announce what expired since the last pass; purge when due."""
         until = now()
+        await grants.end_due()
         await announce_expired(since=self._since, until=until)
         self._since = until
         if self._last_purge is None or until - self._last_purge >= PURGE_EVERY:
@@ -178,7 +181,8 @@ class Housekeeper:
                 await asyncio.wait_for(self._stop.wait(), pause)
 
     async def _pause(self) -> float:
-        upcoming = await next_expiry(after=now())
+        moments = [await next_expiry(after=now()), await grants.next_end(after=now())]
+        upcoming = min((moment for moment in moments if moment is not None), default=None)
         if upcoming is None:
             return self.interval
         seconds = (upcoming - now()).total_seconds() + EXPIRY_MARGIN

@@ -11,6 +11,7 @@ SQLite gets `executemany` and JSON lists; PostgreSQL (asyncpg) gets `unnest` arr
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -34,6 +35,11 @@ def is_postgres(database: str | BaseDBAsyncClient) -> bool:
     if dialect == "postgres" and "asyncpg" in type(database).__module__:
         return True
     raise NotImplementedError(f"Gatehouse supports SQLite and PostgreSQL through asyncpg, not {dialect}")
+
+
+def timestamp(value: object) -> datetime | None:
+    """A timestamp column read by SQL: asyncpg gives a datetime, SQLite the text Tortoise wrote."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]
 
 
 def numbered(connection: BaseDBAsyncClient, sql: str) -> str:

@@ -1,6 +1,7 @@
 """Shared by the security and fault tests: inviting, finding a link's token, accepting, dumping the data, a relay."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise import Tortoise
 
@@ -36,7 +37,7 @@ async def invite(
 ) -> SendResult:
     """Invite to the first deployment (or the given scope) through the service, as the browser's handler does."""
     role = await factories.role(role_key)
-    target = scope or {"deployment_id": world.dep.id}
+    target: dict[str, Any] = scope or {"deployment_id": world.dep.id}
     return await invitations.send(actor=actor, addresses=addresses, role_id=role.id, lifetime_hours=hours, **target)
 
 

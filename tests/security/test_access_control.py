@@ -126,7 +126,8 @@ async def test_crafted_role_ids_never_hand_out_more_than_allowed(db: str) -> Non
     )
     crafted = {"a role of another organisation": foreign.id, "a Super Admin": (await factories.role("super_admin")).id}
     for what, role_id in crafted.items():
-        for scope in ({"deployment_id": world.dep.id}, {"organisation_id": world.org.id}, {}):
+        places: tuple[dict[str, Any], ...] = ({"deployment_id": world.dep.id}, {"organisation_id": world.org.id}, {})
+        for scope in places:
             with pytest.raises(PermissionDenied):
                 await invitations.send(
                     actor=controller, addresses=["x@example.org"], role_id=role_id, lifetime_hours=24, **scope
@@ -172,7 +173,7 @@ async def test_nobody_hands_out_a_role_above_what_they_hold_anywhere(db: str) ->
     custom = await roles.create_custom(actor=owner, organisation_id=world.org.id, name="All Care", permissions=CARE)
     every_role = [*await roles.available_in(organisation_id=world.org.id)]
     assert custom in every_role
-    scopes = {
+    scopes: dict[str, dict[str, Any]] = {
         "platform": {},
         "organisation": {"organisation_id": world.org.id},
         "deployment": {"deployment_id": world.dep.id},
