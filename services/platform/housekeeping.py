@@ -69,11 +69,13 @@ async def purge(*, retention_days: int) -> PurgeReport:
     messages = 0
     while True:
         async with in_transaction() as connection:
-            # Locked rows that still qualify: a resend racing with the purge either wins first or finds nothing.
+            # Locked rows that still qualify: a resend racing with the purge either wins first or finds nothing. A
+            # model query: Tortoise drops FOR UPDATE from a values_list() query (services/access/grants.py found it).
             locked = Invitation.filter(finished).using_db(connection).select_for_update().order_by("id")
-            rows = await locked.limit(PURGE_CHUNK).values_list("id", "organisation_id")
-            if not rows:
+            found = await locked.limit(PURGE_CHUNK).only("id", "organisation_id")
+            if not found:
                 break
+            rows = [(invitation.id, invitation.organisation_id) for invitation in found]
             ids = [row[0] for row in rows]
             messages += await OutboxMessage.filter(invitation_id__in=ids).using_db(connection).delete()
             await Invitation.filter(id__in=ids).using_db(connection).delete()

@@ -1,6 +1,7 @@
 """Housekeeping: expiries reach the right lists, old finished invitations are purged (audit kept), one leader."""
 
 import asyncio
+import logging
 from datetime import timedelta
 
 import asyncpg
@@ -57,9 +58,20 @@ async def test_finished_invitations_older_than_the_retention_are_purged_and_the_
     heard: list[str] = []
     events.subscribe(organisation_id=world.org.id, handler=heard.append)
 
-    report = await housekeeping.purge(retention_days=90)
+    captured = factories.Statements()
+    logging.getLogger("tortoise.db_client").addHandler(captured)
+    logging.getLogger("tortoise.db_client").setLevel(logging.DEBUG)
+    try:
+        report = await housekeeping.purge(retention_days=90)
+    finally:
+        logging.getLogger("tortoise.db_client").removeHandler(captured)
 
     assert report.invitations == 3 and report.messages == 3
+    if db == "postgres":  # the rows a purge takes are locked against a resend at the same moment
+        chosen = [
+            sql for sql, _ in captured.statements if sql.lstrip().upper().startswith("SELECT") and "invitation" in sql
+        ]
+        assert chosen and all("FOR UPDATE" in sql for sql in chosen), chosen
     remaining = await Invitation.all().order_by("id").values_list("email", flat=True)
     assert remaining == ["deleted.recently@example.org", "pending@example.org"]
     assert await OutboxMessage.filter(invitation_id__in=[i.id for i in old]).count() == 0
