@@ -27,7 +27,10 @@ SMTP_TIMEOUT = DEFAULT_TIMEOUT
 IDLE_CLOSE_SECONDS = 30.0
 STOP_GRACE_SECONDS = 10.0
 CONNECTIONS = 8  # as the delivery benchmark's baseline: reused connections in parallel give 2-4x one
-BATCH_SIZE = 200  # the most one claim takes; rendering and loading 200 rows holds the event loop about 15 ms
+# The most one claim takes. Rendering and loading 400 rows holds the event loop about 30 ms; against 200, each batch's
+# statements (claim, look-ups, record) are shared by twice the messages: PostgreSQL delivery 0.66 -> 0.70x of bare
+# sends (docs/PERFORMANCE.md, issue 17 goal 4).
+BATCH_SIZE = 400
 FIRST_BATCH = 50
 # Batches are sized to about this much sending at the rate the relay last took: few, cheap batches at full speed,
 # and on a slow relay the delivered state still reaches the lists soon after the emails leave.
