@@ -1,6 +1,6 @@
 """Issue 17, goal 3: other pages keep working while a big send commits.
 
-One organisation sends N addresses through the product's real path (`invitations.send_in_steps`, what the
+One organisation sends N addresses through the product's real path (`steps.send_in_steps`, what the
 pop-out and its CSV import call) while a probe does what another organisation's open pending list does every
 ~20 ms: the count and first page through `pending.list_pending`. Reported: the probe's wait p50/p95/p99/max, the
 event loop's longest hold (a 5 ms timer's lateness) and the send's time. Three modes, alternated in every round
@@ -34,7 +34,7 @@ from bench.common import LagProbe, QueryProbe, addresses, idle_lag_ms, machine, 
 from models import Invitation, InvitationState, Organisation, Role, RoleAssignment, StaffMember
 from services.access import service as access
 from services.access.service import Actor
-from services.invitations import pacing, pending
+from services.invitations import pacing, pending, steps
 from services.invitations import service as invitations
 from services.platform.database import connected
 
@@ -119,7 +119,7 @@ async def _send(mode: str, actor: Actor, world: worlds.World, emails: list[str])
     before = mode == "steps of 1000"
     pause, pacing.PAUSE_SECONDS = pacing.PAUSE_SECONDS, 0.0 if before else pacing.PAUSE_SECONDS
     try:
-        return await invitations.send_in_steps(
+        return await steps.send_in_steps(
             actor=actor,
             addresses=emails,
             role_id=world.role_id,

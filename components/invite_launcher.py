@@ -8,7 +8,7 @@ from components.session import PageSession, notify_errors
 from services.access import role_summaries, roles
 from services.access import service as access
 from services.access.service import RoleInfo, Scope
-from services.invitations import csv_import, review
+from services.invitations import csv_import, review, steps
 from services.invitations import service as invitations
 from services.invitations.review import ImportReview
 from services.invitations.service import SendResult
@@ -60,7 +60,7 @@ def _open(
         if actor is None:
             return None
         scope = scopes[index]
-        return await invitations.send_in_steps(
+        return await steps.send_in_steps(
             actor=actor,
             addresses=addresses,
             role_id=role_id,

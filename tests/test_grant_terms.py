@@ -8,7 +8,7 @@ import pytest
 from models import AuditEvent, Invitation, OutboxMessage, RoleAssignment
 from services.access import grant_terms
 from services.errors import FieldErrors, LinkInvalid, PermissionDenied
-from services.invitations import acceptance, resending
+from services.invitations import acceptance, resending, steps
 from services.invitations import service as invitations
 from services.platform import clock
 from tests import factories
@@ -130,7 +130,7 @@ async def test_csv_ends_are_checked_per_address_and_each_address_gets_its_own(db
     world, owner = await _world_with_owner()
     clinician = await factories.role("clinician")
     soon, later = clock.now() + timedelta(days=3), clock.now() + timedelta(days=60)
-    result = await invitations.send_in_steps(
+    result = await steps.send_in_steps(
         actor=owner, addresses=["a@x.org", "b@x.org", "c@x.org"], role_id=clinician.id, lifetime_hours=72,
         organisation_id=world.org.id, ends_at=later, ends_for={"a@x.org": soon, "c@x.org": clock.now()},
     )  # fmt: skip

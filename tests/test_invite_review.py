@@ -9,7 +9,7 @@ from tortoise.exceptions import OperationalError
 from models import Invitation, InvitationState, Organisation
 from services.access import role_summaries, roles
 from services.errors import PermissionDenied
-from services.invitations import review
+from services.invitations import review, steps
 from services.invitations import service as invitations
 from services.invitations.csv_import import ImportResult
 from services.invitations.review import KnownAddress
@@ -85,7 +85,7 @@ async def test_a_send_in_steps_reports_its_progress_and_stops_at_a_refusal_namin
     addresses = [f"p{n}@example.org" for n in range(5)] + ["P0@example.org", "not-an-address"]
     progress: list[tuple[int, int]] = []
 
-    result = await invitations.send_in_steps(
+    result = await steps.send_in_steps(
         actor=owner, addresses=addresses, role_id=clinician.id, lifetime_hours=24, organisation_id=world.org.id,
         on_progress=lambda done, total: progress.append((done, total)), step=2,
     )  # fmt: skip
@@ -95,7 +95,7 @@ async def test_a_send_in_steps_reports_its_progress_and_stops_at_a_refusal_namin
     assert result.invalid == [("not-an-address", "missing @")] and not result.not_sent
 
     with pytest.raises(PermissionDenied):  # a refusal of the first step: nothing went out, the refusal is raised
-        await invitations.send_in_steps(
+        await steps.send_in_steps(
             actor=owner, addresses=["x@example.org"], role_id=clinician.id, lifetime_hours=24,
             organisation_id=world.other_org.id,
         )  # fmt: skip
@@ -109,19 +109,19 @@ async def test_a_refusal_or_database_error_after_the_first_step_ends_the_send_an
     owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
     clinician = await factories.role("clinician")
     send_one_step = invitations.send
-    steps = 0
+    calls = 0
 
     async def trouble_at_the_second_step(**arguments: Any) -> invitations.SendResult:
-        nonlocal steps
-        steps += 1
-        if steps == 2 and trouble == "archived":  # someone archives the organisation while the send is under way
+        nonlocal calls
+        calls += 1
+        if calls == 2 and trouble == "archived":  # someone archives the organisation while the send is under way
             await Organisation.filter(id=world.org.id).update(archived_at=now())
-        elif steps == 2:  # e.g. SQLite's "database is locked" once its busy timeout ran out
+        elif calls == 2:  # e.g. SQLite's "database is locked" once its busy timeout ran out
             raise OperationalError("database is locked")
         return await send_one_step(**arguments)
 
     monkeypatch.setattr(invitations, "send", trouble_at_the_second_step)
-    result = await invitations.send_in_steps(
+    result = await steps.send_in_steps(
         actor=owner, addresses=["a@example.org", "b@example.org", "c@example.org"], role_id=clinician.id,
         lifetime_hours=24, organisation_id=world.org.id, step=2,
     )  # fmt: skip
@@ -131,9 +131,9 @@ async def test_a_refusal_or_database_error_after_the_first_step_ends_the_send_an
     assert ("is archived" if trouble == "archived" else "send the remaining addresses again") in result.stopped
     assert await Invitation.filter(state=InvitationState.PENDING, organisation_id=world.org.id).count() == 2
     if trouble != "archived":  # the same error in the first step: nothing was sent, the error is raised
-        steps = 1
+        calls = 1
         with pytest.raises(OperationalError):
-            await invitations.send_in_steps(
+            await steps.send_in_steps(
                 actor=owner, addresses=["d@example.org"], role_id=clinician.id, lifetime_hours=24,
                 organisation_id=world.org.id,
             )  # fmt: skip

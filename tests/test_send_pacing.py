@@ -6,7 +6,7 @@ import itertools
 import pytest
 
 from models import OutboxMessage
-from services.invitations import pacing
+from services.invitations import pacing, steps
 from services.invitations import service as invitations
 from tests import factories
 
@@ -64,7 +64,7 @@ async def test_a_paced_send_in_steps_treats_every_address_as_one_send_of_them_al
     _ticking(monkeypatch, pacing.STEP_SECONDS * 2)  # every step slower than aimed: 4, 3, 2, 1 addresses
     progress: list[tuple[int, int]] = []
 
-    in_steps = await invitations.send_in_steps(
+    in_steps = await steps.send_in_steps(
         actor=here, addresses=addresses, role_id=clinician.id, lifetime_hours=24, organisation_id=world.org.id,
         on_progress=lambda done, total: progress.append((done, total)),
     )  # fmt: skip

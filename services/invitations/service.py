@@ -2,13 +2,13 @@
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Invitation, InvitationState, RoleAssignment, StaffMember
@@ -18,9 +18,8 @@ from services.access.grant_terms import GrantTerms
 from services.access.liveness import is_live
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
-from services.errors import DomainError, InvalidInput
+from services.errors import InvalidInput
 from services.invitations import addresses as emails
-from services.invitations import pacing
 from services.invitations import rows as invite_rows
 from services.mail import outbox
 from services.organisations import service as organisations
@@ -65,75 +64,6 @@ def needs_confirmation(*, count: int) -> bool:
     return count > CONFIRM_ABOVE
 
 
-async def send_in_steps(
-    *,
-    actor: Actor,
-    addresses: list[str],
-    role_id: int,
-    lifetime_hours: int,
-    organisation_id: int | None = None,
-    deployment_id: int | None = None,
-    on_progress: Progress | None = None,
-    step: int | None = None,
-    ends_at: datetime | None = None,
-    sponsor_email: str | None = None,
-    ends_for: Mapping[str, datetime] | None = None,
-) -> SendResult:
-    """send() a step of addresses at a time (each its own transaction), telling on_progress (done, total) after each.
-
-    Steps are sized by services/invitations/pacing.py (about 80 ms of the database each), or `step` addresses each;
-    a step holds addresses of one end. ends_for gives some addresses an end of their own (a CSV's second column),
-    checked like the address: an end the role's rules refuse leaves that address out, named with why.
-
-    A refusal (or database error) of the first step is raised (nothing was sent); a later one ends the send there:
-    the steps before it stay sent, and the result names the addresses not sent and why (stopped).
-    """
-    if len(addresses) > MAX_ADDRESSES:
-        raise InvalidInput(f"At most {MAX_ADDRESSES:,} addresses can be invited at once.")
-    unique = await _off_the_loop(_first_spellings, addresses)
-    result = SendResult()
-    groups, result.invalid = await _by_end(unique, ends_at, ends_for or {}, role_id, organisation_id, deployment_id)
-    queue = [(end, address) for end, group in groups for address in group]
-    pacer, done = pacing.Pacer(fixed=step), 0
-    while done < len(queue):
-        if done:
-            await asyncio.sleep(pacing.PAUSE_SECONDS)  # the pages' queries that waited for the last step go first
-        end, chunk = _one_end(queue[done : done + pacer.start()])
-        try:
-            part = await send(
-                actor=actor,
-                addresses=chunk,
-                role_id=role_id,
-                lifetime_hours=lifetime_hours,
-                organisation_id=organisation_id,
-                deployment_id=deployment_id,
-                ends_at=end,
-                sponsor_email=sponsor_email,
-            )
-        except (DomainError, OperationalError) as refusal:
-            if done == 0:
-                raise
-            result.not_sent, result.stopped = [address for _, address in queue[done:]], _why_stopped(refusal)
-            break
-        pacer.finished()
-        done += len(chunk)
-        result.add(part)
-        if on_progress is not None:
-            on_progress(done, len(queue))
-    return result
-
-
-def _one_end(window: list[tuple[datetime | None, str]]) -> tuple[datetime | None, list[str]]:
-    """The first end in the window and its addresses up to the next end: a step sends one end."""
-    end = window[0][0]
-    chunk = []
-    for address_end, address in window:
-        if address_end != end:
-            break
-        chunk.append(address)
-    return end, chunk
-
-
 async def send(
     *,
     actor: Actor,
@@ -164,7 +94,7 @@ async def send(
         actor=actor, role=role, scope=scope, ends_at=ends_at, sponsor_email=sponsor_email
     )
     result = SendResult()
-    valid, result.invalid = await _off_the_loop(_normalised, addresses)
+    valid, result.invalid = await off_the_loop(_normalised, addresses)
     context = await _mail_context(actor, role, scope, terms)
     secrets = await invite_rows.new_tokens(len(valid))  # before the transaction, which then only reads and writes
     await grants.end_due()  # a grant whose end came moments ago is ended first: the same grant may then be given again
@@ -223,26 +153,11 @@ async def delete(*, actor: Actor, invitation_ids: list[int]) -> list[str]:
     return deleted
 
 
-async def _off_the_loop(work: Callable[[list[str]], Checked], addresses: list[str]) -> Checked:
+async def off_the_loop(work: Callable[[list[str]], Checked], addresses: list[str]) -> Checked:
     """work(addresses), in a thread for more than a few: 100,000 addresses would hold the event loop 60-120 ms."""
     if len(addresses) > IN_THREAD_ABOVE:
         return await asyncio.to_thread(work, addresses)
     return work(addresses)
-
-
-def _why_stopped(refusal: Exception) -> str:
-    if isinstance(refusal, DomainError):
-        return str(refusal)
-    log.exception("a send in steps stopped part-way on a database error")
-    return "The database could not take the rest of this send just now. Please send the remaining addresses again."
-
-
-def _first_spellings(addresses: list[str]) -> list[str]:
-    """Each address once, as first written: two spellings in different steps would replace each other's invitation."""
-    firsts: dict[str, str] = {}
-    for address in addresses:
-        firsts.setdefault(emails.canonical(address.strip()), address)
-    return list(firsts.values())
 
 
 def _refusal(role: RoleInfo) -> str:
@@ -322,19 +237,3 @@ async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope, terms: Grant
         "ends_at": terms.ends_at.isoformat() if terms.ends_at else "",
         "sponsor_name": terms.sponsor_name if terms.sponsor_id != actor.member_id else "",
     }
-
-
-async def _by_end(
-    addresses: list[str],
-    ends_at: datetime | None,
-    ends_for: Mapping[str, datetime],
-    role_id: int,
-    organisation_id: int | None,
-    deployment_id: int | None,
-) -> tuple[list[tuple[datetime | None, list[str]]], list[tuple[str, str]]]:
-    if not ends_for:
-        return [(ends_at, addresses)], []
-    role = await roles.get(role_id=role_id)
-    scope = await access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id)
-    longest = await grant_terms.longest_days(organisation_id=scope.organisation_id, role_id=role.id)
-    return grant_terms.group_by_end(addresses, ends_at=ends_at, ends_for=ends_for, role=role, longest=longest)
