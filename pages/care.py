@@ -19,6 +19,8 @@ VIEWS = {
     "staff": "All staff members",
     "pending": "Staff members >> Pending staff invitations",
     "dormant": "Staff members >> Dormant members",
+    "ending": "Staff members >> Access ending in 30 days",
+    "ended": "Staff members >> Ended access",
 }
 
 
@@ -95,10 +97,8 @@ class _CarePortal:
                 self.current: PendingView | StaffView = PendingView(self.session, self.organisation_id)
             else:
                 may_manage = self.may_invite or self.may_suspend
-                dormant = self.view == "dormant"
-                self.current = StaffView(
-                    self.session, self.organisation_id, may_manage=may_manage, dormant_only=dormant
-                )
+                show = self.view if self.view in staff.SHOWS else "all"
+                self.current = StaffView(self.session, self.organisation_id, may_manage=may_manage, show=show)
         await self.current.refresh()
 
     async def _refresh(self) -> None:

@@ -32,20 +32,23 @@ MENU = [
     MenuItem("restore", "Restore account", only_if="may_restore"),
 ]
 SUSPENDED = " (suspended)"
+EMPTY = {
+    "dormant": f"Nobody here has gone {staff.DORMANT_AFTER.days} days without logging in.",
+    "ending": f"No access here ends within the next {staff.ENDING_WITHIN.days} days.",
+    "ended": "No access here has ended yet.",
+}
 
 
 class StaffView:
     """The organisation's staff, one row per role held, paged on the server."""
 
-    def __init__(
-        self, session: PageSession, organisation_id: int, *, may_manage: bool, dormant_only: bool = False
-    ) -> None:
+    def __init__(self, session: PageSession, organisation_id: int, *, may_manage: bool, show: str = "all") -> None:
         """may_manage: may the viewer manage staff somewhere in the organisation (rights.may_invite) or suspend
         accounts (rights.may_suspend_accounts); each row then offers only what the viewer may do there
-        (StaffRow.manageable, StaffRow.suspendable)."""
+        (StaffRow.manageable, StaffRow.suspendable). show: which grants (staff.SHOWS)."""
         self.session = session
         self.organisation_id = organisation_id
-        self.dormant_only = dormant_only
+        self.show = show
         self.list = PagedTable(
             columns=[*COLUMNS, ACTIONS] if may_manage else COLUMNS,
             fetch=self._fetch,
@@ -55,10 +58,8 @@ class StaffView:
         )
         self.list.table.mark("staff")
         self.viewer = ViewerZone(on_known=self.refresh)  # ends are shown in the viewer's time zone
-        self.list.table.props["no-data-label"] = (
-            f"Nobody here has gone {staff.DORMANT_AFTER.days} days without logging in."
-            if dormant_only
-            else "Nobody holds a role here yet. Use Invite staff members in the Manage menu to invite someone."
+        self.list.table.props["no-data-label"] = EMPTY.get(show) or (
+            "Nobody holds a role here yet. Use Invite staff members in the Manage menu to invite someone."
             if may_manage
             else "Nobody holds a role here yet."
         )
@@ -82,7 +83,7 @@ class StaffView:
                 descending=request.descending,
                 page=request.page,
                 page_size=request.page_size,
-                dormant_only=self.dormant_only,
+                show=self.show,
             )
         )
         if found is None:
@@ -100,7 +101,7 @@ class StaffView:
                     "scope": r.scope_name,
                     "deployment_id": r.deployment_id,
                     "joined": day(r.joined),
-                    "ends": exact(r.ends_at, self.viewer.zone) if r.ends_at else "Does not end",
+                    "ends": self._ends(r),
                     "sponsor": r.sponsor_name,
                     "last_login": _last_login(r),
                     "manageable": r.manageable and not r.suspended,
@@ -164,6 +165,11 @@ class StaffView:
             action="Remove from team",
             on_confirm=remove,
         )
+
+    def _ends(self, row: staff.StaffRow) -> str:
+        if row.ended_at is not None:
+            return f"Ended {exact(row.ended_at, self.viewer.zone)}"
+        return exact(row.ends_at, self.viewer.zone) if row.ends_at else "Does not end"
 
     def _suspend(self, row: dict[str, Any]) -> None:
         async def suspend() -> bool:

@@ -15,7 +15,8 @@ PASSWORD = "a long enough password"
 
 
 async def _staff(owner: factories.Actor, world: factories.World, *, dormant_only: bool = False) -> dict[str, bool]:
-    rows, _ = await staff.staff_page(actor=owner, organisation_id=world.org.id, dormant_only=dormant_only)
+    show = "dormant" if dormant_only else "all"
+    rows, _ = await staff.staff_page(actor=owner, organisation_id=world.org.id, show=show)
     return {row.email: row.dormant for row in rows}
 
 

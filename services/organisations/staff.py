@@ -30,6 +30,8 @@ SORTS = {
     "last_login": "member__last_login_at",
 }
 DORMANT_AFTER = timedelta(days=90)  # PRODUCT.md: a dormant member has not logged in for N days (default 90)
+ENDING_WITHIN = timedelta(days=30)  # the staff list's "Access ending within 30 days"
+SHOWS = ("all", "dormant", "ending", "ended")  # the staff list's views: what staff_page's `show` takes
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class StaffRow:
     last_login: datetime | None = None  # None: never logged in
     dormant: bool = False  # no log-in (or, never logged in, no account) for DORMANT_AFTER
     suspendable: bool = False  # may the actor suspend or restore the account (rights.may_suspend)
+    ended_at: datetime | None = None  # the grant ended then (at its end, or removed): history, not access
 
 
 @dataclass(frozen=True)
@@ -94,18 +97,13 @@ async def staff_page(
     descending: bool = False,
     page: int = 1,
     page_size: int = 25,
-    dormant_only: bool = False,
+    show: str = "all",
 ) -> tuple[list[StaffRow], int]:
-    """One page of the organisation's staff (one row per live grant) that the actor may see; dormant_only: the
-    rows of dormant members alone."""
-    query = RoleAssignment.filter(live(), organisation_id=organisation_id).filter(
+    """One page of the organisation's staff that the actor may see, one row per grant: in force (show "all"), of
+    dormant members ("dormant"), ending within ENDING_WITHIN ("ending"), or ended, as history ("ended")."""
+    query = RoleAssignment.filter(_shown(show), organisation_id=organisation_id).filter(
         await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
     )
-    if dormant_only:
-        cutoff = now() - DORMANT_AFTER
-        query = query.filter(
-            Q(member__last_login_at__lte=cutoff) | Q(member__last_login_at__isnull=True, member__created_at__lte=cutoff)
-        )
     term = text.search_term(search)
     if term:
         query = query.filter(Q(member__email__icontains=term) | Q(member__full_name__icontains=term))
@@ -250,8 +248,23 @@ async def platform_ranks(member_ids: set[int]) -> dict[int, int]:
     return ranks
 
 
+def _shown(show: str) -> Q:
+    at = now()
+    if show == "ended":
+        return ~live(at)
+    if show == "ending":
+        return live(at) & Q(ends_at__lte=at + ENDING_WITHIN)
+    if show == "dormant":
+        cutoff = at - DORMANT_AFTER
+        return live(at) & (
+            Q(member__last_login_at__lte=cutoff) | Q(member__last_login_at__isnull=True, member__created_at__lte=cutoff)
+        )
+    return live(at)
+
+
 def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None) -> StaffRow:
     organisation = a.organisation.name if a.organisation else None
+    ended = a.ended_at or (a.ends_at if a.ends_at is not None and a.ends_at <= now() else None)
     scope_name = naming.place_name(organisation=organisation, deployment=a.deployment.name if a.deployment else None)
     return StaffRow(
         a.id,
@@ -263,7 +276,7 @@ def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None) ->
         scope_name,
         a.deployment_id,
         a.created_at,
-        rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a)),
+        ended is None and rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a)),
         a.ends_at,
         a.sponsor.full_name if a.sponsor else "",
         suspended=not a.member.is_active,
@@ -271,4 +284,5 @@ def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None) ->
         dormant=(a.member.last_login_at or a.member.created_at) <= now() - DORMANT_AFTER,
         suspendable=ranks is not None
         and rights.may_suspend(actor=actor, member_id=a.member_id, member_platform_rank=ranks.get(a.member_id, 0)),
+        ended_at=ended,
     )
