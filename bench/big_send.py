@@ -42,6 +42,7 @@ MODES = ("idle", "one transaction", "steps of 1000", "in steps")
 PROBE_EVERY = 0.02
 OTHER_PENDING = 1_000
 IDLE_SECONDS = 3.0
+IDLE_LOOP_SECONDS = 1.0  # how long the idle loop is watched before each mode, for its own stalls
 FIXED_STEP: list[int | None] = [None]  # --step: a fixed size instead of the product's pacing
 
 
@@ -158,7 +159,7 @@ async def postgres_rounds(url: str, size: int, rounds: int, modes: tuple[str, ..
 
 
 async def _measured(measuring: Awaitable[dict[str, Any]], number: int) -> dict[str, Any]:
-    idle = await idle_lag_ms(1.0)
+    idle = await idle_lag_ms(IDLE_LOOP_SECONDS)
     figures = await measuring
     figures.update({"round": number + 1, "idle_loop_max_ms": idle, "load": os.getloadavg()[0]})
     print("  " + ", ".join(f"{k} {_shown(v)}" for k, v in figures.items()), file=sys.stderr, flush=True)

@@ -87,6 +87,7 @@ async def test_the_pending_list_benchmark_checks_every_case_against_its_baseline
 
 async def test_the_big_send_benchmark_probes_another_list_in_every_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(big_send, "IDLE_SECONDS", 0.05)
+    monkeypatch.setattr(big_send, "IDLE_LOOP_SECONDS", 0.05)
     monkeypatch.setattr(big_send, "OTHER_PENDING", 30)
     results = await big_send.sqlite_rounds(ROWS, 1, big_send.MODES, scale=0.02)  # checks each send's invitations
     assert [r["mode"] for r in results] == list(big_send.MODES)
