@@ -1,18 +1,21 @@
 """Care Portal view: All staff members, with Change role, Remove from team, and Suspend or Restore account."""
 
+from datetime import datetime
 from typing import Any
 
 from nicegui import ui
 
 from components import dialogs
-from components.formatting import day, exact
+from components.form_errors import FormErrors
+from components.formatting import day, exact, zone_label
+from components.invite_terms import NOT_A_MOMENT
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from components.viewer_zone import ViewerZone
 from services.access import roles
 from services.access.service import Scope, ScopeLevel
-from services.organisations import staff, suspension
+from services.organisations import grant_ends, staff, suspension
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "align": "left", "sortable": True},
@@ -27,6 +30,7 @@ COLUMNS: list[dict[str, Any]] = [
 ACTIONS: dict[str, Any] = {"name": "actions", "label": "Actions", "field": "id"}
 MENU = [
     MenuItem("change_role", "Change role", only_if="manageable"),
+    MenuItem("set_end", "Change end of access", only_if="may_set_end"),
     MenuItem("remove", "Remove from team", only_if="manageable"),
     MenuItem("suspend", "Suspend account", only_if="may_suspend"),
     MenuItem("restore", "Restore account", only_if="may_restore"),
@@ -67,6 +71,7 @@ class StaffView:
             add_row_menu(self.list.table, MENU)
         self.list.table.on("change_role", lambda e: self._change_role(e.args))
         self.list.table.on("remove", lambda e: self._remove(e.args))
+        self.list.table.on("set_end", lambda e: self._set_end(e.args))
         self.list.table.on("suspend", lambda e: self._suspend(e.args))
         self.list.table.on("restore", lambda e: self._restore(e.args))
 
@@ -105,6 +110,8 @@ class StaffView:
                     "sponsor": r.sponsor_name,
                     "last_login": _last_login(r),
                     "manageable": r.manageable and not r.suspended,
+                    "may_set_end": r.may_set_end and not r.suspended,
+                    "ends_at": r.ends_at.isoformat() if r.ends_at else "",
                     "may_suspend": r.suspendable and not r.suspended,
                     "may_restore": r.suspendable and r.suspended,
                 }
@@ -170,6 +177,39 @@ class StaffView:
         if row.ended_at is not None:
             return f"Ended {exact(row.ended_at, self.viewer.zone)}"
         return exact(row.ends_at, self.viewer.zone) if row.ends_at else "Does not end"
+
+    def _set_end(self, row: dict[str, Any]) -> None:
+        zone = self.viewer.zone
+        current = datetime.fromisoformat(row["ends_at"]).astimezone(zone) if row.get("ends_at") else None
+        title = f"Change when {row['name']}'s access ends"
+        with dialogs.disposable(title) as dialog, ui.card().classes("w-96"):
+            ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
+            ui.label(f"{row['role']} ({row['scope']}). Now: {row['ends']}.")
+            ends = ui.input("Access ends", value=current.strftime("%Y-%m-%dT%H:%M") if current else "")
+            hint = f"In your time zone ({zone_label(zone)}); empty: access does not end"
+            ends.props(f'outlined dense stack-label type="datetime-local" hint="{hint}"').classes("w-full")
+            errors = FormErrors({"ends_at": ends})
+
+            async def save() -> None:
+                text = (ends.value or "").strip()
+                try:
+                    moment = datetime.fromisoformat(text).replace(tzinfo=zone) if text else None
+                except ValueError:
+                    errors.show({"ends_at": NOT_A_MOMENT})
+                    return
+                done = await self.session.run(
+                    lambda a: grant_ends.set_end(actor=a, assignment_id=int(row["id"]), ends_at=moment),
+                    success="End of access changed.",
+                    form=errors,
+                )
+                if done:
+                    dialog.close()
+                    await self.refresh()
+
+            with ui.row().classes("w-full justify-end"):
+                ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
+                ui.button("Save", on_click=save).props("no-caps color=primary")
+        dialog.open()
 
     def _suspend(self, row: dict[str, Any]) -> None:
         async def suspend() -> bool:

@@ -41,8 +41,8 @@ async def test_a_staff_manager_is_offered_the_actions_only_on_the_roles_it_may_c
     await user.open("/care")
     await eventually(lambda: len(table(user, "staff").rows) == 3)
     offered = {row["email"]: _offered(user, "staff", row) for row in table(user, "staff").rows}
-    both = {"Change role", "Remove from team"}
-    assert offered == {"su@trust.org": both, "ac@trust.org": both, "ow@trust.org": set()}
+    managed = {"Change role", "Change end of access", "Remove from team"}
+    assert offered == {"su@trust.org": managed, "ac@trust.org": managed, "ow@trust.org": set()}
 
 
 async def test_an_organisation_editor_is_offered_no_archive_and_only_a_super_admin_restore(user: User) -> None:

@@ -60,6 +60,7 @@ class StaffRow:
     dormant: bool = False  # no log-in (or, never logged in, no account) for DORMANT_AFTER
     suspendable: bool = False  # may the actor suspend or restore the account (rights.may_suspend)
     ended_at: datetime | None = None  # the grant ended then (at its end, or removed): history, not access
+    may_set_end: bool = False  # may the actor change when it ends (its sponsor, or who may manage it: grant_ends)
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,7 @@ def _shown(show: str) -> Q:
 def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None) -> StaffRow:
     organisation = a.organisation.name if a.organisation else None
     ended = a.ended_at or (a.ends_at if a.ends_at is not None and a.ends_at <= now() else None)
+    manages = rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a))
     scope_name = naming.place_name(organisation=organisation, deployment=a.deployment.name if a.deployment else None)
     return StaffRow(
         a.id,
@@ -276,7 +278,7 @@ def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None) ->
         scope_name,
         a.deployment_id,
         a.created_at,
-        ended is None and rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a)),
+        ended is None and manages,
         a.ends_at,
         a.sponsor.full_name if a.sponsor else "",
         suspended=not a.member.is_active,
@@ -285,4 +287,5 @@ def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None) ->
         suspendable=ranks is not None
         and rights.may_suspend(actor=actor, member_id=a.member_id, member_platform_rank=ranks.get(a.member_id, 0)),
         ended_at=ended,
+        may_set_end=ended is None and (a.sponsor_id == actor.member_id or manages),
     )

@@ -1,0 +1,79 @@
+"""Changing when a grant ends from the staff list: its sponsor or a manager of the role, within the rules."""
+
+from datetime import timedelta
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from models import AuditEvent, RoleAssignment, StaffMember
+from services.access import grant_terms
+from services.errors import FieldErrors, NotFound, PermissionDenied
+from services.organisations import grant_ends
+from services.platform import clock
+from tests import factories
+from tests.ui_helpers import eventually, sign_in, table
+
+NURSE = "nurse@trust.org"
+
+
+async def _nurse_grant(
+    world: factories.World, *, days: int, sponsor_id: int | None = None, role: str = "clinician"
+) -> RoleAssignment:
+    nurse = await StaffMember.create(email=NURSE, full_name="Nora Nurse", password_hash="-")
+    ends_at = clock.now() + timedelta(days=days)
+    return await factories.grant(nurse.id, role, dep=world.dep, ends_at=ends_at, sponsor_id=sponsor_id)
+
+
+async def test_a_manager_extends_a_grant_within_the_longest_duration_and_it_is_audited(db: str) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    grant = await _nurse_grant(world, days=5)
+    clinician = await factories.role("clinician")
+    await grant_terms.set_policy(actor=owner, organisation_id=world.org.id, role_id=clinician.id, max_days=90)
+
+    later = clock.now() + timedelta(days=60)
+    assert await grant_ends.set_end(actor=owner, assignment_id=grant.id, ends_at=later) == NURSE
+    assert (await RoleAssignment.get(id=grant.id)).ends_at == later
+    event = await AuditEvent.get(action="set_end")
+    assert event.target == NURSE and event.detail["to"] == later.isoformat()
+
+    for refused in (clock.now() + timedelta(days=91), clock.now() - timedelta(minutes=1), None):
+        with pytest.raises(FieldErrors) as caught:
+            await grant_ends.set_end(actor=owner, assignment_id=grant.id, ends_at=refused)
+        assert "ends_at" in caught.value.fields
+    assert (await RoleAssignment.get(id=grant.id)).ends_at == later, "a refused end changed the grant"
+
+
+async def test_the_sponsor_may_and_someone_else_may_not_and_an_ended_grant_is_history(db: str) -> None:
+    world = await factories.world()
+    sponsor = await factories.member("sponsor@trust.org", "clinician", dep=world.dep)  # may not manage the role
+    colleague = await factories.member("colleague@trust.org", "clinician", dep=world.dep)
+    grant = await _nurse_grant(world, days=5, sponsor_id=sponsor.member_id)
+
+    await grant_ends.set_end(actor=sponsor, assignment_id=grant.id, ends_at=clock.now() + timedelta(days=20))
+    with pytest.raises(PermissionDenied):
+        await grant_ends.set_end(actor=colleague, assignment_id=grant.id, ends_at=None)
+    clock.advance(timedelta(days=21))
+    with pytest.raises(NotFound, match="already ended"):
+        await grant_ends.set_end(actor=sponsor, assignment_id=grant.id, ends_at=clock.now() + timedelta(days=5))
+
+
+async def test_change_end_of_access_from_the_staff_list(user: User) -> None:
+    world = await factories.world()
+    await _nurse_grant(world, days=5, role="supervisor")  # a role an Access Controller manages
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open("/care")
+    await eventually(lambda: any(r["email"] == NURSE for r in table(user, "staff").rows))
+    row = next(r for r in table(user, "staff").rows if r["email"] == NURSE)
+    assert row["may_set_end"]
+
+    user.find(marker="staff").trigger("set_end", row)
+    await user.should_see("Change when Nora Nurse's access ends")
+    user.find("Access ends").clear()  # empty: the access no longer ends
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("End of access changed.")
+    await eventually(
+        lambda: next(r for r in table(user, "staff").rows if r["email"] == NURSE)["ends"] == "Does not end"
+    )
+    assert (await RoleAssignment.get(member__email=NURSE)).ends_at is None
