@@ -184,7 +184,7 @@ class StaffView:
         title = f"Change when {row['name']}'s access ends"
         with dialogs.disposable(title) as dialog, ui.card().classes("w-96"):
             ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
-            ui.label(f"{row['role']} ({row['scope']}). Now: {row['ends']}.")
+            ui.label(f"{row['role']} in {row['scope']}. Currently: {row['ends']}.")
             ends = ui.input("Access ends", value=current.strftime("%Y-%m-%dT%H:%M") if current else "")
             hint = f"In your time zone ({zone_label(zone)}); empty: access does not end"
             ends.props(f'outlined dense stack-label type="datetime-local" hint="{hint}"').classes("w-full")
