@@ -1,5 +1,6 @@
 """Care Portal view: All staff members, with Change role, Remove from team, and Suspend or Restore account."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from components.viewer_zone import ViewerZone
 from services.access import roles
-from services.access.service import Scope, ScopeLevel
+from services.access.service import Actor, Scope, ScopeLevel
 from services.organisations import grant_ends, staff, suspension
 
 COLUMNS: list[dict[str, Any]] = [
@@ -157,20 +158,13 @@ class StaffView:
         dialog.open()
 
     def _remove(self, row: dict[str, Any]) -> None:
-        async def remove() -> bool:
-            await self.session.run(
-                lambda a: staff.remove_from_team(actor=a, assignment_id=int(row["id"])),
-                success=f"{row['email']} no longer holds {row['role']} there.",
-            )
-            await self.refresh()
-            return True
-
-        dialogs.confirm(
+        self._confirm_then(
+            lambda a: staff.remove_from_team(actor=a, assignment_id=int(row["id"])),
             title=f"Remove {row['name']} from the team?",
             message=f"{row['email']} loses the role {row['role']} ({row['scope']}). "
             "Invitations they sent there that are still pending are deleted.",
             action="Remove from team",
-            on_confirm=remove,
+            success=f"{row['email']} no longer holds {row['role']} there.",
         )
 
     def _ends(self, row: staff.StaffRow) -> str:
@@ -212,39 +206,36 @@ class StaffView:
         dialog.open()
 
     def _suspend(self, row: dict[str, Any]) -> None:
-        async def suspend() -> bool:
-            await self.session.run(
-                lambda a: suspension.suspend(actor=a, member_id=int(row["member_id"])),
-                success=f"{row['email']} is suspended: every session has ended.",
-            )
-            await self.refresh()
-            return True
-
-        dialogs.confirm(
+        self._confirm_then(
+            lambda a: suspension.suspend(actor=a, member_id=int(row["member_id"])),
             title=f"Suspend the account of {row['name']}?",
             message=f"{row['email']} loses every role they hold, in every organisation, at once, and is logged out "
             "everywhere. Invitations they sent that are still pending are deleted. Restoring the account gives the "
             "roles back.",
             action="Suspend account",
-            on_confirm=suspend,
+            success=f"{row['email']} is suspended: every session has ended.",
         )
 
     def _restore(self, row: dict[str, Any]) -> None:
-        async def restore() -> bool:
-            await self.session.run(
-                lambda a: suspension.restore(actor=a, member_id=int(row["member_id"])),
-                success=f"{row['email']} is restored and may log in again.",
-            )
+        self._confirm_then(
+            lambda a: suspension.restore(actor=a, member_id=int(row["member_id"])),
+            title=f"Restore the account of {str(row['name']).removesuffix(SUSPENDED)}?",
+            message=f"{row['email']} gets back every role they held and may log in again.",
+            action="Restore account",
+            success=f"{row['email']} is restored and may log in again.",
+        )
+
+    def _confirm_then(
+        self, call: Callable[[Actor], Awaitable[object]], *, title: str, message: str, action: str, success: str
+    ) -> None:
+        """Ask first; on yes, make the call as the viewer, say how it went, and read the list again."""
+
+        async def confirmed() -> bool:
+            await self.session.run(call, success=success)
             await self.refresh()
             return True
 
-        name = str(row["name"]).removesuffix(SUSPENDED)
-        dialogs.confirm(
-            title=f"Restore the account of {name}?",
-            message=f"{row['email']} gets back every role they held and may log in again.",
-            action="Restore account",
-            on_confirm=restore,
-        )
+        dialogs.confirm(title=title, message=message, action=action, on_confirm=confirmed)
 
 
 def _last_login(row: staff.StaffRow) -> str:

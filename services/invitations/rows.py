@@ -112,14 +112,8 @@ async def _insert_invitations(
             columns=("email", "token_hash"),
             rows=((address, hashed) for address, (_, hashed) in zip(addresses, pairs, strict=True)),
             constants={
-                "role_id": role.id,
-                "level": scope.level.value,
-                "organisation_id": scope.organisation_id,
-                "deployment_id": scope.deployment_id,
-                "scope_key": scope.key,
+                **_granted(role, scope, terms),
                 "invited_by_id": actor.member_id,
-                "sponsor_id": terms.sponsor_id,
-                "ends_at": terms.ends_at,
                 "lifetime_hours": lifetime_hours,
                 "created_at": at,
                 "last_sent_at": at,
@@ -164,14 +158,8 @@ async def _grant_members(
         columns=("member_id",),
         rows=((member_id,) for member_id in members.values()),
         constants={
-            "role_id": role.id,
-            "level": scope.level.value,
-            "organisation_id": scope.organisation_id,
-            "deployment_id": scope.deployment_id,
-            "scope_key": scope.key,
+            **_granted(role, scope, terms),
             "granted_by_id": actor.member_id,
-            "sponsor_id": terms.sponsor_id,
-            "ends_at": terms.ends_at,
             "created_at": now(),
         },
     )
@@ -209,3 +197,16 @@ def _terms_detail(terms: GrantTerms) -> dict[str, Any]:
 
 def _other_than(values: dict[str, Any], *names: str) -> dict[str, Any]:
     return {name: value for name, value in values.items() if name not in names}
+
+
+def _granted(role: RoleInfo, scope: Scope, terms: GrantTerms) -> dict[str, object]:
+    """The columns an invitation and the grant it becomes share: the role, where, its sponsor and its end."""
+    return {
+        "role_id": role.id,
+        "level": scope.level.value,
+        "organisation_id": scope.organisation_id,
+        "deployment_id": scope.deployment_id,
+        "scope_key": scope.key,
+        "sponsor_id": terms.sponsor_id,
+        "ends_at": terms.ends_at,
+    }
