@@ -9,12 +9,13 @@ from models.enums import (
     Permission,
     ScopeLevel,
 )
-from models.invitations import AuditEvent, Invitation, OutboxMessage, PendingCount
+from models.invitations import AccessNotice, AuditEvent, Invitation, OutboxMessage, PendingCount
 from models.organisations import Deployment, GrantPolicy, Organisation
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
 
 __all__ = [
     "CARE_PERMISSIONS",
+    "AccessNotice",
     "AuditEvent",
     "DeliveryState",
     "Deployment",

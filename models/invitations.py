@@ -46,6 +46,11 @@ class Invitation(Model):
     expires_at = fields.DatetimeField()
     accepted_at = fields.DatetimeField(null=True)
     deleted_at = fields.DatetimeField(null=True)
+    # The reminder (issue 18): due a day before expiry for 72-hour and 7-day links. It carries the same link, so the
+    # link's seed stays until the reminder is queued (the token still needs GATEHOUSE_SECRET; docs/SECURITY.md).
+    remind_at = fields.DatetimeField(null=True)
+    reminder_seed = fields.CharField(max_length=64, null=True)
+    reminded_at = fields.DatetimeField(null=True)
 
     role_id: int
     organisation_id: int | None
@@ -65,6 +70,7 @@ class Invitation(Model):
             ("organisation_id", "state", "email", "id"),
             ("state", "created_at"),
             ("email", "scope_key", "state"),
+            ("remind_at",),
         )
 
 
@@ -114,6 +120,19 @@ class OutboxMessage(Model):
         table = "outbox_message"
         # (invitation_id, id): the worker asks per batch which email is the newest of each invitation
         indexes = (("state", "next_attempt_at"), ("invitation_id", "id"))
+
+
+class AccessNotice(Model):
+    """A warning email that went (or is queued): its key makes each one go once, whichever process sends it."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=120, unique=True)  # e.g. "end:<grant>:<days>:<end>", "dormant:<org>:<member>:…"
+    member_id = fields.IntField()
+    organisation_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "access_notice"
 
 
 class AuditEvent(Model):

@@ -17,6 +17,12 @@ class Organisation(Model):
     created_by: fields.ForeignKeyNullableRelation["StaffMember"] = fields.ForeignKeyField(
         "models.StaffMember", related_name="created_organisations", null=True, on_delete=fields.SET_NULL
     )
+    # Its access settings (services/organisations/access_settings.py): days before a grant's end that the member
+    # and sponsor are warned, whether pending invitations get a reminder, and when a member counts as dormant.
+    end_warning_days = fields.CharField(max_length=40, default="14,7,1")
+    invitation_reminders = fields.BooleanField(default=True)
+    dormant_days = fields.IntField(default=90)
+    end_dormant_access = fields.BooleanField(default=False)  # end dormant members' grants here, warned 7 days before
 
     deployments: fields.ReverseRelation["Deployment"]
 
