@@ -78,3 +78,6 @@ class OutboxState(StrEnum):
 class MessageKind(StrEnum):
     INVITATION = "invitation"
     ROLE_NOTICE = "role_notice"
+    END_WARNING = "end_warning"  # to the member: their grant ends in N days
+    END_WARNING_SPONSOR = "end_warning_sponsor"  # to the grant's sponsor
+    DORMANT_WARNING = "dormant_warning"  # to a dormant member: their access here ends in 7 days

@@ -34,6 +34,9 @@ ACTION_LABELS = {
     "grant_ended": "Access that ended on time",
     "sessions_ended": "Sessions ended with the last access",
     "set_grant_policy": "End-date rules changed",
+    "end_warning": "Warnings that access ends",
+    "dormant_warning": "Warnings to dormant members",
+    "dormant_ended": "Dormant members' access ended",
 }
 OUTCOMES = {"ok": "Done", "refused": "Refused", "failed": "Failed"}
 
@@ -165,6 +168,20 @@ _WHAT: dict[str, Phrase] = {
     "purge": _purge,
     "grant_ended": lambda t, p, d: (f"ended the role {d.get('role')} of {t} in {p} at its end", ""),
     "sessions_ended": lambda t, p, d: (f"ended the sessions of {t}: no access remained", ""),
+    "end_warning": lambda t, p, d: (
+        f"warned {t} that the role {d.get('role')} in {p} ends in {count(int(d.get('days') or 0), 'day')}"
+        + (f" (and their sponsor, {d['sponsor']})" if d.get("sponsor") else ""),
+        "",
+    ),
+    "dormant_warning": lambda t, p, d: (
+        f"warned {t}, who has not logged in for {count(int(d.get('dormant_days') or 0), 'day')}, that their access "
+        f"in {p} ends on {d.get('ends_on')} unless they log in",
+        "",
+    ),
+    "dormant_ended": lambda t, p, d: (
+        f"ended the access of {t} in {p}: no log-in for {count(int(d.get('dormant_days') or 0), 'day')}",
+        "",
+    ),
     "set_grant_policy": lambda t, p, d: (
         f"required an end within {count(int(d['max_days']), 'day')} for {t} in {p}"
         if d.get("max_days")

@@ -14,17 +14,17 @@ from typing import Any
 from jinja2 import DictLoader, Environment, Template
 from markupsafe import escape
 
-from services.mail import texts
+from services.mail import notice_texts, texts
 from services.platform.clock import now
 from services.platform.settings import Settings
 
 PRODUCT = "Gatehouse"
-KINDS = ("invitation", "first_admin", "role_notice")
 
 _html_env = Environment(loader=DictLoader({"frame": texts.HTML_FRAME}), autoescape=True, keep_trailing_newline=True)
 _text_env = Environment(autoescape=False, keep_trailing_newline=True)  # noqa: S701  plain text: no HTML escaping
 _TEMPLATES: dict[str, tuple[Template, Template]] = {
-    kind: (_text_env.from_string(text), _html_env.from_string(html)) for kind, (text, html) in texts.BODIES.items()
+    kind: (_text_env.from_string(text), _html_env.from_string(html))
+    for kind, (text, html) in (texts.BODIES | notice_texts.BODIES).items()
 }
 _DEFAULTS = {
     "inviter_name": PRODUCT,
@@ -34,6 +34,9 @@ _DEFAULTS = {
     "expires_at": "",
     "ends_at": "",  # when the access the email gives ends (issue 18); "" when it does not
     "sponsor_name": "",  # who is accountable for it, when not the inviter
+    "member_name": "",  # an access notice: whose access (to the sponsor)
+    "days": "",  # an access notice: "14 days", "1 day"
+    "dormant_days": "",
 }
 _ADDRESS_FORBIDDEN = frozenset('<>,;:"()[]\\')
 _LINK_MARK = "\x00link\x00"  # never in a cleaned context value, nor in a usable (printable) link
@@ -63,6 +66,8 @@ def _subject(kind: str, values: dict[str, str]) -> str:
         return f"{values['inviter_name']} invited you to {values['scope_name']}"
     if kind == "role_notice":
         return f"You are now {values['role_name']} in {values['scope_name']}"
+    if kind in notice_texts.SUBJECTS:
+        return notice_texts.SUBJECTS[kind].format_map(values)
     raise ValueError(f"unknown message kind {kind!r}")
 
 
@@ -83,6 +88,9 @@ def render(
         raise ValueError(f"unknown message kind {kind!r}")
     if kind == "role_notice" and not link:
         link = settings.link("/login")
+    elif kind in notice_texts.BODIES and not link:  # a page behind log-in (never a token)
+        path = str(context.get("path") or "/login")
+        link = settings.link(path if path.startswith("/") and not path.startswith("//") else "/login")
     if not link or not link.startswith(("https://", "http://")) or not link.isprintable() or " " in link:
         raise ValueError("the message has no usable link")
     subject, text, html = _prepared(kind, tuple(_clean_context(context).items()))

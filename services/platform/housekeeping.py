@@ -21,6 +21,7 @@ from models import Invitation, InvitationState, OutboxMessage, OutboxState
 from services.access import grants
 from services.access.service import PLATFORM_SCOPE, Scope, ScopeLevel
 from services.audit import service as audit
+from services.organisations import dormancy, end_warnings
 from services.platform import events, pg, sql
 from services.platform.clock import now
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "gatehouse-housekeeping"
 PURGE_EVERY = timedelta(minutes=15)
+NOTICES_EVERY = timedelta(minutes=1)  # warnings count in days: a minute late is on time
 PURGE_CHUNK = 500
 MIN_PAUSE = 0.5
 EXPIRY_MARGIN = 0.05  # wake just after an expiry, never just before it
@@ -107,6 +109,7 @@ class Housekeeper:
         self.last_run_at: datetime | None = None
         self._since = now()
         self._last_purge: datetime | None = None
+        self._last_notices: datetime | None = None
         self._connection: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -127,11 +130,16 @@ class Housekeeper:
         await self._drop_connection()
 
     async def run_once(self) -> None:
-        """One pass: end the grants whose end has come, announce what expired since the last pass; purge when due."""
+        """One pass: end the grants whose end has come, announce what expired since the last pass; warn of ends
+        and dormant access now and then; purge when due."""
         until = now()
         await grants.end_due()
         await announce_expired(since=self._since, until=until)
         self._since = until
+        if self._last_notices is None or until - self._last_notices >= NOTICES_EVERY:
+            await end_warnings.warn_due(at=until)
+            await dormancy.end_dormant_access(at=until)
+            self._last_notices = until
         if self._last_purge is None or until - self._last_purge >= PURGE_EVERY:
             report = await purge(retention_days=self.retention_days)
             self._last_purge = until

@@ -1,0 +1,111 @@
+"""The words of the access notices: a grant's end coming (to the member and to its sponsor) and dormant access
+about to end. Each links to a Gatehouse page behind log-in (context "path"), never to anything usable alone."""
+
+SUBJECTS = {
+    "end_warning": "Your access to {scope_name} ends in {days}",
+    "end_warning_sponsor": "Access you sponsor ends in {days}: {member_name}",
+    "dormant_warning": "Your access to {scope_name} ends in {days} unless you log in",
+}
+
+_BUTTON = """<p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
+border-radius:6px;text-decoration:none;font-size:16px;font-weight:bold;display:inline-block">"""
+_P = '<p style="font-size:16px;line-height:1.5">'
+
+_END_WARNING_TEXT = """\
+Hello,
+
+Your access as {{ role_name }} in {{ scope_name }} ends on {{ access_ends }}.
+{% if sponsor_name %}If you still need it after that, ask your sponsor, {{ sponsor_name }}, to extend it.
+{% else %}If you still need it after that, ask an administrator of {{ scope_name }} to extend it.
+{% endif %}
+See your access (you will be asked to log in):
+{{ link }}
+
+If you no longer need this access, you need do nothing.
+
+-- Gatehouse
+"""
+
+_END_WARNING_HTML = (
+    """{% extends "frame" %}{% block body %}"""
+    + _P
+    + """Hello,</p>
+"""
+    + _P
+    + """Your access as <strong>{{ role_name }}</strong> in <strong>{{ scope_name }}</strong> ends on \
+<strong>{{ access_ends }}</strong>.</p>
+"""
+    + _P
+    + """{% if sponsor_name %}If you still need it after that, ask your sponsor, <strong>{{ sponsor_name }}</strong>, \
+to extend it.{% else %}If you still need it after that, ask an administrator of {{ scope_name }} to extend it.\
+{% endif %}</p>
+"""
+    + _BUTTON
+    + """See your access</a></p>
+<p style="font-size:13px;color:#52606d">If you no longer need this access, you need do nothing.</p>
+{% endblock %}"""
+)
+
+_SPONSOR_TEXT = """\
+Hello,
+
+You sponsor the access of {{ member_name }} as {{ role_name }} in {{ scope_name }}. It ends on {{ access_ends }}.
+
+To extend it, or to end it now, open the staff list (you will be asked to log in):
+{{ link }}
+
+If it should simply end then, you need do nothing.
+
+-- Gatehouse
+"""
+
+_SPONSOR_HTML = (
+    """{% extends "frame" %}{% block body %}"""
+    + _P
+    + """Hello,</p>
+"""
+    + _P
+    + """You sponsor the access of <strong>{{ member_name }}</strong> as <strong>{{ role_name }}</strong> in \
+<strong>{{ scope_name }}</strong>. It ends on <strong>{{ access_ends }}</strong>.</p>
+"""
+    + _BUTTON
+    + """Open the staff list</a></p>
+<p style="font-size:13px;color:#52606d">If it should simply end then, you need do nothing.</p>
+{% endblock %}"""
+)
+
+_DORMANT_TEXT = """\
+Hello,
+
+You have not logged in to Gatehouse for {{ dormant_days }} days. {{ scope_name }} ends the access of members who \
+do not use it: your access there ends on {{ access_ends }} unless you log in before then.
+
+Log in:
+{{ link }}
+
+If you no longer need this access, you need do nothing.
+
+-- Gatehouse
+"""
+
+_DORMANT_HTML = (
+    """{% extends "frame" %}{% block body %}"""
+    + _P
+    + """Hello,</p>
+"""
+    + _P
+    + """You have not logged in to Gatehouse for {{ dormant_days }} days. <strong>{{ scope_name }}</strong> ends \
+the access of members who do not use it: your access there ends on <strong>{{ access_ends }}</strong> unless you \
+log in before then.</p>
+"""
+    + _BUTTON
+    + """Log in</a></p>
+<p style="font-size:13px;color:#52606d">If you no longer need this access, you need do nothing.</p>
+{% endblock %}"""
+)
+
+BODIES = {
+    "end_warning": (_END_WARNING_TEXT, _END_WARNING_HTML),
+    "end_warning_sponsor": (_SPONSOR_TEXT, _SPONSOR_HTML),
+    "dormant_warning": (_DORMANT_TEXT, _DORMANT_HTML),
+}
