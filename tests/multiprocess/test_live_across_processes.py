@@ -205,31 +205,7 @@ def test_an_account_suspended_through_a_is_logged_out_of_its_open_page_on_b(
     cluster: tuple[AppProcess, AppProcess], postgres_url: str, browser: Browser
 ) -> None:
     a, b = cluster
-    nurse = "suspended.nurse@example.org"
-    password_hash = PasswordHasher.from_parameters(profiles.CHEAPEST).hash(PASSWORD)
-    sql(
-        postgres_url,
-        """
-        WITH member AS (
-            INSERT INTO staff_member (email, full_name, password_hash, created_at, is_active)
-            VALUES ($1, 'Sam Nurse', $2, now(), true) RETURNING id
-        )
-        INSERT INTO role_assignment (member_id, role_id, level, organisation_id, scope_key, created_at)
-        SELECT member.id, role.id, 'organisation', organisation.id, 'org:' || organisation.id, now()
-        FROM member, role, organisation WHERE role.key = 'organisation_owner' AND organisation.name = $3
-        """,
-        nurse,
-        password_hash,
-        ORGANISATION,
-    )
-    organisation_id = sql(postgres_url, "SELECT id FROM organisation WHERE name = $1", ORGANISATION)[0][0]
-
-    member_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    member_page.goto(b.base_url + f"/login?email={nurse}")
-    member_page.get_by_label("Password", exact=True).fill(PASSWORD)
-    member_page.get_by_role("button", name="Log in").click()
-    expect(member_page.get_by_role("region", name="Organisations")).to_be_visible()  # an owner lands in /admin
-
+    organisation_id, member_page = _owner_logged_in_on(b, postgres_url, browser, "suspended.nurse@example.org")
     admin = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     log_in(admin, a)
     admin.goto(a.base_url + f"/care?org={organisation_id}")
@@ -244,3 +220,51 @@ def test_an_account_suspended_through_a_is_logged_out_of_its_open_page_on_b(
     member_page.goto(b.base_url + "/admin")  # and its cookie opens nothing on B any more
     expect(member_page).to_have_url(re.compile(r"/login"))
     print(f"\nthe suspended member's page on B went to log-in {(left - clicked) * 1000:.0f} ms after the click on A")
+
+
+def test_a_grant_that_reaches_its_end_logs_its_member_out_of_the_open_page_on_either_process(
+    cluster: tuple[AppProcess, AppProcess], postgres_url: str, browser: Browser
+) -> None:
+    nurse = "temporary.nurse@example.org"
+    follower = next(app for app in cluster if not housekeeping_leader(app))  # the end is seen by the other one
+    _, member_page = _owner_logged_in_on(follower, postgres_url, browser, nurse)
+    sql(
+        postgres_url,
+        "UPDATE role_assignment SET ends_at = now() + interval '1 second' "
+        "WHERE member_id = (SELECT id FROM staff_member WHERE email = $1)",
+        nurse,
+    )
+    ends = time.monotonic() + 1
+    expect(member_page).to_have_url(re.compile(r"/login"), timeout=10_000)
+    left = time.monotonic()
+    member_page.goto(follower.base_url + "/admin")
+    expect(member_page).to_have_url(re.compile(r"/login"))
+    assert sql(postgres_url, "SELECT count(*) FROM role_assignment WHERE ended_at IS NOT NULL")[0][0] >= 1
+    print(f"\nthe ended member's page on the follower went to log-in {(left - ends) * 1000:.0f} ms after the end")
+
+
+def _owner_logged_in_on(app: AppProcess, url: str, browser: Browser, email: str) -> tuple[int, Page]:
+    """A new Organisation Owner 'Sam Nurse' of the organisation, logged in on app; its id and the member's page."""
+    password_hash = PasswordHasher.from_parameters(profiles.CHEAPEST).hash(PASSWORD)
+    sql(
+        url,
+        """
+        WITH member AS (
+            INSERT INTO staff_member (email, full_name, password_hash, created_at, is_active)
+            VALUES ($1, 'Sam Nurse', $2, now(), true) RETURNING id
+        )
+        INSERT INTO role_assignment (member_id, role_id, level, organisation_id, scope_key, created_at)
+        SELECT member.id, role.id, 'organisation', organisation.id, 'org:' || organisation.id, now()
+        FROM member, role, organisation WHERE role.key = 'organisation_owner' AND organisation.name = $3
+        """,
+        email,
+        password_hash,
+        ORGANISATION,
+    )
+    organisation_id = sql(url, "SELECT id FROM organisation WHERE name = $1", ORGANISATION)[0][0]
+    member_page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    member_page.goto(app.base_url + f"/login?email={email}")
+    member_page.get_by_label("Password", exact=True).fill(PASSWORD)
+    member_page.get_by_role("button", name="Log in").click()
+    expect(member_page.get_by_role("region", name="Organisations")).to_be_visible()  # an owner lands in /admin
+    return int(organisation_id), member_page
