@@ -146,6 +146,10 @@ class AuditEvent(Model):
     deployment_id = fields.IntField(null=True)
     target = fields.CharField(max_length=320, default="")
     detail: dict = fields.JSONField(default=dict)
+    # Tamper evidence (services/audit/chain.py): one process seals events in turn, each hash covering the event and
+    # the hash before it; `seal` is the event's place in that chain (None: written, not yet sealed).
+    seal = fields.BigIntField(null=True, unique=True)
+    hash = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "audit_event"

@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 from models import Invitation, InvitationState, OutboxMessage, OutboxState
 from services.access import grants
 from services.access.service import PLATFORM_SCOPE, Scope, ScopeLevel
+from services.audit import chain
 from services.audit import service as audit
 from services.organisations import dormancy, end_warnings
 from services.platform import events, pg, sql
@@ -131,7 +132,7 @@ class Housekeeper:
 
     async def run_once(self) -> None:
         """One pass: end the grants whose end has come, announce what expired since the last pass; warn of ends
-        and dormant access now and then; purge when due."""
+        and dormant access now and then; seal the audit events written since; purge when due."""
         until = now()
         await grants.end_due()
         await announce_expired(since=self._since, until=until)
@@ -140,6 +141,7 @@ class Housekeeper:
             await end_warnings.warn_due(at=until)
             await dormancy.end_dormant_access(at=until)
             self._last_notices = until
+        await chain.seal()
         if self._last_purge is None or until - self._last_purge >= PURGE_EVERY:
             report = await purge(retention_days=self.retention_days)
             self._last_purge = until

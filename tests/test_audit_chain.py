@@ -1,0 +1,101 @@
+"""The audit trail is tamper-evident (issue 19 item 4): events are sealed into one hash chain, and an edited, removed
+or re-hashed event is caught and named by the documented command."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from tortoise import connections
+
+from models import AuditEvent
+from services.access.service import Scope, ScopeLevel
+from services.audit import chain, verify
+from services.audit import service as audit
+from services.platform import sql
+from services.platform.database import connected
+
+TRUST = Scope(ScopeLevel.ORGANISATION, 7)  # audit events name organisations by id alone
+
+
+async def _events(count: int) -> list[int]:
+    for n in range(count):
+        detail = {"role": "Clinician", "n": n, "ends_at": "2027-01-01T10:00:00+00:00", "nested": {"b": 1, "a": [2]}}
+        await audit.record(actor=None, action="invite", scope=TRUST, target=f"p{n}@trust.org", detail=detail)
+    return [event.id for event in await AuditEvent.all().order_by("id").only("id")]
+
+
+@pytest.mark.data
+async def test_sealed_events_verify_and_later_ones_continue_the_chain(db: str) -> None:
+    await _events(5)
+    assert await chain.seal() == 5
+    first = await chain.verify()
+    assert first.intact and first.checked == 5 and first.unsealed == 0
+    await _events(3)
+    assert (await chain.verify()).unsealed == 3
+    assert await chain.seal(batch=2) == 3
+    second = await chain.verify(batch=4)
+    assert second.intact and second.checked == 8 and second.head != first.head
+
+
+@pytest.mark.data
+async def test_an_edited_event_is_caught_and_named(db: str) -> None:
+    ids = await _events(5)
+    await chain.seal()
+    await AuditEvent.filter(id=ids[2]).update(target="someone-else@trust.org")
+    verdict = await chain.verify()
+    assert (verdict.broken_at, verdict.checked) == (ids[2], 2)
+    assert verdict.reason == "its content or its hash was changed"
+
+
+@pytest.mark.data
+async def test_an_event_removed_from_the_middle_or_rehashed_is_caught(db: str) -> None:
+    ids = await _events(5)
+    await chain.seal()
+    await AuditEvent.filter(id=ids[3]).update(hash="0" * 64)
+    assert (await chain.verify()).broken_at == ids[3]
+    await AuditEvent.filter(id=ids[1]).delete()
+    verdict = await chain.verify()
+    assert verdict.broken_at == ids[2] and verdict.reason.startswith("events missing before it")
+
+
+@pytest.mark.data
+async def test_events_bulk_written_by_sql_seal_and_verify_like_the_others(db: str) -> None:
+    await _events(1)
+    connection = connections.get("default")
+    event = audit.event_fields(actor=None, action="invite", detail={"role": "Clinician", "sponsor": "Sam"})
+    rows = ((f"bulk{n}@trust.org",) for n in range(300))
+    await sql.insert(
+        connection,
+        AuditEvent,
+        columns=("target",),
+        rows=rows,
+        constants={k: v for k, v in event.items() if k != "target"},
+    )
+    assert await chain.seal(batch=128) == 301
+    assert (await chain.verify()).intact
+
+
+@pytest.mark.data
+async def test_two_sealers_at_once_never_fork_the_chain(db: str) -> None:
+    await _events(40)
+    sealed = await asyncio.gather(chain.seal(batch=7), chain.seal(batch=7), chain.seal(batch=7))
+    await chain.seal()
+    verdict = await chain.verify()
+    assert verdict.intact and verdict.checked == 40 and sum(sealed) <= 40
+
+
+async def test_the_command_reports_an_intact_trail_then_names_the_first_broken_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite://{tmp_path}/gatehouse.sqlite3"
+    monkeypatch.setenv("GATEHOUSE_DATABASE_URL", url)
+    async with connected(url):
+        await audit.record(actor=None, action="purge", target="one")
+        await audit.record(actor=None, action="purge", target="two")
+    assert await asyncio.to_thread(verify.main) == 0
+    assert "Intact: 2 audit events fit the chain." in capsys.readouterr().out
+    async with connected(url):
+        tampered = await AuditEvent.get(target="two")
+        await AuditEvent.filter(id=tampered.id).update(target="three")
+    assert await asyncio.to_thread(verify.main) == 1
+    assert f"BROKEN at audit event {tampered.id}: its content or its hash was changed." in capsys.readouterr().out
