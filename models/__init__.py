@@ -9,6 +9,7 @@ from models.enums import (
     Permission,
     ScopeLevel,
 )
+from models.governance import ApprovalRule, ReviewCampaign, ReviewItem
 from models.invitations import AccessNotice, AuditEvent, Invitation, OutboxMessage, PendingCount
 from models.organisations import Deployment, GrantPolicy, Organisation
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
@@ -16,6 +17,7 @@ from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
 __all__ = [
     "CARE_PERMISSIONS",
     "AccessNotice",
+    "ApprovalRule",
     "AuditEvent",
     "DeliveryState",
     "Deployment",
@@ -29,6 +31,8 @@ __all__ = [
     "OutboxState",
     "PendingCount",
     "Permission",
+    "ReviewCampaign",
+    "ReviewItem",
     "Role",
     "RoleAssignment",
     "ScopeLevel",

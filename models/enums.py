@@ -19,6 +19,8 @@ class Permission(StrEnum):
     INVITE_STAFF = "invite_staff"
     VIEW_STAFF_LIST = "view_staff_list"
     OFFBOARD_PATIENTS = "offboard_patients"
+    APPROVE_INVITATIONS = "approve_invitations"
+    REVIEW_ACCESS = "review_access"
     CREATE_ORGANISATION = "create_organisation"
     MANAGE_ORGANISATION = "manage_organisation"
     DELETE_ORGANISATION = "delete_organisation"
@@ -36,6 +38,8 @@ CARE_PERMISSIONS: tuple[Permission, ...] = (
     Permission.INVITE_STAFF,
     Permission.VIEW_STAFF_LIST,
     Permission.OFFBOARD_PATIENTS,
+    Permission.APPROVE_INVITATIONS,
+    Permission.REVIEW_ACCESS,
 )
 
 PERMISSION_LABELS: dict[Permission, str] = {
@@ -48,6 +52,8 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.INVITE_STAFF: "Invite staff members",
     Permission.VIEW_STAFF_LIST: "View staff list",
     Permission.OFFBOARD_PATIENTS: "Offboard patients",
+    Permission.APPROVE_INVITATIONS: "Approve invitations",
+    Permission.REVIEW_ACCESS: "Review access",
     Permission.CREATE_ORGANISATION: "Create organisation",
     Permission.MANAGE_ORGANISATION: "Manage organisation",
     Permission.DELETE_ORGANISATION: "Delete organisation",

@@ -48,6 +48,13 @@ class Invitation(Model):
     deleted_at = fields.DatetimeField(null=True)
     # The reminder (issue 18): due a day before expiry for 72-hour and 7-day links. It carries the same link, so the
     # link's seed stays until the reminder is queued (the token still needs GATEHOUSE_SECRET; docs/SECURITY.md).
+    # Two-person approval (issue 19): "" when none is needed, else awaiting | approved | declined. No email leaves
+    # while it awaits; a declined one is deleted, never sent.
+    approval = fields.CharField(max_length=12, default="")
+    approved_by: fields.ForeignKeyNullableRelation["StaffMember"] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="approved_invitations", null=True, on_delete=fields.SET_NULL
+    )
+    approval_reason = fields.CharField(max_length=500, default="")
     remind_at = fields.DatetimeField(null=True)
     reminder_seed = fields.CharField(max_length=64, null=True)
     reminded_at = fields.DatetimeField(null=True)
@@ -57,6 +64,7 @@ class Invitation(Model):
     deployment_id: int | None
     invited_by_id: int | None
     sponsor_id: int | None
+    approved_by_id: int | None
 
     class Meta:
         table = "invitation"

@@ -23,6 +23,10 @@ class Organisation(Model):
     invitation_reminders = fields.BooleanField(default=True)
     dormant_days = fields.IntField(default=90)
     end_dormant_access = fields.BooleanField(default=False)  # end dormant members' grants here, warned 7 days before
+    # Access reviews (issue 19): every review_every_days (0: none), privileged roles every privileged_review_days.
+    review_every_days = fields.IntField(default=90)
+    privileged_review_days = fields.IntField(default=30)
+    reviews_remove_unanswered = fields.BooleanField(default=False)
 
     deployments: fields.ReverseRelation["Deployment"]
 

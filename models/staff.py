@@ -21,6 +21,7 @@ class Role(Model):
     levels: list[str] = fields.JSONField(default=list)
     permissions: list[str] = fields.JSONField(default=list)
     admin_rank = fields.IntField(default=0)  # > 0 only for Admin Portal roles
+    privileged = fields.BooleanField(default=False)  # reviewed monthly rather than every review period (issue 19)
     created_at = fields.DatetimeField(auto_now_add=True)
     deleted_at = fields.DatetimeField(null=True)  # custom roles are retired, not erased: history refers to them
 
@@ -87,12 +88,22 @@ class RoleAssignment(Model):
     # access check reads it (services/access/grants.py). One live grant per member, role and scope: migration 0010.
     ended_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Issue 19: who approved it (when its invitation needed a second person), and its last access review.
+    approved_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="approved_grants", null=True, on_delete=fields.SET_NULL
+    )
+    reviewed_at = fields.DatetimeField(null=True)
+    reviewed_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="reviewed_grants", null=True, on_delete=fields.SET_NULL
+    )
 
     member_id: int
     role_id: int
     organisation_id: int | None
     deployment_id: int | None
     sponsor_id: int | None
+    approved_by_id: int | None
+    reviewed_by_id: int | None
 
     class Meta:
         table = "role_assignment"

@@ -116,10 +116,8 @@ async def _release_with_rows(tmp_path: Path, release: str) -> str:
 
 async def _legacy_invitation() -> Invitation:
     """An invitation as release 0006 wrote it: by SQL, since today's model has columns that release had not."""
-    await roles.seed_defaults()
-    await connections.get("default").execute_query(
-        "INSERT INTO organisation (name, created_at) VALUES ('Trust', '2026-12-01 10:00:00+00:00')"
-    )
+    for row in _RELEASE_0007_ROWS[:2]:  # a role and the organisation, by SQL as that release had them
+        await connections.get("default").execute_query(row)
     organisation = await Organisation.get(name="Trust").only("id")
     row = _INVITATION.format("invited@example.org", "organisation", "NULL", f"org:{organisation.id}", "h", "pending")
     await connections.get("default").execute_query(row)

@@ -3,23 +3,12 @@ from tortoise.migrations import operations as ops
 from tortoise import fields
 from tortoise.indexes import Index
 
+from models.migration_ops import AddFieldWithDefault
+
 # Issue 18: an organisation's access settings (end warnings, invitation reminders, dormant members), each warning
 # email's once-only key (access_notice), and the invitation reminder's schedule, seed and time sent.
 
 
-
-
-class AddFieldWithDefault(ops.AddField):
-    """Tortoise 1.1.9 adds a NOT NULL column without an SQL default, which SQLite refuses on a table with rows: the
-    column is added by this statement instead (same on both databases); the state changes as AddField's does."""
-
-    def __init__(self, model_name: str, name: str, field: fields.Field, *, column_sql: str) -> None:
-        super().__init__(model_name=model_name, name=name, field=field)
-        self.column_sql = column_sql
-
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None):  # type: ignore[no-untyped-def]
-        if state_editor is not None:
-            await state_editor.client.execute_script(f"ALTER TABLE organisation ADD COLUMN {self.column_sql}")
 
 
 class Migration(migrations.Migration):
@@ -63,24 +52,28 @@ class Migration(migrations.Migration):
             model_name='Organisation',
             name='dormant_days',
             field=fields.IntField(default=90),
+            table="organisation",
             column_sql="dormant_days INT NOT NULL DEFAULT 90",
         ),
         AddFieldWithDefault(
             model_name='Organisation',
             name='end_dormant_access',
             field=fields.BooleanField(default=False),
+            table="organisation",
             column_sql="end_dormant_access BOOL NOT NULL DEFAULT FALSE",
         ),
         AddFieldWithDefault(
             model_name='Organisation',
             name='end_warning_days',
             field=fields.CharField(default='14,7,1', max_length=40),
+            table="organisation",
             column_sql="end_warning_days VARCHAR(40) NOT NULL DEFAULT '14,7,1'",
         ),
         AddFieldWithDefault(
             model_name='Organisation',
             name='invitation_reminders',
             field=fields.BooleanField(default=True),
+            table="organisation",
             column_sql="invitation_reminders BOOL NOT NULL DEFAULT TRUE",
         ),
     ]

@@ -36,6 +36,10 @@ def summary(permissions: Iterable[Permission]) -> str:
         parts.append("sees the staff list")
     if P.EDIT_ROLES in held:
         parts.append("edits roles")
+    if {P.APPROVE_INVITATIONS, P.REVIEW_ACCESS} <= held:
+        parts.append("approves and reviews access")
+    elif P.APPROVE_INVITATIONS in held or P.REVIEW_ACCESS in held:
+        parts.append("approves invitations" if P.APPROVE_INVITATIONS in held else "reviews access")
     parts.extend(_patient_work(held))
     text = ", ".join(parts) or "no permissions"
     return text[:1].upper() + text[1:]
