@@ -14,7 +14,12 @@ from services.access import rights
 from services.access.service import Actor
 from services.organisations import staff
 
-MANAGE = {"invite": "Invite staff members", "roles": "Add a new role", "audit": "Audit log"}
+MANAGE = {
+    "invite": "Invite staff members",
+    "roles": "Add a new role",
+    "audit": "Audit log",
+    "settings": "Access settings",
+}
 VIEWS = {
     "staff": "All staff members",
     "pending": "Staff members >> Pending staff invitations",
@@ -47,6 +52,7 @@ class _CarePortal:
         self.organisation_id = organisation_id
         self.may_invite = rights.may_invite(actor=actor, organisation_id=organisation_id)
         self.may_edit_roles = rights.may_edit_roles(actor=actor, organisation_id=organisation_id)
+        self.may_change_settings = rights.may_change_access_settings(actor=actor, organisation_id=organisation_id)
         self.may_audit = rights.may_read_audit(actor=actor, organisation_id=organisation_id)
         self.may_suspend = rights.may_suspend_accounts(actor=actor)
         self.view = view if view in VIEWS and (view == "staff" or self.may_invite) else "staff"
@@ -76,7 +82,12 @@ class _CarePortal:
             ManageMenu("Manage", offered, self._manage).mark("manage").style("margin-left: auto")  # at the row's end
 
     def _manage_rights(self) -> dict[str, bool]:
-        return {"invite": self.may_invite, "roles": self.may_edit_roles, "audit": self.may_audit}
+        return {
+            "invite": self.may_invite,
+            "roles": self.may_edit_roles,
+            "audit": self.may_audit,
+            "settings": self.may_change_settings,
+        }
 
     async def _manage(self, key: str) -> None:
         if key == "invite":

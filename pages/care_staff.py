@@ -16,7 +16,7 @@ from components.session import PageSession
 from components.viewer_zone import ViewerZone
 from services.access import roles
 from services.access.service import Actor, Scope, ScopeLevel
-from services.organisations import grant_ends, staff, suspension
+from services.organisations import access_settings, grant_ends, staff, suspension
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "align": "left", "sortable": True},
@@ -38,7 +38,6 @@ MENU = [
 ]
 SUSPENDED = " (suspended)"
 EMPTY = {
-    "dormant": f"Nobody here has gone {staff.DORMANT_AFTER.days} days without logging in.",
     "ending": f"No access here ends within the next {staff.ENDING_WITHIN.days} days.",
     "ended": "No access here has ended yet.",
 }
@@ -77,6 +76,9 @@ class StaffView:
         self.list.table.on("restore", lambda e: self._restore(e.args))
 
     async def refresh(self) -> None:
+        if self.show == "dormant":  # the organisation's dormant period may have changed since the last refresh
+            days = (await access_settings.settings_of(organisation_id=self.organisation_id)).dormant_days
+            self.list.table.props["no-data-label"] = f"Nobody here has gone {days} days without logging in."
         await self.list.refresh()
 
     async def _fetch(self, request: PageRequest) -> Fetched | None:

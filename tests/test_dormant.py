@@ -1,17 +1,20 @@
-"""Dormant members: no log-in for 90 days. The staff list says so, and can show them alone."""
+"""Dormant members: no log-in for the organisation's dormant_days (90 unless it changes them). The staff list says
+so, and can show them alone."""
 
+import logging
 from datetime import timedelta
 
 from nicegui.testing import User
 
 from models import StaffMember
 from services.access import auth
-from services.organisations import staff
+from services.organisations import access_settings, staff
 from services.platform import clock
 from tests import factories
 from tests.ui_helpers import eventually, select_labelled, sign_in, table
 
 PASSWORD = "a long enough password"
+DEFAULT_DORMANT = timedelta(days=90)  # an organisation's dormant_days until it changes them
 
 
 async def _staff(owner: factories.Actor, world: factories.World, *, dormant_only: bool = False) -> dict[str, bool]:
@@ -31,7 +34,7 @@ async def test_a_log_in_is_remembered_and_90_days_without_one_make_a_member_dorm
     logged_in = (await StaffMember.get(email="nurse@trust.org")).last_login_at
     assert logged_in is not None and clock.now() - timedelta(seconds=5) < logged_in <= clock.now()
 
-    clock.advance(staff.DORMANT_AFTER - timedelta(hours=1))
+    clock.advance(DEFAULT_DORMANT - timedelta(hours=1))
     assert await _staff(owner, world) == {"owner@trust.org": False, "nurse@trust.org": False, "never@trust.org": False}
     assert await _staff(owner, world, dormant_only=True) == {}
 
@@ -49,7 +52,7 @@ async def test_a_log_in_is_remembered_and_90_days_without_one_make_a_member_dorm
 async def test_the_staff_list_shows_the_last_log_in_and_filters_dormant_members(user: User) -> None:
     world = await factories.world()
     await factories.member("old@trust.org", "clinician", dep=world.dep, full_name="Olga Old")
-    clock.advance(staff.DORMANT_AFTER + timedelta(days=1))
+    clock.advance(DEFAULT_DORMANT + timedelta(days=1))
     await factories.member("new@trust.org", "clinician", dep=world.dep, full_name="Nina New")
     await StaffMember.filter(email="new@trust.org").update(created_at=clock.now())  # made now, by the moved clock
     await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
@@ -62,3 +65,49 @@ async def test_the_staff_list_shows_the_last_log_in_and_filters_dormant_members(
 
     select_labelled(user, "Overview filters").value = "dormant"
     await eventually(lambda: [r["email"] for r in table(user, "staff").rows] == ["old@trust.org"])
+
+
+async def test_the_organisations_own_dormant_period_marks_and_filters_read_once_per_page(db: str) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    for name in ("nurse", "porter", "clerk"):
+        await factories.member(f"{name}@trust.org", "clinician", dep=world.dep)
+    elsewhere = await factories.member("lead@north.org", "organisation_owner", org=world.other_org)
+    await access_settings.update(
+        actor=owner, organisation_id=world.org.id, end_warning_days=[14, 7, 1], invitation_reminders=True,
+        dormant_days=30, end_dormant_access=False,
+    )  # fmt: skip
+    clock.advance(timedelta(days=30) - timedelta(hours=1))
+    assert await _staff(owner, world, dormant_only=True) == {}
+
+    clock.advance(timedelta(hours=1))  # 30 days: dormant here, not in the other organisation (90, the default)
+    captured = factories.Statements()
+    logger = logging.getLogger("tortoise.db_client")
+    logger.addHandler(captured)
+    logger.setLevel(logging.DEBUG)
+    try:
+        shown = await _staff(owner, world)
+    finally:
+        logger.removeHandler(captured)
+    assert shown == dict.fromkeys(["clerk@trust.org", "nurse@trust.org", "owner@trust.org", "porter@trust.org"], True)
+    settings_reads = [s for s, _ in captured.statements if "dormant_days" in s and "role_assignment" not in s]
+    assert len(settings_reads) == 1  # once for the page, not once per row
+    assert set(await _staff(owner, world, dormant_only=True)) == set(shown)
+    rows, _ = await staff.staff_page(actor=elsewhere, organisation_id=world.other_org.id, show="dormant")
+    assert rows == []
+
+
+async def test_the_dormant_view_follows_a_change_of_the_organisations_period_live(user: User) -> None:
+    world = await factories.world()
+    await factories.member("old@trust.org", "clinician", dep=world.dep, full_name="Olga Old")
+    clock.advance(timedelta(days=40))
+    owner = await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
+    await user.open(f"/care?org={world.org.id}&view=dormant")
+    await eventually(lambda: "90 days" in table(user, "staff").props["no-data-label"])
+    assert table(user, "staff").rows == []
+    await access_settings.update(
+        actor=owner, organisation_id=world.org.id, end_warning_days=[14, 7, 1], invitation_reminders=True,
+        dormant_days=30, end_dormant_access=False,
+    )  # fmt: skip
+    await eventually(lambda: [r["email"] for r in table(user, "staff").rows] == ["old@trust.org"])
+    assert table(user, "staff").props["no-data-label"] == "Nobody here has gone 30 days without logging in."

@@ -25,7 +25,7 @@ async def test_an_organisation_is_seen_by_those_who_may_see_its_staff_somewhere_
     assert rights.may_see_organisation(actor=support, organisation_id=world.other_org.id)
 
 
-async def test_inviting_reading_the_audit_log_and_editing_roles_each_have_one_answer(db: str) -> None:
+async def test_inviting_reading_the_audit_log_editing_roles_and_access_settings_each_have_one_answer(db: str) -> None:
     world = await factories.world()
     controller = await factories.member("ac@trust.org", "access_controller", org=world.org)
     lead = await factories.member("lead@trust.org", "admin", dep=world.dep)
@@ -36,11 +36,17 @@ async def test_inviting_reading_the_audit_log_and_editing_roles_each_have_one_an
             rights.may_invite(actor=actor, organisation_id=org),
             rights.may_read_audit(actor=actor, organisation_id=org),
             rights.may_edit_roles(actor=actor, organisation_id=org),
+            rights.may_change_access_settings(actor=actor, organisation_id=org),
         )
         for name, actor in (("controller", controller), ("lead", lead), ("staff", staff))
     }
-    # A deployment Admin invites in its deployment but reads no organisation-wide log and edits no organisation role.
-    assert asked == {"controller": (True, True, True), "lead": (True, False, False), "staff": (False, False, False)}
+    # A deployment Admin invites in its deployment but reads no organisation-wide log and edits no organisation role
+    # (nor its access settings: those who edit its roles change them).
+    assert asked == {
+        "controller": (True, True, True, True),
+        "lead": (True, False, False, False),
+        "staff": (False, False, False, False),
+    }
     assert not rights.may_invite(actor=controller, organisation_id=world.other_org.id)
 
 

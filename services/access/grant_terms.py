@@ -12,7 +12,7 @@ from services.access import rights, roles
 from services.access import service as access
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
-from services.errors import FieldErrors, InvalidInput
+from services.errors import FieldErrors, InvalidInput, check_fields
 from services.invitations import addresses as emails
 from services.platform import events
 from services.platform.clock import now
@@ -46,14 +46,13 @@ async def policies(*, organisation_id: int) -> dict[int, int]:
 
 async def set_policy(*, actor: Actor, organisation_id: int, role_id: int, max_days: int | None) -> None:
     """Require every grant of the role in the organisation to end within max_days (None: no longer required).
-    Needs *edit roles and permissions* in the organisation."""
+    Who may: rights.may_change_access_settings."""
     scope = await access.scope_of(organisation_id=organisation_id)
     role = await roles.get(role_id=role_id)
-    if not rights.may_edit_roles(actor=actor, organisation_id=organisation_id):
+    if not rights.may_change_access_settings(actor=actor, organisation_id=organisation_id):
         await audit.record(actor=actor, action="set_grant_policy", scope=scope, target=role.name, outcome="refused")
         access.require(False, "You need the *edit roles and permissions* permission in this organisation.")
-    if max_days is not None and not 1 <= max_days <= MAX_POLICY_DAYS:
-        raise FieldErrors({"max_days": f"Choose a longest duration between 1 and {MAX_POLICY_DAYS:,} days."})
+    check_fields(max_days=lambda: check_max_days(max_days))
     async with in_transaction() as connection:
         await GrantPolicy.filter(organisation_id=organisation_id, role_id=role.id).using_db(connection).delete()
         if max_days is not None:
@@ -65,6 +64,12 @@ async def set_policy(*, actor: Actor, organisation_id: int, role_id: int, max_da
             actor=actor, action="set_grant_policy", scope=scope, target=role.name, detail=detail, connection=connection
         )
     await events.publish(organisation_id=organisation_id, kind="roles")
+
+
+def check_max_days(max_days: int | None) -> None:
+    """Refuse (InvalidInput) a longest duration outside 1 to MAX_POLICY_DAYS days (None: no end required)."""
+    if max_days is not None and not 1 <= max_days <= MAX_POLICY_DAYS:
+        raise InvalidInput(f"Choose a longest duration between 1 and {MAX_POLICY_DAYS:,} days.")
 
 
 def check_end(ends_at: datetime | None, *, role: RoleInfo, longest: int | None, at: datetime | None = None) -> None:

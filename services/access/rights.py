@@ -65,6 +65,11 @@ def may_edit_roles(*, actor: Actor, organisation_id: int) -> bool:
     return has_permission(actor, Permission.EDIT_ROLES, _organisation(organisation_id))
 
 
+def may_change_access_settings(*, actor: Actor, organisation_id: int) -> bool:
+    """May the actor change the organisation's access settings and end-date rules (those who may edit its roles)."""
+    return may_edit_roles(actor=actor, organisation_id=organisation_id)
+
+
 def may_create_organisation(*, actor: Actor) -> bool:
     """May the actor create organisations (Super Admin, Platform Support, Account Manager)."""
     return has_permission(actor, Permission.CREATE_ORGANISATION, PLATFORM_SCOPE)

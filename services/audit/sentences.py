@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "end_warning": "Warnings that access ends",
     "dormant_warning": "Warnings to dormant members",
     "dormant_ended": "Dormant members' access ended",
+    "set_access_settings": "Access settings changed",
 }
 OUTCOMES = {"ok": "Done", "refused": "Refused", "failed": "Failed"}
 
@@ -127,6 +128,35 @@ def _role_update(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:
     return f"changed the custom role {target}{renamed}" + (f": {said}" if said else ""), f"change the role {target}"
 
 
+def _settings(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:
+    old, new = d.get("from") or {}, d.get("to") or {}
+    changed = [
+        said(new[key], old.get(key)) for key, said in _SETTINGS.items() if key in new and new[key] != old.get(key)
+    ]
+    return f"changed the access settings of {place}: {'; '.join(changed)}", f"change the access settings of {place}"
+
+
+def _listed(days: list[int]) -> str:
+    return " and ".join(filter(None, [", ".join(str(day) for day in days[:-1]), str(days[-1])])) if days else "none"
+
+
+def _warnings(new: list[int], old: list[int] | None) -> str:
+    now_said = (
+        f"warnings {_listed(new)} {plural(new[0] if len(new) == 1 else len(new), 'day')}" if new else "no warnings"
+    )
+    return f"{now_said} before access ends (was {_listed(old or [])})"
+
+
+_SETTINGS: dict[str, Callable[[Any, Any], str]] = {
+    "end_warning_days": _warnings,
+    "invitation_reminders": lambda new, old: "invitation reminders on" if new else "invitation reminders off",
+    "dormant_days": lambda new, old: f"members dormant after {count(int(new), 'day')} without a log-in (was {old})",
+    "end_dormant_access": lambda new, old: (
+        "dormant members' access ends automatically" if new else "dormant members' access no longer ends automatically"
+    ),
+}
+
+
 def _purge(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:
     messages = f" and {count(int(d['messages']), 'sent or failed email')}" if d.get("messages") else ""
     age = f"older than {count(int(d.get('retention_days') or 0), 'day')}"
@@ -182,6 +212,7 @@ _WHAT: dict[str, Phrase] = {
         f"ended the access of {t} in {p}: no log-in for {count(int(d.get('dormant_days') or 0), 'day')}",
         "",
     ),
+    "set_access_settings": _settings,
     "set_grant_policy": lambda t, p, d: (
         f"required an end within {count(int(d['max_days']), 'day')} for {t} in {p}"
         if d.get("max_days")

@@ -19,11 +19,10 @@ from models import AccessNotice, MessageKind, Organisation, RoleAssignment
 from services.access.service import Scope
 from services.audit import service as audit
 from services.mail import outbox
+from services.organisations import access_settings
 from services.organisations import service as organisations
 from services.platform.clock import now
 from services.platform.words import count
-
-LONGEST_WARNING_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -31,12 +30,6 @@ class Due:
     grant: RoleAssignment
     days: int
     spent: tuple[int, ...]  # the farther warnings due at the same pass: counted as given, not sent
-
-
-def warning_days(text: str) -> tuple[int, ...]:
-    """An organisation's stored warning days ("14,7,1"), nearest last; unreadable parts are ignored."""
-    days = {int(part) for part in text.split(",") if part.strip().isdigit()}
-    return tuple(sorted((d for d in days if 0 < d <= LONGEST_WARNING_DAYS), reverse=True))
 
 
 async def warn_due(*, at: datetime | None = None) -> int:
@@ -68,7 +61,7 @@ async def warn_due(*, at: datetime | None = None) -> int:
 async def _plans() -> dict[int, tuple[int, ...]]:
     """Each active organisation's warning days, where it has any."""
     rows = await Organisation.filter(archived_at__isnull=True).values_list("id", "end_warning_days")
-    plans = {int(org_id): warning_days(str(text)) for org_id, text in rows}
+    plans = {int(org_id): access_settings.stored_days(str(text)) for org_id, text in rows}
     return {org_id: days for org_id, days in plans.items() if days}
 
 

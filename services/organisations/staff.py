@@ -17,7 +17,7 @@ from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
 from services.mail import outbox
-from services.organisations import naming
+from services.organisations import access_settings, naming
 from services.organisations import service as organisations
 from services.platform import events, sql, text
 from services.platform.clock import now
@@ -29,7 +29,6 @@ SORTS = {
     "joined": "created_at",
     "last_login": "member__last_login_at",
 }
-DORMANT_AFTER = timedelta(days=90)  # PRODUCT.md: a dormant member has not logged in for N days (default 90)
 ENDING_WITHIN = timedelta(days=30)  # the staff list's "Access ending within 30 days"
 SHOWS = ("all", "dormant", "ending", "ended")  # the staff list's views: what staff_page's `show` takes
 
@@ -57,7 +56,7 @@ class StaffRow:
     sponsor_name: str = ""  # who is accountable for the grant
     suspended: bool = False  # the account is suspended: this grant is stopped with every other
     last_login: datetime | None = None  # None: never logged in
-    dormant: bool = False  # no log-in (or, never logged in, no account) for DORMANT_AFTER
+    dormant: bool = False  # no log-in (or, never logged in, no account) for the organisation's dormant_days
     suspendable: bool = False  # may the actor suspend or restore the account (rights.may_suspend)
     ended_at: datetime | None = None  # the grant ended then (at its end, or removed): history, not access
     may_set_end: bool = False  # may the actor change when it ends (its sponsor, or who may manage it: grant_ends)
@@ -101,10 +100,11 @@ async def staff_page(
     show: str = "all",
 ) -> tuple[list[StaffRow], int]:
     """One page of the organisation's staff that the actor may see, one row per grant: in force (show "all"), of
-    dormant members ("dormant"), ending within ENDING_WITHIN ("ending"), or ended, as history ("ended")."""
-    query = RoleAssignment.filter(_shown(show), organisation_id=organisation_id).filter(
-        await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
-    )
+    dormant members ("dormant": no log-in for the organisation's dormant_days), ending within ENDING_WITHIN
+    ("ending"), or ended, as history ("ended")."""
+    visible = await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
+    dormant_after = (await access_settings.settings_of(organisation_id=organisation_id)).dormant_after
+    query = RoleAssignment.filter(_shown(show, dormant_after), organisation_id=organisation_id).filter(visible)
     term = text.search_term(search)
     if term:
         query = query.filter(Q(member__email__icontains=term) | Q(member__full_name__icontains=term))
@@ -118,7 +118,7 @@ async def staff_page(
         .select_related("member", "role", "deployment", "organisation", "sponsor")
     )
     ranks = await platform_ranks({a.member_id for a in rows}) if rights.may_suspend_accounts(actor=actor) else None
-    return [_staff_row(a, actor, ranks) for a in rows], total
+    return [_staff_row(a, actor, ranks, dormant_after) for a in rows], total
 
 
 async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
@@ -249,21 +249,21 @@ async def platform_ranks(member_ids: set[int]) -> dict[int, int]:
     return ranks
 
 
-def _shown(show: str) -> Q:
+def _shown(show: str, dormant_after: timedelta) -> Q:
     at = now()
     if show == "ended":
         return ~live(at)
     if show == "ending":
         return live(at) & Q(ends_at__lte=at + ENDING_WITHIN)
     if show == "dormant":
-        cutoff = at - DORMANT_AFTER
+        cutoff = at - dormant_after
         return live(at) & (
             Q(member__last_login_at__lte=cutoff) | Q(member__last_login_at__isnull=True, member__created_at__lte=cutoff)
         )
     return live(at)
 
 
-def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None) -> StaffRow:
+def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None, dormant_after: timedelta) -> StaffRow:
     organisation = a.organisation.name if a.organisation else None
     ended = a.ended_at or (a.ends_at if a.ends_at is not None and a.ends_at <= now() else None)
     manages = rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a))
@@ -283,7 +283,7 @@ def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None) ->
         a.sponsor.full_name if a.sponsor else "",
         suspended=not a.member.is_active,
         last_login=a.member.last_login_at,
-        dormant=(a.member.last_login_at or a.member.created_at) <= now() - DORMANT_AFTER,
+        dormant=(a.member.last_login_at or a.member.created_at) <= now() - dormant_after,
         suspendable=ranks is not None
         and rights.may_suspend(actor=actor, member_id=a.member_id, member_platform_rank=ranks.get(a.member_id, 0)),
         ended_at=ended,

@@ -87,6 +87,7 @@ def walk(
     screen = Screens(admin, width, findings)
     _admin_portal(screen, server)
     _care_portal(screen, server, csv_path)
+    _access_settings(screen)
     _roles_audit_and_mailbox(screen)
     shot(admin, folder, f"care-audit-{width}.png")
     write_report(findings, folder, f"axe-every-screen-{width}.txt")
@@ -204,6 +205,26 @@ def _care_portal(screen: Screens, server: AppServer, csv_path: Path) -> None:
     screen.check("/care, the pop-out with a CSV report")
     page.keyboard.press("Escape")
     expect(invite).to_be_hidden()
+
+
+def _access_settings(screen: Screens) -> None:
+    page = screen.page
+    page.get_by_role("button", name="Manage").click()
+    page.get_by_role("menuitem", name="Access settings").click()
+    expect(page.get_by_role("heading", name="Dormant members")).to_be_visible()
+    screen.check("/care/settings")
+    if screen.width > 390:  # every control on the page shows where the keyboard is
+        page.get_by_role("heading", name="Access settings").click()
+        tab_through(page, 12)
+    warnings = page.get_by_label("Warn this many days before access ends")
+    warnings.fill("14, seven")
+    page.get_by_role("button", name="Save access settings").click()
+    expect(page.get_by_text("“seven” is not a whole number of days", exact=False)).to_be_visible()
+    expect(warnings).to_be_focused()  # the first field in error
+    expect(warnings).to_have_attribute("aria-invalid", "true")
+    screen.check("/care/settings, an error at its field")
+    page.get_by_role("link", name="← Back to the Care Portal").click()
+    expect(page.get_by_role("region", name="All staff members")).to_be_visible()
 
 
 def _roles_audit_and_mailbox(screen: Screens) -> None:

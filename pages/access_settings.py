@@ -1,0 +1,176 @@
+"""Access settings: an organisation's end-of-access rules per role, the warnings before access ends, invitation
+reminders and dormant members."""
+
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
+
+from fastapi import Request
+from nicegui import ui
+
+from components.form_errors import FormErrors
+from components.frame import LANGUAGE, frame
+from components.session import PageSession
+from services.access import grant_terms, rights, roles
+from services.access.service import Actor, RoleInfo, ScopeLevel
+from services.errors import DomainError, FieldErrors, InvalidInput
+from services.organisations import access_settings
+from services.organisations.access_settings import AccessSettings
+
+T = TypeVar("T")
+TITLE = "Access settings"
+FIELD_WIDTH = "max-width: 36rem"  # room for the hint on two lines at most
+SAVED = "Access settings saved."
+RULES_NOTE = (
+    "A role that requires an end date can only be given with an end, at most its longest duration away. "
+    "Access given earlier keeps the end it has."
+)
+WARNINGS_HINT = (
+    "Up to 5 numbers from 1 to 365, such as 14, 7, 1. The member and their sponsor get an email each time. "
+    "Empty: no warnings."
+)
+REMINDER_NOTE = (
+    "The reminder goes a day before a 72-hour or 7-day invitation link expires, with the same link. "
+    "24-hour links get none."
+)
+DORMANT_NOTE = "Members who have not logged in for this many days are marked Dormant in the staff list."
+
+
+def create() -> None:
+    """Register /care/settings."""
+
+    @ui.page("/care/settings", language=LANGUAGE)
+    async def settings_page(request: Request, org: int = 0) -> None:
+        session = PageSession(request)
+        actor = await session.actor()
+        if actor is None:
+            return
+        with frame(TITLE, actor, session_token=session.token):
+            ui.link("← Back to the Care Portal", f"/care?org={org}")
+            if not rights.may_change_access_settings(actor=actor, organisation_id=org):
+                ui.label(access_settings.REFUSED).props('role="alert"')
+                return
+            try:
+                current = await access_settings.settings_of(organisation_id=org)
+            except DomainError as problem:
+                ui.label(str(problem)).props('role="alert"')
+                return
+            await _SettingsForm(session, org).build(current)
+
+
+class _RoleRule:
+    """One role's end-of-access rule: Require an end date, and its Longest duration (days)."""
+
+    def __init__(self, role: RoleInfo, longest: int | None) -> None:
+        self.role, self.saved = role, longest
+        self.key = f"max_days_{role.id}"
+        with ui.row().classes("w-full items-center gap-4") as row:
+            name = ui.label(role.name).classes("text-body1").style("width: 14rem; max-width: 100%")
+            self.required = ui.checkbox("Require an end date", value=longest is not None).mark(f"require-{role.id}")
+            self.days = ui.input("Longest duration (days)", value=str(longest or "")).mark(f"longest-{role.id}")
+            self.days.props('outlined dense inputmode="numeric"').style("width: 14rem; max-width: 100%")
+            self.days.bind_enabled_from(self.required, "value")
+        row.props(f'role="group" aria-labelledby="{name.html_id}"')
+
+    def wanted(self) -> int | None:
+        """The rule as entered (None: no end required); InvalidInput when the duration is not one."""
+        if not self.required.value:
+            return None
+        days = access_settings.parse_days(self.days.value or "")
+        grant_terms.check_max_days(days)
+        return days
+
+
+class _SettingsForm:
+    def __init__(self, session: PageSession, organisation_id: int) -> None:
+        self.session = session
+        self.organisation_id = organisation_id
+
+    async def build(self, current: AccessSettings) -> None:
+        rules = await grant_terms.policies(organisation_id=self.organisation_id)
+        held_here = [
+            r
+            for r in await roles.available_in(organisation_id=self.organisation_id)
+            if r.levels - {ScopeLevel.PLATFORM}
+        ]
+        with _section("End of access rules per role"):
+            ui.label(RULES_NOTE)
+            self.rules = [_RoleRule(role, rules.get(role.id)) for role in held_here]
+        with _section("Warnings before access ends"):
+            self.warnings = ui.input("Warn this many days before access ends", value=_days(current.end_warning_days))
+            self.warnings.props(f'outlined dense hint="{WARNINGS_HINT}"').classes("w-full").style(FIELD_WIDTH)
+        with _section("Invitation reminders"):
+            self.reminders = ui.switch(
+                "Send a reminder before an invitation expires", value=current.invitation_reminders
+            )
+            ui.label(REMINDER_NOTE)
+        with _section("Dormant members"):
+            self.dormant = ui.input("Dormant after (days without a log-in)", value=str(current.dormant_days))
+            self.dormant.props(f'outlined dense inputmode="numeric" hint="{DORMANT_NOTE}"').classes("w-full")
+            self.dormant.style(FIELD_WIDTH)
+            self.end_dormant = ui.checkbox(
+                "End their access here automatically (they are warned by email 7 days before)",
+                value=current.end_dormant_access,
+            )
+        fields = {rule.key: rule.days for rule in self.rules}
+        self.errors = FormErrors({**fields, "end_warning_days": self.warnings, "dormant_days": self.dormant})
+        ui.button("Save access settings", on_click=self.save).props("no-caps color=primary").classes("q-mt-md")
+
+    async def save(self) -> None:
+        """Check every field first (nothing is saved while one is wrong), then save the settings and the rules."""
+        problems: dict[str, str] = {}
+        warnings = _read(problems, "end_warning_days", lambda: access_settings.parse_warning_days(self.warnings.value))
+        dormant = _read(problems, "dormant_days", lambda: access_settings.parse_days(self.dormant.value))
+        wanted = {rule.key: _read(problems, rule.key, rule.wanted) for rule in self.rules}
+        if problems or dormant is None:
+            self.errors.show(problems)
+            return
+        saved = await self.session.run(
+            lambda a: access_settings.update(
+                actor=a,
+                organisation_id=self.organisation_id,
+                end_warning_days=warnings or (),
+                invitation_reminders=bool(self.reminders.value),
+                dormant_days=dormant,
+                end_dormant_access=bool(self.end_dormant.value),
+            ),
+            form=self.errors,
+        )
+        if saved is None:
+            return
+        self.warnings.value = _days(saved.end_warning_days)
+        for rule in self.rules:
+            longest = wanted[rule.key]
+            if longest != rule.saved:
+                set_rule = partial(self._set_rule, rule=rule, longest=longest)
+                if not await self.session.run(set_rule, form=self.errors):
+                    return
+        ui.notify(SAVED, type="positive")
+
+    async def _set_rule(self, actor: Actor, *, rule: _RoleRule, longest: int | None) -> bool:
+        try:
+            await grant_terms.set_policy(
+                actor=actor, organisation_id=self.organisation_id, role_id=rule.role.id, max_days=longest
+            )
+        except FieldErrors as problem:  # at this role's field, not at a field called max_days
+            raise FieldErrors({rule.key: " ".join(problem.fields.values())}) from None
+        rule.saved = longest
+        return True
+
+
+def _section(title: str) -> ui.card:
+    with ui.card().classes("w-full q-mb-md").props("flat bordered") as card:
+        ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
+    return card
+
+
+def _read(problems: dict[str, str], field: str, parse: Callable[[], T]) -> T | None:
+    try:
+        return parse()
+    except InvalidInput as problem:
+        problems[field] = str(problem)
+        return None
+
+
+def _days(days: tuple[int, ...]) -> str:
+    return ", ".join(str(day) for day in days)
