@@ -164,7 +164,8 @@ async def delete_custom(*, actor: Actor, role_id: int) -> None:
     scope = Scope(ScopeLevel.ORGANISATION, role.organisation_id)
     await _require_edit_roles(actor, scope, "delete_role", role.name, set(role.permissions))
     async with in_transaction() as connection:
-        removed = await RoleAssignment.filter(live(), role_id=role.id).using_db(connection).update(ended_at=now())
+        ending = RoleAssignment.filter(live(), role_id=role.id).using_db(connection)
+        removed = await ending.update(ended_at=now(), end_reason="role_deleted", ended_by_id=actor.member_id)
         dropped = await sql.changed(
             connection,
             await Invitation.filter(role_id=role.id, state=InvitationState.PENDING)

@@ -37,6 +37,8 @@ ACTION_LABELS = {
     "end_warning": "Warnings that access ends",
     "dormant_warning": "Warnings to dormant members",
     "dormant_ended": "Dormant members' access ended",
+    "export_evidence": "Evidence packs exported",
+    "export_audit": "Audit logs exported",
     "set_access_settings": "Access settings changed",
 }
 OUTCOMES = {"ok": "Done", "refused": "Refused", "failed": "Failed"}
@@ -208,6 +210,14 @@ _WHAT: dict[str, Phrase] = {
         f"in {p} ends on {d.get('ends_on')} unless they log in",
         "",
     ),
+    "export_evidence": lambda t, p, d: (
+        f"exported the evidence pack of {p}{_period(d)}",
+        f"export the evidence pack of {p}",
+    ),
+    "export_audit": lambda t, p, d: (
+        f"exported the audit log of {p}{_period(d)}",
+        f"export the audit log of {p}",
+    ),
     "dormant_ended": lambda t, p, d: (
         f"ended the access of {t} in {p}: no log-in for {count(int(d.get('dormant_days') or 0), 'day')}",
         "",
@@ -220,6 +230,13 @@ _WHAT: dict[str, Phrase] = {
         f"change the end-date rule for {t} in {p}",
     ),
 }
+
+
+def _period(d: dict[str, Any]) -> str:
+    since, until = str(d.get("since") or "")[:10], str(d.get("until") or "")[:10]
+    if since and until:
+        return f" from {since} to {until}"
+    return f" from {since}" if since else f" until {until}" if until else " (all time)"
 
 
 def _dropped(d: dict[str, Any]) -> str:

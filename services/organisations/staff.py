@@ -151,7 +151,8 @@ async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
     await roles.require_grant(actor=actor, role=role, scope=scope, action="remove_member", target=email)
     async with in_transaction() as connection:
         # The grant ends now and stays as the member's history (as one that reaches its end does).
-        await RoleAssignment.filter(id=assignment.id, ended_at__isnull=True).using_db(connection).update(ended_at=now())
+        removing = RoleAssignment.filter(id=assignment.id, ended_at__isnull=True).using_db(connection)
+        await removing.update(ended_at=now(), end_reason="removed", ended_by_id=actor.member_id)
         detail = {"role": assignment.role.name}
         await _settle_role_taken(actor, assignment, scope, "remove_member", detail, connection)
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
