@@ -87,3 +87,4 @@ class MessageKind(StrEnum):
     END_WARNING = "end_warning"  # to the member: their grant ends in N days
     END_WARNING_SPONSOR = "end_warning_sponsor"  # to the grant's sponsor
     DORMANT_WARNING = "dormant_warning"  # to a dormant member: their access here ends in 7 days
+    REMINDER = "reminder"  # of a pending invitation, a day before it expires, with the same link

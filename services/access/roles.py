@@ -23,6 +23,7 @@ from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import FieldErrors, InvalidInput, NotFound, check_fields
+from services.invitations import reminders
 from services.organisations import naming
 from services.platform import events, sql
 from services.platform.clock import now
@@ -170,7 +171,7 @@ async def delete_custom(*, actor: Actor, role_id: int) -> None:
             connection,
             await Invitation.filter(role_id=role.id, state=InvitationState.PENDING)
             .using_db(connection)
-            .update(state=InvitationState.DELETED),
+            .update(state=InvitationState.DELETED, **reminders.NO_REMINDER),
         )
         await Role.filter(id=role.id).using_db(connection).update(deleted_at=now())
         detail = {"assignments_removed": removed, "invitations_deleted": dropped}

@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "resend": "Invitations resent",
     "delete": "Invitations deleted",
     "accept": "Invitations accepted",
+    "remind": "Invitation reminders sent",
     "grant_role": "Roles given to members",
     "change_role": "Roles changed",
     "remove_member": "Members removed",
@@ -173,6 +174,7 @@ _WHAT: dict[str, Phrase] = {
     ),
     "delete": lambda t, p, d: (f"deleted the invitation to {t} for {p}", f"delete the invitation to {t}"),
     "accept": lambda t, p, d: (f"accepted the invitation and now holds {d.get('role')} in {p}", "accept an invitation"),
+    "remind": lambda t, p, d: (f"sent {t} a reminder of the invitation to {p}, with the same link", ""),
     "grant_role": lambda t, p, d: (f"gave {t} the role {d.get('role')} in {p}", f"give {t} a role in {p}"),
     "change_role": _role_change,
     "remove_member": lambda t, p, d: (

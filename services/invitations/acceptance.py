@@ -14,6 +14,7 @@ from services.access.ratelimit import Limiter
 from services.access.service import Actor, Scope
 from services.audit import service as audit
 from services.errors import InvalidInput, LinkInvalid, PermissionDenied, check_fields
+from services.invitations import reminders
 from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
@@ -150,7 +151,7 @@ async def _claim(invitation: Invitation, token: str, connection: BaseDBAsyncClie
             id=invitation.id, token_hash=tokens.hash_token(token), state=InvitationState.PENDING, expires_at__gt=now()
         )
         .using_db(connection)
-        .update(state=InvitationState.ACCEPTED, accepted_at=now())
+        .update(state=InvitationState.ACCEPTED, accepted_at=now(), **reminders.NO_REMINDER)
     )
     if won:  # a used link is wiped from emails still waiting to leave
         await outbox.cancel_queued(invitation_id=invitation.id, connection=connection)

@@ -10,6 +10,7 @@ from services.access import roles, tokens
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import RateLimited
+from services.invitations import reminders
 from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
@@ -56,6 +57,8 @@ async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
     sends_today = _check_limits(invitation, at)
     seed, hashed = tokens.new_link_seed()
     expires = at + timedelta(hours=invitation.lifetime_hours)
+    wanted = await reminders.wanted_in(organisation_id=scope.organisation_id)
+    remind_at = reminders.due_at(lifetime_hours=invitation.lifetime_hours, expires_at=expires, wanted=wanted)
     async with in_transaction() as connection:
         won = (
             await Invitation.filter(id=invitation.id, state=InvitationState.PENDING, token_hash=invitation.token_hash)
@@ -68,6 +71,10 @@ async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
                 sends_today=sends_today,
                 delivery_state=DeliveryState.QUEUED,
                 delivery_error="",
+                # The new link gets its own reminder; the old link's, due or sent, is gone with it.
+                remind_at=remind_at,
+                reminder_seed=seed if remind_at else None,
+                reminded_at=None,
             )
         )
         if not won:

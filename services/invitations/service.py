@@ -20,6 +20,7 @@ from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import InvalidInput
 from services.invitations import addresses as emails
+from services.invitations import reminders
 from services.invitations import rows as invite_rows
 from services.mail import outbox
 from services.organisations import service as organisations
@@ -97,6 +98,7 @@ async def send(
     valid, result.invalid = await off_the_loop(_normalised, addresses)
     context = await _mail_context(actor, role, scope, terms)
     secrets = await invite_rows.new_tokens(len(valid))  # before the transaction, which then only reads and writes
+    remind = await reminders.wanted_in(organisation_id=scope.organisation_id)
     await grants.end_due()  # a grant whose end came moments ago is ended first: the same grant may then be given again
     for attempt in range(SEND_ATTEMPTS):
         try:
@@ -114,6 +116,7 @@ async def send(
                     context=context,
                     terms=terms,
                     connection=connection,
+                    remind=remind,
                 )
             break
         except IntegrityError:
@@ -140,7 +143,7 @@ async def delete(*, actor: Actor, invitation_ids: list[int]) -> list[str]:
             won = (
                 await Invitation.filter(id=invitation.id, state=InvitationState.PENDING)
                 .using_db(connection)
-                .update(state=InvitationState.DELETED, deleted_at=now())
+                .update(state=InvitationState.DELETED, deleted_at=now(), **reminders.NO_REMINDER)
             )
             if not won:
                 continue

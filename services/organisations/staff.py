@@ -16,6 +16,7 @@ from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
+from services.invitations import reminders
 from services.mail import outbox
 from services.organisations import access_settings, naming
 from services.organisations import service as organisations
@@ -234,7 +235,7 @@ async def drop_invitations_sent_by(member_id: int, scope: Scope, connection: Bas
     dropped = (
         await Invitation.filter(id__in=list(ids))
         .using_db(connection)
-        .update(state=InvitationState.DELETED, deleted_at=now())
+        .update(state=InvitationState.DELETED, deleted_at=now(), **reminders.NO_REMINDER)
     )
     return await sql.changed(connection, dropped)
 
