@@ -142,11 +142,8 @@ def _audit_event(row: Invitation, at: datetime) -> AuditEvent:
 
 
 async def _switched_on(organisation_ids: Iterable[int], connection: BaseDBAsyncClient | None = None) -> set[int]:
-    """The organisations among these that want reminders and are not archived.
-
-    Read from the column for now: once services/organisations/access_settings.py (the settings screen's service,
-    built alongside) is on main, ask its settings_of instead.
-    """
+    """The organisations among these that want reminders and are not archived: one read of the column that
+    services/organisations/access_settings.py owns, for the whole batch (its settings_of reads one at a time)."""
     ids = sorted(set(organisation_ids))
     if not ids:
         return set()
