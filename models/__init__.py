@@ -2,6 +2,7 @@
 
 from models.enums import (
     CARE_PERMISSIONS,
+    ApprovalState,
     DeliveryState,
     InvitationState,
     MessageKind,
@@ -18,6 +19,7 @@ __all__ = [
     "CARE_PERMISSIONS",
     "AccessNotice",
     "ApprovalRule",
+    "ApprovalState",
     "AuditEvent",
     "DeliveryState",
     "Deployment",

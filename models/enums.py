@@ -68,6 +68,15 @@ class InvitationState(StrEnum):
     DELETED = "deleted"
 
 
+class ApprovalState(StrEnum):
+    """An invitation's two-person approval (issue 19); NONE when its organisation's rules ask for none."""
+
+    NONE = ""
+    AWAITING = "awaiting"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
 class DeliveryState(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
@@ -87,4 +96,5 @@ class MessageKind(StrEnum):
     END_WARNING = "end_warning"  # to the member: their grant ends in N days
     END_WARNING_SPONSOR = "end_warning_sponsor"  # to the grant's sponsor
     DORMANT_WARNING = "dormant_warning"  # to a dormant member: their access here ends in 7 days
+    APPROVAL_OUTCOME = "approval_outcome"  # to an inviter: a second person approved or declined their invitation
     REMINDER = "reminder"  # of a pending invitation, a day before it expires, with the same link

@@ -107,6 +107,7 @@ class RoleAssignment(Model):
     organisation_id: int | None
     deployment_id: int | None
     sponsor_id: int | None
+    granted_by_id: int | None
     approved_by_id: int | None
     reviewed_by_id: int | None
     ended_by_id: int | None

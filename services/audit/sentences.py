@@ -38,6 +38,9 @@ ACTION_LABELS = {
     "end_warning": "Warnings that access ends",
     "dormant_warning": "Warnings to dormant members",
     "dormant_ended": "Dormant members' access ended",
+    "approve": "Invitations approved",
+    "decline": "Invitations declined",
+    "set_approval_rules": "Approval rules changed",
     "export_evidence": "Evidence packs exported",
     "export_audit": "Audit logs exported",
     "set_access_settings": "Access settings changed",
@@ -212,6 +215,18 @@ _WHAT: dict[str, Phrase] = {
         f"in {p} ends on {d.get('ends_on')} unless they log in",
         "",
     ),
+    "approve": lambda t, p, d: (
+        f"approved the invitation of {t} as {d.get('role')} in {p}",
+        f"approve the invitation of {t} as {d.get('role')} in {p}",
+    ),
+    "decline": lambda t, p, d: (
+        f"declined the invitation of {t} as {d.get('role')} in {p}: {d.get('reason')}",
+        f"decline the invitation of {t} as {d.get('role')} in {p}",
+    ),
+    "set_approval_rules": lambda t, p, d: (
+        f"required a second person's approval in {p} for {_approval_rules(d)}",
+        f"change the approval rules of {p}",
+    ),
     "export_evidence": lambda t, p, d: (
         f"exported the evidence pack of {p}{_period(d)}",
         f"export the evidence pack of {p}",
@@ -232,6 +247,12 @@ _WHAT: dict[str, Phrase] = {
         f"change the end-date rule for {t} in {p}",
     ),
 }
+
+
+def _approval_rules(d: dict[str, Any]) -> str:
+    roles = [f"invitations as {role}" for role in d.get("roles", [])]
+    held = [f"roles that {_labels({p}).lower()}" for p in d.get("permissions", [])]
+    return ", ".join(roles + held) or "no invitation"
 
 
 def _period(d: dict[str, Any]) -> str:

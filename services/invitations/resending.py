@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from models import DeliveryState, Invitation, InvitationState, MessageKind
+from models import ApprovalState, DeliveryState, Invitation, InvitationState, MessageKind
 from services.access import roles, tokens
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
@@ -19,6 +19,7 @@ from services.platform.clock import now
 MIN_INTERVAL = timedelta(minutes=1)
 MAX_PER_DAY = 5
 ACCESS_ENDED = "the access it gives has already ended: invite again with a new end"
+AWAITING_APPROVAL = "it awaits a second person's approval: no email leaves before that"
 
 
 @dataclass
@@ -33,6 +34,9 @@ async def resend_each(*, actor: Actor, invitation_ids: list[int]) -> ResendResul
     for invitation in await Invitation.filter(id__in=invitation_ids).select_related("role", "sponsor"):
         if invitation.ends_at is not None and invitation.ends_at <= now():
             result.skipped.append((invitation.email, ACCESS_ENDED))
+            continue
+        if invitation.approval == ApprovalState.AWAITING:
+            result.skipped.append((invitation.email, AWAITING_APPROVAL))
             continue
         try:
             if await _resend_one(actor, invitation):

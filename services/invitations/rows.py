@@ -11,7 +11,16 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from models import AuditEvent, Invitation, InvitationState, MessageKind, OutboxMessage, OutboxState, RoleAssignment
+from models import (
+    ApprovalState,
+    AuditEvent,
+    Invitation,
+    InvitationState,
+    MessageKind,
+    OutboxMessage,
+    OutboxState,
+    RoleAssignment,
+)
 from services.access import tokens
 from services.access.grant_terms import GrantTerms
 from services.access.service import Actor, RoleInfo, Scope
@@ -58,15 +67,27 @@ async def write(
     terms: GrantTerms,
     connection: BaseDBAsyncClient,
     remind: bool,
+    approval: bool = False,
 ) -> None:
     """Write all the rows of the plan; secrets holds one token pair per address of the send; remind: whether the
-    organisation wants invitation reminders (the lifetime decides the rest: services/invitations/reminders.py)."""
+    organisation wants invitation reminders (the lifetime decides the rest: services/invitations/reminders.py);
+    approval: the invitations wait for a second person (services/approvals), so no email is queued yet."""
     await _replace_pending(plan.replace_ids, connection)
     await asyncio.sleep(0)  # each step below walks every address: the event loop gets a turn in between
     new_secrets = _secrets_of(plan.new, addresses, secrets)
     await asyncio.sleep(0)
     await _insert_invitations(
-        actor, plan.new, new_secrets, role, scope, lifetime_hours, context, terms, connection, remind
+        actor,
+        plan.new,
+        new_secrets,
+        role,
+        scope,
+        lifetime_hours,
+        context,
+        terms,
+        connection,
+        remind and not approval,
+        approval,
     )
     await _grant_members(actor, plan.members, role, scope, context, terms, connection)
 
@@ -107,6 +128,7 @@ async def _insert_invitations(
     terms: GrantTerms,
     connection: BaseDBAsyncClient,
     remind: bool,
+    approval: bool,
 ) -> None:
     at = now()
     expires = at + timedelta(hours=lifetime_hours)
@@ -129,9 +151,15 @@ async def _insert_invitations(
                 "last_sent_at": at,
                 "expires_at": expires,
                 "remind_at": remind_at,
+                "approval": ApprovalState.AWAITING if approval else ApprovalState.NONE,
             },
             key="token_hash",
         )
+    detail = {"role": role.name, "expires_in_hours": lifetime_hours, **_terms_detail(terms)}
+    if approval:  # no email until a second person approves (services/approvals/service.py sends it then)
+        event = audit.event_fields(actor=actor, action="invite", scope=scope, detail={**detail, "approval": "awaiting"})
+        await _audit_each(addresses, event, connection)
+        return
     message = outbox.message_fields(
         kind=MessageKind.INVITATION,
         recipient="",
@@ -147,7 +175,6 @@ async def _insert_invitations(
         rows=((a, seed, i) for a, (seed, _), i in zip(addresses, pairs, ids, strict=True)),
         constants=_other_than(message, "recipient", "link_seed", "invitation_id"),
     )
-    detail = {"role": role.name, "expires_in_hours": lifetime_hours, **_terms_detail(terms)}
     event = audit.event_fields(actor=actor, action="invite", scope=scope, detail=detail)
     await _audit_each(addresses, event, connection)
 

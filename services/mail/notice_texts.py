@@ -5,6 +5,7 @@ SUBJECTS = {
     "end_warning": "Your access to {scope_name} ends in {days}",
     "end_warning_sponsor": "Access you sponsor ends in {days}: {member_name}",
     "dormant_warning": "Your access to {scope_name} ends in {days} unless you log in",
+    "approval_outcome": "Your invitation of {member_name} was {decision}",
 }
 
 _BUTTON = """<p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
@@ -104,8 +105,40 @@ log in before then.</p>
 {% endblock %}"""
 )
 
+_OUTCOME_TEXT = """\
+Hello,
+
+{{ approver_name }} {{ decision }} your invitation of {{ member_name }} as {{ role_name }} in {{ scope_name }}.
+{% if decision == "approved" %}The invitation email has now been sent.
+{% else %}No email was sent. The reason given: {{ reason }}
+{% endif %}
+See the pending invitations (you will be asked to log in):
+{{ link }}
+
+-- Gatehouse
+"""
+
+_OUTCOME_HTML = (
+    """{% extends "frame" %}{% block body %}"""
+    + _P
+    + """Hello,</p>
+"""
+    + _P
+    + """<strong>{{ approver_name }}</strong> {{ decision }} your invitation of <strong>{{ member_name }}</strong> as \
+<strong>{{ role_name }}</strong> in <strong>{{ scope_name }}</strong>.</p>
+"""
+    + _P
+    + """{% if decision == "approved" %}The invitation email has now been sent.{% else %}No email was sent. \
+The reason given: {{ reason }}{% endif %}</p>
+"""
+    + _BUTTON
+    + """See the pending invitations</a></p>
+{% endblock %}"""
+)
+
 BODIES = {
     "end_warning": (_END_WARNING_TEXT, _END_WARNING_HTML),
     "end_warning_sponsor": (_SPONSOR_TEXT, _SPONSOR_HTML),
     "dormant_warning": (_DORMANT_TEXT, _DORMANT_HTML),
+    "approval_outcome": (_OUTCOME_TEXT, _OUTCOME_HTML),
 }

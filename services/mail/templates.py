@@ -38,6 +38,9 @@ _DEFAULTS = {
     "member_name": "",  # an access notice: whose access (to the sponsor)
     "days": "",  # an access notice: "14 days", "1 day"
     "dormant_days": "",
+    "decision": "",  # an approval outcome: approved | declined, and by whom and why
+    "approver_name": "",
+    "reason": "",
 }
 _ADDRESS_FORBIDDEN = frozenset('<>,;:"()[]\\')
 _LINK_MARK = "\x00link\x00"  # never in a cleaned context value, nor in a usable (printable) link
