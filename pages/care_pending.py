@@ -30,7 +30,10 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "sent", "label": "Times sent", "field": "sent"},
     {"name": "actions", "label": "Actions", "field": "id"},
 ]
-MENU = [MenuItem("resend", "Resend invitation"), MenuItem("delete", "Delete invitation")]
+MENU = [
+    MenuItem("resend", "Resend invitation", unless="awaiting"),  # no email leaves before approval
+    MenuItem("delete", "Delete invitation"),
+]
 NONE_PENDING = "No pending invitations. Use Invite staff members in the Manage menu to invite someone."
 NONE_FOUND = "No pending invitation matches this search. Clear the search to see them all."
 
@@ -180,8 +183,9 @@ def _row(r: PendingRow, at: datetime, zone: tzinfo) -> dict[str, Any]:
         "last_sent": formatting.relative(r.last_sent_at, at),
         "expires": "Expired" if r.expires_at <= at else formatting.relative(r.expires_at, at),
         "expired": r.expires_at <= at,
-        "delivery": _delivery(r, zone),
-        "sent": r.send_count,
+        "delivery": "Awaiting approval" if r.awaiting_approval else _delivery(r, zone),
+        "sent": 0 if r.awaiting_approval else r.send_count,
+        "awaiting": r.awaiting_approval,
     }
 
 

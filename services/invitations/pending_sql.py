@@ -132,7 +132,7 @@ class Rows:
 
 _COLUMNS = (
     "i.id, i.created_at, i.email, r.name, i.deployment_id, d.name, o.name, i.invited_by_id, s.full_name, "
-    "i.last_sent_at, i.expires_at, i.delivery_state, i.delivery_error, i.send_count, i.reminded_at"
+    "i.last_sent_at, i.expires_at, i.delivery_state, i.delivery_error, i.send_count, i.reminded_at, i.approval"
 )
 _JOINS = (
     "JOIN role r ON r.id = i.role_id LEFT JOIN deployment d ON d.id = i.deployment_id "
