@@ -21,6 +21,7 @@ class Permission(StrEnum):
     OFFBOARD_PATIENTS = "offboard_patients"
     APPROVE_INVITATIONS = "approve_invitations"
     REVIEW_ACCESS = "review_access"
+    MANAGE_INTEGRATIONS = "manage_integrations"
     CREATE_ORGANISATION = "create_organisation"
     MANAGE_ORGANISATION = "manage_organisation"
     DELETE_ORGANISATION = "delete_organisation"
@@ -40,6 +41,7 @@ CARE_PERMISSIONS: tuple[Permission, ...] = (
     Permission.OFFBOARD_PATIENTS,
     Permission.APPROVE_INVITATIONS,
     Permission.REVIEW_ACCESS,
+    Permission.MANAGE_INTEGRATIONS,
 )
 
 PERMISSION_LABELS: dict[Permission, str] = {
@@ -54,6 +56,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.OFFBOARD_PATIENTS: "Offboard patients",
     Permission.APPROVE_INVITATIONS: "Approve invitations",
     Permission.REVIEW_ACCESS: "Review access",
+    Permission.MANAGE_INTEGRATIONS: "Manage integrations",
     Permission.CREATE_ORGANISATION: "Create organisation",
     Permission.MANAGE_ORGANISATION: "Manage organisation",
     Permission.DELETE_ORGANISATION: "Delete organisation",

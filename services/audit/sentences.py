@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "end_warning": "Warnings that access ends",
     "dormant_warning": "Warnings to dormant members",
     "dormant_ended": "Dormant members' access ended",
+    "create_token": "API tokens made",
+    "revoke_token": "API tokens revoked",
     "approve": "Invitations approved",
     "decline": "Invitations declined",
     "set_approval_rules": "Approval rules changed",
@@ -215,6 +217,12 @@ _WHAT: dict[str, Phrase] = {
         f"in {p} ends on {d.get('ends_on')} unless they log in",
         "",
     ),
+    "create_token": lambda t, p, d: (
+        f"made the API token “{t}” for {p}, valid {count(int(d.get('days') or 0), 'day')}",
+        f"make an API token for {p}",
+    ),
+    "revoke_token": lambda t, p, d: (f"revoked the API token “{t}” of {p}", f"revoke the API token “{t}”"),
+    "list_tokens": lambda t, p, d: (f"listed the API tokens of {p}", f"list the API tokens of {p}"),
     "approve": lambda t, p, d: (
         f"approved the invitation of {t} as {d.get('role')} in {p}",
         f"approve the invitation of {t} as {d.get('role')} in {p}",
