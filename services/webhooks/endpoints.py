@@ -121,12 +121,15 @@ async def delete(*, actor: Actor, endpoint_id: int) -> None:
     await events.publish(organisation_id=row.organisation_id, kind=LIVE_KIND)
 
 
-async def send_test(*, actor: Actor, endpoint_id: int) -> None:
-    """Queue a webhook.test event for the endpoint, through the same outbox as every event."""
+async def send_test(*, actor: Actor, endpoint_id: int) -> bool:
+    """Queue a webhook.test event for the endpoint, through the same outbox as every event (True when queued)."""
     row, _ = await _endpoint(actor, endpoint_id, "test_webhook")
+    if row.disabled_at is not None:
+        raise InvalidInput("Enable the endpoint first: a disabled endpoint gets no events.")
     async with in_transaction() as connection:
         await outbox.record_test(connection=connection, endpoint_id=row.id, organisation_id=row.organisation_id)
     await events.publish(organisation_id=row.organisation_id, kind=LIVE_KIND)
+    return True
 
 
 async def deliveries(*, actor: Actor, endpoint_id: int) -> list[DeliveryRow]:
