@@ -217,7 +217,7 @@ async def test_the_manage_menu_offers_what_the_role_allows_and_each_item_does_it
     await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
     await user.open(f"/care?org={world.org.id}")
     await eventually(lambda: len(table(user, "staff").rows) == 1)
-    assert _manage_items(user) == ["Invite staff members", "Add a new role", "Audit log", "Access settings"]
+    assert _manage_items(user) == ["Invite staff members", "Add a new role", "Audit log", "Access settings", "Webhooks"]
     user.find(marker="manage").trigger("choose", "invite")
     await user.should_see("Send invites", retries=50)
     user.find(marker="manage").trigger("choose", "audit")
