@@ -105,13 +105,13 @@ class _SettingsForm:
         approval = await approval_rules.rules_of(organisation_id=self.organisation_id)
         with _section("Invitations that need a second person's approval"):
             ui.label(APPROVAL_NOTE)
-            with ui.row().classes("w-full gap-x-6").props('role="group" aria-label="Roles that need approval"'):
+            with ui.row().classes("w-full gap-4").props('role="group" aria-label="Roles that need approval"'):
                 self.approval_roles = {
                     role.id: ui.checkbox(role.name, value=role.id in approval.role_ids).mark(f"approve-role-{role.id}")
                     for role in held_here
                 }
             ui.label("Or any role that may:").classes("text-body2")
-            with ui.row().classes("w-full gap-x-6").props('role="group" aria-label="Permissions that need approval"'):
+            with ui.row().classes("w-full gap-4").props('role="group" aria-label="Permissions that need approval"'):
                 self.approval_permissions = {
                     choice.permission: ui.checkbox(choice.label, value=choice.permission in approval.permissions)
                     for choice in roles.permission_choices()

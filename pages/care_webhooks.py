@@ -73,7 +73,7 @@ class _WebhooksPage:
             self.url = ui.input("Endpoint URL (https://…)").props("outlined dense").classes("w-full").mark("url")
             self.description = ui.input("Description (optional)").props("outlined dense").classes("w-full")
             heading = ui.label("Events to send").classes("text-body1")
-            with ui.row().classes("w-full gap-x-6").props(f'role="group" aria-labelledby="{heading.html_id}"'):
+            with ui.row().classes("w-full gap-4").props(f'role="group" aria-labelledby="{heading.html_id}"'):
                 self.events = {
                     t.value: ui.checkbox(label).mark(f"event-{t.value}") for t, label in EVENT_LABELS.items()
                 }
