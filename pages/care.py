@@ -13,6 +13,7 @@ from pages.care_pending import PendingView
 from pages.care_staff import StaffView
 from services.access import rights
 from services.access.service import Actor
+from services.integrations import token_places
 from services.organisations import staff
 
 MANAGE = {
@@ -20,6 +21,7 @@ MANAGE = {
     "roles": "Add a new role",
     "audit": "Audit log",
     "settings": "Access settings",
+    "integrations": "Integrations",
 }
 VIEWS = {
     "staff": "All staff members",
@@ -57,6 +59,7 @@ class _CarePortal:
         self.may_change_settings = rights.may_change_access_settings(actor=actor, organisation_id=organisation_id)
         self.may_audit = rights.may_read_audit(actor=actor, organisation_id=organisation_id)
         self.may_suspend = rights.may_suspend_accounts(actor=actor)
+        self.may_integrate = token_places.may_manage_any(actor=actor, organisation_id=organisation_id)
         self.view = view if view in VIEWS and (view == "staff" or self.may_invite) else "staff"
 
     async def build(self, organisations: dict[int, str]) -> None:
@@ -89,6 +92,7 @@ class _CarePortal:
             "roles": self.may_edit_roles,
             "audit": self.may_audit,
             "settings": self.may_change_settings,
+            "integrations": self.may_integrate,
         }
 
     async def _manage(self, key: str) -> None:
