@@ -13,6 +13,7 @@ from pages import (
     accept_invite,
     access_settings,
     admin,
+    api_v1,
     audit,
     care,
     exports,
@@ -58,7 +59,21 @@ headers.install(app)
 page_binding.install()  # a page's socket only for the browser and session that opened the page
 frame.install()
 invite_dialog.install()
-PAGES = (home, login, accept_invite, admin, care, roles, access_settings, integrations, audit, exports, mailbox, health)
+PAGES = (
+    home,
+    login,
+    accept_invite,
+    admin,
+    care,
+    roles,
+    access_settings,
+    integrations,
+    audit,
+    exports,
+    mailbox,
+    health,
+    api_v1,
+)
 for page in PAGES:
     page.create()
 
