@@ -154,7 +154,7 @@ def _show_once(raw: str, name: str) -> None:
         field = ui.input("API token", value=raw).props("outlined dense readonly").classes("w-full").mark("new-token")
         field.props["aria-readonly"] = "true"
         with ui.row().classes("w-full justify-end"):
-            ui.button("Copy token", icon="content_copy", on_click=lambda: _copy(raw)).props("no-caps autofocus")
+            ui.button("Copy token", icon="content_copy", on_click=lambda: _copy(raw)).props("no-caps outline autofocus")
             ui.button("I have copied it", on_click=dialog.close).props("no-caps color=primary")
     dialog.props("persistent")
     dialog.open()
