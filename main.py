@@ -13,12 +13,14 @@ from pages import (
     accept_invite,
     access_settings,
     admin,
+    api_v1,
     audit,
     care,
     care_webhooks,
     exports,
     health,
     home,
+    integrations,
     login,
     mailbox,
     roles,
@@ -58,7 +60,7 @@ headers.install(app)
 page_binding.install()  # a page's socket only for the browser and session that opened the page
 frame.install()
 invite_dialog.install()
-for page in (
+PAGES = (
     home,
     login,
     accept_invite,
@@ -67,11 +69,14 @@ for page in (
     roles,
     access_settings,
     care_webhooks,
+    integrations,
     audit,
     exports,
     mailbox,
     health,
-):
+    api_v1,
+)
+for page in PAGES:
     page.create()
 
 # The one definition of how the app is served: bench/lists_server.py runs the app through run() as well.

@@ -96,3 +96,20 @@ class WebhookDelivery(Model):
         table = "webhook_delivery"
         unique_together = (("endpoint_id", "event_id"),)
         indexes = (("state", "next_attempt_at"), ("endpoint_id", "created_at"))
+
+
+class ApiRateWindow(Model):
+    """How many calls a token made in one fixed window (one row per token and window): shared by every process."""
+
+    id = fields.IntField(primary_key=True)
+    token: fields.ForeignKeyRelation[ApiToken] = fields.ForeignKeyField(
+        "models.ApiToken", related_name="rate_windows", on_delete=fields.CASCADE
+    )
+    window_start = fields.BigIntField()  # seconds since the epoch at the window's start
+    calls = fields.IntField(default=0)
+
+    token_id: int
+
+    class Meta:
+        table = "api_rate_window"
+        unique_together = (("token_id", "window_start"),)

@@ -13,6 +13,7 @@ from pages.care_pending import PendingView
 from pages.care_staff import StaffView
 from services.access import rights
 from services.access.service import Actor
+from services.integrations import token_places
 from services.organisations import staff
 from services.webhooks import endpoints as webhooks
 
@@ -21,6 +22,7 @@ MANAGE = {
     "roles": "Add a new role",
     "audit": "Audit log",
     "settings": "Access settings",
+    "integrations": "Integrations",
     "webhooks": "Webhooks",
 }
 VIEWS = {
@@ -60,6 +62,7 @@ class _CarePortal:
         self.may_audit = rights.may_read_audit(actor=actor, organisation_id=organisation_id)
         self.may_suspend = rights.may_suspend_accounts(actor=actor)
         self.may_manage_webhooks = webhooks.may_manage(actor, organisation_id=organisation_id)
+        self.may_integrate = token_places.may_manage_any(actor=actor, organisation_id=organisation_id)
         self.view = view if view in VIEWS and (view == "staff" or self.may_invite) else "staff"
 
     async def build(self, organisations: dict[int, str]) -> None:
@@ -93,6 +96,7 @@ class _CarePortal:
             "audit": self.may_audit,
             "settings": self.may_change_settings,
             "webhooks": self.may_manage_webhooks,
+            "integrations": self.may_integrate,
         }
 
     async def _manage(self, key: str) -> None:

@@ -217,7 +217,14 @@ async def test_the_manage_menu_offers_what_the_role_allows_and_each_item_does_it
     await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
     await user.open(f"/care?org={world.org.id}")
     await eventually(lambda: len(table(user, "staff").rows) == 1)
-    assert _manage_items(user) == ["Invite staff members", "Add a new role", "Audit log", "Access settings", "Webhooks"]
+    assert _manage_items(user) == [
+        "Invite staff members",
+        "Add a new role",
+        "Audit log",
+        "Access settings",
+        "Integrations",
+        "Webhooks",
+    ]
     user.find(marker="manage").trigger("choose", "invite")
     await user.should_see("Send invites", retries=50)
     user.find(marker="manage").trigger("choose", "audit")
@@ -232,7 +239,8 @@ async def test_a_deployment_admin_is_offered_only_the_invitation_and_nothing_els
     await sign_in(user, "lead@trust.org", "admin", dep=world.dep)
     await user.open(f"/care?org={world.org.id}")
     await eventually(lambda: len(table(user, "staff").rows) == 1)
-    assert _manage_items(user) == ["Invite staff members"]
+    # The deployment Admin role holds every care permission, manage integrations too (for its deployment).
+    assert _manage_items(user) == ["Invite staff members", "Integrations"]
     user.find(marker="manage").trigger("choose", "audit")  # not offered: a forged event changes nothing
     user.find(marker="manage").trigger("choose", "invite")  # handled after it
     await user.should_see("Send invites", retries=50)

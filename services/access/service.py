@@ -82,6 +82,7 @@ class Actor:
     grants: tuple[Grant, ...]
     created_organisation_ids: frozenset[int] = field(default_factory=frozenset)
     token: str = ""  # an API token's name when a call is made with one (services/integrations/tokens.py)
+    token_id: int = 0  # and its id (the REST API's rate limit counts calls per token)
     on_behalf_of: "Actor | None" = None  # a token's creator, as they are now: what the token hands out, they could
 
     @property

@@ -224,6 +224,10 @@ _WHAT: dict[str, Phrase] = {
         f"make an API token for {p}",
     ),
     "revoke_token": lambda t, p, d: (f"revoked the API token “{t}” of {p}", f"revoke the API token “{t}”"),
+    "api_call": lambda t, p, d: (
+        f"called the API at {d.get('path', '')}",
+        f"call the API at {d.get('path', '')} with {t} ({d.get('reason', '')})",
+    ),
     "list_tokens": lambda t, p, d: (f"listed the API tokens of {p}", f"list the API tokens of {p}"),
     "create_webhook": lambda t, p, d: (f"added the webhook endpoint {t} for {p}", f"add a webhook endpoint for {p}"),
     "change_webhook": lambda t, p, d: (

@@ -139,6 +139,7 @@ async def actor_for(*, raw: str) -> Actor:
         full_name=role.name,
         grants=(Grant(role, scope),),
         token=row.name,
+        token_id=row.id,
         on_behalf_of=person,
     )
 

@@ -88,6 +88,7 @@ def walk(
     _admin_portal(screen, server)
     _care_portal(screen, server, csv_path)
     _access_settings(screen)
+    _integrations(screen)
     _roles_audit_and_mailbox(screen)
     shot(admin, folder, f"care-audit-{width}.png")
     write_report(findings, folder, f"axe-every-screen-{width}.txt")
@@ -229,6 +230,33 @@ def _access_settings(screen: Screens) -> None:
     expect(page.get_by_role("region", name="Invitations awaiting approval")).to_be_visible()
     screen.check("/care, Invitations awaiting approval")
     choose_with_mouse(page, page.locator("main"), "Overview filters", "All staff members")
+    expect(page.get_by_role("region", name="All staff members")).to_be_visible()
+
+
+def _integrations(screen: Screens) -> None:
+    page = screen.page
+    page.get_by_role("button", name="Manage").click()
+    page.get_by_role("menuitem", name="Integrations").click()
+    expect(page.get_by_role("heading", name="Make an API token")).to_be_visible()
+    screen.check("/care/integrations")
+    if screen.width > 390:  # the form and the list are reached and shown by the keyboard
+        page.get_by_role("heading", name="Make an API token").click()
+        tab_through(page, 8)
+    page.get_by_label("Name (what uses it, such as Entra ID provisioning)").fill(f"Walk {screen.width}")
+    page.get_by_role("group", name="What it may do").get_by_text("Invite staff members").click()
+    page.get_by_role("button", name="Make token").click()
+    shown = page.get_by_role("dialog", name=f"Your new token “Walk {screen.width}”")
+    expect(shown.get_by_role("button", name="Copy token")).to_be_focused()
+    screen.check("/care/integrations, the new token shown once")
+    shown.get_by_role("button", name="I have copied it").click()
+    expect(shown).to_be_hidden()
+    page.get_by_role("button", name=f"Actions for Walk {screen.width}", exact=True).click()
+    page.get_by_role("menuitem", name="Revoke…").click()
+    expect(page.get_by_role("dialog", name=f"Revoke the token “Walk {screen.width}”?")).to_be_visible()
+    screen.check("/care/integrations, the revoke confirmation")
+    page.get_by_role("button", name="Revoke", exact=True).click()
+    expect(page.get_by_role("region", name="API tokens").get_by_text("Revoked", exact=True)).to_be_visible()
+    page.get_by_role("link", name="← Back to the Care Portal").click()
     expect(page.get_by_role("region", name="All staff members")).to_be_visible()
 
 
