@@ -209,6 +209,13 @@ async def roles_are_made_elsewhere(request: Request) -> Response:
     return await handled(request, work)
 
 
+@router.api_route("/{anything:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def nothing_there(request: Request, anything: str) -> Response:
+    if anything.split("/")[0] in ("ServiceProviderConfig", "Schemas", "ResourceTypes", "Users", "Groups"):
+        return error(405, f"{request.method} is not allowed here.")
+    return error(404, "There is no such SCIM endpoint.")
+
+
 async def _role(actor: Actor, group_id: str) -> Any:
     for role in await people.scope_roles(actor=actor):
         if str(role.id) == group_id:
