@@ -135,20 +135,13 @@ async def user(request: Request, scim_id: str) -> Response:
     return await handled(request, work)
 
 
-@router.put("/Users/{scim_id}")
-async def replace_user(request: Request, scim_id: str) -> Response:
+@router.api_route("/Users/{scim_id}", methods=["PUT", "PATCH"])
+async def change_user(request: Request, scim_id: str) -> Response:
+    change = resources.replace_user if request.method == "PUT" else resources.patch_user
+
     async def work(actor: Actor, base: str) -> Response:
         body = await payload(request)
-        return scim(await resources.replace_user(actor=actor, scim_id=scim_id, payload=body, base=base))
-
-    return await handled(request, work)
-
-
-@router.patch("/Users/{scim_id}")
-async def patch_user(request: Request, scim_id: str) -> Response:
-    async def work(actor: Actor, base: str) -> Response:
-        body = await payload(request)
-        return scim(await resources.patch_user(actor=actor, scim_id=scim_id, payload=body, base=base))
+        return scim(await change(actor=actor, scim_id=scim_id, payload=body, base=base))
 
     return await handled(request, work)
 
