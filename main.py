@@ -24,6 +24,7 @@ from pages import (
     login,
     mailbox,
     roles,
+    scim,
 )
 from services.platform import logs, runtime, settings
 from services.platform.settings import SettingsError
@@ -75,6 +76,7 @@ PAGES = (
     mailbox,
     health,
     api_v1,
+    scim,
 )
 for page in PAGES:
     page.create()

@@ -1,0 +1,147 @@
+"""SCIM Users and Groups made from the people and roles of a token's scope, and what a POST, PUT or PATCH asks of
+them: scim2-models parses, filters and applies the patch; this module only maps the result onto services/scim/people.
+"""
+
+from typing import Any
+
+from scim2_models import (
+    Context,
+    Email,
+    GroupMember,
+    GroupMembership,
+    ListResponse,
+    Meta,
+    MutabilityException,
+    Name,
+    PatchOp,
+    Role,
+    ScimFilter,
+    UniquenessException,
+)
+
+from services.access.service import Actor, RoleInfo
+from services.scim import people
+from services.scim.schema import MAX_RESULTS, PROVIDER, Group, User
+
+USER_NAME_FIXED = "userName is the person's address: make a new user for another address."
+
+
+def as_user(person: people.Person, base: str) -> User:
+    """The SCIM User of a person."""
+    return User(
+        id=person.id,
+        user_name=person.email,
+        display_name=person.full_name or None,
+        name=Name(formatted=person.full_name) if person.full_name else None,
+        active=person.active,
+        emails=[Email(value=person.email, primary=True, type=Email.Type.work)],
+        roles=[Role(value=str(i), display=n) for i, n in sorted(person.roles.items())] or None,
+        groups=[GroupMembership(value=str(i), display=n, ref=None, type=None) for i, n in sorted(person.roles.items())]
+        or None,
+        meta=Meta(resource_type="User", location=f"{base}/Users/{person.id}"),
+    )
+
+
+def as_group(role: RoleInfo, members: list[people.Person], base: str) -> Group:
+    """The SCIM Group of a role: who holds it, or is invited to it, in the scope."""
+    held = [p for p in members if role.id in p.roles]
+    return Group(
+        id=str(role.id),
+        display_name=role.name,
+        members=[GroupMember(value=p.id, display=p.email, type="User", ref=None) for p in held] or None,
+        meta=Meta(resource_type="Group", location=f"{base}/Groups/{role.id}"),
+    )
+
+
+def listed(resources: list[Any], filter_text: str | None, start: int, count: int | None) -> Any:
+    """One page (1-based start, at most MAX_RESULTS) of the resources a filter matches."""
+    model = type(resources[0]) if resources else User
+    if filter_text:
+        matcher = ScimFilter[model](filter_text)  # type: ignore[valid-type]
+        resources = [r for r in resources if matcher.match(r)]
+    size = MAX_RESULTS if count is None else max(0, min(count, MAX_RESULTS))
+    first = max(1, start)
+    page = resources[first - 1 : first - 1 + size]
+    listing = ListResponse[model]  # type: ignore[valid-type]
+    return listing(total_results=len(resources), start_index=first, items_per_page=len(page), resources=page)
+
+
+def user_name_filtered(filter_text: str | None) -> str | None:
+    """The address of a plain `userName eq "…"` filter, so that only that person is read."""
+    if not filter_text:
+        return None
+    node = ScimFilter[User](filter_text).ast
+    attr = getattr(node, "attr_path", None)
+    if attr is not None and str(attr).casefold() == "username" and str(getattr(node, "op", "")).endswith("eq"):
+        return str(node.value)  # type: ignore[attr-defined]
+    return None
+
+
+async def create_user(*, actor: Actor, payload: dict[str, Any], base: str) -> User:
+    """POST /Users: invite the address with the roles it names."""
+    user = User.model_validate(payload, scim_ctx=Context.RESOURCE_CREATION_REQUEST, scim_provider=PROVIDER)
+    email = (user.user_name or "").strip()
+    wanted = [r.value for r in user.roles or [] if r.value] or [g for g in _groups(payload) if g]
+    role_ids = [await people.role_id_named(actor=actor, value=str(v)) for v in wanted]
+    try:
+        created = await people.provision(actor=actor, email=email, role_ids=role_ids)
+    except people.AlreadyThere as taken:
+        raise UniquenessException(detail=str(taken)) from None
+    return as_user(created, base)
+
+
+async def replace_user(*, actor: Actor, scim_id: str, payload: dict[str, Any], base: str) -> User:
+    """PUT /Users/{id}: active false deprovisions; roles listed are given, roles left out are taken away."""
+    who = await people.person(actor=actor, scim_id=scim_id)
+    user = User.model_validate(payload, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST, scim_provider=PROVIDER)
+    return await _settle(actor, who, user, base, roles_given="roles" in {k.casefold() for k in payload})
+
+
+async def patch_user(*, actor: Actor, scim_id: str, payload: dict[str, Any], base: str) -> User:
+    """PATCH /Users/{id} (RFC, Entra's and Okta's forms alike): applied to the User, then settled as a PUT."""
+    who = await people.person(actor=actor, scim_id=scim_id)
+    user = as_user(who, base)
+    patch = PatchOp[User].model_validate(payload, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_provider=PROVIDER)
+    patch.patch(user, scim_policy=PROVIDER.policy)
+    return await _settle(actor, who, user, base, roles_given=True)
+
+
+async def delete_user(*, actor: Actor, scim_id: str) -> None:
+    """DELETE /Users/{id}: end every grant and invitation of the person in the scope, and their sessions."""
+    await people.withdraw(actor=actor, who=await people.person(actor=actor, scim_id=scim_id))
+
+
+async def set_members(*, actor: Actor, role: RoleInfo, group: Group, base: str) -> Group:
+    """Make the role's members in the scope those of the group: invite the new ones, end the grants of the others."""
+    if group.display_name and group.display_name != role.name:
+        raise MutabilityException(detail="A role is renamed in the Care Portal, not over SCIM.")
+    everyone = await people.people(actor=actor)
+    held = {p.id: p for p in everyone if role.id in p.roles}
+    wanted = {m.value for m in group.members or [] if m.value}
+    for scim_id in sorted(wanted - held.keys()):
+        await people.invite(actor=actor, email=people.email_of(scim_id), role_id=role.id)
+    for scim_id in sorted(held.keys() - wanted):
+        await people.withdraw(actor=actor, who=held[scim_id], role_ids={role.id})
+    return as_group(role, await people.people(actor=actor), base)
+
+
+async def _settle(actor: Actor, who: people.Person, user: User, base: str, *, roles_given: bool) -> User:
+    if (user.user_name or who.email).casefold() != who.email.casefold():
+        raise MutabilityException(detail=USER_NAME_FIXED)
+    if user.active is False:
+        await people.withdraw(actor=actor, who=who)
+        who.active, who.assignment_ids, who.invitation_ids = False, [], []
+        return as_user(who, base)
+    if roles_given:
+        wanted = {await people.role_id_named(actor=actor, value=str(r.value)) for r in user.roles or [] if r.value}
+        for role_id in sorted(wanted - who.roles.keys()):
+            await people.invite(actor=actor, email=who.email, role_id=role_id)
+        if gone := who.roles.keys() - wanted:
+            await people.withdraw(actor=actor, who=who, role_ids=set(gone))
+    return as_user(await people.person(actor=actor, scim_id=who.id), base)
+
+
+def _groups(payload: dict[str, Any]) -> list[str]:
+    """groups[].value of a creation request: read-only in RFC 7643, yet some clients name the role there."""
+    found = next((v for k, v in payload.items() if k.casefold() == "groups"), None) or []
+    return [str(g.get("value", "")) for g in found if isinstance(g, dict)]
