@@ -10,6 +10,7 @@ from services.access import service as access
 from services.errors import FieldErrors, NotAuthenticated, PermissionDenied
 from services.integrations import tokens
 from services.invitations import service as invitations
+from services.organisations import grant_ends
 from services.platform import clock
 from tests import factories
 
@@ -99,3 +100,16 @@ async def test_a_revoked_or_expired_token_opens_nothing_at_once(db: str) -> None
         with pytest.raises(NotAuthenticated):
             await tokens.actor_for(raw=bad)
     assert await AuditEvent.filter(action="revoke_token", target="Entra ID").count() == 1
+
+
+async def test_a_token_made_by_a_sponsor_gets_no_sponsors_say_over_the_grants_they_sponsor(db: str) -> None:
+    world = await factories.world()
+    owner, _ = await _owner_token(world)
+    nurse = await factories.member("nurse@trust.org")
+    grant = await factories.grant(nurse.member_id, "clinician", org=world.org, sponsor_id=owner.member_id)
+    raw, _ = await tokens.create(
+        actor=owner, organisation_id=world.org.id, name="Reader", permissions=["view_staff_list"], days=5
+    )
+    with pytest.raises(PermissionDenied):
+        await grant_ends.set_end(actor=await tokens.actor_for(raw=raw), assignment_id=grant.id, ends_at=None)
+    assert await grant_ends.set_end(actor=owner, assignment_id=grant.id, ends_at=None) == "nurse@trust.org"

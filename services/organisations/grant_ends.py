@@ -21,7 +21,8 @@ async def set_end(*, actor: Actor, assignment_id: int, ends_at: datetime | None)
     if assignment is None or not is_live(assignment.ended_at, assignment.ends_at):
         raise NotFound("That access has already ended: invite the person again to give it back.")
     role, scope, email = RoleInfo.of(assignment.role), Scope.of(assignment), assignment.member.email
-    if assignment.sponsor_id != actor.member_id:
+    # The sponsor's own say: a person, never an API token that carries its creator's id (it needs the rights).
+    if actor.token or assignment.sponsor_id != actor.member_id:
         await roles.require_grant(actor=actor, role=role, scope=scope, action="set_end", target=email)
     longest = await grant_terms.longest_days(organisation_id=scope.organisation_id, role_id=role.id)
     try:
