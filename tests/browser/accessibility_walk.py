@@ -89,6 +89,7 @@ def walk(
     _care_portal(screen, server, csv_path)
     _access_settings(screen)
     _integrations(screen)
+    _webhooks(screen)
     _roles_audit_and_mailbox(screen)
     shot(admin, folder, f"care-audit-{width}.png")
     write_report(findings, folder, f"axe-every-screen-{width}.txt")
@@ -256,6 +257,24 @@ def _integrations(screen: Screens) -> None:
     screen.check("/care/integrations, the revoke confirmation")
     page.get_by_role("button", name="Revoke", exact=True).click()
     expect(page.get_by_role("region", name="API tokens").get_by_text("Revoked", exact=True)).to_be_visible()
+    page.get_by_role("link", name="← Back to the Care Portal").click()
+    expect(page.get_by_role("region", name="All staff members")).to_be_visible()
+
+
+def _webhooks(screen: Screens) -> None:
+    page = screen.page
+    page.get_by_role("button", name="Manage").click()
+    page.get_by_role("menuitem", name="Webhooks").click()
+    form = page.get_by_role("region", name="Add an endpoint")
+    expect(form.get_by_role("heading", name="Add an endpoint")).to_be_visible()
+    screen.check("/care/webhooks")
+    url = f"https://hooks.example.org/walk-{screen.width}"
+    form.get_by_label("Endpoint URL (https://…)").fill(url)
+    form.get_by_role("group", name="Events to send").get_by_role("checkbox").first.click()
+    form.get_by_role("button", name="Add endpoint").click()
+    expect(page.get_by_label("Signing secret")).to_be_visible()
+    expect(page.get_by_role("region", name=f"Endpoint {url}")).to_be_visible()
+    screen.check("/care/webhooks, an endpoint with its secret shown once")
     page.get_by_role("link", name="← Back to the Care Portal").click()
     expect(page.get_by_role("region", name="All staff members")).to_be_visible()
 
