@@ -87,3 +87,5 @@ class MessageKind(StrEnum):
     END_WARNING = "end_warning"  # to the member: their grant ends in N days
     END_WARNING_SPONSOR = "end_warning_sponsor"  # to the grant's sponsor
     DORMANT_WARNING = "dormant_warning"  # to a dormant member: their access here ends in 7 days
+    REVIEW_REMINDER = "review_reminder"  # to a reviewer: open items in an access review, its deadline near
+    REVIEW_UNANSWERED = "review_unanswered"  # to an organisation's owners: what a review left unanswered

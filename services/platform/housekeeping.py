@@ -25,6 +25,7 @@ from services.audit import service as audit
 from services.organisations import dormancy, end_warnings
 from services.platform import events, pg, sql
 from services.platform.clock import now
+from services.reviews import schedule as review_schedule
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,8 @@ class Housekeeper:
 
     async def run_once(self) -> None:
         """One pass: end the grants whose end has come, announce what expired since the last pass; warn of ends
-        and dormant access now and then; seal the audit events written since; purge when due."""
+        and dormant access, and run the access reviews' deadlines, reminders and schedule, now and then; seal the
+        audit events written since; purge when due."""
         until = now()
         await grants.end_due()
         await announce_expired(since=self._since, until=until)
@@ -140,6 +142,7 @@ class Housekeeper:
         if self._last_notices is None or until - self._last_notices >= NOTICES_EVERY:
             await end_warnings.warn_due(at=until)
             await dormancy.end_dormant_access(at=until)
+            await review_schedule.run_due(at=until)
             self._last_notices = until
         await chain.seal()
         if self._last_purge is None or until - self._last_purge >= PURGE_EVERY:
