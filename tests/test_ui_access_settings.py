@@ -14,6 +14,8 @@ WARNINGS = "Warn this many days before access ends"
 DORMANT = "Dormant after (days without a log-in)"
 REMINDERS = "Send a reminder before an invitation expires"
 END_DORMANT = "End their access here automatically (they are warned by email 7 days before)"
+REVIEW_EVERY, REVIEW_PRIVILEGED = "Review all access every (days)", "Review privileged roles every (days)"
+REVIEW_REMOVE = "At a review's deadline, end the access nobody answered for"
 
 
 def _manage_items(user: User) -> list[str]:
@@ -107,3 +109,26 @@ async def test_a_viewer_without_the_permission_is_offered_no_link_and_refused_on
     await user.should_see(access_settings.REFUSED)
     await user.should_not_see("Save access settings")
     await user.should_not_see("End of access rules per role")
+
+
+async def test_the_review_schedule_is_set_on_the_same_page_with_errors_at_their_fields(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
+    await user.open(f"/care/settings?org={world.org.id}")
+    await user.should_see("Access reviews")
+    assert input_labelled(user, REVIEW_EVERY).value == "90" and input_labelled(user, REVIEW_PRIVILEGED).value == "30"
+    user.find(REVIEW_EVERY).clear().type("3")
+    user.find(REVIEW_PRIVILEGED).clear().type("monthly")
+    user.find(kind=ui.button, content="Save access settings").click()
+    await eventually(lambda: error_of(user, REVIEW_PRIVILEGED) != "")
+    assert error_of(user, REVIEW_PRIVILEGED) == "Give a whole number of days, such as 90."
+    user.find(REVIEW_PRIVILEGED).clear().type("0")
+    user.find(kind=ui.button, content="Save access settings").click()
+    await eventually(lambda: error_of(user, REVIEW_EVERY) != "")
+    assert error_of(user, REVIEW_EVERY).startswith("Review every grant every 7 to 730 days")
+    user.find(REVIEW_EVERY).clear().type("180")
+    user.find(REVIEW_REMOVE).click()
+    user.find(kind=ui.button, content="Save access settings").click()
+    await user.should_see("Access settings saved.")
+    saved = await access_settings.settings_of(organisation_id=world.org.id)
+    assert (saved.review_every_days, saved.privileged_review_days, saved.reviews_remove_unanswered) == (180, 0, True)
