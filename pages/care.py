@@ -19,6 +19,7 @@ MANAGE = {
     "roles": "Add a new role",
     "audit": "Audit log",
     "settings": "Access settings",
+    "reviews": "Access reviews",
 }
 VIEWS = {
     "staff": "All staff members",
@@ -54,6 +55,7 @@ class _CarePortal:
         self.may_edit_roles = rights.may_edit_roles(actor=actor, organisation_id=organisation_id)
         self.may_change_settings = rights.may_change_access_settings(actor=actor, organisation_id=organisation_id)
         self.may_audit = rights.may_read_audit(actor=actor, organisation_id=organisation_id)
+        self.may_review = rights.may_review_access(actor=actor, organisation_id=organisation_id)
         self.may_suspend = rights.may_suspend_accounts(actor=actor)
         self.view = view if view in VIEWS and (view == "staff" or self.may_invite) else "staff"
 
@@ -87,6 +89,7 @@ class _CarePortal:
             "roles": self.may_edit_roles,
             "audit": self.may_audit,
             "settings": self.may_change_settings,
+            "reviews": self.may_review,
         }
 
     async def _manage(self, key: str) -> None:

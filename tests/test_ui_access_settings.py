@@ -36,7 +36,13 @@ async def test_an_owner_changes_the_settings_from_the_care_portal_and_finds_them
     clinician = await factories.role("clinician")
     await user.open(f"/care?org={world.org.id}")
     await eventually(lambda: len(table(user, "staff").rows) == 1)
-    assert _manage_items(user) == ["Invite staff members", "Add a new role", "Audit log", "Access settings"]
+    assert _manage_items(user) == [
+        "Invite staff members",
+        "Add a new role",
+        "Audit log",
+        "Access settings",
+        "Access reviews",
+    ]
     user.find(marker="manage").trigger("choose", "settings")
     await user.should_see("End of access rules per role", retries=50)
     await user.should_see("The reminder goes a day before a 72-hour or 7-day invitation link expires")
@@ -103,7 +109,7 @@ async def test_a_viewer_without_the_permission_is_offered_no_link_and_refused_on
     await sign_in(user, "lead@trust.org", "administrator", dep=world.dep)  # edits roles in one deployment only
     await user.open(f"/care?org={world.org.id}")
     await eventually(lambda: len(table(user, "staff").rows) == 1)
-    assert _manage_items(user) == ["Invite staff members"]
+    assert _manage_items(user) == ["Invite staff members", "Access reviews"]  # what a deployment's staff manager does
     user.find(marker="manage").trigger("choose", "settings")  # not offered: a forged choice opens nothing
     await user.open(f"/care/settings?org={world.org.id}")
     await user.should_see(access_settings.REFUSED)

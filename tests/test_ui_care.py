@@ -182,7 +182,13 @@ async def test_the_manage_menu_offers_what_the_role_allows_and_each_item_does_it
     await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
     await user.open(f"/care?org={world.org.id}")
     await eventually(lambda: len(table(user, "staff").rows) == 1)
-    assert _manage_items(user) == ["Invite staff members", "Add a new role", "Audit log", "Access settings"]
+    assert _manage_items(user) == [
+        "Invite staff members",
+        "Add a new role",
+        "Audit log",
+        "Access settings",
+        "Access reviews",
+    ]
     user.find(marker="manage").trigger("choose", "invite")
     await user.should_see("Send invites", retries=50)
     user.find(marker="manage").trigger("choose", "audit")
@@ -192,12 +198,12 @@ async def test_the_manage_menu_offers_what_the_role_allows_and_each_item_does_it
     await user.should_see("No custom roles yet.", retries=50)
 
 
-async def test_a_deployment_admin_is_offered_only_the_invitation_and_nothing_else_is_done(user: User) -> None:
+async def test_a_deployment_admin_is_offered_only_deployment_work_and_nothing_else_is_done(user: User) -> None:
     world = await factories.world()
     await sign_in(user, "lead@trust.org", "admin", dep=world.dep)
     await user.open(f"/care?org={world.org.id}")
     await eventually(lambda: len(table(user, "staff").rows) == 1)
-    assert _manage_items(user) == ["Invite staff members"]
+    assert _manage_items(user) == ["Invite staff members", "Access reviews"]  # what a deployment's staff manager does
     user.find(marker="manage").trigger("choose", "audit")  # not offered: a forged event changes nothing
     user.find(marker="manage").trigger("choose", "invite")  # handled after it
     await user.should_see("Send invites", retries=50)
