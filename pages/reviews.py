@@ -156,8 +156,8 @@ class _ReviewList:
                     form=errors,
                 )
                 if started is not None:
+                    ui.navigate.to(self._path({"id": started}))  # first: closing deletes the dialog and this slot
                     dialog.close()
-                    ui.navigate.to(self._path({"id": started}))
 
             with ui.row().classes("w-full justify-end"):
                 ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
