@@ -39,11 +39,12 @@ def deadline(days: float = 14) -> datetime:
     return clock.now() + timedelta(days=days)
 
 
-async def start(actor: factories.Actor, world: factories.World, **options: object) -> int:
-    """Start a review of the whole organisation (or options' deployment_id) due in 14 days; its id."""
+async def start(actor: factories.Actor, world: factories.World, *, other: bool = False, **options: object) -> int:
+    """Start a review of the whole organisation (the other one with other; options' deployment_id: of one deployment)
+    due in 14 days; its id."""
     started = await campaigns.start_campaign(
         actor=actor,
-        organisation_id=world.org.id,
+        organisation_id=world.other_org.id if other else world.org.id,
         title=str(options.pop("title", "Spring review")),
         due_at=deadline(),
         **options,  # type: ignore[arg-type]

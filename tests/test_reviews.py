@@ -12,7 +12,13 @@ from services.errors import FieldErrors, InvalidInput, NotFound, PermissionDenie
 from services.platform import clock, events
 from services.reviews import campaigns, decisions, items
 from tests import factories
-from tests.review_helpers import CLERK, NURSE, OWNER, SPONSOR, deadline, item_for, item_of, start, team
+from tests.review_helpers import CLERK, NURSE, OWNER, SPONSOR, Team, deadline, item_for, item_of, start, team
+
+
+async def _other_owner(t: Team) -> factories.Actor:
+    owner = await factories.member("olga@north.org", "organisation_owner", org=t.world.other_org)
+    await factories.member("nick@north.org", "clinician", org=t.world.other_org)
+    return owner
 
 
 async def _sentences(actor: factories.Actor, organisation_id: int, action: str) -> list[str]:
@@ -223,5 +229,7 @@ async def test_the_list_shows_progress_and_items_filter_mine_open_and_decided(db
     nurse = await factories.actor_of(NURSE)
     with pytest.raises(PermissionDenied):
         await campaigns.campaigns_page(actor=nurse, organisation_id=t.world.org.id)
-    with pytest.raises(NotFound):
+    with pytest.raises(PermissionDenied):
         await items.items_page(actor=nurse, campaign_id=campaign_id)
+    with pytest.raises(PermissionDenied):  # a review of another organisation
+        await items.items_page(actor=lead, campaign_id=await start(await _other_owner(t), t.world, other=True))

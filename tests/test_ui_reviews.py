@@ -37,23 +37,23 @@ async def test_an_owner_starts_a_review_from_the_manage_menu_and_keeps_an_item(u
     await user.should_see("Start a review", retries=50)
     assert table(user, "reviews").props["no-data-label"].startswith("No review has been started here yet")
     user.find(kind=ui.button, content="Start a review").click()
-    await user.should_see("Every access held there becomes an item")
+    await user.should_see("Every access held there becomes an item", retries=50)
     user.find("Title").clear()
     user.find(kind=ui.button, content="Start review").click()
     await eventually(lambda: error_of(user, "Title") == "Give the review a title.")
     user.find("Title").type("Spring review")
     user.find(kind=ui.button, content="Start review").click()
     await user.should_see("Spring review", retries=50)
-    await user.should_see("St Mary's Trust (whole organisation). Started by Owner;")
-    await user.should_see("0 of 6 decided, 6 open.")
+    await user.should_see("St Mary's Trust (whole organisation). Started by Owner;", retries=50)
+    await user.should_see("0 of 6 decided, 6 open.", retries=50)
     await eventually(lambda: {r["email"] for r in table(user, "items").rows} >= {CLERK})  # mine: unassigned ones
 
     user.find(marker="items").trigger("keep", _row(user, CLERK))
-    await user.should_see("Keep the access of Carl Clerk?")
+    await user.should_see("Keep the access of Carl Clerk?", retries=50)
     user.find("Comment (optional)").type("Still on the ward")
     user.find(kind=ui.button, content="Keep access").click()
-    await user.should_see("Decision recorded.")
-    await user.should_see("1 of 6 decided, 5 open.")
+    await user.should_see("Decision recorded.", retries=50)
+    await user.should_see("1 of 6 decided, 5 open.", retries=50)
     assert (await ReviewItem.get(assignment__member__email=CLERK)).comment == "Still on the ward"
     user.find("Show").click()
     select = next(iter(user.find(kind=ui.select, content="Show").elements))
@@ -69,17 +69,17 @@ async def test_change_role_set_end_and_remove_from_their_dialogs_with_errors_at_
     await eventually(lambda: any(r["email"] == CLERK for r in table(user, "items").rows))
 
     user.find(marker="items").trigger("end", _row(user, CLERK))
-    await user.should_see("Set when the access of Carl Clerk ends")
+    await user.should_see("Set when the access of Carl Clerk ends", retries=50)
     user.find(kind=ui.button, content="Set end").click()
     await eventually(lambda: error_of(user, "Access ends") == "Give the date and time the access ends.")
     later = (clock.now() + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
     input_labelled(user, "Access ends").value = later
     user.find(kind=ui.button, content="Set end").click()
-    await user.should_see("Decision recorded.")
+    await user.should_see("Decision recorded.", retries=50)
     assert (await RoleAssignment.get(member__email=CLERK, role__key="clinician")).ends_at is not None
 
     user.find(marker="items").trigger("change", _row(user, "sam@trust.org"))
-    await user.should_see("Change the role of Sam Sponsor")
+    await user.should_see("Change the role of Sam Sponsor", retries=50)
     roles = next(iter(user.find(kind=ui.select, content="New role").elements))
     assert isinstance(roles.options, dict)
     roles.value = next(k for k, v in roles.options.items() if v == "Supervisor")
@@ -88,7 +88,7 @@ async def test_change_role_set_end_and_remove_from_their_dialogs_with_errors_at_
     assert await factories.holds("sam@trust.org", "supervisor")
 
     user.find(marker="items").trigger("remove", _row(user, "cleo@trust.org"))
-    await user.should_see("Remove the access of Cleo Colleague?")
+    await user.should_see("Remove the access of Cleo Colleague?", retries=50)
     user.find(kind=ui.button, content="Remove access").click()
     await eventually(lambda: user.notify.messages.count("Decision recorded.") == 3)
     assert not await factories.holds("cleo@trust.org", "clinician")
@@ -105,9 +105,9 @@ async def test_ones_own_access_is_not_offered_and_a_forged_decision_is_refused(u
     assert own["reviewer"] == "Your own access: someone else decides" and not own["may_decide"]
     assert not _row(user, NURSE)["may_decide"]  # her sponsor's to decide
     user.find(marker="items").trigger("keep", own)  # not offered: forged
-    await user.should_see("Keep the access of Owner?")
+    await user.should_see("Keep the access of Owner?", retries=50)
     user.find(kind=ui.button, content="Keep access").click()
-    await user.should_see("Nobody reviews their own access")
+    await user.should_see("Nobody reviews their own access", retries=50)
     assert (await ReviewItem.get(assignment__member__email=OWNER_EMAIL)).decision == ""
 
 
@@ -140,5 +140,5 @@ async def test_without_review_access_the_pages_refuse_and_the_menu_does_not_offe
     await user.should_not_see(marker="manage")  # nothing to manage at all
     for path in (f"/care/reviews?org={t.world.org.id}", f"/care/reviews?org={t.world.org.id}&campaign={campaign_id}"):
         await user.open(path)
-        await user.should_see("You need the *review access* permission in this organisation")
+        await user.should_see("You need the *review access* permission in this organisation", retries=50)
         await user.should_not_see("Start a review")

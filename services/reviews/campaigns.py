@@ -28,6 +28,7 @@ REVIEWS = "reviews"  # the change kind open pages hear
 START_REFUSED = "You need the *review access* permission there to start a review."
 SEE_REFUSED = "You need the *review access* permission in this organisation to see its access reviews."
 NOTHING = "Nobody holds access there: there is nothing to review."
+UNSEEN = "That review does not exist or you cannot see it."
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,9 @@ async def campaigns_page(
 async def campaign(*, actor: Actor, campaign_id: int) -> CampaignRow:
     """One campaign the actor may see, with its progress (NotFound when it is not there or not theirs to see)."""
     row = await ReviewCampaign.get_or_none(id=campaign_id).select_related("organisation", "deployment", "started_by")
-    if row is None or not (reviewers.reviews_in(actor, scope_of(row)) or await _sees_some(actor, row)):
-        raise NotFound("That review does not exist or you cannot see it.")
+    if row is None:
+        raise NotFound(UNSEEN)
+    await require_seen(actor, row)
     return _row(actor, row, (await progress_of([row.id])).get(row.id, Progress()))
 
 
@@ -215,9 +217,10 @@ async def _seen(actor: Actor, organisation_id: int) -> Q:
     return Q(deployment_id__in=deployments) | Q(deployment_id=None) | Q(id__in=mine)
 
 
-async def _sees_some(actor: Actor, row: ReviewCampaign) -> bool:
-    seen = await reviewers.visible_items(actor, scope_of(row))
-    return await ReviewItem.filter(seen, campaign_id=row.id).exists()
+async def require_seen(actor: Actor, row: ReviewCampaign) -> None:
+    """Refuse (NotFound) a campaign that is not in the actor's list of the organisation's campaigns."""
+    if not await ReviewCampaign.filter(await _seen(actor, row.organisation_id), id=row.id).exists():
+        raise NotFound(UNSEEN)
 
 
 def _row(actor: Actor, row: ReviewCampaign, progress: Progress) -> CampaignRow:

@@ -70,13 +70,10 @@ async def items_page(
     """One page of the campaign's items the actor may see (reviewers.visible_items), as `show` (SHOWS) asks."""
     row = await ReviewCampaign.get_or_none(id=campaign_id)
     if row is None:
-        raise NotFound("That review does not exist or you cannot see it.")
-    scope = campaigns.scope_of(row)
-    seen = await reviewers.visible_items(actor, scope)
-    query = ReviewItem.filter(seen, campaign_id=campaign_id)
-    if not reviewers.reviews_in(actor, scope) and not await query.exists():
-        raise NotFound("That review does not exist or you cannot see it.")
-    query = query.filter(await _shown(actor, row, show))
+        raise NotFound(campaigns.UNSEEN)
+    await campaigns.require_seen(actor, row)
+    seen = await reviewers.visible_items(actor, campaigns.scope_of(row))
+    query = ReviewItem.filter(seen, campaign_id=campaign_id).filter(await _shown(actor, row, show))
     if term := text.search_term(search):
         query = query.filter(
             Q(assignment__member__email__icontains=term) | Q(assignment__member__full_name__icontains=term)
