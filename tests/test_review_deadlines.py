@@ -144,7 +144,7 @@ async def test_privileged_roles_are_reviewed_on_their_own_shorter_schedule(db: s
     clock.advance(timedelta(days=30, minutes=1))
     assert await schedule.start_due() == 1  # the privileged review, of the nurse's Supervisor grant only
     privileged = await ReviewCampaign.get()
-    assert schedule.is_privileged_only(privileged)
+    assert schedule.is_privileged_only(campaign=privileged)
     assert await ReviewItem.filter(campaign_id=privileged.id).values_list("assignment_id", flat=True) == [t.nurse.id]
     clock.advance(timedelta(days=29))
     assert await schedule.start_due() == 0
@@ -152,7 +152,7 @@ async def test_privileged_roles_are_reviewed_on_their_own_shorter_schedule(db: s
     assert await schedule.start_due() == 1  # 30 days after the last: privileged again
     clock.advance(timedelta(days=30))
     assert await schedule.start_due() == 1  # 90 days after the organisation began: every grant
-    assert not schedule.is_privileged_only(await ReviewCampaign.all().order_by("-id").first() or privileged)
+    assert not schedule.is_privileged_only(campaign=await ReviewCampaign.all().order_by("-id").first() or privileged)
 
 
 async def test_housekeeping_runs_the_deadlines_and_the_schedule(db: str) -> None:

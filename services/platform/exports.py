@@ -16,7 +16,7 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+def csv_bytes(*, header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     """A UTF-8 CSV file (with the BOM spreadsheets look for), every cell made safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -25,6 +25,6 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def json_bytes(record: Any) -> bytes:
+def json_bytes(*, record: Any) -> bytes:
     """A JSON file of the record (dates as ISO 8601 text), indented for people."""
     return json.dumps(record, indent=2, ensure_ascii=False, default=str).encode("utf-8")

@@ -72,16 +72,16 @@ async def start_campaign(
     roles only), each an item with its reviewer; returns its id. actor None: the schedule, which names a once_key so
     that no second process starts the same one (None is returned then)."""
     scope = await _scope(organisation_id, deployment_id)
-    if actor is not None and not reviewers.reviews_in(actor, scope):
+    if actor is not None and not reviewers.reviews_in(actor=actor, scope=scope):
         await audit.record(actor=actor, action="start_review", scope=scope, target=title[:80], outcome="refused")
         access.require(False, START_REFUSED)
     await organisations.require_active(organisation_id=organisation_id)
     clean = str(check_fields(title=lambda: _title(title), due_at=lambda: _deadline(due_at))["title"])
-    grants = await RoleAssignment.filter(live(), grants_in(scope)).select_related("role").order_by("id")
+    grants = await RoleAssignment.filter(live(), grants_in(scope=scope)).select_related("role").order_by("id")
     grants = [g for g in grants if g.role.privileged or not privileged_only]
     if not grants:
         raise InvalidInput(NOTHING)
-    assigned = await reviewers.assign(grants)
+    assigned = await reviewers.assign(grants=grants)
     remove = bool((await Organisation.get(id=organisation_id)).reviews_remove_unanswered)
     try:
         async with in_transaction() as connection:
@@ -132,7 +132,7 @@ async def campaigns_page(
         .limit(size)
         .select_related("organisation", "deployment", "started_by")
     )
-    progress = await progress_of([row.id for row in rows])
+    progress = await progress_of(campaign_ids=[row.id for row in rows])
     return [_row(actor, row, progress.get(row.id, Progress())) for row in rows], total
 
 
@@ -141,8 +141,8 @@ async def campaign(*, actor: Actor, campaign_id: int) -> CampaignRow:
     row = await ReviewCampaign.get_or_none(id=campaign_id).select_related("organisation", "deployment", "started_by")
     if row is None:
         raise NotFound(UNSEEN)
-    await require_seen(actor, row)
-    return _row(actor, row, (await progress_of([row.id])).get(row.id, Progress()))
+    await require_seen(actor=actor, campaign=row)
+    return _row(actor, row, (await progress_of(campaign_ids=[row.id])).get(row.id, Progress()))
 
 
 async def places(*, actor: Actor, organisation_id: int) -> list[tuple[Scope, str]]:
@@ -152,16 +152,16 @@ async def places(*, actor: Actor, organisation_id: int) -> list[tuple[Scope, str
         return []
     found = []
     whole = Scope(ScopeLevel.ORGANISATION, organisation_id)
-    if reviewers.reviews_in(actor, whole):
+    if reviewers.reviews_in(actor=actor, scope=whole):
         found.append((whole, naming.place_name(organisation=organisation.name)))
     for deployment in await organisation.deployments.all().order_by("name"):
         scope = Scope(ScopeLevel.DEPLOYMENT, organisation_id, deployment.id)
-        if reviewers.reviews_in(actor, scope):
+        if reviewers.reviews_in(actor=actor, scope=scope):
             found.append((scope, naming.place_name(organisation=organisation.name, deployment=deployment.name)))
     return found
 
 
-async def progress_of(campaign_ids: list[int]) -> dict[int, Progress]:
+async def progress_of(*, campaign_ids: list[int]) -> dict[int, Progress]:
     """Each campaign's item counts: all, decided, unanswered at the deadline (one grouped query)."""
     if not campaign_ids:
         return {}
@@ -182,14 +182,14 @@ async def progress_of(campaign_ids: list[int]) -> dict[int, Progress]:
     }
 
 
-def scope_of(row: ReviewCampaign) -> Scope:
+def scope_of(*, campaign: ReviewCampaign) -> Scope:
     """Where a campaign applies: its organisation, or one deployment."""
-    if row.deployment_id is None:
-        return Scope(ScopeLevel.ORGANISATION, row.organisation_id)
-    return Scope(ScopeLevel.DEPLOYMENT, row.organisation_id, row.deployment_id)
+    if campaign.deployment_id is None:
+        return Scope(ScopeLevel.ORGANISATION, campaign.organisation_id)
+    return Scope(ScopeLevel.DEPLOYMENT, campaign.organisation_id, campaign.deployment_id)
 
 
-def grants_in(scope: Scope) -> Q:
+def grants_in(*, scope: Scope) -> Q:
     """The grants a campaign in that scope covers (with live(): those it reviews)."""
     if scope.level is ScopeLevel.DEPLOYMENT:
         return Q(deployment_id=scope.deployment_id)
@@ -206,9 +206,9 @@ async def _scope(organisation_id: int, deployment_id: int | None) -> Scope:
 async def _seen(actor: Actor, organisation_id: int) -> Q:
     """The campaigns of the organisation the actor may see (refused, and audited, when none may be)."""
     whole = Scope(ScopeLevel.ORGANISATION, organisation_id)
-    if reviewers.reviews_in(actor, whole):
+    if reviewers.reviews_in(actor=actor, scope=whole):
         return Q()
-    deployments = await reviewers.review_deployments(actor, organisation_id)
+    deployments = await reviewers.review_deployments(actor=actor, organisation_id=organisation_id)
     if not deployments:
         await audit.record(actor=actor, action="view_reviews", scope=whole, outcome="refused")
         access.require(False, SEE_REFUSED)
@@ -217,14 +217,14 @@ async def _seen(actor: Actor, organisation_id: int) -> Q:
     return Q(deployment_id__in=deployments) | Q(deployment_id=None) | Q(id__in=mine)
 
 
-async def require_seen(actor: Actor, row: ReviewCampaign) -> None:
+async def require_seen(*, actor: Actor, campaign: ReviewCampaign) -> None:
     """Refuse (NotFound) a campaign that is not in the actor's list of the organisation's campaigns."""
-    if not await ReviewCampaign.filter(await _seen(actor, row.organisation_id), id=row.id).exists():
+    if not await ReviewCampaign.filter(await _seen(actor, campaign.organisation_id), id=campaign.id).exists():
         raise NotFound(UNSEEN)
 
 
 def _row(actor: Actor, row: ReviewCampaign, progress: Progress) -> CampaignRow:
-    scope = scope_of(row)
+    scope = scope_of(campaign=row)
     deployment = row.deployment.name if row.deployment else None
     return CampaignRow(
         id=row.id,
@@ -238,7 +238,7 @@ def _row(actor: Actor, row: ReviewCampaign, progress: Progress) -> CampaignRow:
         closed_at=row.closed_at,
         remove_unanswered=row.remove_unanswered,
         progress=progress,
-        may_export=reviewers.reviews_in(actor, scope),
+        may_export=reviewers.reviews_in(actor=actor, scope=scope),
     )
 
 

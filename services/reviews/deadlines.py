@@ -28,7 +28,7 @@ SEPARATOR = " ¦ "  # between the lines of a list in one email context value (se
 OWNER = "organisation_owner"
 
 
-def review_path(campaign: ReviewCampaign) -> str:
+def review_path(*, campaign: ReviewCampaign) -> str:
     """The review's page, behind log-in: what its emails link to."""
     return f"/care/reviews?org={campaign.organisation_id}&campaign={campaign.id}"
 
@@ -48,7 +48,7 @@ async def close(*, campaign_id: int, at: datetime) -> bool:
     campaign = await ReviewCampaign.get_or_none(id=campaign_id, closed_at=None).select_related("organisation")
     if campaign is None:
         return False
-    scope = campaigns.scope_of(campaign)
+    scope = campaigns.scope_of(campaign=campaign)
     async with in_transaction() as connection:
         if not await ReviewCampaign.filter(id=campaign_id, closed_at=None).using_db(connection).update(closed_at=at):
             return False
@@ -121,7 +121,7 @@ async def _open_by_reviewer(campaign: ReviewCampaign) -> dict[StaffMember, int]:
     for item in items:
         scope = Scope.of(item.assignment)
         chosen = [item.reviewer_id] if item.reviewer_id else [h.member_id for h in holders if reviewers.may_decide(
-            h, member_id=item.member_id, reviewer_id=None, scope=scope)]  # fmt: skip
+            actor=h, member_id=item.member_id, reviewer_id=None, scope=scope)]  # fmt: skip
         for member_id in chosen:
             counts[member_id] = counts.get(member_id, 0) + 1
     people = await StaffMember.filter(id__in=sorted(counts), is_active=True).order_by("id")
@@ -130,13 +130,13 @@ async def _open_by_reviewer(campaign: ReviewCampaign) -> dict[StaffMember, int]:
 
 async def _remind(campaign: ReviewCampaign, member: StaffMember, items: int, days: list[int]) -> int:
     """One reviewer's reminder with its notice keys (the nearest day, and farther ones due at the same pass)."""
-    scope = campaigns.scope_of(campaign)
+    scope = campaigns.scope_of(campaign=campaign)
     context = {
         "title": campaign.title,
         "scope_name": await _scope_name(campaign),
         "ends_at": campaign.due_at.isoformat(),  # the deadline, said as access notices say a moment
         "items": count(items, "item"),
-        "path": review_path(campaign),
+        "path": review_path(campaign=campaign),
     }
     try:
         async with in_transaction() as connection:
@@ -219,7 +219,7 @@ async def _tell_owners(
         "items": count(len(waiting), "item"),
         "unanswered": SEPARATOR.join(lines),
         "removed": count(len(ending), "grant") if ending else "",
-        "path": review_path(campaign),
+        "path": review_path(campaign=campaign),
     }
     for email in owners:
         await outbox.enqueue_notice(
@@ -240,7 +240,11 @@ async def _owners(organisation_id: int) -> list[str]:
     if found:
         return list(dict.fromkeys(found))
     whole = Scope(ScopeLevel.ORGANISATION, organisation_id)
-    return [h.email for h in await reviewers.holders(organisation_id=organisation_id) if reviewers.reviews_in(h, whole)]
+    return [
+        h.email
+        for h in await reviewers.holders(organisation_id=organisation_id)
+        if reviewers.reviews_in(actor=h, scope=whole)
+    ]
 
 
 def _line(item: ReviewItem) -> str:
@@ -250,4 +254,4 @@ def _line(item: ReviewItem) -> str:
 
 
 async def _scope_name(campaign: ReviewCampaign) -> str:
-    return await organisations.scope_name(scope=campaigns.scope_of(campaign))
+    return await organisations.scope_name(scope=campaigns.scope_of(campaign=campaign))

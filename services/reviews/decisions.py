@@ -95,7 +95,7 @@ async def _may_decide(actor: Actor, item: ReviewItem) -> None:
     if item.member_id == actor.member_id:
         await _refused(actor, item, "nobody reviews their own access")
         access.require(False, OWN)
-    if not reviewers.may_decide(actor, member_id=item.member_id, reviewer_id=item.reviewer_id, scope=scope):
+    if not reviewers.may_decide(actor=actor, member_id=item.member_id, reviewer_id=item.reviewer_id, scope=scope):
         await _refused(actor, item, "it is not theirs to review")
         access.require(False, NOT_YOURS)
 

@@ -40,8 +40,8 @@ async def export(*, actor: Actor, campaign_id: int, file_format: str) -> ExportF
     row = await ReviewCampaign.get_or_none(id=campaign_id).select_related("organisation", "deployment", "started_by")
     if row is None:
         raise NotFound("That review does not exist or you cannot see it.")
-    scope = campaigns.scope_of(row)
-    if not reviewers.reviews_in(actor, scope):
+    scope = campaigns.scope_of(campaign=row)
+    if not reviewers.reviews_in(actor=actor, scope=scope):
         await audit.record(actor=actor, action="export_review", scope=scope, target=row.title, outcome="refused")
         access.require(False, REFUSED)
     records = await _records(row)
@@ -49,14 +49,14 @@ async def export(*, actor: Actor, campaign_id: int, file_format: str) -> ExportF
     await audit.record(actor=actor, action="export_review", scope=scope, target=row.title, detail=detail)
     name = f"access-review-{row.id}.{file_format}"
     if file_format == "csv":
-        content = exports.csv_bytes(HEADER, ([record[key] for key in HEADER] for record in records))
+        content = exports.csv_bytes(header=HEADER, rows=([record[key] for key in HEADER] for record in records))
     else:
-        content = exports.json_bytes({"review": await _header(row), "items": records})
+        content = exports.json_bytes(record={"review": await _header(row), "items": records})
     return ExportFile(name, FORMATS[file_format], content)
 
 
 async def _header(row: ReviewCampaign) -> dict[str, Any]:
-    progress = (await campaigns.progress_of([row.id])).get(row.id, campaigns.Progress())
+    progress = (await campaigns.progress_of(campaign_ids=[row.id])).get(row.id, campaigns.Progress())
     return {
         "id": row.id,
         "title": row.title,

@@ -71,8 +71,8 @@ async def items_page(
     row = await ReviewCampaign.get_or_none(id=campaign_id)
     if row is None:
         raise NotFound(campaigns.UNSEEN)
-    await campaigns.require_seen(actor, row)
-    seen = await reviewers.visible_items(actor, campaigns.scope_of(row))
+    await campaigns.require_seen(actor=actor, campaign=row)
+    seen = await reviewers.visible_items(actor=actor, campaign_scope=campaigns.scope_of(campaign=row))
     query = ReviewItem.filter(seen, campaign_id=campaign_id).filter(await _shown(actor, row, show))
     if term := text.search_term(search):
         query = query.filter(
@@ -92,8 +92,12 @@ async def items_page(
 
 async def _shown(actor: Actor, row: ReviewCampaign, show: str) -> Q:
     if show == "mine":
-        deployments = await reviewers.review_deployments(actor, row.organisation_id)
-        return reviewers.decidable(actor, row.organisation_id, deployments) if row.closed_at is None else Q(id=0)
+        deployments = await reviewers.review_deployments(actor=actor, organisation_id=row.organisation_id)
+        return (
+            reviewers.decidable(actor=actor, organisation_id=row.organisation_id, deployments=deployments)
+            if row.closed_at is None
+            else Q(id=0)
+        )
     if show == "open":
         return Q(decision="")
     if show == "decided":
@@ -106,7 +110,7 @@ def _item_row(actor: Actor, item: ReviewItem, *, locked: bool) -> ItemRow:
     scope = Scope.of(grant)
     organisation = grant.organisation.name if grant.organisation else None
     live = is_live(grant.ended_at, grant.ends_at)
-    decides = reviewers.may_decide(actor, member_id=item.member_id, reviewer_id=item.reviewer_id, scope=scope)
+    decides = reviewers.may_decide(actor=actor, member_id=item.member_id, reviewer_id=item.reviewer_id, scope=scope)
     return ItemRow(
         id=item.id,
         member_id=item.member_id,

@@ -12,19 +12,19 @@ from services.access.service import Actor, Grant, RoleInfo, Scope
 REVIEW = Permission.REVIEW_ACCESS
 
 
-def reviews_in(actor: Actor, scope: Scope) -> bool:
+def reviews_in(*, actor: Actor, scope: Scope) -> bool:
     """Does the actor hold *review access* in the scope (an organisation-level grant covers its deployments)?"""
     return access.has_permission(actor, REVIEW, scope)
 
 
-def may_decide(actor: Actor, *, member_id: int, reviewer_id: int | None, scope: Scope) -> bool:
+def may_decide(*, actor: Actor, member_id: int, reviewer_id: int | None, scope: Scope) -> bool:
     """May the actor decide an item about this member's grant in this scope (assigned to reviewer_id, or None)?"""
-    if actor.member_id == member_id or not reviews_in(actor, scope):
+    if actor.member_id == member_id or not reviews_in(actor=actor, scope=scope):
         return False
     return reviewer_id is None or reviewer_id == actor.member_id
 
 
-async def assign(grants: list[RoleAssignment]) -> dict[int, int | None]:
+async def assign(*, grants: list[RoleAssignment]) -> dict[int, int | None]:
     """Each grant's reviewer (by grant id): its sponsor when the sponsor may review it, else None (unassigned)."""
     sponsors: dict[int, Actor | None] = {}
     for sponsor_id in sorted({g.sponsor_id for g in grants if g.sponsor_id is not None}):
@@ -32,7 +32,11 @@ async def assign(grants: list[RoleAssignment]) -> dict[int, int | None]:
     chosen: dict[int, int | None] = {}
     for grant in grants:
         sponsor = sponsors.get(grant.sponsor_id or 0)
-        fits = sponsor is not None and sponsor.member_id != grant.member_id and reviews_in(sponsor, Scope.of(grant))
+        fits = (
+            sponsor is not None
+            and sponsor.member_id != grant.member_id
+            and reviews_in(actor=sponsor, scope=Scope.of(grant))
+        )
         chosen[grant.id] = grant.sponsor_id if fits else None
     return chosen
 
@@ -60,29 +64,29 @@ async def holders(*, organisation_id: int) -> list[Actor]:
     ]
 
 
-async def review_deployments(actor: Actor, organisation_id: int) -> list[int]:
+async def review_deployments(*, actor: Actor, organisation_id: int) -> list[int]:
     """The organisation's deployments where the actor holds *review access* (all of them from the organisation)."""
     ids: list[int] = await Deployment.filter(organisation_id=organisation_id).values_list(  # type: ignore[assignment]
         "id", flat=True
     )
-    return [d for d in ids if reviews_in(actor, Scope(ScopeLevel.DEPLOYMENT, organisation_id, int(d)))]
+    return [d for d in ids if reviews_in(actor=actor, scope=Scope(ScopeLevel.DEPLOYMENT, organisation_id, int(d)))]
 
 
-async def visible_items(actor: Actor, campaign_scope: Scope) -> Q:
+async def visible_items(*, actor: Actor, campaign_scope: Scope) -> Q:
     """Which items of a campaign in that scope the actor may see: all of them with *review access* there; else those
     in the deployments where they hold it and those assigned to them."""
-    if reviews_in(actor, campaign_scope):
+    if reviews_in(actor=actor, scope=campaign_scope):
         return Q()
     assert campaign_scope.organisation_id is not None
-    deployments = await review_deployments(actor, campaign_scope.organisation_id)
+    deployments = await review_deployments(actor=actor, organisation_id=campaign_scope.organisation_id)
     if campaign_scope.level is ScopeLevel.DEPLOYMENT or not deployments:
         return Q(reviewer_id=actor.member_id)
     return Q(reviewer_id=actor.member_id) | Q(assignment__deployment_id__in=deployments)
 
 
-def decidable(actor: Actor, organisation_id: int, deployments: list[int]) -> Q:
+def decidable(*, actor: Actor, organisation_id: int, deployments: list[int]) -> Q:
     """The open items the actor may decide ("mine"), given the deployments where they hold *review access*."""
-    at_organisation = reviews_in(actor, Scope(ScopeLevel.ORGANISATION, organisation_id))
+    at_organisation = reviews_in(actor=actor, scope=Scope(ScopeLevel.ORGANISATION, organisation_id))
     unassigned = Q(reviewer_id=None) & (Q() if at_organisation else Q(assignment__deployment_id__in=deployments))
     anyone = Q(reviewer_id=actor.member_id) | unassigned if at_organisation or deployments else Q(reviewer_id=0)
     return Q(decision="") & ~Q(member_id=actor.member_id) & anyone

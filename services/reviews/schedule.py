@@ -50,7 +50,7 @@ async def start_due(*, at: datetime | None = None) -> int:
     return started
 
 
-def is_privileged_only(campaign: ReviewCampaign) -> bool:
+def is_privileged_only(*, campaign: ReviewCampaign) -> bool:
     """A scheduled review of the privileged roles only (see the module's note)."""
     return campaign.scheduled and campaign.deployment_id is None and campaign.title.startswith(PRIVILEGED_TITLE)
 
@@ -62,7 +62,7 @@ async def _last(organisation_id: int, *, privileged_too: bool) -> ReviewCampaign
         .order_by("-started_at", "-id")
         .limit(20)
     )
-    return next((c for c in reviews if privileged_too or not is_privileged_only(c)), None)
+    return next((c for c in reviews if privileged_too or not is_privileged_only(campaign=c)), None)
 
 
 def _due(last: ReviewCampaign | None, created_at: datetime, days: int, moment: datetime) -> bool:
