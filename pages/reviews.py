@@ -117,7 +117,7 @@ class _ReviewList:
                     "status": f"Finished {exact(r.closed_at, zone)}"
                     if r.closed_at
                     else f"Open until {exact(r.due_at, zone)}",
-                    "may_export": r.may_export,
+                    "may_export": r.may_export and r.closed_at is not None,  # a finished review's record
                 }
                 for r in rows
             ],

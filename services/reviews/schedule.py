@@ -57,12 +57,10 @@ def is_privileged_only(*, campaign: ReviewCampaign) -> bool:
 
 async def _last(organisation_id: int, *, privileged_too: bool) -> ReviewCampaign | None:
     """The organisation's latest review of the whole organisation (of every grant, or of either kind)."""
-    reviews = (
-        await ReviewCampaign.filter(organisation_id=organisation_id, deployment_id=None)
-        .order_by("-started_at", "-id")
-        .limit(20)
-    )
-    return next((c for c in reviews if privileged_too or not is_privileged_only(campaign=c)), None)
+    reviews = ReviewCampaign.filter(organisation_id=organisation_id, deployment_id=None)
+    if not privileged_too:
+        reviews = reviews.exclude(scheduled=True, title__startswith=PRIVILEGED_TITLE)
+    return await reviews.order_by("-started_at", "-id").first()
 
 
 def _due(last: ReviewCampaign | None, created_at: datetime, days: int, moment: datetime) -> bool:
