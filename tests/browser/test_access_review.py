@@ -23,8 +23,8 @@ from tests.browser.helpers import (
     choose_with_mouse,
     create_account,
     create_organisation,
-    is_focused,
     log_in,
+    open_manage_item_by_keyboard,
     open_row_menu_by_keyboard,
     read_mail,
     row_menu,
@@ -58,20 +58,6 @@ def _invite(admin: Page, members: tuple[tuple[str, str], ...]) -> None:
     invite.get_by_role("button", name="Close").click()
 
 
-def _manage_by_keyboard(page: Page, item: str) -> None:
-    tab_to(page, page.get_by_role("button", name="Manage"))
-    page.keyboard.press("Enter")
-    menu = page.get_by_role("menu")
-    expect(menu).to_be_focused()  # Quasar moves the focus into the menu once it is shown
-    target = menu.get_by_role("menuitem", name=item, exact=True)
-    for _ in range(menu.get_by_role("menuitem").count()):
-        page.keyboard.press("ArrowDown")
-        if is_focused(target):
-            break
-    expect(target).to_be_focused()
-    page.keyboard.press("Enter")
-
-
 def _progress(page: Page, text: str) -> None:
     reviews = page.get_by_role("region", name="Review campaigns")
     expect(reviews.get_by_role("cell", name=text, exact=True)).to_be_visible(timeout=LIVE_TIMEOUT)
@@ -94,7 +80,7 @@ def test_one_whole_review_decided_by_keyboard_followed_live_and_exported(
 
     # Max opens the organisation's reviews: none yet.
     expect(max_page.get_by_role("heading", name="Care Portal")).to_be_visible()
-    _manage_by_keyboard(max_page, "Access reviews")
+    open_manage_item_by_keyboard(max_page, "Access reviews")
     expect(max_page.get_by_role("heading", name="Access reviews")).to_be_visible()
     expect(max_page.get_by_text("No review has been started here yet.", exact=False)).to_be_visible()
     check_accessibility(max_page, "/care/reviews, no review yet", report=findings)
@@ -102,7 +88,7 @@ def test_one_whole_review_decided_by_keyboard_followed_live_and_exported(
     # Ada starts a review of the whole organisation.
     ada.goto(app_server.url("/care"))
     expect(ada.get_by_role("region", name="All staff members").get_by_text(NORA, exact=True)).to_be_visible()
-    _manage_by_keyboard(ada, "Access reviews")
+    open_manage_item_by_keyboard(ada, "Access reviews")
     ada.get_by_role("button", name="Start a review").click()
     start = ada.get_by_role("dialog", name="Start a review")
     expect(start.get_by_label("Title")).to_be_focused()
