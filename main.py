@@ -9,7 +9,20 @@ from fastapi import FastAPI
 from nicegui import app, ui
 
 from components import frame, invite_dialog, page_binding
-from pages import accept_invite, access_settings, admin, audit, care, health, home, login, mailbox, reviews, roles
+from pages import (
+    accept_invite,
+    access_settings,
+    admin,
+    audit,
+    care,
+    exports,
+    health,
+    home,
+    login,
+    mailbox,
+    reviews,
+    roles,
+)
 from services.platform import logs, runtime, settings
 from services.platform.settings import SettingsError
 from services.web import headers, static_cache, upload_limit
@@ -45,7 +58,7 @@ headers.install(app)
 page_binding.install()  # a page's socket only for the browser and session that opened the page
 frame.install()
 invite_dialog.install()
-for page in (home, login, accept_invite, admin, care, roles, access_settings, reviews, audit, mailbox, health):
+for page in (home, login, accept_invite, admin, care, roles, access_settings, reviews, audit, exports, mailbox, health):
     page.create()
 
 # The one definition of how the app is served: bench/lists_server.py runs the app through run() as well.

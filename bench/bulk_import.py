@@ -39,7 +39,7 @@ from services.platform.database import connected
 INVITATION_COLUMNS = (
     "id", "email", "role_id", "level", "organisation_id", "deployment_id", "scope_key", "invited_by_id",
     "token_hash", "state", "delivery_state", "delivery_error", "lifetime_hours", "send_count", "sends_today",
-    "created_at", "last_sent_at", "expires_at",
+    "created_at", "last_sent_at", "expires_at", "reminder_seed", "remind_at", "approval",
 )  # fmt: skip
 OUTBOX_COLUMNS = (
     "kind", "recipient", "context", "link_seed", "invitation_id", "organisation_id", "state", "attempts",
@@ -85,6 +85,7 @@ def _by_hand(data: bytes, world: worlds.World, *, sqlite: bool) -> tuple[list[tu
     )
     detail = json.dumps({"role": "Clinician", "expires_in_hours": 72})
     scope_key = f"dep:{world.deployment_id}"
+    reminding = when(expires - timedelta(hours=24))
     for email in emails:
         seed = secrets.token_urlsafe(32)  # as the service: the outbox keeps the seed, the invitation the link's hash
         hashed = tokens.hash_token(tokens.link_token(seed, secret=secret))
@@ -92,6 +93,7 @@ def _by_hand(data: bytes, world: worlds.World, *, sqlite: bool) -> tuple[list[tu
             (
                 0, email, world.role_id, "deployment", world.organisation_id, world.deployment_id, scope_key,
                 world.owner_id, hashed, "pending", "queued", "", 72, 1, 1, when(at), when(at), when(expires),
+                seed, reminding, "",  # as the service: a 72-hour link keeps its seed until its reminder is queued
             )
         )  # fmt: skip
         outbox_rows.append(

@@ -47,7 +47,7 @@ BIG_TOTAL, BIG_LARGE = 1_000_000, 111_112  # 90% pending: the large organisation
 GOAL_RATIO, GOAL_P95_MS = 3.0, 25.0
 PAGE_COLUMNS = (
     "i.id, i.created_at, i.email, r.name, d.name, o.name, s.full_name, i.last_sent_at, i.expires_at, "
-    "i.delivery_state, i.delivery_error, i.send_count"
+    "i.delivery_state, i.delivery_error, i.send_count, i.reminded_at"
 )
 JOINS = (
     "JOIN role r ON r.id = i.role_id LEFT JOIN deployment d ON d.id = i.deployment_id "

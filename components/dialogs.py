@@ -19,15 +19,22 @@ def disposable(name: str) -> ui.dialog:
 
 
 def ask_name(
-    *, title: str, label: str, action: str, value: str = "", on_submit: Callable[[str, FormErrors], Awaitable[bool]]
+    *,
+    title: str,
+    label: str,
+    action: str,
+    value: str = "",
+    on_submit: Callable[[str, FormErrors], Awaitable[bool]],
+    field_name: str = "name",
+    max_length: int = 120,
 ) -> None:
     """A dialog with one text field; closes when on_submit returns True. on_submit gets the field's FormErrors
-    (the field is "name") to show what the service refused at the field."""
+    (the field is field_name, as the service names it) to show what the service refused at the field."""
     with disposable(title) as dialog, ui.card().classes("w-96"):
         ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
-        field = ui.input(label, value=value).props("outlined dense autofocus maxlength=120").classes("w-full")
+        field = ui.input(label, value=value).props(f"outlined dense autofocus maxlength={max_length}").classes("w-full")
 
-        errors = FormErrors({"name": field})
+        errors = FormErrors({field_name: field})
 
         async def submit() -> None:
             if await on_submit(field.value or "", errors) and not dialog.is_deleted:

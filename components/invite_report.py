@@ -47,6 +47,7 @@ def show_sent(report: ui.column, result: SendResult, *, kept_apart: list[str]) -
     not_invited = [f"{address} ({reason})" for address, reason in result.invalid]
     sections = (
         ("Invited", result.invited),
+        ("Awaiting a second person's approval: no email until then", result.awaiting),
         ("Replaced a pending invitation", result.replaced),
         ("Already in this organisation: role added, notice sent", result.role_added),
         ("Already had this role", result.already_had_role),

@@ -5,7 +5,7 @@ subscribe → read once → format → diff → push:
   once, and once more afterwards if changes arrived meanwhile, so a burst costs a page at most two refreshes.
 - Within that refresh, `LiveList.read_once(view, read)` reads and formats once for every page refreshing for
   the same change with an equal `View` (the sharing key: list, organisation, what the viewer may see, search,
-  sort, page window); the others await that reading. Each page still asks with its own user's permissions
+  sort, page window, time zone); the others await that reading. Each page still asks with its own user's permissions
   (its actor remembered for live refreshes, components.session.live_refresh); a reading started before a
   change is never shared with a page refreshing for that change.
 - components/paged_table.py diffs what the page shows against the shared page (once per pair of readings) and
@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any, TypeVar
 
 from nicegui import Client, background_tasks, core, ui
@@ -45,6 +46,7 @@ class View:
     organisation_id: int
     audience: Hashable  # what the viewer may see, as the service decided it for them (part of the key)
     request: PageRequest  # search, sort, direction, page window
+    zone: tzinfo = UTC  # the time zone the rows' exact times are written in (the viewer's)
 
 
 class _Change:

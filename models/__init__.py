@@ -2,6 +2,7 @@
 
 from models.enums import (
     CARE_PERMISSIONS,
+    ApprovalState,
     DeliveryState,
     InvitationState,
     MessageKind,
@@ -10,6 +11,7 @@ from models.enums import (
     ScopeLevel,
 )
 from models.governance import ApprovalRule, ReviewCampaign, ReviewItem
+from models.integrations import ApiToken
 from models.invitations import AccessNotice, AuditEvent, Invitation, OutboxMessage, PendingCount
 from models.organisations import Deployment, GrantPolicy, Organisation
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
@@ -17,7 +19,9 @@ from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
 __all__ = [
     "CARE_PERMISSIONS",
     "AccessNotice",
+    "ApiToken",
     "ApprovalRule",
+    "ApprovalState",
     "AuditEvent",
     "DeliveryState",
     "Deployment",

@@ -21,6 +21,7 @@ class Permission(StrEnum):
     OFFBOARD_PATIENTS = "offboard_patients"
     APPROVE_INVITATIONS = "approve_invitations"
     REVIEW_ACCESS = "review_access"
+    MANAGE_INTEGRATIONS = "manage_integrations"
     CREATE_ORGANISATION = "create_organisation"
     MANAGE_ORGANISATION = "manage_organisation"
     DELETE_ORGANISATION = "delete_organisation"
@@ -40,6 +41,7 @@ CARE_PERMISSIONS: tuple[Permission, ...] = (
     Permission.OFFBOARD_PATIENTS,
     Permission.APPROVE_INVITATIONS,
     Permission.REVIEW_ACCESS,
+    Permission.MANAGE_INTEGRATIONS,
 )
 
 PERMISSION_LABELS: dict[Permission, str] = {
@@ -54,6 +56,7 @@ PERMISSION_LABELS: dict[Permission, str] = {
     Permission.OFFBOARD_PATIENTS: "Offboard patients",
     Permission.APPROVE_INVITATIONS: "Approve invitations",
     Permission.REVIEW_ACCESS: "Review access",
+    Permission.MANAGE_INTEGRATIONS: "Manage integrations",
     Permission.CREATE_ORGANISATION: "Create organisation",
     Permission.MANAGE_ORGANISATION: "Manage organisation",
     Permission.DELETE_ORGANISATION: "Delete organisation",
@@ -66,6 +69,15 @@ class InvitationState(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     DELETED = "deleted"
+
+
+class ApprovalState(StrEnum):
+    """An invitation's two-person approval (issue 19); NONE when its organisation's rules ask for none."""
+
+    NONE = ""
+    AWAITING = "awaiting"
+    APPROVED = "approved"
+    DECLINED = "declined"
 
 
 class DeliveryState(StrEnum):
@@ -87,5 +99,7 @@ class MessageKind(StrEnum):
     END_WARNING = "end_warning"  # to the member: their grant ends in N days
     END_WARNING_SPONSOR = "end_warning_sponsor"  # to the grant's sponsor
     DORMANT_WARNING = "dormant_warning"  # to a dormant member: their access here ends in 7 days
+    APPROVAL_OUTCOME = "approval_outcome"  # to an inviter: a second person approved or declined their invitation
+    REMINDER = "reminder"  # of a pending invitation, a day before it expires, with the same link
     REVIEW_REMINDER = "review_reminder"  # to a reviewer: open items in an access review, its deadline near
     REVIEW_UNANSWERED = "review_unanswered"  # to an organisation's owners: what a review left unanswered

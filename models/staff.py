@@ -96,14 +96,21 @@ class RoleAssignment(Model):
     reviewed_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="reviewed_grants", null=True, on_delete=fields.SET_NULL
     )
+    # How it ended, for the evidence pack: ended (its end came), removed, dormant, review, role_deleted; and by whom.
+    end_reason = fields.CharField(max_length=20, default="")
+    ended_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="ended_grants", null=True, on_delete=fields.SET_NULL
+    )
 
     member_id: int
     role_id: int
     organisation_id: int | None
     deployment_id: int | None
     sponsor_id: int | None
+    granted_by_id: int | None
     approved_by_id: int | None
     reviewed_by_id: int | None
+    ended_by_id: int | None
 
     class Meta:
         table = "role_assignment"

@@ -13,6 +13,7 @@ from components.frame import LANGUAGE, frame
 from components.session import PageSession
 from services.access import grant_terms, rights, roles
 from services.access.service import Actor, RoleInfo, ScopeLevel
+from services.approvals import rules as approval_rules
 from services.errors import DomainError, FieldErrors, InvalidInput
 from services.organisations import access_settings
 from services.organisations.access_settings import AccessSettings
@@ -40,6 +41,11 @@ REVIEW_REMOVE = "At a review's deadline, end the access nobody answered for"
 REVIEW_NOTE = (
     "A scheduled review asks each grant's sponsor, or whoever holds Review access there, to keep, change or end it, "
     "within 14 days. 0: no scheduled reviews. The organisation's owners hear of what was left unanswered."
+)
+APPROVAL_NOTE = (
+    "Invitations to these roles, or to any role holding one of these permissions, wait until a second person "
+    "approves them: someone who holds Approve invitations, may hand out the role there, and did not send it. "
+    "No email leaves before that."
 )
 
 
@@ -103,6 +109,20 @@ class _SettingsForm:
         with _section("End of access rules per role"):
             ui.label(RULES_NOTE)
             self.rules = [_RoleRule(role, rules.get(role.id)) for role in held_here]
+        approval = await approval_rules.rules_of(organisation_id=self.organisation_id)
+        with _section("Invitations that need a second person's approval"):
+            ui.label(APPROVAL_NOTE)
+            with ui.row().classes("w-full gap-x-6").props('role="group" aria-label="Roles that need approval"'):
+                self.approval_roles = {
+                    role.id: ui.checkbox(role.name, value=role.id in approval.role_ids).mark(f"approve-role-{role.id}")
+                    for role in held_here
+                }
+            ui.label("Or any role that may:").classes("text-body2")
+            with ui.row().classes("w-full gap-x-6").props('role="group" aria-label="Permissions that need approval"'):
+                self.approval_permissions = {
+                    choice.permission: ui.checkbox(choice.label, value=choice.permission in approval.permissions)
+                    for choice in roles.permission_choices()
+                }
         with _section("Warnings before access ends"):
             self.warnings = ui.input("Warn this many days before access ends", value=_days(current.end_warning_days))
             self.warnings.props(f'outlined dense hint="{WARNINGS_HINT}"').classes("w-full").style(FIELD_WIDTH)
@@ -159,6 +179,8 @@ class _SettingsForm:
         if saved is None:
             return
         self.warnings.value = _days(saved.end_warning_days)
+        if not await self.session.run(self._set_approval_rules):
+            return
         for rule in self.rules:
             longest = wanted[rule.key]
             if longest != rule.saved:
@@ -166,6 +188,15 @@ class _SettingsForm:
                 if not await self.session.run(set_rule, form=self.errors):
                     return
         ui.notify(SAVED, type="positive")
+
+    async def _set_approval_rules(self, actor: Actor) -> bool:
+        await approval_rules.set_rules(
+            actor=actor,
+            organisation_id=self.organisation_id,
+            role_ids=[role_id for role_id, box in self.approval_roles.items() if box.value],
+            permissions=[str(permission) for permission, box in self.approval_permissions.items() if box.value],
+        )
+        return True
 
     async def _set_rule(self, actor: Actor, *, rule: _RoleRule, longest: int | None) -> bool:
         try:

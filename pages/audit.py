@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from nicegui import ui
@@ -58,6 +59,13 @@ class _AuditView:
             self.until = ui.input("To (YYYY-MM-DD)").props("outlined dense type=date")
             for field in (self.since, self.until):
                 field.on_value_change(lambda: self.events_table.refresh(page=1))
+        with ui.row().classes("items-center gap-2 q-mt-sm"):
+            ui.label("Export these events:").classes("text-body2")
+            for fmt in ("csv", "json"):
+                ui.button(f"{fmt.upper()}", icon="download", on_click=lambda f=fmt: self._export_log(f)).props(
+                    f'flat no-caps aria-label="Export these audit events as {fmt.upper()}"'
+                )
+        self._evidence_pack()
         self.zone_note = ui.label(_zone_note(UTC)).classes("text-body2 q-mt-sm").mark("zone")
         self.events_table = PagedTable(
             columns=COLUMNS,
@@ -70,6 +78,37 @@ class _AuditView:
         self.events_table.table.mark("audit")
         self.viewer = ViewerZone(on_known=self._zone_known)
         await self.events_table.refresh()
+
+    def _evidence_pack(self) -> None:
+        with (
+            ui.expansion("Evidence pack: who had access, how it was given, reviewed and removed")
+            .classes("w-full q-mt-sm")
+            .props("dense")
+        ):
+            ui.label(
+                "Every grant live at any moment of the period (all of them when no dates are given): member, role, "
+                "place, sponsor, who invited and approved, when granted, its end, last review, last log-in, and how "
+                "it ended with its time-to-revoke. Dates are UTC days, as the filters above."
+            ).classes("text-body2")
+            with ui.row().classes("items-end gap-2"):
+                since = ui.input("From (YYYY-MM-DD)").props("outlined dense type=date")
+                until = ui.input("To (YYYY-MM-DD)").props("outlined dense type=date")
+                for fmt in ("csv", "json"):
+                    ui.button(
+                        f"Export {fmt.upper()}",
+                        icon="download",
+                        on_click=lambda f=fmt: self._download("evidence", f, since=since.value, until=until.value),
+                    ).props("no-caps outline")
+
+    def _export_log(self, fmt: str) -> None:
+        who = str(self.events_table.search.value or "")
+        self._download(
+            "audit", fmt, since=self.since.value, until=self.until.value, action=str(self.action.value or ""), who=who
+        )
+
+    def _download(self, what: str, fmt: str, **filters: str) -> None:
+        query = urlencode({"org": self.organisation_id, **{k: v for k, v in filters.items() if v}})
+        ui.download.from_url(f"/care/export/{what}.{fmt}?{query}")
 
     async def _zone_known(self) -> None:
         self.zone_note.text = _zone_note(self.viewer.zone)

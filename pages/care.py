@@ -8,6 +8,7 @@ from components.frame import LANGUAGE, frame
 from components.invite_launcher import invite_care_staff
 from components.manage_menu import ManageMenu
 from components.session import PageSession
+from pages.care_approvals import ApprovalView
 from pages.care_pending import PendingView
 from pages.care_staff import StaffView
 from services.access import rights
@@ -24,6 +25,7 @@ MANAGE = {
 VIEWS = {
     "staff": "All staff members",
     "pending": "Staff members >> Pending staff invitations",
+    "approvals": "Staff members >> Awaiting approval",
     "dormant": "Staff members >> Dormant members",
     "ending": "Staff members >> Access ending in 30 days",
     "ended": "Staff members >> Ended access",
@@ -108,7 +110,9 @@ class _CarePortal:
         self.body.clear()
         with self.body:
             if self.view == "pending":
-                self.current: PendingView | StaffView = PendingView(self.session, self.organisation_id)
+                self.current: PendingView | StaffView | ApprovalView = PendingView(self.session, self.organisation_id)
+            elif self.view == "approvals":
+                self.current = ApprovalView(self.session, self.organisation_id)
             else:
                 may_manage = self.may_invite or self.may_suspend
                 show = self.view if self.view in staff.SHOWS else "all"

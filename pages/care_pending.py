@@ -1,6 +1,6 @@
 """Care Portal view: Pending staff invitations, with resend and delete (one, several, all expired)."""
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from nicegui import ui
@@ -11,6 +11,7 @@ from components.live import LiveList, View
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
+from components.viewer_zone import ViewerZone
 from services.access.service import Actor
 from services.invitations import pending, resending
 from services.invitations import service as invitations
@@ -29,7 +30,10 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "sent", "label": "Times sent", "field": "sent"},
     {"name": "actions", "label": "Actions", "field": "id"},
 ]
-MENU = [MenuItem("resend", "Resend invitation"), MenuItem("delete", "Delete invitation")]
+MENU = [
+    MenuItem("resend", "Resend invitation", unless="awaiting"),  # no email leaves before approval
+    MenuItem("delete", "Delete invitation"),
+]
 NONE_PENDING = "No pending invitations. Use Invite staff members in the Manage menu to invite someone."
 NONE_FOUND = "No pending invitation matches this search. Clear the search to see them all."
 
@@ -66,6 +70,7 @@ class PendingView:
         self.list.table.on("resend", lambda e: self._resend([int(e.args["id"])]))
         self.list.table.on("delete", lambda e: self._confirm_delete([int(e.args["id"])], str(e.args["email"])))
         self._shown: PendingPage | None = None  # the reading on screen
+        self.viewer = ViewerZone(on_known=self.refresh)  # a reminder's time is shown in the viewer's time zone
         # Relative times and the *expired* mark move on even when nothing changes: the rows on screen are formatted
         # again, without reading anything (changes arrive through components/live.py).
         ui.timer(30, lambda: self.list.redraw(self._rows_now))
@@ -85,14 +90,14 @@ class PendingView:
 
     async def _page(self, actor: Actor, request: PageRequest) -> tuple[PendingPage, Fetched]:
         audience = await pending.visible_to(actor, self.organisation_id)  # every page's own permission check
-        view = View("pending", self.organisation_id, audience, request)
-        return await LiveList.read_once(view, lambda: _read(audience, request))
+        zone = self.viewer.zone
+        view = View("pending", self.organisation_id, audience, request, zone)
+        return await LiveList.read_once(view, lambda: _read(audience, request, zone))
 
     def _rows_now(self) -> list[dict[str, Any]] | None:
         if self._shown is None:
             return None
-        at = now()
-        return _table_rows(self._shown, at)
+        return _table_rows(self._shown, now(), self.viewer.zone)
 
     def _selected_ids(self) -> list[int]:
         return [int(row["id"]) for row in self.list.table.selected]
@@ -146,7 +151,7 @@ class PendingView:
         )
 
 
-async def _read(audience: Audience, request: PageRequest) -> tuple[PendingPage, Fetched]:
+async def _read(audience: Audience, request: PageRequest, zone: tzinfo) -> tuple[PendingPage, Fetched]:
     """A page of the list read and formatted: once for all the pages that share its View (components/live.py).
     The rows hold nothing of the viewer: what they may see is the audience, part of the View."""
     found = await pending.read_page(
@@ -161,14 +166,14 @@ async def _read(audience: Audience, request: PageRequest) -> tuple[PendingPage, 
     )
     sort = request.sort
     edges = (pending.edge_key(found.rows[0], sort), pending.edge_key(found.rows[-1], sort)) if found.rows else None
-    return found, Fetched(_table_rows(found, now()), found.total, edges, capped=found.capped)
+    return found, Fetched(_table_rows(found, now(), zone), found.total, edges, capped=found.capped)
 
 
-def _table_rows(found: PendingPage, at: datetime) -> list[dict[str, Any]]:
-    return [_row(r, at) for r in found.rows]
+def _table_rows(found: PendingPage, at: datetime, zone: tzinfo) -> list[dict[str, Any]]:
+    return [_row(r, at, zone) for r in found.rows]
 
 
-def _row(r: PendingRow, at: datetime) -> dict[str, Any]:
+def _row(r: PendingRow, at: datetime, zone: tzinfo) -> dict[str, Any]:
     return {
         "id": r.id,
         "email": r.email,
@@ -178,9 +183,19 @@ def _row(r: PendingRow, at: datetime) -> dict[str, Any]:
         "last_sent": formatting.relative(r.last_sent_at, at),
         "expires": "Expired" if r.expires_at <= at else formatting.relative(r.expires_at, at),
         "expired": r.expires_at <= at,
-        "delivery": formatting.delivery(r.delivery_state, r.delivery_error),
-        "sent": r.send_count,
+        "delivery": "Awaiting approval" if r.awaiting_approval else _delivery(r, zone),
+        "sent": 0 if r.awaiting_approval else r.send_count,
+        "awaiting": r.awaiting_approval,
     }
+
+
+def _delivery(r: PendingRow, zone: tzinfo) -> str:
+    """The newest email's delivery: 'Sent', or once the reminder went 'Reminder sent 7 Dec 2026, 14:02 GMT'."""
+    words = formatting.delivery(r.delivery_state, r.delivery_error)
+    if r.reminded_at is None:
+        return words
+    when = formatting.exact(r.reminded_at, zone)
+    return f"Reminder sent {when}" if r.delivery_state == "sent" else f"{words} (reminder of {when})"
 
 
 def _notify_resend(result: ResendResult) -> None:

@@ -153,7 +153,8 @@ async def test_every_role_has_a_one_line_summary_derived_from_its_rights_custom_
     assert role_summaries.summary(custom.permissions) == "Views patient data, contacts patients"
     admin = await factories.role("admin")
     assert role_summaries.summary(admin.permissions) == (
-        "Invites and manages staff, edits roles, approves and reviews access, all work with patients and their data"
+        "Invites and manages staff, edits roles, approves and reviews access, manages integrations, "
+        "all work with patients and their data"
     )
     administrator = await factories.role("administrator")
     assert role_summaries.summary(administrator.permissions) != role_summaries.summary(admin.permissions)

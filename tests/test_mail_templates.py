@@ -71,6 +71,24 @@ def test_an_invitation_says_who_where_what_until_with_the_link() -> None:
     assert "If you already have a Gatehouse account, the link asks you to log in instead." in html
 
 
+def test_a_reminder_says_so_and_when_the_invitation_expires_with_the_same_button_and_link() -> None:
+    context = {**INVITATION, "sponsor_name": "Sam <Sponsor>"}
+    message = parse(render("reminder", recipient="b@example.org", context=context, link=LINK, settings=CONFIG))
+    text, html = bodies(message)
+
+    assert message.defects == [] and message.get_content_type() == "multipart/alternative"
+    assert message["Subject"] == "Reminder: Ann Inviter invited you to Deployment Alpha at St Mary's Trust"
+    assert (
+        "Reminder: Ann Inviter (ann@trust.example) invited you to join Deployment Alpha at St Mary's Trust as "
+        "Clinician.\nThis invitation expires on Wednesday 25 November 2026, 10:30 UTC." in text
+    )
+    assert f"Create your account:\n{LINK}\n" in text and "the same link as in the invitation" in text
+    assert "Your sponsor, accountable for this access, is Sam <Sponsor>." in text
+    assert f'<a href="{LINK}"' in html and ">Create account</a>" in html
+    assert "This invitation expires on <strong>Wednesday 25 November 2026, 10:30 UTC</strong>" in html
+    assert "Sam &lt;Sponsor&gt;" in html and "<Sponsor>" not in html
+
+
 def test_names_are_escaped_in_html_and_kept_on_one_line_in_headers() -> None:
     hostile = {
         **INVITATION,

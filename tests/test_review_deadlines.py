@@ -109,6 +109,7 @@ async def test_where_chosen_unanswered_access_ends_but_never_the_last_staff_mana
     assert not await factories.holds(CLERK, "clinician") and not await factories.holds(NURSE, "supervisor")
     # Nobody answered for Ada (Owner) nor Sam (Access Controller): ending both would leave nobody to manage staff.
     assert await factories.holds(OWNER, "organisation_owner") and await factories.holds(SPONSOR, "access_controller")
+    assert await RoleAssignment.filter(end_reason="review").count() == 3  # the evidence pack says why they ended
     removed = await AuditEvent.filter(action="review_removed").values_list("target", flat=True)
     assert sorted(removed) == [CLERK, "cleo@trust.org", NURSE]
     assert await AuditEvent.filter(action="grant_ended").count() == 3

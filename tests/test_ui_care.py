@@ -1,16 +1,22 @@
 """Care Portal stories: staff list, overview filters, pending invitations (resend, delete, bulk), CSV import."""
 
+import re
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from nicegui import ui
 from nicegui.testing import User
 
+from components import formatting, viewer_zone
 from models import AuditEvent, Invitation, InvitationState, RoleAssignment
-from services.invitations import pending, resending
+from services.invitations import pending, reminders, resending
 from services.invitations import service as invitations
+from services.mail.sink import MailSink
+from services.mail.worker import MailWorker
 from services.platform import clock
 from tests import factories
+from tests.security.helpers import relay_settings
 from tests.ui_helpers import eventually, has_table, option_labels, select_labelled, sign_in, table
 
 
@@ -166,6 +172,35 @@ async def test_a_row_that_comes_before_the_first_one_shown_appears_at_the_top_of
             == ["abe@example.org", "bea@example.org", "cai@example.org"]
         )
     )
+
+
+async def test_the_pending_list_shows_when_the_reminder_went_in_the_viewers_time_zone(user: User) -> None:
+    user.javascript_rules[re.compile(re.escape(viewer_zone.ASK))] = lambda _: "America/New_York"
+    world = await factories.world()
+    controller = await factories.member("ac@trust.org", "access_controller", org=world.org)
+    role = await factories.role("supervisor")
+    await invitations.send(
+        actor=controller, addresses=["ann@example.org"], role_id=role.id, lifetime_hours=72, deployment_id=world.dep.id
+    )
+    sink = MailSink(port=0)
+    sink.start()
+    worker = MailWorker(relay_settings(sink.port))
+    try:
+        await worker.run_until_empty()
+        clock.advance(timedelta(hours=48))  # a day before the 72-hour link expires: housekeeping queues the reminder
+        assert await reminders.queue_due() == 1
+        reminded_at = (await Invitation.get(email="ann@example.org")).reminded_at
+        assert reminded_at is not None
+        when = formatting.exact(reminded_at, ZoneInfo("America/New_York"))
+        await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+        await user.open("/care?view=pending")
+        await eventually(lambda: _row(user, "ann@example.org")["delivery"] == f"Waiting to send (reminder of {when})")
+        await worker.run_until_empty()  # the open list follows the reminder's delivery
+        await eventually(lambda: _row(user, "ann@example.org")["delivery"] == f"Reminder sent {when}")
+    finally:
+        await worker.stop()
+        sink.stop()
+    assert when.endswith(("EST", "EDT"))
 
 
 def _row(user: User, email: str) -> dict[str, Any]:

@@ -42,7 +42,14 @@ DEFAULT_ROLES: tuple[DefaultRole, ...] = (
         4,
     ),
     DefaultRole("account_manager", "Account Manager", (PLATFORM,), frozenset({P.CREATE_ORGANISATION}), 3),
-    DefaultRole("organisation_owner", "Organisation Owner", (ORG,), ADMIN_OWNER_PERMISSIONS, 2, grants_own_rank=True),
+    DefaultRole(
+        "organisation_owner",
+        "Organisation Owner",
+        (ORG,),
+        ADMIN_OWNER_PERMISSIONS | {P.MANAGE_INTEGRATIONS},  # issue 20: API tokens, SCIM, webhooks
+        2,
+        grants_own_rank=True,
+    ),
     DefaultRole(
         "organisation_editor", "Organisation Editor", (ORG,), ADMIN_OWNER_PERMISSIONS - {P.DELETE_ORGANISATION}, 1
     ),

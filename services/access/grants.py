@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 END_BATCH = 500
 GRANT_ENDED = "grant_ended"
+END_REASON = "ended"  # role_assignment.end_reason of a grant whose end came
 SESSIONS_ENDED = "sessions_ended"
 GRANTS_CHANGED = "staff"  # the kind Remove from team publishes: staff lists refresh, remembered actors are forgotten
 
@@ -51,7 +52,9 @@ async def end_due(*, batch: int = END_BATCH) -> EndReport:
             ids = [row.id for row in locked]
             if not ids:
                 break
-            await RoleAssignment.filter(id__in=ids, ended_at__isnull=True).using_db(connection).update(ended_at=at)
+            ending = RoleAssignment.filter(id__in=ids, ended_at__isnull=True).using_db(connection)
+            await ending.filter(end_reason="").update(end_reason=END_REASON)  # a dormant or review end says so
+            await ending.update(ended_at=at)
             rows = await RoleAssignment.filter(id__in=ids).using_db(connection).select_related("role", "member")
             for row in rows:
                 detail = {"role": row.role.name, "ends_at": row.ends_at.isoformat() if row.ends_at else ""}

@@ -40,6 +40,8 @@ def summary(permissions: Iterable[Permission]) -> str:
         parts.append("approves and reviews access")
     elif P.APPROVE_INVITATIONS in held or P.REVIEW_ACCESS in held:
         parts.append("approves invitations" if P.APPROVE_INVITATIONS in held else "reviews access")
+    if P.MANAGE_INTEGRATIONS in held:
+        parts.append("manages integrations")
     parts.extend(_patient_work(held))
     text = ", ".join(parts) or "no permissions"
     return text[:1].upper() + text[1:]

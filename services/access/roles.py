@@ -23,6 +23,7 @@ from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import FieldErrors, InvalidInput, NotFound, check_fields
+from services.invitations import reminders
 from services.organisations import naming
 from services.platform import events, sql
 from services.platform.clock import now
@@ -164,12 +165,13 @@ async def delete_custom(*, actor: Actor, role_id: int) -> None:
     scope = Scope(ScopeLevel.ORGANISATION, role.organisation_id)
     await _require_edit_roles(actor, scope, "delete_role", role.name, set(role.permissions))
     async with in_transaction() as connection:
-        removed = await RoleAssignment.filter(live(), role_id=role.id).using_db(connection).update(ended_at=now())
+        ending = RoleAssignment.filter(live(), role_id=role.id).using_db(connection)
+        removed = await ending.update(ended_at=now(), end_reason="role_deleted", ended_by_id=actor.member_id)
         dropped = await sql.changed(
             connection,
             await Invitation.filter(role_id=role.id, state=InvitationState.PENDING)
             .using_db(connection)
-            .update(state=InvitationState.DELETED),
+            .update(state=InvitationState.DELETED, **reminders.NO_REMINDER),
         )
         await Role.filter(id=role.id).using_db(connection).update(deleted_at=now())
         detail = {"assignments_removed": removed, "invitations_deleted": dropped}

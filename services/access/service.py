@@ -81,6 +81,8 @@ class Actor:
     full_name: str
     grants: tuple[Grant, ...]
     created_organisation_ids: frozenset[int] = field(default_factory=frozenset)
+    token: str = ""  # an API token's name when a call is made with one (services/integrations/tokens.py)
+    on_behalf_of: "Actor | None" = None  # a token's creator, as they are now: what the token hands out, they could
 
     @property
     def label(self) -> str:
@@ -161,6 +163,13 @@ def can_grant(actor: Actor, role: RoleInfo, scope: Scope) -> bool:
         return False
     if role.organisation_id is not None and role.organisation_id != scope.organisation_id:
         return False
+    if actor.on_behalf_of is not None:  # a token: what its creator may hand out there, if it may invite; no admin role
+        creator = actor.on_behalf_of
+        return (
+            not role.is_admin_portal
+            and has_permission(actor, Permission.INVITE_STAFF, scope)
+            and can_grant(creator, role, scope)
+        )
     return _rule_one_allows(actor, role, scope) or _rule_two_allows(actor, role, scope)
 
 

@@ -16,6 +16,7 @@ ACTION_LABELS = {
     "resend": "Invitations resent",
     "delete": "Invitations deleted",
     "accept": "Invitations accepted",
+    "remind": "Invitation reminders sent",
     "grant_role": "Roles given to members",
     "change_role": "Roles changed",
     "remove_member": "Members removed",
@@ -38,6 +39,13 @@ ACTION_LABELS = {
     "end_warning": "Warnings that access ends",
     "dormant_warning": "Warnings to dormant members",
     "dormant_ended": "Dormant members' access ended",
+    "create_token": "API tokens made",
+    "revoke_token": "API tokens revoked",
+    "approve": "Invitations approved",
+    "decline": "Invitations declined",
+    "set_approval_rules": "Approval rules changed",
+    "export_evidence": "Evidence packs exported",
+    "export_audit": "Audit logs exported",
     "set_access_settings": "Access settings changed",
     **review_sentences.LABELS,
 }
@@ -174,6 +182,7 @@ _WHAT: dict[str, Phrase] = {
     ),
     "delete": lambda t, p, d: (f"deleted the invitation to {t} for {p}", f"delete the invitation to {t}"),
     "accept": lambda t, p, d: (f"accepted the invitation and now holds {d.get('role')} in {p}", "accept an invitation"),
+    "remind": lambda t, p, d: (f"sent {t} a reminder of the invitation to {p}, with the same link", ""),
     "grant_role": lambda t, p, d: (f"gave {t} the role {d.get('role')} in {p}", f"give {t} a role in {p}"),
     "change_role": _role_change,
     "remove_member": lambda t, p, d: (
@@ -211,6 +220,32 @@ _WHAT: dict[str, Phrase] = {
         f"in {p} ends on {d.get('ends_on')} unless they log in",
         "",
     ),
+    "create_token": lambda t, p, d: (
+        f"made the API token “{t}” for {p}, valid {count(int(d.get('days') or 0), 'day')}",
+        f"make an API token for {p}",
+    ),
+    "revoke_token": lambda t, p, d: (f"revoked the API token “{t}” of {p}", f"revoke the API token “{t}”"),
+    "list_tokens": lambda t, p, d: (f"listed the API tokens of {p}", f"list the API tokens of {p}"),
+    "approve": lambda t, p, d: (
+        f"approved the invitation of {t} as {d.get('role')} in {p}",
+        f"approve the invitation of {t} as {d.get('role')} in {p}",
+    ),
+    "decline": lambda t, p, d: (
+        f"declined the invitation of {t} as {d.get('role')} in {p}: {d.get('reason')}",
+        f"decline the invitation of {t} as {d.get('role')} in {p}",
+    ),
+    "set_approval_rules": lambda t, p, d: (
+        f"required a second person's approval in {p} for {_approval_rules(d)}",
+        f"change the approval rules of {p}",
+    ),
+    "export_evidence": lambda t, p, d: (
+        f"exported the evidence pack of {p}{_period(d)}",
+        f"export the evidence pack of {p}",
+    ),
+    "export_audit": lambda t, p, d: (
+        f"exported the audit log of {p}{_period(d)}",
+        f"export the audit log of {p}",
+    ),
     "dormant_ended": lambda t, p, d: (
         f"ended the access of {t} in {p}: no log-in for {count(int(d.get('dormant_days') or 0), 'day')}",
         "",
@@ -224,6 +259,19 @@ _WHAT: dict[str, Phrase] = {
     ),
     **review_sentences.WHAT,
 }
+
+
+def _approval_rules(d: dict[str, Any]) -> str:
+    roles = [f"invitations as {role}" for role in d.get("roles", [])]
+    held = [f"roles that {_labels({p}).lower()}" for p in d.get("permissions", [])]
+    return ", ".join(roles + held) or "no invitation"
+
+
+def _period(d: dict[str, Any]) -> str:
+    since, until = str(d.get("since") or "")[:10], str(d.get("until") or "")[:10]
+    if since and until:
+        return f" from {since} to {until}"
+    return f" from {since}" if since else f" until {until}" if until else " (all time)"
 
 
 def _dropped(d: dict[str, Any]) -> str:

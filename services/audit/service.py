@@ -45,8 +45,8 @@ def event_fields(
     """The column values of one audit event, for bulk inserts."""
     return {
         "at": at or now(),
-        "actor_id": actor.member_id if actor else None,
-        "actor_email": actor.email if actor else "",
+        "actor_id": actor.member_id if actor and not actor.token else None,  # a token is audited as itself
+        "actor_email": (f"API token “{actor.token}”" if actor.token else actor.email) if actor else "",
         "action": action,
         "outcome": outcome,
         "organisation_id": scope.organisation_id if scope else None,

@@ -7,13 +7,14 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Invitation, InvitationState, Organisation, RoleAssignment, StaffMember
+from models import ApprovalState, Invitation, InvitationState, Organisation, RoleAssignment, StaffMember
 from services.access import auth, grants, tokens
 from services.access.liveness import live
 from services.access.ratelimit import Limiter
 from services.access.service import Actor, Scope
 from services.audit import service as audit
 from services.errors import InvalidInput, LinkInvalid, PermissionDenied, check_fields
+from services.invitations import reminders
 from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
@@ -133,6 +134,8 @@ async def _live_invitation(token: str) -> Invitation:
     invitation = await Invitation.get_or_none(
         token_hash=tokens.hash_token(token), state=InvitationState.PENDING, expires_at__gt=now()
     ).select_related("role")
+    if invitation is not None and invitation.approval == ApprovalState.AWAITING:
+        raise LinkInvalid()  # no link leaves before approval; one that did anyway opens nothing
     if invitation is None or (invitation.ends_at is not None and invitation.ends_at <= now()):
         raise LinkInvalid()  # an invitation whose access has already ended offers nothing
     if (
@@ -149,8 +152,9 @@ async def _claim(invitation: Invitation, token: str, connection: BaseDBAsyncClie
         await Invitation.filter(
             id=invitation.id, token_hash=tokens.hash_token(token), state=InvitationState.PENDING, expires_at__gt=now()
         )
+        .exclude(approval=ApprovalState.AWAITING)
         .using_db(connection)
-        .update(state=InvitationState.ACCEPTED, accepted_at=now())
+        .update(state=InvitationState.ACCEPTED, accepted_at=now(), **reminders.NO_REMINDER)
     )
     if won:  # a used link is wiped from emails still waiting to leave
         await outbox.cancel_queued(invitation_id=invitation.id, connection=connection)
@@ -169,6 +173,7 @@ async def _assign(invitation: Invitation, member_id: int, connection: BaseDBAsyn
         granted_by_id=invitation.invited_by_id,
         sponsor_id=invitation.sponsor_id,
         ends_at=invitation.ends_at,
+        approved_by_id=invitation.approved_by_id,
     )
 
 

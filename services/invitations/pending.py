@@ -7,7 +7,7 @@ from typing import Any, NamedTuple, TypedDict, Unpack
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import DeliveryState, Deployment, Invitation, InvitationState, ScopeLevel
+from models import ApprovalState, DeliveryState, Deployment, Invitation, InvitationState, ScopeLevel
 from services.access import service as access
 from services.access.service import Actor, Scope
 from services.invitations.pending_sql import SEARCH_COUNT_CAP, Key, Rows
@@ -33,6 +33,8 @@ class PendingRow:
     delivery_state: str
     delivery_error: str
     send_count: int
+    reminded_at: datetime | None  # when its reminder was queued (services/invitations/reminders.py); None: not yet
+    awaiting_approval: bool = False  # no email yet: a second person must approve it (services/approvals)
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ async def visibility_filter(actor: Actor, organisation_id: int) -> Q:
 
 def _row(values: tuple[Any, ...], at: datetime) -> PendingRow:
     (row_id, created_at, email, role_name, deployment_id, deployment_name, organisation_name, inviter_id, inviter,
-     last_sent_at, expires_at, delivery_state, delivery_error, send_count) = values  # fmt: skip
+     last_sent_at, expires_at, delivery_state, delivery_error, send_count, reminded_at, approval) = values  # fmt: skip
     scope_name = naming.place_name(
         organisation=organisation_name or "", deployment=deployment_name if deployment_id is not None else None
     )
@@ -183,6 +185,8 @@ def _row(values: tuple[Any, ...], at: datetime) -> PendingRow:
         delivery_state=DeliveryState(delivery_state).value,
         delivery_error=delivery_error,
         send_count=send_count,
+        reminded_at=reminded_at,
+        awaiting_approval=approval == ApprovalState.AWAITING,
     )
 
 

@@ -125,12 +125,14 @@ class Rows:
         values = list(row)
         for n in (1, 9, 10):  # created_at, last_sent_at, expires_at
             values[n] = _datetime(values[n])
+        if values[14] is not None:  # reminded_at
+            values[14] = _datetime(values[14])
         return tuple(values)
 
 
 _COLUMNS = (
     "i.id, i.created_at, i.email, r.name, i.deployment_id, d.name, o.name, i.invited_by_id, s.full_name, "
-    "i.last_sent_at, i.expires_at, i.delivery_state, i.delivery_error, i.send_count"
+    "i.last_sent_at, i.expires_at, i.delivery_state, i.delivery_error, i.send_count, i.reminded_at, i.approval"
 )
 _JOINS = (
     "JOIN role r ON r.id = i.role_id LEFT JOIN deployment d ON d.id = i.deployment_id "

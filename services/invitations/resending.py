@@ -5,11 +5,12 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from models import DeliveryState, Invitation, InvitationState, MessageKind
+from models import ApprovalState, DeliveryState, Invitation, InvitationState, MessageKind
 from services.access import roles, tokens
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
 from services.errors import RateLimited
+from services.invitations import reminders
 from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
@@ -18,6 +19,7 @@ from services.platform.clock import now
 MIN_INTERVAL = timedelta(minutes=1)
 MAX_PER_DAY = 5
 ACCESS_ENDED = "the access it gives has already ended: invite again with a new end"
+AWAITING_APPROVAL = "it awaits a second person's approval: no email leaves before that"
 
 
 @dataclass
@@ -32,6 +34,9 @@ async def resend_each(*, actor: Actor, invitation_ids: list[int]) -> ResendResul
     for invitation in await Invitation.filter(id__in=invitation_ids).select_related("role", "sponsor"):
         if invitation.ends_at is not None and invitation.ends_at <= now():
             result.skipped.append((invitation.email, ACCESS_ENDED))
+            continue
+        if invitation.approval == ApprovalState.AWAITING:
+            result.skipped.append((invitation.email, AWAITING_APPROVAL))
             continue
         try:
             if await _resend_one(actor, invitation):
@@ -56,6 +61,8 @@ async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
     sends_today = _check_limits(invitation, at)
     seed, hashed = tokens.new_link_seed()
     expires = at + timedelta(hours=invitation.lifetime_hours)
+    wanted = await reminders.wanted_in(organisation_id=scope.organisation_id)
+    remind_at = reminders.due_at(lifetime_hours=invitation.lifetime_hours, expires_at=expires, wanted=wanted)
     async with in_transaction() as connection:
         won = (
             await Invitation.filter(id=invitation.id, state=InvitationState.PENDING, token_hash=invitation.token_hash)
@@ -68,6 +75,10 @@ async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
                 sends_today=sends_today,
                 delivery_state=DeliveryState.QUEUED,
                 delivery_error="",
+                # The new link gets its own reminder; the old link's, due or sent, is gone with it.
+                remind_at=remind_at,
+                reminder_seed=seed if remind_at else None,
+                reminded_at=None,
             )
         )
         if not won:

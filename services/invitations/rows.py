@@ -11,12 +11,21 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from models import AuditEvent, Invitation, InvitationState, MessageKind, OutboxMessage, OutboxState, RoleAssignment
+from models import (
+    ApprovalState,
+    AuditEvent,
+    Invitation,
+    InvitationState,
+    MessageKind,
+    OutboxMessage,
+    OutboxState,
+    RoleAssignment,
+)
 from services.access import tokens
 from services.access.grant_terms import GrantTerms
 from services.access.service import Actor, RoleInfo, Scope
 from services.audit import service as audit
-from services.invitations import pending_search
+from services.invitations import pending_search, reminders
 from services.mail import outbox
 from services.platform import sql
 from services.platform.clock import now
@@ -57,13 +66,29 @@ async def write(
     context: dict[str, str],
     terms: GrantTerms,
     connection: BaseDBAsyncClient,
+    remind: bool,
+    approval: bool = False,
 ) -> None:
-    """Write all the rows of the plan; secrets holds one token pair per address of the send."""
+    """Write all the rows of the plan; secrets holds one token pair per address of the send; remind: whether the
+    organisation wants invitation reminders (the lifetime decides the rest: services/invitations/reminders.py);
+    approval: the invitations wait for a second person (services/approvals), so no email is queued yet."""
     await _replace_pending(plan.replace_ids, connection)
     await asyncio.sleep(0)  # each step below walks every address: the event loop gets a turn in between
     new_secrets = _secrets_of(plan.new, addresses, secrets)
     await asyncio.sleep(0)
-    await _insert_invitations(actor, plan.new, new_secrets, role, scope, lifetime_hours, context, terms, connection)
+    await _insert_invitations(
+        actor,
+        plan.new,
+        new_secrets,
+        role,
+        scope,
+        lifetime_hours,
+        context,
+        terms,
+        connection,
+        remind and not approval,
+        approval,
+    )
     await _grant_members(actor, plan.members, role, scope, context, terms, connection)
 
 
@@ -77,7 +102,7 @@ async def _replace_pending(ids: list[int], connection: BaseDBAsyncClient) -> Non
     await sql.update_where_in(
         connection,
         Invitation,
-        changes={"state": InvitationState.DELETED, "deleted_at": now()},
+        changes={"state": InvitationState.DELETED, "deleted_at": now(), **reminders.NO_REMINDER},
         key="id",
         values=ids,
         where={"state": InvitationState.PENDING},
@@ -102,15 +127,22 @@ async def _insert_invitations(
     context: dict[str, str],
     terms: GrantTerms,
     connection: BaseDBAsyncClient,
+    remind: bool,
+    approval: bool,
 ) -> None:
     at = now()
     expires = at + timedelta(hours=lifetime_hours)
+    remind_at = reminders.due_at(lifetime_hours=lifetime_hours, expires_at=expires, wanted=remind)
     async with pending_search.indexed_in_one_go(connection):  # SQLite's search index: one statement, not a row each
         ids = await sql.insert_returning_ids(
             connection,
             Invitation,
-            columns=("email", "token_hash"),
-            rows=((address, hashed) for address, (_, hashed) in zip(addresses, pairs, strict=True)),
+            # A link to be reminded keeps its email's seed until then, written here: no statement more per send.
+            columns=("email", "token_hash", "reminder_seed"),
+            rows=(
+                (address, hashed, seed if remind_at else None)
+                for address, (seed, hashed) in zip(addresses, pairs, strict=True)
+            ),
             constants={
                 **_granted(role, scope, terms),
                 "invited_by_id": actor.member_id,
@@ -118,9 +150,16 @@ async def _insert_invitations(
                 "created_at": at,
                 "last_sent_at": at,
                 "expires_at": expires,
+                "remind_at": remind_at,
+                "approval": ApprovalState.AWAITING if approval else ApprovalState.NONE,
             },
             key="token_hash",
         )
+    detail = {"role": role.name, "expires_in_hours": lifetime_hours, **_terms_detail(terms)}
+    if approval:  # no email until a second person approves (services/approvals/service.py sends it then)
+        event = audit.event_fields(actor=actor, action="invite", scope=scope, detail={**detail, "approval": "awaiting"})
+        await _audit_each(addresses, event, connection)
+        return
     message = outbox.message_fields(
         kind=MessageKind.INVITATION,
         recipient="",
@@ -136,7 +175,6 @@ async def _insert_invitations(
         rows=((a, seed, i) for a, (seed, _), i in zip(addresses, pairs, ids, strict=True)),
         constants=_other_than(message, "recipient", "link_seed", "invitation_id"),
     )
-    detail = {"role": role.name, "expires_in_hours": lifetime_hours, **_terms_detail(terms)}
     event = audit.event_fields(actor=actor, action="invite", scope=scope, detail=detail)
     await _audit_each(addresses, event, connection)
 

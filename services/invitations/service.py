@@ -17,9 +17,11 @@ from services.access import service as access
 from services.access.grant_terms import GrantTerms
 from services.access.liveness import is_live
 from services.access.service import Actor, RoleInfo, Scope
+from services.approvals import rules as approval_rules
 from services.audit import service as audit
 from services.errors import InvalidInput
 from services.invitations import addresses as emails
+from services.invitations import reminders
 from services.invitations import rows as invite_rows
 from services.mail import outbox
 from services.organisations import service as organisations
@@ -46,17 +48,19 @@ class SendResult:
     already_had_role: list[str] = field(default_factory=list)
     invalid: list[tuple[str, str]] = field(default_factory=list)
     not_sent: list[str] = field(default_factory=list)  # a send in steps stopped before these (see stopped)
+    awaiting: list[str] = field(default_factory=list)  # waiting for a second person's approval: no email yet
     stopped: str = ""  # why a send in steps stopped part-way
 
     def add(self, other: "SendResult") -> None:
         """Add what another part of the same send did."""
-        for name in ("invited", "replaced", "role_added", "already_had_role", "invalid", "not_sent"):
+        for name in ("invited", "replaced", "role_added", "already_had_role", "invalid", "not_sent", "awaiting"):
             getattr(self, name).extend(getattr(other, name))
 
     @property
     def handled(self) -> list[str]:
-        """Every address that needs nothing more: invited, replaced, given the role or holding it already."""
-        return [*self.invited, *self.replaced, *self.role_added, *self.already_had_role]
+        """Every address that needs nothing more: invited, replaced, awaiting approval, given the role or holding it
+        already."""
+        return [*self.invited, *self.replaced, *self.awaiting, *self.role_added, *self.already_had_role]
 
 
 def needs_confirmation(*, count: int) -> bool:
@@ -97,12 +101,18 @@ async def send(
     valid, result.invalid = await off_the_loop(_normalised, addresses)
     context = await _mail_context(actor, role, scope, terms)
     secrets = await invite_rows.new_tokens(len(valid))  # before the transaction, which then only reads and writes
+    remind = await reminders.wanted_in(organisation_id=scope.organisation_id)
+    approval = await approval_rules.needs_approval(organisation_id=scope.organisation_id, role=role)
     await grants.end_due()  # a grant whose end came moments ago is ended first: the same grant may then be given again
     for attempt in range(SEND_ATTEMPTS):
         try:
             async with in_transaction() as connection:
                 # Looked up inside the transaction: on SQLite no other send can slip in between look-up and insert.
                 plan = await _plan(valid, role, scope, connection)
+                if approval:  # members too get an invitation, which waits: nobody gets the role before approval
+                    plan = invite_rows.Plan(
+                        [*plan.new, *plan.members], plan.replace_ids, plan.replaced, {}, plan.already
+                    )
                 await invite_rows.write(
                     plan=plan,
                     actor=actor,
@@ -114,6 +124,8 @@ async def send(
                     context=context,
                     terms=terms,
                     connection=connection,
+                    remind=remind,
+                    approval=approval,
                 )
             break
         except IntegrityError:
@@ -123,6 +135,8 @@ async def send(
     replaced = set(plan.replaced)
     result.invited = [a for a in plan.new if a not in replaced]
     result.replaced, result.role_added, result.already_had_role = plan.replaced, list(plan.members), plan.already
+    if approval:
+        result.awaiting, result.invited, result.replaced = plan.new, [], []
     await events.publish(organisation_id=scope.organisation_id, kind="invitations")
     outbox.mail_committed()
     return result
@@ -140,7 +154,7 @@ async def delete(*, actor: Actor, invitation_ids: list[int]) -> list[str]:
             won = (
                 await Invitation.filter(id=invitation.id, state=InvitationState.PENDING)
                 .using_db(connection)
-                .update(state=InvitationState.DELETED, deleted_at=now())
+                .update(state=InvitationState.DELETED, deleted_at=now(), **reminders.NO_REMINDER)
             )
             if not won:
                 continue

@@ -1,11 +1,12 @@
 """The words of the access notices: a grant's end coming (to the member and to its sponsor), dormant access
-about to end, and access reviews (a reminder to a reviewer, the unanswered items to the owners). Each links to a
-Gatehouse page behind log-in (context "path"), never to anything usable alone."""
+about to end, an approval's outcome, and access reviews (a reminder to a reviewer, the unanswered items to the
+owners). Each links to a Gatehouse page behind log-in (context "path"), never to anything usable alone."""
 
 SUBJECTS = {
     "end_warning": "Your access to {scope_name} ends in {days}",
     "end_warning_sponsor": "Access you sponsor ends in {days}: {member_name}",
     "dormant_warning": "Your access to {scope_name} ends in {days} unless you log in",
+    "approval_outcome": "Your invitation of {member_name} was {decision}",
     "review_reminder": "Access review “{title}”: {items} still to decide",
     "review_unanswered": "Access review “{title}”: {items} unanswered at the deadline",
 }
@@ -107,6 +108,37 @@ log in before then.</p>
 {% endblock %}"""
 )
 
+_OUTCOME_TEXT = """\
+Hello,
+
+{{ approver_name }} {{ decision }} your invitation of {{ member_name }} as {{ role_name }} in {{ scope_name }}.
+{% if decision == "approved" %}The invitation email has now been sent.
+{% else %}No email was sent. The reason given: {{ reason }}
+{% endif %}
+See the pending invitations (you will be asked to log in):
+{{ link }}
+
+-- Gatehouse
+"""
+
+_OUTCOME_HTML = (
+    """{% extends "frame" %}{% block body %}"""
+    + _P
+    + """Hello,</p>
+"""
+    + _P
+    + """<strong>{{ approver_name }}</strong> {{ decision }} your invitation of <strong>{{ member_name }}</strong> as \
+<strong>{{ role_name }}</strong> in <strong>{{ scope_name }}</strong>.</p>
+"""
+    + _P
+    + """{% if decision == "approved" %}The invitation email has now been sent.{% else %}No email was sent. \
+The reason given: {{ reason }}{% endif %}</p>
+"""
+    + _BUTTON
+    + """See the pending invitations</a></p>
+{% endblock %}"""
+)
+
 _REVIEW_REMINDER_TEXT = """\
 Hello,
 
@@ -175,6 +207,7 @@ BODIES = {
     "end_warning": (_END_WARNING_TEXT, _END_WARNING_HTML),
     "end_warning_sponsor": (_SPONSOR_TEXT, _SPONSOR_HTML),
     "dormant_warning": (_DORMANT_TEXT, _DORMANT_HTML),
+    "approval_outcome": (_OUTCOME_TEXT, _OUTCOME_HTML),
     "review_reminder": (_REVIEW_REMINDER_TEXT, _REVIEW_REMINDER_HTML),
     "review_unanswered": (_REVIEW_UNANSWERED_TEXT, _REVIEW_UNANSWERED_HTML),
 }

@@ -30,6 +30,7 @@ from services.platform.settings import Settings
 BACKOFF = tuple(timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400))
 MAX_ATTEMPTS = len(BACKOFF) + 1
 ERROR_LENGTH = 500
+LINKED_KINDS = (MessageKind.INVITATION, MessageKind.REMINDER)  # emails carrying an invitation's link
 STALE_LINK_REASON = "GATEHOUSE_SECRET changed since this email was queued, so its link would not open: resend it"
 
 
@@ -57,8 +58,9 @@ async def jobs_for(rows: list[Claimed], *, settings: Settings) -> list[Job]:
         job = Job(row)
         jobs.append(job)
         invitation = invitations.get(row.invitation_id or 0)
-        # An invitation email whose invitation row is gone (its custom role was deleted) carries a dead link.
-        gone = row.kind == MessageKind.INVITATION and (invitation is None or not row.invitation_id)
+        # An invitation email (or its reminder) whose invitation row is gone (its custom role was deleted) carries a
+        # dead link.
+        gone = row.kind in LINKED_KINDS and (invitation is None or not row.invitation_id)
         if gone or (invitation is not None and invitation["state"] != InvitationState.PENDING):
             job.outcome, job.error, job.dead_link = "failed", "invitation no longer pending", True
         elif row.invitation_id and latest.get(row.invitation_id) != row.id:

@@ -1,4 +1,5 @@
-"""Rendering the outgoing emails (invitation, role notice, first administrator) straight to message bytes."""
+"""Rendering the outgoing emails (invitation, its reminder, role notice, first administrator) straight to message
+bytes."""
 
 import binascii
 import functools
@@ -37,6 +38,9 @@ _DEFAULTS = {
     "member_name": "",  # an access notice: whose access (to the sponsor)
     "days": "",  # an access notice: "14 days", "1 day"
     "dormant_days": "",
+    "decision": "",  # an approval outcome: approved | declined, and by whom and why
+    "approver_name": "",
+    "reason": "",
     "title": "",  # an access review's title
     "items": "",  # an access review: "3 items"
     "unanswered": "",  # an access review: its unanswered items, one line each between " ¦ "
@@ -72,6 +76,8 @@ def _subject(kind: str, values: dict[str, str]) -> str:
         return f"You are now {values['role_name']} in {values['scope_name']}"
     if kind in notice_texts.SUBJECTS:
         return notice_texts.SUBJECTS[kind].format_map(values)
+    if kind == "reminder":
+        return f"Reminder: {values['inviter_name']} invited you to {values['scope_name']}"
     raise ValueError(f"unknown message kind {kind!r}")
 
 

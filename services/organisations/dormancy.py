@@ -128,11 +128,8 @@ async def _end(organisation_id: int, dormant_days: int, member: StaffMember, mom
     """Bring the end of the member's live grants in the organisation to now (end_due then ends them), audited."""
     async with in_transaction() as connection:
         theirs = RoleAssignment.filter(grants.live(), member_id=member.id, organisation_id=organisation_id)
-        changed = (
-            await theirs.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=moment))
-            .using_db(connection)
-            .update(ends_at=moment)
-        )
+        bringing_forward = theirs.filter(Q(ends_at__isnull=True) | Q(ends_at__gt=moment)).using_db(connection)
+        changed = await bringing_forward.update(ends_at=moment, end_reason="dormant")
         if changed:
             await audit.record(
                 actor=None,

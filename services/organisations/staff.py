@@ -16,6 +16,7 @@ from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
+from services.invitations import reminders
 from services.mail import outbox
 from services.organisations import access_settings, naming
 from services.organisations import service as organisations
@@ -151,7 +152,8 @@ async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
     await roles.require_grant(actor=actor, role=role, scope=scope, action="remove_member", target=email)
     async with in_transaction() as connection:
         # The grant ends now and stays as the member's history (as one that reaches its end does).
-        await RoleAssignment.filter(id=assignment.id, ended_at__isnull=True).using_db(connection).update(ended_at=now())
+        removing = RoleAssignment.filter(id=assignment.id, ended_at__isnull=True).using_db(connection)
+        await removing.update(ended_at=now(), end_reason="removed", ended_by_id=actor.member_id)
         detail = {"role": assignment.role.name}
         await _settle_role_taken(actor, assignment, scope, "remove_member", detail, connection)
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
@@ -233,7 +235,7 @@ async def drop_invitations_sent_by(member_id: int, scope: Scope, connection: Bas
     dropped = (
         await Invitation.filter(id__in=list(ids))
         .using_db(connection)
-        .update(state=InvitationState.DELETED, deleted_at=now())
+        .update(state=InvitationState.DELETED, deleted_at=now(), **reminders.NO_REMINDER)
     )
     return await sql.changed(connection, dropped)
 

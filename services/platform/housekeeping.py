@@ -1,5 +1,5 @@
-"""Housekeeping, run by one process at a time: end grants at their end, announce invitations that expire, purge
-finished ones.
+"""Housekeeping, run by one process at a time: end grants at their end, queue invitation reminders when due,
+announce invitations that expire, purge finished ones.
 
 On PostgreSQL the process holding an advisory lock (on a connection of its own) is the one that runs it; when
 that process dies its session ends, the lock is free, and another process takes over at its next try. On
@@ -22,6 +22,7 @@ from services.access import grants
 from services.access.service import PLATFORM_SCOPE, Scope, ScopeLevel
 from services.audit import chain
 from services.audit import service as audit
+from services.invitations import reminders
 from services.organisations import dormancy, end_warnings
 from services.platform import events, pg, sql
 from services.platform.clock import now
@@ -132,11 +133,12 @@ class Housekeeper:
         await self._drop_connection()
 
     async def run_once(self) -> None:
-        """One pass: end the grants whose end has come, announce what expired since the last pass; warn of ends
-        and dormant access, and run the access reviews' deadlines, reminders and schedule, now and then; seal the
-        audit events written since; purge when due."""
+        """One pass: end the grants whose end has come, queue the invitation reminders due, announce what expired
+        since the last pass; warn of ends and dormant access, and run the access reviews' deadlines, reminders and
+        schedule, now and then; seal the audit events written since; purge when due."""
         until = now()
         await grants.end_due()
+        await reminders.queue_due()
         await announce_expired(since=self._since, until=until)
         self._since = until
         if self._last_notices is None or until - self._last_notices >= NOTICES_EVERY:
@@ -196,7 +198,11 @@ class Housekeeper:
                 await asyncio.wait_for(self._stop.wait(), pause)
 
     async def _pause(self) -> float:
-        moments = [await next_expiry(after=now()), await grants.next_end(after=now())]
+        moments = [
+            await next_expiry(after=now()),
+            await grants.next_end(after=now()),
+            await reminders.next_due(after=now()),
+        ]
         upcoming = min((moment for moment in moments if moment is not None), default=None)
         if upcoming is None:
             return self.interval

@@ -26,6 +26,7 @@ REMINDER_DAYS = (7, 1)
 LIST_LIMIT = 50  # lines of unanswered items in the owners' email; the review page has them all
 SEPARATOR = " ¦ "  # between the lines of a list in one email context value (services/mail/notice_texts.py)
 OWNER = "organisation_owner"
+END_REASON = "review"  # role_assignment.end_reason of a grant ended because nobody answered for it in a review
 
 
 def review_path(*, campaign: ReviewCampaign) -> str:
@@ -192,7 +193,9 @@ def _manages_staff(grant: RoleAssignment) -> bool:
 async def _end(campaign: ReviewCampaign, item: ReviewItem, at: datetime, connection: BaseDBAsyncClient) -> None:
     """Bring the grant's end to now (grants.end_due then ends it, as any end), audited as the review's outcome."""
     grant = item.assignment
-    await RoleAssignment.filter(id=grant.id, ended_at=None).using_db(connection).update(ends_at=at)
+    await (
+        RoleAssignment.filter(id=grant.id, ended_at=None).using_db(connection).update(ends_at=at, end_reason=END_REASON)
+    )
     detail = {"campaign": campaign.id, "title": campaign.title, "role": grant.role.name}
     await audit.record(
         actor=None,

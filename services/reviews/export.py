@@ -4,6 +4,7 @@ it (decision, outcome, who decided and when, comment), for those holding *review
 The role and the outcome of a decided item come from its audit event (the role it had when reviewed, the new role or
 end): the item itself points at the grant as it is now."""
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,10 +12,10 @@ from typing import Any
 from models import AuditEvent, ReviewCampaign, ReviewItem
 from services.access import service as access
 from services.access.service import Actor
+from services.audit import evidence
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
 from services.organisations import naming
-from services.platform import exports
 from services.reviews import campaigns, reviewers
 from services.reviews.items import DECISIONS, RELATED
 
@@ -48,11 +49,16 @@ async def export(*, actor: Actor, campaign_id: int, file_format: str) -> ExportF
     detail = {"campaign": row.id, "format": file_format, "items": len(records)}
     await audit.record(actor=actor, action="export_review", scope=scope, target=row.title, detail=detail)
     name = f"access-review-{row.id}.{file_format}"
-    if file_format == "csv":
-        content = exports.csv_bytes(header=HEADER, rows=([record[key] for key in HEADER] for record in records))
+    if file_format == "csv":  # the evidence pack's writers: formula cells quoted, and the same JSON shape
+        parts = evidence.as_csv(_each(records), HEADER)
     else:
-        content = exports.json_bytes(record={"review": await _header(row), "items": records})
-    return ExportFile(name, FORMATS[file_format], content)
+        parts = evidence.as_json(_each(records), {"review": await _header(row)}, "items")
+    return ExportFile(name, FORMATS[file_format], "".join([part async for part in parts]).encode())
+
+
+async def _each(records: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    for record in records:
+        yield record
 
 
 async def _header(row: ReviewCampaign) -> dict[str, Any]:

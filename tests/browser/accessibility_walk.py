@@ -226,6 +226,11 @@ def _access_settings(screen: Screens) -> None:
     screen.check("/care/settings, an error at its field")
     page.get_by_role("link", name="← Back to the Care Portal").click()
     expect(page.get_by_role("region", name="All staff members")).to_be_visible()
+    choose_with_mouse(page, page.locator("main"), "Overview filters", "Staff members >> Awaiting approval")
+    expect(page.get_by_role("region", name="Invitations awaiting approval")).to_be_visible()
+    screen.check("/care, Invitations awaiting approval")
+    choose_with_mouse(page, page.locator("main"), "Overview filters", "All staff members")
+    expect(page.get_by_role("region", name="All staff members")).to_be_visible()
 
 
 def _access_reviews(screen: Screens) -> None:

@@ -1,21 +1,23 @@
 """A copy of the database yields no usable link: not while emails wait for a relay that is down, not after they
-left, not in SQLite's freed pages or write-ahead log; and what a change of GATEHOUSE_SECRET does to waiting emails."""
+left, not in SQLite's freed pages or write-ahead log, not while a reminder is due; and what a change of
+GATEHOUSE_SECRET does to waiting emails."""
 
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from models import Invitation, OutboxMessage, OutboxState
+from models import DeliveryState, Invitation, MessageKind, OutboxMessage, OutboxState
 from services.access import roles, tokens
-from services.invitations import resending
+from services.invitations import reminders, resending
+from services.invitations import service as invitations
 from services.mail import records as mail_records
 from services.mail.sink import MailSink
 from services.mail.worker import MailWorker
 from services.platform import clock, settings
 from services.platform.database import connected
 from tests.conftest import TEST_SECRET
-from tests.security.helpers import database_text, invite, owner_and_world, relay_settings
+from tests.security.helpers import accept, database_text, invite, latest_token, owner_and_world, relay_settings
 from tests.test_mail import free_port
 
 STAFF = [f"staff{number}@example.org" for number in range(40)]
@@ -109,3 +111,33 @@ async def test_after_the_secret_changes_a_waiting_email_is_failed_with_the_reaso
     assert resent is not None and resent.link_seed is not None
     token = tokens.link_token(resent.link_seed, secret=rotated)
     assert tokens.hash_token(token) == (await Invitation.get(id=invitation.id)).token_hash
+
+
+async def test_an_invitation_keeps_its_links_seed_only_while_its_reminder_is_due_and_never_its_token(db: str) -> None:
+    world, owner = await owner_and_world()
+    await invite(owner, world, ["due@example.org", "deleted@example.org", "accepted@example.org", "again@example.org"])
+    await invite(owner, world, ["short@example.org"], hours=24)
+    emails = {m.recipient: m.link_seed for m in await OutboxMessage.filter(kind=MessageKind.INVITATION.value)}
+    kept = dict(await Invitation.filter(reminder_seed__isnull=False).values_list("email", "reminder_seed"))
+    assert kept == {email: emails[email] for email in kept} and "short@example.org" not in kept  # the email's seed
+
+    deleted = await Invitation.get(email="deleted@example.org")
+    await invitations.delete(actor=owner, invitation_ids=[deleted.id])
+    await accept(await latest_token("accepted@example.org"))
+    replaced = await Invitation.get(email="again@example.org")
+    await invite(owner, world, ["again@example.org"])  # replaces the pending one: its link dies
+    for gone in ("deleted@example.org", "accepted@example.org"):
+        assert (await Invitation.get(email=gone)).reminder_seed is None
+    assert (await Invitation.get(id=replaced.id)).reminder_seed is None
+
+    stored = await database_text()
+    kept = dict(await Invitation.filter(reminder_seed__isnull=False).values_list("email", "reminder_seed"))
+    seeds = [str(seed) for seed in kept.values()]
+    assert len(seeds) == 2  # due@ and the new invitation to again@
+    for seed in seeds:
+        link = mail_records.link_of(seed, settings=settings.current())
+        assert link is not None and link.rsplit("/", 1)[1] not in stored  # a seed, never the link's token
+    await Invitation.all().update(delivery_state=DeliveryState.SENT)  # as the worker records it
+    clock.advance(timedelta(hours=48))
+    assert await reminders.queue_due() == 2
+    assert not await Invitation.filter(reminder_seed__isnull=False).exists()  # cleared once queued

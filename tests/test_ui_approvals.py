@@ -1,0 +1,91 @@
+"""Stories of two-person approval (issue 19 item 1): an owner lists a role that needs approval; an access controller's
+invitation then waits in the pending list with no email; a second person approves it from the queue (the email
+leaves), or declines it with a reason (it never does). The queue follows changes live."""
+
+from collections.abc import Callable
+
+from nicegui import ui
+from nicegui.testing import User
+
+from models import ApprovalState, Invitation, MessageKind, OutboxMessage
+from services.approvals import rules
+from services.invitations import service as invitations
+from tests import factories
+from tests.ui_helpers import error_of, eventually, sign_in, table
+
+NEW = "new.supervisor@example.org"
+
+
+async def _waiting_invitation(world: factories.World) -> None:
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    inviter = await factories.member("ac@trust.org", "access_controller", org=world.org, full_name="Ann Inviter")
+    supervisor = await factories.role("supervisor")
+    await rules.set_rules(actor=owner, organisation_id=world.org.id, role_ids=[supervisor.id], permissions=[])
+    await invitations.send(
+        actor=inviter, addresses=[NEW], role_id=supervisor.id, lifetime_hours=72, organisation_id=world.org.id
+    )
+
+
+async def test_an_owner_lists_a_role_that_needs_approval_on_the_settings_page(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
+    supervisor = await factories.role("supervisor")
+    await user.open(f"/care/settings?org={world.org.id}")
+    await user.should_see("Invitations that need a second person's approval")
+    box = next(e for e in user.find(marker=f"approve-role-{supervisor.id}").elements if isinstance(e, ui.checkbox))
+    box.value = True
+    user.find(kind=ui.button, content="Save access settings").click()
+    await user.should_see("Access settings saved.")
+    assert (await rules.rules_of(organisation_id=world.org.id)).role_ids == {supervisor.id}
+
+
+async def test_a_waiting_invitation_shows_in_the_pending_list_without_an_email_or_a_resend(user: User) -> None:
+    world = await factories.world()
+    await _waiting_invitation(world)
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open(f"/care?org={world.org.id}&view=pending")
+    await eventually(lambda: [r["email"] for r in table(user, "pending").rows] == [NEW])
+    row = table(user, "pending").rows[0]
+    assert (row["delivery"], row["awaiting"], row["sent"]) == ("Awaiting approval", True, 0)
+    assert not await OutboxMessage.filter(kind=MessageKind.INVITATION, recipient=NEW).exists()
+
+
+async def test_a_second_person_approves_from_the_queue_and_the_email_leaves(
+    user: User, create_user: Callable[[], User]
+) -> None:
+    world = await factories.world()
+    await _waiting_invitation(world)
+    inviter = create_user()
+    await sign_in(inviter, "ac@trust.org", "access_controller", org=world.org)
+    await inviter.open(f"/care?org={world.org.id}&view=approvals")
+    await eventually(lambda: [r["may_decide"] for r in table(inviter, "approvals").rows] == [False])  # their own
+
+    await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
+    await user.open(f"/care?org={world.org.id}&view=approvals")
+    await eventually(lambda: [r["email"] for r in table(user, "approvals").rows] == [NEW])
+    row = table(user, "approvals").rows[0]
+    assert (row["invited_by"], row["may_decide"]) == ("Ann Inviter", True)
+    user.find(marker="approvals").trigger("approve", row)
+    await user.should_see(f"Approved and sent: {NEW}.")
+    await eventually(lambda: table(user, "approvals").rows == [])
+    await eventually(lambda: table(inviter, "approvals").rows == [])  # live in the inviter's open queue too
+    assert await OutboxMessage.filter(kind=MessageKind.INVITATION, recipient=NEW).count() == 1
+
+
+async def test_declining_asks_for_a_reason_and_nothing_is_ever_sent(user: User) -> None:
+    world = await factories.world()
+    await _waiting_invitation(world)
+    await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
+    await user.open(f"/care?org={world.org.id}&view=approvals")
+    await eventually(lambda: len(table(user, "approvals").rows) == 1)
+    user.find(marker="approvals").trigger("decline", table(user, "approvals").rows[0])
+    await user.should_see(f"Decline the invitation of {NEW}?")
+    user.find(kind=ui.button, content="Decline").click()
+    label = "Reason (the inviter is told, and the audit log keeps it)"
+    await eventually(lambda: error_of(user, label) == "Say why, for the inviter and the audit log.")
+    assert (await Invitation.get(email=NEW)).approval == ApprovalState.AWAITING
+    user.find(label).type("Not on this study's rota")
+    user.find(kind=ui.button, content="Decline").click()
+    await user.should_see(f"Declined: {NEW}.")
+    assert (await Invitation.get(email=NEW)).approval_reason == "Not on this study's rota"
+    assert not await OutboxMessage.filter(kind=MessageKind.INVITATION, recipient=NEW).exists()
