@@ -15,6 +15,7 @@ from pages import (
     admin,
     audit,
     care,
+    care_webhooks,
     exports,
     health,
     home,
@@ -58,7 +59,21 @@ headers.install(app)
 page_binding.install()  # a page's socket only for the browser and session that opened the page
 frame.install()
 invite_dialog.install()
-for page in (home, login, accept_invite, admin, care, roles, access_settings, reviews, audit, exports, mailbox, health):
+for page in (
+    home,
+    login,
+    accept_invite,
+    admin,
+    care,
+    roles,
+    access_settings,
+    reviews,
+    care_webhooks,
+    audit,
+    exports,
+    mailbox,
+    health,
+):
     page.create()
 
 # The one definition of how the app is served: bench/lists_server.py runs the app through run() as well.

@@ -11,7 +11,7 @@ from models.enums import (
     ScopeLevel,
 )
 from models.governance import ApprovalRule, ReviewCampaign, ReviewItem
-from models.integrations import ApiToken
+from models.integrations import ApiToken, WebhookDelivery, WebhookEndpoint
 from models.invitations import AccessNotice, AuditEvent, Invitation, OutboxMessage, PendingCount
 from models.organisations import Deployment, GrantPolicy, Organisation
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
@@ -42,4 +42,6 @@ __all__ = [
     "ScopeLevel",
     "Session",
     "StaffMember",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

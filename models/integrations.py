@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
+from models.enums import OutboxState
+
 if TYPE_CHECKING:
     from models.organisations import Deployment, Organisation
     from models.staff import StaffMember
@@ -40,3 +42,57 @@ class ApiToken(Model):
     class Meta:
         table = "api_token"
         indexes = (("organisation_id", "revoked_at"),)
+
+
+class WebhookEndpoint(Model):
+    """An HTTPS address an organisation's events are posted to, signed with its secret (Standard Webhooks). The
+    secret is stored as it is: signing needs it (docs/SECURITY.md); it is shown once, when the endpoint is made."""
+
+    id = fields.IntField(primary_key=True)
+    organisation: fields.ForeignKeyRelation["Organisation"] = fields.ForeignKeyField(
+        "models.Organisation", related_name="webhook_endpoints", on_delete=fields.CASCADE
+    )
+    url = fields.CharField(max_length=500)
+    description = fields.CharField(max_length=200, default="")
+    event_types: list[str] = fields.JSONField(default=list)
+    secret = fields.CharField(max_length=80)
+    created_by: fields.ForeignKeyNullableRelation["StaffMember"] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="webhook_endpoints", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+    disabled_at = fields.DatetimeField(null=True)
+
+    organisation_id: int
+    created_by_id: int | None
+
+    class Meta:
+        table = "webhook_endpoint"
+        indexes = (("organisation_id", "disabled_at"),)
+
+
+class WebhookDelivery(Model):
+    """One event for one endpoint, in the webhook outbox: the body is kept exactly as it is signed on every attempt."""
+
+    id = fields.IntField(primary_key=True)
+    endpoint: fields.ForeignKeyRelation[WebhookEndpoint] = fields.ForeignKeyField(
+        "models.WebhookEndpoint", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    event_id = fields.CharField(max_length=40)  # webhook-id: "msg_…", the same at every endpoint and attempt
+    event_type = fields.CharField(max_length=40)
+    body = fields.TextField()
+    state = fields.CharEnumField(OutboxState, max_length=12, default=OutboxState.QUEUED)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    claimed_by = fields.CharField(max_length=64, null=True)
+    claimed_until = fields.DatetimeField(null=True)
+    last_status = fields.IntField(null=True)
+    last_error = fields.CharField(max_length=300, default="")
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    endpoint_id: int
+
+    class Meta:
+        table = "webhook_delivery"
+        unique_together = (("endpoint_id", "event_id"),)
+        indexes = (("state", "next_attempt_at"), ("endpoint_id", "created_at"))

@@ -14,6 +14,7 @@ from pages.care_staff import StaffView
 from services.access import rights
 from services.access.service import Actor
 from services.organisations import staff
+from services.webhooks import endpoints as webhooks
 
 MANAGE = {
     "invite": "Invite staff members",
@@ -21,6 +22,7 @@ MANAGE = {
     "audit": "Audit log",
     "settings": "Access settings",
     "reviews": "Access reviews",
+    "webhooks": "Webhooks",
 }
 VIEWS = {
     "staff": "All staff members",
@@ -59,6 +61,7 @@ class _CarePortal:
         self.may_audit = rights.may_read_audit(actor=actor, organisation_id=organisation_id)
         self.may_review = rights.may_review_access(actor=actor, organisation_id=organisation_id)
         self.may_suspend = rights.may_suspend_accounts(actor=actor)
+        self.may_manage_webhooks = webhooks.may_manage(actor, organisation_id=organisation_id)
         self.view = view if view in VIEWS and (view == "staff" or self.may_invite) else "staff"
 
     async def build(self, organisations: dict[int, str]) -> None:
@@ -92,6 +95,7 @@ class _CarePortal:
             "audit": self.may_audit,
             "settings": self.may_change_settings,
             "reviews": self.may_review,
+            "webhooks": self.may_manage_webhooks,
         }
 
     async def _manage(self, key: str) -> None:

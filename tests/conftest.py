@@ -43,6 +43,7 @@ def app_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GATEHOUSE_SECRET", TEST_SECRET)
     monkeypatch.setenv("GATEHOUSE_MAIL_WORKER", "off")
     monkeypatch.setenv("GATEHOUSE_SMTP_SINK", "off")
+    monkeypatch.setenv("GATEHOUSE_WEBHOOK_WORKER", "off")
     monkeypatch.setenv("GATEHOUSE_GC_FREEZE_SECONDS", "0")  # frozen objects would outlive their tests
     core.app.router.lifespan_context = _ORIGINAL_LIFESPAN
     clock.reset()

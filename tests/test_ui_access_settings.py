@@ -42,6 +42,7 @@ async def test_an_owner_changes_the_settings_from_the_care_portal_and_finds_them
         "Audit log",
         "Access settings",
         "Access reviews",
+        "Webhooks",
     ]
     user.find(marker="manage").trigger("choose", "settings")
     await user.should_see("End of access rules per role", retries=50)

@@ -223,6 +223,7 @@ async def test_the_manage_menu_offers_what_the_role_allows_and_each_item_does_it
         "Audit log",
         "Access settings",
         "Access reviews",
+        "Webhooks",
     ]
     user.find(marker="manage").trigger("choose", "invite")
     await user.should_see("Send invites", retries=50)

@@ -19,6 +19,8 @@ from services.access.service import PLATFORM_SCOPE, Scope
 from services.audit import service as audit
 from services.platform import events
 from services.platform.clock import now
+from services.webhooks import outbox as webhooks
+from services.webhooks.outbox import EventType
 
 __all__ = ["EndReport", "end_due", "end_sessions_without_grants", "is_live", "live", "next_end"]
 
@@ -56,6 +58,11 @@ async def end_due(*, batch: int = END_BATCH) -> EndReport:
             await ending.filter(end_reason="").update(end_reason=END_REASON)  # a dormant or review end says so
             await ending.update(ended_at=at)
             rows = await RoleAssignment.filter(id__in=ids).using_db(connection).select_related("role", "member")
+            await webhooks.record_each(
+                connection=connection,
+                event_type=EventType.MEMBER_ACCESS_ENDED,
+                data=[(row.organisation_id, webhooks.grant_data(row, email=row.member.email)) for row in rows],
+            )
             for row in rows:
                 detail = {"role": row.role.name, "ends_at": row.ends_at.isoformat() if row.ends_at else ""}
                 await audit.record(

@@ -24,6 +24,8 @@ from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
 from services.platform.clock import now
+from services.webhooks import outbox as webhooks
+from services.webhooks.outbox import EventType
 
 REASON_LENGTH = 500
 NO_LONGER = "no longer awaiting approval"
@@ -165,6 +167,12 @@ async def _send(actor: Actor, invitation: Invitation) -> bool:
             link_seed=seed,
             invitation_id=invitation.id,
             organisation_id=scope.organisation_id,
+        )
+        await webhooks.record(
+            connection=connection,
+            organisation_id=scope.organisation_id,
+            event_type=EventType.INVITATION_SENT,
+            data=[webhooks.invitation_data(invitation, expires_at=expires, approved=True)],
         )
         await _tell_inviter(invitation, actor, "approved", "", connection)
         detail = {"role": invitation.role.name}

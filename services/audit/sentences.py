@@ -41,6 +41,8 @@ ACTION_LABELS = {
     "dormant_ended": "Dormant members' access ended",
     "create_token": "API tokens made",
     "revoke_token": "API tokens revoked",
+    "create_webhook": "Webhook endpoints added",
+    "change_webhook": "Webhook endpoints changed",
     "approve": "Invitations approved",
     "decline": "Invitations declined",
     "set_approval_rules": "Approval rules changed",
@@ -226,6 +228,11 @@ _WHAT: dict[str, Phrase] = {
     ),
     "revoke_token": lambda t, p, d: (f"revoked the API token “{t}” of {p}", f"revoke the API token “{t}”"),
     "list_tokens": lambda t, p, d: (f"listed the API tokens of {p}", f"list the API tokens of {p}"),
+    "create_webhook": lambda t, p, d: (f"added the webhook endpoint {t} for {p}", f"add a webhook endpoint for {p}"),
+    "change_webhook": lambda t, p, d: (
+        f"{d.get('change') or 'changed'} the webhook endpoint {t} of {p}",
+        f"change the webhook endpoints of {p}",
+    ),
     "approve": lambda t, p, d: (
         f"approved the invitation of {t} as {d.get('role')} in {p}",
         f"approve the invitation of {t} as {d.get('role')} in {p}",

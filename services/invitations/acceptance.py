@@ -19,6 +19,8 @@ from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
 from services.platform.clock import now
+from services.webhooks import outbox as webhooks
+from services.webhooks.outbox import EventType
 
 MAX_NAME = 120
 HAS_ACCOUNT = "An account already exists for this address: log in to accept the invitation."
@@ -158,6 +160,12 @@ async def _claim(invitation: Invitation, token: str, connection: BaseDBAsyncClie
     )
     if won:  # a used link is wiped from emails still waiting to leave
         await outbox.cancel_queued(invitation_id=invitation.id, connection=connection)
+        await webhooks.record(
+            connection=connection,
+            organisation_id=invitation.organisation_id,
+            event_type=EventType.INVITATION_ACCEPTED,
+            data=[webhooks.invitation_data(invitation)],
+        )
     return bool(won)
 
 

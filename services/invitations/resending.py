@@ -15,6 +15,8 @@ from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
 from services.platform.clock import now
+from services.webhooks import outbox as webhooks
+from services.webhooks.outbox import EventType
 
 MIN_INTERVAL = timedelta(minutes=1)
 MAX_PER_DAY = 5
@@ -103,6 +105,12 @@ async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
             link_seed=seed,
             invitation_id=invitation.id,
             organisation_id=scope.organisation_id,
+        )
+        await webhooks.record(
+            connection=connection,
+            organisation_id=scope.organisation_id,
+            event_type=EventType.INVITATION_SENT,
+            data=[webhooks.invitation_data(invitation, expires_at=expires, resent=True)],
         )
         await audit.record(actor=actor, action="resend", scope=scope, target=invitation.email, connection=connection)
     await events.publish(organisation_id=scope.organisation_id, kind="invitations")

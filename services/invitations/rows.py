@@ -29,6 +29,8 @@ from services.invitations import pending_search, reminders
 from services.mail import outbox
 from services.platform import sql
 from services.platform.clock import now
+from services.webhooks import outbox as webhooks
+from services.webhooks.outbox import EventType
 
 TOKENS_PER_TURN = 1_000  # a few ms of hashing between two turns of the event loop
 _TARGET_LENGTH = AuditEvent._meta.fields_map["target"].max_length  # type: ignore[attr-defined]
@@ -174,6 +176,15 @@ async def _insert_invitations(
         columns=("recipient", "link_seed", "invitation_id"),
         rows=((a, seed, i) for a, (seed, _), i in zip(addresses, pairs, ids, strict=True)),
         constants=_other_than(message, "recipient", "link_seed", "invitation_id"),
+    )
+    sent = {"organisation_id": scope.organisation_id, "deployment_id": scope.deployment_id, "role_id": role.id}
+    await webhooks.record(
+        connection=connection,
+        organisation_id=scope.organisation_id,
+        event_type=EventType.INVITATION_SENT,
+        data=(
+            {"invitation_id": i, "email": a, **sent, "expires_at": expires} for a, i in zip(addresses, ids, strict=True)
+        ),
     )
     event = audit.event_fields(actor=actor, action="invite", scope=scope, detail=detail)
     await _audit_each(addresses, event, connection)

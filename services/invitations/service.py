@@ -27,6 +27,8 @@ from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events, sql
 from services.platform.clock import now
+from services.webhooks import outbox as webhooks
+from services.webhooks.outbox import EventType
 
 EXPIRY_CHOICES: dict[int, str] = {24: "24 hours", 72: "72 hours", 168: "7 days"}
 MAX_ADDRESSES = 100_000
@@ -159,6 +161,12 @@ async def delete(*, actor: Actor, invitation_ids: list[int]) -> list[str]:
             if not won:
                 continue
             await outbox.cancel_queued(invitation_id=invitation.id, connection=connection)
+            await webhooks.record(
+                connection=connection,
+                organisation_id=invitation.organisation_id,
+                event_type=EventType.INVITATION_DELETED,
+                data=[webhooks.invitation_data(invitation)],
+            )
             await audit.record(
                 actor=actor, action="delete", scope=scope, target=invitation.email, connection=connection
             )

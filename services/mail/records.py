@@ -26,6 +26,8 @@ from services.mail.claims import Claimed
 from services.platform import sql
 from services.platform.clock import now
 from services.platform.settings import Settings
+from services.webhooks import outbox as webhooks
+from services.webhooks.outbox import EventType
 
 BACKOFF = tuple(timedelta(seconds=s) for s in (30, 120, 600, 1800, 3600, 7200, 14400))
 MAX_ATTEMPTS = len(BACKOFF) + 1
@@ -112,7 +114,7 @@ async def record(jobs: list[Job], *, worker_id: str) -> None:
             outcome, error = "failed", f"gave up after {attempts} attempts: {error}"[:ERROR_LENGTH]
         job.outcome, job.error = ("" if outcome == "release" else outcome), error
         outcomes.setdefault((outcome, error, attempts), []).append(job)
-    async with in_transaction():
+    async with in_transaction() as connection:
         ids = {job.row.invitation_id for job in jobs if job.row.invitation_id}
         latest = await newest_emails(ids, since=min(job.row.id for job in jobs))
         for (outcome, error, attempts), group in outcomes.items():
@@ -131,6 +133,9 @@ async def record(jobs: list[Job], *, worker_id: str) -> None:
         if failures:
             found = await invitations({job.row.invitation_id for job in failures if job.row.invitation_id})
             await AuditEvent.bulk_create(failure_events(failures, found))
+            await webhooks.record_each(
+                connection=connection, event_type=EventType.INVITATION_FAILED, data=failed_invitations(failures)
+            )
 
 
 async def mark_sent(jobs: list[Job], *, worker_id: str) -> None:
@@ -185,6 +190,18 @@ async def newest_emails(ids: set[int], *, since: int) -> dict[int, int]:
     by_invitation = newer.group_by("invitation_id").annotate(newest=Max("id"))
     newest = await by_invitation.values_list("invitation_id", "newest")
     return {int(invitation): int(message) for invitation, message in newest}
+
+
+def failed_invitations(jobs: list[Job]) -> list[tuple[int | None, dict[str, Any]]]:
+    """The invitation.failed events of failed invitation emails, by organisation."""
+    return [
+        (
+            job.row.organisation_id,
+            {"invitation_id": job.row.invitation_id, "email": job.row.recipient, "error": job.error},
+        )
+        for job in jobs
+        if job.row.invitation_id and job.row.kind == MessageKind.INVITATION
+    ]
 
 
 def failure_events(jobs: list[Job], found: dict[int, dict[str, Any]]) -> list[AuditEvent]:

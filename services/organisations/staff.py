@@ -22,6 +22,8 @@ from services.organisations import access_settings, naming
 from services.organisations import service as organisations
 from services.platform import events, sql, text
 from services.platform.clock import now
+from services.webhooks import outbox as webhooks
+from services.webhooks.outbox import EventType
 
 SORTS = {
     "name": "member__full_name",
@@ -138,6 +140,12 @@ async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
         raise InvalidInput(f"{assignment.member.email} already holds “{new.name}” there.")
     async with in_transaction() as connection:
         await RoleAssignment.filter(id=assignment.id).using_db(connection).update(role_id=new.id)
+        await webhooks.record(
+            connection=connection,
+            organisation_id=scope.organisation_id,
+            event_type=EventType.MEMBER_ROLE_CHANGED,
+            data=[webhooks.grant_data(assignment, email=assignment.member.email, role_id=new.id, from_role_id=old.id)],
+        )
         detail = {"from": old.name, "to": new.name}
         await _settle_role_taken(actor, assignment, scope, "change_role", detail, connection)
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
@@ -153,7 +161,13 @@ async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
     async with in_transaction() as connection:
         # The grant ends now and stays as the member's history (as one that reaches its end does).
         removing = RoleAssignment.filter(id=assignment.id, ended_at__isnull=True).using_db(connection)
-        await removing.update(ended_at=now(), end_reason="removed", ended_by_id=actor.member_id)
+        if await removing.update(ended_at=now(), end_reason="removed", ended_by_id=actor.member_id):
+            await webhooks.record(
+                connection=connection,
+                organisation_id=scope.organisation_id,
+                event_type=EventType.MEMBER_REMOVED,
+                data=[webhooks.grant_data(assignment, email=email)],
+            )
         detail = {"role": assignment.role.name}
         await _settle_role_taken(actor, assignment, scope, "remove_member", detail, connection)
     await events.publish(organisation_id=scope.organisation_id, kind="staff")

@@ -27,6 +27,7 @@ from services.organisations import dormancy, end_warnings
 from services.platform import events, pg, sql
 from services.platform.clock import now
 from services.reviews import schedule as review_schedule
+from services.webhooks import outbox as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ async def announce_expired(*, since: datetime, until: datetime) -> set[int | Non
     crossed = Invitation.filter(state=InvitationState.PENDING, expires_at__gt=since, expires_at__lte=until)
     found: list[Any] = list(await crossed.distinct().values_list("organisation_id", flat=True))
     organisations: set[int | None] = {None if value is None else int(value) for value in found}
+    await webhooks.record_expired(since=since, until=until)
     for organisation_id in organisations:
         await events.publish(organisation_id=organisation_id, kind="expired")
     return organisations

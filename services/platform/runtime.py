@@ -13,6 +13,7 @@ from services.mail import worker as mail_worker
 from services.platform import bootstrap, collector, database, events_pg, health, housekeeping, pg, sql
 from services.platform.clock import now
 from services.platform.settings import Settings
+from services.webhooks.worker import WebhookWorker
 
 log = logging.getLogger("gatehouse")
 STARTUP = "gatehouse-startup"
@@ -50,6 +51,10 @@ async def _started(config: Settings) -> AsyncIterator[None]:
         sink = await _start_sink(config)
         worker = await _start_worker(_mail_settings(config, sink))
         housekeeper = await _start_housekeeper(config, in_memory=in_memory)
+        if config.webhook_worker:
+            webhooks = WebhookWorker()
+            await webhooks.start()
+            stack.push_async_callback(webhooks.stop)
         health.register(worker=worker, housekeeper=housekeeper)
         if seconds := config.gc_freeze_seconds:
             schedule = collector.Collector(freeze_seconds=seconds)

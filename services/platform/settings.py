@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     """off: this process sends no mail (another must)."""
     housekeeping: bool = True
     """off: this process runs no housekeeping (another must)."""
+    webhook_worker: bool = True
+    """off: this process delivers no webhooks (another must)."""
+    webhook_loopback: bool = False
+    """on: webhook endpoints may be plain http on this machine (127.0.0.1, localhost): tests and development only."""
     smtp_sink: bool = True
     """off: no embedded mail sink even without a relay (tests, which need no SMTP port)."""
     static_cache: bool = False
@@ -205,14 +209,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{_name(info)} must be between {low} and {high}")
         return number
 
-    @field_validator("static_cache", "ws_compression", mode="before")
+    @field_validator("static_cache", "ws_compression", "webhook_loopback", mode="before")
     @classmethod
     def _on_or_off(cls, value: Any, info: ValidationInfo) -> bool:
         if isinstance(value, bool) or (chosen := str(value).lower()) in ("on", "off"):
             return value if isinstance(value, bool) else chosen == "on"
         raise ValueError(f"{_name(info)} must be on or off, not {value!r}")
 
-    @field_validator("mail_worker", "housekeeping", "smtp_sink", mode="before")
+    @field_validator("mail_worker", "housekeeping", "smtp_sink", "webhook_worker", mode="before")
     @classmethod
     def _switch(cls, value: Any) -> bool:
         return value is not False and value != "off"  # anything but "off" leaves the part on, as it always has
