@@ -23,6 +23,7 @@ from pages import (
     integrations,
     login,
     mailbox,
+    reviews,
     roles,
     scim,
 )
@@ -69,6 +70,7 @@ PAGES = (
     care,
     roles,
     access_settings,
+    reviews,
     care_webhooks,
     integrations,
     audit,

@@ -101,3 +101,5 @@ class MessageKind(StrEnum):
     DORMANT_WARNING = "dormant_warning"  # to a dormant member: their access here ends in 7 days
     APPROVAL_OUTCOME = "approval_outcome"  # to an inviter: a second person approved or declined their invitation
     REMINDER = "reminder"  # of a pending invitation, a day before it expires, with the same link
+    REVIEW_REMINDER = "review_reminder"  # to a reviewer: open items in an access review, its deadline near
+    REVIEW_UNANSWERED = "review_unanswered"  # to an organisation's owners: what a review left unanswered

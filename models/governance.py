@@ -52,6 +52,7 @@ class ReviewCampaign(Model):
 
     organisation_id: int
     deployment_id: int | None
+    started_by_id: int | None
     items: fields.ReverseRelation["ReviewItem"]
 
     class Meta:

@@ -1,5 +1,5 @@
 """Access settings: an organisation's end-of-access rules per role, the warnings before access ends, invitation
-reminders and dormant members."""
+reminders, dormant members and the access review schedule."""
 
 from collections.abc import Callable
 from functools import partial
@@ -35,6 +35,13 @@ REMINDER_NOTE = (
     "24-hour links get none."
 )
 DORMANT_NOTE = "Members who have not logged in for this many days are marked Dormant in the staff list."
+REVIEW_EVERY = "Review all access every (days)"
+REVIEW_PRIVILEGED = "Review privileged roles every (days)"
+REVIEW_REMOVE = "At a review's deadline, end the access nobody answered for"
+REVIEW_NOTE = (
+    "A scheduled review asks each grant's sponsor, or whoever holds Review access there, to keep, change or end it, "
+    "within 14 days. 0: no scheduled reviews. The organisation's owners hear of what was left unanswered."
+)
 APPROVAL_NOTE = (
     "Invitations to these roles, or to any role holding one of these permissions, wait until a second person "
     "approves them: someone who holds Approve invitations, may hand out the role there, and did not send it. "
@@ -132,8 +139,14 @@ class _SettingsForm:
                 "End their access here automatically (they are warned by email 7 days before)",
                 value=current.end_dormant_access,
             )
+        with _section("Access reviews"):
+            ui.label(REVIEW_NOTE)
+            self.review_every = _days_field(REVIEW_EVERY, current.review_every_days)
+            self.review_privileged = _days_field(REVIEW_PRIVILEGED, current.privileged_review_days)
+            self.review_remove = ui.checkbox(REVIEW_REMOVE, value=current.reviews_remove_unanswered)
         fields = {rule.key: rule.days for rule in self.rules}
-        self.errors = FormErrors({**fields, "end_warning_days": self.warnings, "dormant_days": self.dormant})
+        reviews = {"review_every_days": self.review_every, "privileged_review_days": self.review_privileged}
+        self.errors = FormErrors({**fields, "end_warning_days": self.warnings, "dormant_days": self.dormant, **reviews})
         ui.button("Save access settings", on_click=self.save).props("no-caps color=primary").classes("q-mt-md")
 
     async def save(self) -> None:
@@ -142,7 +155,11 @@ class _SettingsForm:
         warnings = _read(problems, "end_warning_days", lambda: access_settings.parse_warning_days(self.warnings.value))
         dormant = _read(problems, "dormant_days", lambda: access_settings.parse_days(self.dormant.value))
         wanted = {rule.key: _read(problems, rule.key, rule.wanted) for rule in self.rules}
-        if problems or dormant is None:
+        every = _read(problems, "review_every_days", lambda: access_settings.parse_days(self.review_every.value))
+        privileged = _read(
+            problems, "privileged_review_days", lambda: access_settings.parse_days(self.review_privileged.value)
+        )
+        if problems or dormant is None or every is None or privileged is None:
             self.errors.show(problems)
             return
         saved = await self.session.run(
@@ -153,6 +170,9 @@ class _SettingsForm:
                 invitation_reminders=bool(self.reminders.value),
                 dormant_days=dormant,
                 end_dormant_access=bool(self.end_dormant.value),
+                review_every_days=every,
+                privileged_review_days=privileged,
+                reviews_remove_unanswered=bool(self.review_remove.value),
             ),
             form=self.errors,
         )
@@ -193,6 +213,11 @@ def _section(title: str) -> ui.card:
     with ui.card().classes("w-full q-mb-md").props("flat bordered") as card:
         ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
     return card
+
+
+def _days_field(label: str, days: int) -> ui.input:
+    field = ui.input(label, value=str(days)).props('outlined dense inputmode="numeric"').classes("w-full")
+    return field.style(FIELD_WIDTH)
 
 
 def _read(problems: dict[str, str], field: str, parse: Callable[[], T]) -> T | None:

@@ -22,6 +22,7 @@ MANAGE = {
     "roles": "Add a new role",
     "audit": "Audit log",
     "settings": "Access settings",
+    "reviews": "Access reviews",
     "integrations": "Integrations",
     "webhooks": "Webhooks",
 }
@@ -60,6 +61,7 @@ class _CarePortal:
         self.may_edit_roles = rights.may_edit_roles(actor=actor, organisation_id=organisation_id)
         self.may_change_settings = rights.may_change_access_settings(actor=actor, organisation_id=organisation_id)
         self.may_audit = rights.may_read_audit(actor=actor, organisation_id=organisation_id)
+        self.may_review = rights.may_review_access(actor=actor, organisation_id=organisation_id)
         self.may_suspend = rights.may_suspend_accounts(actor=actor)
         self.may_manage_webhooks = webhooks.may_manage(actor, organisation_id=organisation_id)
         self.may_integrate = token_places.may_manage_any(actor=actor, organisation_id=organisation_id)
@@ -95,6 +97,7 @@ class _CarePortal:
             "roles": self.may_edit_roles,
             "audit": self.may_audit,
             "settings": self.may_change_settings,
+            "reviews": self.may_review,
             "webhooks": self.may_manage_webhooks,
             "integrations": self.may_integrate,
         }

@@ -153,3 +153,20 @@ def test_typed_warning_days_that_are_not_are_refused_precisely(typed: str, messa
     with pytest.raises(InvalidInput) as refused:
         access_settings.parse_warning_days(typed)
     assert str(refused.value).startswith(message)
+
+
+async def test_the_review_schedule_is_kept_checked_and_said_and_left_alone_when_not_given(db: str) -> None:
+    world = await factories.world()
+    owner = await _owner(world)
+    saved = await _update(owner, world.org.id, review_every_days=180, privileged_review_days=0)
+    saved = await _update(owner, world.org.id, reviews_remove_unanswered=True)
+    assert (saved.review_every_days, saved.privileged_review_days, saved.reviews_remove_unanswered) == (180, 0, True)
+    assert (await _update(owner, world.org.id)).review_every_days == 180  # not given: as it was
+    for field, days in (("review_every_days", 6), ("review_every_days", 731), ("privileged_review_days", 366)):
+        with pytest.raises(FieldErrors) as refused:
+            await _update(owner, world.org.id, **{field: days})
+        assert list(refused.value.fields) == [field] and "or give 0 for no scheduled reviews" in str(refused.value)
+    rows, _ = await audit.events_page(actor=owner, organisation_id=world.org.id, action="set_access_settings")
+    first, second = (r.sentence for r in reversed(rows))
+    assert first.endswith("; access reviewed every 180 days (was 90); no scheduled reviews of privileged roles.")
+    assert second.endswith("(whole organisation): access nobody answered for in a review ends at its deadline.")

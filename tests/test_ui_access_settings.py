@@ -14,6 +14,8 @@ WARNINGS = "Warn this many days before access ends"
 DORMANT = "Dormant after (days without a log-in)"
 REMINDERS = "Send a reminder before an invitation expires"
 END_DORMANT = "End their access here automatically (they are warned by email 7 days before)"
+REVIEW_EVERY, REVIEW_PRIVILEGED = "Review all access every (days)", "Review privileged roles every (days)"
+REVIEW_REMOVE = "At a review's deadline, end the access nobody answered for"
 
 
 def _manage_items(user: User) -> list[str]:
@@ -34,7 +36,15 @@ async def test_an_owner_changes_the_settings_from_the_care_portal_and_finds_them
     clinician = await factories.role("clinician")
     await user.open(f"/care?org={world.org.id}")
     await eventually(lambda: len(table(user, "staff").rows) == 1)
-    assert "Access settings" in _manage_items(user)
+    assert _manage_items(user) == [
+        "Invite staff members",
+        "Add a new role",
+        "Audit log",
+        "Access settings",
+        "Access reviews",
+        "Integrations",
+        "Webhooks",
+    ]
     user.find(marker="manage").trigger("choose", "settings")
     await user.should_see("End of access rules per role", retries=50)
     await user.should_see("The reminder goes a day before a 72-hour or 7-day invitation link expires")
@@ -101,9 +111,32 @@ async def test_a_viewer_without_the_permission_is_offered_no_link_and_refused_on
     await sign_in(user, "lead@trust.org", "administrator", dep=world.dep)  # edits roles in one deployment only
     await user.open(f"/care?org={world.org.id}")
     await eventually(lambda: len(table(user, "staff").rows) == 1)
-    assert _manage_items(user) == ["Invite staff members"]
+    assert _manage_items(user) == ["Invite staff members", "Access reviews"]  # what a deployment's staff manager does
     user.find(marker="manage").trigger("choose", "settings")  # not offered: a forged choice opens nothing
     await user.open(f"/care/settings?org={world.org.id}")
     await user.should_see(access_settings.REFUSED)
     await user.should_not_see("Save access settings")
     await user.should_not_see("End of access rules per role")
+
+
+async def test_the_review_schedule_is_set_on_the_same_page_with_errors_at_their_fields(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
+    await user.open(f"/care/settings?org={world.org.id}")
+    await user.should_see("Access reviews")
+    assert input_labelled(user, REVIEW_EVERY).value == "90" and input_labelled(user, REVIEW_PRIVILEGED).value == "30"
+    user.find(REVIEW_EVERY).clear().type("3")
+    user.find(REVIEW_PRIVILEGED).clear().type("monthly")
+    user.find(kind=ui.button, content="Save access settings").click()
+    await eventually(lambda: error_of(user, REVIEW_PRIVILEGED) != "")
+    assert error_of(user, REVIEW_PRIVILEGED) == "Give a whole number of days, such as 90."
+    user.find(REVIEW_PRIVILEGED).clear().type("0")
+    user.find(kind=ui.button, content="Save access settings").click()
+    await eventually(lambda: error_of(user, REVIEW_EVERY) != "")
+    assert error_of(user, REVIEW_EVERY).startswith("Review every grant every 7 to 730 days")
+    user.find(REVIEW_EVERY).clear().type("180")
+    user.find(REVIEW_REMOVE).click()
+    user.find(kind=ui.button, content="Save access settings").click()
+    await user.should_see("Access settings saved.")
+    saved = await access_settings.settings_of(organisation_id=world.org.id)
+    assert (saved.review_every_days, saved.privileged_review_days, saved.reviews_remove_unanswered) == (180, 0, True)

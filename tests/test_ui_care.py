@@ -222,6 +222,7 @@ async def test_the_manage_menu_offers_what_the_role_allows_and_each_item_does_it
         "Add a new role",
         "Audit log",
         "Access settings",
+        "Access reviews",
         "Integrations",
         "Webhooks",
     ]
@@ -234,13 +235,13 @@ async def test_the_manage_menu_offers_what_the_role_allows_and_each_item_does_it
     await user.should_see("No custom roles yet.", retries=50)
 
 
-async def test_a_deployment_admin_is_offered_only_the_invitation_and_nothing_else_is_done(user: User) -> None:
+async def test_a_deployment_admin_is_offered_only_deployment_work_and_nothing_else_is_done(user: User) -> None:
     world = await factories.world()
     await sign_in(user, "lead@trust.org", "admin", dep=world.dep)
     await user.open(f"/care?org={world.org.id}")
     await eventually(lambda: len(table(user, "staff").rows) == 1)
-    # The deployment Admin role holds every care permission, manage integrations too (for its deployment).
-    assert _manage_items(user) == ["Invite staff members", "Integrations"]
+    # The deployment Admin role holds every care permission: review access and manage integrations (its deployment).
+    assert _manage_items(user) == ["Invite staff members", "Access reviews", "Integrations"]
     user.find(marker="manage").trigger("choose", "audit")  # not offered: a forged event changes nothing
     user.find(marker="manage").trigger("choose", "invite")  # handled after it
     await user.should_see("Send invites", retries=50)

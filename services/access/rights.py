@@ -70,6 +70,18 @@ def may_change_access_settings(*, actor: Actor, organisation_id: int) -> bool:
     return may_edit_roles(actor=actor, organisation_id=organisation_id)
 
 
+def may_review_access(*, actor: Actor, organisation_id: int) -> bool:
+    """May the actor take part in the organisation's access reviews (*review access* there or in one of its
+    deployments): services/reviews checks each campaign and item again."""
+    if has_permission(actor, Permission.REVIEW_ACCESS, _organisation(organisation_id)):
+        return True
+    return any(
+        has_permission(actor, Permission.REVIEW_ACCESS, g.scope)
+        for g in actor.grants
+        if g.scope.organisation_id == organisation_id
+    )
+
+
 def may_create_organisation(*, actor: Actor) -> bool:
     """May the actor create organisations (Super Admin, Platform Support, Account Manager)."""
     return has_permission(actor, Permission.CREATE_ORGANISATION, PLATFORM_SCOPE)

@@ -6,6 +6,7 @@ from typing import Any
 
 from models import AuditEvent, Deployment, Organisation, StaffMember
 from models.enums import PERMISSION_LABELS
+from services.audit import review_sentences
 from services.organisations import naming
 from services.platform.words import count, duration, plural
 
@@ -48,6 +49,7 @@ ACTION_LABELS = {
     "export_evidence": "Evidence packs exported",
     "export_audit": "Audit logs exported",
     "set_access_settings": "Access settings changed",
+    **review_sentences.LABELS,
 }
 OUTCOMES = {"ok": "Done", "refused": "Refused", "failed": "Failed"}
 
@@ -164,6 +166,7 @@ _SETTINGS: dict[str, Callable[[Any, Any], str]] = {
     "end_dormant_access": lambda new, old: (
         "dormant members' access ends automatically" if new else "dormant members' access no longer ends automatically"
     ),
+    **review_sentences.SETTINGS,
 }
 
 
@@ -265,6 +268,7 @@ _WHAT: dict[str, Phrase] = {
         else f"stopped requiring an end for {t} in {p}",
         f"change the end-date rule for {t} in {p}",
     ),
+    **review_sentences.WHAT,
 }
 
 
@@ -294,6 +298,8 @@ def _labels(permissions: set[str]) -> str:
 
 
 def _refusal_reason(d: dict[str, Any]) -> str:
+    if d.get("reason"):
+        return f" ({d['reason']})"
     if d.get("permissions_not_held"):
         return f" (permissions they do not hold: {_labels(set(d['permissions_not_held']))})"
     if d.get("role"):

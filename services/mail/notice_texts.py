@@ -1,11 +1,14 @@
-"""The words of the access notices: a grant's end coming (to the member and to its sponsor) and dormant access
-about to end. Each links to a Gatehouse page behind log-in (context "path"), never to anything usable alone."""
+"""The words of the access notices: a grant's end coming (to the member and to its sponsor), dormant access
+about to end, an approval's outcome, and access reviews (a reminder to a reviewer, the unanswered items to the
+owners). Each links to a Gatehouse page behind log-in (context "path"), never to anything usable alone."""
 
 SUBJECTS = {
     "end_warning": "Your access to {scope_name} ends in {days}",
     "end_warning_sponsor": "Access you sponsor ends in {days}: {member_name}",
     "dormant_warning": "Your access to {scope_name} ends in {days} unless you log in",
     "approval_outcome": "Your invitation of {member_name} was {decision}",
+    "review_reminder": "Access review “{title}”: {items} still to decide",
+    "review_unanswered": "Access review “{title}”: {items} unanswered at the deadline",
 }
 
 _BUTTON = """<p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
@@ -136,9 +139,75 @@ The reason given: {{ reason }}{% endif %}</p>
 {% endblock %}"""
 )
 
+_REVIEW_REMINDER_TEXT = """\
+Hello,
+
+The access review “{{ title }}” of {{ scope_name }} closes on {{ access_ends }}. You still have {{ items }} to \
+decide: for each, keep the access, change the role, set an end, or remove it.
+
+Open the review (you will be asked to log in):
+{{ link }}
+
+Whatever is not decided by then goes to the organisation's owners.
+
+-- Gatehouse
+"""
+
+_REVIEW_REMINDER_HTML = (
+    """{% extends "frame" %}{% block body %}"""
+    + _P
+    + """Hello,</p>
+"""
+    + _P
+    + """The access review <strong>“{{ title }}”</strong> of <strong>{{ scope_name }}</strong> closes on \
+<strong>{{ access_ends }}</strong>. You still have <strong>{{ items }}</strong> to decide: for each, keep the access, \
+change the role, set an end, or remove it.</p>
+"""
+    + _BUTTON
+    + """Open the review</a></p>
+<p style="font-size:13px;color:#52606d">Whatever is not decided by then goes to the organisation's owners.</p>
+{% endblock %}"""
+)
+
+_REVIEW_UNANSWERED_TEXT = """\
+Hello,
+
+The access review “{{ title }}” of {{ scope_name }} closed on {{ access_ends }} with {{ items }} nobody answered:
+{% for line in unanswered.split(" ¦ ") %}- {{ line }}
+{% endfor %}
+{% if removed %}As the organisation chose, this access has ended ({{ removed }}).
+{% else %}This access continues until someone changes it from the staff list.
+{% endif %}
+See the review (you will be asked to log in):
+{{ link }}
+
+-- Gatehouse
+"""
+
+_REVIEW_UNANSWERED_HTML = (
+    """{% extends "frame" %}{% block body %}"""
+    + _P
+    + """Hello,</p>
+"""
+    + _P
+    + """The access review <strong>“{{ title }}”</strong> of <strong>{{ scope_name }}</strong> closed on \
+<strong>{{ access_ends }}</strong> with <strong>{{ items }}</strong> nobody answered:</p>
+<ul style="font-size:16px;line-height:1.5">{% for line in unanswered.split(" ¦ ") %}<li>{{ line }}</li>{% endfor %}</ul>
+"""
+    + _P
+    + """{% if removed %}As the organisation chose, this access has ended ({{ removed }}).\
+{% else %}This access continues until someone changes it from the staff list.{% endif %}</p>
+"""
+    + _BUTTON
+    + """See the review</a></p>
+{% endblock %}"""
+)
+
 BODIES = {
     "end_warning": (_END_WARNING_TEXT, _END_WARNING_HTML),
     "end_warning_sponsor": (_SPONSOR_TEXT, _SPONSOR_HTML),
     "dormant_warning": (_DORMANT_TEXT, _DORMANT_HTML),
     "approval_outcome": (_OUTCOME_TEXT, _OUTCOME_HTML),
+    "review_reminder": (_REVIEW_REMINDER_TEXT, _REVIEW_REMINDER_HTML),
+    "review_unanswered": (_REVIEW_UNANSWERED_TEXT, _REVIEW_UNANSWERED_HTML),
 }

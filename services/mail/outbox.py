@@ -38,6 +38,27 @@ async def enqueue(*, connection: BaseDBAsyncClient, **fields: Any) -> OutboxMess
     return await OutboxMessage.create(using_db=connection, **message_fields(**fields))
 
 
+async def enqueue_notice(
+    *,
+    connection: BaseDBAsyncClient,
+    kind: MessageKind,
+    recipient: str,
+    context: dict[str, Any],
+    organisation_id: int | None,
+) -> OutboxMessage:
+    """Queue one access notice (a warning, a reminder: no link of its own, no invitation) inside the caller's
+    transaction; its context's "path" names the page behind log-in it links to."""
+    return await enqueue(
+        connection=connection,
+        kind=kind,
+        recipient=recipient,
+        context=context,
+        link_seed=None,
+        invitation_id=None,
+        organisation_id=organisation_id,
+    )
+
+
 async def cancel_queued(*, invitation_id: int, connection: BaseDBAsyncClient) -> None:
     """A dead invitation's unsent emails never leave (and their links are wiped)."""
     await (

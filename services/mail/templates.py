@@ -41,6 +41,10 @@ _DEFAULTS = {
     "decision": "",  # an approval outcome: approved | declined, and by whom and why
     "approver_name": "",
     "reason": "",
+    "title": "",  # an access review's title
+    "items": "",  # an access review: "3 items"
+    "unanswered": "",  # an access review: its unanswered items, one line each between " ¦ "
+    "removed": "",  # an access review: "2 grants" that ended at its deadline; "" when none did
 }
 _ADDRESS_FORBIDDEN = frozenset('<>,;:"()[]\\')
 _LINK_MARK = "\x00link\x00"  # never in a cleaned context value, nor in a usable (printable) link

@@ -1,5 +1,6 @@
 """An organisation's access settings: the days before a grant's end that its member and sponsor are warned, whether
-pending invitations get a reminder, when a member counts as dormant, and whether dormant members' access ends here.
+pending invitations get a reminder, when a member counts as dormant, whether dormant members' access ends here, and
+its access review schedule (services/reviews/schedule.py).
 
 Read by the services that act on them (settings_of, no permission needed); changed by those who may change them."""
 
@@ -23,8 +24,13 @@ from services.platform import events
 MAX_WARNINGS = 5
 WARNING_DAYS = (1, 365)  # each warning: at least a day before the end, at most a year
 DORMANT_DAYS = (7, 3650)
+REVIEW_DAYS = (7, 730)  # a scheduled review of every grant: at most every week, at least every two years; 0: none
+PRIVILEGED_REVIEW_DAYS = (7, 365)
 REFUSED = "You need the *edit roles and permissions* permission in this organisation."
-_COLUMNS = ("end_warning_days", "invitation_reminders", "dormant_days", "end_dormant_access")
+_COLUMNS = (
+    "end_warning_days", "invitation_reminders", "dormant_days", "end_dormant_access", "review_every_days",
+    "privileged_review_days", "reviews_remove_unanswered",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,9 @@ class AccessSettings:
     invitation_reminders: bool  # a pending 72-hour or 7-day invitation gets one reminder a day before it expires
     dormant_days: int  # no log-in for this many days: the member is dormant
     end_dormant_access: bool  # dormant members' grants here end by themselves, warned 7 days before
+    review_every_days: int = 90  # a review of every grant starts this often (0: no scheduled reviews)
+    privileged_review_days: int = 30  # and one of the privileged roles' grants this often (0: none)
+    reviews_remove_unanswered: bool = False  # at a review's deadline, the grants nobody answered for end
 
     @property
     def dormant_after(self) -> timedelta:
@@ -50,6 +59,9 @@ async def settings_of(*, organisation_id: int) -> AccessSettings:
         bool(values["invitation_reminders"]),
         int(values["dormant_days"]),
         bool(values["end_dormant_access"]),
+        int(values["review_every_days"]),
+        int(values["privileged_review_days"]),
+        bool(values["reviews_remove_unanswered"]),
     )
 
 
@@ -61,21 +73,32 @@ async def update(
     invitation_reminders: bool,
     dormant_days: int,
     end_dormant_access: bool,
+    review_every_days: int | None = None,
+    privileged_review_days: int | None = None,
+    reviews_remove_unanswered: bool | None = None,
 ) -> AccessSettings:
-    """Change the organisation's access settings (who may: rights.may_change_access_settings); returns them.
-    Bad input raises FieldErrors at end_warning_days and dormant_days, and changes nothing."""
+    """Change the organisation's access settings (who may: rights.may_change_access_settings); returns them. The
+    review schedule's settings left None stay as they are. Bad input raises FieldErrors at its field (end_warning_days,
+    dormant_days, review_every_days, privileged_review_days), and changes nothing."""
     scope = await access.scope_of(organisation_id=organisation_id)
     if not rights.may_change_access_settings(actor=actor, organisation_id=organisation_id):
         await audit.record(actor=actor, action="set_access_settings", scope=scope, outcome="refused")
         access.require(False, REFUSED)
     await organisations.require_active(organisation_id=organisation_id)
+    old = await settings_of(organisation_id=organisation_id)
+    every = old.review_every_days if review_every_days is None else review_every_days
+    privileged = old.privileged_review_days if privileged_review_days is None else privileged_review_days
     check_fields(
         end_warning_days=lambda: check_warning_days(end_warning_days),
         dormant_days=lambda: check_dormant_days(dormant_days),
+        review_every_days=lambda: check_review_days(every, REVIEW_DAYS, "every grant"),
+        privileged_review_days=lambda: check_review_days(privileged, PRIVILEGED_REVIEW_DAYS, "privileged roles"),
     )
     warnings = tuple(sorted(end_warning_days, reverse=True))
-    new = AccessSettings(warnings, bool(invitation_reminders), dormant_days, bool(end_dormant_access))
-    old = await settings_of(organisation_id=organisation_id)
+    remove = old.reviews_remove_unanswered if reviews_remove_unanswered is None else bool(reviews_remove_unanswered)
+    new = AccessSettings(
+        warnings, bool(invitation_reminders), dormant_days, bool(end_dormant_access), every, privileged, remove
+    )
     if new == old:
         return old
     async with in_transaction() as connection:
@@ -115,6 +138,13 @@ def check_dormant_days(days: int) -> None:
     low, high = DORMANT_DAYS
     if isinstance(days, bool) or not isinstance(days, int) or not low <= days <= high:
         raise InvalidInput(f"A member can count as dormant after {low} to {high:,} days without a log-in.")
+
+
+def check_review_days(days: int, allowed: tuple[int, int], what: str) -> None:
+    """Refuse (InvalidInput) a review period outside the allowed range; 0 (no scheduled reviews) is always allowed."""
+    low, high = allowed
+    if isinstance(days, bool) or not isinstance(days, int) or not (days == 0 or low <= days <= high):
+        raise InvalidInput(f"Review {what} every {low} to {high:,} days, or give 0 for no scheduled reviews.")
 
 
 def parse_days(text: str) -> int:

@@ -103,13 +103,11 @@ async def _warn(organisation_id: int, dormant_days: int, member: StaffMember, mo
             await AccessNotice.create(
                 using_db=connection, key=key, member_id=member.id, organisation_id=organisation_id, created_at=moment
             )
-            await outbox.enqueue(
+            await outbox.enqueue_notice(
                 connection=connection,
                 kind=MessageKind.DORMANT_WARNING,
                 recipient=member.email,
                 context=context,
-                link_seed=None,
-                invitation_id=None,
                 organisation_id=organisation_id,
             )
             detail = {"dormant_days": (moment - last_activity(member)).days, "ends_on": f"{ends_on:%d %B %Y}"}

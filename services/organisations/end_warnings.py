@@ -131,12 +131,6 @@ async def _warn(item: Due) -> int:
 async def _queue(
     kind: MessageKind, recipient: str, context: dict[str, str], grant: RoleAssignment, connection: BaseDBAsyncClient
 ) -> None:
-    await outbox.enqueue(
-        connection=connection,
-        kind=kind,
-        recipient=recipient,
-        context=context,
-        link_seed=None,
-        invitation_id=None,
-        organisation_id=grant.organisation_id,
+    await outbox.enqueue_notice(
+        connection=connection, kind=kind, recipient=recipient, context=context, organisation_id=grant.organisation_id
     )

@@ -26,6 +26,7 @@ from services.invitations import reminders
 from services.organisations import dormancy, end_warnings
 from services.platform import events, pg, sql
 from services.platform.clock import now
+from services.reviews import schedule as review_schedule
 from services.webhooks import outbox as webhooks
 
 log = logging.getLogger(__name__)
@@ -135,8 +136,8 @@ class Housekeeper:
 
     async def run_once(self) -> None:
         """One pass: end the grants whose end has come, queue the invitation reminders due, announce what expired
-        since the last pass; warn of ends and dormant access now and then; seal the audit events written since; purge
-        when due."""
+        since the last pass; warn of ends and dormant access, and run the access reviews' deadlines, reminders and
+        schedule, now and then; seal the audit events written since; purge when due."""
         until = now()
         await grants.end_due()
         await reminders.queue_due()
@@ -145,6 +146,7 @@ class Housekeeper:
         if self._last_notices is None or until - self._last_notices >= NOTICES_EVERY:
             await end_warnings.warn_due(at=until)
             await dormancy.end_dormant_access(at=until)
+            await review_schedule.run_due(at=until)
             self._last_notices = until
         await chain.seal()
         if self._last_purge is None or until - self._last_purge >= PURGE_EVERY:

@@ -88,6 +88,7 @@ def walk(
     _admin_portal(screen, server)
     _care_portal(screen, server, csv_path)
     _access_settings(screen)
+    _access_reviews(screen)
     _integrations(screen)
     _webhooks(screen)
     _roles_audit_and_mailbox(screen)
@@ -275,6 +276,45 @@ def _webhooks(screen: Screens) -> None:
     expect(page.get_by_label("Signing secret")).to_be_visible()
     expect(page.get_by_role("region", name=f"Endpoint {url}")).to_be_visible()
     screen.check("/care/webhooks, an endpoint with its secret shown once")
+    page.get_by_role("link", name="← Back to the Care Portal").click()
+    expect(page.get_by_role("region", name="All staff members")).to_be_visible()
+
+
+def _access_reviews(screen: Screens) -> None:
+    """The reviews list, Start a review (and a field in error), a review's items, a row's menu, the Keep dialog, and
+    the review finished by its one decision; back to the Care Portal."""
+    page = screen.page
+    page.get_by_role("button", name="Manage").click()
+    page.get_by_role("menuitem", name="Access reviews").click()
+    expect(page.get_by_role("heading", name="Access reviews")).to_be_visible()
+    screen.check("/care/reviews")
+    page.get_by_role("button", name="Start a review").click()
+    start = page.get_by_role("dialog", name="Start a review")
+    start.get_by_label("Title").fill("")
+    start.get_by_role("button", name="Start review").click()
+    expect(start.get_by_text("Give the review a title.")).to_be_visible()
+    expect(start.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
+    screen.check("/care/reviews, Start a review with a field in error")
+    start.get_by_label("Title").fill(f"Review at {screen.width} px")
+    start.get_by_role("button", name="Start review").click()
+    expect(page.get_by_role("heading", name=f"Review at {screen.width} px")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Actions for {MEMBER_NAME}", exact=True)).to_be_visible()
+    screen.check("/care/reviews, a review's items")
+    if screen.width > 390:  # every control on the page shows where the keyboard is
+        page.get_by_role("heading", name="Access reviews").click()
+        tab_through(page, 14)
+    page.get_by_role("button", name=f"Actions for {MEMBER_NAME}", exact=True).click()
+    expect(page.get_by_role("menu")).to_be_visible()
+    screen.check("/care/reviews, an item's menu")
+    page.get_by_role("menuitem", name="Keep", exact=True).click()
+    keep = page.get_by_role("dialog", name=f"Keep the access of {MEMBER_NAME}?")
+    keep.get_by_label("Comment (optional)").fill("Still needed")
+    screen.check("/care/reviews, the Keep dialog")
+    keep.get_by_role("button", name="Keep access").click()
+    expect(page.get_by_text("This review is finished: nothing in it can change any more.")).to_be_visible()
+    screen.check("/care/reviews, a finished review")
+    page.get_by_role("link", name="← All access reviews").click()
+    expect(page.get_by_role("region", name="Review campaigns").get_by_text("Finished", exact=False)).to_be_visible()
     page.get_by_role("link", name="← Back to the Care Portal").click()
     expect(page.get_by_role("region", name="All staff members")).to_be_visible()
 

@@ -236,6 +236,21 @@ def open_row_menu_by_keyboard(page: Page, row_name: str, item: str) -> None:
     expect(menu).to_be_hidden()
 
 
+def open_manage_item_by_keyboard(page: Page, item: str) -> None:
+    """Tab to Manage, open it with Enter, ArrowDown to the item, Enter."""
+    tab_to(page, page.get_by_role("button", name="Manage"))
+    page.keyboard.press("Enter")
+    menu = page.get_by_role("menu")
+    expect(menu).to_be_focused()  # Quasar moves the focus into the menu once it is shown
+    target = menu.get_by_role("menuitem", name=item, exact=True)
+    for _ in range(menu.get_by_role("menuitem").count()):
+        page.keyboard.press("ArrowDown")
+        if is_focused(target):
+            break
+    expect(target).to_be_focused()
+    page.keyboard.press("Enter")
+
+
 def type_addresses(page: Page, field: Locator, *addresses: str) -> None:
     """Type each address into the focused email field and press Enter, as a person would."""
     expect(field).to_be_focused()

@@ -27,8 +27,8 @@ from tests.browser.helpers import (
     create_account,
     create_deployment,
     create_organisation,
-    is_focused,
     log_in,
+    open_manage_item_by_keyboard,
     read_mail,
     row_menu,
     set_up_super_admin,
@@ -81,21 +81,6 @@ def _live_patches(server: AppServer) -> dict[str, int]:
 def _pending_row(page: Page, email: str) -> Locator:
     pending = page.get_by_role("region", name="Pending staff invitations")
     return pending.get_by_role("row").filter(has=page.get_by_role("cell", name=email, exact=True))
-
-
-def _open_manage_item_by_keyboard(page: Page, item: str) -> None:
-    """Tab to Manage, open it with Enter, ArrowDown to the item, Enter."""
-    tab_to(page, page.get_by_role("button", name="Manage"))
-    page.keyboard.press("Enter")
-    menu = page.get_by_role("menu")
-    expect(menu).to_be_focused()
-    target = menu.get_by_role("menuitem", name=item, exact=True)
-    for _ in range(menu.get_by_role("menuitem").count()):
-        page.keyboard.press("ArrowDown")
-        if is_focused(target):
-            break
-    expect(target).to_be_focused()
-    page.keyboard.press("Enter")
 
 
 def _accept(page: Page, server: AppServer, email: str, name: str, subject: str) -> str:
@@ -152,7 +137,7 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
 
     # B, keyboard only: Manage › Invite staff members, three addresses, Supervisor, 24 hours, Send invites.
     expect(b.get_by_role("heading", name="Care Portal")).to_be_visible()
-    _open_manage_item_by_keyboard(b, "Invite staff members")
+    open_manage_item_by_keyboard(b, "Invite staff members")
     invite = b.get_by_role("dialog", name="Invite staff")
     expect(invite.get_by_role("heading", name="Invite staff members")).to_be_visible()
     type_addresses(b, invite.get_by_label("Email addresses"), NURSE, TO_RESEND, TO_DELETE)
@@ -234,7 +219,7 @@ def test_a_live_pending_list_across_three_browsers_with_resend_delete_and_import
     # A imports a CSV file with the keyboard: Import csv file is a button; the browser's file chooser opens.
     csv_path = tmp_path / "staff.csv"
     csv_path.write_text(CSV_FILE, encoding="utf-8")
-    _open_manage_item_by_keyboard(a, "Invite staff members")
+    open_manage_item_by_keyboard(a, "Invite staff members")
     invite = a.get_by_role("dialog", name="Invite staff")
     expect(invite.get_by_label("Email addresses")).to_be_focused()
     import_button = invite.get_by_role("button", name="Import csv file")

@@ -1,0 +1,99 @@
+"""Who reviews what: an item's reviewer is the grant's sponsor when the sponsor holds *review access* where the grant
+applies and is not its member; otherwise the item is unassigned and anyone holding *review access* there, other than
+the member, decides it. Nobody decides an item about their own access."""
+
+from tortoise.expressions import Q
+
+from models import Deployment, Permission, RoleAssignment, ScopeLevel, StaffMember
+from services.access import service as access
+from services.access.liveness import live
+from services.access.service import Actor, Grant, RoleInfo, Scope
+
+REVIEW = Permission.REVIEW_ACCESS
+
+
+def reviews_in(*, actor: Actor, scope: Scope) -> bool:
+    """Does the actor hold *review access* in the scope (an organisation-level grant covers its deployments)?"""
+    return access.has_permission(actor, REVIEW, scope)
+
+
+def may_decide(*, actor: Actor, member_id: int, reviewer_id: int | None, scope: Scope) -> bool:
+    """May the actor decide an item about this member's grant in this scope (assigned to reviewer_id, or None)?"""
+    if actor.member_id == member_id or not reviews_in(actor=actor, scope=scope):
+        return False
+    return reviewer_id is None or reviewer_id == actor.member_id
+
+
+async def assign(*, grants: list[RoleAssignment]) -> dict[int, int | None]:
+    """Each grant's reviewer (by grant id): its sponsor when the sponsor may review it, else None (unassigned)."""
+    sponsors: dict[int, Actor | None] = {}
+    for sponsor_id in sorted({g.sponsor_id for g in grants if g.sponsor_id is not None}):
+        sponsors[sponsor_id] = await _actor(sponsor_id)
+    chosen: dict[int, int | None] = {}
+    for grant in grants:
+        sponsor = sponsors.get(grant.sponsor_id or 0)
+        fits = (
+            sponsor is not None
+            and sponsor.member_id != grant.member_id
+            and reviews_in(actor=sponsor, scope=Scope.of(grant))
+        )
+        chosen[grant.id] = grant.sponsor_id if fits else None
+    return chosen
+
+
+async def holders(*, organisation_id: int) -> list[Actor]:
+    """The active members holding *review access* somewhere in the organisation through its own grants (not the
+    platform's staff), each with their grants there: who reminders and the deadline's list go to."""
+    rows = (
+        await RoleAssignment.filter(live(), organisation_id=organisation_id, member__is_active=True)
+        .select_related("role", "member")
+        .order_by("member_id", "id")
+    )
+    by_member: dict[int, list[RoleAssignment]] = {}
+    for row in rows:
+        if REVIEW.value in row.role.permissions:
+            by_member.setdefault(row.member_id, []).append(row)
+    return [
+        Actor(
+            mine[0].member_id,
+            mine[0].member.email,
+            mine[0].member.full_name,
+            tuple(Grant(RoleInfo.of(a.role), Scope.of(a), a.ends_at) for a in mine),
+        )
+        for mine in by_member.values()
+    ]
+
+
+async def review_deployments(*, actor: Actor, organisation_id: int) -> list[int]:
+    """The organisation's deployments where the actor holds *review access* (all of them from the organisation)."""
+    ids: list[int] = await Deployment.filter(organisation_id=organisation_id).values_list(  # type: ignore[assignment]
+        "id", flat=True
+    )
+    return [d for d in ids if reviews_in(actor=actor, scope=Scope(ScopeLevel.DEPLOYMENT, organisation_id, int(d)))]
+
+
+async def visible_items(*, actor: Actor, campaign_scope: Scope) -> Q:
+    """Which items of a campaign in that scope the actor may see: all of them with *review access* there; else those
+    in the deployments where they hold it and those assigned to them."""
+    if reviews_in(actor=actor, scope=campaign_scope):
+        return Q()
+    assert campaign_scope.organisation_id is not None
+    deployments = await review_deployments(actor=actor, organisation_id=campaign_scope.organisation_id)
+    if campaign_scope.level is ScopeLevel.DEPLOYMENT or not deployments:
+        return Q(reviewer_id=actor.member_id)
+    return Q(reviewer_id=actor.member_id) | Q(assignment__deployment_id__in=deployments)
+
+
+def decidable(*, actor: Actor, organisation_id: int, deployments: list[int]) -> Q:
+    """The open items the actor may decide ("mine"), given the deployments where they hold *review access*."""
+    at_organisation = reviews_in(actor=actor, scope=Scope(ScopeLevel.ORGANISATION, organisation_id))
+    unassigned = Q(reviewer_id=None) & (Q() if at_organisation else Q(assignment__deployment_id__in=deployments))
+    anyone = Q(reviewer_id=actor.member_id) | unassigned if at_organisation or deployments else Q(reviewer_id=0)
+    return Q(decision="") & ~Q(member_id=actor.member_id) & anyone
+
+
+async def _actor(member_id: int) -> Actor | None:
+    member = await StaffMember.get_or_none(id=member_id, is_active=True)
+    if member is None:
+        return None
+    return await access.load_actor(member_id=member.id, email=member.email, full_name=member.full_name)

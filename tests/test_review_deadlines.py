@@ -1,0 +1,169 @@
+"""A review's deadline and schedule (issue 19 item 2): reminders 7 days and 1 day before (each once), the close
+(unanswered items to the owners in one email each, removed where chosen, never the last staff manager; then locked),
+and reviews started by the organisation's schedule, each once. The clock is moved, never slept."""
+
+from datetime import timedelta
+
+from models import (
+    AccessNotice,
+    AuditEvent,
+    MessageKind,
+    Organisation,
+    OutboxMessage,
+    ReviewCampaign,
+    ReviewItem,
+    Role,
+    RoleAssignment,
+)
+from services.audit import service as audit
+from services.mail.templates import render, subject_for
+from services.platform import clock, settings
+from services.platform.housekeeping import Housekeeper
+from services.reviews import deadlines, decisions, schedule
+from tests import factories
+from tests.conftest import TEST_SECRET
+from tests.review_helpers import CLERK, NURSE, OWNER, SPONSOR, item_of, start, team
+
+CONFIG = settings.load({"GATEHOUSE_SECRET": TEST_SECRET, "GATEHOUSE_BASE_URL": "https://portal.example.org"})
+
+
+async def _mail(kind: MessageKind) -> list[str]:
+    return [str(r) for r in await OutboxMessage.filter(kind=kind).order_by("id").values_list("recipient", flat=True)]
+
+
+def _to_deadline(campaign: ReviewCampaign, days: float) -> None:
+    clock.advance(campaign.due_at - timedelta(days=days) - clock.now())
+
+
+async def test_reviewers_with_open_items_are_reminded_7_days_and_1_day_before_each_once(db: str) -> None:
+    t = await team()
+    campaign = await ReviewCampaign.get(id=await start(t.owner, t.world))
+    await decisions.decide(actor=t.owner, item_id=(await item_of(campaign.id, t.clerk)).id, decision="keep")
+    _to_deadline(campaign, 7.01)
+    assert await deadlines.remind_due() == 0
+    _to_deadline(campaign, 7)
+    assert await deadlines.remind_due() == 2
+    assert await deadlines.remind_due() == 0  # given: never twice
+    # Ada may decide the unassigned items but her own; Sam his nurse's and the others'; nobody reminds Cleo (no access).
+    assert sorted(await _mail(MessageKind.REVIEW_REMINDER)) == [OWNER, SPONSOR]
+    _to_deadline(campaign, 1)
+    assert await deadlines.remind_due() == 2 and len(await _mail(MessageKind.REVIEW_REMINDER)) == 4
+    message = await OutboxMessage.filter(kind=MessageKind.REVIEW_REMINDER, recipient=SPONSOR).first()
+    assert message is not None
+    assert message.context["items"] == "3 items"  # the nurse's (his), Ada's and Cleo's; the clerk's is decided
+    assert (
+        subject_for("review_reminder", context=message.context)
+        == "Access review “Spring review”: 3 items still to decide"
+    )
+    body = render("review_reminder", recipient=SPONSOR, context=message.context, link=None, settings=CONFIG)
+    assert f"https://portal.example.org/care/reviews?org=3D{t.world.org.id}&campaign=3D{campaign.id}".encode() in body
+    said = await audit.events_page(actor=t.owner, organisation_id=t.world.org.id, action="review_reminder")
+    assert said[0][0].sentence.startswith("Gatehouse reminded ")
+
+
+async def test_after_a_pause_only_the_nearest_reminder_goes_and_a_short_review_gets_no_7_day_one(db: str) -> None:
+    t = await team()
+    campaign = await ReviewCampaign.get(id=await start(t.owner, t.world))
+    _to_deadline(campaign, 0.5)
+    assert await deadlines.remind_due() == 2
+    assert sorted(n.key.rsplit(":", 1)[1] for n in await AccessNotice.all()) == ["1", "1", "7", "7"]
+    assert len(await _mail(MessageKind.REVIEW_REMINDER)) == 2
+    short = await ReviewCampaign.get(id=await start(t.owner, t.world, deployment_id=t.world.dep.id))
+    await ReviewCampaign.filter(id=short.id).update(due_at=clock.now() + timedelta(days=3))
+    short = await ReviewCampaign.get(id=short.id)
+    _to_deadline(short, 2)
+    assert await deadlines.remind_due() == 0  # 3 days long: no 7-day reminder
+
+
+async def test_at_the_deadline_unanswered_items_go_to_the_owners_and_the_review_is_locked(db: str) -> None:
+    t = await team()
+    campaign = await ReviewCampaign.get(id=await start(t.owner, t.world))
+    await decisions.decide(actor=t.sponsor, item_id=(await item_of(campaign.id, t.nurse)).id, decision="keep")
+    _to_deadline(campaign, 0)
+    assert await deadlines.close_due() == 1
+    assert await deadlines.close_due() == 0
+    decided = dict(
+        await ReviewItem.filter(campaign_id=campaign.id).values_list("assignment__member__email", "decision")
+    )
+    assert decided[NURSE] == "keep" and decided[CLERK] == "unanswered"
+    assert (await ReviewCampaign.get(id=campaign.id)).closed_at is not None
+    assert await _mail(MessageKind.REVIEW_UNANSWERED) == [OWNER]  # one email, to the owner
+    assert await factories.holds(CLERK, "clinician")  # the organisation did not choose removal
+    message = await OutboxMessage.get(kind=MessageKind.REVIEW_UNANSWERED)
+    text = render("review_unanswered", recipient=OWNER, context=message.context, link=None, settings=CONFIG).decode()
+    assert "- Carl Clerk (carl@trust.org): Clinician, Heart Failure Trial" in text
+    assert "This access continues until someone changes it" in text
+    said = await audit.events_page(actor=t.owner, organisation_id=t.world.org.id, action="review_closed")
+    assert said[0][0].sentence == (
+        "Gatehouse closed the access review “Spring review” of St Mary's Trust (whole organisation) at its deadline "
+        "with 4 unanswered, listed to ada@trust.org."
+    )
+
+
+async def test_where_chosen_unanswered_access_ends_but_never_the_last_staff_manager(db: str) -> None:
+    t = await team()
+    await Organisation.filter(id=t.world.org.id).update(reviews_remove_unanswered=True)
+    campaign = await ReviewCampaign.get(id=await start(t.owner, t.world))
+    _to_deadline(campaign, 0)
+    assert await deadlines.close_due() == 1
+    assert not await factories.holds(CLERK, "clinician") and not await factories.holds(NURSE, "supervisor")
+    # Nobody answered for Ada (Owner) nor Sam (Access Controller): ending both would leave nobody to manage staff.
+    assert await factories.holds(OWNER, "organisation_owner") and await factories.holds(SPONSOR, "access_controller")
+    assert await RoleAssignment.filter(end_reason="review").count() == 3  # the evidence pack says why they ended
+    removed = await AuditEvent.filter(action="review_removed").values_list("target", flat=True)
+    assert sorted(removed) == [CLERK, "cleo@trust.org", NURSE]
+    assert await AuditEvent.filter(action="grant_ended").count() == 3
+    text = render(
+        "review_unanswered",
+        recipient=OWNER,
+        context=(await OutboxMessage.get(kind=MessageKind.REVIEW_UNANSWERED)).context,
+        link=None,
+        settings=CONFIG,
+    ).decode()
+    assert "As the organisation chose, this access has ended (3 grants)." in text
+
+
+async def test_the_schedule_starts_a_review_once_when_its_period_has_passed(db: str) -> None:
+    t = await team()
+    await Organisation.filter(id=t.world.other_org.id).update(review_every_days=0, privileged_review_days=0)
+    assert await schedule.start_due() == 0
+    clock.advance(timedelta(days=90, minutes=1))
+    assert await schedule.start_due() == 1
+    assert await schedule.start_due() == 0
+    campaign = await ReviewCampaign.get()
+    assert campaign.scheduled and campaign.started_by_id is None and campaign.title.startswith("Scheduled access")
+    assert round((campaign.due_at - campaign.started_at) / timedelta(days=1)) == 14
+    assert await ReviewItem.filter(campaign_id=campaign.id).count() == 5
+    # A second process that missed the first start is refused by the start's key.
+    await ReviewCampaign.filter(id=campaign.id).delete()
+    assert await schedule.start_due() == 0
+
+
+async def test_privileged_roles_are_reviewed_on_their_own_shorter_schedule(db: str) -> None:
+    t = await team()
+    await Role.filter(key="supervisor").update(privileged=True)
+    clock.advance(timedelta(days=30, minutes=1))
+    assert await schedule.start_due() == 1  # the privileged review, of the nurse's Supervisor grant only
+    privileged = await ReviewCampaign.get()
+    assert schedule.is_privileged_only(campaign=privileged)
+    assert await ReviewItem.filter(campaign_id=privileged.id).values_list("assignment_id", flat=True) == [t.nurse.id]
+    clock.advance(timedelta(days=29))
+    assert await schedule.start_due() == 0
+    clock.advance(timedelta(days=1, minutes=1))
+    assert await schedule.start_due() == 1  # 30 days after the last: privileged again
+    clock.advance(timedelta(days=30))
+    assert await schedule.start_due() == 1  # 90 days after the organisation began: every grant
+    assert not schedule.is_privileged_only(campaign=await ReviewCampaign.all().order_by("-id").first() or privileged)
+
+
+async def test_housekeeping_runs_the_deadlines_and_the_schedule(db: str) -> None:
+    t = await team()
+    campaign = await ReviewCampaign.get(id=await start(t.owner, t.world))
+    keeper = Housekeeper(database_url="sqlite://:memory:", retention_days=90, interval_seconds=60)
+    _to_deadline(campaign, 1)
+    await keeper.run_once()
+    assert len(await _mail(MessageKind.REVIEW_REMINDER)) == 2
+    clock.advance(timedelta(days=1, minutes=2))
+    await keeper.run_once()
+    assert (await ReviewCampaign.get(id=campaign.id)).closed_at is not None
+    assert await RoleAssignment.filter(reviewed_at__isnull=False).count() == 0  # unanswered is not a review
