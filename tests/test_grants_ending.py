@@ -11,10 +11,11 @@ from services.access import auth, grants, sessions, tokens
 from services.access.service import can_view_staff
 from services.errors import NotAuthenticated
 from services.invitations import service as invitations
-from services.organisations import staff
+from services.organisations import grant_ends, staff
 from services.platform import clock, events
 from services.platform.housekeeping import Housekeeper
 from tests import factories
+from tests.waiting import until
 
 NURSE = "nurse@trust.org"
 
@@ -113,6 +114,23 @@ async def test_the_housekeeper_ends_grants_in_its_pass_and_wakes_for_the_next_en
     clock.advance(timedelta(seconds=10))
     await keeper.run_once()
     assert await RoleAssignment.filter(ended_at__isnull=False).count() == 1
+
+
+async def test_the_housekeeper_looks_again_when_an_end_is_brought_forward_after_it_chose_its_pause(db: str) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    grant = await _temporary_nurse(world, minutes=120)
+    keeper = Housekeeper(database_url="sqlite://:memory:", retention_days=90, interval_seconds=3600)
+    await keeper.start()
+    try:
+        await until(lambda: keeper.last_run_at is not None)  # its first pass: it now sleeps for up to an hour
+        first_pass = keeper.last_run_at
+        await grant_ends.set_end(actor=owner, assignment_id=grant.id, ends_at=clock.now() + timedelta(minutes=1))
+        clock.advance(timedelta(minutes=1))
+        await until(lambda: keeper.last_run_at != first_pass)  # woken by the change, not by its hour running out
+    finally:
+        await keeper.stop()
+    assert (await RoleAssignment.get(id=grant.id)).ended_at is not None
 
 
 async def test_removing_from_the_team_ends_the_grant_and_keeps_it_as_history(db: str) -> None:
