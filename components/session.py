@@ -11,7 +11,7 @@ from nicegui import ui
 from components.form_errors import FormErrors
 from services.access import auth, sessions
 from services.access.service import Actor
-from services.errors import DomainError, FieldErrors, NotAuthenticated
+from services.errors import DomainError, FieldErrors, NotAuthenticated, PermissionDenied
 
 T = TypeVar("T")
 _live_refresh: ContextVar[bool] = ContextVar("live_refresh", default=False)
@@ -57,7 +57,18 @@ class PageSession:
         actor = await self.actor()
         if actor is None:
             return None
+        if _live_refresh.get():
+            return await notify_errors(lambda: self._refreshing(action, actor))
         return await notify_errors(lambda: action(actor), success=success, form=form)
+
+    async def _refreshing(self, action: Callable[[Actor], Awaitable[T]], actor: Actor) -> T | None:
+        """A live refresh's reading. Refused, the page is built again from the access that remains: what it shows
+        came from access the viewer no longer holds (an end, a removal), and a notification would leave it there."""
+        try:
+            return await action(actor)
+        except PermissionDenied:
+            ui.navigate.to(self.path)
+            return None
 
 
 def leave_when_session_ends(session_token: str) -> None:
