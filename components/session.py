@@ -42,7 +42,7 @@ class PageSession:
             read = auth.live_actor_for if _live_refresh.get() else auth.actor_for
             actor = await read(session_token=self.token)
         except NotAuthenticated:
-            ui.navigate.to(f"/login?redirect_to={quote(self.path)}")
+            _go(f"/login?redirect_to={quote(self.path)}")
             return None
         if not self._listening and self.token:
             self._listening = True
@@ -67,8 +67,14 @@ class PageSession:
         try:
             return await action(actor)
         except PermissionDenied:
-            ui.navigate.to(self.path)
+            _go(self.path)
             return None
+
+
+def _go(path: str) -> None:
+    """Send the page elsewhere, unless it closed while its refresh was reading (nobody is left to send)."""
+    if not ui.context.client.is_deleted:
+        ui.navigate.to(path)
 
 
 def leave_when_session_ends(session_token: str) -> None:
