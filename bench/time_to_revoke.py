@@ -213,12 +213,14 @@ def main() -> None:
     parser.add_argument("--stagger", type=float, default=0.2, help="seconds between two members' moments (0.2)")
     parser.add_argument("--lead", type=float, default=5.0, help="the first end this long after setting them (5)")
     parser.add_argument("--watch", type=float, default=75.0, help="how long pages are watched after the last moment")
+    parser.add_argument("--warm", type=float, default=2.0, help="seconds of requests before the first moment (2)")
+    parser.add_argument("--tail", type=float, default=1.0, help="requests go on this long after a refusal (1)")
     parser.add_argument("--housekeeping-seconds", type=int, default=60, help="the app's setting (default 60)")
     parser.add_argument("--no-pages", action="store_true", help="requests only, no open pages")
     options = parser.parse_args()
     paths = tuple(p for p in PATHS if p in options.paths.split(","))
-    chosen = Options(poll=options.poll, stagger=options.stagger, lead=options.lead, watch=options.watch,
-                     pages=not options.no_pages)  # fmt: skip
+    chosen = Options(poll=options.poll, stagger=options.stagger, lead=options.lead, warm=options.warm,
+                     tail=options.tail, watch=options.watch, pages=not options.no_pages)  # fmt: skip
     print("Machine: " + "; ".join(f"{k}: {v}" for k, v in machine().items()), flush=True)
     results = asyncio.run(run(options.postgres, paths, options.members, options.housekeeping_seconds, chosen))
     print(f"\nPostgreSQL, two processes, {options.members} members a path, poll {options.poll} s:")
