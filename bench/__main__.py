@@ -3,9 +3,11 @@
     .venv/bin/python -m bench                                   # everything on SQLite (about 5 minutes)
     .venv/bin/python -m bench --postgres postgres://postgres@127.0.0.1:5432/gatehouse_bench
     .venv/bin/python -m bench --only import --sizes 10000 --repeat 5
+    .venv/bin/python -m bench --only revoke --postgres postgres://...   # time-to-revoke, two processes (issue 18)
 
 The PostgreSQL database given is wiped and rebuilt for every run: never point it at data you keep. Each
 benchmark and database runs in its own process (Tortoise binds the models to one SQL dialect per process).
+Time-to-revoke needs PostgreSQL (two app processes on one database): it runs only when one is given.
 """
 
 import argparse
@@ -22,10 +24,13 @@ GOALS = {"import": "<= 2.5x", "delivery": ">= 0.66x"}
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("import", "delivery"), action="append", help="one benchmark (repeatable)")
+    parser.add_argument(
+        "--only", choices=("import", "delivery", "revoke"), action="append", help="one benchmark (repeatable)"
+    )
     parser.add_argument("--sizes", default="10000,100000", help="CSV sizes for the import (default 10000,100000)")
     parser.add_argument("--delivery-size", type=int, default=10_000, help="queued emails to deliver (default 10000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each figure; medians are reported (default 3)")
+    parser.add_argument("--revoke-members", type=int, default=50, help="members per path of time-to-revoke (50)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument(
         "--postgres",
@@ -35,11 +40,14 @@ def main() -> None:
     parser.add_argument("--json", help="also write every run's figures to this file")
     options = parser.parse_args()
     databases = ([] if options.no_sqlite else ["sqlite"]) + ([options.postgres] if options.postgres else [])
-    benchmarks = options.only or ["import", "delivery"]
+    benchmarks = options.only or ["import", "delivery", *(["revoke"] if options.postgres else [])]
     sizes = [str(int(size)) for size in options.sizes.split(",")]
     print("Machine: " + "; ".join(f"{k}: {v}" for k, v in machine().items()), flush=True)
     results: list[dict[str, Any]] = []
     for benchmark in benchmarks:
+        if benchmark == "revoke":
+            results += _revoke(options.postgres, options.revoke_members)
+            continue
         for database in databases:
             module = "bench.bulk_import" if benchmark == "import" else "bench.delivery"
             size_args = [arg for size in sizes for arg in ("--size", size)] if benchmark == "import" else []
@@ -64,11 +72,22 @@ def main() -> None:
             json.dump({"machine": machine(), "results": results}, out, indent=1)
 
 
+def _revoke(postgres: str, members: int) -> list[dict[str, Any]]:
+    if not postgres:
+        print("\nrevoke: needs --postgres (two app processes on one PostgreSQL database); not run", flush=True)
+        return []
+    print("\nrevoke on postgres (two processes):", flush=True)
+    command = [sys.executable, "-m", "bench.time_to_revoke", "--postgres", postgres, "--members", str(members)]
+    finished = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+    return [json.loads(line) for line in finished.stdout.splitlines() if line.startswith("{")]
+
+
 def summary(results: list[dict[str, Any]]) -> str:
     """Medians of the runs, each ratio against its own run's baseline, and the event loop's lag."""
     imports = [r for r in results if r["benchmark"] == "import"]
     deliveries = [r for r in results if r["benchmark"] == "delivery"]
-    lines: list[str] = []
+    revokes = [r["table"] for r in results if r["benchmark"] == "time_to_revoke"]
+    lines: list[str] = [line for table in revokes for line in ("time-to-revoke, PostgreSQL, two processes:", table, "")]
     if imports:
         lines += [
             "| import | rows | baseline s | service s | service / baseline (each run) | goal "

@@ -263,17 +263,24 @@ def free_port() -> int:
 SWITCHES = ("GATEHOUSE_STATIC_CACHE", "GATEHOUSE_GC_FREEZE_SECONDS")
 
 
-@contextlib.asynccontextmanager
-async def app_server(database_url: str, *, tracemalloc: bool = False) -> AsyncIterator[str]:
-    """The app (bench/lists_server.py: main.py plus /_bench routes) in its own process; yields its URL."""
-    port = free_port()
+def app_environment(database_url: str, port: int, **extra: str) -> dict[str, str]:
+    """A bench app process's environment: ours without test and GATEHOUSE_ settings, then the bench's, no mail."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "NICEGUI_", "GATEHOUSE_"))}
     env.update(
         GATEHOUSE_DATABASE_URL=database_url, GATEHOUSE_SECRET=SECRET, GATEHOUSE_PORT=str(port),
         GATEHOUSE_BASE_URL=f"http://127.0.0.1:{port}",  # the origin page sockets must come from
-        GATEHOUSE_MAIL_WORKER="off", GATEHOUSE_SMTP_SINK="off", GATEHOUSE_HOUSEKEEPING="off",
-        GATEHOUSE_LOG_LEVEL="WARNING", BENCH_TRACEMALLOC="1" if tracemalloc else "",
+        GATEHOUSE_MAIL_WORKER="off", GATEHOUSE_SMTP_SINK="off", GATEHOUSE_LOG_LEVEL="WARNING",
     )  # fmt: skip
+    return env | extra
+
+
+@contextlib.asynccontextmanager
+async def app_server(database_url: str, *, tracemalloc: bool = False) -> AsyncIterator[str]:
+    """The app (bench/lists_server.py: main.py plus /_bench routes) in its own process; yields its URL."""
+    port = free_port()
+    env = app_environment(
+        database_url, port, GATEHOUSE_HOUSEKEEPING="off", BENCH_TRACEMALLOC="1" if tracemalloc else ""
+    )
     env.update({name: os.environ.get(name, "") for name in SWITCHES})  # the app's switches, for A/B runs
     command = [sys.executable, "-m", "bench.lists_server"]
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)

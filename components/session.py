@@ -11,7 +11,7 @@ from nicegui import ui
 from components.form_errors import FormErrors
 from services.access import auth, sessions
 from services.access.service import Actor
-from services.errors import DomainError, FieldErrors, NotAuthenticated
+from services.errors import DomainError, FieldErrors, NotAuthenticated, PermissionDenied
 
 T = TypeVar("T")
 _live_refresh: ContextVar[bool] = ContextVar("live_refresh", default=False)
@@ -42,7 +42,7 @@ class PageSession:
             read = auth.live_actor_for if _live_refresh.get() else auth.actor_for
             actor = await read(session_token=self.token)
         except NotAuthenticated:
-            ui.navigate.to(f"/login?redirect_to={quote(self.path)}")
+            _go(f"/login?redirect_to={quote(self.path)}")
             return None
         if not self._listening and self.token:
             self._listening = True
@@ -57,7 +57,24 @@ class PageSession:
         actor = await self.actor()
         if actor is None:
             return None
+        if _live_refresh.get():
+            return await notify_errors(lambda: self._refreshing(action, actor))
         return await notify_errors(lambda: action(actor), success=success, form=form)
+
+    async def _refreshing(self, action: Callable[[Actor], Awaitable[T]], actor: Actor) -> T | None:
+        """A live refresh's reading. Refused, the page is built again from the access that remains: what it shows
+        came from access the viewer no longer holds (an end, a removal), and a notification would leave it there."""
+        try:
+            return await action(actor)
+        except PermissionDenied:
+            _go(self.path)
+            return None
+
+
+def _go(path: str) -> None:
+    """Send the page elsewhere, unless it closed while its refresh was reading (nobody is left to send)."""
+    if not ui.context.client.is_deleted:
+        ui.navigate.to(path)
 
 
 def leave_when_session_ends(session_token: str) -> None:

@@ -110,10 +110,12 @@ async def test_a_member_removed_from_the_team_is_refused_at_the_next_live_refres
     world = await factories.world()
     owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
     token = await _signed_in(world)
+    removed = await _assignment()
+    await factories.grant(removed.member_id, "supervisor", dep=world.other_dep)  # keeps the session (see grants)
     await auth.live_actor_for(session_token=token)
-    await staff.remove_from_team(actor=owner, assignment_id=(await _assignment()).id)
+    await staff.remove_from_team(actor=owner, assignment_id=removed.id)
     actor = await auth.live_actor_for(session_token=token)
-    assert actor.grants == ()
+    assert [grant.role.key for grant in actor.grants] == ["supervisor"]
     assert not await _sees_pending(actor, world)
 
 

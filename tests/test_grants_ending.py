@@ -2,6 +2,7 @@
 pages told, sessions ended when nothing remains; ended grants stay as history. The clock is moved, never slept."""
 
 import asyncio
+import functools
 from datetime import timedelta
 
 import pytest
@@ -11,10 +12,11 @@ from services.access import auth, grants, sessions, tokens
 from services.access.service import can_view_staff
 from services.errors import NotAuthenticated
 from services.invitations import service as invitations
-from services.organisations import staff
+from services.organisations import grant_ends, staff
 from services.platform import clock, events
 from services.platform.housekeeping import Housekeeper
 from tests import factories
+from tests.waiting import until
 
 NURSE = "nurse@trust.org"
 
@@ -113,6 +115,43 @@ async def test_the_housekeeper_ends_grants_in_its_pass_and_wakes_for_the_next_en
     clock.advance(timedelta(seconds=10))
     await keeper.run_once()
     assert await RoleAssignment.filter(ended_at__isnull=False).count() == 1
+
+
+async def test_the_housekeeper_looks_again_when_an_end_is_brought_forward_after_it_chose_its_pause(db: str) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    grant = await _temporary_nurse(world, minutes=120)
+    keeper = Housekeeper(database_url="sqlite://:memory:", retention_days=90, interval_seconds=3600)
+    await keeper.start()
+    try:
+        await until(lambda: keeper.last_run_at is not None)  # its first pass: it now sleeps for up to an hour
+        first_pass = keeper.last_run_at
+        await grant_ends.set_end(actor=owner, assignment_id=grant.id, ends_at=clock.now() + timedelta(minutes=1))
+        clock.advance(timedelta(minutes=1))
+        await until(lambda: keeper.last_run_at != first_pass)  # woken by the change, not by its hour running out
+    finally:
+        await keeper.stop()
+    assert (await RoleAssignment.get(id=grant.id)).ended_at is not None
+
+
+async def test_removing_the_last_grant_ends_the_members_sessions_and_another_grant_keeps_them(db: str) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    alone = await _temporary_nurse(world, minutes=60)
+    keeper = await factories.member("keeper@trust.org")
+    kept = await factories.grant(keeper.member_id, "clinician", org=world.org)
+    await factories.grant(keeper.member_id, "supervisor", dep=world.dep)
+    tokens = {NURSE: await _signed_in(NURSE), keeper.email: await _signed_in(keeper.email)}
+    left: list[str] = []
+    for email, token in tokens.items():
+        sessions.subscribe(session_token=token, on_end=functools.partial(left.append, email))
+    await staff.remove_from_team(actor=owner, assignment_id=alone.id)
+    await staff.remove_from_team(actor=owner, assignment_id=kept.id)
+    with pytest.raises(NotAuthenticated):
+        await auth.actor_for(session_token=tokens[NURSE])
+    assert [g.role.key for g in (await auth.actor_for(session_token=tokens[keeper.email])).grants] == ["supervisor"]
+    assert left == [NURSE]  # the open pages of the session that ended leave; the other's stay
+    assert await AuditEvent.filter(action=grants.SESSIONS_ENDED).values_list("target", flat=True) == [NURSE]
 
 
 async def test_removing_from_the_team_ends_the_grant_and_keeps_it_as_history(db: str) -> None:

@@ -125,6 +125,31 @@ async def test_a_change_heard_during_a_long_wave_is_what_the_pages_not_yet_refre
     assert not any(len(page.shown) > 2 for page in pages)
 
 
+async def test_a_page_that_keeps_hearing_changes_lets_the_pages_queued_behind_it_go_first(
+    board: _Board, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "WORKERS_PER_CHANGE", 1)  # one task: who refreshes next is the queue's order alone
+    pages = [_Page(board) for _ in range(3)]
+    order: list[int] = []
+
+    def refreshing_hears_a_change(number: int) -> Callable[[], Awaitable[None]]:
+        async def refresh() -> None:  # a steady stream: every refresh hears another change, up to seven
+            order.append(number)
+            if board.published < 7:
+                await board.publish()
+            await pages[number]._refresh()
+
+        return refresh
+
+    for number, page in enumerate(pages):
+        page.refresh = refreshing_hears_a_change(number)
+    board.release.set()
+    await board.publish()
+    await until(lambda: board.published == 7 and _settled(pages)())
+    assert sorted(order[:3]) == [0, 1, 2]  # each refreshed once before any refreshed again
+    assert all(page.shown[-1] == 7 for page in pages)  # and each ended with the newest change
+
+
 async def test_one_page_failing_is_reported_and_the_others_still_refresh(
     board: _Board, monkeypatch: pytest.MonkeyPatch
 ) -> None:

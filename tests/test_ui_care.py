@@ -14,6 +14,7 @@ from services.invitations import pending, reminders, resending
 from services.invitations import service as invitations
 from services.mail.sink import MailSink
 from services.mail.worker import MailWorker
+from services.organisations import staff
 from services.platform import clock
 from tests import factories
 from tests.security.helpers import relay_settings
@@ -279,3 +280,19 @@ async def test_a_search_matching_more_than_the_list_counts_says_more_than_and_pa
     search.value = "jones"
     await eventually(lambda: table(user, "pending").props["pagination"]["rowsNumber"] == 1)
     assert table(user, "pending").props["pagination"]["capped"] is False
+
+
+async def test_an_open_staff_list_is_built_again_when_the_viewer_loses_the_access_that_showed_it(user: User) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    nurse = await sign_in(user, "nurse@trust.org", "clinician", org=world.org)
+    await factories.grant(nurse.member_id, "supervisor", org=world.other_org)  # stays signed in: this remains
+    await user.open(f"/care?org={world.org.id}")
+    await eventually(lambda: "owner@trust.org" in [r["email"] for r in table(user, "staff").rows])
+
+    grant = await RoleAssignment.get(member_id=nurse.member_id, role__key="clinician")
+    await staff.remove_from_team(actor=owner, assignment_id=grant.id)  # from the owner's own page, elsewhere
+
+    # The list of St Mary's would stay on screen behind a notification; the page is built again from what remains.
+    await eventually(lambda: [r["email"] for r in table(user, "staff").rows] == ["nurse@trust.org"])
+    await user.should_see("Northwind Health")

@@ -10,7 +10,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import Deployment, Invitation, InvitationState, Organisation, Permission, RoleAssignment
-from services.access import rights, roles
+from services.access import grants, rights, roles
 from services.access import service as access
 from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
@@ -153,7 +153,8 @@ async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
 
 
 async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
-    """Take one role away from a member; their pending invitations there die with it. Returns the email."""
+    """Take one role away from a member; their pending invitations there die with it, and their sessions when nothing
+    else remains. Returns the email."""
     assignment = await _assignment(assignment_id)
     scope = Scope.of(assignment)
     role, email = RoleInfo.of(assignment.role), assignment.member.email
@@ -170,6 +171,9 @@ async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
             )
         detail = {"role": assignment.role.name}
         await _settle_role_taken(actor, assignment, scope, "remove_member", detail, connection)
+    # As at a grant's end: left with nothing, the member's sessions end (before the lists hear of it, so that their
+    # pages in every process go to log-in rather than show an empty portal).
+    await grants.end_sessions_without_grants(member_ids={assignment.member_id})
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
     return assignment.member.email
 
