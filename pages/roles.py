@@ -10,6 +10,8 @@ from components.session import PageSession
 from services.access import rights, roles
 from services.access.service import RoleInfo
 
+PRIVILEGED = "Privileged: its access is reviewed on the shorter schedule of Access settings"
+
 
 def create() -> None:
     """Register /care/roles."""
@@ -53,7 +55,9 @@ class _RoleEditor:
             for role in custom:
                 with ui.card().classes("w-full").props("flat bordered"), ui.row().classes("w-full items-center"):
                     with ui.column().classes("grow gap-0"):
-                        ui.label(role.name).classes("text-subtitle1")
+                        ui.label(f"{role.name} (privileged)" if role.privileged else role.name).classes(
+                            "text-subtitle1"
+                        )
                         ui.label(roles.permission_summary(role.permissions))
                     ui.button("Edit", on_click=lambda r=role: self._edit(r)).props("flat no-caps")
                     ui.button("Delete", on_click=lambda r=role: self._delete(r)).props("flat no-caps color=negative")
@@ -75,15 +79,23 @@ class _RoleEditor:
                     box.disable()
                     box.tooltip("Always included")
                 boxes[permission] = box
+            privileged = ui.checkbox(PRIVILEGED, value=bool(role and role.privileged)).mark("privileged")
 
             async def save() -> None:
                 chosen = [p.value for p, box in boxes.items() if box.value]
+                marked = bool(privileged.value)
                 done = await self.session.run(
                     lambda a: (
-                        roles.update_custom(actor=a, role_id=role.id, name=name.value or "", permissions=chosen)
+                        roles.update_custom(
+                            actor=a, role_id=role.id, name=name.value or "", permissions=chosen, privileged=marked
+                        )
                         if role
                         else roles.create_custom(
-                            actor=a, organisation_id=self.organisation_id, name=name.value or "", permissions=chosen
+                            actor=a,
+                            organisation_id=self.organisation_id,
+                            name=name.value or "",
+                            permissions=chosen,
+                            privileged=marked,
                         )
                     ),
                     success="Role saved.",

@@ -18,7 +18,7 @@ from services.errors import PermissionDenied
 from services.organisations import staff
 from services.platform import clock
 from tests import factories
-from tests.ui_helpers import sign_in
+from tests.ui_helpers import sign_in, sign_in_second
 
 
 async def _rows(actor: factories.Actor, world: factories.World, period: evidence.Period) -> dict[str, dict]:
@@ -118,7 +118,7 @@ async def test_the_audit_page_downloads_the_pack_and_refuses_others_at_the_route
     bad = await user.http_client.get(f"/care/export/evidence.json?org={world.org.id}&since=yesterday")
     assert bad.status_code == 400 and "give a date as YYYY-MM-DD" in bad.text
     clinician = create_user()
-    await sign_in(clinician, "clin@trust.org", "clinician", dep=world.dep)
+    await sign_in_second(clinician, "clin@trust.org", "clinician", dep=world.dep)
     refused = await clinician.http_client.get(f"/care/export/audit.csv?org={world.org.id}")
     assert refused.status_code == 403 and "may read its audit log" in refused.text
     stranger = await create_user().http_client.get(f"/care/export/audit.csv?org={world.org.id}")

@@ -11,7 +11,7 @@ from models import ApprovalState, Invitation, MessageKind, OutboxMessage
 from services.approvals import rules
 from services.invitations import service as invitations
 from tests import factories
-from tests.ui_helpers import error_of, eventually, sign_in, table
+from tests.ui_helpers import error_of, eventually, sign_in, sign_in_second, table
 
 NEW = "new.supervisor@example.org"
 
@@ -60,7 +60,7 @@ async def test_a_second_person_approves_from_the_queue_and_the_email_leaves(
     await inviter.open(f"/care?org={world.org.id}&view=approvals")
     await eventually(lambda: [r["may_decide"] for r in table(inviter, "approvals").rows] == [False])  # their own
 
-    await sign_in(user, "owner@trust.org", "organisation_owner", org=world.org)
+    await sign_in_second(user, "owner@trust.org", "organisation_owner", org=world.org)
     await user.open(f"/care?org={world.org.id}&view=approvals")
     await eventually(lambda: [r["email"] for r in table(user, "approvals").rows] == [NEW])
     row = table(user, "approvals").rows[0]

@@ -33,6 +33,21 @@ async def test_an_access_controller_adds_edits_and_deletes_a_custom_role(user: U
     await user.should_see("No custom roles yet.")
 
 
+async def test_a_custom_role_is_marked_privileged_for_the_shorter_review_schedule(user: User) -> None:
+    world = await factories.world()
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open(f"/care/roles?org={world.org.id}&add=1")
+    await user.should_see("Role name")
+    user.find("Role name").type("Data Steward")
+    next(e for e in user.find(marker="privileged").elements if isinstance(e, ui.checkbox)).value = True
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("Role saved.")
+    assert (await Role.get(name="Data Steward")).privileged
+    await user.should_see("Data Steward (privileged)")
+    assert (await Role.get(key="access_controller")).privileged  # staff managers are, in the catalogue
+    assert not (await Role.get(key="clinician")).privileged
+
+
 async def test_the_role_editor_is_closed_to_those_without_edit_roles(user: User) -> None:
     world = await factories.world()
     await sign_in(user, "nurse@trust.org", "clinician", org=world.org)

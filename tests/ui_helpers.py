@@ -3,11 +3,12 @@
 import asyncio
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from nicegui import ui
 from nicegui.testing import User
 
-from models import Deployment, Organisation
+from models import Deployment, Organisation, StaffMember
 from services.access import auth
 from services.access.service import Actor
 from services.invitations import acceptance
@@ -20,19 +21,38 @@ async def sign_in(
     user: User, email: str, role_key: str, *, org: Organisation | None = None, dep: Deployment | None = None
 ) -> Actor:
     """Create the member (with a real password) and log in through /login."""
-    auth.login_limiter.reset()
-    acceptance.accept_limiter.reset()
-    actor = await factories.member(email, None, password_hash=await auth.hash_password(PASSWORD))
-    from models import StaffMember
-
-    await StaffMember.filter(email=email).update(password_hash=await auth.hash_password(PASSWORD))
-    if not await factories.holds(email, role_key):
-        await factories.grant(actor.member_id, role_key, org=org, dep=dep)
+    await _member_with_password(email, role_key, org=org, dep=dep)
     await user.open(f"/login?email={email}")
     user.find("Password").type(PASSWORD)
     user.find(kind=ui.button, content="Log in").click()
-    await user.should_see(kind=ui.button, content="Log out", retries=50)
+    await user.should_see(kind=ui.button, content="Log out", retries=150)  # argon2 and a redirect, on a busy machine
     return await factories.actor_of(email)
+
+
+async def sign_in_second(
+    user: User, email: str, role_key: str, *, org: Organisation | None = None, dep: Deployment | None = None
+) -> Actor:
+    """Log a second user of a test in through the log-in service and the real /auth/complete endpoint, which sets
+    its cookie; no form. NiceGUI's simulation routes every ui.navigate to the last user touched (see
+    tests/security/test_sessions.py): a second user's log-in form was sent on by another user's page in 1 run of 8
+    with three busy workers, so a test's second user skips ui.navigate."""
+    await _member_with_password(email, role_key, org=org, dep=dep)
+    ticket = await auth.login(email=email, password=PASSWORD, redirect_to="/", client="testclient")
+    response = await user.http_client.get(f"/auth/complete?ticket={quote(ticket)}")
+    assert response.status_code == 303 and auth.SESSION_COOKIE in response.cookies
+    return await factories.actor_of(email)
+
+
+async def _member_with_password(
+    email: str, role_key: str, *, org: Organisation | None = None, dep: Deployment | None = None
+) -> None:
+    auth.login_limiter.reset()
+    acceptance.accept_limiter.reset()
+    hashed = await auth.hash_password(PASSWORD)
+    actor = await factories.member(email, None, password_hash=hashed)
+    await StaffMember.filter(email=email).update(password_hash=hashed)
+    if not await factories.holds(email, role_key):
+        await factories.grant(actor.member_id, role_key, org=org, dep=dep)
 
 
 def has_table(user: User, marker: str) -> bool:

@@ -29,6 +29,7 @@ class DefaultRole:
     permissions: frozenset[Permission]
     admin_rank: int = 0
     grants_own_rank: bool = False  # Super Admin and Organisation Owner may make their peers
+    privileged: bool = False  # issue 19: reviewed on the privileged schedule (whoever may change who has access)
 
 
 DEFAULT_ROLES: tuple[DefaultRole, ...] = (
@@ -49,19 +50,25 @@ DEFAULT_ROLES: tuple[DefaultRole, ...] = (
         ADMIN_OWNER_PERMISSIONS | {P.MANAGE_INTEGRATIONS},  # issue 20: API tokens, SCIM, webhooks
         2,
         grants_own_rank=True,
+        privileged=True,
     ),
     DefaultRole(
-        "organisation_editor", "Organisation Editor", (ORG,), ADMIN_OWNER_PERMISSIONS - {P.DELETE_ORGANISATION}, 1
+        "organisation_editor",
+        "Organisation Editor",
+        (ORG,),
+        ADMIN_OWNER_PERMISSIONS - {P.DELETE_ORGANISATION},
+        1,
+        privileged=True,
     ),
-    DefaultRole("access_controller", "Access Controller", (ORG,), STAFF_MANAGER_PERMISSIONS),
+    DefaultRole("access_controller", "Access Controller", (ORG,), STAFF_MANAGER_PERMISSIONS, privileged=True),
     DefaultRole(
         "organisation_staff",
         "Organisation Staff",
         (ORG,),
         frozenset({P.VIEW_STAFF_LIST, P.VIEW_PATIENT_DATA, P.EXPORT_PATIENT_DATA}),
     ),
-    DefaultRole("administrator", "Administrator", (ORG, DEP), STAFF_MANAGER_PERMISSIONS),
-    DefaultRole("admin", "Admin", (DEP,), frozenset(CARE_PERMISSIONS)),
+    DefaultRole("administrator", "Administrator", (ORG, DEP), STAFF_MANAGER_PERMISSIONS, privileged=True),
+    DefaultRole("admin", "Admin", (DEP,), frozenset(CARE_PERMISSIONS), privileged=True),
     DefaultRole(
         "contributor",
         "Contributor",

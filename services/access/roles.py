@@ -64,6 +64,7 @@ async def seed_defaults() -> None:
             "levels": [level.value for level in default.levels],
             "permissions": sorted(p.value for p in default.permissions),
             "admin_rank": default.admin_rank,
+            "privileged": default.privileged,
         }
         role = await Role.get_or_none(key=default.key)
         if role is None:
@@ -123,8 +124,10 @@ async def require_grant(
     access.require(False, refusal or f"You may not manage the role “{role.name}” there.")
 
 
-async def create_custom(*, actor: Actor, organisation_id: int, name: str, permissions: list[str]) -> RoleInfo:
-    """Create a custom care role in the organisation (needs *edit roles* there)."""
+async def create_custom(
+    *, actor: Actor, organisation_id: int, name: str, permissions: list[str], privileged: bool = False
+) -> RoleInfo:
+    """Create a custom care role in the organisation (needs *edit roles* there); privileged: reviewed more often."""
     scope = await access.scope_of(organisation_id=organisation_id)
     await _require_edit_roles(actor, scope, "create_role", name, set(permissions))
     clean_name, clean_permissions = await _validate(organisation_id, name, permissions, exclude_id=None)
@@ -135,22 +138,35 @@ async def create_custom(*, actor: Actor, organisation_id: int, name: str, permis
             organisation_id=organisation_id,
             levels=[ScopeLevel.ORGANISATION.value, ScopeLevel.DEPLOYMENT.value],
             permissions=clean_permissions,
+            privileged=privileged,
         )
-        await audit.record(actor=actor, action="create_role", scope=scope, target=clean_name, connection=connection)
+        detail = {"privileged": privileged}
+        await audit.record(
+            actor=actor, action="create_role", scope=scope, target=clean_name, detail=detail, connection=connection
+        )
     await events.publish(organisation_id=organisation_id, kind="roles")
     return RoleInfo.of(role)
 
 
-async def update_custom(*, actor: Actor, role_id: int, name: str, permissions: list[str]) -> RoleInfo:
-    """Rename a custom role or change its permissions."""
+async def update_custom(
+    *, actor: Actor, role_id: int, name: str, permissions: list[str], privileged: bool | None = None
+) -> RoleInfo:
+    """Rename a custom role or change its permissions, or whether it is privileged (None: as it is)."""
     role = await _custom_role(role_id)
     assert role.organisation_id is not None
     scope = Scope(ScopeLevel.ORGANISATION, role.organisation_id)
     await _require_edit_roles(actor, scope, "update_role", role.name, set(role.permissions) | set(permissions))
     clean_name, clean_permissions = await _validate(role.organisation_id, name, permissions, exclude_id=role.id)
     async with in_transaction() as connection:
-        await Role.filter(id=role.id).using_db(connection).update(name=clean_name, permissions=clean_permissions)
-        detail = {"from": sorted(role.permissions), "to": clean_permissions, "old_name": role.name}
+        marked = role.privileged if privileged is None else privileged
+        changes = {"name": clean_name, "permissions": clean_permissions, "privileged": marked}
+        await Role.filter(id=role.id).using_db(connection).update(**changes)
+        detail = {
+            "from": sorted(role.permissions),
+            "to": clean_permissions,
+            "old_name": role.name,
+            "privileged": marked,
+        }
         await audit.record(
             actor=actor, action="update_role", scope=scope, target=clean_name, detail=detail, connection=connection
         )

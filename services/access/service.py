@@ -42,6 +42,7 @@ class RoleInfo:
     permissions: frozenset[Permission]
     admin_rank: int
     organisation_id: int | None
+    privileged: bool = False  # its grants are reviewed more often (issue 19: the organisation's privileged schedule)
 
     @property
     def is_admin_portal(self) -> bool:
@@ -62,6 +63,7 @@ class RoleInfo:
             permissions=frozenset(Permission(p) for p in role.permissions),
             admin_rank=role.admin_rank,
             organisation_id=role.organisation_id,
+            privileged=role.privileged,
         )
 
 

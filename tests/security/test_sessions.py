@@ -15,7 +15,7 @@ from services.errors import NotAuthenticated
 from services.platform import clock
 from tests.security.helpers import MICROSECOND, PASSWORD, member_with_password
 from tests.ui_helpers import PASSWORD as UI_PASSWORD
-from tests.ui_helpers import eventually, sign_in
+from tests.ui_helpers import eventually, sign_in, sign_in_second
 
 
 async def _log_in(email: str = "nurse@trust.org") -> str:
@@ -61,7 +61,7 @@ async def test_logging_out_in_one_tab_sends_every_open_tab_of_that_session_to_lo
     await other_tab.open("/care")
     await other_tab.should_see("Your access")
     other_browser = create_user()
-    await sign_in(other_browser, "nurse@trust.org", "supervisor")
+    await sign_in_second(other_browser, "nurse@trust.org", "supervisor")
     await other_browser.open("/care")
     await user.open("/care")
     assert sessions.listener_count(session_token=token) >= 2  # both tabs listen (and pages passed through)
