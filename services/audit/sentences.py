@@ -6,7 +6,7 @@ from typing import Any
 
 from models import AuditEvent, Deployment, Organisation, StaffMember
 from models.enums import PERMISSION_LABELS
-from services.audit import review_sentences
+from services.audit import integration_sentences, review_sentences
 from services.organisations import naming
 from services.platform.words import count, duration, plural
 
@@ -39,10 +39,7 @@ ACTION_LABELS = {
     "end_warning": "Warnings that access ends",
     "dormant_warning": "Warnings to dormant members",
     "dormant_ended": "Dormant members' access ended",
-    "create_token": "API tokens made",
-    "revoke_token": "API tokens revoked",
-    "create_webhook": "Webhook endpoints added",
-    "change_webhook": "Webhook endpoints changed",
+    **integration_sentences.LABELS,
     "approve": "Invitations approved",
     "decline": "Invitations declined",
     "set_approval_rules": "Approval rules changed",
@@ -222,21 +219,6 @@ _WHAT: dict[str, Phrase] = {
         f"in {p} ends on {d.get('ends_on')} unless they log in",
         "",
     ),
-    "create_token": lambda t, p, d: (
-        f"made the API token “{t}” for {p}, valid {count(int(d.get('days') or 0), 'day')}",
-        f"make an API token for {p}",
-    ),
-    "revoke_token": lambda t, p, d: (f"revoked the API token “{t}” of {p}", f"revoke the API token “{t}”"),
-    "api_call": lambda t, p, d: (
-        f"called the API at {d.get('path', '')}",
-        f"call the API at {d.get('path', '')} with {t} ({d.get('reason', '')})",
-    ),
-    "list_tokens": lambda t, p, d: (f"listed the API tokens of {p}", f"list the API tokens of {p}"),
-    "create_webhook": lambda t, p, d: (f"added the webhook endpoint {t} for {p}", f"add a webhook endpoint for {p}"),
-    "change_webhook": lambda t, p, d: (
-        f"{d.get('change') or 'changed'} the webhook endpoint {t} of {p}",
-        f"change the webhook endpoints of {p}",
-    ),
     "approve": lambda t, p, d: (
         f"approved the invitation of {t} as {d.get('role')} in {p}",
         f"approve the invitation of {t} as {d.get('role')} in {p}",
@@ -269,6 +251,7 @@ _WHAT: dict[str, Phrase] = {
         f"change the end-date rule for {t} in {p}",
     ),
     **review_sentences.WHAT,
+    **integration_sentences.WHAT,
 }
 
 
