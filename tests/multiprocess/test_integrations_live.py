@@ -1,0 +1,155 @@
+"""Issue 20's integrations driven over real HTTP against a running app: SCIM, the REST API and webhooks.
+
+The set-up rows (owners, organisations, API tokens, a webhook endpoint) are written straight into the database;
+everything else goes through the app's own HTTP surface, a real browser and a real receiver process.
+"""
+
+import email
+import email.policy
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from argon2 import PasswordHasher, profiles
+from playwright.sync_api import Browser, expect
+
+from tests.multiprocess.conftest import AppProcess, SmtpSink, sql, wait_for
+from tests.multiprocess.test_live_across_processes import browser  # noqa: F401  the module's Chromium fixture
+
+pytestmark = [pytest.mark.multiprocess]
+
+PASSWORD = "a long enough password"
+NORTH, SOUTH = "North Trust", "South Trust"
+PERMISSIONS = ["invite_staff", "view_staff_list", "view_patient_data"]
+SCIM_JSON = {"Content-Type": "application/scim+json"}
+ACCEPT_LINK = re.compile(r"https?://[^\s\"'<>]+/accept/[A-Za-z0-9_.~-]+")
+
+
+def link_for(sink: SmtpSink, address: str) -> str:
+    """The invitation link of the latest message the address received ("" before one arrives)."""
+    with sink.lock:
+        contents = list(sink.contents.get(address, []))
+    for content in reversed(contents):
+        message = email.message_from_bytes(content, policy=email.policy.default)
+        for part in message.walk():
+            if part.get_content_maintype() == "text" and (found := ACCEPT_LINK.search(str(part.get_content()))):
+                return found.group(0)
+    return ""
+
+
+@dataclass
+class Place:
+    organisation_id: int
+    owner_assignment_id: int
+    token: str
+    expired_token: str
+
+
+def create_owner_and_tokens(url: str, organisation: str, owner: str) -> Place:
+    """An organisation, its Organisation Owner, a live token and an expired one made by that owner."""
+    password_hash = PasswordHasher.from_parameters(profiles.CHEAPEST).hash(PASSWORD)
+    organisation_id = sql(
+        url, "INSERT INTO organisation (name, created_at) VALUES ($1, now()) RETURNING id", organisation
+    )[0][0]
+    member_id = sql(
+        url,
+        "INSERT INTO staff_member (email, full_name, password_hash, created_at, is_active) "
+        "VALUES ($1, 'Olive Owner', $2, now(), true) RETURNING id",
+        owner,
+        password_hash,
+    )[0][0]
+    assignment_id = sql(
+        url,
+        "INSERT INTO role_assignment (member_id, role_id, level, organisation_id, scope_key, created_at) "
+        "SELECT $1::int, id, 'organisation', $2::int, 'org:' || $2::int, now() FROM role "
+        "WHERE key = 'organisation_owner' RETURNING id",
+        member_id,
+        organisation_id,
+    )[0][0]
+    live, expired = (_token(url, organisation_id, member_id, days) for days in (30, -1))
+    return Place(int(organisation_id), int(assignment_id), live, expired)
+
+
+def _token(url: str, organisation_id: int, member_id: int, days: int) -> str:
+    raw = "ghk_" + secrets.token_urlsafe(32)
+    sql(
+        url,
+        "INSERT INTO api_token (organisation_id, name, token_hash, prefix, permissions, created_by_id, created_at, "
+        "expires_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, now() - interval '2 days', "
+        "now() + make_interval(days => $7::int))",
+        organisation_id,
+        f"Token {days}",
+        hashlib.sha256(raw.encode()).hexdigest(),
+        raw[:12],
+        json.dumps(PERMISSIONS),
+        member_id,
+        days,
+    )
+    return raw
+
+
+@pytest.fixture(scope="module")
+def running(start_app: Callable[..., AppProcess], postgres_url: str) -> tuple[AppProcess, Place, Place]:
+    app = start_app("A", GATEHOUSE_WEBHOOK_LOOPBACK="on")
+    app.wait_healthy()
+    north = create_owner_and_tokens(postgres_url, NORTH, "olive.owner@north.example.org")
+    south = create_owner_and_tokens(postgres_url, SOUTH, "olive.owner@south.example.org")
+    return app, north, south
+
+
+def client(app: AppProcess, token: str) -> httpx.Client:
+    return httpx.Client(base_url=app.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+@pytest.mark.browser
+def test_a_scim_user_is_invited_accepts_and_deprovisioning_ends_the_open_session(
+    running: tuple[AppProcess, Place, Place],
+    smtp_sink: SmtpSink,
+    browser: Browser,  # noqa: F811
+) -> None:
+    app, north, _ = running
+    address = "scim.clinician@north.example.org"
+    with client(app, north.token) as scim:
+        created = scim.post(
+            "/scim/v2/Users",
+            headers=SCIM_JSON,
+            json={
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": address,
+                "roles": [{"value": "Clinician"}],
+            },
+        )
+        assert created.status_code == 201, created.text
+        user_id = created.json()["id"]
+        wait_for(lambda: bool(link_for(smtp_sink, address)), timeout=10, message=lambda: "no invitation email")
+
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(link_for(smtp_sink, address))
+        page.get_by_label("Full name").fill("Sam Clinician")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_label("Repeat password").fill(PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        expect(page).to_have_url(re.compile(r"/login\?email="))
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).not_to_have_url(re.compile(r"/login"), timeout=10_000)
+        signed_in_at = page.url
+
+        ended = scim.patch(
+            f"/scim/v2/Users/{user_id}",
+            headers=SCIM_JSON,
+            json={
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "Replace", "path": "active", "value": "False"}],
+            },
+        )
+        assert ended.status_code in (200, 204), ended.text
+        expect(page).to_have_url(re.compile(r"/login"), timeout=10_000)  # the open page left by itself
+        page.goto(signed_in_at)  # and its cookie opens nothing any more
+        expect(page).to_have_url(re.compile(r"/login"))
+        assert scim.get(f"/scim/v2/Users/{user_id}").status_code == 404
