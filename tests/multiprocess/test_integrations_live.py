@@ -84,13 +84,21 @@ def _token(url: str, organisation_id: int, member_id: int, days: int) -> str:
         "now() + make_interval(days => $7::int))",
         organisation_id,
         f"Token {days}",
-        hashlib.sha256(raw.encode()).hexdigest(),
+        _hash(raw),
         raw[:12],
         json.dumps(PERMISSIONS),
         member_id,
         days,
     )
     return raw
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _creator(url: str, place: Place) -> int:
+    return int(sql(url, "SELECT member_id FROM role_assignment WHERE id = $1", place.owner_assignment_id)[0][0])
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +161,59 @@ def test_a_scim_user_is_invited_accepts_and_deprovisioning_ends_the_open_session
         page.goto(signed_in_at)  # and its cookie opens nothing any more
         expect(page).to_have_url(re.compile(r"/login"))
         assert scim.get(f"/scim/v2/Users/{user_id}").status_code == 404
+
+
+def pending(api: httpx.Client) -> list[tuple[int, str]]:
+    answer = api.get("/api/v1/invitations", params={"page_size": 100})
+    assert answer.status_code == 200, answer.text
+    return sorted((item["id"], item["email"]) for item in answer.json()["items"])
+
+
+def test_the_rest_api_invites_lists_and_refuses_bad_input_changing_nothing(
+    running: tuple[AppProcess, Place, Place], smtp_sink: SmtpSink, postgres_url: str
+) -> None:
+    app, north, south = running
+    addresses = [f"rest.{n}@north.example.org" for n in range(3)]
+    with client(app, north.token) as api:
+        roles = {role["name"]: role for role in api.get("/api/v1/roles").json()}
+        assert roles["Clinician"]["grantable"], roles["Clinician"]
+        sent = api.post("/api/v1/invitations", json={"addresses": addresses, "role_id": roles["Clinician"]["id"]})
+        assert sent.status_code == 200, sent.text
+        assert sorted(sent.json()["invited"]) == addresses, sent.json()
+        wait_for(
+            lambda: all(smtp_sink.count(a)[1] == 1 for a in addresses),
+            timeout=10,
+            message=lambda: f"the invitation emails did not all arrive: {smtp_sink.received}",
+        )
+        before = pending(api)
+        assert {email for _, email in before} >= set(addresses)
+
+        bad_json = api.post(
+            "/api/v1/invitations", content=b'{"addresses": ', headers={"Content-Type": "application/json"}
+        )
+        assert bad_json.status_code == 422, bad_json.text
+        assert bad_json.headers["content-type"].startswith("application/problem+json")
+        assert api.get("/api/v1/invitations", params={"sort": "no-such-sort"}).status_code == 422
+        owner_role = sql(postgres_url, "SELECT id FROM role WHERE key = 'organisation_owner'")[0][0]
+        too_high = api.post(
+            "/api/v1/invitations", json={"addresses": ["boss@north.example.org"], "role_id": owner_role}
+        )
+        assert too_high.status_code == 403, too_high.text
+        assert pending(api) == before
+
+    revoked = _token(postgres_url, north.organisation_id, _creator(postgres_url, north), 30)
+    sql(postgres_url, "UPDATE api_token SET revoked_at = now() WHERE token_hash = $1", _hash(revoked))
+    for token in (north.expired_token, revoked):
+        with client(app, token) as refused:
+            answer = refused.post("/api/v1/invitations", json={"addresses": ["x@north.example.org"], "role_id": 1})
+            assert answer.status_code == 401, answer.text
+            assert "WWW-Authenticate" in answer.headers
+    with client(app, south.token) as stranger:
+        removal = stranger.delete(f"/api/v1/staff/{north.owner_assignment_id}")
+        assert removal.status_code in (403, 404), removal.text
+    with client(app, north.token) as api:
+        assert pending(api) == before
+    assert (
+        sql(postgres_url, "SELECT ended_at FROM role_assignment WHERE id = $1", north.owner_assignment_id)[0][0] is None
+    )
+    assert smtp_sink.count("@north.example.org")[0] == len({"scim.clinician@north.example.org", *addresses})
