@@ -4,21 +4,27 @@ The set-up rows (owners, organisations, API tokens, a webhook endpoint) are writ
 everything else goes through the app's own HTTP surface, a real browser and a real receiver process.
 """
 
+import base64
 import email
 import email.policy
 import hashlib
 import json
 import re
 import secrets
+import socket
+import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from argon2 import PasswordHasher, profiles
 from playwright.sync_api import Browser, expect
 
-from tests.multiprocess.conftest import AppProcess, SmtpSink, sql, wait_for
+from tests.multiprocess.conftest import PYTHON, AppProcess, SmtpSink, free_port, sql, wait_for
 from tests.multiprocess.test_live_across_processes import browser  # noqa: F401  the module's Chromium fixture
 
 pytestmark = [pytest.mark.multiprocess]
@@ -217,3 +223,79 @@ def test_the_rest_api_invites_lists_and_refuses_bad_input_changing_nothing(
         sql(postgres_url, "SELECT ended_at FROM role_assignment WHERE id = $1", north.owner_assignment_id)[0][0] is None
     )
     assert smtp_sink.count("@north.example.org")[0] == len({"scim.clinician@north.example.org", *addresses})
+
+
+RECEIVER = """
+import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from standardwebhooks import Webhook
+
+secret, port, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+
+class Receiver(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["content-length"]))
+        try:
+            line = {"verified": Webhook(secret).verify(body, {k.lower(): v for k, v in self.headers.items()})}
+        except Exception as error:
+            line = {"refused": str(error)}
+        self.send_response(204 if "verified" in line else 400)
+        self.end_headers()
+        with open(out, "a") as file:
+            file.write(json.dumps(line) + "\\n")
+
+    def log_message(self, *args):
+        pass
+
+
+HTTPServer(("127.0.0.1", port), Receiver).serve_forever()
+"""
+
+
+def test_a_receiver_process_verifies_the_signed_invitation_sent_event(
+    running: tuple[AppProcess, Place, Place], postgres_url: str, tmp_path: Path
+) -> None:
+    app, _, south = running
+    secret, port, out = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(), free_port(), tmp_path / "heard"
+    receiver = subprocess.Popen([str(PYTHON), "-c", RECEIVER, secret, str(port), str(out)])
+    try:
+        wait_for(lambda: _listening(port), timeout=10, message=lambda: "the receiver did not start")
+        sql(
+            postgres_url,
+            "INSERT INTO webhook_endpoint (organisation_id, url, description, event_types, secret, created_at) "
+            "VALUES ($1, $2, 'receiver', $3::jsonb, $4, now())",
+            south.organisation_id,
+            f"http://127.0.0.1:{port}/hook",
+            json.dumps(["invitation.sent"]),
+            secret,
+        )
+        address = "hooked.clinician@south.example.org"
+        with client(app, south.token) as api:
+            clinician = next(role for role in api.get("/api/v1/roles").json() if role["name"] == "Clinician")
+            sent = api.post("/api/v1/invitations", json={"addresses": [address], "role_id": clinician["id"]})
+            assert sent.status_code == 200 and sent.json()["invited"] == [address], sent.text
+
+        def heard() -> list[dict[str, Any]]:
+            return [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+
+        wait_for(
+            lambda: bool(heard()), timeout=15, message=lambda: f"no delivery reached the receiver:\n{app.output()}"
+        )
+        [line] = heard()  # one delivery, verified by the receiver with the endpoint's secret
+        assert "verified" in line, line
+        assert (line["verified"]["type"], line["verified"]["data"]["email"]) == ("invitation.sent", address)
+        forged = {
+            "webhook-id": "msg_forged",
+            "webhook-timestamp": str(int(time.time())),
+            "webhook-signature": "v1,AAAA",
+        }
+        assert httpx.post(f"http://127.0.0.1:{port}/hook", content=b"{}", headers=forged).status_code == 400
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
