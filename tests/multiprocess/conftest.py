@@ -90,6 +90,7 @@ class SmtpSink:
     port: int
     received: Counter[str] = field(default_factory=Counter)
     message_ids: dict[str, set[str]] = field(default_factory=dict)  # by recipient
+    contents: dict[str, list[bytes]] = field(default_factory=dict)  # by recipient, the raw messages
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -101,6 +102,7 @@ class SmtpSink:
             for recipient in envelope.rcpt_tos:
                 self.received[recipient.lower()] += 1
                 self.message_ids.setdefault(recipient.lower(), set()).add(message_id.decode())
+                self.contents.setdefault(recipient.lower(), []).append(content)
         return "250 OK"
 
     def count(self, suffix: str = "") -> tuple[int, int]:
