@@ -222,7 +222,7 @@ def test_the_rest_api_invites_lists_and_refuses_bad_input_changing_nothing(
     assert (
         sql(postgres_url, "SELECT ended_at FROM role_assignment WHERE id = $1", north.owner_assignment_id)[0][0] is None
     )
-    assert smtp_sink.count("@north.example.org")[0] == len({"scim.clinician@north.example.org", *addresses})
+    assert all(smtp_sink.count(a)[1] == 1 for a in addresses)  # the refused calls sent nothing more
 
 
 RECEIVER = """
