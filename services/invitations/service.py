@@ -175,6 +175,24 @@ async def delete(*, actor: Actor, invitation_ids: list[int]) -> list[str]:
     return deleted
 
 
+async def drop_sent_by(*, member_id: int, scope: Scope, connection: BaseDBAsyncClient) -> int:
+    """Delete the pending invitations the member sent within scope (everywhere at the platform), in the caller's
+    transaction, their emails unsent; returns how many."""
+    query = Invitation.filter(invited_by_id=member_id, state=InvitationState.PENDING)
+    if scope.level is access.ScopeLevel.DEPLOYMENT:
+        query = query.filter(deployment_id=scope.deployment_id)
+    elif scope.organisation_id is not None:
+        query = query.filter(organisation_id=scope.organisation_id)
+    ids = [int(i) for i in await query.using_db(connection).values_list("id", flat=True)]  # type: ignore[call-overload]
+    await outbox.cancel_queued_of(invitation_ids=ids, connection=connection)  # one statement, not one per invitation
+    dropped = (
+        await Invitation.filter(id__in=ids)
+        .using_db(connection)
+        .update(state=InvitationState.DELETED, deleted_at=now(), **reminders.NO_REMINDER)
+    )
+    return await sql.changed(connection, dropped)
+
+
 async def off_the_loop(work: Callable[[list[str]], Checked], addresses: list[str]) -> Checked:
     """work(addresses), in a thread for more than a few: 100,000 addresses would hold the event loop 60-120 ms."""
     if len(addresses) > IN_THREAD_ABOVE:

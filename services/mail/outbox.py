@@ -6,6 +6,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models import MessageKind, OutboxMessage, OutboxState
+from services.platform import sql
 from services.platform.clock import now
 
 
@@ -65,6 +66,20 @@ async def cancel_queued(*, invitation_id: int, connection: BaseDBAsyncClient) ->
         OutboxMessage.filter(invitation_id=invitation_id, state=OutboxState.QUEUED)
         .using_db(connection)
         .update(state=OutboxState.FAILED, last_error="invitation no longer pending", link_seed=None)
+    )
+
+
+async def cancel_queued_of(*, invitation_ids: list[int], connection: BaseDBAsyncClient) -> None:
+    """cancel_queued for many dead invitations at once."""
+    if not invitation_ids:
+        return
+    await sql.update_where_in(
+        connection,
+        OutboxMessage,
+        changes={"state": OutboxState.FAILED, "last_error": "invitation no longer pending", "link_seed": None},
+        key="invitation_id",
+        values=invitation_ids,
+        where={"state": OutboxState.QUEUED},
     )
 
 

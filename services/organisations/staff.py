@@ -9,18 +9,17 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import Deployment, Invitation, InvitationState, Organisation, Permission, RoleAssignment
+from models import Deployment, Organisation, Permission, RoleAssignment
 from services.access import grants, rights, roles
 from services.access import service as access
 from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
-from services.invitations import reminders
-from services.mail import outbox
+from services.invitations import service as invitations
 from services.organisations import access_settings, naming
 from services.organisations import service as organisations
-from services.platform import events, sql, text
+from services.platform import events, text
 from services.platform.clock import now
 from services.webhooks import outbox as webhooks
 from services.webhooks.outbox import EventType
@@ -190,7 +189,7 @@ async def _settle_role_taken(
     member sent there die, and the audit event counts them."""
     if _manages_staff(assignment):
         await _keep_a_staff_manager(scope.organisation_id, connection)
-    dropped = await drop_invitations_sent_by(assignment.member_id, scope, connection)
+    dropped = await invitations.drop_sent_by(member_id=assignment.member_id, scope=scope, connection=connection)
     await audit.record(
         actor=actor,
         action=action,
@@ -238,24 +237,6 @@ async def _keep_a_staff_manager(organisation_id: int | None, connection: BaseDBA
 
 def _manages_staff(assignment: RoleAssignment) -> bool:
     return assignment.deployment_id is None and Permission.INVITE_STAFF.value in assignment.role.permissions
-
-
-async def drop_invitations_sent_by(member_id: int, scope: Scope, connection: BaseDBAsyncClient) -> int:
-    """Delete the pending invitations the member sent within scope (everywhere at the platform), emails unsent."""
-    query = Invitation.filter(invited_by_id=member_id, state=InvitationState.PENDING)
-    if scope.level is ScopeLevel.DEPLOYMENT:
-        query = query.filter(deployment_id=scope.deployment_id)
-    elif scope.organisation_id is not None:
-        query = query.filter(organisation_id=scope.organisation_id)
-    ids = await query.using_db(connection).values_list("id", flat=True)
-    for invitation_id in ids:
-        await outbox.cancel_queued(invitation_id=int(invitation_id), connection=connection)  # type: ignore[call-overload]
-    dropped = (
-        await Invitation.filter(id__in=list(ids))
-        .using_db(connection)
-        .update(state=InvitationState.DELETED, deleted_at=now(), **reminders.NO_REMINDER)
-    )
-    return await sql.changed(connection, dropped)
 
 
 async def platform_ranks(member_ids: set[int]) -> dict[int, int]:

@@ -13,7 +13,8 @@ from services.access import service as access
 from services.access.service import PLATFORM_SCOPE, Actor
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
-from services.organisations.staff import drop_invitations_sent_by, platform_ranks
+from services.invitations import service as invitations
+from services.organisations.staff import platform_ranks
 from services.platform import events
 from services.platform.clock import now
 
@@ -37,7 +38,7 @@ async def suspend(*, actor: Actor, member_id: int) -> str:
         open_sessions = Session.filter(member_id=member.id, revoked_at=None).using_db(connection)
         hashes: list[str] = await open_sessions.values_list("token_hash", flat=True)  # type: ignore[assignment]
         await open_sessions.update(revoked_at=now())
-        dropped = await drop_invitations_sent_by(member.id, PLATFORM_SCOPE, connection)
+        dropped = await invitations.drop_sent_by(member_id=member.id, scope=PLATFORM_SCOPE, connection=connection)
         detail = {"sessions_ended": len(hashes), "invitations_deleted": dropped}
         await audit.record(
             actor=actor, action="suspend_account", scope=PLATFORM_SCOPE, target=member.email, detail=detail,
