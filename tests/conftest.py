@@ -11,7 +11,7 @@ from nicegui.testing import User
 from tortoise import Tortoise, connections
 from tortoise.contrib.fastapi import RegisterTortoise
 
-from components import viewer_zone
+from components import live, viewer_zone
 from services.access import auth, roles, sessions
 from services.platform import clock, events, settings
 from services.platform.database import connected, tortoise_config
@@ -45,6 +45,7 @@ def app_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GATEHOUSE_SMTP_SINK", "off")
     monkeypatch.setenv("GATEHOUSE_WEBHOOK_WORKER", "off")
     monkeypatch.setenv("GATEHOUSE_GC_FREEZE_SECONDS", "0")  # frozen objects would outlive their tests
+    live.forget_unstarted()  # a change scheduled on the last test's loop would never start on this one
     core.app.router.lifespan_context = _ORIGINAL_LIFESPAN
     clock.reset()
     events.install_remote(None)
