@@ -83,16 +83,31 @@ _changes: dict[int, _Change] = {}
 
 
 class LiveList:
-    """A page's live list(s): refresh() runs after each change of the organisation (None: platform-wide)."""
+    """A page's live list(s): refresh() runs after each change of the organisation (None: platform-wide).
 
-    def __init__(self, *, organisation_id: int | None, refresh: Refresh, client: Client | None = None) -> None:
+    Made before the page's first reading, held: a change committed while the page reads for the first time would
+    otherwise be heard by nobody (the reading may predate it and the page was not yet listening). Changes heard
+    while held wait for release(), which refreshes once if any came."""
+
+    def __init__(
+        self, *, organisation_id: int | None, refresh: Refresh, client: Client | None = None, held: bool = False
+    ) -> None:
         self.client = client or ui.context.client
         self.refresh = refresh
         self.topic = events.PLATFORM_TOPIC if organisation_id is None else organisation_id
         self.change: _Change | None = None  # the latest change heard: its readings are the freshest
         self.running = False
         self.again = False
+        self.held = held
+        self.missed = False  # a change was heard while held
         self.client.on_delete(events.subscribe(organisation_id=self.topic, handler=self._heard))
+
+    def release(self) -> None:
+        """The page's first reading is done: refresh now for the changes heard while held, and for each from now."""
+        self.held = False
+        if self.missed:
+            self.missed = False
+            self._heard("missed")
 
     @staticmethod
     async def read_once(view: View, read: Callable[[], Awaitable[T]]) -> T:
@@ -106,6 +121,9 @@ class LiveList:
 
     def _heard(self, kind: str) -> None:
         if kind == sessions.SESSION_ENDED:  # a log-out somewhere: no list changed
+            return
+        if self.held:
+            self.missed = True
             return
         change = _change(self.topic)
         self.change = change

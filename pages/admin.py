@@ -99,8 +99,9 @@ class _AdminPortal:
                 self.deps.table.props["no-data-label"] = NO_DEPLOYMENTS
                 add_row_menu(self.deps.table, DEP_MENU)
                 self.deps.table.on("invite", lambda e: self._invite(e.args, organisation=False))
+        changes = live.LiveList(organisation_id=None, refresh=self.reload, held=True)
         await self.reload()
-        live.LiveList(organisation_id=None, refresh=self.reload)
+        changes.release()
 
     async def reload(self) -> None:
         await self.orgs.refresh()

@@ -83,8 +83,9 @@ class _CarePortal:
             ).style("width: 24rem; max-width: 100%")
             self._menu()
         self.body = ui.column().classes("w-full")
+        changes = live.LiveList(organisation_id=self.organisation_id, refresh=self._refresh, held=True)
         await self._show()
-        live.LiveList(organisation_id=self.organisation_id, refresh=self._refresh)
+        changes.release()
 
     def _menu(self) -> None:
         offered = {key: label for key, label in MANAGE.items() if self._manage_rights()[key]}

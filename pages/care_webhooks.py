@@ -57,8 +57,9 @@ def create() -> None:
                 ui.label(endpoints.REFUSED).props('role="alert"')
                 return
             page = _WebhooksPage(session, org)
+            changes = live.LiveList(organisation_id=org, refresh=page.refresh, held=True)
             await page.build()
-            live.LiveList(organisation_id=org, refresh=page.refresh)
+            changes.release()
 
 
 class _WebhooksPage:

@@ -54,8 +54,9 @@ def create() -> None:
                 ui.label(tokens.REFUSED).props('role="alert"')
                 return
             page = _TokensPage(session, org, places)
+            changes = live.LiveList(organisation_id=org, refresh=page.refresh, held=True)
             await page.refresh()
-            live.LiveList(organisation_id=org, refresh=page.refresh)
+            changes.release()
 
 
 class _TokensPage:

@@ -77,6 +77,7 @@ class CampaignView:
         self.show = "mine"
 
     async def build(self) -> None:
+        changes = live.LiveList(organisation_id=self.organisation_id, refresh=self.refresh, held=True)
         try:
             actor = await self.session.actor()
             found = await campaigns.campaign(actor=actor, campaign_id=self.campaign_id) if actor else None
@@ -109,7 +110,7 @@ class CampaignView:
             self.list.table.on(kind, lambda e, kind=kind: self._decide(kind, e.args))
         self._header(found)
         await self.list.refresh()
-        live.LiveList(organisation_id=self.organisation_id, refresh=self.refresh)
+        changes.release()
 
     async def refresh(self) -> None:
         found = await self.session.run(lambda a: campaigns.campaign(actor=a, campaign_id=self.campaign_id))

@@ -83,8 +83,9 @@ class _ReviewList:
         self.list.table.on("export_csv", lambda e: self._export(e.args, "csv"))
         self.list.table.on("export_json", lambda e: self._export(e.args, "json"))
         self.viewer = ViewerZone(on_known=self.list.refresh)
+        changes = live.LiveList(organisation_id=self.organisation_id, refresh=self.list.refresh, held=True)
         await self.list.refresh()
-        live.LiveList(organisation_id=self.organisation_id, refresh=self.list.refresh)
+        changes.release()
 
     def _path(self, row: dict[str, Any]) -> str:
         return f"/care/reviews?org={self.organisation_id}&campaign={int(row['id'])}"

@@ -45,7 +45,9 @@ class _Board:
 class _Page:
     """An open page whose list shares a reading with the pages of the same View, as the pending list does."""
 
-    def __init__(self, board: _Board, organisation_id: int | None = 1, audience: object = None) -> None:
+    def __init__(
+        self, board: _Board, organisation_id: int | None = 1, audience: object = None, held: bool = False
+    ) -> None:
         self.board = board
         self.audience = audience
         self.client = Client(PAGE)
@@ -53,7 +55,7 @@ class _Page:
         self.refreshing = False
         self.refresh: Callable[[], Any] = self._refresh
         with self.client:
-            self.live = live.LiveList(organisation_id=organisation_id, refresh=lambda: self.refresh())
+            self.live = live.LiveList(organisation_id=organisation_id, refresh=lambda: self.refresh(), held=held)
 
     async def _refresh(self) -> None:
         board = self.board
@@ -178,6 +180,22 @@ async def test_other_organisations_get_nothing_and_platform_lists_hear_every_cha
     await until(lambda: bool(ours.shown and platform.shown) and _settled([ours, theirs, platform])())
     assert theirs.shown == []
     assert ours.shown == platform.shown == [1]
+
+
+async def test_a_change_during_a_pages_first_reading_is_refreshed_for_once_it_is_done(board: _Board) -> None:
+    listening, missed, other = _Page(board), _Page(board, held=True), _Page(board, held=True)
+    board.release.set()
+    await board.publish()  # committed while two pages read for the first time: heard, held
+    await board.publish()
+    await until(lambda: bool(listening.shown) and _settled([listening])())  # the change was worked through
+    assert missed.shown == other.shown == [] and not missed.live.running
+    missed.live.release()
+    other.live.release()
+    await until(lambda: bool(missed.shown and other.shown) and _settled([missed, other])())
+    assert missed.shown == other.shown == [2]  # once each, with the newest change
+    await board.publish()
+    await until(lambda: len(missed.shown) == 2)  # released: every later change as usual
+    assert missed.shown == [2, 3]
 
 
 async def test_log_outs_and_closed_pages_refresh_nothing(board: _Board) -> None:
