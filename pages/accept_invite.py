@@ -13,6 +13,7 @@ from components.password import password_input
 from components.session import PageSession, client_address, notify_errors
 from components.viewer_zone import ViewerZone
 from services.access import auth, tokens
+from services.access.service import Actor
 from services.errors import DomainError, NotAuthenticated
 from services.invitations import acceptance
 from services.invitations.acceptance import InvitationPreview
@@ -35,10 +36,14 @@ def create() -> None:
                     ui.label("Already have an account?").classes("text-body1")
                     ui.link("Log in", "/login").classes("text-body1 text-weight-bold")
             return
+        session = PageSession(request)
         with frame("You are invited to Gatehouse"):
             _describe(invitation)
-            if invitation.has_account:
-                await _accept_with_account(PageSession(request), token, invitation, client)
+            someone = await _signed_in(session)
+            if someone is not None and not acceptance.addressed_to(invitation=invitation, actor=someone):
+                _someone_else(session, token, invitation, someone)
+            elif invitation.has_account:
+                await _accept_with_account(session, token, invitation, client)
             else:
                 _new_account_form(token, invitation, client)
 
@@ -68,6 +73,29 @@ def _describe(invitation: InvitationPreview) -> None:
     description = ui.label(said(UTC)).classes("text-body1").mark("invitation")
     access = ui.label(terms(UTC)).classes("text-body1 q-mb-md").mark("access-terms")
     viewer = ViewerZone(on_known=show_in_viewer_zone)
+
+
+async def _signed_in(session: PageSession) -> Actor | None:
+    try:
+        return await auth.actor_for(session_token=session.token)
+    except NotAuthenticated:
+        return None
+
+
+def _someone_else(session: PageSession, token: str, invitation: InvitationPreview, actor: Actor) -> None:
+    """The link was opened in a browser logged in as another account: say so, and offer to log out first."""
+
+    async def log_out_and_continue() -> None:
+        await auth.logout(session_token=session.token)
+        ui.navigate.to(f"/accept/{token}")
+
+    ui.label(
+        f"You are logged in as {actor.email}, but this invitation is for {invitation.email}. "
+        f"Log out first to accept it as {invitation.email}; your access as {actor.email} stays as it is."
+    ).classes("text-body1").props('role="alert"').mark("someone-else")
+    with ui.row().classes("items-center gap-2"):
+        ui.button("Log out and continue", on_click=log_out_and_continue).props("no-caps color=primary")
+        ui.link("Back to Gatehouse", "/").classes("text-body1")
 
 
 def _new_account_form(token: str, invitation: InvitationPreview, client: str) -> None:
@@ -105,9 +133,8 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
 
 
 async def _accept_with_account(session: PageSession, token: str, invitation: InvitationPreview, client: str) -> None:
-    try:
-        actor = await auth.actor_for(session_token=session.token)
-    except NotAuthenticated:
+    actor = await _signed_in(session)
+    if actor is None:
         ui.label(f"{invitation.email} already has an account. Log in to accept this invitation.")
         ui.button(
             "Log in to accept",

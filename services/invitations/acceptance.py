@@ -39,6 +39,11 @@ class InvitationPreview:
     sponsor_name: str = ""  # who is accountable for it
 
 
+def addressed_to(*, invitation: "InvitationPreview | Invitation", actor: Actor) -> bool:
+    """Is the signed-in actor the person the invitation names? Only they may accept it (accept_as_member)."""
+    return invitation.email == actor.email
+
+
 async def preview(*, token: str, client: str) -> InvitationPreview:
     """What the link offers, without spending it; every bad link gives the same LinkInvalid."""
     accept_limiter.hit(client)
@@ -97,7 +102,7 @@ async def accept_as_member(*, actor: Actor, token: str, client: str) -> str:
     """A signed-in member whose address the invitation names takes its role; returns the role name."""
     accept_limiter.hit(client)
     invitation = await _live_invitation(token)
-    if invitation.email != actor.email:
+    if not addressed_to(invitation=invitation, actor=actor):
         await audit.record(actor=actor, action="accept", target=invitation.email, outcome="refused")
         raise PermissionDenied("This invitation is for a different address than the one you are logged in with.")
     scope = Scope.of(invitation)
