@@ -13,7 +13,7 @@ from aiohttp import web
 
 from models import AuditEvent, OutboxMessage, OutboxState, RoleAssignment, WebhookDelivery
 from services.access import grants
-from services.errors import FieldErrors, PermissionDenied
+from services.errors import FieldErrors, InvalidInput, PermissionDenied
 from services.invitations import acceptance
 from services.invitations import service as invitations
 from services.mail import claims, records
@@ -244,3 +244,34 @@ async def test_two_workers_never_deliver_one_event_twice(db: str) -> None:
     assert await WebhookDelivery.filter(state=OutboxState.SENT).count() == 30
     for w in workers:
         await w.stop()
+
+
+@pytest.mark.data
+async def test_a_410_gone_switches_the_endpoint_off_without_retrying_and_says_why(db: str) -> None:
+    world = await factories.world()
+    owner = await _owner(world)
+    _, endpoint_id = await _endpoint(owner, world)
+    posts: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        posts.append(request.headers["webhook-id"])
+        return httpx.Response(410)
+
+    worker = WebhookWorker(transport=httpx.MockTransport(answer))
+    await endpoints.send_test(actor=owner, endpoint_id=endpoint_id)
+    await endpoints.send_test(actor=owner, endpoint_id=endpoint_id)
+    assert await worker.run_until_empty() == 2
+    rows = await WebhookDelivery.all().order_by("id")
+    assert [(r.state, r.attempts, r.last_status) for r in rows] == [(OutboxState.FAILED, 1, 410)] * 2
+    assert rows[0].last_error.startswith("HTTP 410: the receiver asked for no more events")
+    (shown,) = await endpoints.listed(actor=owner, organisation_id=world.org.id)
+    assert not shown.enabled
+    (event,) = await AuditEvent.filter(action="change_webhook", actor_id=None)  # once, however many were in flight
+    assert event.detail == {"change": "disabled", "reason": "its receiver answered 410 Gone"}
+    for wait in BACKOFF:
+        clock.advance(wait)
+        assert await worker.run_until_empty() == 0  # never retried
+    assert len(posts) == 2
+    with pytest.raises(InvalidInput, match="Enable the endpoint first"):  # switched off until someone turns it on
+        await endpoints.send_test(actor=owner, endpoint_id=endpoint_id)
+    await worker.stop()

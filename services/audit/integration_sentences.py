@@ -27,7 +27,8 @@ WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
     "list_tokens": lambda t, p, d: (f"listed the API tokens of {p}", f"list the API tokens of {p}"),
     "create_webhook": lambda t, p, d: (f"added the webhook endpoint {t} for {p}", f"add a webhook endpoint for {p}"),
     "change_webhook": lambda t, p, d: (
-        f"{d.get('change') or 'changed'} the webhook endpoint {t} of {p}",
+        f"{d.get('change') or 'changed'} the webhook endpoint {t} of {p}"
+        + (f" ({d['reason']})" if d.get("reason") else ""),
         f"change the webhook endpoints of {p}",
     ),
 }

@@ -104,6 +104,17 @@ async def set_enabled(*, actor: Actor, endpoint_id: int, enabled: bool) -> None:
         await events.publish(organisation_id=row.organisation_id, kind=LIVE_KIND)
 
 
+async def gone(*, endpoint_id: int) -> None:
+    """Its receiver answered 410 Gone (Standard Webhooks: send no more): switch the endpoint off, audited."""
+    row = await WebhookEndpoint.get_or_none(id=endpoint_id)
+    if row is None or not await WebhookEndpoint.filter(id=row.id, disabled_at=None).update(disabled_at=now()):
+        return
+    scope = await access.scope_of(organisation_id=row.organisation_id)
+    detail = {"change": "disabled", "reason": "its receiver answered 410 Gone"}
+    await audit.record(actor=None, action="change_webhook", scope=scope, target=row.url[:100], detail=detail)
+    await events.publish(organisation_id=row.organisation_id, kind=LIVE_KIND)
+
+
 async def delete(*, actor: Actor, endpoint_id: int) -> None:
     """Delete an endpoint and its delivery log; what is queued for it never leaves."""
     row, scope = await _endpoint(actor, endpoint_id, "change_webhook")

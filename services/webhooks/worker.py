@@ -19,7 +19,7 @@ from tortoise.expressions import Q
 from models import OutboxState, WebhookDelivery
 from services.platform import events
 from services.platform.clock import now
-from services.webhooks import signing
+from services.webhooks import endpoints, signing
 from services.webhooks.endpoints import LIVE_KIND
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,8 @@ LEASE_SECONDS = 60  # well beyond the timeout: a live worker never loses a claim
 BATCH_SIZE = 20
 POLL_SECONDS = 1.0
 ERROR_LENGTH = 300
+GONE = 410
+GONE_ERROR = "HTTP 410: the receiver asked for no more events; the endpoint is switched off"
 
 
 class WebhookWorker:
@@ -98,7 +100,7 @@ class WebhookWorker:
     async def _deliver(self, row: WebhookDelivery) -> None:
         endpoint = row.endpoint
         if endpoint.disabled_at is not None:
-            await self._record(row, status=None, error="endpoint disabled", final=True)
+            await self._record(row, status=None, error="endpoint disabled", final=True, attempted=False)
             return
         timestamp = int(now().timestamp())
         headers = signing.headers(secret=endpoint.secret, msg_id=row.event_id, timestamp=timestamp, body=row.body)
@@ -109,12 +111,18 @@ class WebhookWorker:
         except httpx.HTTPError as error:
             await self._record(row, status=None, error=f"could not deliver: {type(error).__name__}: {error}")
         else:
+            if response.status_code == GONE:  # the receiver asks for no more: no retry, the endpoint is switched off
+                await self._record(row, status=GONE, error=GONE_ERROR, final=True)
+                await endpoints.gone(endpoint_id=endpoint.id)
+                return
             ok = 200 <= response.status_code < 300
             await self._record(row, status=response.status_code, error="" if ok else f"HTTP {response.status_code}")
 
-    async def _record(self, row: WebhookDelivery, *, status: int | None, error: str, final: bool = False) -> None:
+    async def _record(
+        self, row: WebhookDelivery, *, status: int | None, error: str, final: bool = False, attempted: bool = True
+    ) -> None:
         """Write the outcome where this worker still holds the claim."""
-        attempts = row.attempts + (0 if final else 1)
+        attempts = row.attempts + (1 if attempted else 0)
         changes = outcome(attempts=attempts, error=error, at=now(), final=final)
         mine = WebhookDelivery.filter(id=row.id, state=OutboxState.SENDING, claimed_by=self.worker_id)
         if not await mine.update(**changes, last_status=status, claimed_by=None, claimed_until=None):
