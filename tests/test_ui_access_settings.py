@@ -58,7 +58,7 @@ async def test_an_owner_changes_the_settings_from_the_care_portal_and_finds_them
     user.find(DORMANT).clear().type("60")
     user.find(END_DORMANT).click()
     user.find(kind=ui.button, content="Save access settings").click()
-    await user.should_see("Access settings saved.")
+    await user.should_see("Access settings saved.", retries=50)  # a save on a loaded machine
     assert input_labelled(user, WARNINGS).value == "30, 7"
     assert await access_settings.settings_of(organisation_id=world.org.id) == AccessSettings((30, 7), False, 60, True)
     assert await grant_terms.policies(organisation_id=world.org.id) == {clinician.id: 90}
@@ -137,6 +137,6 @@ async def test_the_review_schedule_is_set_on_the_same_page_with_errors_at_their_
     user.find(REVIEW_EVERY).clear().type("180")
     user.find(REVIEW_REMOVE).click()
     user.find(kind=ui.button, content="Save access settings").click()
-    await user.should_see("Access settings saved.")
+    await user.should_see("Access settings saved.", retries=50)  # a save on a loaded machine
     saved = await access_settings.settings_of(organisation_id=world.org.id)
     assert (saved.review_every_days, saved.privileged_review_days, saved.reviews_remove_unanswered) == (180, 0, True)
