@@ -222,6 +222,7 @@ async def test_the_compliance_checker_scim2_tester_reports_no_error(world) -> No
         headers={"Authorization": f"Bearer {raw}"},
     )
     results = await asyncio.to_thread(check_server, _CheckerClient(http))
+    print("\n".join(f"{r.status.name} {r.resource_type} {r.title} :: {(r.reason or '')[:300]}" for r in results))
     errors = {(r.resource_type, r.title): r.reason or "" for r in results if r.status.name in ("ERROR", "CRITICAL")}
     assert not [key for key in errors if key[0] is None], errors  # discovery and unknown URLs: no error at all
     assert sum(r.status.name == "SUCCESS" for r in results if r.resource_type is None) >= 20
