@@ -62,6 +62,7 @@ class ScimRecord(Model):
     scope_key = fields.CharField(max_length=40)
     kind = fields.CharField(max_length=8)  # "user" or "group"
     key = fields.CharField(max_length=320)  # the address, or the role id
+    user_name = fields.CharField(max_length=320, null=True)  # a User's userName when it is not its address
     external_id = fields.CharField(max_length=255, null=True)
 
     organisation_id: int

@@ -26,6 +26,7 @@ PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 INVITE = ["invite_staff", "view_staff_list", "view_patient_data"]
+CHECKER = [*INVITE, "edit_roles", "export_patient_data"]
 
 
 def _app() -> FastAPI:
@@ -45,13 +46,23 @@ async def world(db: str) -> AsyncIterator[factories.World]:
     yield await factories.world()
 
 
-async def _token(world: factories.World, *, org_id: int | None = None) -> str:
+async def _token(
+    world: factories.World, *, org_id: int | None = None, permissions: list[str] = INVITE, default_role: str = ""
+) -> str:
     owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org, full_name="Olive Owner")
     if org_id is not None:
         await factories.grant(owner.member_id, "organisation_owner", org=world.other_org)
-        owner = await factories.actor_of("owner@trust.org")
+    if set(permissions) - set(INVITE):
+        await factories.grant(owner.member_id, "clinician", org=world.org)  # exports, like the roles it hands out
+    owner = await factories.actor_of("owner@trust.org")
+    default_role_id = (await factories.role(default_role)).id if default_role else None
     raw, _ = await tokens.create(
-        actor=owner, organisation_id=org_id or world.org.id, name="Entra ID", permissions=INVITE, days=30
+        actor=owner,
+        organisation_id=org_id or world.org.id,
+        name="Entra ID",
+        permissions=permissions,
+        days=30,
+        default_role_id=default_role_id,
     )
     return raw
 
@@ -214,7 +225,7 @@ class _CheckerClient(BaseSyncSCIMClient):
 
 @pytest.mark.data
 async def test_the_compliance_checker_scim2_tester_reports_no_error(world) -> None:
-    raw = await _token(world)
+    raw = await _token(world, permissions=CHECKER, default_role="supervisor")
     await factories.member("m@trust.org", "clinician", org=world.org)
     http = httpx.Client(
         transport=_IntoTheLoop(asyncio.get_running_loop()),

@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ('scope_key', fields.CharField(max_length=40)),
                 ('kind', fields.CharField(max_length=8)),
                 ('key', fields.CharField(max_length=320)),
+                ('user_name', fields.CharField(null=True, max_length=320)),
                 ('external_id', fields.CharField(null=True, max_length=255)),
             ],
             options={'table': 'scim_record', 'app': 'models', 'unique_together': (('scope_key', 'kind', 'key'),), 'pk_attr': 'id', 'table_description': 'What an identity provider told Gatehouse over SCIM about a User or Group in one scope.'},
