@@ -245,7 +245,8 @@ def _missing(what: str) -> Response:
 
 def _asked(request: Request | None) -> dict[str, Any]:
     """The attributes and excludedAttributes query parameters (RFC 7644 §3.9), for model_dump."""
-    asked = {name: request.query_params.get(name, "") for name in ("attributes", "excludedAttributes")} if request else {}
+    params = request.query_params if request else {}
+    asked = {name: params.get(name, "") for name in ("attributes", "excludedAttributes")}
     if not any(asked.values()):
         return {}
     parts = {name: [p.strip() for p in value.split(",") if p.strip()] for name, value in asked.items() if value}

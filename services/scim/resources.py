@@ -12,6 +12,7 @@ from scim2_models import (
     MutabilityException,
     Name,
     PatchOp,
+    Reference,
     Role,
     ScimFilter,
     UniquenessException,
@@ -36,10 +37,13 @@ def as_user(person: people.Person, base: str) -> User:
         active=person.active,
         emails=[Email(value=person.email, type="work", primary=True)],
         roles=[Role(value=str(i), display=n) for i, n in held] or None,
-        groups=[GroupMembership(value=str(i), display=n, ref=f"{base}/Groups/{i}", type="direct") for i, n in held]
-        or None,
+        groups=[_membership(i, n, base) for i, n in held] or None,
         meta=Meta(resource_type="User", location=f"{base}/Users/{person.id}"),
     )
+
+
+def _membership(role_id: int, name: str, base: str) -> GroupMembership:
+    return GroupMembership(value=str(role_id), display=name, ref=Reference(f"{base}/Groups/{role_id}"), type="direct")
 
 
 def as_group(role: RoleInfo, members: list[people.Person], base: str, external_id: str | None = None) -> Group:
@@ -49,7 +53,7 @@ def as_group(role: RoleInfo, members: list[people.Person], base: str, external_i
         id=str(role.id),
         external_id=external_id,
         display_name=role.name,
-        members=[Member(value=p.id, type="User", ref=f"{base}/Users/{p.id}") for p in held] or None,
+        members=[Member(value=p.id, type="User", ref=Reference(f"{base}/Users/{p.id}")) for p in held] or None,
         meta=Meta(resource_type="Group", location=f"{base}/Groups/{role.id}"),
     )
 
