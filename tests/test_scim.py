@@ -23,6 +23,7 @@ PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 INVITE = ["invite_staff", "view_staff_list", "view_patient_data"]
+CHECKER = [*INVITE, "edit_roles", "export_patient_data"]  # roles too, and what Supervisor holds
 
 
 def _app() -> FastAPI:
