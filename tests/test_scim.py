@@ -1,6 +1,6 @@
 """SCIM 2.0 at /scim/v2 (issue 20 item 2): an identity provider holding an API token provisions and deprovisions
-staff over HTTP, in Entra's and Okta's forms, within the token's scope; and the independent checker scim2-tester
-finds no error."""
+staff over HTTP, in Entra's and Okta's forms, within the token's scope (the independent checker scim2-tester runs
+against a running app in tests/test_scim_checker.py)."""
 
 from collections.abc import AsyncIterator
 from typing import Any
