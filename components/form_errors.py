@@ -1,5 +1,7 @@
 """A form's errors at their fields, all at once, and the focus on the first: they stay until the field changes."""
 
+from collections.abc import Mapping
+
 from nicegui import ui
 
 
@@ -11,8 +13,8 @@ class FormErrors:
     field (a wrong password, a spent link) stays in one alert below the form instead of a toast that fades.
     """
 
-    def __init__(self, fields: dict[str, ui.input]) -> None:
-        self._fields = fields
+    def __init__(self, fields: Mapping[str, ui.input | ui.select]) -> None:
+        self._fields = dict(fields)
         self._messages: dict[str, ui.label] = {}
         for name, field in fields.items():
             with field.add_slot("error"):

@@ -11,7 +11,7 @@ from models.enums import (
     ScopeLevel,
 )
 from models.governance import ApprovalRule, ReviewCampaign, ReviewItem
-from models.integrations import ApiRateWindow, ApiToken, WebhookDelivery, WebhookEndpoint
+from models.integrations import ApiRateWindow, ApiToken, ScimRecord, WebhookDelivery, WebhookEndpoint
 from models.invitations import AccessNotice, AuditEvent, Invitation, OutboxMessage, PendingCount
 from models.organisations import Deployment, GrantPolicy, Organisation
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
@@ -40,6 +40,7 @@ __all__ = [
     "ReviewItem",
     "Role",
     "RoleAssignment",
+    "ScimRecord",
     "ScopeLevel",
     "Session",
     "StaffMember",

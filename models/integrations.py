@@ -9,7 +9,7 @@ from models.enums import OutboxState
 
 if TYPE_CHECKING:
     from models.organisations import Deployment, Organisation
-    from models.staff import StaffMember
+    from models.staff import Role, StaffMember
 
 
 class ApiToken(Model):
@@ -34,14 +34,42 @@ class ApiToken(Model):
     expires_at = fields.DatetimeField()
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
+    # SCIM: the role of the token's scope given to a user its identity provider creates without naming one
+    default_role: fields.ForeignKeyNullableRelation["Role"] = fields.ForeignKeyField(
+        "models.Role", related_name="default_for_tokens", null=True, on_delete=fields.SET_NULL
+    )
 
     organisation_id: int
     deployment_id: int | None
     created_by_id: int | None
+    default_role_id: int | None
 
     class Meta:
         table = "api_token"
         indexes = (("organisation_id", "revoked_at"),)
+
+
+class ScimRecord(Model):
+    """What an identity provider told Gatehouse over SCIM about a User or Group in one scope.
+
+    Beyond grants and invitations: its externalId, and that a User is still known there (a deactivated User stays a
+    SCIM resource, with active false, until the provider deletes it)."""
+
+    id = fields.IntField(primary_key=True)
+    organisation: fields.ForeignKeyRelation["Organisation"] = fields.ForeignKeyField(
+        "models.Organisation", related_name="scim_records", on_delete=fields.CASCADE
+    )
+    scope_key = fields.CharField(max_length=40)
+    kind = fields.CharField(max_length=8)  # "user" or "group"
+    key = fields.CharField(max_length=320)  # the address, or the role id
+    user_name = fields.CharField(max_length=320, null=True)  # a User's userName when it is not its address
+    external_id = fields.CharField(max_length=255, null=True)
+
+    organisation_id: int
+
+    class Meta:
+        table = "scim_record"
+        unique_together = (("scope_key", "kind", "key"),)
 
 
 class WebhookEndpoint(Model):

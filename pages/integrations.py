@@ -23,11 +23,14 @@ SHOWN_ONCE = (
     "seen again. Anyone who has it can act with its permissions until it expires or is revoked."
 )
 NO_TOKENS = "No API token has been made for this organisation yet."
+DEFAULT_ROLE = "Role for users your identity provider creates without one (SCIM)"
+NO_DEFAULT = "None: refuse such users"
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "align": "left"},
     {"name": "prefix", "label": "Starts with", "field": "prefix", "align": "left"},
     {"name": "place", "label": "Where", "field": "place", "align": "left"},
     {"name": "permissions", "label": "Permissions", "field": "permissions", "align": "left"},
+    {"name": "default_role", "label": "Role for users created without one", "field": "default_role", "align": "left"},
     {"name": "created_by", "label": "Created by", "field": "created_by", "align": "left"},
     {"name": "created", "label": "Created", "field": "created", "align": "left"},
     {"name": "expires", "label": "Expires", "field": "expires", "align": "left"},
@@ -82,11 +85,14 @@ class _TokensPage:
         self.place.props("outlined dense").classes("w-full").style("max-width: 36rem").mark("token-place")
         self.permissions_group = ui.row().classes("w-full gap-4").props('role="group" aria-label="What it may do"')
         self.boxes: dict[str, ui.checkbox] = {}
+        self.default_role = ui.select({0: NO_DEFAULT}, label=DEFAULT_ROLE, value=0).mark("token-default-role")
+        self.default_role.props("outlined dense").classes("w-full").style("max-width: 36rem")
         self._show_permissions()
         self.days = ui.input("Expires after (days)", value=DEFAULT_DAYS).mark("token-days")
         self.days.props(f'outlined dense inputmode="numeric" hint="From 1 to {tokens.LONGEST_DAYS} days"')
         self.days.style("width: 16rem; max-width: 100%")
-        self.errors = FormErrors({"name": self.name, "days": self.days})  # a permissions problem: in its alert
+        # a permissions problem: in the form's alert
+        self.errors = FormErrors({"name": self.name, "days": self.days, "default_role": self.default_role})
         ui.button("Make token", on_click=self._make).props("no-caps color=primary").classes("q-mt-sm")
 
     def _show_permissions(self) -> None:
@@ -95,6 +101,7 @@ class _TokensPage:
         with self.permissions_group:
             ui.label("What it may do:").classes("text-body2 w-full")
             self.boxes = {key: ui.checkbox(label).mark(f"permission-{key}") for key, label in place.permissions.items()}
+        self.default_role.set_options({0: NO_DEFAULT, **place.roles}, value=0)
 
     async def _make(self) -> None:
         place = self.places[int(self.place.value or 0)]
@@ -107,6 +114,7 @@ class _TokensPage:
                 name=self.name.value or "",
                 permissions=chosen,
                 days=_days(self.days.value),
+                default_role_id=int(self.default_role.value or 0) or None,
             ),
             form=self.errors,
         )
@@ -116,6 +124,7 @@ class _TokensPage:
         self.name.value = ""
         for box in self.boxes.values():
             box.value = False
+        self.default_role.value = 0
         _show_once(raw, row.name)
         await self.refresh()
 
@@ -173,6 +182,7 @@ def _row(r: tokens.TokenRow, at: datetime) -> dict[str, Any]:
         "prefix": f"{r.prefix}…",
         "place": r.place,
         "permissions": ", ".join(r.permissions),
+        "default_role": r.default_role or "None",
         "created_by": r.created_by,
         "created": formatting.relative(r.created_at, at),
         "expires": formatting.day(r.expires_at),

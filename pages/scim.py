@@ -18,13 +18,14 @@ from scim2_models import (
     NotFoundException,
     NotImplementedException,
     PatchOp,
+    ResponseParameters,
     SCIMException,
 )
 
 from services.access.service import Actor
 from services.errors import DomainError, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from services.integrations import tokens
-from services.scim import people, resources
+from services.scim import groups, people, resources
 from services.scim.schema import PROVIDER, Group
 
 PREFIX = "/scim/v2"
@@ -39,9 +40,11 @@ def create() -> None:
     app.include_router(router)
 
 
-def scim(body: Any, status: int = 200, location: str | None = None) -> Response:
-    """A SCIM response of a scim2-models object (or a dict)."""
-    data = body if isinstance(body, dict) else body.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE)
+def scim(body: Any, status: int = 200, location: str | None = None, request: Request | None = None) -> Response:
+    """A SCIM response of a scim2-models object (or a dict), with only the attributes the request asks for."""
+    data = (
+        body if isinstance(body, dict) else body.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE, **_asked(request))
+    )
     headers = {"Location": location} if location else None
     return JSONResponse(data, status_code=status, media_type=MEDIA, headers=headers)
 
@@ -113,7 +116,8 @@ async def users(request: Request, filter: str | None = None, startIndex: int = 1
     async def work(actor: Actor, base: str) -> Response:
         email = resources.user_name_filtered(filter)
         everyone = await people.people(actor=actor, email=email)
-        return scim(resources.listed([resources.as_user(p, base) for p in everyone], filter, startIndex, count))
+        found = resources.listed([resources.as_user(p, base) for p in everyone], filter, startIndex, count)
+        return scim(found, request=request)
 
     return await handled(request, work)
 
@@ -122,7 +126,7 @@ async def users(request: Request, filter: str | None = None, startIndex: int = 1
 async def create_user(request: Request) -> Response:
     async def work(actor: Actor, base: str) -> Response:
         user = await resources.create_user(actor=actor, payload=await payload(request), base=base)
-        return scim(user, 201, location=f"{base}/Users/{user.id}")
+        return scim(user, 201, location=f"{base}/Users/{user.id}", request=request)
 
     return await handled(request, work)
 
@@ -130,7 +134,7 @@ async def create_user(request: Request) -> Response:
 @router.get("/Users/{scim_id}")
 async def user(request: Request, scim_id: str) -> Response:
     async def work(actor: Actor, base: str) -> Response:
-        return scim(resources.as_user(await people.person(actor=actor, scim_id=scim_id), base))
+        return scim(resources.as_user(await people.person(actor=actor, scim_id=scim_id), base), request=request)
 
     return await handled(request, work)
 
@@ -141,7 +145,7 @@ async def change_user(request: Request, scim_id: str) -> Response:
 
     async def work(actor: Actor, base: str) -> Response:
         body = await payload(request)
-        return scim(await change(actor=actor, scim_id=scim_id, payload=body, base=base))
+        return scim(await change(actor=actor, scim_id=scim_id, payload=body, base=base), request=request)
 
     return await handled(request, work)
 
@@ -156,13 +160,21 @@ async def delete_user(request: Request, scim_id: str) -> Response:
 
 
 @router.get("/Groups")
-async def groups(
+async def groups_listed(
     request: Request, filter: str | None = None, startIndex: int = 1, count: int | None = None
 ) -> Response:
     async def work(actor: Actor, base: str) -> Response:
-        everyone = await people.people(actor=actor)
-        listed = [resources.as_group(r, everyone, base) for r in await people.scope_roles(actor=actor)]
-        return scim(resources.listed(listed, filter, startIndex, count))
+        found = await groups.listed(actor=actor, base=base)
+        return scim(resources.listed(found, filter, startIndex, count), request=request)
+
+    return await handled(request, work)
+
+
+@router.post("/Groups")
+async def create_group(request: Request) -> Response:
+    async def work(actor: Actor, base: str) -> Response:
+        group = await groups.create(actor=actor, payload=await payload(request), base=base)
+        return scim(group, 201, location=f"{base}/Groups/{group.id}", request=request)
 
     return await handled(request, work)
 
@@ -170,8 +182,7 @@ async def groups(
 @router.get("/Groups/{group_id}")
 async def group(request: Request, group_id: str) -> Response:
     async def work(actor: Actor, base: str) -> Response:
-        role = await _role(actor, group_id)
-        return scim(resources.as_group(role, await people.people(actor=actor), base))
+        return scim(await groups.one(actor=actor, role=await _role(actor, group_id), base=base), request=request)
 
     return await handled(request, work)
 
@@ -184,20 +195,28 @@ async def change_group(request: Request, group_id: str) -> Response:
         if request.method == "PUT":
             wanted = Group.model_validate(body, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST, scim_provider=PROVIDER)
         else:
-            wanted = resources.as_group(role, await people.people(actor=actor), base)
+            wanted = await groups.one(actor=actor, role=role, base=base)
             PatchOp[Group].model_validate(body, scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_provider=PROVIDER).patch(
                 wanted, scim_policy=PROVIDER.policy
             )
-        return scim(await resources.set_members(actor=actor, role=role, group=wanted, base=base))
+        return scim(await groups.change(actor=actor, role=role, wanted=wanted, base=base), request=request)
 
     return await handled(request, work)
 
 
-@router.post("/Groups")
 @router.delete("/Groups/{group_id}")
-async def roles_are_made_elsewhere(request: Request) -> Response:
+async def delete_group(request: Request, group_id: str) -> Response:
+    async def work(actor: Actor, _base: str) -> Response:
+        await groups.delete(actor=actor, role=await _role(actor, group_id))
+        return Response(status_code=204)
+
+    return await handled(request, work)
+
+
+@router.post("/.search")
+async def search_everything(request: Request) -> Response:
     async def work(_actor: Actor, _base: str) -> Response:
-        raise NotImplementedException(detail="Roles are made and deleted in the Care Portal; SCIM sets their members.")
+        raise NotImplementedException(detail="Search one resource type at a time: GET /Users or /Groups with a filter.")
 
     return await handled(request, work)
 
@@ -222,6 +241,16 @@ async def _ready(response: Response) -> Response:
 
 def _missing(what: str) -> Response:
     return error(404, f"There is no such {what}.")
+
+
+def _asked(request: Request | None) -> dict[str, Any]:
+    """The attributes and excludedAttributes query parameters (RFC 7644 §3.9), for model_dump."""
+    params = request.query_params if request else {}
+    asked = {name: params.get(name, "") for name in ("attributes", "excludedAttributes")}
+    if not any(asked.values()):
+        return {}
+    parts = {name: [p.strip() for p in value.split(",") if p.strip()] for name, value in asked.items() if value}
+    return {"response_parameters": ResponseParameters.model_validate(parts)}
 
 
 def _first_problem(refusal: ValidationError) -> str:

@@ -82,13 +82,13 @@ async def db() -> AsyncIterator[str]:
             await roles.seed_defaults()
             yield kind
         return
-    await _fresh_postgres()
+    await fresh_postgres()
     async with connected(POSTGRES_URL):
         await roles.seed_defaults()
         yield kind
 
 
-async def _fresh_postgres() -> None:
+async def fresh_postgres() -> None:
     """Migrate once per run (proving the migrations), then empty every table before each test."""
     global _postgres_migrated
     async with RegisterTortoise(config=tortoise_config(POSTGRES_URL)):

@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 from models import Deployment, Organisation, Permission
 from models.enums import PERMISSION_LABELS
+from services.access import roles
 from services.access import service as access
-from services.access.service import Actor, Scope, ScopeLevel
+from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.integrations import tokens
 from services.organisations import naming
 
@@ -16,6 +17,7 @@ class TokenPlace:
     deployment_id: int | None  # None: the whole organisation
     label: str
     permissions: dict[str, str]  # permission -> its label, those the actor holds there
+    roles: dict[int, str]  # role id -> name: the roles the actor may hand out there (a token's default role)
 
 
 async def places(*, actor: Actor, organisation_id: int) -> list[TokenPlace]:
@@ -28,7 +30,8 @@ async def places(*, actor: Actor, organisation_id: int) -> list[TokenPlace]:
     for dep_id, name in deployments:
         scope = Scope(ScopeLevel.DEPLOYMENT, organisation_id, int(dep_id))
         found.append((scope, naming.place_name(organisation=organisation.name, deployment=str(name))))
-    return [_place(actor, scope, label) for scope, label in found if tokens.may_manage(actor, scope)]
+    offered = await roles.available_in(organisation_id=organisation_id)
+    return [_place(actor, scope, label, offered) for scope, label in found if tokens.may_manage(actor, scope)]
 
 
 def may_manage_any(*, actor: Actor, organisation_id: int) -> bool:
@@ -40,6 +43,9 @@ def may_manage_any(*, actor: Actor, organisation_id: int) -> bool:
     ) or tokens.may_manage(actor, Scope(ScopeLevel.ORGANISATION, organisation_id))
 
 
-def _place(actor: Actor, scope: Scope, label: str) -> TokenPlace:
+def _place(actor: Actor, scope: Scope, label: str, offered: list[RoleInfo]) -> TokenPlace:
     held = access.permissions_in(actor, scope)
-    return TokenPlace(scope.deployment_id, label, {p.value: PERMISSION_LABELS[p] for p in Permission if p in held})
+    grantable = {role.id: role.name for role in access.grantable_roles(actor, offered, scope) if not role.admin_rank}
+    return TokenPlace(
+        scope.deployment_id, label, {p.value: PERMISSION_LABELS[p] for p in Permission if p in held}, grantable
+    )

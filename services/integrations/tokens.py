@@ -5,18 +5,22 @@ A token may do at most what its creator may do there when it is made (no escalat
 permissions meet its creator's current ones, so a creator who loses access takes their tokens' power with them.
 Calls made with it are audited as the token (services/audit: actor "API token “name”"), while rows it writes name
 its creator where a person is needed (an invitation's inviter).
+
+A token may name a default role: the role of its scope given to a user its identity provider creates over SCIM
+without naming one. Its creator must be allowed to hand that role out there (the same no-escalation rule).
 """
 
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from models import ApiToken, Permission, StaffMember
+from models import ApiToken, Permission, Role, StaffMember
+from services.access import roles
 from services.access import service as access
 from services.access import tokens as hashing
 from services.access.service import Actor, Grant, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
-from services.errors import InvalidInput, NotAuthenticated, NotFound, check_fields
+from services.errors import FieldErrors, InvalidInput, NotAuthenticated, NotFound, check_fields
 from services.organisations import service as organisations
 from services.platform import events
 from services.platform.clock import now
@@ -41,6 +45,7 @@ class TokenRow:
     expires_at: datetime
     last_used_at: datetime | None
     revoked: bool
+    default_role: str = ""  # the name of the role SCIM gives a user created without one ("" for none)
 
 
 def may_manage(actor: Actor, scope: Scope) -> bool:
@@ -56,8 +61,10 @@ async def create(
     name: str,
     permissions: list[str],
     days: int,
+    default_role_id: int | None = None,
 ) -> tuple[str, TokenRow]:
-    """Make a token and return it (shown once) with its row. Refuses permissions the creator does not hold there."""
+    """Make a token and return it (shown once) with its row. Refuses permissions the creator does not hold there,
+    and a default role the creator may not hand out there."""
     scope = await access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id)
     await _require(actor, scope, "create_token", name)
     await organisations.require_active(organisation_id=organisation_id)
@@ -68,6 +75,8 @@ async def create(
         permissions=lambda: _check_permissions(permissions, held),
         days=lambda: _check_days(days),
     )
+    if default_role_id is not None:
+        await _require_default_role(actor, scope, default_role_id, clean, permissions)
     raw = PREFIX + secrets.token_urlsafe(32)
     at = now()
     row = await ApiToken.create(
@@ -80,8 +89,9 @@ async def create(
         created_by_id=actor.member_id,
         created_at=at,
         expires_at=at + timedelta(days=days),
+        default_role_id=default_role_id,
     )
-    detail = {"permissions": row.permissions, "days": days}
+    detail = {"permissions": row.permissions, "days": days, "default_role_id": default_role_id}
     await audit.record(actor=actor, action="create_token", scope=scope, target=clean, detail=detail)
     await events.publish(organisation_id=organisation_id, kind="tokens")
     return raw, await _row(row)
@@ -144,6 +154,28 @@ async def actor_for(*, raw: str) -> Actor:
     )
 
 
+async def default_role_of(*, actor: Actor) -> int | None:
+    """The default role of the token the actor is (None when it names none, or when the actor is no token)."""
+    row = await ApiToken.get_or_none(id=actor.token_id) if actor.token_id else None
+    if row is None or row.default_role_id is None:
+        return None
+    return row.default_role_id if await Role.exists(id=row.default_role_id, deleted_at=None) else None
+
+
+async def _require_default_role(actor: Actor, scope: Scope, role_id: int, name: str, permissions: list[str]) -> None:
+    """The default role must be a care role of the scope that the creator may hand out there (refusal audited) and
+    whose permissions the token holds (a token hands out only what it holds, as anyone without Admin Portal rank)."""
+    offered = {role.id: role for role in await roles.available_in(organisation_id=scope.organisation_id)}
+    role = offered.get(role_id)
+    if role is None or role.admin_rank or scope.level not in role.levels:
+        raise FieldErrors({"default_role": "Choose a role of this place, or none."})
+    if missing := sorted(p.value for p in role.permissions if p.value not in permissions):
+        needed = ", ".join(missing)
+        raise FieldErrors({"default_role": f"The token could not hand out “{role.name}”: let it also {needed}."})
+    refusal = f"You may not hand out the role “{role.name}” there, so a token cannot either."
+    await roles.require_grant(actor=actor, role=role, scope=scope, action="create_token", target=name, refusal=refusal)
+
+
 def _scope_of(row: ApiToken) -> Scope:
     if row.deployment_id is not None:
         return Scope(ScopeLevel.DEPLOYMENT, row.organisation_id, row.deployment_id)
@@ -181,6 +213,7 @@ def _check_days(days: int) -> None:
 
 async def _row(row: ApiToken) -> TokenRow:
     creator = await StaffMember.get_or_none(id=row.created_by_id) if row.created_by_id else None
+    default = await Role.get_or_none(id=row.default_role_id, deleted_at=None) if row.default_role_id else None
     return TokenRow(
         id=row.id,
         name=row.name,
@@ -192,4 +225,5 @@ async def _row(row: ApiToken) -> TokenRow:
         expires_at=row.expires_at,
         last_used_at=row.last_used_at,
         revoked=row.revoked_at is not None,
+        default_role=default.name if default else "",
     )

@@ -13,11 +13,17 @@ from services.access import service as access
 from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.errors import InvalidInput, NotFound
+from services.integrations import tokens
 from services.invitations import service as invitations
 from services.organisations import staff
+from services.scim import records
 
 INVITATION_HOURS = 168  # the longest expiry the pop-out offers: a provisioned person may be on leave for days
 NO_USER = "There is no such user here."
+SAY_WHICH_ROLE = (
+    "Say which role to give (roles[].value, a role id or name of this organisation), or choose this token's role for "
+    "users created without one on the Integrations page."
+)
 
 
 class AlreadyThere(InvalidInput):
@@ -26,14 +32,21 @@ class AlreadyThere(InvalidInput):
 
 @dataclass
 class Person:
-    """One SCIM User: an address holding grants or pending invitations in the token's scope."""
+    """One SCIM User: an address holding grants or pending invitations in the token's scope, or one the identity
+    provider made or deactivated there and has not deleted (records.USER)."""
 
     email: str
     full_name: str = ""
     roles: dict[int, str] = field(default_factory=dict)  # role id -> name, held or invited to
     assignment_ids: list[int] = field(default_factory=list)  # live grants there
     invitation_ids: list[int] = field(default_factory=list)  # pending invitations there
-    active: bool = True
+    user_name: str = ""  # the identity provider's userName ("": the address)
+    external_id: str | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the person holds or is invited to anything there."""
+        return bool(self.assignment_ids or self.invitation_ids)
 
     @property
     def id(self) -> str:
@@ -78,6 +91,10 @@ async def people(*, actor: Actor, email: str | None = None) -> list[Person]:
         person = found.setdefault(invitation.email, Person(invitation.email))
         person.roles[invitation.role_id] = invitation.role.name
         person.invitation_ids.append(invitation.id)
+    remembered = await records.known(scope=scope, kind=records.USER, key=email.lower() if email else None)
+    for key, record in remembered.items():
+        person = found.setdefault(key, Person(key))
+        person.user_name, person.external_id = record.user_name or "", record.external_id
     return sorted(found.values(), key=lambda p: p.email)
 
 
@@ -96,15 +113,51 @@ async def scope_roles(*, actor: Actor) -> list[RoleInfo]:
     return [role for role in await roles.available_in(organisation_id=scope.organisation_id) if not role.admin_rank]
 
 
-async def provision(*, actor: Actor, email: str, role_ids: list[int]) -> Person:
-    """Invite a new User with each role (members of the organisation get it at once); refuses one who is there."""
-    if not role_ids:
-        raise InvalidInput("Say which role to give: roles[].value, a role id or name of this organisation.")
-    if await people(actor=actor, email=email):
-        raise AlreadyThere(f"{email} already holds or is invited to a role here.")
-    for role_id in role_ids:
-        await invite(actor=actor, email=email, role_id=role_id)
+async def address_of(*, actor: Actor, user_name: str) -> str:
+    """The address of the User a userName names in the token's scope (the userName itself when no record names it)."""
+    return await records.key_of_user_name(scope=scope_of(actor), user_name=user_name) or user_name.strip().lower()
+
+
+async def provision(
+    *, actor: Actor, email: str, user_name: str, role_ids: list[int], active: bool = True, external_id: str | None
+) -> Person:
+    """Make a new User: invite it with each role, or the token's default role (members of the organisation get it at
+    once); one created inactive is only remembered. Refuses an address or userName that is there already."""
+    scope, email = scope_of(actor), email.strip().lower()
+    if await people(actor=actor, email=email) or await records.key_of_user_name(scope=scope, user_name=user_name):
+        raise AlreadyThere(f"{user_name} already holds, is invited to, or was given a role here.")
+    if active:
+        await _give(actor, email, role_ids)
+    named = user_name if user_name.casefold() != email else None
+    await records.keep(scope=scope, kind=records.USER, key=email, external_id=external_id, user_name=named)
     return await person(actor=actor, scim_id=user_id(email))
+
+
+async def reactivate(*, actor: Actor, who: Person) -> None:
+    """Make an inactive User active again with the token's default role (the roles themselves come from Groups)."""
+    await _give(actor, who.email, [])
+
+
+async def deactivate(*, actor: Actor, who: Person) -> None:
+    """End everything the person holds there; they stay a User (active false) until the provider deletes them."""
+    await withdraw(actor=actor, who=who)
+    if who.email not in await records.known(scope=scope_of(actor), kind=records.USER, key=who.email):
+        await records.keep(scope=scope_of(actor), kind=records.USER, key=who.email, external_id=who.external_id)
+
+
+async def delete(*, actor: Actor, who: Person) -> None:
+    """End everything the person holds there and forget them: no User there any more."""
+    await withdraw(actor=actor, who=who)
+    await records.forget(scope=scope_of(actor), kind=records.USER, key=who.email)
+
+
+async def _give(actor: Actor, email: str, role_ids: list[int]) -> None:
+    default = await tokens.default_role_of(actor=actor)
+    wanted = role_ids or ([default] if default else [])
+    if not wanted:
+        raise InvalidInput(SAY_WHICH_ROLE)
+    for role_id in wanted:
+        await invite(actor=actor, email=email, role_id=role_id)
 
 
 async def invite(*, actor: Actor, email: str, role_id: int) -> None:

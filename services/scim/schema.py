@@ -3,19 +3,20 @@ ServiceProviderConfig, all built with scim2-models (no hand-written schemas)."""
 
 from typing import Annotated, Any
 
+from pydantic import Field
 from scim2_models import (
     URN,
     AuthenticationScheme,
     Bulk,
     ChangePassword,
-    Email,
+    ComplexAttribute,
     ETag,
     Filter,
-    GroupMember,
     GroupMembership,
     Mutability,
     Name,
     Patch,
+    Reference,
     Required,
     Resource,
     Role,
@@ -29,18 +30,37 @@ from scim2_models import (
 MAX_RESULTS = 200  # a list or search returns at most this many resources a page
 
 
+class Email(ComplexAttribute):
+    """The address an invitation goes to: it never changes (a person with another address is another User)."""
+
+    value: Annotated[str | None, Required.true] = None
+    type: str | None = Field(None, examples=["work"])
+    primary: bool | None = None
+
+
 class User(Resource[Any]):
-    """The core User schema narrowed to what Gatehouse keeps: the address, the name the person set, active, roles."""
+    """The core User schema narrowed to what Gatehouse keeps: the provider's userName, the address, the name the
+    person set, active, and (read-only: Groups give them) the roles held or invited to."""
 
     __schema__ = URN("urn:ietf:params:scim:schemas:core:2.0:User")
 
-    user_name: Annotated[str | None, Uniqueness.server, Required.true] = None
+    user_name: Annotated[str | None, Uniqueness.server, Required.true, Mutability.immutable] = None
     name: Annotated[Name | None, Mutability.read_only] = None
     display_name: Annotated[str | None, Mutability.read_only] = None
-    active: bool | None = None
-    emails: Annotated[list[Email] | None, Mutability.read_only] = None
-    roles: list[Role] | None = None
+    active: Annotated[bool | None, Required.true] = None  # Gatehouse always knows; Entra and Okta always send it
+    emails: Annotated[list[Email] | None, Required.true, Mutability.immutable] = None
+    roles: Annotated[list[Role] | None, Mutability.read_only] = None
     groups: Annotated[list[GroupMembership] | None, Mutability.read_only] = None
+
+
+class Member(ComplexAttribute):
+    """A member of a Group: always a User (a role is held by people, not by other roles)."""
+
+    value: Annotated[str | None, Mutability.immutable] = None
+    ref: Annotated[Reference["User"] | None, Mutability.immutable] = Field(
+        None, serialization_alias="$ref", validation_alias="$ref"
+    )
+    type: Annotated[str | None, Mutability.immutable] = Field(None, examples=["User"])
 
 
 class Group(Resource[Any]):
@@ -49,7 +69,7 @@ class Group(Resource[Any]):
     __schema__ = URN("urn:ietf:params:scim:schemas:core:2.0:Group")
 
     display_name: Annotated[str | None, Required.true] = None
-    members: list[GroupMember] | None = None
+    members: list[Member] | None = None
 
 
 CONFIG = ServiceProviderConfig(

@@ -135,6 +135,8 @@ def test_a_scim_user_is_invited_accepts_and_deprovisioning_ends_the_open_session
             json={
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
                 "userName": address,
+                "active": True,
+                "emails": [{"value": address, "primary": True}],
                 "roles": [{"value": "Clinician"}],
             },
         )
@@ -166,7 +168,7 @@ def test_a_scim_user_is_invited_accepts_and_deprovisioning_ends_the_open_session
         expect(page).to_have_url(re.compile(r"/login"), timeout=10_000)  # the open page left by itself
         page.goto(signed_in_at)  # and its cookie opens nothing any more
         expect(page).to_have_url(re.compile(r"/login"))
-        assert scim.get(f"/scim/v2/Users/{user_id}").status_code == 404
+        assert scim.get(f"/scim/v2/Users/{user_id}").json()["active"] is False  # a User until the provider deletes it
 
 
 def pending(api: httpx.Client) -> list[tuple[int, str]]:
