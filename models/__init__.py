@@ -14,6 +14,7 @@ from models.governance import ApprovalRule, ReviewCampaign, ReviewItem
 from models.integrations import ApiRateWindow, ApiToken, ScimRecord, WebhookDelivery, WebhookEndpoint
 from models.invitations import AccessNotice, AuditEvent, Invitation, OutboxMessage, PendingCount
 from models.organisations import Deployment, GrantPolicy, Organisation
+from models.passkeys import Passkey, PasskeyChallenge
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "OutboxState",
+    "Passkey",
+    "PasskeyChallenge",
     "PendingCount",
     "Permission",
     "ReviewCampaign",
