@@ -170,17 +170,14 @@ async def has_passkey(*, member_id: int) -> bool:
 
 async def remove(*, actor: Actor, passkey_id: int) -> str:
     """Remove one of the actor's own passkeys and return its name; audited, refusals too."""
+    passkey = await Passkey.get_or_none(id=passkey_id, member_id=actor.member_id)
+    if passkey is None:
+        detail = {"reason": NOT_YOURS}
+        await audit.record(
+            actor=actor, action="remove_passkey", target=str(passkey_id), outcome="refused", detail=detail
+        )
+        raise NotFound(NOT_YOURS)
     async with in_transaction() as connection:
-        passkey = await Passkey.get_or_none(id=passkey_id, member_id=actor.member_id, using_db=connection)
-        if passkey is None:
-            await audit.record(
-                actor=actor,
-                action="remove_passkey",
-                target=str(passkey_id),
-                outcome="refused",
-                detail={"reason": NOT_YOURS},
-            )
-            raise NotFound(NOT_YOURS)
         await Passkey.filter(id=passkey.id).using_db(connection).delete()
         await audit.record(actor=actor, action="remove_passkey", target=passkey.label, connection=connection)
     return passkey.label
