@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import FastAPI
 from nicegui import app, ui
 
-from components import frame, invite_dialog, page_binding
+from components import frame, invite_dialog, page_binding, passkey
 from pages import (
     accept_invite,
     access_settings,
+    account_security,
     admin,
     api_v1,
     audit,
@@ -62,6 +63,7 @@ headers.install(app)
 page_binding.install()  # a page's socket only for the browser and session that opened the page
 frame.install()
 invite_dialog.install()
+passkey.install()
 PAGES = (
     home,
     login,
@@ -73,6 +75,7 @@ PAGES = (
     reviews,
     care_webhooks,
     integrations,
+    account_security,
     audit,
     exports,
     mailbox,

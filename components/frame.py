@@ -25,6 +25,7 @@ FRAME_CSS = ".nicegui-link { color: var(--q-primary); } body { background-color:
 # What every page runs: keeping the keyboard focus where it was (and giving it back after a dialog), and a select's
 # list fit for assistive technology (components/frame.js says how and why).
 PAGE_SCRIPT = "<script>\n" + Path(__file__).with_name("frame.js").read_text(encoding="utf-8") + "</script>"
+SECURITY_PATH = "/account/security"  # pages/account_security.py
 MAIN_ID = "main-content"  # where the skip link leads
 app.config.quasar_config.setdefault("loadingBar", {})["aria-label"] = "Loading"  # a progressbar needs a name
 
@@ -74,5 +75,7 @@ def _user_menu(actor: Actor, session_token: str | None) -> None:
         await auth.logout(session_token=session_token)
         ui.navigate.to("/login")
 
-    ui.label(actor.full_name).classes("text-body2")
+    # The name leads to the member's own security page (passkeys); its accessible name still begins with the name.
+    account = ui.link(actor.full_name, SECURITY_PATH).classes("text-body2 text-white")
+    account.props["aria-label"] = f"{actor.full_name}: your security"
     ui.button("Log out", on_click=log_out).props("flat color=white no-caps")

@@ -36,6 +36,7 @@ BROWSER_ERRORS = {
     "AbortError": CANCELLED,
     "InvalidStateError": "This device already holds a passkey for your account: use it, or choose another device.",
     "NotSupportedError": "This browser or device cannot make a passkey. Try another browser or security key.",
+    "NoAnswer": "Your browser did not answer in time. Nothing was changed; please try again.",
     "Unsupported": "This browser cannot use passkeys. Try a current version of your browser, or another device.",
 }
 _KNOWN_TRANSPORTS = {transport.value for transport in AuthenticatorTransport}
