@@ -76,6 +76,6 @@ def _user_menu(actor: Actor, session_token: str | None) -> None:
         ui.navigate.to("/login")
 
     # The name leads to the member's own security page (passkeys); its accessible name still begins with the name.
-    account = ui.link(actor.full_name, SECURITY_PATH).classes("text-body2 text-white")
+    account = ui.link(actor.full_name, SECURITY_PATH).classes("text-body2 text-white").mark("account")
     account.props["aria-label"] = f"{actor.full_name}: your security"
     ui.button("Log out", on_click=log_out).props("flat color=white no-caps")

@@ -6,7 +6,7 @@ from nicegui import ui
 
 from components import dialogs, formatting
 from components.frame import LANGUAGE, SECURITY_PATH, frame
-from components.passkey import enrol_passkey
+from components.passkey import enrol_passkey, verify_passkey
 from components.session import PageSession
 from services.access import passkeys
 from services.access.passkeys import PasskeyRow
@@ -18,6 +18,7 @@ ABOUT = (
     "recognition, or a security key. It is made for this site only, so it cannot be phished, and no secret of it is "
     "kept here."
 )
+CHECK = "Make sure a passkey works before you need it: your browser asks for one of yours, as at log-in."
 NONE_YET = "You have no passkey yet."
 
 
@@ -45,6 +46,10 @@ class _SecurityPage:
         with ui.card().classes("w-full q-mt-md").props("flat bordered").style("max-width: 48rem"):
             ui.label("Add a passkey").classes("text-subtitle1").props('role="heading" aria-level="3"')
             enrol_passkey(member=self._member_id, on_done=lambda _: self.refresh())
+        with ui.card().classes("w-full q-mt-md").props("flat bordered").style("max-width: 48rem"):
+            ui.label("Check a passkey").classes("text-subtitle1").props('role="heading" aria-level="3"')
+            ui.label(CHECK).classes("text-body2")
+            verify_passkey(member=self._member_id, on_done=lambda _: self.refresh(), action="Check a passkey")
 
     async def _member_id(self) -> int | None:
         actor = await self.session.actor()
@@ -70,6 +75,7 @@ class _SecurityPage:
                 ui.label(row.label).classes("text-body1 text-weight-medium break-anywhere")
                 ui.label(f"Added {formatting.relative(row.created_at, at)}, {used}").classes("text-body2")
             remove = ui.button("Remove", on_click=lambda: self._remove(row)).props("no-caps outline color=negative")
+            remove.mark(f"remove-passkey-{row.id}")
             remove.props["aria-label"] = f"Remove the passkey {row.label}"
 
     def _remove(self, row: PasskeyRow) -> None:
@@ -84,6 +90,6 @@ class _SecurityPage:
         dialogs.confirm(
             title=f"Remove the passkey “{row.label}”?",
             message="It will no longer confirm it is you here. You can add it again later.",
-            action="Remove",
+            action="Remove passkey",
             on_confirm=go,
         )
