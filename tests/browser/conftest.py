@@ -70,12 +70,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _child_environment(database: Path, port: int) -> dict[str, str]:
+def _child_environment(database: Path, port: int, host: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith(_DROPPED_PREFIXES)}
     env.update(
         GATEHOUSE_DATABASE_URL=f"sqlite://{database}",
         GATEHOUSE_PORT=str(port),
-        GATEHOUSE_BASE_URL=f"http://127.0.0.1:{port}",
+        GATEHOUSE_BASE_URL=f"http://{host}:{port}",
         GATEHOUSE_ADMIN_EMAIL=ADMIN_EMAIL,
         PYTHONUNBUFFERED="1",
     )
@@ -109,7 +109,8 @@ def _stop(process: "subprocess.Popen[bytes]") -> None:
 
 
 @contextlib.contextmanager
-def _running_app(folder: Path) -> Iterator[AppServer]:
+def _running_app(folder: Path, host: str = "127.0.0.1") -> Iterator[AppServer]:
+    """host: the base URL's host name (the app listens on loopback either way)."""
     port = _free_port()
     log_path = folder / "gatehouse.log"
     database = folder / "gh.sqlite3"
@@ -117,12 +118,12 @@ def _running_app(folder: Path) -> Iterator[AppServer]:
     process = subprocess.Popen(
         [str(PYTHON), "main.py"],
         cwd=ROOT,
-        env=_child_environment(database, port),
+        env=_child_environment(database, port, host),
         stdout=log_file,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
     )
-    server = AppServer(base_url=f"http://127.0.0.1:{port}", process=process, log_path=log_path, database=database)
+    server = AppServer(base_url=f"http://{host}:{port}", process=process, log_path=log_path, database=database)
     try:
         _wait_until_ready(server)
         yield server
@@ -135,6 +136,13 @@ def _running_app(folder: Path) -> Iterator[AppServer]:
 def app_server(tmp_path: Path) -> Iterator[AppServer]:
     """Gatehouse as `./run.sh` runs it, on a free port, with a fresh SQLite file and its embedded mail sink."""
     with _running_app(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def localhost_app_server(tmp_path: Path) -> Iterator[AppServer]:
+    """The app at http://localhost:<port>: WebAuthn takes a domain, never an IP address, as its relying party id."""
+    with _running_app(tmp_path, host="localhost") as server:
         yield server
 
 
