@@ -10,6 +10,7 @@ from models import AuditEvent, Passkey, PasskeyChallenge, StaffMember
 from services.access import passkey_ceremony as ceremony
 from services.access import passkeys
 from services.access.passkeys import CeremonyCancelled, CeremonyFailed
+from services.audit import sentences
 from services.errors import FieldErrors, InvalidInput, NotFound
 from services.platform import clock, settings
 from tests import factories
@@ -221,3 +222,16 @@ async def test_the_relying_party_is_the_configured_base_url(db: str) -> None:
     options = await passkeys.registration_options(member_id=ada.member_id)
     answer = SoftAuthenticator().register(options, origin="https://portal.example.org")
     assert (await passkeys.finish_registration(member_id=ada.member_id, answer=answer, label="")).label == "Passkey 1"
+
+
+async def test_the_audit_log_says_passkey_actions_as_sentences(db: str) -> None:
+    ada = await factories.member("ada@example.org", full_name="Ada Admin")
+    await _registered(ada.member_id, "Work laptop")
+    with pytest.raises(NotFound):
+        await passkeys.remove(actor=ada, passkey_id=999)
+    events = await AuditEvent.filter(action__in=["add_passkey", "remove_passkey"]).order_by("id")
+    names = await sentences.names_for(events)
+    assert [sentences.sentence(event, names) for event in events] == [
+        "Ada Admin added the passkey “Work laptop” to their account.",
+        "Ada Admin tried to remove a passkey, and was refused (not their passkey).",
+    ]

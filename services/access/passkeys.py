@@ -172,7 +172,7 @@ async def remove(*, actor: Actor, passkey_id: int) -> str:
     """Remove one of the actor's own passkeys and return its name; audited, refusals too."""
     passkey = await Passkey.get_or_none(id=passkey_id, member_id=actor.member_id)
     if passkey is None:
-        detail = {"reason": NOT_YOURS}
+        detail = {"reason": "not their passkey"}
         await audit.record(
             actor=actor, action="remove_passkey", target=str(passkey_id), outcome="refused", detail=detail
         )

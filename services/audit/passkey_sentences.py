@@ -13,7 +13,7 @@ LABELS = {
 # action -> (target, place, detail) -> (what was done, what was refused)
 WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
     "add_passkey": lambda t, p, d: (f"added the passkey “{t}” to their account", "add a passkey to their account"),
-    "remove_passkey": lambda t, p, d: (f"removed their passkey “{t}”", "remove a passkey that is not theirs"),
+    "remove_passkey": lambda t, p, d: (f"removed their passkey “{t}”", "remove a passkey"),
     "use_passkey": lambda t, p, d: (
         f"confirmed it was them with the passkey “{t}”",
         "confirm it was them with a passkey",
