@@ -22,6 +22,7 @@ from webauthn.helpers.structs import (
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
+from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from models import Passkey, StaffMember
 from services.access import passkey_ceremony as ceremony
@@ -94,28 +95,16 @@ async def finish_registration(*, member_id: int, answer: Mapping[str, Any], labe
     challenge = await ceremony.spend_challenge(member_id=member_id, purpose=REGISTER, credential=credential)
     try:
         verified = webauthn.verify_registration_response(
-            credential=credential, expected_challenge=challenge, expected_rp_id=ceremony.rp_id(),
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=ceremony.rp_id(),
             expected_origin=ceremony.origin(),
-        )  # fmt: skip
+        )
     except (WebAuthnException, KeyError, TypeError, ValueError) as problem:
         await _refused(member, "add_passkey", str(problem))
         raise CeremonyFailed(ceremony.FAILED) from None
     name = name or f"Passkey {await Passkey.filter(member_id=member_id).count() + 1}"
-    try:
-        async with in_transaction() as connection:
-            passkey = await Passkey.create(
-                using_db=connection,
-                member_id=member_id,
-                credential_id=ceremony.encode(verified.credential_id),
-                public_key=verified.credential_public_key,
-                sign_count=verified.sign_count,
-                transports=_transports(credential),
-                label=name,
-            )
-            await audit.record(actor=_actor(member), action="add_passkey", target=name, connection=connection)
-    except IntegrityError:
-        await _refused(member, "add_passkey", "credential already registered")
-        raise CeremonyFailed(ALREADY_ADDED) from None
+    passkey = await _kept(member, verified, transports=_transports(credential), label=name)
     return PasskeyRow.of(passkey)
 
 
@@ -148,10 +137,13 @@ async def finish_authentication(*, member_id: int, answer: Mapping[str, Any]) ->
         raise CeremonyFailed(ceremony.FAILED)
     try:
         verified = webauthn.verify_authentication_response(
-            credential=credential, expected_challenge=challenge, expected_rp_id=ceremony.rp_id(),
-            expected_origin=ceremony.origin(), credential_public_key=passkey.public_key,
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=ceremony.rp_id(),
+            expected_origin=ceremony.origin(),
+            credential_public_key=passkey.public_key,
             credential_current_sign_count=0,  # the counter is checked below, once the signature is known good
-        )  # fmt: skip
+        )
     except (WebAuthnException, KeyError, TypeError, ValueError) as problem:
         await _refused(member, "use_passkey", str(problem), passkey.label)
         raise CeremonyFailed(ceremony.FAILED) from None
@@ -202,6 +194,26 @@ async def _answered(member_id: int, purpose: str, answer: Mapping[str, Any]) -> 
     except CeremonyCancelled:
         await ceremony.drop_challenges(member_id=member_id, purpose=purpose)
         raise
+
+
+async def _kept(member: StaffMember, verified: VerifiedRegistration, *, transports: list[str], label: str) -> Passkey:
+    """The verified passkey and its audit event, in one transaction; an id already kept is refused."""
+    try:
+        async with in_transaction() as connection:
+            passkey = await Passkey.create(
+                using_db=connection,
+                member_id=member.id,
+                credential_id=ceremony.encode(verified.credential_id),
+                public_key=verified.credential_public_key,
+                sign_count=verified.sign_count,
+                transports=transports,
+                label=label,
+            )
+            await audit.record(actor=_actor(member), action="add_passkey", target=label, connection=connection)
+    except IntegrityError:
+        await _refused(member, "add_passkey", "credential already registered")
+        raise CeremonyFailed(ALREADY_ADDED) from None
+    return passkey
 
 
 async def _counted(member: StaffMember, passkey: Passkey, new_count: int) -> PasskeyRow:
