@@ -59,7 +59,7 @@ def enrol_passkey(*, member: MemberSource, on_done: Done, action: str = "Add a p
                 status.text = f"Passkey “{added.label}” added."
                 await _call(on_done, added)
 
-        ui.button(action, icon="key", on_click=enrol).props("no-caps color=primary").mark("add-passkey")
+        ui.button(action, icon="key", on_click=_one_at_a_time(enrol)).props("no-caps color=primary").mark("add-passkey")
 
 
 def verify_passkey(*, member: MemberSource, on_done: Done, action: str = "Use your passkey") -> None:
@@ -83,7 +83,26 @@ def verify_passkey(*, member: MemberSource, on_done: Done, action: str = "Use yo
                 status.text = f"Confirmed with your passkey “{used.label}”."
                 await _call(on_done, used)
 
-        ui.button(action, icon="key", on_click=verify).props("no-caps color=primary").mark("use-passkey")
+        ui.button(action, icon="key", on_click=_one_at_a_time(verify)).props("no-caps color=primary").mark(
+            "use-passkey"
+        )
+
+
+def _one_at_a_time(ceremony: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """A click while the browser still asks is ignored: it would start a second ceremony, which the browser refuses."""
+    busy = False
+
+    async def run() -> None:
+        nonlocal busy
+        if busy:
+            return
+        busy = True
+        try:
+            await ceremony()
+        finally:
+            busy = False
+
+    return run
 
 
 def _status() -> ui.label:
