@@ -1,6 +1,8 @@
 """Passkeys (issue 21 item 1) against a software authenticator (tests/passkey_authenticator.py: a real P-256 key
 signing real client and authenticator data): registration and proof, and every way an answer must be refused."""
 
+import asyncio
+import hashlib
 import json
 from datetime import timedelta
 
@@ -15,7 +17,7 @@ from services.errors import FieldErrors, InvalidInput, NotFound
 from services.platform import clock, settings
 from tests import factories
 from tests.conftest import TEST_SECRET
-from tests.passkey_authenticator import SoftAuthenticator
+from tests.passkey_authenticator import SoftAuthenticator, unb64url
 
 ORIGIN = "http://localhost:8080"  # the default base URL the tests run with
 
@@ -67,6 +69,22 @@ async def test_a_replayed_registration_answer_is_refused(db: str) -> None:
     with pytest.raises(CeremonyFailed, match="expired or was already used"):
         await passkeys.finish_registration(member_id=ada.member_id, answer=answer, label="Again")
     assert await Passkey.filter(member_id=ada.member_id).count() == 1
+
+
+async def test_two_answers_racing_for_one_challenge_win_once(db: str) -> None:
+    ada = await factories.member("ada@example.org")
+    device = await _registered(ada.member_id)
+    options = await passkeys.authentication_options(member_id=ada.member_id)
+    challenge = unb64url(json.loads(options)["challenge"])
+    stored = await PasskeyChallenge.get(member_id=ada.member_id)
+    assert stored.challenge_hash == hashlib.sha256(challenge).hexdigest()  # only its hash is kept
+    answer = device.sign_in(options, origin=ORIGIN)
+    results = await asyncio.gather(
+        *(passkeys.finish_authentication(member_id=ada.member_id, answer=answer) for _ in range(2)),
+        return_exceptions=True,
+    )
+    assert sorted(type(result).__name__ for result in results) == ["CeremonyFailed", "PasskeyRow"]
+    assert not await PasskeyChallenge.exists()
 
 
 async def test_a_replayed_proof_is_refused_and_changes_nothing(db: str) -> None:
