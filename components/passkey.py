@@ -41,18 +41,18 @@ def enrol_passkey(*, member: MemberSource, on_done: Done, action: str = "Add a p
         errors = FormErrors({"label": label})
 
         async def enrol() -> None:
-            member_id = await _member_id(member)
-            if member_id is None:
-                return
             name = await notify_errors(lambda: _checked(label.value or ""), form=errors)
             if name is None:
                 return
-            options = await notify_errors(lambda: passkeys.registration_options(member_id=member_id), form=errors)
-            if options is None:
-                return
-            answer = await _ask(ASK_CREATE, options, status, WAITING_CREATE)
-            added = await notify_errors(
-                lambda: passkeys.finish_registration(member_id=member_id, answer=answer, label=name), form=errors
+            added = await _ceremony(
+                member,
+                errors,
+                status,
+                start=lambda member_id: passkeys.registration_options(member_id=member_id),
+                ask=(ASK_CREATE, WAITING_CREATE),
+                finish=lambda member_id, answer: passkeys.finish_registration(
+                    member_id=member_id, answer=answer, label=name
+                ),
             )
             if added is not None:
                 label.value = ""
@@ -69,15 +69,13 @@ def verify_passkey(*, member: MemberSource, on_done: Done, action: str = "Use yo
         errors = FormErrors({})
 
         async def verify() -> None:
-            member_id = await _member_id(member)
-            if member_id is None:
-                return
-            options = await notify_errors(lambda: passkeys.authentication_options(member_id=member_id), form=errors)
-            if options is None:
-                return
-            answer = await _ask(ASK_GET, options, status, WAITING_GET)
-            used = await notify_errors(
-                lambda: passkeys.finish_authentication(member_id=member_id, answer=answer), form=errors
+            used = await _ceremony(
+                member,
+                errors,
+                status,
+                start=lambda member_id: passkeys.authentication_options(member_id=member_id),
+                ask=(ASK_GET, WAITING_GET),
+                finish=lambda member_id, answer: passkeys.finish_authentication(member_id=member_id, answer=answer),
             )
             if used is not None:
                 status.text = f"Confirmed with your passkey “{used.label}”."
@@ -86,6 +84,27 @@ def verify_passkey(*, member: MemberSource, on_done: Done, action: str = "Use yo
         ui.button(action, icon="key", on_click=_one_at_a_time(verify)).props("no-caps color=primary").mark(
             "use-passkey"
         )
+
+
+async def _ceremony(
+    member: MemberSource,
+    errors: FormErrors,
+    status: ui.label,
+    *,
+    start: Callable[[int], Awaitable[str]],
+    ask: tuple[str, str],
+    finish: Callable[[int, dict[str, Any]], Awaitable[PasskeyRow]],
+) -> PasskeyRow | None:
+    """One ceremony: the service's options, the browser's answer (ask: the call and what to say meanwhile), the
+    service's verdict; None when anything was refused (said in the form's alert)."""
+    member_id = await _member_id(member)
+    if member_id is None:
+        return None
+    options = await notify_errors(lambda: start(member_id), form=errors)
+    if options is None:
+        return None
+    answer = await _ask(ask[0], options, status, ask[1])
+    return await notify_errors(lambda: finish(member_id, answer), form=errors)
 
 
 def _one_at_a_time(ceremony: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:

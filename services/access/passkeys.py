@@ -7,10 +7,10 @@ member is comes from the caller: the signed-in actor on their security page, or 
 or acceptance step has just checked (the second-factor flow, services/access/second_factor.py).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import webauthn
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -33,6 +33,7 @@ from services.errors import FieldErrors, InvalidInput, NotFound
 from services.platform.clock import now
 
 __all__ = ["CeremonyCancelled", "CeremonyFailed", "PasskeyRow"]
+T = TypeVar("T")
 MAX_LABEL = 80
 NO_PASSKEY = "You have no passkey yet. Add one on your security page, or use another way to confirm it is you."
 NOT_YOURS = "That passkey is not one of yours. It may have been removed already."
@@ -93,16 +94,16 @@ async def finish_registration(*, member_id: int, answer: Mapping[str, Any], labe
     member = await _active_member(member_id)
     credential = await _answered(member_id, REGISTER, answer)
     challenge = await ceremony.spend_challenge(member_id=member_id, purpose=REGISTER, credential=credential)
-    try:
-        verified = webauthn.verify_registration_response(
+    verified = await _verified(
+        member,
+        "add_passkey",
+        lambda: webauthn.verify_registration_response(
             credential=credential,
             expected_challenge=challenge,
             expected_rp_id=ceremony.rp_id(),
             expected_origin=ceremony.origin(),
-        )
-    except (WebAuthnException, KeyError, TypeError, ValueError) as problem:
-        await _refused(member, "add_passkey", str(problem))
-        raise CeremonyFailed(ceremony.FAILED) from None
+        ),
+    )
     name = name or f"Passkey {await Passkey.filter(member_id=member_id).count() + 1}"
     passkey = await _kept(member, verified, transports=_transports(credential), label=name)
     return PasskeyRow.of(passkey)
@@ -135,18 +136,19 @@ async def finish_authentication(*, member_id: int, answer: Mapping[str, Any]) ->
     if passkey is None:
         await _refused(member, "use_passkey", "not a passkey of this member")
         raise CeremonyFailed(ceremony.FAILED)
-    try:
-        verified = webauthn.verify_authentication_response(
+    verified = await _verified(
+        member,
+        "use_passkey",
+        lambda: webauthn.verify_authentication_response(
             credential=credential,
             expected_challenge=challenge,
             expected_rp_id=ceremony.rp_id(),
             expected_origin=ceremony.origin(),
             credential_public_key=passkey.public_key,
-            credential_current_sign_count=0,  # the counter is checked below, once the signature is known good
-        )
-    except (WebAuthnException, KeyError, TypeError, ValueError) as problem:
-        await _refused(member, "use_passkey", str(problem), passkey.label)
-        raise CeremonyFailed(ceremony.FAILED) from None
+            credential_current_sign_count=0,  # the counter is checked in _counted, once the signature is known good
+        ),
+        passkey.label,
+    )
     return await _counted(member, passkey, verified.new_sign_count)
 
 
@@ -194,6 +196,15 @@ async def _answered(member_id: int, purpose: str, answer: Mapping[str, Any]) -> 
     except CeremonyCancelled:
         await ceremony.drop_challenges(member_id=member_id, purpose=purpose)
         raise
+
+
+async def _verified(member: StaffMember, action: str, verify: Callable[[], T], target: str = "") -> T:
+    """The webauthn library's verdict; its refusal audited (with the library's reason) and said kindly."""
+    try:
+        return verify()
+    except (WebAuthnException, KeyError, TypeError, ValueError) as problem:
+        await _refused(member, action, str(problem), target)
+        raise CeremonyFailed(ceremony.FAILED) from None
 
 
 async def _kept(member: StaffMember, verified: VerifiedRegistration, *, transports: list[str], label: str) -> Passkey:
