@@ -34,7 +34,7 @@ def install() -> None:
 
 def enrol_passkey(*, member: MemberSource, on_done: Done, action: str = "Add a passkey") -> None:
     """A name field and a button that makes a passkey for the member and keeps it; on_done gets it."""
-    with ui.column().classes("w-full gap-2"):
+    with ui.column().classes("w-full gap-2 passkey-ceremony"):
         label = ui.input("Name of the passkey (optional)", placeholder="such as Work laptop").mark("passkey-label")
         label.props(f"outlined dense maxlength={passkeys.MAX_LABEL}").classes("w-full").style("max-width: 24rem")
         status = _status()
@@ -64,7 +64,7 @@ def enrol_passkey(*, member: MemberSource, on_done: Done, action: str = "Add a p
 
 def verify_passkey(*, member: MemberSource, on_done: Done, action: str = "Use your passkey") -> None:
     """A button that asks the browser for one of the member's passkeys and verifies it; on_done gets the one used."""
-    with ui.column().classes("w-full gap-2"):
+    with ui.column().classes("w-full gap-2 passkey-ceremony"):
         status = _status()
         errors = FormErrors({})
 
