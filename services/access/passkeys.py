@@ -32,7 +32,6 @@ from services.audit import service as audit
 from services.errors import FieldErrors, InvalidInput, NotFound
 from services.platform.clock import now
 
-__all__ = ["CeremonyCancelled", "CeremonyFailed", "PasskeyRow"]
 T = TypeVar("T")
 MAX_LABEL = 80
 NO_PASSKEY = "You have no passkey yet. Add one on your security page, or use another way to confirm it is you."
