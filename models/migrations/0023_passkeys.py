@@ -6,10 +6,10 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 
 # Issue 21 item 1: passkeys (WebAuthn) as a second factor, and their ceremonies' single-use challenges.
-# Numbered 0023 beside the second-factor work (0021): after both merge, this depends on the one before it.
+# Numbered 0023 beside the second-factor work (0021): once that merges, this depends on the one before it.
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0019_api_rate_limits')]
+    dependencies = [('models', '0020_scim_defaults_and_records')]
 
     initial = False
 
