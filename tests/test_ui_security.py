@@ -65,3 +65,9 @@ async def test_a_cancelled_or_foreign_ceremony_is_said_plainly_and_adds_nothing(
     user.find(marker="add-passkey").click()
     await user.should_see("A passkey's name can be at most 80 characters long.", retries=50)
     assert not await Passkey.exists()
+
+
+async def test_a_visitor_not_signed_in_is_sent_to_log_in_first(user: User) -> None:
+    await user.open("/account/security")
+    await user.should_see(kind=ui.button, content="Log in", retries=50)
+    await user.should_not_see("Add a passkey")
