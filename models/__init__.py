@@ -14,6 +14,7 @@ from models.governance import ApprovalRule, ReviewCampaign, ReviewItem
 from models.integrations import ApiRateWindow, ApiToken, WebhookDelivery, WebhookEndpoint
 from models.invitations import AccessNotice, AuditEvent, Invitation, OutboxMessage, PendingCount
 from models.organisations import Deployment, GrantPolicy, Organisation
+from models.sso import SsoConnection, SsoFlow, SsoIdentity, SsoSession
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
 
 __all__ = [
@@ -42,6 +43,10 @@ __all__ = [
     "RoleAssignment",
     "ScopeLevel",
     "Session",
+    "SsoConnection",
+    "SsoFlow",
+    "SsoIdentity",
+    "SsoSession",
     "StaffMember",
     "WebhookDelivery",
     "WebhookEndpoint",
