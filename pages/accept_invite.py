@@ -17,6 +17,7 @@ from services.errors import DomainError, NotAuthenticated
 from services.invitations import acceptance
 from services.invitations.acceptance import InvitationPreview
 from services.platform.clock import now
+from services.sso.connections import Offer
 
 
 def create() -> None:
@@ -37,6 +38,11 @@ def create() -> None:
             return
         with frame("You are invited to Gatehouse"):
             _describe(invitation)
+            offer = invitation.single_sign_on
+            if offer is not None:
+                _single_sign_on(token, offer)
+                if offer.required:
+                    return  # accepted through the provider only: no password is set, no password log-in offered
             if invitation.has_account:
                 await _accept_with_account(PageSession(request), token, invitation, client)
             else:
@@ -68,6 +74,16 @@ def _describe(invitation: InvitationPreview) -> None:
     description = ui.label(said(UTC)).classes("text-body1").mark("invitation")
     access = ui.label(terms(UTC)).classes("text-body1 q-mb-md").mark("access-terms")
     viewer = ViewerZone(on_known=show_in_viewer_zone)
+
+
+def _single_sign_on(token: str, offer: Offer) -> None:
+    with ui.card().classes("w-full max-w-md").props('role="region" aria-label="Single sign-on"'):
+        ui.label("Accept with your organisation's sign-in").classes("text-h6").props('role="heading" aria-level="2"')
+        if offer.required:
+            ui.label(f"{offer.name} signs you in here: no Gatehouse password is needed.").classes("text-body1")
+        ui.link(f"Sign in with {offer.name}", f"/sso/accept/{token}").classes("text-body1 text-weight-bold").mark(
+            "sso-accept"
+        )
 
 
 def _new_account_form(token: str, invitation: InvitationPreview, client: str) -> None:

@@ -134,15 +134,18 @@ async def _save(
         await SsoConnection.filter(id=old.id).using_db(connection).update(**values)
 
 
-async def disconnect(*, actor: Actor, organisation_id: int) -> None:
-    """Remove the organisation's provider: its members log in with passwords again (those who have one)."""
+async def disconnect(*, actor: Actor, organisation_id: int) -> str:
+    """Remove the organisation's provider (its members log in with passwords again, those who have one); returns
+    the provider's name."""
     scope = await _require(actor, organisation_id, "remove_sso")
+    row = await SsoConnection.get_or_none(organisation_id=organisation_id)
+    if row is None:
+        raise NotFound("This organisation has no single sign-on connected.")
     async with in_transaction() as connection:
-        removed = await SsoConnection.filter(organisation_id=organisation_id).using_db(connection).delete()
-        if not removed:
-            raise NotFound("This organisation has no single sign-on connected.")
-        await audit.record(actor=actor, action="remove_sso", scope=scope, connection=connection)
+        await SsoConnection.filter(id=row.id).using_db(connection).delete()
+        await audit.record(actor=actor, action="remove_sso", scope=scope, target=row.name, connection=connection)
     await events.publish(organisation_id=organisation_id, kind="settings")
+    return row.name
 
 
 async def offer_for(*, organisation_id: int) -> Offer | None:

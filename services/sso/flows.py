@@ -32,6 +32,8 @@ class SignInFailed(DomainError):
 
 
 EXPIRED = SignInFailed("state", "That sign-in has expired or was already used. Please start again.")
+BROWSER = SignInFailed("browser", "That sign-in began in another browser. Please start again here.")
+TOKEN = SignInFailed("token", "The identity provider's answer could not be trusted. Please try again.")
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ async def finish(*, state: str, code: str, browser_token: str, error: str = "") 
     if not won or flow is None:
         raise EXPIRED
     if not hmac.compare_digest(flow.browser_hash, tokens.hash_token(browser_token or "")):
-        raise SignInFailed("browser", "That sign-in began in another browser. Please start again here.")
+        raise BROWSER
     if error or not code:
         raise SignInFailed("denied", "The identity provider did not sign you in. Please try again.")
     row = await SsoConnection.get_or_none(organisation_id=flow.organisation_id)
@@ -102,7 +104,7 @@ async def finish(*, state: str, code: str, browser_token: str, error: str = "") 
         )
     except provider.ProviderError as problem:
         log.warning("single sign-on for organisation %s refused: %s", flow.organisation_id, problem)
-        raise SignInFailed("token", "The identity provider's answer could not be trusted. Please try again.") from None
+        raise TOKEN from None
     _check_authorized_party(claims, row.client_id)
     return _proven(flow, claims)
 

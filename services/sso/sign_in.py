@@ -10,7 +10,7 @@ from models import RoleAssignment, SsoConnection, SsoIdentity, SsoSession, Staff
 from services.access import auth, tokens
 from services.access.liveness import live
 from services.audit import service as audit
-from services.errors import DomainError
+from services.errors import DomainError, LinkInvalid
 from services.invitations import acceptance
 from services.platform.clock import now
 from services.sso import flows
@@ -22,9 +22,26 @@ UNVERIFIED = SignInFailed(
 NOT_MEMBER = SignInFailed(
     "not_member", "Your identity provider signed you in, but you hold no access in this organisation."
 )
+OTHER_ADDRESS = SignInFailed(
+    "other_address", "Your identity provider signed you in with another address than the one this invitation is for."
+)
 TAKEN = SignInFailed(
     "subject_taken", "Your identity provider's account is already linked to another Gatehouse account."
 )
+
+
+# What the log-in page says after a sign-in that failed (by reason; anything else: FAILED).
+FAILED = "Single sign-on did not work this time. Please try again, or ask your administrator."
+PROBLEMS = {
+    failure.reason: str(failure)
+    for failure in (flows.EXPIRED, UNVERIFIED, NOT_MEMBER, OTHER_ADDRESS, TAKEN, flows.BROWSER, flows.TOKEN)
+} | {
+    "provider": flows.UNREACHABLE,
+    "LinkInvalid": str(LinkInvalid()),
+    "suspended": auth.SUSPENDED_LOGIN,
+    "no_sso": flows.NO_SSO,
+    "NotFound": flows.NO_SSO,
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +94,9 @@ async def _accept(proven: Proven) -> int:
     if not proven.email_verified or not proven.email:
         raise UNVERIFIED
     assert proven.invitation_token_hash is not None
+    invitation = await acceptance.live_invitation(token_hash=proven.invitation_token_hash)
+    if proven.email != invitation.email:
+        raise OTHER_ADDRESS
 
     async def link(member_id: int, connection: BaseDBAsyncClient) -> None:
         await _link(proven, member_id, connection)
