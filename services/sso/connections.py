@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from models import RoleAssignment, Session, SsoConnection, SsoSession
@@ -188,8 +189,8 @@ async def _require(actor: Actor, organisation_id: int, action: str) -> access.Sc
 
 async def _end_password_sessions(organisation_id: int, connection: BaseDBAsyncClient) -> list[str]:
     """Sessions of the organisation's members that no provider opened end when single sign-on becomes required."""
-    members = RoleAssignment.filter(live(), organisation_id=organisation_id).values_list("member_id", flat=True)
-    opened_by_provider = SsoSession.filter(organisation_id=organisation_id).values_list("session_id", flat=True)
+    members = Subquery(RoleAssignment.filter(live(), organisation_id=organisation_id).values("member_id"))
+    opened_by_provider = Subquery(SsoSession.filter(organisation_id=organisation_id).values("session_id"))
     open_sessions = Session.filter(member_id__in=members, revoked_at=None).exclude(id__in=opened_by_provider)
     hashes: list[str] = await open_sessions.using_db(connection).values_list("token_hash", flat=True)  # type: ignore
     if hashes:

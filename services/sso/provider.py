@@ -109,13 +109,15 @@ async def verified_claims(
     keys = KeySet.import_key_set(await _get_json(found.jwks_uri))  # type: ignore[arg-type]
     try:
         decoded = jwt.decode(token, keys, algorithms=SIGNING_ALGORITHMS)
-        checks: dict[str, ClaimsOption] = {name: {"essential": True, "value": value} for name, value in values.items()}
+        checks: dict[str, ClaimsOption] = {
+            "iss": {"essential": True, "value": found.issuer},
+            "iat": {"essential": True},
+        }
+        checks |= {name: {"essential": True, "value": value} for name, value in values.items()}
         checks |= {name: {"essential": True} for name in present}
         registry = jwt.JWTClaimsRegistry(
             now=int(now().timestamp()),
             leeway=LEEWAY_SECONDS,
-            iss={"essential": True, "value": found.issuer},
-            iat={"essential": True},
             **checks,
         )
         registry.validate(decoded.claims)
