@@ -39,12 +39,6 @@ def create() -> None:
                 sso_link(offer, redirect_to)
             _login_form(redirect_to, email, client_address(request))
 
-
-def sso_link(offer: sso.Offer, redirect_to: str = "/") -> None:
-    """The organisation's "Sign in with <provider>", a plain link to where the sign-in starts."""
-    target = f"/sso/login/{offer.organisation_id}?next={quote(auth.storable_redirect(redirect_to), safe='')}"
-    ui.link(f"Sign in with {offer.name}", target).classes("text-body1 text-weight-bold").mark("sso-login")
-
     @app.get("/auth/complete", include_in_schema=False)
     async def complete(ticket: str = "", next: str = "") -> RedirectResponse:
         try:
@@ -54,6 +48,12 @@ def sso_link(offer: sso.Offer, redirect_to: str = "/") -> None:
         # A target that carries a token (an invitation link) is never stored with the ticket: it comes in the URL.
         target = auth.safe_redirect(next) if next else done.redirect_to
         return signed_in(target, session_token=done.session_token, max_age_seconds=done.max_age_seconds)
+
+
+def sso_link(offer: sso.Offer, redirect_to: str = "/") -> None:
+    """The organisation's "Sign in with <provider>", a plain link to where the sign-in starts."""
+    target = f"/sso/login/{offer.organisation_id}?next={quote(auth.storable_redirect(redirect_to), safe='')}"
+    ui.link(f"Sign in with {offer.name}", target).classes("text-body1 text-weight-bold").mark("sso-login")
 
 
 def signed_in(target: str, *, session_token: str, max_age_seconds: int) -> RedirectResponse:
