@@ -8,6 +8,7 @@ import pytest
 
 from models import AuditEvent, Invitation, InvitationState, OutboxMessage, Session, SsoConnection, StaffMember
 from services.access import auth
+from services.audit import service as audit
 from services.errors import FieldErrors, InvalidInput, NotAuthenticated, PermissionDenied
 from services.invitations import acceptance
 from services.invitations import service as invitations
@@ -230,4 +231,10 @@ async def test_back_channel_logout_ends_the_sessions_of_that_subject_only(trust:
     with pytest.raises(NotAuthenticated):
         await auth.actor_for(session_token=done.session_token)
     assert (await auth.actor_for(session_token=other.session_token)).email == "stay@trust.org"
-    assert await AuditEvent.filter(action="sso_logout", target="u-bye").exists()
+    rows, _ = await audit.events_page(actor=trust.owner, organisation_id=trust.world.org.id, page_size=50)
+    said = [row.sentence for row in rows]
+    assert "Gatehouse was told by St Mary's Trust's identity provider that u-bye logged out: 1 session ended." in said
+    assert any(
+        sentence.startswith("Ada") or "connected St Mary's Trust to the identity provider Trust ID" in sentence
+        for sentence in said
+    )
