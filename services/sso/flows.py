@@ -23,17 +23,29 @@ NO_SSO = "This organisation has no single sign-on."
 UNREACHABLE = "The organisation's identity provider cannot be reached just now. Please try again in a moment."
 
 
+# Why a sign-in failed, as the log-in page says it (services/sso/sign_in.py raises the last five).
+MESSAGES = {
+    "state": "That sign-in has expired or was already used. Please start again.",
+    "browser": "That sign-in began in another browser. Please start again here.",
+    "denied": "The identity provider did not sign you in. Please try again.",
+    "token": "The identity provider's answer could not be trusted. Please try again.",
+    "audience": "The identity provider's answer was meant for another application.",
+    "provider": UNREACHABLE,
+    "no_sso": NO_SSO,
+    "unverified": "Your identity provider has not verified your email address, so it cannot be used.",
+    "other_address": "Your identity provider signed you in with another address than the one this invitation is for.",
+    "not_member": "Your identity provider signed you in, but you hold no access in this organisation.",
+    "subject_taken": "Your identity provider's account is already linked to another Gatehouse account.",
+    "suspended": auth.SUSPENDED_LOGIN,
+}
+
+
 class SignInFailed(DomainError):
-    """A sign-in that came back unusable; `reason` names why (for the audit log and the page's message)."""
+    """A sign-in that came back unusable; `reason` (a key of MESSAGES) names why, for the audit log and the page."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str) -> None:
+        super().__init__(MESSAGES[reason])
         self.reason = reason
-
-
-EXPIRED = SignInFailed("state", "That sign-in has expired or was already used. Please start again.")
-BROWSER = SignInFailed("browser", "That sign-in began in another browser. Please start again here.")
-TOKEN = SignInFailed("token", "The identity provider's answer could not be trusted. Please try again.")
 
 
 @dataclass(frozen=True)
@@ -87,11 +99,11 @@ async def finish(*, state: str, code: str, browser_token: str, error: str = "") 
     flow = await SsoFlow.get_or_none(state_hash=key)
     won = await SsoFlow.filter(state_hash=key, used_at=None, expires_at__gt=now()).update(used_at=now())
     if not won or flow is None:
-        raise EXPIRED
+        raise SignInFailed("state")
     if not hmac.compare_digest(flow.browser_hash, tokens.hash_token(browser_token or "")):
-        raise BROWSER
+        raise SignInFailed("browser")
     if error or not code:
-        raise SignInFailed("denied", "The identity provider did not sign you in. Please try again.")
+        raise SignInFailed("denied")
     row = await SsoConnection.get_or_none(organisation_id=flow.organisation_id)
     if row is None:
         raise NotFound(NO_SSO)
@@ -104,7 +116,7 @@ async def finish(*, state: str, code: str, browser_token: str, error: str = "") 
         )
     except provider.ProviderError as problem:
         log.warning("single sign-on for organisation %s refused: %s", flow.organisation_id, problem)
-        raise TOKEN from None
+        raise SignInFailed("token") from None
     _check_authorized_party(claims, row.client_id)
     return _proven(flow, claims)
 
@@ -112,7 +124,7 @@ async def finish(*, state: str, code: str, browser_token: str, error: str = "") 
 def _check_authorized_party(claims: dict[str, Any], client_id: str) -> None:
     audiences = claims.get("aud")
     if isinstance(audiences, list) and len(audiences) > 1 and claims.get("azp") != client_id:
-        raise SignInFailed("token", "The identity provider's answer was meant for another application.")
+        raise SignInFailed("audience")
 
 
 def _proven(flow: SsoFlow, claims: dict[str, Any]) -> Proven:
@@ -134,4 +146,4 @@ async def _discover(issuer: str) -> provider.Discovery:
     try:
         return await provider.discover(issuer)
     except DomainError:
-        raise SignInFailed("provider", UNREACHABLE) from None
+        raise SignInFailed("provider") from None

@@ -16,32 +16,9 @@ from services.platform.clock import now
 from services.sso import flows
 from services.sso.flows import Proven, SignInFailed
 
-UNVERIFIED = SignInFailed(
-    "unverified", "Your identity provider has not verified your email address, so it cannot be used."
-)
-NOT_MEMBER = SignInFailed(
-    "not_member", "Your identity provider signed you in, but you hold no access in this organisation."
-)
-OTHER_ADDRESS = SignInFailed(
-    "other_address", "Your identity provider signed you in with another address than the one this invitation is for."
-)
-TAKEN = SignInFailed(
-    "subject_taken", "Your identity provider's account is already linked to another Gatehouse account."
-)
-
-
 # What the log-in page says after a sign-in that failed (by reason; anything else: FAILED).
 FAILED = "Single sign-on did not work this time. Please try again, or ask your administrator."
-PROBLEMS = {
-    failure.reason: str(failure)
-    for failure in (flows.EXPIRED, UNVERIFIED, NOT_MEMBER, OTHER_ADDRESS, TAKEN, flows.BROWSER, flows.TOKEN)
-} | {
-    "provider": flows.UNREACHABLE,
-    "LinkInvalid": str(LinkInvalid()),
-    "suspended": auth.SUSPENDED_LOGIN,
-    "no_sso": flows.NO_SSO,
-    "NotFound": flows.NO_SSO,
-}
+PROBLEMS = flows.MESSAGES | {"LinkInvalid": str(LinkInvalid()), "NotFound": flows.NO_SSO}
 
 
 @dataclass(frozen=True)
@@ -55,7 +32,7 @@ async def start_acceptance(*, token: str, client: str) -> flows.Started:
     """Begin accepting an invitation through its organisation's provider (the link is checked, not spent)."""
     invitation = await acceptance.preview(token=token, client=client)
     if invitation.single_sign_on is None:
-        raise SignInFailed("no_sso", flows.NO_SSO)
+        raise SignInFailed("no_sso")
     return await flows.start(
         organisation_id=invitation.single_sign_on.organisation_id, invitation_token_hash=tokens.hash_token(token)
     )
@@ -92,11 +69,11 @@ async def complete(*, state: str, code: str, browser_token: str, error: str = ""
 
 async def _accept(proven: Proven) -> int:
     if not proven.email_verified or not proven.email:
-        raise UNVERIFIED
+        raise SignInFailed("unverified")
     assert proven.invitation_token_hash is not None
     invitation = await acceptance.live_invitation(token_hash=proven.invitation_token_hash)
     if proven.email != invitation.email:
-        raise OTHER_ADDRESS
+        raise SignInFailed("other_address")
 
     async def link(member_id: int, connection: BaseDBAsyncClient) -> None:
         await _link(proven, member_id, connection)
@@ -115,16 +92,16 @@ async def _log_in(proven: Proven) -> int:
     if identity is not None:
         member = await StaffMember.get(id=identity.member_id)
     elif not proven.email_verified or not proven.email:
-        raise UNVERIFIED
+        raise SignInFailed("unverified")
     else:  # first sign-in of a member who accepted with a password: the verified address is theirs
         member_or_none = await StaffMember.get_or_none(email=proven.email)
         if member_or_none is None:
-            raise NOT_MEMBER
+            raise SignInFailed("not_member")
         member = member_or_none
     if not member.is_active:
-        raise SignInFailed("suspended", auth.SUSPENDED_LOGIN)
+        raise SignInFailed("suspended")
     if not await RoleAssignment.filter(live(), member_id=member.id, organisation_id=proven.organisation_id).exists():
-        raise NOT_MEMBER  # an organisation's provider signs in its own members only
+        raise SignInFailed("not_member")  # an organisation's provider signs in its own members only
     if identity is None:
         await _link(proven, member.id, None)
     return member.id
@@ -146,7 +123,7 @@ async def _link(proven: Proven, member_id: int, connection: BaseDBAsyncClient | 
             created_at=now(),
         )
     elif found.member_id != member_id:
-        raise TAKEN
+        raise SignInFailed("subject_taken")
 
 
 async def _refused(problem: DomainError, *, target: str, organisation_id: int | None) -> None:
