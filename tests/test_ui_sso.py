@@ -91,3 +91,20 @@ async def test_a_failed_sign_in_says_why_on_the_log_in_page(provider: Provider, 
     assert replayed.status_code == 303 and replayed.headers["location"] == "/login?problem=state"
     await user.open(replayed.headers["location"])
     await user.should_see("That sign-in has expired or was already used. Please start again.")
+
+
+async def test_the_log_in_page_offers_the_provider_by_email_domain(provider: Provider, user: User) -> None:
+    world = await factories.world()
+    owner = await factories.member("ow@trust.org", "organisation_owner", org=world.org)
+    await connect(owner, world.org.id, provider)  # offered for trust.org addresses
+    await user.open("/login")
+    input_labelled(user, "Email").value = "someone@elsewhere.org"
+    user.find(kind=ui.button, content="Use single sign-on").click()
+    await user.should_see("No organisation offers single sign-on for this address")
+    assert "No organisation offers single sign-on" in error_of(user, "Email")
+    input_labelled(user, "Email").value = "Nia@Trust.org"
+    user.find(kind=ui.button, content="Use single sign-on").click()
+    await user.should_see("Sign in with Trust ID")
+    link = next(iter(user.find(kind=ui.link, content="Sign in with Trust ID").elements))
+    assert link.props["href"].startswith(f"/sso/login/{world.org.id}?next=")
+    assert error_of(user, "Email") == ""
