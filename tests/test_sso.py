@@ -12,7 +12,8 @@ from services.audit import service as audit
 from services.errors import FieldErrors, InvalidInput, NotAuthenticated, PermissionDenied
 from services.invitations import acceptance
 from services.invitations import service as invitations
-from services.sso import connections, logout, sign_in
+from services.platform import settings
+from services.sso import connections, logout, sealing, sign_in
 from services.sso.flows import SignInFailed
 from tests import factories
 from tests.sso_helpers import Provider, allow_loopback_issuers, connect, running_provider
@@ -236,3 +237,13 @@ async def test_back_channel_logout_ends_the_sessions_of_that_subject_only(trust:
     place = "St Mary's Trust (whole organisation)"
     assert f"Gatehouse was told by the identity provider of {place} that u-bye logged out: 1 session ended." in said
     assert f"Ow connected {place} to the identity provider Trust ID ({trust.provider.issuer})." in said
+
+
+def test_a_sealed_client_secret_opens_only_for_its_organisation_and_under_the_same_app_secret() -> None:
+    sealed = sealing.seal("s3cret", organisation_id=7)
+    assert "s3cret" not in sealed and sealing.unseal(sealed, organisation_id=7) == "s3cret"
+    with pytest.raises(InvalidInput, match="GATEHOUSE_SECRET changed"):
+        sealing.unseal(sealed, organisation_id=8)  # copied to another organisation's row
+    settings.configure(settings.current().model_copy(update={"secret": "another secret of enough length, really"}))
+    with pytest.raises(InvalidInput, match="enter it again"):
+        sealing.unseal(sealed, organisation_id=7)
