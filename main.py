@@ -27,6 +27,8 @@ from pages import (
     reviews,
     roles,
     scim,
+    sso,
+    sso_settings,
 )
 from services.platform import logs, runtime, settings
 from services.platform.settings import SettingsError
@@ -82,6 +84,8 @@ PAGES = (
     health,
     api_v1,
     scim,
+    sso,
+    sso_settings,
 )
 for page in PAGES:
     page.create()

@@ -15,6 +15,7 @@ from models.integrations import ApiRateWindow, ApiToken, ScimRecord, WebhookDeli
 from models.invitations import AccessNotice, AuditEvent, Invitation, OutboxMessage, PendingCount
 from models.organisations import Deployment, GrantPolicy, Organisation
 from models.passkeys import Passkey, PasskeyChallenge
+from models.sso import SsoConnection, SsoFlow, SsoIdentity, SsoSession
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
 
 __all__ = [
@@ -46,6 +47,10 @@ __all__ = [
     "ScimRecord",
     "ScopeLevel",
     "Session",
+    "SsoConnection",
+    "SsoFlow",
+    "SsoIdentity",
+    "SsoSession",
     "StaffMember",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -18,6 +18,7 @@ from services.errors import DomainError, NotAuthenticated
 from services.invitations import acceptance
 from services.invitations.acceptance import InvitationPreview
 from services.platform.clock import now
+from services.sso.connections import Offer
 
 
 def create() -> None:
@@ -42,7 +43,13 @@ def create() -> None:
             someone = await _signed_in(session)
             if someone is not None and not acceptance.addressed_to(invitation=invitation, actor=someone):
                 _someone_else(session, token, invitation, someone)
-            elif invitation.has_account:
+                return
+            offer = invitation.single_sign_on
+            if offer is not None:
+                _single_sign_on(token, offer)
+                if offer.required:
+                    return  # accepted through the provider only: no password is set, no password log-in offered
+            if invitation.has_account:
                 await _accept_with_account(session, token, invitation, client)
             else:
                 _new_account_form(token, invitation, client)
@@ -96,6 +103,16 @@ def _someone_else(session: PageSession, token: str, invitation: InvitationPrevie
     with ui.row().classes("items-center gap-2"):
         ui.button("Log out and continue", on_click=log_out_and_continue).props("no-caps color=primary")
         ui.link("Back to Gatehouse", "/").classes("text-body1")
+
+
+def _single_sign_on(token: str, offer: Offer) -> None:
+    with ui.card().classes("w-full max-w-md").props('role="region" aria-label="Single sign-on"'):
+        ui.label("Accept with your organisation's sign-in").classes("text-h6").props('role="heading" aria-level="2"')
+        if offer.required:
+            ui.label(f"{offer.name} signs you in here: no Gatehouse password is needed.").classes("text-body1")
+        ui.link(f"Sign in with {offer.name}", f"/sso/accept/{token}").classes("text-body1 text-weight-bold").mark(
+            "sso-accept"
+        )
 
 
 def _new_account_form(token: str, invitation: InvitationPreview, client: str) -> None:

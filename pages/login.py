@@ -13,18 +13,30 @@ from components.session import client_address, notify_errors
 from services.access import auth
 from services.errors import NotAuthenticated
 from services.platform import settings
+from services.sso import connections as sso
+from services.sso import sign_in
+
+NO_SSO_FOR_DOMAIN = "No organisation offers single sign-on for this address: log in with your password."
 
 
 def create() -> None:
     """Register /login and /auth/complete."""
 
     @ui.page("/login", language=LANGUAGE)
-    def login_page(request: Request, redirect_to: str = "/", email: str = "", ready: str = "") -> None:
+    async def login_page(
+        request: Request, redirect_to: str = "/", email: str = "", ready: str = "", org: int = 0, problem: str = ""
+    ) -> None:
         with frame("Welcome to Gatehouse"):
             if ready:
                 ui.label("Your account is ready. Please log in.").classes("text-positive text-body1").props(
                     'role="status"'
                 )
+            if problem:
+                said = sign_in.PROBLEMS.get(problem, sign_in.FAILED)
+                ui.label(said).classes("text-negative text-body1").props('role="alert"').mark("sso-problem")
+            offer = await sso.offer_for(organisation_id=org) if org > 0 else None
+            if offer is not None:
+                sso_link(offer, redirect_to)
             _login_form(redirect_to, email, client_address(request))
 
     @app.get("/auth/complete", include_in_schema=False)
@@ -35,16 +47,27 @@ def create() -> None:
             return RedirectResponse("/login", status_code=303)
         # A target that carries a token (an invitation link) is never stored with the ticket: it comes in the URL.
         target = auth.safe_redirect(next) if next else done.redirect_to
-        response = RedirectResponse(target, status_code=303)
-        response.set_cookie(
-            auth.SESSION_COOKIE,
-            done.session_token,
-            max_age=done.max_age_seconds,
-            httponly=True,
-            samesite="lax",
-            secure=settings.current().base_url.startswith("https://"),
-        )
-        return response
+        return signed_in(target, session_token=done.session_token, max_age_seconds=done.max_age_seconds)
+
+
+def sso_link(offer: sso.Offer, redirect_to: str = "/") -> None:
+    """The organisation's "Sign in with <provider>", a plain link to where the sign-in starts."""
+    target = f"/sso/login/{offer.organisation_id}?next={quote(auth.storable_redirect(redirect_to), safe='')}"
+    ui.link(f"Sign in with {offer.name}", target).classes("text-body1 text-weight-bold").mark("sso-login")
+
+
+def signed_in(target: str, *, session_token: str, max_age_seconds: int) -> RedirectResponse:
+    """Send the browser on with its new session cookie (a log-in, or a single sign-on)."""
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        session_token,
+        max_age=max_age_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.current().base_url.startswith("https://"),
+    )
+    return response
 
 
 def _login_form(redirect_to: str, email: str, client: str) -> None:
@@ -60,6 +83,17 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
             following = f"&next={quote(target, safe='')}" if target != auth.storable_redirect(target) else ""
             ui.navigate.to(f"/auth/complete?ticket={quote(ticket)}{following}")
 
+    async def find_sso() -> None:
+        offered.clear()
+        offers = await sso.offers_for_email(email=email_input.value or "")
+        if not offers:
+            errors.show({"email": NO_SSO_FOR_DOMAIN})
+            return
+        errors.show({})
+        with offered:
+            for offer in offers:
+                sso_link(offer, redirect_to)
+
     with ui.card().classes("w-full max-w-sm"):
         email_input = (
             ui.input("Email", value=email).props('outlined autocomplete="username" type=email').classes("w-full")
@@ -72,3 +106,5 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
         )
         errors = FormErrors({"email": email_input, "password": password})
         ui.button("Log in", on_click=submit).props("no-caps color=primary").classes("w-full")
+        ui.button("Use single sign-on", on_click=find_sso).props("no-caps flat color=primary").classes("w-full")
+        offered = ui.column().classes("w-full gap-1").props('aria-live="polite"')

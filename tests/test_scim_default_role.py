@@ -13,7 +13,7 @@ from services.integrations import tokens
 from services.scim.people import user_id
 from tests import factories
 from tests.test_scim import CHECKER, USERS, _client, _error, _token, _user
-from tests.ui_helpers import sign_in, table
+from tests.ui_helpers import eventually, sign_in, table
 
 GROUPS = "/scim/v2/Groups"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -127,4 +127,4 @@ async def test_an_owner_chooses_the_default_role_on_the_integrations_page(user: 
     await user.should_see("I have copied it", retries=50)
     assert (await ApiToken.get(name="Okta")).default_role_id == supervisor.id
     user.find(kind=ui.button, content="I have copied it").click()
-    assert [r["default_role"] for r in table(user, "tokens").rows] == ["Supervisor"]
+    await eventually(lambda: [r["default_role"] for r in table(user, "tokens").rows] == ["Supervisor"])

@@ -41,6 +41,7 @@ async def test_an_owner_changes_the_settings_from_the_care_portal_and_finds_them
         "Add a new role",
         "Audit log",
         "Access settings",
+        "Single sign-on",
         "Access reviews",
         "Integrations",
         "Webhooks",

@@ -223,6 +223,7 @@ async def test_the_manage_menu_offers_what_the_role_allows_and_each_item_does_it
         "Add a new role",
         "Audit log",
         "Access settings",
+        "Single sign-on",
         "Access reviews",
         "Integrations",
         "Webhooks",

@@ -2,7 +2,7 @@
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,6 +17,7 @@ from services.errors import FieldErrors, InvalidInput, NotAuthenticated
 from services.invitations import addresses as emails
 from services.platform import events
 from services.platform.clock import now
+from services.sso import connections as sso_connections
 
 SESSION_COOKIE = "gatehouse_session"
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -27,6 +28,8 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 SUSPENDED_LOGIN = "This account is suspended. Platform Support or a Super Admin can restore it."
 SUSPENDED_DETAIL = {"reason": "suspended"}
+SSO_LOGIN = "Your organisation requires single sign-on: choose Sign in with {name} below."
+SSO_DETAIL = {"reason": "single sign-on required"}
 WRONG_LOGIN = "That email and password do not match an account."
 SECRET_PATHS = ("/accept/", "/auth/")  # their URLs carry a token: never stored, the page passes them on instead
 
@@ -64,6 +67,7 @@ class CompletedLogin:
     session_token: str
     redirect_to: str
     max_age_seconds: int
+    session_id: int = 0
 
 
 async def hash_password(password: str) -> str:
@@ -115,6 +119,10 @@ async def login(*, email: str, password: str, redirect_to: str, client: str) -> 
         actor = Actor(member.id, member.email, member.full_name, ())
         await audit.record(actor=actor, action="login", outcome="refused", target=member.email, detail=SUSPENDED_DETAIL)
         raise InvalidInput(SUSPENDED_LOGIN)
+    if through := await sso_connections.required_names(member_id=member.id):  # told only to someone who knows it
+        actor = Actor(member.id, member.email, member.full_name, ())
+        await audit.record(actor=actor, action="login", outcome="refused", target=member.email, detail=SSO_DETAIL)
+        raise InvalidInput(SSO_LOGIN.format(name=through[0]))
     raw, hashed = tokens.new_token()
     await LoginTicket.create(
         ticket_hash=hashed,
@@ -132,13 +140,18 @@ async def complete_login(*, ticket: str) -> CompletedLogin:
     won = await LoginTicket.filter(ticket_hash=hashed, used=False, expires_at__gt=now()).update(used=True)
     if not won or row is None:
         raise NotAuthenticated("That log-in has expired. Please log in again.")
+    return await open_session(member_id=row.member_id, redirect_to=row.redirect_to)
+
+
+async def open_session(*, member_id: int, redirect_to: str = "/", ends_by: datetime | None = None) -> CompletedLogin:
+    """A brand-new session for a member whose log-in was proven (a ticket, or an identity provider), ending at
+    ABSOLUTE_TIMEOUT or at ends_by if that is sooner."""
     raw, session_hash = tokens.new_token()
     at = now()
-    await Session.create(
-        token_hash=session_hash, member_id=row.member_id, last_seen_at=at, expires_at=at + ABSOLUTE_TIMEOUT
-    )
-    await StaffMember.filter(id=row.member_id).update(last_login_at=at)  # what Dormant is measured from
-    return CompletedLogin(raw, row.redirect_to, int(ABSOLUTE_TIMEOUT.total_seconds()))
+    expires_at = min(at + ABSOLUTE_TIMEOUT, ends_by or at + ABSOLUTE_TIMEOUT)
+    session = await Session.create(token_hash=session_hash, member_id=member_id, last_seen_at=at, expires_at=expires_at)
+    await StaffMember.filter(id=member_id).update(last_login_at=at)  # what Dormant is measured from
+    return CompletedLogin(raw, redirect_to, max(int((expires_at - at).total_seconds()), 0), session.id)
 
 
 async def actor_for(*, session_token: str | None) -> Actor:

@@ -15,8 +15,9 @@ import secrets
 
 from services.platform import settings
 
-# An invitation link's path, and the log-in hand-over's ticket and follow-on target, carry secrets.
-_SECRET_IN_URL = re.compile(r"(/accept/|%2Faccept%2F|[?&](?:ticket|next)=)[^\s\"'?&#/]+", re.IGNORECASE)
+# An invitation link's path, the log-in hand-over's ticket and follow-on target, and a single sign-on callback's code
+# and state carry secrets.
+_SECRET_IN_URL = re.compile(r"(/accept/|%2Faccept%2F|[?&](?:ticket|next|code|state)=)[^\s\"'?&#/]+", re.IGNORECASE)
 REDACTED = "[redacted]"
 # Request logs, and the database drivers' DEBUG logs of each query with its values (an outbox row holds its link).
 URL_LOGGERS = ("uvicorn.access", "uvicorn.error", "nicegui", "fastapi", "tortoise.db_client", "aiosqlite", "asyncpg")

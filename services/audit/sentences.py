@@ -6,7 +6,7 @@ from typing import Any
 
 from models import AuditEvent, Deployment, Organisation, StaffMember
 from models.enums import PERMISSION_LABELS
-from services.audit import integration_sentences, passkey_sentences, review_sentences
+from services.audit import integration_sentences, passkey_sentences, review_sentences, sso_sentences
 from services.organisations import naming
 from services.platform.words import count, duration, plural
 
@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "set_access_settings": "Access settings changed",
     **review_sentences.LABELS,
     **passkey_sentences.LABELS,
+    **sso_sentences.LABELS,
 }
 OUTCOMES = {"ok": "Done", "refused": "Refused", "failed": "Failed"}
 
@@ -254,6 +255,7 @@ _WHAT: dict[str, Phrase] = {
     **review_sentences.WHAT,
     **integration_sentences.WHAT,
     **passkey_sentences.WHAT,
+    **sso_sentences.WHAT,
 }
 
 

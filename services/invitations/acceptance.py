@@ -1,5 +1,6 @@
 """Opening and accepting an invitation link: opening spends nothing; one conditional update decides."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,11 +20,16 @@ from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
 from services.platform.clock import now
+from services.sso import connections as sso
 from services.webhooks import outbox as webhooks
 from services.webhooks.outbox import EventType
 
 MAX_NAME = 120
 HAS_ACCOUNT = "An account already exists for this address: log in to accept the invitation."
+OTHER_ADDRESS = "Your provider signed you in with another address: this invitation is for {email}."
+SSO_REQUIRED = "This organisation requires single sign-on: accept with Sign in with {name}."
+NO_PASSWORD = ""  # an account made through single sign-on: no password verifies against it
+AlsoInTransaction = Callable[[int, BaseDBAsyncClient], Awaitable[None]]
 accept_limiter = Limiter(attempts=20, per_seconds=60)
 
 
@@ -37,6 +43,7 @@ class InvitationPreview:
     has_account: bool
     ends_at: datetime | None = None  # when the access ends (None: it does not)
     sponsor_name: str = ""  # who is accountable for it
+    single_sign_on: sso.Offer | None = None  # the organisation's provider, when it connected one
 
 
 def addressed_to(*, invitation: "InvitationPreview | Invitation", actor: Actor) -> bool:
@@ -59,6 +66,9 @@ async def preview(*, token: str, client: str) -> InvitationPreview:
         has_account=await StaffMember.exists(email=invitation.email),
         ends_at=invitation.ends_at,
         sponsor_name=sponsor.full_name if sponsor else "",
+        single_sign_on=await sso.offer_for(organisation_id=invitation.organisation_id)
+        if invitation.organisation_id
+        else None,
     )
 
 
@@ -66,6 +76,7 @@ async def accept_new_account(*, token: str, full_name: str, password: str, repea
     """Create the account and role assignment from the invitation row; returns the email to log in with."""
     accept_limiter.hit(client)
     invitation = await _live_invitation(token)
+    await _refuse_if_single_sign_on(invitation)
     name = check_fields(
         full_name=lambda: _clean_full_name(full_name),
         password=lambda: auth.check_new_password(password=password, repeat=repeat, email=invitation.email),
@@ -75,7 +86,7 @@ async def accept_new_account(*, token: str, full_name: str, password: str, repea
         async with in_transaction() as connection:
             if await StaffMember.filter(email=invitation.email).using_db(connection).exists():
                 raise PermissionDenied(HAS_ACCOUNT)
-            if not await _claim(invitation, token, connection):
+            if not await _claim(invitation, tokens.hash_token(token), connection):
                 raise LinkInvalid()
             member = await StaffMember.create(
                 using_db=connection, email=invitation.email, full_name=name, password_hash=password_hash
@@ -105,24 +116,13 @@ async def accept_as_member(*, actor: Actor, token: str, client: str) -> str:
     if not addressed_to(invitation=invitation, actor=actor):
         await audit.record(actor=actor, action="accept", target=invitation.email, outcome="refused")
         raise PermissionDenied("This invitation is for a different address than the one you are logged in with.")
+    await _refuse_if_single_sign_on(invitation)
     scope = Scope.of(invitation)
     await grants.end_due()  # a grant of the same role whose end came moments ago is ended first, then given anew
     async with in_transaction() as connection:
-        if not await _claim(invitation, token, connection):
+        if not await _claim(invitation, tokens.hash_token(token), connection):
             raise LinkInvalid()
-        held = (
-            await RoleAssignment.filter(
-                live(), member_id=actor.member_id, role_id=invitation.role_id, scope_key=invitation.scope_key
-            )
-            .using_db(connection)
-            .first()
-        )
-        if held is None:
-            await _assign(invitation, actor.member_id, connection)
-        elif held.ends_at is not None and (invitation.ends_at is None or invitation.ends_at > held.ends_at):
-            # The same role held until an earlier end: the invitation's later end (or none) wins, with its sponsor.
-            changes = {"ends_at": invitation.ends_at, "sponsor_id": invitation.sponsor_id}
-            await RoleAssignment.filter(id=held.id).using_db(connection).update(**changes)
+        await _grant_to(invitation, actor.member_id, connection)
         await audit.record(
             actor=actor,
             action="accept",
@@ -135,11 +135,66 @@ async def accept_as_member(*, actor: Actor, token: str, client: str) -> str:
     return invitation.role.name
 
 
+async def accept_vouched(
+    *, token_hash: str, email: str, full_name: str, organisation_id: int, also: AlsoInTransaction
+) -> int:
+    """Accept for the person the organisation's identity provider vouched for (it asserted this address, verified):
+    the account of that address takes the role as itself, else a new account with no password is made; `also` runs
+    in the same transaction. Returns the member's id."""
+    invitation = await live_invitation(token_hash=token_hash)
+    if invitation.organisation_id != organisation_id:
+        raise LinkInvalid()
+    if email != invitation.email:
+        raise PermissionDenied(OTHER_ADDRESS.format(email=invitation.email))
+    name = _clean_full_name(full_name) if full_name.strip() else invitation.email.partition("@")[0]
+    await grants.end_due()  # as in accept_as_member: a grant whose end came moments ago is ended, then given anew
+    try:
+        async with in_transaction() as connection:
+            member = await StaffMember.filter(email=invitation.email).using_db(connection).first()
+            if member is not None and not member.is_active:
+                raise PermissionDenied(auth.SUSPENDED_LOGIN)
+            if not await _claim(invitation, token_hash, connection):
+                raise LinkInvalid()
+            if member is None:
+                member = await StaffMember.create(
+                    using_db=connection, email=invitation.email, full_name=name, password_hash=NO_PASSWORD
+                )
+                await _assign(invitation, member.id, connection)
+            else:
+                await _grant_to(invitation, member.id, connection)
+            await also(member.id, connection)
+            detail = {**_accept_detail(invitation), "via": "single sign-on"}
+            actor = Actor(member.id, member.email, member.full_name, ())
+            await audit.record(
+                actor=actor,
+                action="accept",
+                scope=Scope.of(invitation),
+                target=email,
+                detail=detail,
+                connection=connection,
+            )
+    except IntegrityError:  # the same address's account made by another acceptance at this very moment
+        raise PermissionDenied(HAS_ACCOUNT) from None
+    await events.publish(organisation_id=invitation.organisation_id, kind="accepted")
+    return member.id
+
+
+async def _refuse_if_single_sign_on(invitation: Invitation) -> None:
+    offer = await sso.offer_for(organisation_id=invitation.organisation_id) if invitation.organisation_id else None
+    if offer is not None and offer.required:
+        raise PermissionDenied(SSO_REQUIRED.format(name=offer.name))
+
+
 async def _live_invitation(token: str) -> Invitation:
     if not token or len(token) > 100:
         raise LinkInvalid()
+    return await live_invitation(token_hash=tokens.hash_token(token))
+
+
+async def live_invitation(*, token_hash: str) -> Invitation:
+    """The pending invitation whose link hashes to token_hash, or LinkInvalid (the same for every bad link)."""
     invitation = await Invitation.get_or_none(
-        token_hash=tokens.hash_token(token), state=InvitationState.PENDING, expires_at__gt=now()
+        token_hash=token_hash, state=InvitationState.PENDING, expires_at__gt=now()
     ).select_related("role")
     if invitation is not None and invitation.approval == ApprovalState.AWAITING:
         raise LinkInvalid()  # no link leaves before approval; one that did anyway opens nothing
@@ -153,11 +208,11 @@ async def _live_invitation(token: str) -> Invitation:
     return invitation
 
 
-async def _claim(invitation: Invitation, token: str, connection: BaseDBAsyncClient) -> bool:
+async def _claim(invitation: Invitation, token_hash: str, connection: BaseDBAsyncClient) -> bool:
     """The single conditional update that makes exactly one of concurrent acceptances win."""
     won = (
         await Invitation.filter(
-            id=invitation.id, token_hash=tokens.hash_token(token), state=InvitationState.PENDING, expires_at__gt=now()
+            id=invitation.id, token_hash=token_hash, state=InvitationState.PENDING, expires_at__gt=now()
         )
         .exclude(approval=ApprovalState.AWAITING)
         .using_db(connection)
@@ -172,6 +227,23 @@ async def _claim(invitation: Invitation, token: str, connection: BaseDBAsyncClie
             data=[webhooks.invitation_data(invitation)],
         )
     return bool(won)
+
+
+async def _grant_to(invitation: Invitation, member_id: int, connection: BaseDBAsyncClient) -> None:
+    """An existing account takes the invitation's role (or a later end of the same role it holds already)."""
+    held = (
+        await RoleAssignment.filter(
+            live(), member_id=member_id, role_id=invitation.role_id, scope_key=invitation.scope_key
+        )
+        .using_db(connection)
+        .first()
+    )
+    if held is None:
+        await _assign(invitation, member_id, connection)
+    elif held.ends_at is not None and (invitation.ends_at is None or invitation.ends_at > held.ends_at):
+        # The same role held until an earlier end: the invitation's later end (or none) wins, with its sponsor.
+        changes = {"ends_at": invitation.ends_at, "sponsor_id": invitation.sponsor_id}
+        await RoleAssignment.filter(id=held.id).using_db(connection).update(**changes)
 
 
 async def _assign(invitation: Invitation, member_id: int, connection: BaseDBAsyncClient) -> None:

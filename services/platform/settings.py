@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     """off: this process delivers no webhooks (another must)."""
     webhook_loopback: bool = False
     """on: webhook endpoints may be plain http on this machine (127.0.0.1, localhost): tests and development only."""
+    sso_loopback: bool = False
+    """on: single sign-on issuers may be plain http on this machine (localhost, 127.0.0.1): tests and development."""
     smtp_sink: bool = True
     """off: no embedded mail sink even without a relay (tests, which need no SMTP port)."""
     static_cache: bool = False
@@ -209,7 +211,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{_name(info)} must be between {low} and {high}")
         return number
 
-    @field_validator("static_cache", "ws_compression", "webhook_loopback", mode="before")
+    @field_validator("static_cache", "ws_compression", "webhook_loopback", "sso_loopback", mode="before")
     @classmethod
     def _on_or_off(cls, value: Any, info: ValidationInfo) -> bool:
         if isinstance(value, bool) or (chosen := str(value).lower()) in ("on", "off"):

@@ -91,6 +91,7 @@ def walk(
     _access_reviews(screen)
     _integrations(screen)
     _webhooks(screen)
+    _single_sign_on(screen)
     _roles_audit_and_mailbox(screen)
     shot(admin, folder, f"care-audit-{width}.png")
     write_report(findings, folder, f"axe-every-screen-{width}.txt")
@@ -276,6 +277,29 @@ def _webhooks(screen: Screens) -> None:
     expect(page.get_by_label("Signing secret")).to_be_visible()
     expect(page.get_by_role("region", name=f"Endpoint {url}")).to_be_visible()
     screen.check("/care/webhooks, an endpoint with its secret shown once")
+    page.get_by_role("link", name="← Back to the Care Portal").click()
+    expect(page.get_by_role("region", name="All staff members")).to_be_visible()
+
+
+def _single_sign_on(screen: Screens) -> None:
+    page = screen.page
+    page.get_by_role("button", name="Manage").click()
+    page.get_by_role("menuitem", name="Single sign-on").click()
+    expect(page.get_by_role("heading", name="Your provider", exact=True)).to_be_visible()
+    screen.check("/care/sso")
+    if screen.width > 390:  # every field and both buttons are reached by the keyboard
+        page.get_by_role("heading", name="Your provider", exact=True).click()
+        tab_through(page, 8)
+    page.get_by_label("Provider name (the button says Sign in with …)").fill("Walk ID")
+    issuer = page.get_by_label("Issuer URL (https://…)")
+    issuer.fill("http://login.example.org")
+    page.get_by_label("Client ID").fill("walk")
+    page.get_by_label("Client secret").fill("walk secret")
+    page.get_by_role("button", name="Save single sign-on").click()
+    expect(page.get_by_text("The issuer URL must start with https://.", exact=True)).to_be_visible()
+    expect(issuer).to_be_focused()  # the field in error
+    expect(issuer).to_have_attribute("aria-invalid", "true")
+    screen.check("/care/sso, an error at its field")
     page.get_by_role("link", name="← Back to the Care Portal").click()
     expect(page.get_by_role("region", name="All staff members")).to_be_visible()
 

@@ -25,8 +25,8 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
-def test_the_first_start_listens_on_loopback_only_and_its_mailbox_answers_there(app_server: AppServer) -> None:
-    port = int(app_server.base_url.rsplit(":", 1)[1])
+def test_the_first_start_listens_on_loopback_only_and_its_mailbox_answers_there(first_start_server: AppServer) -> None:
+    port = int(first_start_server.base_url.rsplit(":", 1)[1])
     assert _listening_addresses(port) == {"127.0.0.1"}
-    with urllib.request.urlopen(app_server.url("/dev/mailbox"), timeout=5) as response:  # noqa: S310  (our own URL)
+    with urllib.request.urlopen(first_start_server.url("/dev/mailbox"), timeout=5) as response:  # noqa: S310  (our own URL)
         assert response.status == 200

@@ -1,0 +1,81 @@
+"""Single sign-on's HTTP endpoints: start a sign-in (accepting an invitation, or logging in), the provider's callback,
+and its back-channel logout. Every rule is in services/sso; these only carry cookies and redirects."""
+
+from urllib.parse import parse_qs, quote
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from nicegui import app
+
+from components.session import client_address
+from pages.login import signed_in
+from services.errors import DomainError
+from services.platform import settings
+from services.sso import flows, logout, sign_in
+
+FALLBACK = "failed"
+
+
+def create() -> None:
+    """Register /sso/accept/{token}, /sso/login/{org}, /sso/callback and /sso/backchannel-logout/{org}."""
+
+    @app.get("/sso/accept/{token}", include_in_schema=False)
+    async def accept(request: Request, token: str) -> Response:
+        try:
+            started = await sign_in.start_acceptance(token=token, client=client_address(request))
+        except DomainError as problem:
+            return _problem(problem)
+        return _to_provider(started)
+
+    @app.get("/sso/login/{organisation_id}", include_in_schema=False)
+    async def log_in(organisation_id: int, next: str = "/") -> Response:
+        try:
+            started = await sign_in.start_login(organisation_id=organisation_id, redirect_to=next)
+        except DomainError as problem:
+            return _problem(problem)
+        return _to_provider(started)
+
+    @app.get("/sso/callback", include_in_schema=False)
+    async def callback(request: Request, state: str = "", code: str = "", error: str = "") -> Response:
+        browser = request.cookies.get(flows.BROWSER_COOKIE, "")
+        try:
+            done = await sign_in.complete(state=state, code=code, browser_token=browser, error=error)
+        except DomainError as problem:
+            response = _problem(problem)
+        else:
+            response = signed_in(
+                done.redirect_to, session_token=done.session_token, max_age_seconds=done.max_age_seconds
+            )
+        response.delete_cookie(flows.BROWSER_COOKIE, path="/sso")
+        return response
+
+    @app.post("/sso/backchannel-logout/{organisation_id}", include_in_schema=False)
+    async def backchannel_logout(request: Request, organisation_id: int) -> Response:
+        body = parse_qs((await request.body())[:32_768].decode("utf-8", "replace"))
+        headers = {"Cache-Control": "no-store"}
+        try:
+            await logout.back_channel_logout(
+                organisation_id=organisation_id, logout_token=body.get("logout_token", [""])[0]
+            )
+        except logout.LogoutRefused:
+            return JSONResponse({"error": "invalid_request"}, status_code=400, headers=headers)
+        return Response(status_code=200, headers=headers)
+
+
+def _to_provider(started: flows.Started) -> RedirectResponse:
+    response = RedirectResponse(started.url, status_code=303)
+    response.set_cookie(
+        flows.BROWSER_COOKIE,
+        started.browser_token,
+        max_age=int(flows.LIFETIME.total_seconds()),
+        path="/sso",
+        httponly=True,
+        samesite="lax",  # sent on the provider's top-level redirect back to /sso/callback
+        secure=settings.current().base_url.startswith("https://"),
+    )
+    return response
+
+
+def _problem(problem: DomainError) -> RedirectResponse:
+    reason = problem.reason if isinstance(problem, flows.SignInFailed) else type(problem).__name__
+    return RedirectResponse(f"/login?problem={quote(reason)}", status_code=303)

@@ -1,0 +1,97 @@
+"""A real OpenID Connect provider for the tests (oidc-provider-mock, in a thread on a free port), and the steps a
+browser takes there: sign in as a subject, come back with a code. The mock has no back-channel logout, so its Flask
+app gets one test route that signs a logout_token with the provider's own key (the one its JWKS publishes)."""
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import flask
+import httpx
+import oidc_provider_mock
+import werkzeug.serving
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from services.access.service import Actor
+from services.platform import settings
+from services.sso import connections, logout
+
+CLIENT_ID = "gatehouse-tests"
+CLIENT_SECRET = "a client secret the provider accepts"
+
+
+@dataclass(frozen=True)
+class Provider:
+    issuer: str
+
+    def add_user(self, sub: str, **claims: Any) -> None:
+        """The provider's account `sub`, with these claims (email, email_verified, name...)."""
+        httpx.put(f"{self.issuer}/users/{sub}", json=claims).raise_for_status()
+
+    def sign_in(self, authorization_url: str, sub: str) -> dict[str, str]:
+        """Sign in at the provider as `sub`; returns the callback's query (state and code)."""
+        answer = httpx.post(authorization_url, data={"sub": sub}, follow_redirects=False)
+        assert answer.status_code in (302, 303), answer.text[:500]
+        return {name: values[0] for name, values in parse_qs(urlsplit(answer.headers["location"]).query).items()}
+
+    def logout_token(self, **claims: Any) -> str:
+        """A logout_token for Gatehouse signed by the provider, with these claims over the usual ones."""
+        answer = httpx.post(f"{self.issuer}/test/logout-token", json=claims)
+        answer.raise_for_status()
+        return answer.text
+
+
+def _logout_token_route(app: flask.Flask) -> None:
+    @app.post("/test/logout-token")
+    def logout_token() -> str:
+        key = RSAKey.import_key(flask.g.oidc_provider_mock_storage.jwk.as_dict(is_private=True))
+        claims = {
+            "iss": flask.request.host_url.rstrip("/"),
+            "aud": CLIENT_ID,
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 120,
+            "jti": str(uuid.uuid4()),
+            "events": {logout.EVENT: {}},
+        } | (flask.request.get_json() or {})
+        return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+
+
+@contextmanager
+def running_provider() -> Iterator[Provider]:
+    app = oidc_provider_mock.app(require_nonce=True)
+    _logout_token_route(app)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = werkzeug.serving.make_server("localhost", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Provider(f"http://localhost:{port}")
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+def allow_loopback_issuers() -> None:
+    settings.configure(settings.current().model_copy(update={"sso_loopback": True}))
+
+
+async def connect(owner: Actor, organisation_id: int, provider: Provider, *, required: bool = False) -> None:
+    await connections.connect(
+        actor=owner,
+        organisation_id=organisation_id,
+        name="Trust ID",
+        issuer=provider.issuer,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        required=required,
+        email_domains=["trust.org"],
+    )
