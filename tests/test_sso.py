@@ -108,7 +108,7 @@ async def test_a_new_invitee_accepts_through_the_provider_and_gets_an_account_wi
 
 
 async def test_an_existing_account_accepts_as_itself_never_a_second_account(trust: Trust) -> None:
-    existing = await factories.member("known@trust.org", "clinician", org=trust.world.other_org)
+    existing = await factories.member("known@trust.org", None)  # an account whose earlier access has ended
     token = await _invite(trust, "known@trust.org")
     trust.provider.add_user("u-known", email="known@trust.org", email_verified=True)
     done = await _accept_through_provider(trust, token, "u-known")
@@ -171,13 +171,21 @@ async def test_required_single_sign_on_allows_no_password_and_bounds_the_session
     password_holder = await factories.member("pw@trust.org", "clinician", org=trust.world.org)
     await StaffMember.filter(id=password_holder.member_id).update(password_hash=await auth.hash_password("x" * 12))
     auth.login_limiter.reset()
+    wide = await factories.member("wide@trust.org", "clinician", org=trust.world.org)  # and access elsewhere
+    await factories.grant(wide.member_id, "clinician", org=trust.world.other_org)
+    await StaffMember.filter(id=wide.member_id).update(password_hash=await auth.hash_password("x" * 12))
     old_ticket = await auth.login(email="pw@trust.org", password="x" * 12, redirect_to="/", client="tests")
     old = await auth.complete_login(ticket=old_ticket)
+    wide_ticket = await auth.login(email="wide@trust.org", password="x" * 12, redirect_to="/", client="tests")
+    wide_session = await auth.complete_login(ticket=wide_ticket)
     await connect(trust.owner, trust.world.org.id, trust.provider, required=True)
     with pytest.raises(NotAuthenticated):  # its password session ended when single sign-on became required
         await auth.actor_for(session_token=old.session_token)
     with pytest.raises(InvalidInput, match="requires single sign-on"):
         await auth.login(email="pw@trust.org", password="x" * 12, redirect_to="/", client="tests")
+    # Access beyond the organisation: its provider cannot sign them in, so its rule does not bind them either.
+    assert (await auth.actor_for(session_token=wide_session.session_token)).member_id == wide.member_id
+    assert await auth.login(email="wide@trust.org", password="x" * 12, redirect_to="/", client="tests")
     token = await _invite(trust, "req@trust.org")
     with pytest.raises(PermissionDenied, match="requires single sign-on"):
         await acceptance.accept_new_account(
@@ -204,6 +212,28 @@ async def test_a_member_logs_in_through_the_provider_only_when_they_hold_access_
         else:
             with pytest.raises(SignInFailed, match="no access in this organisation"):
                 await sign_in.complete(state=back["state"], code=back["code"], browser_token=started.browser_token)
+
+
+async def test_an_account_with_access_beyond_the_organisation_is_never_signed_in_by_its_provider(trust: Trust) -> None:
+    both = await factories.member("both@trust.org", "clinician", org=trust.world.org)
+    await factories.grant(both.member_id, "clinician", org=trust.world.other_org)
+    root = await factories.member("root@trust.org", "super_admin")
+    await factories.grant(root.member_id, "clinician", org=trust.world.org)
+    for sub, email in (("u-both", "both@trust.org"), ("u-root", "root@trust.org")):
+        trust.provider.add_user(sub, email=email, email_verified=True)
+        started = await sign_in.start_login(organisation_id=trust.world.org.id)
+        back = trust.provider.sign_in(started.url, sub)
+        with pytest.raises(SignInFailed, match="Log in with your Gatehouse password instead"):
+            await sign_in.complete(state=back["state"], code=back["code"], browser_token=started.browser_token)
+    elsewhere = await factories.member("elsewhere@trust.org", "clinician", org=trust.world.other_org)
+    token = await _invite(trust, "elsewhere@trust.org")
+    trust.provider.add_user("u-elsewhere", email="elsewhere@trust.org", email_verified=True)
+    with pytest.raises(SignInFailed, match="outside this organisation"):
+        await _accept_through_provider(trust, token, "u-elsewhere")
+    assert (await Invitation.get(email="elsewhere@trust.org")).state == InvitationState.PENDING  # nothing spent
+    assert not await Session.filter(member_id=elsewhere.member_id).exists()
+    refusals = await AuditEvent.filter(action="sso_sign_in", outcome="refused")
+    assert [event.detail["reason"] for event in refusals] == ["beyond"] * 3
 
 
 async def test_back_channel_logout_ends_the_sessions_of_that_subject_only(trust: Trust) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from models import RoleAssignment, Session, SsoConnection, SsoSession
@@ -165,12 +165,25 @@ async def offers_for_email(*, email: str) -> list[Offer]:
 
 
 async def required_names(*, member_id: int) -> list[str]:
-    """The providers a member must log in through: those of the organisations where they hold a live grant that
-    made single sign-on required (empty: a password log-in is fine)."""
-    held = RoleAssignment.filter(live(), member_id=member_id, organisation_id__isnull=False)
-    organisation_ids = await held.values_list("organisation_id", flat=True)
-    rows = await SsoConnection.filter(organisation_id__in=organisation_ids, required=True).order_by("id")
+    """The provider a member must log in through: that of the one organisation holding all their live access, when it
+    made single sign-on required (empty: a password log-in is fine, as for anyone with access beyond one
+    organisation, whom no organisation's provider speaks for: speaks_for)."""
+    places = set(await RoleAssignment.filter(live(), member_id=member_id).values_list("organisation_id", flat=True))
+    if len(places) != 1 or None in places:
+        return []
+    rows = await SsoConnection.filter(organisation_id__in=places, required=True)
     return [row.name for row in rows]
+
+
+async def speaks_for(*, member_id: int, organisation_id: int) -> bool:
+    """May the organisation's provider sign this account in: is every live grant it holds in that organisation? One
+    that also holds access elsewhere (another organisation, the Admin Portal) logs in with its own password and
+    factor, or one organisation's provider could open a session carrying another's access, or a Super Admin's."""
+    return not await RoleAssignment.filter(live(), _outside(organisation_id), member_id=member_id).exists()
+
+
+def _outside(organisation_id: int) -> Q:
+    return Q(organisation_id__isnull=True) | ~Q(organisation_id=organisation_id)
 
 
 async def client_of(row: SsoConnection) -> provider.Client:
@@ -190,8 +203,13 @@ async def _require(actor: Actor, organisation_id: int, action: str) -> access.Sc
 async def _end_password_sessions(organisation_id: int, connection: BaseDBAsyncClient) -> list[str]:
     """Sessions of the organisation's members that no provider opened end when single sign-on becomes required."""
     members = Subquery(RoleAssignment.filter(live(), organisation_id=organisation_id).values("member_id"))
+    beyond = Subquery(RoleAssignment.filter(live(), _outside(organisation_id)).values("member_id"))  # not bound by it
     opened_by_provider = Subquery(SsoSession.filter(organisation_id=organisation_id).values("session_id"))
-    open_sessions = Session.filter(member_id__in=members, revoked_at=None).exclude(id__in=opened_by_provider)
+    open_sessions = (
+        Session.filter(member_id__in=members, revoked_at=None)
+        .exclude(id__in=opened_by_provider)
+        .exclude(member_id__in=beyond)
+    )
     hashes: list[str] = await open_sessions.using_db(connection).values_list("token_hash", flat=True)  # type: ignore
     if hashes:
         await Session.filter(token_hash__in=hashes).using_db(connection).update(revoked_at=now())

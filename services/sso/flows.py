@@ -37,6 +37,10 @@ MESSAGES = {
     "not_member": "Your identity provider signed you in, but you hold no access in this organisation.",
     "subject_taken": "Your identity provider's account is already linked to another Gatehouse account.",
     "suspended": auth.SUSPENDED_LOGIN,
+    "beyond": (
+        "This account also holds access outside this organisation, so the organisation's identity provider cannot sign "
+        "it in. Log in with your Gatehouse password instead."
+    ),
 }
 
 

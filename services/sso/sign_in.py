@@ -13,7 +13,7 @@ from services.audit import service as audit
 from services.errors import DomainError, LinkInvalid
 from services.invitations import acceptance
 from services.platform.clock import now
-from services.sso import flows
+from services.sso import connections, flows
 from services.sso.flows import Proven, SignInFailed
 
 # What the log-in page says after a sign-in that failed (by reason; anything else: FAILED).
@@ -74,6 +74,9 @@ async def _accept(proven: Proven) -> int:
     invitation = await acceptance.live_invitation(token_hash=proven.invitation_token_hash)
     if proven.email != invitation.email:
         raise SignInFailed("other_address")
+    existing = await StaffMember.get_or_none(email=invitation.email)
+    if existing is not None:
+        await _vouched_for_here(existing.id, proven.organisation_id)
 
     async def link(member_id: int, connection: BaseDBAsyncClient) -> None:
         await _link(proven, member_id, connection)
@@ -102,9 +105,15 @@ async def _log_in(proven: Proven) -> int:
         raise SignInFailed("suspended")
     if not await RoleAssignment.filter(live(), member_id=member.id, organisation_id=proven.organisation_id).exists():
         raise SignInFailed("not_member")  # an organisation's provider signs in its own members only
+    await _vouched_for_here(member.id, proven.organisation_id)
     if identity is None:
         await _link(proven, member.id, None)
     return member.id
+
+
+async def _vouched_for_here(member_id: int, organisation_id: int) -> None:
+    if not await connections.speaks_for(member_id=member_id, organisation_id=organisation_id):
+        raise SignInFailed("beyond")
 
 
 async def _link(proven: Proven, member_id: int, connection: BaseDBAsyncClient | None) -> None:
