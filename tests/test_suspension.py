@@ -72,7 +72,7 @@ async def test_restoring_gives_back_exactly_what_the_member_held(db: str) -> Non
 
     assert await suspension.restore(actor=admin, member_id=nurse.member_id) == NURSE
 
-    ticket = await auth.login(email=NURSE, password=PASSWORD, redirect_to="/", client="test")
+    ticket = (await auth.login(email=NURSE, password=PASSWORD, redirect_to="/", client="test")).ticket
     session = await auth.complete_login(ticket=ticket)
     actor = await auth.actor_for(session_token=session.session_token)
     assert [g.role.key for g in actor.grants] == ["organisation_owner"]

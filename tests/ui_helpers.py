@@ -37,7 +37,7 @@ async def sign_in_second(
     tests/security/test_sessions.py): a second user's log-in form was sent on by another user's page in 1 run of 8
     with three busy workers, so a test's second user skips ui.navigate."""
     await _member_with_password(email, role_key, org=org, dep=dep)
-    ticket = await auth.login(email=email, password=PASSWORD, redirect_to="/", client="testclient")
+    ticket = (await auth.login(email=email, password=PASSWORD, redirect_to="/", client="testclient")).ticket
     response = await user.http_client.get(f"/auth/complete?ticket={quote(ticket)}")
     assert response.status_code == 303 and auth.SESSION_COOKIE in response.cookies
     return await factories.actor_of(email)

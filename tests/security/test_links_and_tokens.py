@@ -66,9 +66,9 @@ async def test_no_raw_token_is_stored_or_logged_from_invitation_to_delivery_acce
     await accept(dana, name="Dana Scully")
     erin_now = await latest_sent_token(sink, "erin@example.org")
     await member_with_password("erin@example.org", "supervisor", org=world.other_org)  # has an account meanwhile
-    ticket = await auth.login(
-        email="erin@example.org", password=PASSWORD, redirect_to=f"/accept/{erin_now}", client="c"
-    )
+    ticket = (
+        await auth.login(email="erin@example.org", password=PASSWORD, redirect_to=f"/accept/{erin_now}", client="c")
+    ).ticket
     session = (await auth.complete_login(ticket=ticket)).session_token
     erin_actor = await auth.actor_for(session_token=session)
     await acceptance.accept_as_member(actor=erin_actor, token=erin_now, client="c")
