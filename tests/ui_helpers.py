@@ -12,7 +12,7 @@ from models import Deployment, Organisation, StaffMember
 from services.access import auth
 from services.access.service import Actor
 from services.invitations import acceptance
-from tests import factories
+from tests import factor_helpers, factories
 
 PASSWORD = "a long enough password"
 
@@ -25,6 +25,9 @@ async def sign_in(
     await user.open(f"/login?email={email}")
     user.find("Password").type(PASSWORD)
     user.find(kind=ui.button, content="Log in").click()
+    await user.should_see("Two-step verification", retries=150)  # argon2 first, on a busy machine
+    user.find("Authentication code").type(factor_helpers.code(factor_helpers.secret_of(email)))
+    user.find(kind=ui.button, content="Verify").click()
     await user.should_see(kind=ui.button, content="Log out", retries=150)  # argon2 and a redirect, on a busy machine
     return await factories.actor_of(email)
 
@@ -37,7 +40,8 @@ async def sign_in_second(
     tests/security/test_sessions.py): a second user's log-in form was sent on by another user's page in 1 run of 8
     with three busy workers, so a test's second user skips ui.navigate."""
     await _member_with_password(email, role_key, org=org, dep=dep)
-    ticket = (await auth.login(email=email, password=PASSWORD, redirect_to="/", client="testclient")).ticket
+    step = await auth.login(email=email, password=PASSWORD, redirect_to="/", client="testclient")
+    ticket = await factor_helpers.ticket(step, email)
     response = await user.http_client.get(f"/auth/complete?ticket={quote(ticket)}")
     assert response.status_code == 303 and auth.SESSION_COOKIE in response.cookies
     return await factories.actor_of(email)
@@ -53,6 +57,7 @@ async def _member_with_password(
     await StaffMember.filter(email=email).update(password_hash=hashed)
     if not await factories.holds(email, role_key):
         await factories.grant(actor.member_id, role_key, org=org, dep=dep)
+    await factor_helpers.enrol(email)  # most roles need a second factor by default: every member here has an app
 
 
 def has_table(user: User, marker: str) -> bool:

@@ -20,7 +20,7 @@ from services.mail.sink import MailSink
 from services.mail.worker import MailWorker
 from services.organisations import service as organisations
 from services.platform import clock
-from tests import factories
+from tests import factor_helpers, factories
 from tests.security.helpers import (
     MICROSECOND,
     PASSWORD,
@@ -71,7 +71,7 @@ async def test_no_raw_token_is_stored_or_logged_from_invitation_to_delivery_acce
     ).ticket
     session = (await auth.complete_login(ticket=ticket)).session_token
     erin_actor = await auth.actor_for(session_token=session)
-    await acceptance.accept_as_member(actor=erin_actor, token=erin_now, client="c")
+    await acceptance.accept_as_member(enrolment=factor_helpers.proof(), actor=erin_actor, token=erin_now, client="c")
 
     stored = await database_text()
     for secret in [token for _, token in sent] + [ticket, session]:

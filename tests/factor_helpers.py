@@ -1,0 +1,52 @@
+"""Second factors in tests: an authenticator app's codes (each used once, as the service demands), members enrolled
+directly, and the log-in step passed as a member's app would."""
+
+import pyotp
+from tortoise.transactions import in_transaction
+
+from models import StaffMember
+from services.access import factor_login, factors, totp
+from services.access.factor_login import LoginStep
+from services.access.totp import TotpProof
+from services.platform.clock import now
+
+_last_step: dict[str, int] = {}  # secret -> the last step a helper made a code for
+_secrets: dict[str, str] = {}  # email -> the secret of the app a helper enrolled
+
+
+def code(secret: str) -> str:
+    """A code the app shows now, or the next step's when now's was used (the service accepts one step of drift)."""
+    app = pyotp.TOTP(secret)
+    step = max(app.timecode(now()), _last_step.get(secret, 0) + 1)
+    _last_step[secret] = step
+    return app.generate_otp(step)
+
+
+def proof(email: str = "someone@example.org") -> TotpProof:
+    """A new app's secret with its first code, as the person's phone would give it; remembered for email."""
+    secret = totp.new_enrolment(email=email).secret
+    _secrets[email] = secret
+    return TotpProof(secret, code(secret))
+
+
+def secret_of(email: str) -> str:
+    return _secrets[email]
+
+
+async def enrol(email: str) -> list[str]:
+    """Give the member an authenticator app (unless they have one); returns the recovery codes."""
+    member = await StaffMember.get(email=email)
+    if (await factors.factors_of(member_id=member.id)).enrolled:
+        return []
+    async with in_transaction() as connection:
+        return await factors.enrol_totp(member_id=member.id, proof=proof(email), connection=connection)
+
+
+async def ticket(step: LoginStep, email: str) -> str:
+    """Pass the log-in step as the member would: enrol an app if asked to, else give its code; returns the ticket."""
+    if step.ticket:
+        return step.ticket
+    if step.enrol:
+        await factor_login.enrol(challenge=step.challenge, proof=proof(email))
+        return await factor_login.finish_enrolment(challenge=step.challenge)
+    return await factor_login.give_code(challenge=step.challenge, code=code(secret_of(email)))
