@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 class SecondFactorPolicy(Model):
     """The roles whose holders need a second factor in this organisation, as chosen there. No row: the default
-    (every role holding *view patient data*); Admin Portal roles need one whatever is chosen."""
+    (every role holding *view patient data*), and Admin Portal roles need one whatever is chosen."""
 
     id = fields.IntField(primary_key=True)
     organisation: fields.ForeignKeyRelation["Organisation"] = fields.ForeignKeyField(
@@ -46,7 +46,7 @@ class TotpFactor(Model):
 
 
 class RecoveryCode(Model):
-    """One single-use recovery code of a member; only its SHA-256 is stored."""
+    """One single-use recovery code of a member: only its SHA-256 is stored."""
 
     id = fields.IntField(primary_key=True)
     member: fields.ForeignKeyRelation["StaffMember"] = fields.ForeignKeyField(
@@ -64,7 +64,7 @@ class RecoveryCode(Model):
 
 class FactorChallenge(Model):
     """The step between a right password and a session: the member must give a code (or enrol a factor first).
-    Only the hash of its key is stored; it is spent once, when the factor is given."""
+    Only the hash of its key is stored, and it is spent once, when the factor is given."""
 
     id = fields.IntField(primary_key=True)
     challenge_hash = fields.CharField(max_length=64, unique=True)

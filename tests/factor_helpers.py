@@ -1,6 +1,8 @@
 """Second factors in tests: an authenticator app's codes (each used once, as the service demands), members enrolled
 directly, and the log-in step passed as a member's app would."""
 
+from datetime import timedelta
+
 import pyotp
 from tortoise.transactions import in_transaction
 
@@ -8,6 +10,7 @@ from models import StaffMember
 from services.access import factor_login, factors, totp
 from services.access.factor_login import LoginStep
 from services.access.totp import TotpProof
+from services.platform import clock
 from services.platform.clock import now
 
 _last_step: dict[str, int] = {}  # secret -> the last step a helper made a code for
@@ -15,9 +18,13 @@ _secrets: dict[str, str] = {}  # email -> the secret of the app a helper enrolle
 
 
 def code(secret: str) -> str:
-    """A code the app shows now, or the next step's when now's was used (the service accepts one step of drift)."""
+    """The code the app shows now; when now's was used already, the clock moves on to the next step first, as a
+    person waits for a new code (each code works once)."""
     app = pyotp.TOTP(secret)
-    step = max(app.timecode(now()), _last_step.get(secret, 0) + 1)
+    waited = _last_step.get(secret, 0) + 1 - app.timecode(now())
+    if waited > 0:
+        clock.advance(timedelta(seconds=waited * app.interval))
+    step = app.timecode(now())
     _last_step[secret] = step
     return app.generate_otp(step)
 

@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 ('code_hash', fields.CharField(max_length=64)),
                 ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'recovery_code', 'app': 'models', 'unique_together': (('member_id', 'code_hash'),), 'pk_attr': 'id', 'table_description': 'One single-use recovery code of a member; only its SHA-256 is stored.'},
+            options={'table': 'recovery_code', 'app': 'models', 'unique_together': (('member_id', 'code_hash'),), 'pk_attr': 'id', 'table_description': 'One single-use recovery code of a member: only its SHA-256 is stored.'},
             bases=['Model'],
         ),
         ops.CreateModel(
