@@ -109,3 +109,31 @@ def error_of(user: User, label: str) -> str:
         return ""
     described = field.props["aria-describedby"]
     return next(e.text for e in user.find(kind=ui.label).elements if e.html_id == described)
+
+
+async def accept_with_app(user: User, link: str, name: str) -> str:
+    """Accept an invitation whose role needs a second factor as a newcomer: name and password, then set up the app
+    from the key shown as text (as someone who cannot scan the QR code would). Returns the app's secret."""
+    await user.open(link)
+    await user.should_see("Create your account")
+    user.find("Full name").type(name)
+    user.find("Password").type(PASSWORD)
+    user.find("Repeat password").type(PASSWORD)
+    user.find(kind=ui.button, content="Continue").click()
+    await user.should_see("Set up your authenticator app", retries=30)
+    key = next(iter(user.find(marker="totp-key").elements))
+    secret = str(key.props.get("text") or getattr(key, "text", "")).replace(" ", "")
+    user.find("6-digit code from your app").type(factor_helpers.code(secret))
+    user.find(kind=ui.button, content="Confirm and accept").click()
+    await user.should_see("Save your recovery codes", retries=30)
+    return secret
+
+
+async def log_in_with_code(user: User, email: str, secret: str) -> None:
+    """Log in through /login with the password, then the app's code."""
+    await user.open(f"/login?email={email}")
+    user.find("Password").type(PASSWORD)
+    user.find(kind=ui.button, content="Log in").click()
+    await user.should_see("Two-step verification", retries=150)
+    user.find("Authentication code").type(factor_helpers.code(secret))
+    user.find(kind=ui.button, content="Verify").click()
