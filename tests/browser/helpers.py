@@ -139,7 +139,7 @@ def create_account(page: Page, link: str, full_name: str, email: str) -> None:
 
 
 _apps: dict[str, str] = {}  # email -> the secret of the authenticator app set up for it in this test run
-_last_step: dict[str, int] = {}
+_last_step: dict[str, int] = {}  # secret -> the last step a code was made for (each test's apps are new)
 
 
 def set_up_app(page: Page, email: str) -> str:
@@ -153,9 +153,10 @@ def set_up_app(page: Page, email: str) -> str:
 
 def app_code(email: str) -> str:
     """The app's code for now, or for the next step when now's was used (the server accepts one step of drift)."""
-    app = pyotp.TOTP(_apps[email])
-    step = max(app.timecode(datetime.now(UTC)), _last_step.get(email, 0) + 1)
-    _last_step[email] = step
+    secret = _apps[email]
+    app = pyotp.TOTP(secret)
+    step = max(app.timecode(datetime.now(UTC)), _last_step.get(secret, 0) + 1)
+    _last_step[secret] = step
     return app.generate_otp(step)
 
 
