@@ -6,10 +6,10 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 
 # Issue 21: second factors (TOTP, recovery codes), the organisation's policy, the log-in step before a session,
-# and attempt counters shared by every process. (0020 is another branch's: the lead orders the two on merge.)
+# and attempt counters shared by every process.
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0019_api_rate_limits')]
+    dependencies = [('models', '0021_passkeys')]
 
     initial = False
 
