@@ -1,15 +1,16 @@
 """A member's second factors, in one place: which they have, enrolling the authenticator app with its recovery
 codes, verifying a code (an app's code, or a recovery code, which is then spent), and removing them all.
 
-A passkey (WebAuthn) joins here as another kind: MemberFactors says which a member has, and log-in and acceptance
-offer each (services/access/factor_login.py). Codes are rate-limited per member across processes."""
+Passkeys (WebAuthn, services/access/passkeys.py) are listed here and removed by a reset; offering one at log-in beside
+the app's code (factor_login) is still to come, so `enrolled` counts the app only. Codes are rate-limited per member
+across processes."""
 
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models import RecoveryCode, TotpFactor
-from services.access import attempts, recovery_codes, totp
+from services.access import attempts, passkeys, recovery_codes, totp
 from services.errors import FieldErrors
 
 ATTEMPTS, WINDOW_SECONDS = 5, 300
@@ -21,6 +22,7 @@ NOT_RIGHT = "That code is not right. Enter the 6-digit code from your authentica
 class MemberFactors:
     totp: bool = False
     recovery_codes_left: int = 0
+    passkey: bool = False  # registered on Your security (services/access/passkeys.py); log-in does not offer it yet
 
     @property
     def enrolled(self) -> bool:
@@ -33,6 +35,7 @@ async def factors_of(*, member_id: int) -> MemberFactors:
     return MemberFactors(
         totp=await TotpFactor.exists(member_id=member_id),
         recovery_codes_left=await recovery_codes.left(member_id=member_id),
+        passkey=await passkeys.has_passkey(member_id=member_id),
     )
 
 
@@ -66,7 +69,8 @@ async def enrol_totp(*, member_id: int, proof: totp.TotpProof, connection: BaseD
 
 
 async def remove_all(*, member_id: int, connection: BaseDBAsyncClient) -> int:
-    """Remove every second factor of the member and their recovery codes; returns how many factors there were."""
+    """Remove every second factor of the member (app, passkeys) and their recovery codes; returns how many."""
     removed = await TotpFactor.filter(member_id=member_id).using_db(connection).delete()
+    removed += await passkeys.forget_all(member_id=member_id, connection=connection)
     await RecoveryCode.filter(member_id=member_id).using_db(connection).delete()
     return int(removed)

@@ -207,7 +207,7 @@ _REVIEW_UNANSWERED_HTML = (
 _FACTORS_RESET_TEXT = """\
 Hello,
 
-{{ actor_name }} reset your second factors (authenticator app and recovery codes) on {{ access_ends }}.
+{{ actor_name }} reset your second factors (authenticator app, passkeys and recovery codes) on {{ access_ends }}.
 You have been logged out everywhere. The next time you log in, you will set up an authenticator app again.
 
 If you did not ask for this, tell {{ actor_name }} or your organisation's administrators at once.
@@ -224,7 +224,7 @@ _FACTORS_RESET_HTML = (
     + """Hello,</p>
 """
     + _P
-    + """<strong>{{ actor_name }}</strong> reset your second factors (authenticator app and recovery codes) on \
+    + """<strong>{{ actor_name }}</strong> reset your second factors (authenticator app, passkeys and recovery codes) on \
 <strong>{{ access_ends }}</strong>. You have been logged out everywhere. The next time you log in, you will set up an \
 authenticator app again.</p>
 """

@@ -1,5 +1,5 @@
-"""Resetting a member's second factors (issue 21): their authenticator app and recovery codes go, every session
-ends, they are emailed (through the outbox), and at their next log-in they set up a factor again.
+"""Resetting a member's second factors (issue 21): their authenticator app, passkeys and recovery codes go, every
+session ends, they are emailed (through the outbox), and at their next log-in they set up a factor again.
 
 Who may: someone else who may manage every role the member holds, wherever they hold it (rights.may_manage_member
 for each live grant). So an organisation's owner resets the factors of their own staff, but never those of someone
@@ -41,7 +41,8 @@ async def reset(*, actor: Actor, member_id: int, organisation_id: int) -> str:
     if not await may_reset(actor=actor, member_id=member.id):
         await audit.record(actor=actor, action=ACTION, scope=scope, target=member.email, outcome="refused")
         access.require(False, f"You may not reset the second factors of {member.email}.")
-    if not (await factors.factors_of(member_id=member.id)).enrolled:
+    held = await factors.factors_of(member_id=member.id)
+    if not (held.enrolled or held.passkey or held.recovery_codes_left):
         raise InvalidInput(f"{member.email} has no second factor to reset.")
     async with in_transaction() as connection:
         removed = await factors.remove_all(member_id=member.id, connection=connection)
