@@ -216,8 +216,8 @@ class StaffView:
                 actor=a, member_id=int(row["member_id"]), organisation_id=self.organisation_id
             ),
             title=f"Reset the second factor of {row['name']}?",
-            message=f"{row['email']} loses their authenticator app, passkeys and recovery codes, is logged out everywhere and is "
-            "emailed. At their next log-in they set up an authenticator app again.",
+            message=f"{row['email']} loses their authenticator app, passkeys and recovery codes, is logged out "
+            "everywhere and is emailed. At their next log-in they set up an authenticator app again.",
             action="Reset second factor",
             success=f"The second factor of {row['email']} is reset: every session has ended.",
         )

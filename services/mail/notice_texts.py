@@ -224,9 +224,9 @@ _FACTORS_RESET_HTML = (
     + """Hello,</p>
 """
     + _P
-    + """<strong>{{ actor_name }}</strong> reset your second factors (authenticator app, passkeys and recovery codes) on \
-<strong>{{ access_ends }}</strong>. You have been logged out everywhere. The next time you log in, you will set up an \
-authenticator app again.</p>
+    + """<strong>{{ actor_name }}</strong> reset your second factors (authenticator app, passkeys and recovery \
+codes) on <strong>{{ access_ends }}</strong>. You have been logged out everywhere. The next time you log in, you will \
+set up an authenticator app again.</p>
 """
     + _P
     + """If you did not ask for this, tell {{ actor_name }} or your organisation's administrators at once.</p>
