@@ -23,8 +23,9 @@ from services.access import auth, factor_login, factors, second_factor, secret_b
 from services.access.totp import TotpProof
 from services.errors import FieldErrors, InvalidInput, NotAuthenticated, PermissionDenied, RateLimited
 from services.invitations import acceptance
+from services.mail import templates
 from services.organisations import factor_reset
-from services.platform import clock
+from services.platform import clock, settings
 from tests import factor_helpers, factories
 from tests.security.helpers import PASSWORD, database_text, invite, latest_token, owner_and_world, reset_limits
 
@@ -193,7 +194,11 @@ async def test_an_owner_resets_a_members_factors_audited_emailed_and_sessions_en
     assert not await TotpFactor.exists(member_id=member.id) and not await RecoveryCode.exists(member_id=member.id)
     with pytest.raises(NotAuthenticated):
         await auth.actor_for(session_token=session)
-    assert await OutboxMessage.exists(kind="factors_reset", recipient=member.email)
+    email = await OutboxMessage.get(kind="factors_reset", recipient=member.email)
+    rendered = templates.render(
+        email.kind, recipient=email.recipient, context=email.context, link=None, settings=settings.current()
+    )
+    assert b"Olive Owner" in rendered and b"second factors" in rendered and b"/login" in rendered
     assert await AuditEvent.exists(action="reset_second_factors", outcome="ok", target=member.email)
     step = await auth.login(email=member.email, password=PASSWORD, redirect_to="/", client="c")
     assert step.enrol, "at the next log-in they set up an app again"
