@@ -44,7 +44,9 @@ def serve() -> None:
 
     @main.app.post("/_bench/revoke/login")
     async def login(email: str, password: str) -> dict[str, str]:
-        return {"ticket": await auth.login(email=email, password=password, redirect_to="/care", client="bench")}
+        return {
+            "ticket": (await auth.login(email=email, password=password, redirect_to="/care", client="bench")).ticket
+        }
 
     @main.app.post("/_bench/revoke/set_end")
     async def set_end(by: int, assignment: int, at: float) -> dict[str, Any]:

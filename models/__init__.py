@@ -10,6 +10,7 @@ from models.enums import (
     Permission,
     ScopeLevel,
 )
+from models.factors import AttemptWindow, FactorChallenge, RecoveryCode, SecondFactorPolicy, TotpFactor
 from models.governance import ApprovalRule, ReviewCampaign, ReviewItem
 from models.integrations import ApiRateWindow, ApiToken, ScimRecord, WebhookDelivery, WebhookEndpoint
 from models.invitations import AccessNotice, AuditEvent, Invitation, OutboxMessage, PendingCount
@@ -25,9 +26,11 @@ __all__ = [
     "ApiToken",
     "ApprovalRule",
     "ApprovalState",
+    "AttemptWindow",
     "AuditEvent",
     "DeliveryState",
     "Deployment",
+    "FactorChallenge",
     "GrantPolicy",
     "Invitation",
     "InvitationState",
@@ -40,18 +43,21 @@ __all__ = [
     "PasskeyChallenge",
     "PendingCount",
     "Permission",
+    "RecoveryCode",
     "ReviewCampaign",
     "ReviewItem",
     "Role",
     "RoleAssignment",
     "ScimRecord",
     "ScopeLevel",
+    "SecondFactorPolicy",
     "Session",
     "SsoConnection",
     "SsoFlow",
     "SsoIdentity",
     "SsoSession",
     "StaffMember",
+    "TotpFactor",
     "WebhookDelivery",
     "WebhookEndpoint",
 ]

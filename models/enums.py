@@ -103,3 +103,4 @@ class MessageKind(StrEnum):
     REMINDER = "reminder"  # of a pending invitation, a day before it expires, with the same link
     REVIEW_REMINDER = "review_reminder"  # to a reviewer: open items in an access review, its deadline near
     REVIEW_UNANSWERED = "review_unanswered"  # to an organisation's owners: what a review left unanswered
+    FACTORS_RESET = "factors_reset"  # to a member: an owner reset their second factors (issue 21)

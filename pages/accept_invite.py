@@ -1,24 +1,31 @@
 """Opening an invitation link: see the invitation, then set a name and password (or log in)."""
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, tzinfo
 from urllib.parse import quote
 
 from fastapi import Request
 from nicegui import ui
 
-from components import formatting
+from components import formatting, second_factor
 from components.form_errors import FormErrors
 from components.frame import LANGUAGE, frame
 from components.password import password_input
 from components.session import PageSession, client_address, notify_errors
 from components.viewer_zone import ViewerZone
-from services.access import auth, tokens
+from services.access import auth, factors, tokens, totp
 from services.access.service import Actor
+from services.access.totp import TotpProof
 from services.errors import DomainError, NotAuthenticated
 from services.invitations import acceptance
-from services.invitations.acceptance import InvitationPreview
+from services.invitations.acceptance import AcceptedAccount, InvitationPreview
 from services.platform.clock import now
 from services.sso.connections import Offer
+
+NEEDS_FACTOR_NOTE = (
+    "This role needs a second factor: after this step you set up an authenticator app on your phone, before the "
+    "invitation is accepted."
+)
 
 
 def create() -> None:
@@ -116,22 +123,31 @@ def _single_sign_on(token: str, offer: Offer) -> None:
 
 
 def _new_account_form(token: str, invitation: InvitationPreview, client: str) -> None:
-    async def submit() -> None:
-        email = await notify_errors(
-            lambda: acceptance.accept_new_account(
-                token=token,
-                full_name=name.value or "",
-                password=password.value or "",
-                repeat=repeat.value or "",
-                client=client,
-            ),
-            form=errors,
-        )
-        if email:
-            ui.navigate.to(f"/login?email={quote(email)}&ready=1")
+    def create(proof: TotpProof | None) -> Awaitable[AcceptedAccount]:
+        return acceptance.accept_new_account(
+            token=token, full_name=name.value or "", password=password.value or "", repeat=repeat.value or "",
+            client=client, enrolment=proof,
+        )  # fmt: skip
 
-    with ui.card().classes("w-full max-w-md"):
+    async def submit() -> None:
+        logging_in = f"/login?email={quote(invitation.email)}&ready=1"
+        if not invitation.needs_second_factor:
+            if await notify_errors(lambda: create(None), form=errors):
+                ui.navigate.to(logging_in)
+            return
+        checked = acceptance.check_new_account(
+            token=token, full_name=name.value or "", password=password.value or "", repeat=repeat.value or "",
+            client=client,
+        )  # fmt: skip
+        if await notify_errors(lambda: checked, form=errors):
+            card.set_visibility(False)
+            with place:
+                _enrol(invitation.email, create, then="Continue to log in", on_then=lambda: ui.navigate.to(logging_in))
+
+    with ui.column().classes("w-full gap-4") as place, ui.card().classes("w-full max-w-md") as card:
         ui.label("Create your account").classes("text-h6").props('role="heading" aria-level="2"')
+        if invitation.needs_second_factor:
+            ui.label(NEEDS_FACTOR_NOTE).classes("text-body2")
         ui.input("Email", value=invitation.email).props("outlined readonly").classes("w-full")
         name = ui.input("Full name").props('outlined autocomplete="name"').classes("w-full")
         password = (
@@ -146,7 +162,31 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
             .on("keydown.enter", submit)
         )
         errors = FormErrors({"full_name": name, "password": password, "repeat": repeat})
-        ui.button("Create account", on_click=submit).props("no-caps color=primary").classes("w-full")
+        label = "Continue" if invitation.needs_second_factor else "Create account"
+        ui.button(label, on_click=submit).props("no-caps color=primary").classes("w-full")
+
+
+def _enrol(
+    email: str,
+    accept: Callable[[TotpProof], Awaitable[AcceptedAccount]],
+    *,
+    then: str,
+    on_then: Callable[[], None],
+) -> None:
+    """Set up the authenticator app; its code's proof goes with the acceptance, then the recovery codes show once."""
+    enrolment = totp.new_enrolment(email=email)
+    place = ui.column().classes("w-full gap-4")
+
+    async def confirm(code: str, errors: FormErrors) -> None:
+        done = await notify_errors(lambda: accept(TotpProof(enrolment.secret, code)), form=errors)
+        if done is None:
+            return
+        place.clear()
+        with place:
+            second_factor.recovery_codes(done.recovery_codes, then_label=then, on_then=on_then)
+
+    with place:
+        second_factor.enrolment_step(enrolment, confirm, action="Confirm and accept")
 
 
 async def _accept_with_account(session: PageSession, token: str, invitation: InvitationPreview, client: str) -> None:
@@ -162,10 +202,24 @@ async def _accept_with_account(session: PageSession, token: str, invitation: Inv
         return
 
     async def accept() -> None:
-        role = await notify_errors(lambda: acceptance.accept_as_member(actor=actor, token=token, client=client))
-        if role:
+        done = await notify_errors(lambda: acceptance.accept_as_member(actor=actor, token=token, client=client))
+        if done:
             button.delete()
-            ui.label(f"Invitation accepted: you now hold {role} at {invitation.scope_name}.").props('role="status"')
-            ui.link("Continue to Gatehouse", "/")
+            accepted()
 
+    def accepted() -> None:
+        ui.label(f"Invitation accepted: you now hold {invitation.role_name} at {invitation.scope_name}.").props(
+            'role="status"'
+        )
+        ui.link("Continue to Gatehouse", "/")
+
+    if invitation.needs_second_factor and not (await factors.factors_of(member_id=actor.member_id)).enrolled:
+        ui.label(NEEDS_FACTOR_NOTE).classes("text-body1")
+        _enrol(
+            actor.email,
+            lambda proof: acceptance.accept_as_member(actor=actor, token=token, client=client, enrolment=proof),
+            then="Continue to Gatehouse",
+            on_then=lambda: ui.navigate.to("/"),
+        )
+        return
     button = ui.button(f"Accept as {actor.email}", on_click=accept).props("no-caps color=primary")

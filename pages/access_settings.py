@@ -11,7 +11,7 @@ from nicegui import ui
 from components.form_errors import FormErrors
 from components.frame import LANGUAGE, frame
 from components.session import PageSession
-from services.access import grant_terms, rights, roles
+from services.access import grant_terms, rights, roles, second_factor
 from services.access.service import Actor, RoleInfo, ScopeLevel
 from services.approvals import rules as approval_rules
 from services.errors import DomainError, FieldErrors, InvalidInput
@@ -46,6 +46,11 @@ APPROVAL_NOTE = (
     "Invitations to these roles, or to any role holding one of these permissions, wait until a second person "
     "approves them: someone who holds Approve invitations, may hand out the role there, and did not send it. "
     "No email leaves before that."
+)
+
+FACTOR_NOTE = (
+    "Members holding these roles here must give a code from an authenticator app when they log in, and set one up "
+    "before they accept an invitation. Admin Portal roles always need one."
 )
 
 
@@ -123,6 +128,16 @@ class _SettingsForm:
                     choice.permission: ui.checkbox(choice.label, value=choice.permission in approval.permissions)
                     for choice in roles.permission_choices()
                 }
+        policy = await second_factor.policy_of(organisation_id=self.organisation_id)
+        chosen = second_factor.default_roles(held_here) if policy.role_ids is None else policy.role_ids
+        with _section("Second factor"):
+            ui.label(FACTOR_NOTE)
+            with ui.row().classes("w-full gap-4").props('role="group" aria-label="Roles that need a second factor"'):
+                self.factor_roles = {
+                    role.id: ui.checkbox(role.name, value=role.id in chosen).mark(f"factor-role-{role.id}")
+                    for role in held_here
+                    if not role.is_admin_portal
+                }
         with _section("Warnings before access ends"):
             self.warnings = ui.input("Warn this many days before access ends", value=_days(current.end_warning_days))
             self.warnings.props(f'outlined dense hint="{WARNINGS_HINT}"').classes("w-full").style(FIELD_WIDTH)
@@ -181,6 +196,8 @@ class _SettingsForm:
         self.warnings.value = _days(saved.end_warning_days)
         if not await self.session.run(self._set_approval_rules):
             return
+        if not await self.session.run(self._set_factor_roles):
+            return
         for rule in self.rules:
             longest = wanted[rule.key]
             if longest != rule.saved:
@@ -195,6 +212,14 @@ class _SettingsForm:
             organisation_id=self.organisation_id,
             role_ids=[role_id for role_id, box in self.approval_roles.items() if box.value],
             permissions=[str(permission) for permission, box in self.approval_permissions.items() if box.value],
+        )
+        return True
+
+    async def _set_factor_roles(self, actor: Actor) -> bool:
+        await second_factor.set_policy(
+            actor=actor,
+            organisation_id=self.organisation_id,
+            role_ids=[role_id for role_id, box in self.factor_roles.items() if box.value],
         )
         return True
 

@@ -1,4 +1,5 @@
-"""Care Portal view: All staff members, with Change role, Remove from team, and Suspend or Restore account."""
+"""Care Portal view: All staff members, with Change role, Remove from team, Reset second factor, and Suspend or Restore
+account."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -16,7 +17,7 @@ from components.session import PageSession
 from components.viewer_zone import ViewerZone
 from services.access import roles
 from services.access.service import Actor, Scope, ScopeLevel
-from services.organisations import access_settings, grant_ends, staff, suspension
+from services.organisations import access_settings, factor_reset, grant_ends, staff, suspension
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "align": "left", "sortable": True},
@@ -33,6 +34,7 @@ MENU = [
     MenuItem("change_role", "Change role", only_if="manageable"),
     MenuItem("set_end", "Change end of access", only_if="may_set_end"),
     MenuItem("remove", "Remove from team", only_if="manageable"),
+    MenuItem("reset_factors", "Reset second factor", only_if="manageable"),
     MenuItem("suspend", "Suspend account", only_if="may_suspend"),
     MenuItem("restore", "Restore account", only_if="may_restore"),
 ]
@@ -72,6 +74,7 @@ class StaffView:
         self.list.table.on("change_role", lambda e: self._change_role(e.args))
         self.list.table.on("remove", lambda e: self._remove(e.args))
         self.list.table.on("set_end", lambda e: self._set_end(e.args))
+        self.list.table.on("reset_factors", lambda e: self._reset_factors(e.args))
         self.list.table.on("suspend", lambda e: self._suspend(e.args))
         self.list.table.on("restore", lambda e: self._restore(e.args))
 
@@ -206,6 +209,18 @@ class StaffView:
                 ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
                 ui.button("Save", on_click=save).props("no-caps color=primary")
         dialog.open()
+
+    def _reset_factors(self, row: dict[str, Any]) -> None:
+        self._confirm_then(
+            lambda a: factor_reset.reset(
+                actor=a, member_id=int(row["member_id"]), organisation_id=self.organisation_id
+            ),
+            title=f"Reset the second factor of {row['name']}?",
+            message=f"{row['email']} loses their authenticator app, passkeys and recovery codes, is logged out "
+            "everywhere and is emailed. At their next log-in they set up an authenticator app again.",
+            action="Reset second factor",
+            success=f"The second factor of {row['email']} is reset: every session has ended.",
+        )
 
     def _suspend(self, row: dict[str, Any]) -> None:
         self._confirm_then(

@@ -1,16 +1,20 @@
-"""Log in: the form, and the endpoint that turns a one-time ticket into a session cookie."""
+"""Log in: the form, the second factor (a code, or setting up an app first), and the endpoint that turns a
+one-time ticket into a session cookie."""
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
 
+from components import second_factor
 from components.form_errors import FormErrors
 from components.frame import LANGUAGE, frame
 from components.password import password_input
 from components.session import client_address, notify_errors
-from services.access import auth
+from services.access import auth, factor_login, totp
+from services.access.totp import TotpProof
 from services.errors import NotAuthenticated
 from services.platform import settings
 from services.sso import connections as sso
@@ -71,17 +75,29 @@ def signed_in(target: str, *, session_token: str, max_age_seconds: int) -> Redir
 
 
 def _login_form(redirect_to: str, email: str, client: str) -> None:
+    def go(ticket: str) -> None:
+        target = auth.safe_redirect(redirect_to)
+        following = f"&next={quote(target, safe='')}" if target != auth.storable_redirect(target) else ""
+        ui.navigate.to(f"/auth/complete?ticket={quote(ticket)}{following}")
+
     async def submit() -> None:
-        ticket = await notify_errors(
+        step = await notify_errors(
             lambda: auth.login(
                 email=email_input.value or "", password=password.value or "", redirect_to=redirect_to, client=client
             ),
             form=errors,
         )
-        if ticket:
-            target = auth.safe_redirect(redirect_to)
-            following = f"&next={quote(target, safe='')}" if target != auth.storable_redirect(target) else ""
-            ui.navigate.to(f"/auth/complete?ticket={quote(ticket)}{following}")
+        if step is None:
+            return
+        if step.ticket:
+            go(step.ticket)
+            return
+        card.delete()
+        with place:
+            if step.enrol:
+                await _enrol(step.challenge, go)
+            else:
+                _ask_code(step.challenge, go)
 
     async def find_sso() -> None:
         offered.clear()
@@ -94,7 +110,7 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
             for offer in offers:
                 sso_link(offer, redirect_to)
 
-    with ui.card().classes("w-full max-w-sm"):
+    with ui.column().classes("w-full items-center gap-4") as place, ui.card().classes("w-full max-w-sm") as card:
         email_input = (
             ui.input("Email", value=email).props('outlined autocomplete="username" type=email').classes("w-full")
         )
@@ -108,3 +124,34 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
         ui.button("Log in", on_click=submit).props("no-caps color=primary").classes("w-full")
         ui.button("Use single sign-on", on_click=find_sso).props("no-caps flat color=primary").classes("w-full")
         offered = ui.column().classes("w-full gap-1").props('aria-live="polite"')
+
+
+def _ask_code(challenge: str, go: Callable[[str], None]) -> None:
+    async def check(code: str, errors: FormErrors) -> None:
+        ticket = await notify_errors(lambda: factor_login.give_code(challenge=challenge, code=code), form=errors)
+        if ticket:
+            go(ticket)
+
+    second_factor.code_step(check)
+
+
+async def _enrol(challenge: str, go: Callable[[str], None]) -> None:
+    enrolment = totp.new_enrolment(email=await factor_login.email_of(challenge=challenge))
+    place = ui.column().classes("w-full items-center gap-4")
+
+    async def confirm(code: str, errors: FormErrors) -> None:
+        proof = TotpProof(enrolment.secret, code)
+        done = await notify_errors(lambda: factor_login.enrol(challenge=challenge, proof=proof), form=errors)
+        if done is None:
+            return
+        place.clear()
+        with place:
+            second_factor.recovery_codes(done, then_label="Continue to Gatehouse", on_then=finish)
+
+    async def finish() -> None:
+        ticket = await notify_errors(lambda: factor_login.finish_enrolment(challenge=challenge))
+        if ticket:
+            go(ticket)
+
+    with place:
+        second_factor.enrolment_step(enrolment, confirm, action="Confirm and continue")

@@ -14,7 +14,7 @@ from services.errors import FieldErrors, InvalidInput, LinkInvalid, PermissionDe
 from services.invitations import acceptance, resending
 from services.invitations import service as invitations
 from services.platform import settings
-from tests import factories
+from tests import factor_helpers, factories
 
 NEW = "new.nurse@example.org"
 
@@ -81,6 +81,7 @@ async def test_the_approved_link_opens_and_the_grant_records_its_approver(db: st
     await approvals.approve(actor=approver, invitation_ids=[waiting.id])
     token = factories.token_of(await OutboxMessage.get(kind=MessageKind.INVITATION))
     await acceptance.accept_new_account(
+        enrolment=factor_helpers.proof(),
         token=token,
         full_name="New Nurse",
         password="a long enough password",

@@ -27,13 +27,13 @@ async def _member(email: str = "nurse@trust.org") -> None:
 
 
 async def _session(email: str = "nurse@trust.org", redirect_to: str = "/care") -> auth.CompletedLogin:
-    ticket = await auth.login(email=email, password=PASSWORD, redirect_to=redirect_to, client="c")
+    ticket = (await auth.login(email=email, password=PASSWORD, redirect_to=redirect_to, client="c")).ticket
     return await auth.complete_login(ticket=ticket)
 
 
 async def test_log_in_gives_a_fresh_session_each_time_and_the_ticket_works_once(db: str) -> None:
     await _member()
-    ticket = await auth.login(email=" Nurse@Trust.org ", password=PASSWORD, redirect_to="/care", client="c")
+    ticket = (await auth.login(email=" Nurse@Trust.org ", password=PASSWORD, redirect_to="/care", client="c")).ticket
     done = await auth.complete_login(ticket=ticket)
     assert done.redirect_to == "/care"
     with pytest.raises(NotAuthenticated):
@@ -118,4 +118,4 @@ def test_production_hashes_passwords_with_argon2id_at_rfc_9106_strength() -> Non
 async def test_hashes_made_before_a_hasher_swap_still_verify(db: str) -> None:
     strong = auth.PRODUCTION_HASHER.hash(PASSWORD)
     await factories.member("nurse@trust.org", password_hash=strong)
-    assert await auth.login(email="nurse@trust.org", password=PASSWORD, redirect_to="/", client="c")
+    assert (await auth.login(email="nurse@trust.org", password=PASSWORD, redirect_to="/", client="c")).ticket

@@ -11,7 +11,7 @@ from services.errors import FieldErrors, LinkInvalid, PermissionDenied
 from services.invitations import acceptance, resending, steps
 from services.invitations import service as invitations
 from services.platform import clock
-from tests import factories
+from tests import factor_helpers, factories
 
 PASSWORD = "correct horse battery"
 NEWCOMER = "temp@agency.org"
@@ -46,7 +46,12 @@ async def test_the_end_and_sponsor_travel_with_the_invitation_to_the_email_and_b
     token = factories.token_of(message)
     preview = await acceptance.preview(token=token, client="t")
     await acceptance.accept_new_account(
-        token=token, full_name="Tem Porary", password=PASSWORD, repeat=PASSWORD, client="t"
+        enrolment=factor_helpers.proof(),
+        token=token,
+        full_name="Tem Porary",
+        password=PASSWORD,
+        repeat=PASSWORD,
+        client="t",
     )
     grant = await RoleAssignment.get(member__email=NEWCOMER)
     invite_audit = await AuditEvent.get(action="invite", target=NEWCOMER)
@@ -160,7 +165,9 @@ async def test_accepting_as_a_member_lengthens_an_earlier_end_of_the_same_role(d
     token = factories.token_of(await OutboxMessage.get(recipient=NEWCOMER))
     # Meanwhile the same role was given there until sooner (by any path): accepting keeps the later end.
     grant = await factories.grant(other.member_id, "clinician", dep=world.dep, ends_at=clock.now() + timedelta(days=1))
-    await acceptance.accept_as_member(actor=await factories.actor_of(NEWCOMER), token=token, client="t")
+    await acceptance.accept_as_member(
+        enrolment=factor_helpers.proof(), actor=await factories.actor_of(NEWCOMER), token=token, client="t"
+    )
     assert (await RoleAssignment.get(id=grant.id)).ends_at == ends_at
 
 

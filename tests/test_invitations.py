@@ -15,7 +15,7 @@ from services.invitations import service as invitations
 from services.invitations.service import SendResult
 from services.organisations import directory, staff
 from services.platform import clock
-from tests import factories
+from tests import factor_helpers, factories
 
 PASSWORD = "correct horse battery"
 
@@ -113,9 +113,15 @@ async def test_accepting_creates_the_account_and_role_from_the_invitation_row(db
     assert (preview.email, preview.role_name, preview.has_account) == ("dana@example.org", "Clinician", False)
     assert preview.scope_name == "Heart Failure Trial at St Mary's Trust"
     assert await acceptance.preview(token=token, client="t")  # opening twice spends nothing
-    email = await acceptance.accept_new_account(
-        token=token, full_name=" Dana  Scully ", password=PASSWORD, repeat=PASSWORD, client="t"
+    accepted = await acceptance.accept_new_account(
+        enrolment=factor_helpers.proof(),
+        token=token,
+        full_name=" Dana  Scully ",
+        password=PASSWORD,
+        repeat=PASSWORD,
+        client="t",
     )
+    email = accepted.email
     member = await StaffMember.get(email=email)
     assert member.full_name == "Dana Scully" and member.password_hash.startswith("$argon2id$")
     assignment = await RoleAssignment.get(member=member).select_related("role")
@@ -135,7 +141,12 @@ async def test_expired_used_deleted_and_unknown_links_all_give_the_same_refusal(
     for token in (deleted, "unknown-token", ""):
         with pytest.raises(LinkInvalid) as refused:
             await acceptance.accept_new_account(
-                token=token, full_name="X", password=PASSWORD, repeat=PASSWORD, client="t"
+                enrolment=factor_helpers.proof(),
+                token=token,
+                full_name="X",
+                password=PASSWORD,
+                repeat=PASSWORD,
+                client="t",
             )
         messages.add(str(refused.value))
     clock.advance(timedelta(hours=72))
@@ -171,9 +182,15 @@ async def test_concurrent_accepts_of_one_link_give_exactly_one_account(db: str) 
 
     async def attempt() -> str:
         try:
-            return await acceptance.accept_new_account(
-                token=token, full_name="G", password=PASSWORD, repeat=PASSWORD, client="t"
+            accepted = await acceptance.accept_new_account(
+                enrolment=factor_helpers.proof(),
+                token=token,
+                full_name="G",
+                password=PASSWORD,
+                repeat=PASSWORD,
+                client="t",
             )
+            return accepted.email
         except (LinkInvalid, PermissionDenied) as refused:
             return type(refused).__name__
 
@@ -190,14 +207,21 @@ async def test_an_address_with_an_account_accepts_by_logging_in_never_by_setting
     await factories.member("h@example.org", "supervisor", org=world.other_org, password_hash="original")
     with pytest.raises(PermissionDenied):
         await acceptance.accept_new_account(
-            token=token, full_name="Mallory", password=PASSWORD, repeat=PASSWORD, client="t"
+            enrolment=factor_helpers.proof(),
+            token=token,
+            full_name="Mallory",
+            password=PASSWORD,
+            repeat=PASSWORD,
+            client="t",
         )
     assert (await StaffMember.get(email="h@example.org")).password_hash == "original"
     stranger = await factories.member("someone@else.org")
     with pytest.raises(PermissionDenied):
-        await acceptance.accept_as_member(actor=stranger, token=token, client="t")
+        await acceptance.accept_as_member(enrolment=factor_helpers.proof(), actor=stranger, token=token, client="t")
     h = await factories.actor_of("h@example.org")
-    assert await acceptance.accept_as_member(actor=h, token=token, client="t") == "Clinician"
+    assert (
+        await acceptance.accept_as_member(enrolment=factor_helpers.proof(), actor=h, token=token, client="t")
+    ).role_name == "Clinician"
     assert await RoleAssignment.filter(member_id=h.member_id, deployment_id=world.dep.id).exists()
 
 
@@ -260,13 +284,20 @@ async def test_someone_from_another_organisation_joins_the_staff_list_only_after
     assert (await acceptance.preview(token=token, client="t")).has_account  # the page asks them to log in
     with pytest.raises(PermissionDenied, match="log in to accept"):
         await acceptance.accept_new_account(
-            token=token, full_name="Mallory", password=PASSWORD, repeat=PASSWORD, client="t"
+            enrolment=factor_helpers.proof(),
+            token=token,
+            full_name="Mallory",
+            password=PASSWORD,
+            repeat=PASSWORD,
+            client="t",
         )
     assert (await StaffMember.get(email="mo@north.org")).password_hash == "original"
     assert await _staff_of(owner, world, search="north") == []
 
     mo = await factories.actor_of("mo@north.org")
-    assert await acceptance.accept_as_member(actor=mo, token=token, client="t") == "Clinician"
+    assert (
+        await acceptance.accept_as_member(enrolment=factor_helpers.proof(), actor=mo, token=token, client="t")
+    ).role_name == "Clinician"
 
     assert await _staff_of(owner, world, search="north") == [("Mo Northwind", "mo@north.org", "Clinician")]
 

@@ -15,7 +15,7 @@ from services.invitations import service as invitations
 from services.platform import settings
 from services.sso import connections, logout, sealing, sign_in
 from services.sso.flows import SignInFailed
-from tests import factories
+from tests import factor_helpers, factories
 from tests.sso_helpers import Provider, allow_loopback_issuers, connect, running_provider
 
 
@@ -174,10 +174,10 @@ async def test_required_single_sign_on_allows_no_password_and_bounds_the_session
     wide = await factories.member("wide@trust.org", "clinician", org=trust.world.org)  # and access elsewhere
     await factories.grant(wide.member_id, "clinician", org=trust.world.other_org)
     await StaffMember.filter(id=wide.member_id).update(password_hash=await auth.hash_password("x" * 12))
-    old_ticket = await auth.login(email="pw@trust.org", password="x" * 12, redirect_to="/", client="tests")
-    old = await auth.complete_login(ticket=old_ticket)
-    wide_ticket = await auth.login(email="wide@trust.org", password="x" * 12, redirect_to="/", client="tests")
-    wide_session = await auth.complete_login(ticket=wide_ticket)
+    old_step = await auth.login(email="pw@trust.org", password="x" * 12, redirect_to="/", client="tests")
+    old = await auth.complete_login(ticket=await factor_helpers.ticket(old_step, "pw@trust.org"))
+    wide_step = await auth.login(email="wide@trust.org", password="x" * 12, redirect_to="/", client="tests")
+    wide_session = await auth.complete_login(ticket=await factor_helpers.ticket(wide_step, "wide@trust.org"))
     await connect(trust.owner, trust.world.org.id, trust.provider, required=True)
     with pytest.raises(NotAuthenticated):  # its password session ended when single sign-on became required
         await auth.actor_for(session_token=old.session_token)

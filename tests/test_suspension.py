@@ -8,7 +8,7 @@ from services.errors import InvalidInput, NotAuthenticated, PermissionDenied
 from services.invitations import service as invitations
 from services.organisations import suspension
 from services.platform import clock, events
-from tests import factories
+from tests import factor_helpers, factories
 
 NURSE = "nurse@trust.org"
 PASSWORD = "a long enough password"
@@ -72,7 +72,9 @@ async def test_restoring_gives_back_exactly_what_the_member_held(db: str) -> Non
 
     assert await suspension.restore(actor=admin, member_id=nurse.member_id) == NURSE
 
-    ticket = await auth.login(email=NURSE, password=PASSWORD, redirect_to="/", client="test")
+    ticket = await factor_helpers.ticket(
+        await auth.login(email=NURSE, password=PASSWORD, redirect_to="/", client="test"), NURSE
+    )
     session = await auth.complete_login(ticket=ticket)
     actor = await auth.actor_for(session_token=session.session_token)
     assert [g.role.key for g in actor.grants] == ["organisation_owner"]

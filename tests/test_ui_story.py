@@ -9,7 +9,7 @@ from models import OutboxMessage
 from services.access import auth
 from services.invitations import acceptance
 from tests import factories
-from tests.ui_helpers import eventually
+from tests.ui_helpers import accept_with_app, eventually, log_in_with_code
 
 PASSWORD = "a long enough password"
 
@@ -25,30 +25,14 @@ async def _latest_link(recipient: str) -> str:
     return factories.link_of(message).removeprefix("http://localhost:8080")
 
 
-async def _create_account(user: User, link: str, name: str) -> None:
-    await user.open(link)
-    await user.should_see("Create your account")
-    user.find("Full name").type(name)
-    user.find("Password").type(PASSWORD)
-    user.find("Repeat password").type(PASSWORD)
-    user.find("Create account").click()
-    await user.should_see("Your account is ready. Please log in.", retries=30)
-
-
-async def _log_in(user: User, email: str) -> None:
-    await user.open(f"/login?email={email}")
-    user.find("Password").type(PASSWORD)
-    user.find("Log in").click()
-
-
 async def test_the_newcomer_story_from_first_admin_to_an_invited_clinician(
     user: User, create_user: Callable[[], User]
 ) -> None:
     _reset_limits()
     await user.open("/")
     await user.should_see("Welcome to Gatehouse")
-    await _create_account(user, await _latest_link("admin@localhost"), "Ada Admin")
-    await _log_in(user, "admin@localhost")
+    admin_app = await accept_with_app(user, await _latest_link("admin@localhost"), "Ada Admin")  # Super Admin: always
+    await log_in_with_code(user, "admin@localhost", admin_app)
     await user.should_see("Admin Portal", retries=30)
     await user.should_see("Organisations")
 
@@ -79,8 +63,8 @@ async def test_the_newcomer_story_from_first_admin_to_an_invited_clinician(
     await user.should_see("Invited (1)")
 
     invitee = create_user()
-    await _create_account(invitee, await _latest_link("dana@example.org"), "Dana Scully")
-    await _log_in(invitee, "dana@example.org")
+    dana_app = await accept_with_app(invitee, await _latest_link("dana@example.org"), "Dana Scully")
+    await log_in_with_code(invitee, "dana@example.org", dana_app)
     await invitee.should_see("Care Portal", retries=30)
     await invitee.should_see("Clinician — Heart Failure Trial at St Mary's Trust")
     await invitee.open("/admin")

@@ -23,7 +23,7 @@ from services.platform import clock, housekeeping, settings
 from services.webhooks import endpoints, signing
 from services.webhooks.outbox import EventType
 from services.webhooks.worker import BACKOFF, WebhookWorker
-from tests import factories
+from tests import factor_helpers, factories
 
 ALL = [t.value for t in EventType]
 URL = "https://hooks.example.org/gatehouse"
@@ -94,7 +94,12 @@ async def test_each_event_is_written_once_by_its_cause(db: str) -> None:
     await invitations.delete(actor=owner, invitation_ids=[b.invitation_id])
     token = factories.token_of(await OutboxMessage.get(recipient="a@x.org"))
     await acceptance.accept_new_account(
-        token=token, full_name="A", password="pw long enough 1", repeat="pw long enough 1", client="t"
+        enrolment=factor_helpers.proof(),
+        token=token,
+        full_name="A",
+        password="pw long enough 1",
+        repeat="pw long enough 1",
+        client="t",
     )
     clock.advance(timedelta(hours=73))
     await housekeeping.announce_expired(since=clock.now() - timedelta(hours=2), until=clock.now())

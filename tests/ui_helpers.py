@@ -12,7 +12,7 @@ from models import Deployment, Organisation, StaffMember
 from services.access import auth
 from services.access.service import Actor
 from services.invitations import acceptance
-from tests import factories
+from tests import factor_helpers, factories
 
 PASSWORD = "a long enough password"
 
@@ -25,6 +25,9 @@ async def sign_in(
     await user.open(f"/login?email={email}")
     user.find("Password").type(PASSWORD)
     user.find(kind=ui.button, content="Log in").click()
+    await user.should_see("Two-step verification", retries=150)  # argon2 first, on a busy machine
+    user.find("Authentication code").type(factor_helpers.code(factor_helpers.secret_of(email)))
+    user.find(kind=ui.button, content="Verify").click()
     await user.should_see(kind=ui.button, content="Log out", retries=150)  # argon2 and a redirect, on a busy machine
     return await factories.actor_of(email)
 
@@ -37,7 +40,8 @@ async def sign_in_second(
     tests/security/test_sessions.py): a second user's log-in form was sent on by another user's page in 1 run of 8
     with three busy workers, so a test's second user skips ui.navigate."""
     await _member_with_password(email, role_key, org=org, dep=dep)
-    ticket = await auth.login(email=email, password=PASSWORD, redirect_to="/", client="testclient")
+    step = await auth.login(email=email, password=PASSWORD, redirect_to="/", client="testclient")
+    ticket = await factor_helpers.ticket(step, email)
     response = await user.http_client.get(f"/auth/complete?ticket={quote(ticket)}")
     assert response.status_code == 303 and auth.SESSION_COOKIE in response.cookies
     return await factories.actor_of(email)
@@ -53,6 +57,7 @@ async def _member_with_password(
     await StaffMember.filter(email=email).update(password_hash=hashed)
     if not await factories.holds(email, role_key):
         await factories.grant(actor.member_id, role_key, org=org, dep=dep)
+    await factor_helpers.enrol(email)  # most roles need a second factor by default: every member here has an app
 
 
 def has_table(user: User, marker: str) -> bool:
@@ -104,3 +109,31 @@ def error_of(user: User, label: str) -> str:
         return ""
     described = field.props["aria-describedby"]
     return next(e.text for e in user.find(kind=ui.label).elements if e.html_id == described)
+
+
+async def accept_with_app(user: User, link: str, name: str) -> str:
+    """Accept an invitation whose role needs a second factor as a newcomer: name and password, then set up the app
+    from the key shown as text (as someone who cannot scan the QR code would). Returns the app's secret."""
+    await user.open(link)
+    await user.should_see("Create your account")
+    user.find("Full name").type(name)
+    user.find("Password").type(PASSWORD)
+    user.find("Repeat password").type(PASSWORD)
+    user.find(kind=ui.button, content="Continue").click()
+    await user.should_see("Set up your authenticator app", retries=30)
+    key = next(iter(user.find(marker="totp-key").elements))
+    secret = str(key.props.get("text") or getattr(key, "text", "")).replace(" ", "")
+    user.find("6-digit code from your app").type(factor_helpers.code(secret))
+    user.find(kind=ui.button, content="Confirm and accept").click()
+    await user.should_see("Save your recovery codes", retries=30)
+    return secret
+
+
+async def log_in_with_code(user: User, email: str, secret: str) -> None:
+    """Log in through /login with the password, then the app's code."""
+    await user.open(f"/login?email={email}")
+    user.find("Password").type(PASSWORD)
+    user.find(kind=ui.button, content="Log in").click()
+    await user.should_see("Two-step verification", retries=150)
+    user.find("Authentication code").type(factor_helpers.code(secret))
+    user.find(kind=ui.button, content="Verify").click()

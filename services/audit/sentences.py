@@ -6,7 +6,7 @@ from typing import Any
 
 from models import AuditEvent, Deployment, Organisation, StaffMember
 from models.enums import PERMISSION_LABELS
-from services.audit import integration_sentences, passkey_sentences, review_sentences, sso_sentences
+from services.audit import factor_sentences, integration_sentences, passkey_sentences, review_sentences, sso_sentences
 from services.organisations import naming
 from services.platform.words import count, duration, plural
 
@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "dormant_warning": "Warnings to dormant members",
     "dormant_ended": "Dormant members' access ended",
     **integration_sentences.LABELS,
+    **factor_sentences.LABELS,
     "approve": "Invitations approved",
     "decline": "Invitations declined",
     "set_approval_rules": "Approval rules changed",
@@ -256,6 +257,7 @@ _WHAT: dict[str, Phrase] = {
     **integration_sentences.WHAT,
     **passkey_sentences.WHAT,
     **sso_sentences.WHAT,
+    **factor_sentences.WHAT,
 }
 
 

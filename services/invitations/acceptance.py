@@ -1,7 +1,7 @@
 """Opening and accepting an invitation link: opening spends nothing; one conditional update decides."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -9,10 +9,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import ApprovalState, Invitation, InvitationState, Organisation, RoleAssignment, StaffMember
-from services.access import auth, grants, tokens
+from services.access import auth, factors, grants, second_factor, tokens
 from services.access.liveness import live
 from services.access.ratelimit import Limiter
-from services.access.service import Actor, Scope
+from services.access.service import Actor, RoleInfo, Scope
+from services.access.totp import TotpProof
 from services.audit import service as audit
 from services.errors import InvalidInput, LinkInvalid, PermissionDenied, check_fields
 from services.invitations import reminders
@@ -30,6 +31,7 @@ OTHER_ADDRESS = "Your provider signed you in with another address: this invitati
 SSO_REQUIRED = "This organisation requires single sign-on: accept with Sign in with {name}."
 NO_PASSWORD = ""  # an account made through single sign-on: no password verifies against it
 AlsoInTransaction = Callable[[int, BaseDBAsyncClient], Awaitable[None]]
+NEEDS_FACTOR = "This role needs a second factor: set up an authenticator app to accept the invitation."
 accept_limiter = Limiter(attempts=20, per_seconds=60)
 
 
@@ -44,6 +46,14 @@ class InvitationPreview:
     ends_at: datetime | None = None  # when the access ends (None: it does not)
     sponsor_name: str = ""  # who is accountable for it
     single_sign_on: sso.Offer | None = None  # the organisation's provider, when it connected one
+    needs_second_factor: bool = False  # its role needs one (services/access/second_factor.py)
+
+
+@dataclass(frozen=True)
+class AcceptedAccount:
+    email: str  # to log in with
+    role_name: str
+    recovery_codes: list[str] = field(default_factory=list)  # when a factor was enrolled: shown once, never again
 
 
 def addressed_to(*, invitation: "InvitationPreview | Invitation", actor: Actor) -> bool:
@@ -69,28 +79,40 @@ async def preview(*, token: str, client: str) -> InvitationPreview:
         single_sign_on=await sso.offer_for(organisation_id=invitation.organisation_id)
         if invitation.organisation_id
         else None,
+        needs_second_factor=await _needs_factor(invitation),
     )
 
 
-async def accept_new_account(*, token: str, full_name: str, password: str, repeat: str, client: str) -> str:
-    """Create the account and role assignment from the invitation row; returns the email to log in with."""
+async def check_new_account(*, token: str, full_name: str, password: str, repeat: str, client: str) -> bool:
+    """Check the newcomer's name and passwords (FieldErrors at each) before the factor is set up; changes nothing."""
+    accept_limiter.hit(client)
+    invitation = await _live_invitation(token)
+    return bool(_checked_name(invitation, full_name, password, repeat))
+
+
+async def accept_new_account(
+    *, token: str, full_name: str, password: str, repeat: str, client: str, enrolment: TotpProof | None = None
+) -> AcceptedAccount:
+    """Create the account and role assignment from the invitation row, with the authenticator app and recovery codes
+    when its role needs a second factor (enrolment: the app's proof), all in one transaction."""
     accept_limiter.hit(client)
     invitation = await _live_invitation(token)
     await _refuse_if_single_sign_on(invitation)
-    name = check_fields(
-        full_name=lambda: _clean_full_name(full_name),
-        password=lambda: auth.check_new_password(password=password, repeat=repeat, email=invitation.email),
-    )["full_name"]
+    name = _checked_name(invitation, full_name, password, repeat)
     password_hash = await auth.hash_password(password)
+    needs_factor = await _needs_factor(invitation)
     try:
         async with in_transaction() as connection:
             if await StaffMember.filter(email=invitation.email).using_db(connection).exists():
                 raise PermissionDenied(HAS_ACCOUNT)
+            if needs_factor and enrolment is None:
+                raise InvalidInput(NEEDS_FACTOR)
             if not await _claim(invitation, tokens.hash_token(token), connection):
                 raise LinkInvalid()
             member = await StaffMember.create(
                 using_db=connection, email=invitation.email, full_name=name, password_hash=password_hash
             )
+            codes = await _enrol(member.id, enrolment if needs_factor else None, connection)
             await _assign(invitation, member.id, connection)
             actor = Actor(member.id, member.email, member.full_name, ())
             await audit.record(
@@ -98,7 +120,7 @@ async def accept_new_account(*, token: str, full_name: str, password: str, repea
                 action="accept",
                 scope=Scope.of(invitation),
                 target=invitation.email,
-                detail=_accept_detail(invitation),
+                detail=_accept_detail(invitation, enrolled=bool(codes)),
                 connection=connection,
             )
     except IntegrityError:
@@ -106,11 +128,14 @@ async def accept_new_account(*, token: str, full_name: str, password: str, repea
         # this one rolled back and stays pending, to be accepted by logging in.
         raise PermissionDenied(HAS_ACCOUNT) from None
     await events.publish(organisation_id=invitation.organisation_id, kind="accepted")
-    return invitation.email
+    return AcceptedAccount(invitation.email, invitation.role.name, codes)
 
 
-async def accept_as_member(*, actor: Actor, token: str, client: str) -> str:
-    """A signed-in member whose address the invitation names takes its role; returns the role name."""
+async def accept_as_member(
+    *, actor: Actor, token: str, client: str, enrolment: TotpProof | None = None
+) -> AcceptedAccount:
+    """A signed-in member whose address the invitation names takes its role; a member without a second factor whose
+    new role needs one enrols it in the same transaction (enrolment). Returns the recovery codes, if any."""
     accept_limiter.hit(client)
     invitation = await _live_invitation(token)
     if not addressed_to(invitation=invitation, actor=actor):
@@ -118,21 +143,27 @@ async def accept_as_member(*, actor: Actor, token: str, client: str) -> str:
         raise PermissionDenied("This invitation is for a different address than the one you are logged in with.")
     await _refuse_if_single_sign_on(invitation)
     scope = Scope.of(invitation)
+    needs_factor = (
+        await _needs_factor(invitation) and not (await factors.factors_of(member_id=actor.member_id)).enrolled
+    )
+    if needs_factor and enrolment is None:
+        raise InvalidInput(NEEDS_FACTOR)
     await grants.end_due()  # a grant of the same role whose end came moments ago is ended first, then given anew
     async with in_transaction() as connection:
         if not await _claim(invitation, tokens.hash_token(token), connection):
             raise LinkInvalid()
+        codes = await _enrol(actor.member_id, enrolment if needs_factor else None, connection)
         await _grant_to(invitation, actor.member_id, connection)
         await audit.record(
             actor=actor,
             action="accept",
             scope=scope,
             target=invitation.email,
-            detail=_accept_detail(invitation),
+            detail=_accept_detail(invitation, enrolled=bool(codes)),
             connection=connection,
         )
     await events.publish(organisation_id=invitation.organisation_id, kind="accepted")
-    return invitation.role.name
+    return AcceptedAccount(invitation.email, invitation.role.name, codes)
 
 
 async def accept_vouched(
@@ -163,7 +194,7 @@ async def accept_vouched(
             else:
                 await _grant_to(invitation, member.id, connection)
             await also(member.id, connection)
-            detail = {**_accept_detail(invitation), "via": "single sign-on"}
+            detail = {**_accept_detail(invitation, enrolled=False), "via": "single sign-on"}
             actor = Actor(member.id, member.email, member.full_name, ())
             await audit.record(
                 actor=actor,
@@ -262,9 +293,29 @@ async def _assign(invitation: Invitation, member_id: int, connection: BaseDBAsyn
     )
 
 
-def _accept_detail(invitation: Invitation) -> dict[str, str]:
+def _accept_detail(invitation: Invitation, *, enrolled: bool) -> dict[str, str]:
     ends = {"ends_at": invitation.ends_at.isoformat()} if invitation.ends_at else {}
-    return {"role": invitation.role.name, **ends}
+    factor = {"second_factor": "totp enrolled"} if enrolled else {}
+    return {"role": invitation.role.name, **ends, **factor}
+
+
+def _checked_name(invitation: Invitation, full_name: str, password: str, repeat: str) -> str:
+    checked = check_fields(
+        full_name=lambda: _clean_full_name(full_name),
+        password=lambda: auth.check_new_password(password=password, repeat=repeat, email=invitation.email),
+    )
+    return str(checked["full_name"])
+
+
+async def _needs_factor(invitation: Invitation) -> bool:
+    role = RoleInfo.of(invitation.role)
+    return await second_factor.required_for_role(role=role, organisation_id=invitation.organisation_id)
+
+
+async def _enrol(member_id: int, enrolment: TotpProof | None, connection: BaseDBAsyncClient) -> list[str]:
+    if enrolment is None:
+        return []
+    return await factors.enrol_totp(member_id=member_id, proof=enrolment, connection=connection)
 
 
 def _clean_full_name(full_name: str) -> str:

@@ -9,6 +9,7 @@ SUBJECTS = {
     "approval_outcome": "Your invitation of {member_name} was {decision}",
     "review_reminder": "Access review “{title}”: {items} still to decide",
     "review_unanswered": "Access review “{title}”: {items} unanswered at the deadline",
+    "factors_reset": "Your Gatehouse second factor was reset",
 }
 
 _BUTTON = """<p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
@@ -203,6 +204,38 @@ _REVIEW_UNANSWERED_HTML = (
 {% endblock %}"""
 )
 
+_FACTORS_RESET_TEXT = """\
+Hello,
+
+{{ actor_name }} reset your second factors (authenticator app, passkeys and recovery codes) on {{ access_ends }}.
+You have been logged out everywhere. The next time you log in, you will set up an authenticator app again.
+
+If you did not ask for this, tell {{ actor_name }} or your organisation's administrators at once.
+
+Log in:
+{{ link }}
+
+-- Gatehouse
+"""
+
+_FACTORS_RESET_HTML = (
+    """{% extends "frame" %}{% block body %}"""
+    + _P
+    + """Hello,</p>
+"""
+    + _P
+    + """<strong>{{ actor_name }}</strong> reset your second factors (authenticator app, passkeys and recovery \
+codes) on <strong>{{ access_ends }}</strong>. You have been logged out everywhere. The next time you log in, you will \
+set up an authenticator app again.</p>
+"""
+    + _P
+    + """If you did not ask for this, tell {{ actor_name }} or your organisation's administrators at once.</p>
+"""
+    + _BUTTON
+    + """Log in</a></p>
+{% endblock %}"""
+)
+
 BODIES = {
     "end_warning": (_END_WARNING_TEXT, _END_WARNING_HTML),
     "end_warning_sponsor": (_SPONSOR_TEXT, _SPONSOR_HTML),
@@ -210,4 +243,5 @@ BODIES = {
     "approval_outcome": (_OUTCOME_TEXT, _OUTCOME_HTML),
     "review_reminder": (_REVIEW_REMINDER_TEXT, _REVIEW_REMINDER_HTML),
     "review_unanswered": (_REVIEW_UNANSWERED_TEXT, _REVIEW_UNANSWERED_HTML),
+    "factors_reset": (_FACTORS_RESET_TEXT, _FACTORS_RESET_HTML),
 }

@@ -12,7 +12,7 @@ from services.invitations import acceptance
 from services.invitations import service as invitations
 from services.invitations.service import SendResult
 from services.platform import settings
-from tests import factories
+from tests import factor_helpers, factories
 from tests.conftest import TEST_SECRET
 
 PASSWORD = "correct horse battery staple"
@@ -50,9 +50,10 @@ async def latest_token(recipient: str) -> str:
 
 async def accept(token: str, *, name: str = "New Starter", client: str = "browser") -> str:
     """Accept a link as a newcomer (name and password) from one client."""
-    return await acceptance.accept_new_account(
-        token=token, full_name=name, password=PASSWORD, repeat=PASSWORD, client=client
+    accepted = await acceptance.accept_new_account(
+        enrolment=factor_helpers.proof(), token=token, full_name=name, password=PASSWORD, repeat=PASSWORD, client=client
     )
+    return accepted.email
 
 
 async def member_with_password(

@@ -11,7 +11,7 @@ from services.errors import InvalidInput, LinkInvalid, PermissionDenied
 from services.invitations import acceptance, pending
 from services.mail.worker import MailWorker
 from services.organisations import staff
-from tests import factories
+from tests import factor_helpers, factories
 from tests.faults.smtp_server import ScriptedSmtp
 from tests.security.helpers import PASSWORD, accept, invite, latest_token, owner_and_world, relay_settings
 
@@ -29,7 +29,9 @@ async def test_an_invitation_gives_no_access_before_it_is_accepted(db: str) -> N
         await pending.list_pending(actor=mo, organisation_id=world.org.id)
     assert await RoleAssignment.filter(deployment_id=world.dep.id).count() == 0
 
-    await acceptance.accept_as_member(actor=mo, token=await latest_token("mo@example.org"), client="c")
+    await acceptance.accept_as_member(
+        enrolment=factor_helpers.proof(), actor=mo, token=await latest_token("mo@example.org"), client="c"
+    )
     mo = await factories.actor_of("mo@example.org")
     assert access.can_manage_staff(mo, world.dep_scope)
 
@@ -57,7 +59,7 @@ async def test_an_account_elsewhere_written_differently_gets_one_link_that_only_
     assert (await StaffMember.get(email="ann@example.org")).password_hash == "original"
     assert not await RoleAssignment.filter(member__email="ann@example.org", organisation_id=world.org.id).exists()
     ann = await factories.actor_of("ann@example.org")
-    await acceptance.accept_as_member(actor=ann, token=token, client="c")
+    await acceptance.accept_as_member(enrolment=factor_helpers.proof(), actor=ann, token=token, client="c")
     assert access.permissions_in(await factories.actor_of("ann@example.org"), world.dep_scope)
 
 
@@ -70,7 +72,7 @@ async def test_a_link_sent_before_the_address_had_an_account_cannot_set_its_pass
     original = (await StaffMember.get(email="late@example.org")).password_hash
 
     with pytest.raises(PermissionDenied, match="log in to accept"):
-        await acceptance.accept_new_account(
+        await acceptance.accept_new_account(enrolment=factor_helpers.proof(),
             token=await _token_of(to_deployment.id), full_name="Mallory", password="another password!",
             repeat="another password!", client="c",
         )  # fmt: skip

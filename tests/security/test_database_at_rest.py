@@ -1,13 +1,14 @@
 """A copy of the database yields no usable link: not while emails wait for a relay that is down, not after they
 left, not in SQLite's freed pages or write-ahead log, not while a reminder is due; and what a change of
-GATEHOUSE_SECRET does to waiting emails."""
+GATEHOUSE_SECRET does to waiting emails. Nor an authenticator app's secret or a recovery code."""
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from models import DeliveryState, Invitation, MessageKind, OutboxMessage, OutboxState
+from models import DeliveryState, Invitation, MessageKind, OutboxMessage, OutboxState, StaffMember, TotpFactor
 from services.access import roles, tokens
 from services.invitations import reminders, resending
 from services.invitations import service as invitations
@@ -16,6 +17,7 @@ from services.mail.sink import MailSink
 from services.mail.worker import MailWorker
 from services.platform import clock, settings
 from services.platform.database import connected
+from tests import factor_helpers
 from tests.conftest import TEST_SECRET
 from tests.security.helpers import accept, database_text, invite, latest_token, owner_and_world, relay_settings
 from tests.test_mail import free_port
@@ -141,3 +143,23 @@ async def test_an_invitation_keeps_its_links_seed_only_while_its_reminder_is_due
     clock.advance(timedelta(hours=48))
     assert await reminders.queue_due() == 2
     assert not await Invitation.filter(reminder_seed__isnull=False).exists()  # cleared once queued
+
+
+async def test_the_database_files_hold_no_authenticator_secret_nor_recovery_code(tmp_path: Path) -> None:
+    """Issue 21: an app's secret is sealed (AES-256-GCM under a key derived from GATEHOUSE_SECRET), recovery codes
+    are hashed: neither is in the SQLite file or its write-ahead log, nor in any row."""
+    database = tmp_path / "gatehouse.sqlite3"
+    async with connected(f"sqlite://{database}"):
+        await roles.seed_defaults()
+        world, owner = await owner_and_world()
+        await invite(owner, world, ["new@example.org"])
+        await accept(await latest_token("new@example.org"))
+        member = await StaffMember.get(email="new@example.org")
+        codes = await factor_helpers.enrol(owner.email)
+        secrets = [factor_helpers.secret_of("someone@example.org"), factor_helpers.secret_of(owner.email)]
+        raw, rows = _files_of(database), await database_text()
+        assert await TotpFactor.exists(member_id=member.id)
+    for secret in secrets:
+        for form in (secret, secret.lower(), base64.b32decode(secret).hex()):
+            assert form.encode() not in raw and form not in rows
+    assert not any(code.encode() in raw or code.replace("-", "") in rows for code in codes)

@@ -19,7 +19,7 @@ from services.invitations.csv_import import CsvImportError
 from services.mail.worker import MailWorker
 from services.organisations import directory, staff
 from services.organisations import service as organisations
-from tests import factories
+from tests import factor_helpers, factories
 from tests.faults.smtp_server import ScriptedSmtp
 from tests.security.helpers import PASSWORD, accept, invite, latest_token, owner_and_world, relay_settings
 
@@ -184,7 +184,12 @@ async def test_a_name_with_invisible_or_control_characters_is_refused_at_accepta
     await invite(owner, world, ["new@example.org"])
     with pytest.raises(InvalidInput, match="control or invisible"):
         await acceptance.accept_new_account(
-            token=await latest_token("new@example.org"), full_name=name, password=PASSWORD, repeat=PASSWORD, client="c"
+            enrolment=factor_helpers.proof(),
+            token=await latest_token("new@example.org"),
+            full_name=name,
+            password=PASSWORD,
+            repeat=PASSWORD,
+            client="c",
         )
 
 

@@ -20,7 +20,7 @@ from services.mail.sink import MailSink
 from services.mail.worker import MailWorker
 from services.organisations import service as organisations
 from services.platform import clock
-from tests import factories
+from tests import factor_helpers, factories
 from tests.security.helpers import (
     MICROSECOND,
     PASSWORD,
@@ -66,12 +66,11 @@ async def test_no_raw_token_is_stored_or_logged_from_invitation_to_delivery_acce
     await accept(dana, name="Dana Scully")
     erin_now = await latest_sent_token(sink, "erin@example.org")
     await member_with_password("erin@example.org", "supervisor", org=world.other_org)  # has an account meanwhile
-    ticket = await auth.login(
-        email="erin@example.org", password=PASSWORD, redirect_to=f"/accept/{erin_now}", client="c"
-    )
+    step = await auth.login(email="erin@example.org", password=PASSWORD, redirect_to=f"/accept/{erin_now}", client="c")
+    ticket = await factor_helpers.ticket(step, "erin@example.org")
     session = (await auth.complete_login(ticket=ticket)).session_token
     erin_actor = await auth.actor_for(session_token=session)
-    await acceptance.accept_as_member(actor=erin_actor, token=erin_now, client="c")
+    await acceptance.accept_as_member(enrolment=factor_helpers.proof(), actor=erin_actor, token=erin_now, client="c")
 
     stored = await database_text()
     for secret in [token for _, token in sent] + [ticket, session]:
@@ -291,12 +290,16 @@ async def test_a_member_logging_in_from_a_link_comes_back_to_it_and_the_link_is_
     await invite(owner, world, ["mo@example.org"], "supervisor")
     token = await latest_token("mo@example.org")
     await factories.member("mo@example.org", password_hash=await auth.hash_password(UI_PASSWORD))
+    await factor_helpers.enrol("mo@example.org")
 
     await user.open(f"/accept/{token}")
     user.find(kind=ui.button, content="Log in to accept").click()
     await user.should_see("Welcome to Gatehouse")
     user.find("Password").type(UI_PASSWORD)
     user.find(kind=ui.button, content="Log in").click()
+    await user.should_see("Two-step verification", retries=50)
+    user.find("Authentication code").type(factor_helpers.code(factor_helpers.secret_of("mo@example.org")))
+    user.find(kind=ui.button, content="Verify").click()
     await user.should_see("Accept as mo@example.org", retries=50)
     user.find(kind=ui.button, content="Accept as mo@example.org").click()
     await user.should_see("Invitation accepted: you now hold Supervisor", retries=50)

@@ -13,13 +13,16 @@ from models import StaffMember
 from services.access import auth, sessions
 from services.errors import NotAuthenticated
 from services.platform import clock
+from tests import factor_helpers
 from tests.security.helpers import MICROSECOND, PASSWORD, member_with_password
 from tests.ui_helpers import PASSWORD as UI_PASSWORD
 from tests.ui_helpers import eventually, sign_in, sign_in_second
 
 
 async def _log_in(email: str = "nurse@trust.org") -> str:
-    ticket = await auth.login(email=email, password=PASSWORD, redirect_to="/care", client="c")
+    ticket = await factor_helpers.ticket(
+        await auth.login(email=email, password=PASSWORD, redirect_to="/care", client="c"), email
+    )
     return (await auth.complete_login(ticket=ticket)).session_token
 
 
@@ -31,7 +34,10 @@ async def test_each_log_in_gets_a_brand_new_session_whatever_cookie_the_browser_
     with pytest.raises(NotAuthenticated):
         await auth.actor_for(session_token="planted-by-an-attacker")
 
-    ticket = await auth.login(email="nurse@trust.org", password=UI_PASSWORD, redirect_to="/care", client="c")
+    ticket = await factor_helpers.ticket(
+        await auth.login(email="nurse@trust.org", password=UI_PASSWORD, redirect_to="/care", client="c"),
+        "nurse@trust.org",
+    )
     response = await user.http_client.get(f"/auth/complete?ticket={ticket}")
     cookie = response.headers["set-cookie"]
     assert response.status_code == 303 and response.headers["location"] == "/care"
