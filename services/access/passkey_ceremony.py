@@ -66,6 +66,18 @@ def user_handle(member_id: int) -> bytes:
     return hmac.digest(key, str(member_id).encode("ascii"), "sha256")
 
 
+def address_handle(email: str) -> bytes:
+    """The WebAuthn user id of a newcomer's first passkey, made before their account (and its id) exists: derived
+    from the invited address under GATEHOUSE_SECRET, as opaque as user_handle."""
+    key = hmac.digest(settings.current().secret.encode("utf-8"), b"gatehouse/passkey-address/v1", "sha256")
+    return hmac.digest(key, email.encode("utf-8"), "sha256")
+
+
+def fresh_challenge() -> bytes:
+    """32 random bytes for one ceremony."""
+    return secrets.token_bytes(32)
+
+
 def descriptor(credential_id: str, transports: list[str]) -> PublicKeyCredentialDescriptor:
     known = [AuthenticatorTransport(t) for t in transports if t in _KNOWN_TRANSPORTS]
     return PublicKeyCredentialDescriptor(id=base64url_to_bytes(credential_id), transports=known or None)
@@ -80,7 +92,7 @@ async def new_challenge(*, member_id: int, purpose: str) -> bytes:
     )
     if stale := list(open_ids)[PENDING_PER_MEMBER - 1 :]:
         await PasskeyChallenge.filter(id__in=stale).delete()
-    challenge = secrets.token_bytes(32)
+    challenge = fresh_challenge()
     await PasskeyChallenge.create(
         member_id=member_id, purpose=purpose, challenge_hash=_hash(challenge), expires_at=at + CHALLENGE_LIFETIME
     )

@@ -26,10 +26,11 @@ from webauthn.registration.verify_registration_response import VerifiedRegistrat
 
 from models import Passkey, StaffMember
 from services.access import passkey_ceremony as ceremony
+from services.access import second_factor
 from services.access.passkey_ceremony import REGISTER, SIGN_IN, CeremonyCancelled, CeremonyFailed
 from services.access.service import Actor
 from services.audit import service as audit
-from services.errors import FieldErrors, InvalidInput, NotFound
+from services.errors import FieldErrors, InvalidInput, NotFound, PermissionDenied
 from services.platform.clock import now
 
 T = TypeVar("T")
@@ -162,7 +163,8 @@ async def has_passkey(*, member_id: int) -> bool:
 
 
 async def remove(*, actor: Actor, passkey_id: int) -> str:
-    """Remove one of the actor's own passkeys and return its name; audited, refusals too."""
+    """Remove one of the actor's own passkeys and return its name; audited, refusals too. Never the last second
+    factor of a member whose roles need one (second_factor.keeps_a_factor)."""
     passkey = await Passkey.get_or_none(id=passkey_id, member_id=actor.member_id)
     if passkey is None:
         detail = {"reason": "not their passkey"}
@@ -171,8 +173,18 @@ async def remove(*, actor: Actor, passkey_id: int) -> str:
         )
         raise NotFound(NOT_YOURS)
     async with in_transaction() as connection:
-        await Passkey.filter(id=passkey.id).using_db(connection).delete()
-        await audit.record(actor=actor, action="remove_passkey", target=passkey.label, connection=connection)
+        # the member's row locked (PostgreSQL): two removals at once cannot each leave the other as the last factor
+        await StaffMember.filter(id=actor.member_id).select_for_update().using_db(connection).first()
+        allowed = await second_factor.keeps_a_factor(
+            member_id=actor.member_id, without_passkey=passkey.id, connection=connection
+        )
+        if allowed:
+            await Passkey.filter(id=passkey.id).using_db(connection).delete()
+            await audit.record(actor=actor, action="remove_passkey", target=passkey.label, connection=connection)
+    if not allowed:
+        detail = {"reason": "last second factor"}
+        await audit.record(actor=actor, action="remove_passkey", target=passkey.label, outcome="refused", detail=detail)
+        raise PermissionDenied(second_factor.LAST_FACTOR)
     return passkey.label
 
 
