@@ -19,6 +19,7 @@ from models import (
 from services.access import auth, factor_login, factors, passkey_enrolment, passkeys, second_factor
 from services.access.passkey_ceremony import CeremonyFailed
 from services.access.service import Actor
+from services.audit import sentences
 from services.errors import FieldErrors, NotAuthenticated, PermissionDenied, RateLimited
 from services.invitations import acceptance
 from tests import factor_helpers, factories
@@ -81,6 +82,8 @@ async def test_another_members_passkey_is_refused_at_the_step_and_audited(db: st
         await _passkey_answer(step, bobs_device)  # Bob's key signs Clara's challenge
     refused = await AuditEvent.get(action="second_factor", outcome="refused")
     assert refused.target == clara.email and refused.detail == {"kind": "passkey"}
+    said = sentences.sentence(refused, await sentences.names_for([refused]))
+    assert "tried to log in as Clara (clara@trust.org) with a passkey, and was refused" in said
     assert await AuditEvent.filter(action="use_passkey", outcome="refused", actor_email=clara.email).exists()
     with pytest.raises(NotAuthenticated):
         await factor_login.give_passkey(challenge="not-the-challenge", answer={})
@@ -119,6 +122,8 @@ async def test_a_passkey_is_the_first_factor_set_up_at_log_in(db: str) -> None:
     assert len(codes) == 10 and await Passkey.filter(member_id=clara.member_id, label="Phone").exists()
     enrolled = await AuditEvent.get(action="enrol_second_factor")
     assert enrolled.detail == {"kind": "passkey"}
+    said = sentences.sentence(enrolled, await sentences.names_for([enrolled]))
+    assert "set up a passkey for Clara (clara@trust.org)" in said
     assert await auth.complete_login(ticket=await factor_login.finish_enrolment(challenge=step.challenge))
 
     again = await _log_in(clara.email)
@@ -197,6 +202,9 @@ async def test_a_member_may_not_remove_their_last_factor_where_their_roles_need_
     assert await Passkey.filter(id=phone.id).exists()
     refused = await AuditEvent.get(action="remove_passkey", outcome="refused")
     assert refused.target == "Phone" and refused.detail == {"reason": "last second factor"}
+
+    (said,) = [sentences.sentence(refused, await sentences.names_for([refused]))]
+    assert "tried to remove their last passkey (their access needs a second factor), and was refused" in said
 
     await factor_helpers.enrol(clara.email)  # with an app, the passkey is no longer the last factor
     assert await passkeys.remove(actor=clara, passkey_id=phone.id) == "Phone"
