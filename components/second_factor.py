@@ -12,7 +12,7 @@ CODE_LABEL = "6-digit code from your app"
 QR_ALT = "QR code to scan with your authenticator app. The same key is written below it."
 PASSKEY_ABOUT = (
     "Your access needs a second factor. A passkey uses this device's fingerprint, face or screen lock, or a security "
-    "key, and works on this site only. Or set up an authenticator app instead, below."
+    "key, and works on this site only. No such device? Set up an authenticator app instead, below."
 )
 CODE_HINT = "Enter the code your authenticator app shows, or one of your recovery codes."
 RECOVERY_HINT = "No passkey with you? Enter one of your recovery codes instead."
@@ -20,10 +20,11 @@ APPS = "an authenticator app (such as Microsoft Authenticator, Google Authentica
 
 
 def enrolment_step(enrolment: Enrolment, on_code: Callable[[str, FormErrors], Awaitable[None]], *, action: str) -> None:
-    """Set up the app: scan the QR code or type the key, then confirm with the code it shows."""
+    """Set up the app: scan the QR code or type the key, then confirm with the code it shows (offered after
+    passkey_enrolment_step, the other choice)."""
     with ui.card().classes("w-full max-w-md").mark("enrolment"):
         ui.label("Set up your authenticator app").classes("text-h6").props('role="heading" aria-level="2"')
-        ui.label(f"Your access needs a second factor. Open {APPS} and scan this QR code.").classes("text-body1")
+        ui.label(f"Or use your phone: open {APPS} and scan this QR code.").classes("text-body1")
         ui.image(enrolment.qr_svg).props(f'alt="{QR_ALT}" fit=contain').classes("w-56").style("max-height: 14rem")
         ui.label("Cannot scan it? Type this key into the app instead (time-based):").classes("text-body1")
         ui.label(enrolment.grouped_secret).classes("text-h6 break-all").mark("totp-key")

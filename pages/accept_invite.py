@@ -145,8 +145,8 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
         if await notify_errors(lambda: checked, form=errors):
             card.set_visibility(False)
             with place:
-                newcomer = Newcomer(invitation.email, name.value or "", None)
-                _enrol(newcomer, create, then="Continue to log in", on_then=lambda: ui.navigate.to(logging_in))
+                invitee = Invitee(invitation.email, name.value or "", None)
+                _enrol(invitee, create, then="Continue to log in", on_then=lambda: ui.navigate.to(logging_in))
 
     with ui.column().classes("w-full gap-4") as place, ui.card().classes("w-full max-w-md") as card:
         ui.label("Create your account").classes("text-h6").props('role="heading" aria-level="2"')
@@ -171,7 +171,7 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
 
 
 def _enrol(
-    who: "Newcomer",
+    who: "Invitee",
     accept: Callable[[Proof], Awaitable[AcceptedAccount]],
     *,
     then: str,
@@ -208,8 +208,8 @@ def _enrol(
 
 
 @dataclass(frozen=True)
-class Newcomer:
-    """Whom the first factor is for: the invited address, their name, and their member id once they have one."""
+class Invitee:
+    """Whom the first factor is for: the invited address, their name, and their member id when they have an account."""
 
     email: str
     full_name: str
@@ -243,7 +243,7 @@ async def _accept_with_account(session: PageSession, token: str, invitation: Inv
     if invitation.needs_second_factor and not (await factors.factors_of(member_id=actor.member_id)).enrolled:
         ui.label(NEEDS_FACTOR_NOTE).classes("text-body1")
         _enrol(
-            Newcomer(actor.email, actor.full_name, actor.member_id),
+            Invitee(actor.email, actor.full_name, actor.member_id),
             lambda proof: acceptance.accept_as_member(actor=actor, token=token, client=client, enrolment=proof),
             then="Continue to Gatehouse",
             on_then=lambda: ui.navigate.to("/"),
