@@ -14,7 +14,6 @@ from typing import Any
 import webauthn
 from tortoise.backends.base.client import BaseDBAsyncClient
 from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import AuthenticatorSelectionCriteria, ResidentKeyRequirement, UserVerificationRequirement
 from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from models import Passkey
@@ -51,20 +50,14 @@ async def new_enrolment(*, email: str, full_name: str, member_id: int | None) ->
     stored until an enrolment keeps its answer."""
     kept = await Passkey.filter(member_id=member_id).values_list("credential_id", "transports") if member_id else []
     challenge = ceremony.fresh_challenge()
-    options = webauthn.generate_registration_options(
-        rp_id=ceremony.rp_id(),
-        rp_name=ceremony.RP_NAME,
+    options = ceremony.registration_options(
         user_name=email,
         user_id=ceremony.user_handle(member_id) if member_id else ceremony.address_handle(email),
-        user_display_name=full_name or email,
+        display_name=full_name or email,
         challenge=challenge,
-        timeout=ceremony.CEREMONY_TIMEOUT_MS,
-        authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.PREFERRED
-        ),
-        exclude_credentials=[ceremony.descriptor(str(c), list(t)) for c, t in kept],
+        kept=[(str(c), list(t)) for c, t in kept],
     )
-    return PasskeyEnrolment(webauthn.options_to_json(options), challenge)
+    return PasskeyEnrolment(options, challenge)
 
 
 def check(*, proof: PasskeyProof) -> VerifiedRegistration:
@@ -98,12 +91,7 @@ async def keep(
         credential_id=credential_id,
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
-        transports=_transports(proof.answer),
+        transports=ceremony.transports_of(proof.answer.get("credential") or {}),
         label=label,
     )
     return label
-
-
-def _transports(answer: Mapping[str, Any]) -> list[str]:
-    given = (answer.get("credential") or {}).get("response", {}).get("transports") or []
-    return [str(t) for t in given if isinstance(t, str)][:8] if isinstance(given, list) else []

@@ -17,11 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
+from webauthn.helpers.structs import UserVerificationRequirement
 from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from models import Passkey, StaffMember
@@ -72,20 +68,13 @@ async def registration_options(*, member_id: int) -> str:
     member = await _active_member(member_id)
     kept = await Passkey.filter(member_id=member_id).values_list("credential_id", "transports")
     challenge = await ceremony.new_challenge(member_id=member_id, purpose=REGISTER)
-    options = webauthn.generate_registration_options(
-        rp_id=ceremony.rp_id(),
-        rp_name=ceremony.RP_NAME,
+    return ceremony.registration_options(
         user_name=member.email,
         user_id=ceremony.user_handle(member_id),
-        user_display_name=member.full_name,
+        display_name=member.full_name,
         challenge=challenge,
-        timeout=ceremony.CEREMONY_TIMEOUT_MS,
-        authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.PREFERRED
-        ),
-        exclude_credentials=[ceremony.descriptor(str(c), list(t)) for c, t in kept],
+        kept=[(str(c), list(t)) for c, t in kept],
     )
-    return webauthn.options_to_json(options)
 
 
 async def finish_registration(*, member_id: int, answer: Mapping[str, Any], label: str) -> PasskeyRow:
@@ -105,7 +94,7 @@ async def finish_registration(*, member_id: int, answer: Mapping[str, Any], labe
         ),
     )
     name = name or f"Passkey {await Passkey.filter(member_id=member_id).count() + 1}"
-    passkey = await _kept(member, verified, transports=_transports(credential), label=name)
+    passkey = await _kept(member, verified, transports=ceremony.transports_of(credential), label=name)
     return PasskeyRow.of(passkey)
 
 
@@ -259,8 +248,3 @@ async def _refused(member: StaffMember, action: str, reason: str, target: str = 
 
 def _actor(member: StaffMember) -> Actor:
     return Actor(member.id, member.email, member.full_name, ())
-
-
-def _transports(credential: Mapping[str, Any]) -> list[str]:
-    given = credential.get("response", {}).get("transports") or []
-    return [str(t) for t in given if isinstance(t, str)][:8] if isinstance(given, list) else []
