@@ -46,7 +46,7 @@ async def test_every_page_is_called_every_period_in_its_own_page_and_a_failing_o
 
 async def test_an_element_removed_from_its_page_or_a_closed_page_is_called_no_more() -> None:
     removed, closed, staying = _Page(), _Page(), _Page()
-    await until(lambda: removed.calls and closed.calls)
+    await until(lambda: removed.calls > 0 and closed.calls > 0)
     removed.element.delete()  # another view shown in its place
     closed.client.delete()
     calls = (removed.calls, closed.calls)
