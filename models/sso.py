@@ -97,3 +97,26 @@ class SsoSession(Model):
     class Meta:
         table = "sso_session"
         indexes = (("organisation_id", "subject"), ("organisation_id", "sid"))
+
+
+class SsoFactorStep(Model):
+    """A provider's sign-in waiting for Gatehouse's own second factor (the member's roles need one and the provider did
+    not assert multi-factor): what the session will carry once the factor is given. Keyed by the hash of the
+    FactorChallenge's key; spent once."""
+
+    id = fields.IntField(primary_key=True)
+    challenge_hash = fields.CharField(max_length=64, unique=True)
+    organisation: fields.ForeignKeyRelation["Organisation"] = fields.ForeignKeyField(
+        "models.Organisation", related_name="sso_factor_steps", on_delete=fields.CASCADE
+    )
+    subject = fields.CharField(max_length=255)
+    sid = fields.CharField(max_length=255, null=True)
+    ends_by = fields.DatetimeField(null=True)  # the ID token's exp, where the organisation requires single sign-on
+    enrol = fields.BooleanField(default=False)  # the member has no factor yet: they set one up first
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+
+    organisation_id: int
+
+    class Meta:
+        table = "sso_factor_step"

@@ -5,19 +5,24 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from nicegui import app
+from nicegui import app, ui
 
+from components.frame import LANGUAGE, frame
 from components.session import client_address
+from pages.login import factor_step as factor_step_screens
 from pages.login import signed_in
-from services.errors import DomainError
+from services.access import factor_login
+from services.access.auth import CompletedLogin
+from services.errors import DomainError, NotAuthenticated
 from services.platform import settings
-from services.sso import flows, logout, sign_in
+from services.sso import factor_step, flows, logout, sign_in
 
 FALLBACK = "failed"
 
 
 def create() -> None:
-    """Register /sso/accept/{token}, /sso/login/{org}, /sso/callback and /sso/backchannel-logout/{org}."""
+    """Register /sso/accept/{token}, /sso/login/{org}, /sso/callback, the second factor after it (/sso/factor, then
+    /sso/complete) and /sso/backchannel-logout/{org}."""
 
     @app.get("/sso/accept/{token}", include_in_schema=False)
     async def accept(request: Request, token: str) -> Response:
@@ -43,10 +48,32 @@ def create() -> None:
         except DomainError as problem:
             response = _problem(problem)
         else:
-            response = signed_in(
-                done.redirect_to, session_token=done.session_token, max_age_seconds=done.max_age_seconds
-            )
+            response = _to_factor(done) if isinstance(done, factor_step.FactorNeeded) else _signed_in(done)
         response.delete_cookie(flows.BROWSER_COOKIE, path="/sso")
+        return response
+
+    @ui.page("/sso/factor", language=LANGUAGE)
+    async def factor(request: Request) -> None:
+        challenge = request.cookies.get(factor_step.COOKIE, "")
+        with frame("Welcome to Gatehouse"), ui.column().classes("w-full items-center gap-4"):
+            try:
+                step = await factor_step.waiting(challenge=challenge)
+            except NotAuthenticated as problem:
+                ui.label(str(problem)).classes("text-negative text-body1").props('role="alert"')
+                ui.link("Log in", "/login").classes("text-body1 text-weight-bold")
+                return
+            await factor_step_screens(step, lambda ticket: ui.navigate.to(f"/sso/complete?ticket={quote(ticket)}"))
+
+    @app.get("/sso/complete", include_in_schema=False)
+    async def complete(request: Request, ticket: str = "") -> Response:
+        challenge = request.cookies.get(factor_step.COOKIE, "")
+        try:
+            done = await factor_step.complete(challenge=challenge, ticket=ticket)
+        except NotAuthenticated:
+            response: Response = RedirectResponse("/login", status_code=303)
+        else:
+            response = _signed_in(done)
+        response.delete_cookie(factor_step.COOKIE, path="/sso")
         return response
 
     @app.post("/sso/backchannel-logout/{organisation_id}", include_in_schema=False)
@@ -71,6 +98,25 @@ def _to_provider(started: flows.Started) -> RedirectResponse:
         path="/sso",
         httponly=True,
         samesite="lax",  # sent on the provider's top-level redirect back to /sso/callback
+        secure=settings.current().base_url.startswith("https://"),
+    )
+    return response
+
+
+def _signed_in(done: sign_in.SignedIn | CompletedLogin) -> RedirectResponse:
+    return signed_in(done.redirect_to, session_token=done.session_token, max_age_seconds=done.max_age_seconds)
+
+
+def _to_factor(needed: factor_step.FactorNeeded) -> RedirectResponse:
+    """On to Gatehouse's own second factor; the challenge's key rides in a cookie only /sso sees, never in a URL."""
+    response = RedirectResponse("/sso/factor", status_code=303)
+    response.set_cookie(
+        factor_step.COOKIE,
+        needed.challenge,
+        max_age=int(factor_login.CHALLENGE_LIFETIME.total_seconds()),
+        path="/sso",
+        httponly=True,
+        samesite="lax",
         secure=settings.current().base_url.startswith("https://"),
     )
     return response

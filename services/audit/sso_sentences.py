@@ -9,7 +9,7 @@ from services.platform.words import count
 LABELS = {
     "set_sso": "Single sign-on connected or changed",
     "remove_sso": "Single sign-on removed",
-    "sso_sign_in": "Single sign-on refused",
+    "sso_sign_in": "Single sign-on sign-ins",
     "sso_logout": "Logged out by the identity provider",
 }
 
@@ -31,7 +31,7 @@ WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
         f"read the single sign-on settings of {p}",
     ),
     "sso_sign_in": lambda t, p, d: (
-        f"signed in {t} through single sign-on",
+        f"signed in {t} through single sign-on (second factor: {d.get('second_factor', 'not recorded')})",
         f"sign in {t or 'someone'} through single sign-on ({d.get('reason', '')})",
     ),
     "sso_logout": lambda t, p, d: (

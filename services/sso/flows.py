@@ -20,10 +20,13 @@ log = logging.getLogger(__name__)
 LIFETIME = timedelta(minutes=10)
 BROWSER_COOKIE = "gatehouse_sso"
 NO_SSO = "This organisation has no single sign-on."
+# ID token `amr` values (RFC 8176) by which a provider asserts more than a password: Gatehouse then asks for no factor
+# of its own. "mfa" is what Entra ID and Okta send; the others name a second factor itself.
+MFA_METHODS = frozenset({"mfa", "hwk", "swk", "otp", "fpt"})
 UNREACHABLE = "The organisation's identity provider cannot be reached just now. Please try again in a moment."
 
 
-# Why a sign-in failed, as the log-in page says it (services/sso/sign_in.py raises the last five).
+# Why a sign-in failed, as the log-in page says it (services/sso/sign_in.py raises those from no_sso on).
 MESSAGES = {
     "state": "That sign-in has expired or was already used. Please start again.",
     "browser": "That sign-in began in another browser. Please start again here.",
@@ -37,6 +40,11 @@ MESSAGES = {
     "not_member": "Your identity provider signed you in, but you hold no access in this organisation.",
     "subject_taken": "Your identity provider's account is already linked to another Gatehouse account.",
     "suspended": auth.SUSPENDED_LOGIN,
+    "needs_factor": (
+        "This role needs a second factor, and your identity provider did not confirm that you used one. Ask your "
+        "administrator to turn on multi-factor sign-in at the provider, or, where the organisation allows passwords, "
+        "accept with a password and an authenticator app."
+    ),
     "beyond": (
         "This account also holds access outside this organisation, so the organisation's identity provider cannot sign "
         "it in. Log in with your Gatehouse password instead."
@@ -69,6 +77,7 @@ class Proven:
     email_verified: bool
     full_name: str
     expires_at: datetime  # the ID token's exp
+    mfa: bool  # the provider asserted a multi-factor sign-in (`amr`, MFA_METHODS)
     invitation_token_hash: str | None
     redirect_to: str
 
@@ -141,9 +150,14 @@ def _proven(flow: SsoFlow, claims: dict[str, Any]) -> Proven:
         email_verified=claims.get("email_verified") is True,
         full_name=str(claims.get("name") or "")[:200],
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        mfa=_asserts_mfa(claims.get("amr")),
         invitation_token_hash=flow.invitation_token_hash,
         redirect_to=flow.redirect_to,
     )
+
+
+def _asserts_mfa(amr: Any) -> bool:
+    return isinstance(amr, list) and any(isinstance(method, str) and method in MFA_METHODS for method in amr)
 
 
 async def _discover(issuer: str) -> provider.Discovery:

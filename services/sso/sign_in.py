@@ -6,14 +6,16 @@ from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from models import RoleAssignment, SsoConnection, SsoIdentity, SsoSession, StaffMember
-from services.access import auth, tokens
+from models import Invitation, RoleAssignment, SsoConnection, SsoIdentity, SsoSession, StaffMember
+from services.access import auth, factor_login, factors, second_factor, tokens
 from services.access.liveness import live
+from services.access.service import RoleInfo
 from services.audit import service as audit
 from services.errors import DomainError, LinkInvalid
 from services.invitations import acceptance
 from services.platform.clock import now
-from services.sso import connections, flows
+from services.sso import connections, factor_step, flows
+from services.sso.factor_step import FactorNeeded
 from services.sso.flows import Proven, SignInFailed
 
 # What the log-in page says after a sign-in that failed (by reason; anything else: FAILED).
@@ -43,8 +45,9 @@ async def start_login(*, organisation_id: int, redirect_to: str = "/") -> flows.
     return await flows.start(organisation_id=organisation_id, redirect_to=redirect_to)
 
 
-async def complete(*, state: str, code: str, browser_token: str, error: str = "") -> SignedIn:
-    """The provider's callback: check everything, accept or log in, and open a session (refusals audited)."""
+async def complete(*, state: str, code: str, browser_token: str, error: str = "") -> SignedIn | FactorNeeded:
+    """The provider's callback: check everything, accept or log in, and open a session, or first hold the sign-in at
+    Gatehouse's own second factor when the member needs one and the provider asserted none (all audited)."""
     try:
         proven = await flows.finish(state=state, code=code, browser_token=browser_token, error=error)
     except SignInFailed as problem:
@@ -56,11 +59,16 @@ async def complete(*, state: str, code: str, browser_token: str, error: str = ""
         await _refused(problem, target=proven.email, organisation_id=proven.organisation_id)
         raise
     connection = await SsoConnection.get(organisation_id=proven.organisation_id)
-    done = await auth.open_session(
-        member_id=member_id,
-        redirect_to=proven.redirect_to if not proven.invitation_token_hash else "/",
-        ends_by=proven.expires_at if connection.required else None,
-    )
+    ends_by = proven.expires_at if connection.required else None
+    redirect_to = proven.redirect_to if not proven.invitation_token_hash else "/"
+    waits = not proven.mfa and await factor_login.needed(member_id=member_id)
+    await _signed_in(proven, "asserted by the provider" if proven.mfa else "Gatehouse's own" if waits else "not needed")
+    if waits:  # never a session before the factor
+        return await factor_step.begin(
+            member_id=member_id, organisation_id=proven.organisation_id, subject=proven.subject, sid=proven.sid,
+            ends_by=ends_by, redirect_to=redirect_to,
+        )  # fmt: skip
+    done = await auth.open_session(member_id=member_id, redirect_to=redirect_to, ends_by=ends_by)
     await SsoSession.create(
         session_id=done.session_id, organisation_id=proven.organisation_id, subject=proven.subject, sid=proven.sid
     )
@@ -77,6 +85,8 @@ async def _accept(proven: Proven) -> int:
     existing = await StaffMember.get_or_none(email=invitation.email)
     if existing is not None:
         await _vouched_for_here(existing.id, proven.organisation_id)
+    if not proven.mfa and await _needs_enrolment(invitation, existing):
+        raise SignInFailed("needs_factor")  # the factor is set up before the grant exists: here, not at all
 
     async def link(member_id: int, connection: BaseDBAsyncClient) -> None:
         await _link(proven, member_id, connection)
@@ -109,6 +119,18 @@ async def _log_in(proven: Proven) -> int:
     if identity is None:
         await _link(proven, member.id, None)
     return member.id
+
+
+async def _needs_enrolment(invitation: Invitation, existing: StaffMember | None) -> bool:
+    role = RoleInfo.of(invitation.role)
+    if not await second_factor.required_for_role(role=role, organisation_id=invitation.organisation_id):
+        return False
+    return existing is None or not (await factors.factors_of(member_id=existing.id)).enrolled
+
+
+async def _signed_in(proven: Proven, factor: str) -> None:
+    detail = {"organisation_id": proven.organisation_id, "second_factor": factor}
+    await audit.record(actor=None, action="sso_sign_in", target=proven.email, detail=detail)
 
 
 async def _vouched_for_here(member_id: int, organisation_id: int) -> None:

@@ -1,0 +1,30 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+
+# Issue 21: a single sign-on that waits for Gatehouse's own second factor keeps what its session will carry here.
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0023_second_factors')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='SsoFactorStep',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('challenge_hash', fields.CharField(unique=True, max_length=64)),
+                ('organisation', fields.ForeignKeyField('models.Organisation', source_field='organisation_id', db_constraint=True, to_field='id', related_name='sso_factor_steps', on_delete=OnDelete.CASCADE)),
+                ('subject', fields.CharField(max_length=255)),
+                ('sid', fields.CharField(null=True, max_length=255)),
+                ('ends_by', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('enrol', fields.BooleanField(default=False)),
+                ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
+                ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'sso_factor_step', 'app': 'models', 'pk_attr': 'id', 'table_description': "A provider's sign-in waiting for Gatehouse's own second factor (the member's roles need one and the provider did"},
+            bases=['Model'],
+        ),
+    ]
