@@ -1,0 +1,139 @@
+"""Single sign-on meets the second factor (issue 21): a provider's sign-in never skips the factor the member's roles
+need. The provider's own MFA counts when its ID token asserts it (`amr`); otherwise Gatehouse's own factor step comes
+before any session, and the session it then opens keeps its link for back-channel logout. Against the real provider."""
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from models import AuditEvent, Invitation, InvitationState, Session, SsoSession, StaffMember
+from services.access import auth, factor_login, second_factor
+from services.errors import FieldErrors, NotAuthenticated
+from services.sso import factor_step, logout, sign_in
+from services.sso.factor_step import FactorNeeded
+from services.sso.flows import SignInFailed
+from tests import factor_helpers, factories, sso_helpers
+from tests.sso_helpers import Provider, Trust, running_provider
+
+
+@pytest.fixture
+def provider() -> Iterator[Provider]:
+    with running_provider() as running:
+        yield running
+
+
+@pytest.fixture
+async def trust(db: str, provider: Provider) -> AsyncIterator[Trust]:
+    yield await sso_helpers.trust_of(provider, required=True)
+
+
+async def _pass_factor(needed: FactorNeeded, email: str) -> auth.CompletedLogin:
+    """Give (or set up) the factor as the member would, then open the session as /sso/complete does."""
+    step = await factor_step.waiting(challenge=needed.challenge)
+    assert step.enrol == needed.enrol
+    ticket = await factor_helpers.ticket(step, email)
+    return await factor_step.complete(challenge=needed.challenge, ticket=ticket)
+
+
+async def _second_factor_said(email: str) -> list[str]:
+    events = await AuditEvent.filter(action="sso_sign_in", outcome="ok", target=email).order_by("id")
+    return [str(event.detail["second_factor"]) for event in events]
+
+
+@pytest.mark.parametrize("amr", [["pwd", "mfa"], ["hwk"], ["otp", "pwd"]])
+async def test_the_providers_asserted_mfa_counts_and_the_session_opens_at_once(trust: Trust, amr: list[str]) -> None:
+    await factories.member("m@trust.org", "clinician", org=trust.world.org)
+    trust.provider.add_user("u-m", email="m@trust.org", email_verified=True, amr=amr)
+    done = await sso_helpers.log_in(trust, "u-m", redirect_to="/care")
+    assert isinstance(done, sign_in.SignedIn) and done.redirect_to == "/care"
+    assert await _second_factor_said("m@trust.org") == ["asserted by the provider"]
+
+
+async def test_without_asserted_mfa_a_member_sets_up_gatehouses_factor_before_any_session(trust: Trust) -> None:
+    await factories.member("m@trust.org", "clinician", org=trust.world.org)
+    trust.provider.add_user("u-m", email="m@trust.org", email_verified=True, amr=["pwd"])
+    needed = await sso_helpers.log_in(trust, "u-m", redirect_to="/care")
+    assert isinstance(needed, FactorNeeded) and needed.enrol
+    assert not await Session.exists()  # never a session before the factor
+    with pytest.raises(NotAuthenticated):  # a ticket cannot be had without the factor
+        await factor_step.complete(challenge=needed.challenge, ticket="")
+    done = await _pass_factor(needed, "m@trust.org")
+    assert done.redirect_to == "/care"
+    assert await SsoSession.filter(session_id=done.session_id, subject="u-m").exists()
+    session = await Session.get(id=done.session_id)
+    assert (session.expires_at - session.created_at).total_seconds() <= 3600 + 5  # bounded by the ID token
+    with pytest.raises(NotAuthenticated):  # spent: the same step and ticket open nothing again
+        await factor_step.complete(challenge=needed.challenge, ticket="")
+    assert await _second_factor_said("m@trust.org") == ["Gatehouse's own"]
+    assert await AuditEvent.filter(action="enrol_second_factor", target="m@trust.org").exists()
+    ended = await logout.back_channel_logout(
+        organisation_id=trust.world.org.id, logout_token=trust.provider.logout_token(sub="u-m")
+    )
+    assert ended == 1
+    with pytest.raises(NotAuthenticated):
+        await auth.actor_for(session_token=done.session_token)
+
+
+async def test_a_member_with_a_factor_gives_its_code_and_a_wrong_code_opens_nothing(trust: Trust) -> None:
+    await factories.member("m@trust.org", "clinician", org=trust.world.org)
+    await factor_helpers.enrol("m@trust.org")
+    trust.provider.add_user("u-m", email="m@trust.org", email_verified=True)  # no amr at all
+    needed = await sso_helpers.log_in(trust, "u-m")
+    assert isinstance(needed, FactorNeeded) and not needed.enrol
+    with pytest.raises(FieldErrors):
+        await factor_login.give_code(challenge=needed.challenge, code="000000")
+    assert not await Session.exists()
+    done = await _pass_factor(needed, "m@trust.org")
+    assert (await auth.actor_for(session_token=done.session_token)).email == "m@trust.org"
+
+
+async def test_the_ticket_the_factor_earns_opens_no_unlinked_session_elsewhere(trust: Trust) -> None:
+    member = await factories.member("m@trust.org", "clinician", org=trust.world.org)
+    ticket = await factor_login.issue_ticket(member_id=member.member_id, redirect_to="/")
+    with pytest.raises(NotAuthenticated):  # /auth/complete: only the provider's sign-in opens their sessions
+        await auth.complete_login(ticket=ticket)
+    other = await factories.member("x@trust.org", "clinician", org=trust.world.org)
+    trust.provider.add_user("u-m", email="m@trust.org", email_verified=True)
+    needed = await sso_helpers.log_in(trust, "u-m")
+    assert isinstance(needed, FactorNeeded)
+    step = await factor_step.waiting(challenge=needed.challenge)
+    await factor_helpers.ticket(step, "m@trust.org")
+    someone_elses = await factor_login.issue_ticket(member_id=other.member_id, redirect_to="/")
+    with pytest.raises(NotAuthenticated):  # another member's ticket does not finish this sign-in
+        await factor_step.complete(challenge=needed.challenge, ticket=someone_elses)
+    assert not await Session.exists()
+
+
+async def test_a_role_that_needs_no_factor_signs_in_directly(trust: Trust) -> None:
+    await second_factor.set_policy(actor=trust.owner, organisation_id=trust.world.org.id, role_ids=[])
+    await factories.member("m@trust.org", "clinician", org=trust.world.org)
+    trust.provider.add_user("u-m", email="m@trust.org", email_verified=True)
+    assert isinstance(await sso_helpers.log_in(trust, "u-m"), sign_in.SignedIn)
+    assert await _second_factor_said("m@trust.org") == ["not needed"]
+
+
+async def test_an_acceptance_without_a_factor_is_refused_unless_the_provider_asserts_mfa(trust: Trust) -> None:
+    token = await sso_helpers.invite(trust, "new@trust.org")
+    trust.provider.add_user("u-new", email="new@trust.org", email_verified=True, amr=["pwd"])
+    with pytest.raises(SignInFailed) as refused:
+        await sso_helpers.accept(trust.provider, token, "u-new")
+    assert refused.value.reason == "needs_factor" and "second factor" in str(refused.value)
+    assert not await StaffMember.exists(email="new@trust.org") and not await Session.exists()
+    assert (await Invitation.get(email="new@trust.org")).state == InvitationState.PENDING
+    refusal = await AuditEvent.get(action="sso_sign_in", outcome="refused", target="new@trust.org")
+    assert refusal.detail["reason"] == "needs_factor"
+    trust.provider.add_user("u-new", email="new@trust.org", email_verified=True, amr=["pwd", "mfa"])
+    assert isinstance(await sso_helpers.accept(trust.provider, token, "u-new"), sign_in.SignedIn)
+    assert await factories.holds("new@trust.org", "clinician")
+
+
+async def test_an_existing_member_with_a_factor_accepts_then_gives_it_before_the_session(trust: Trust) -> None:
+    await factories.member("known@trust.org", None)  # an account whose earlier access ended, its factor kept
+    await factor_helpers.enrol("known@trust.org")
+    token = await sso_helpers.invite(trust, "known@trust.org")
+    trust.provider.add_user("u-known", email="known@trust.org", email_verified=True)
+    needed = await sso_helpers.accept(trust.provider, token, "u-known")
+    assert isinstance(needed, FactorNeeded) and not needed.enrol
+    assert await factories.holds("known@trust.org", "clinician") and not await Session.exists()
+    done = await _pass_factor(needed, "known@trust.org")
+    assert done.redirect_to == "/" and await SsoSession.filter(session_id=done.session_id).exists()
