@@ -11,6 +11,7 @@ LABELS = {
     "remove_sso": "Single sign-on removed",
     "sso_sign_in": "Single sign-on sign-ins",
     "sso_logout": "Logged out by the identity provider",
+    "provision_sso": "Accounts made ready for single sign-on",
 }
 
 
@@ -33,6 +34,10 @@ WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
     "sso_sign_in": lambda t, p, d: (
         f"signed in {t} through single sign-on (second factor: {d.get('second_factor', 'not recorded')})",
         f"sign in {t or 'someone'} through single sign-on ({d.get('reason', '')})",
+    ),
+    "provision_sso": lambda t, p, d: (
+        f"made the account of {t} ready for single sign-on with {d.get('provider', '')}, as {d.get('role', '')} in {p}",
+        f"make an account ready for single sign-on in {p}",
     ),
     "sso_logout": lambda t, p, d: (
         f"was told by the identity provider of {p} that {t or 'a provider session'} logged out: "
