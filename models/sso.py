@@ -25,6 +25,9 @@ class SsoConnection(Model):
     client_secret_sealed = fields.TextField()
     required = fields.BooleanField(default=False)  # invitees set no password, members sign in only through it
     email_domains: list[str] = fields.JSONField(default=list)  # the log-in page offers it for these domains
+    # ID token `acr` values (space-separated) that mean a multi-factor sign-in at this provider: Gatehouse then asks
+    # for no second factor of its own (nor does any amr value of services/sso/flows.MFA_METHODS).
+    mfa_acr_values = fields.CharField(max_length=1000, default="")
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

@@ -89,7 +89,14 @@ def allow_loopback_issuers() -> None:
     settings.configure(settings.current().model_copy(update={"sso_loopback": True}))
 
 
-async def connect(owner: Actor, organisation_id: int, provider: Provider, *, required: bool = False) -> None:
+async def connect(
+    owner: Actor,
+    organisation_id: int,
+    provider: Provider,
+    *,
+    required: bool = False,
+    mfa_acr_values: tuple[str, ...] = (),
+) -> None:
     await connections.connect(
         actor=owner,
         organisation_id=organisation_id,
@@ -99,6 +106,7 @@ async def connect(owner: Actor, organisation_id: int, provider: Provider, *, req
         client_secret=CLIENT_SECRET,
         required=required,
         email_domains=["trust.org"],
+        mfa_acr_values=mfa_acr_values,
     )
 
 

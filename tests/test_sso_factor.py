@@ -13,7 +13,9 @@ from services.sso import factor_step, logout, sign_in
 from services.sso.factor_step import FactorNeeded
 from services.sso.flows import SignInFailed
 from tests import factor_helpers, factories, sso_helpers
-from tests.sso_helpers import Provider, Trust, running_provider
+from tests.sso_helpers import Provider, Trust, connect, running_provider
+
+TWO_FACTOR = "urn:okta:loa:2fa:any"
 
 
 @pytest.fixture
@@ -137,3 +139,16 @@ async def test_an_existing_member_with_a_factor_accepts_then_gives_it_before_the
     assert await factories.holds("known@trust.org", "clinician") and not await Session.exists()
     done = await _pass_factor(needed, "known@trust.org")
     assert done.redirect_to == "/" and await SsoSession.filter(session_id=done.session_id).exists()
+
+
+async def test_an_acr_the_organisation_names_counts_as_mfa_and_a_bad_one_is_refused_at_its_field(trust: Trust) -> None:
+    with pytest.raises(FieldErrors) as refused:
+        await connect(trust.owner, trust.world.org.id, trust.provider, required=True, mfa_acr_values=("two words",))
+    assert "is not an acr value" in refused.value.fields["mfa_acr_values"]
+    await connect(trust.owner, trust.world.org.id, trust.provider, required=True, mfa_acr_values=(TWO_FACTOR,))
+    saved = await AuditEvent.filter(action="set_sso").order_by("-id").first()
+    assert saved is not None and saved.detail["mfa_acr_values"] == TWO_FACTOR
+    await factories.member("m@trust.org", "clinician", org=trust.world.org)
+    for acr, opens in ((TWO_FACTOR, True), ("urn:okta:loa:1fa:any", False)):
+        trust.provider.add_user("u-m", email="m@trust.org", email_verified=True, acr=acr)
+        assert isinstance(await sso_helpers.log_in(trust, "u-m"), sign_in.SignedIn if opens else FactorNeeded)

@@ -9,7 +9,8 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
-from models import OutboxMessage
+from models import OutboxMessage, SsoConnection
+from pages.sso_settings import ACR_LABEL
 from services.access import auth
 from services.invitations import service as invitations
 from tests import factor_helpers, factories
@@ -37,6 +38,7 @@ async def test_an_owner_connects_the_provider_and_a_bad_issuer_is_refused_at_its
         "Issuer URL (https://…)": "http://login.example.org",
         "Client ID": CLIENT_ID,
         "Client secret": CLIENT_SECRET,
+        ACR_LABEL: "urn:okta:loa:2fa:any",
     }
     for label, value in values.items():
         input_labelled(user, label).value = value
@@ -46,6 +48,7 @@ async def test_an_owner_connects_the_provider_and_a_bad_issuer_is_refused_at_its
     input_labelled(user, "Issuer URL (https://…)").value = provider.issuer
     user.find(kind=ui.button, content="Save single sign-on").click()
     await user.should_see("Single sign-on saved.")
+    assert (await SsoConnection.get(organisation_id=world.org.id)).mfa_acr_values == "urn:okta:loa:2fa:any"
     await user.open(f"/login?org={world.org.id}")
     await user.should_see("Sign in with Trust ID")
 

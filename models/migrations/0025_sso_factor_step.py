@@ -3,7 +3,10 @@ from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
-# Issue 21: a single sign-on that waits for Gatehouse's own second factor keeps what its session will carry here.
+from models.migration_ops import AddFieldWithDefault
+
+# Issue 21: a single sign-on that waits for Gatehouse's own second factor keeps what its session will carry here; an
+# organisation names the `acr` values that mean its provider did a multi-factor sign-in.
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0023_second_factors')]
@@ -26,5 +29,12 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'sso_factor_step', 'app': 'models', 'pk_attr': 'id', 'table_description': "A provider's sign-in waiting for Gatehouse's own second factor (the member's roles need one and the provider did"},
             bases=['Model'],
+        ),
+        AddFieldWithDefault(
+            model_name='SsoConnection',
+            name='mfa_acr_values',
+            field=fields.CharField(default='', max_length=1000),
+            table="sso_connection",
+            column_sql="mfa_acr_values VARCHAR(1000) NOT NULL DEFAULT ''",
         ),
     ]

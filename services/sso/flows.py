@@ -77,7 +77,7 @@ class Proven:
     email_verified: bool
     full_name: str
     expires_at: datetime  # the ID token's exp
-    mfa: bool  # the provider asserted a multi-factor sign-in (`amr`, MFA_METHODS)
+    mfa: bool  # the provider asserted a multi-factor sign-in (`amr`: MFA_METHODS; or an `acr` the organisation named)
     invitation_token_hash: str | None
     redirect_to: str
 
@@ -131,7 +131,7 @@ async def finish(*, state: str, code: str, browser_token: str, error: str = "") 
         log.warning("single sign-on for organisation %s refused: %s", flow.organisation_id, problem)
         raise SignInFailed("token") from None
     _check_authorized_party(claims, row.client_id)
-    return _proven(flow, claims)
+    return _proven(flow, claims, mfa_acr_values=row.mfa_acr_values.split())
 
 
 def _check_authorized_party(claims: dict[str, Any], client_id: str) -> None:
@@ -140,7 +140,7 @@ def _check_authorized_party(claims: dict[str, Any], client_id: str) -> None:
         raise SignInFailed("audience")
 
 
-def _proven(flow: SsoFlow, claims: dict[str, Any]) -> Proven:
+def _proven(flow: SsoFlow, claims: dict[str, Any], *, mfa_acr_values: list[str]) -> Proven:
     email = str(claims.get("email") or "")
     return Proven(
         organisation_id=flow.organisation_id,
@@ -150,7 +150,7 @@ def _proven(flow: SsoFlow, claims: dict[str, Any]) -> Proven:
         email_verified=claims.get("email_verified") is True,
         full_name=str(claims.get("name") or "")[:200],
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
-        mfa=_asserts_mfa(claims.get("amr")),
+        mfa=_asserts_mfa(claims.get("amr")) or claims.get("acr") in mfa_acr_values,
         invitation_token_hash=flow.invitation_token_hash,
         redirect_to=flow.redirect_to,
     )
