@@ -104,8 +104,8 @@ class SsoSession(Model):
 
 class SsoFactorStep(Model):
     """A provider's sign-in waiting for Gatehouse's own second factor (the member's roles need one and the provider did
-    not assert multi-factor): what the session will carry once the factor is given. Keyed by the hash of the
-    FactorChallenge's key; spent once."""
+    not assert multi-factor): what the session will carry once the factor is given. Keyed by the hash of its key (a
+    log-in's: its FactorChallenge's); spent once."""
 
     id = fields.IntField(primary_key=True)
     challenge_hash = fields.CharField(max_length=64, unique=True)
@@ -116,10 +116,19 @@ class SsoFactorStep(Model):
     sid = fields.CharField(max_length=255, null=True)
     ends_by = fields.DatetimeField(null=True)  # the ID token's exp, where the organisation requires single sign-on
     enrol = fields.BooleanField(default=False)  # the member has no factor yet: they set one up first
+    # An acceptance waiting for its invitee to set up a factor (their role needs one): the invitation's link hash and
+    # who the provider vouched for; the account, factor and grant are made together once the app is confirmed.
+    invitation_token_hash = fields.CharField(max_length=64, null=True)
+    email = fields.CharField(max_length=320, default="")
+    full_name = fields.CharField(max_length=200, default="")
+    member: fields.ForeignKeyNullableRelation["StaffMember"] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="sso_factor_steps", on_delete=fields.CASCADE, null=True
+    )  # whose session it becomes (an acceptance's: once accepted)
     expires_at = fields.DatetimeField(db_index=True)
     used_at = fields.DatetimeField(null=True)
 
     organisation_id: int
+    member_id: int | None
 
     class Meta:
         table = "sso_factor_step"

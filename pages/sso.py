@@ -7,12 +7,15 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from nicegui import app, ui
 
+from components import second_factor
+from components.form_errors import FormErrors
 from components.frame import LANGUAGE, frame
-from components.session import client_address
+from components.session import client_address, notify_errors
 from pages.login import factor_step as factor_step_screens
 from pages.login import signed_in
-from services.access import factor_login
+from services.access import factor_login, totp
 from services.access.auth import CompletedLogin
+from services.access.totp import TotpProof
 from services.errors import DomainError, NotAuthenticated
 from services.platform import settings
 from services.sso import factor_step, flows, logout, sign_in
@@ -57,12 +60,17 @@ def create() -> None:
         challenge = request.cookies.get(factor_step.COOKIE, "")
         with frame("Welcome to Gatehouse"), ui.column().classes("w-full items-center gap-4"):
             try:
-                step = await factor_step.waiting(challenge=challenge)
+                waiting = await factor_step.waiting(challenge=challenge)
             except NotAuthenticated as problem:
                 ui.label(str(problem)).classes("text-negative text-body1").props('role="alert"')
                 ui.link("Log in", "/login").classes("text-body1 text-weight-bold")
                 return
-            await factor_step_screens(step, lambda ticket: ui.navigate.to(f"/sso/complete?ticket={quote(ticket)}"))
+            if waiting.accepting_as:
+                _enrol_to_accept(challenge, waiting.accepting_as)
+                return
+            await factor_step_screens(
+                waiting.step, lambda ticket: ui.navigate.to(f"/sso/complete?ticket={quote(ticket)}")
+            )
 
     @app.get("/sso/complete", include_in_schema=False)
     async def complete(request: Request, ticket: str = "") -> Response:
@@ -101,6 +109,26 @@ def _to_provider(started: flows.Started) -> RedirectResponse:
         secure=settings.current().base_url.startswith("https://"),
     )
     return response
+
+
+def _enrol_to_accept(challenge: str, email: str) -> None:
+    """The invitee sets up an authenticator app; accepting makes the account, the app and the grant together."""
+    enrolment = totp.new_enrolment(email=email)
+    place = ui.column().classes("w-full items-center gap-4")
+
+    async def confirm(code: str, errors: FormErrors) -> None:
+        proof = TotpProof(enrolment.secret, code)
+        codes = await notify_errors(lambda: sign_in.accept_with_factor(challenge=challenge, proof=proof), form=errors)
+        if codes is None:
+            return
+        place.clear()
+        with place:
+            second_factor.recovery_codes(
+                codes, then_label="Continue to Gatehouse", on_then=lambda: ui.navigate.to("/sso/complete")
+            )
+
+    with place:
+        second_factor.enrolment_step(enrolment, confirm, action="Confirm and accept")
 
 
 def _signed_in(done: sign_in.SignedIn | CompletedLogin) -> RedirectResponse:

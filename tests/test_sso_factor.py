@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from models import AuditEvent, Invitation, InvitationState, Session, SsoSession, StaffMember
+from models import AuditEvent, Invitation, InvitationState, Session, SsoSession, StaffMember, TotpFactor
 from services.access import auth, factor_login, second_factor
+from services.access.totp import TotpProof
 from services.errors import FieldErrors, NotAuthenticated
+from services.invitations.acceptance import NO_PASSWORD
 from services.sso import factor_step, logout, sign_in
 from services.sso.factor_step import FactorNeeded
-from services.sso.flows import SignInFailed
 from tests import factor_helpers, factories, sso_helpers
 from tests.sso_helpers import Provider, Trust, connect, running_provider
 
@@ -31,7 +32,7 @@ async def trust(db: str, provider: Provider) -> AsyncIterator[Trust]:
 
 async def _pass_factor(needed: FactorNeeded, email: str) -> auth.CompletedLogin:
     """Give (or set up) the factor as the member would, then open the session as /sso/complete does."""
-    step = await factor_step.waiting(challenge=needed.challenge)
+    step = (await factor_step.waiting(challenge=needed.challenge)).step
     assert step.enrol == needed.enrol
     ticket = await factor_helpers.ticket(step, email)
     return await factor_step.complete(challenge=needed.challenge, ticket=ticket)
@@ -98,7 +99,7 @@ async def test_the_ticket_the_factor_earns_opens_no_unlinked_session_elsewhere(t
     trust.provider.add_user("u-m", email="m@trust.org", email_verified=True)
     needed = await sso_helpers.log_in(trust, "u-m")
     assert isinstance(needed, FactorNeeded)
-    step = await factor_step.waiting(challenge=needed.challenge)
+    step = (await factor_step.waiting(challenge=needed.challenge)).step
     await factor_helpers.ticket(step, "m@trust.org")
     someone_elses = await factor_login.issue_ticket(member_id=other.member_id, redirect_to="/")
     with pytest.raises(NotAuthenticated):  # another member's ticket does not finish this sign-in
@@ -114,19 +115,42 @@ async def test_a_role_that_needs_no_factor_signs_in_directly(trust: Trust) -> No
     assert await _second_factor_said("m@trust.org") == ["not needed"]
 
 
-async def test_an_acceptance_without_a_factor_is_refused_unless_the_provider_asserts_mfa(trust: Trust) -> None:
+async def test_an_invitee_without_a_factor_sets_one_up_and_only_then_is_the_acceptance_made(trust: Trust) -> None:
     token = await sso_helpers.invite(trust, "new@trust.org")
-    trust.provider.add_user("u-new", email="new@trust.org", email_verified=True, amr=["pwd"])
-    with pytest.raises(SignInFailed) as refused:
-        await sso_helpers.accept(trust.provider, token, "u-new")
-    assert refused.value.reason == "needs_factor" and "second factor" in str(refused.value)
+    trust.provider.add_user("u-new", email="new@trust.org", email_verified=True, name="Nia New", amr=["pwd"])
+    needed = await sso_helpers.accept(trust.provider, token, "u-new")
+    assert isinstance(needed, FactorNeeded) and needed.enrol
+    assert (await factor_step.waiting(challenge=needed.challenge)).accepting_as == "new@trust.org"
     assert not await StaffMember.exists(email="new@trust.org") and not await Session.exists()
     assert (await Invitation.get(email="new@trust.org")).state == InvitationState.PENDING
-    refusal = await AuditEvent.get(action="sso_sign_in", outcome="refused", target="new@trust.org")
-    assert refusal.detail["reason"] == "needs_factor"
-    trust.provider.add_user("u-new", email="new@trust.org", email_verified=True, amr=["pwd", "mfa"])
-    assert isinstance(await sso_helpers.accept(trust.provider, token, "u-new"), sign_in.SignedIn)
-    assert await factories.holds("new@trust.org", "clinician")
+    with pytest.raises(NotAuthenticated):  # nothing to open before the factor
+        await factor_step.complete(challenge=needed.challenge)
+    wrong = TotpProof(factor_helpers.proof("new@trust.org").secret, "000000")
+    with pytest.raises(FieldErrors):  # a wrong code: nothing is made
+        await sign_in.accept_with_factor(challenge=needed.challenge, proof=wrong)
+    assert not await StaffMember.exists(email="new@trust.org")
+    codes = await sign_in.accept_with_factor(challenge=needed.challenge, proof=factor_helpers.proof("new@trust.org"))
+    assert len(codes) == 10
+    member = await StaffMember.get(email="new@trust.org")
+    assert member.password_hash == NO_PASSWORD and await TotpFactor.exists(member_id=member.id)
+    assert await factories.holds("new@trust.org", "clinician") and not await Session.exists()
+    accepted = await AuditEvent.get(action="accept", target="new@trust.org")
+    assert accepted.detail["second_factor"] == "totp enrolled" and accepted.detail["via"] == "single sign-on"
+    with pytest.raises(NotAuthenticated):  # accepted once
+        await sign_in.accept_with_factor(challenge=needed.challenge, proof=factor_helpers.proof("new@trust.org"))
+    done = await factor_step.complete(challenge=needed.challenge)
+    assert (await auth.actor_for(session_token=done.session_token)).email == "new@trust.org"
+    assert await SsoSession.filter(session_id=done.session_id, subject="u-new").exists()
+    with pytest.raises(NotAuthenticated):
+        await factor_step.complete(challenge=needed.challenge)
+
+
+async def test_an_invitee_whose_provider_asserts_mfa_accepts_at_once(trust: Trust) -> None:
+    token = await sso_helpers.invite(trust, "mfa@trust.org")
+    trust.provider.add_user("u-mfa", email="mfa@trust.org", email_verified=True, amr=["pwd", "mfa"])
+    assert isinstance(await sso_helpers.accept(trust.provider, token, "u-mfa"), sign_in.SignedIn)
+    assert await factories.holds("mfa@trust.org", "clinician")
+    assert not await TotpFactor.exists(member__email="mfa@trust.org")
 
 
 async def test_an_existing_member_with_a_factor_accepts_then_gives_it_before_the_session(trust: Trust) -> None:

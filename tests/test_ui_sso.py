@@ -9,7 +9,7 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
-from models import OutboxMessage, SsoConnection
+from models import OutboxMessage, Session, SsoConnection
 from pages.sso_settings import ACR_LABEL
 from services.access import auth
 from services.invitations import service as invitations
@@ -145,3 +145,32 @@ async def test_the_factor_page_without_a_sign_in_under_way_says_so(provider: Pro
     await user.open("/sso/factor")
     await user.should_see("That log-in has expired. Please log in again.")
     assert (await user.http_client.get("/sso/complete?ticket=forged")).headers["location"] == "/login"
+
+
+async def test_an_invitee_whose_provider_asserts_no_mfa_sets_up_an_app_then_accepts(
+    provider: Provider, user: User
+) -> None:
+    world = await factories.world()
+    owner = await factories.member("ow@trust.org", "organisation_owner", org=world.org)
+    await connect(owner, world.org.id, provider, required=True)
+    clinician = await factories.role("clinician")
+    await invitations.send(
+        actor=owner, addresses=["sam@trust.org"], role_id=clinician.id, lifetime_hours=72, organisation_id=world.org.id
+    )
+    token = factories.token_of(await OutboxMessage.get(recipient="sam@trust.org"))
+    provider.add_user("u-sam", email="sam@trust.org", email_verified=True, name="Sam Clinician")
+    to_provider = await user.http_client.get(f"/sso/accept/{token}")
+    back = provider.sign_in(to_provider.headers["location"], "u-sam")
+    called_back = await user.http_client.get(f"/sso/callback?{urlencode(back)}")
+    assert called_back.headers["location"] == "/sso/factor" and auth.SESSION_COOKIE not in called_back.cookies
+    await user.open("/sso/factor")
+    await user.should_see("Set up your authenticator app")
+    key = next(iter(user.find(marker="totp-key").elements))
+    secret = str(key.props.get("text") or getattr(key, "text", "")).replace(" ", "")
+    user.find("6-digit code from your app").type(factor_helpers.code(secret))
+    user.find(kind=ui.button, content="Confirm and accept").click()
+    await user.should_see("Save your recovery codes", retries=30)
+    assert not await Session.exists(), "no session before the codes are seen and Continue is chosen"
+    user.find(kind=ui.button, content="Continue to Gatehouse").click()
+    await user.should_see(kind=ui.button, content="Log out", retries=150)
+    await user.should_see(f"Clinician — {world.org.name}")

@@ -5,8 +5,9 @@ from tortoise import fields
 
 from models.migration_ops import AddFieldWithDefault
 
-# Issue 21: a single sign-on that waits for Gatehouse's own second factor keeps what its session will carry here; an
-# organisation names the `acr` values that mean its provider did a multi-factor sign-in.
+# Issue 21: a single sign-on that waits for Gatehouse's own second factor (or, accepting, for the invitee to set one up)
+# keeps what its session will carry here; an organisation names the `acr` values that mean its provider did a
+# multi-factor sign-in.
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0023_second_factors')]
@@ -24,6 +25,10 @@ class Migration(migrations.Migration):
                 ('sid', fields.CharField(null=True, max_length=255)),
                 ('ends_by', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('enrol', fields.BooleanField(default=False)),
+                ('invitation_token_hash', fields.CharField(null=True, max_length=64)),
+                ('email', fields.CharField(default='', max_length=320)),
+                ('full_name', fields.CharField(default='', max_length=200)),
+                ('member', fields.ForeignKeyField('models.StaffMember', source_field='member_id', null=True, db_constraint=True, to_field='id', related_name='sso_factor_steps', on_delete=OnDelete.CASCADE)),
                 ('expires_at', fields.DatetimeField(db_index=True, auto_now=False, auto_now_add=False)),
                 ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],

@@ -40,11 +40,6 @@ MESSAGES = {
     "not_member": "Your identity provider signed you in, but you hold no access in this organisation.",
     "subject_taken": "Your identity provider's account is already linked to another Gatehouse account.",
     "suspended": auth.SUSPENDED_LOGIN,
-    "needs_factor": (
-        "This role needs a second factor, and your identity provider did not confirm that you used one. Ask your "
-        "administrator to turn on multi-factor sign-in at the provider, or, where the organisation allows passwords, "
-        "accept with a password and an authenticator app."
-    ),
     "beyond": (
         "This account also holds access outside this organisation, so the organisation's identity provider cannot sign "
         "it in. Log in with your Gatehouse password instead."

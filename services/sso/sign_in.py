@@ -10,8 +10,9 @@ from models import Invitation, RoleAssignment, SsoConnection, SsoIdentity, SsoSe
 from services.access import auth, factor_login, factors, second_factor, tokens
 from services.access.liveness import live
 from services.access.service import RoleInfo
+from services.access.totp import TotpProof
 from services.audit import service as audit
-from services.errors import DomainError, LinkInvalid
+from services.errors import DomainError, FieldErrors, LinkInvalid
 from services.invitations import acceptance
 from services.platform.clock import now
 from services.sso import connections, factor_step, flows
@@ -53,13 +54,16 @@ async def complete(*, state: str, code: str, browser_token: str, error: str = ""
     except SignInFailed as problem:
         await _refused(problem, target="", organisation_id=None)
         raise
+    connection = await SsoConnection.get(organisation_id=proven.organisation_id)
+    ends_by = proven.expires_at if connection.required else None
     try:
+        if proven.invitation_token_hash and not proven.mfa and await _enrols_first(proven):
+            await _signed_in(proven, "set up while accepting")
+            return await factor_step.begin_acceptance(proven=proven, ends_by=ends_by)
         member_id = await (_accept(proven) if proven.invitation_token_hash else _log_in(proven))
     except DomainError as problem:
         await _refused(problem, target=proven.email, organisation_id=proven.organisation_id)
         raise
-    connection = await SsoConnection.get(organisation_id=proven.organisation_id)
-    ends_by = proven.expires_at if connection.required else None
     redirect_to = proven.redirect_to if not proven.invitation_token_hash else "/"
     waits = not proven.mfa and await factor_login.needed(member_id=member_id)
     await _signed_in(proven, "asserted by the provider" if proven.mfa else "Gatehouse's own" if waits else "not needed")
@@ -75,29 +79,70 @@ async def complete(*, state: str, code: str, browser_token: str, error: str = ""
     return SignedIn(done.session_token, done.max_age_seconds, done.redirect_to)
 
 
+async def accept_with_factor(*, challenge: str, proof: TotpProof) -> list[str]:
+    """The invitee the provider vouched for sets up their authenticator app: the account (or their existing one), the
+    app, the recovery codes and the grant in one transaction; returns the recovery codes (to show once)."""
+    row = await factor_step.accepting(challenge=challenge)
+    assert row.invitation_token_hash is not None
+    try:
+        invitation = await _checked_invitation(row.invitation_token_hash, row.email, row.organisation_id)
+        member_id, codes = await _accept_as(invitation, row.email, row.full_name, row.subject, enrolment=proof)
+    except DomainError as problem:
+        if not isinstance(problem, FieldErrors):  # a mistyped code is said at its field, not audited
+            await _refused(problem, target=row.email, organisation_id=row.organisation_id)
+        raise
+    await factor_step.accepted(row=row, member_id=member_id)
+    return codes
+
+
+async def _enrols_first(proven: Proven) -> bool:
+    """Does this acceptance need the invitee to set up a factor first (its role needs one and they have none)?"""
+    assert proven.invitation_token_hash is not None
+    _check_vouched_address(proven)
+    invitation = await _checked_invitation(proven.invitation_token_hash, proven.email, proven.organisation_id)
+    role = RoleInfo.of(invitation.role)
+    if not await second_factor.required_for_role(role=role, organisation_id=invitation.organisation_id):
+        return False
+    existing = await StaffMember.get_or_none(email=invitation.email)
+    return existing is None or not (await factors.factors_of(member_id=existing.id)).enrolled
+
+
 async def _accept(proven: Proven) -> int:
+    assert proven.invitation_token_hash is not None
+    _check_vouched_address(proven)
+    invitation = await _checked_invitation(proven.invitation_token_hash, proven.email, proven.organisation_id)
+    member_id, _ = await _accept_as(invitation, proven.email, proven.full_name, proven.subject)
+    return member_id
+
+
+def _check_vouched_address(proven: Proven) -> None:
     if not proven.email_verified or not proven.email:
         raise SignInFailed("unverified")
-    assert proven.invitation_token_hash is not None
-    invitation = await acceptance.live_invitation(token_hash=proven.invitation_token_hash)
-    if proven.email != invitation.email:
+
+
+async def _checked_invitation(token_hash: str, email: str, organisation_id: int) -> Invitation:
+    invitation = await acceptance.live_invitation(token_hash=token_hash)
+    if email != invitation.email:
         raise SignInFailed("other_address")
     existing = await StaffMember.get_or_none(email=invitation.email)
     if existing is not None:
-        await _vouched_for_here(existing.id, proven.organisation_id)
-    if not proven.mfa and await _needs_enrolment(invitation, existing):
-        raise SignInFailed("needs_factor")  # the factor is set up before the grant exists: here, not at all
+        await _vouched_for_here(existing.id, organisation_id)
+    return invitation
+
+
+async def _accept_as(
+    invitation: Invitation, email: str, full_name: str, subject: str, *, enrolment: TotpProof | None = None
+) -> tuple[int, list[str]]:
+    organisation_id = invitation.organisation_id
+    assert organisation_id is not None
 
     async def link(member_id: int, connection: BaseDBAsyncClient) -> None:
-        await _link(proven, member_id, connection)
+        await _link(organisation_id, subject, member_id, connection)
 
     return await acceptance.accept_vouched(
-        token_hash=proven.invitation_token_hash,
-        email=proven.email,
-        full_name=proven.full_name,
-        organisation_id=proven.organisation_id,
-        also=link,
-    )
+        token_hash=invitation.token_hash, email=email, full_name=full_name, organisation_id=organisation_id,
+        also=link, enrolment=enrolment,
+    )  # fmt: skip
 
 
 async def _log_in(proven: Proven) -> int:
@@ -117,15 +162,8 @@ async def _log_in(proven: Proven) -> int:
         raise SignInFailed("not_member")  # an organisation's provider signs in its own members only
     await _vouched_for_here(member.id, proven.organisation_id)
     if identity is None:
-        await _link(proven, member.id, None)
+        await _link(proven.organisation_id, proven.subject, member.id, None)
     return member.id
-
-
-async def _needs_enrolment(invitation: Invitation, existing: StaffMember | None) -> bool:
-    role = RoleInfo.of(invitation.role)
-    if not await second_factor.required_for_role(role=role, organisation_id=invitation.organisation_id):
-        return False
-    return existing is None or not (await factors.factors_of(member_id=existing.id)).enrolled
 
 
 async def _signed_in(proven: Proven, factor: str) -> None:
@@ -138,20 +176,12 @@ async def _vouched_for_here(member_id: int, organisation_id: int) -> None:
         raise SignInFailed("beyond")
 
 
-async def _link(proven: Proven, member_id: int, connection: BaseDBAsyncClient | None) -> None:
+async def _link(organisation_id: int, subject: str, member_id: int, connection: BaseDBAsyncClient | None) -> None:
     """Remember who the provider's subject is here; a subject already linked to someone else is refused."""
-    found = (
-        await SsoIdentity.filter(organisation_id=proven.organisation_id, subject=proven.subject)
-        .using_db(connection)
-        .first()
-    )
+    found = await SsoIdentity.filter(organisation_id=organisation_id, subject=subject).using_db(connection).first()
     if found is None:
         await SsoIdentity.create(
-            using_db=connection,
-            organisation_id=proven.organisation_id,
-            subject=proven.subject,
-            member_id=member_id,
-            created_at=now(),
+            using_db=connection, organisation_id=organisation_id, subject=subject, member_id=member_id, created_at=now()
         )
     elif found.member_id != member_id:
         raise SignInFailed("subject_taken")
