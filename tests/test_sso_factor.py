@@ -1,6 +1,7 @@
 """Single sign-on meets the second factor (issue 21): a provider's sign-in never skips the factor the member's roles
 need. The provider's own MFA counts when its ID token asserts it (`amr`); otherwise Gatehouse's own factor step comes
-before any session, and the session it then opens keeps its link for back-channel logout. Against the real provider."""
+before any session (an invitee without one sets it up before the acceptance is made), and the session it then opens
+keeps its link for back-channel logout. Against the real provider."""
 
 from collections.abc import AsyncIterator, Iterator
 
