@@ -1,6 +1,7 @@
 """Single sign-on's HTTP endpoints: start a sign-in (accepting an invitation, or logging in), the provider's callback,
 and its back-channel logout. Every rule is in services/sso; these only carry cookies and redirects."""
 
+from datetime import timedelta
 from urllib.parse import parse_qs, quote
 
 from fastapi import Request
@@ -98,14 +99,20 @@ def create() -> None:
 
 
 def _to_provider(started: flows.Started) -> RedirectResponse:
-    response = RedirectResponse(started.url, status_code=303)
+    # Lax: sent on the provider's top-level redirect back to /sso/callback.
+    return _redirect_with_cookie(started.url, flows.BROWSER_COOKIE, started.browser_token, flows.LIFETIME)
+
+
+def _redirect_with_cookie(target: str, name: str, value: str, lifetime: timedelta) -> RedirectResponse:
+    """A redirect setting one of single sign-on's cookies: HttpOnly, SameSite=Lax, seen only under /sso."""
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        flows.BROWSER_COOKIE,
-        started.browser_token,
-        max_age=int(flows.LIFETIME.total_seconds()),
+        name,
+        value,
+        max_age=int(lifetime.total_seconds()),
         path="/sso",
         httponly=True,
-        samesite="lax",  # sent on the provider's top-level redirect back to /sso/callback
+        samesite="lax",
         secure=settings.current().base_url.startswith("https://"),
     )
     return response
@@ -136,18 +143,8 @@ def _signed_in(done: sign_in.SignedIn | CompletedLogin) -> RedirectResponse:
 
 
 def _to_factor(needed: factor_step.FactorNeeded) -> RedirectResponse:
-    """On to Gatehouse's own second factor; the challenge's key rides in a cookie only /sso sees, never in a URL."""
-    response = RedirectResponse("/sso/factor", status_code=303)
-    response.set_cookie(
-        factor_step.COOKIE,
-        needed.challenge,
-        max_age=int(factor_login.CHALLENGE_LIFETIME.total_seconds()),
-        path="/sso",
-        httponly=True,
-        samesite="lax",
-        secure=settings.current().base_url.startswith("https://"),
-    )
-    return response
+    """On to Gatehouse's own second factor; the step's key rides in a cookie only /sso sees, never in a URL."""
+    return _redirect_with_cookie("/sso/factor", factor_step.COOKIE, needed.challenge, factor_login.CHALLENGE_LIFETIME)
 
 
 def _problem(problem: DomainError) -> RedirectResponse:

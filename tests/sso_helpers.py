@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import flask
 import httpx
 import oidc_provider_mock
+import pytest
 import werkzeug.serving
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -66,6 +67,19 @@ def _logout_token_route(app: flask.Flask) -> None:
             "events": {logout.EVENT: {}},
         } | (flask.request.get_json() or {})
         return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+
+
+@pytest.fixture(name="provider")
+def provider_fixture() -> Iterator[Provider]:
+    """The provider, for a test module that names it (`provider = sso_helpers.provider_fixture`)."""
+    with running_provider() as running:
+        yield running
+
+
+@pytest.fixture(name="trust")
+async def required_trust(db: str, provider: Provider) -> AsyncIterator["Trust"]:
+    """An organisation requiring single sign-on through the provider (`trust = sso_helpers.required_trust`)."""
+    yield await trust_of(provider, required=True)
 
 
 @contextmanager

@@ -3,12 +3,10 @@ for single sign-on (no password, the grant, an email saying to sign in through t
 elsewhere, and for an account that exists already, an invitation as before. The person then signs in through the real
 provider, Gatehouse's own second factor first when the provider asserts none."""
 
-from collections.abc import AsyncIterator, Iterator
 from email import message_from_bytes, policy
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from models import AuditEvent, Invitation, InvitationState, OutboxMessage, Session, StaffMember
@@ -21,21 +19,13 @@ from services.scim.people import user_id
 from services.sso import sign_in
 from services.sso.factor_step import FactorNeeded
 from tests import factories, sso_helpers
-from tests.sso_helpers import Provider, Trust, connect, running_provider
+from tests.sso_helpers import Trust, connect
 
 USERS = "/scim/v2/Users"
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 
-@pytest.fixture
-def provider() -> Iterator[Provider]:
-    with running_provider() as running:
-        yield running
-
-
-@pytest.fixture
-async def trust(db: str, provider: Provider) -> AsyncIterator[Trust]:
-    yield await sso_helpers.trust_of(provider, required=True)
+provider, trust = sso_helpers.provider_fixture, sso_helpers.required_trust  # the fixtures
 
 
 async def _client(trust: Trust) -> httpx.AsyncClient:

@@ -1,6 +1,6 @@
 """Single sign-on (issue 21 item 2) against a real OpenID Connect provider started by the tests."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,15 +13,12 @@ from services.platform import settings
 from services.sso import connections, logout, sealing, sign_in
 from services.sso.flows import SignInFailed
 from tests import factor_helpers, factories, sso_helpers
-from tests.sso_helpers import Provider, Trust, allow_loopback_issuers, connect, running_provider
+from tests.sso_helpers import Provider, Trust, allow_loopback_issuers, connect
 
 MFA = ["pwd", "mfa"]  # the provider asserts a multi-factor sign-in: Gatehouse asks for no factor of its own
 
 
-@pytest.fixture
-def provider() -> Iterator[Provider]:
-    with running_provider() as running:
-        yield running
+provider = sso_helpers.provider_fixture  # the fixture
 
 
 @pytest.fixture

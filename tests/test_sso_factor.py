@@ -3,8 +3,6 @@ need. The provider's own MFA counts when its ID token asserts it (`amr`); otherw
 before any session (an invitee without one sets it up before the acceptance is made), and the session it then opens
 keeps its link for back-channel logout. Against the real provider."""
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
 
 from models import AuditEvent, Invitation, InvitationState, Session, SsoSession, StaffMember, TotpFactor
@@ -15,20 +13,12 @@ from services.invitations.acceptance import NO_PASSWORD
 from services.sso import factor_step, logout, sign_in
 from services.sso.factor_step import FactorNeeded
 from tests import factor_helpers, factories, sso_helpers
-from tests.sso_helpers import Provider, Trust, connect, running_provider
+from tests.sso_helpers import Trust, connect
 
 TWO_FACTOR = "urn:okta:loa:2fa:any"
 
 
-@pytest.fixture
-def provider() -> Iterator[Provider]:
-    with running_provider() as running:
-        yield running
-
-
-@pytest.fixture
-async def trust(db: str, provider: Provider) -> AsyncIterator[Trust]:
-    yield await sso_helpers.trust_of(provider, required=True)
+provider, trust = sso_helpers.provider_fixture, sso_helpers.required_trust  # the fixtures
 
 
 async def _pass_factor(needed: FactorNeeded, email: str) -> auth.CompletedLogin:

@@ -9,11 +9,10 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
-from models import OutboxMessage, Session, SsoConnection
+from models import Session, SsoConnection
 from pages.sso_settings import ACR_LABEL
 from services.access import auth
-from services.invitations import service as invitations
-from tests import factor_helpers, factories
+from tests import factor_helpers, factories, sso_helpers
 from tests.sso_helpers import CLIENT_ID, CLIENT_SECRET, Provider, allow_loopback_issuers, connect, running_provider
 from tests.ui_helpers import error_of, input_labelled, sign_in
 
@@ -56,14 +55,8 @@ async def test_an_owner_connects_the_provider_and_a_bad_issuer_is_refused_at_its
 async def test_a_required_sso_invitee_sees_no_password_form_and_accepts_through_the_provider(
     provider: Provider, user: User
 ) -> None:
-    world = await factories.world()
-    owner = await factories.member("ow@trust.org", "organisation_owner", org=world.org)
-    await connect(owner, world.org.id, provider, required=True)
-    clinician = await factories.role("clinician")
-    await invitations.send(
-        actor=owner, addresses=["nia@trust.org"], role_id=clinician.id, lifetime_hours=72, organisation_id=world.org.id
-    )
-    token = factories.token_of(await OutboxMessage.get(recipient="nia@trust.org"))
+    trust = await sso_helpers.trust_of(provider, required=True)
+    world, token = trust.world, await sso_helpers.invite(trust, "nia@trust.org")
     await user.open(f"/accept/{token}")
     await user.should_see("no Gatehouse password is needed")
     await user.should_not_see("Create your account")
@@ -116,9 +109,7 @@ async def test_the_log_in_page_offers_the_provider_by_email_domain(provider: Pro
 async def test_a_sign_in_without_the_providers_mfa_asks_for_the_code_before_the_session(
     provider: Provider, user: User
 ) -> None:
-    world = await factories.world()
-    owner = await factories.member("ow@trust.org", "organisation_owner", org=world.org)
-    await connect(owner, world.org.id, provider, required=True)
+    world = (await sso_helpers.trust_of(provider, required=True)).world
     await factories.member("nia@trust.org", "clinician", org=world.org)
     await factor_helpers.enrol("nia@trust.org")
     provider.add_user("u-nia", email="nia@trust.org", email_verified=True, amr=["pwd"])
@@ -150,14 +141,8 @@ async def test_the_factor_page_without_a_sign_in_under_way_says_so(provider: Pro
 async def test_an_invitee_whose_provider_asserts_no_mfa_sets_up_an_app_then_accepts(
     provider: Provider, user: User
 ) -> None:
-    world = await factories.world()
-    owner = await factories.member("ow@trust.org", "organisation_owner", org=world.org)
-    await connect(owner, world.org.id, provider, required=True)
-    clinician = await factories.role("clinician")
-    await invitations.send(
-        actor=owner, addresses=["sam@trust.org"], role_id=clinician.id, lifetime_hours=72, organisation_id=world.org.id
-    )
-    token = factories.token_of(await OutboxMessage.get(recipient="sam@trust.org"))
+    trust = await sso_helpers.trust_of(provider, required=True)
+    world, token = trust.world, await sso_helpers.invite(trust, "sam@trust.org")
     provider.add_user("u-sam", email="sam@trust.org", email_verified=True, name="Sam Clinician")
     to_provider = await user.http_client.get(f"/sso/accept/{token}")
     back = provider.sign_in(to_provider.headers["location"], "u-sam")
