@@ -3,15 +3,20 @@
 The routes exist in this process only and call the same services the pages call, with the same checks:
 - GET  /_bench/revoke/staff?org=ID: what every action on the Care Portal's staff list does (the session cookie read
   afresh by auth.actor_for, then staff.staff_page with that actor's grants): 200 allowed, 401 no session, 403 refused;
-- POST /_bench/revoke/login: auth.login (what the log-in form calls); the client then spends the ticket at the real
-  /auth/complete, which sets the real session cookie;
+- POST /_bench/revoke/login: auth.login (what the log-in form calls), then the second-factor step as the member does
+  it at their first log-in (their clinician role needs a factor, so they set up an authenticator app: a new secret,
+  confirmed with its current code, factor_login.enrol and finish_enrolment); the client then spends the ticket at the
+  real /auth/complete, which sets the real session cookie;
 - POST /_bench/revoke/set_end, /remove, /suspend: grant_ends.set_end, staff.remove_from_team and
   suspension.suspend as the given actor (what the staff list's row menu calls).
 """
 
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from services.access.factor_login import LoginStep
 
 
 def serve() -> None:
@@ -44,9 +49,8 @@ def serve() -> None:
 
     @main.app.post("/_bench/revoke/login")
     async def login(email: str, password: str) -> dict[str, str]:
-        return {
-            "ticket": (await auth.login(email=email, password=password, redirect_to="/care", client="bench")).ticket
-        }
+        step = await auth.login(email=email, password=password, redirect_to="/care", client="bench")
+        return {"ticket": await past_the_factor(step, email)}
 
     @main.app.post("/_bench/revoke/set_end")
     async def set_end(by: int, assignment: int, at: float) -> dict[str, Any]:
@@ -68,6 +72,23 @@ def serve() -> None:
         return {"cpu_s": time.process_time()}
 
     main.run()
+
+
+async def past_the_factor(step: "LoginStep", email: str) -> str:
+    """The log-in ticket after the second-factor step: each bench member logs in once, so a member asked for a factor
+    sets up their authenticator app there, as a person's phone would (a new secret and the code it shows now)."""
+    import pyotp
+
+    from services.access import factor_login, totp
+    from services.access.totp import TotpProof
+
+    if step.ticket:
+        return step.ticket
+    if not step.enrol:
+        raise RuntimeError(f"{email} already has a second factor: bench members log in once, on a fresh world")
+    secret = totp.new_enrolment(email=email).secret
+    await factor_login.enrol(challenge=step.challenge, proof=TotpProof(secret, pyotp.TOTP(secret).now()))
+    return await factor_login.finish_enrolment(challenge=step.challenge)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 (components/data_table.js)."""
 
 import functools
-from typing import Any
 
 from nicegui import ui
+
+from components.shared_props import shared_prop
 
 # A column of addresses (no spaces to wrap at): a long one breaks inside, so the table still fits its box.
 ADDRESS_CELL = {"classes": "break-anywhere"}
@@ -28,13 +29,6 @@ def add_badge_cell(table: DataTable, column: str, *, when: str, label: str, colo
     """Show a badge instead of the column's value in rows where the row field `when` is true."""
     cells = [*table.props.get("badge-cells", []), _badge(column, when, label, color)]
     shared_prop(table, "badge-cells", cells)
-
-
-def shared_prop(table: DataTable, name: str, value: Any) -> None:
-    """Give the table a prop of plain data that every page showing the same table shares and nobody changes."""
-    # As a NiceGUI prop (observable), each page would hold its own copy.
-    dict.__setitem__(table.props, name, value)
-    table.update()
 
 
 @functools.cache

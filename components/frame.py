@@ -1,5 +1,6 @@
 """The shared page frame: header with navigation, the user, log out; content below."""
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 from nicegui import app, ui
 from nicegui.language import Language
 
+from components.shared_props import shared_prop
 from services.access import auth
 from services.access import service as access
 from services.access.service import Actor
@@ -58,7 +60,13 @@ class HeaderLinks(ui.element, component="header_links.js", default_classes="nice
 
     def __init__(self, links: list[list[str]]) -> None:
         super().__init__()
-        self._props["links"] = links
+        shared_prop(self, "links", _shared_links(tuple(tuple(link) for link in links)))
+
+
+@functools.cache
+def _shared_links(links: tuple[tuple[str, ...], ...]) -> list[list[str]]:
+    """One list for all the pages offered the same links (a prop copied per page costs its observable copy)."""
+    return [list(link) for link in links]
 
 
 def _navigation(actor: Actor | None) -> list[list[str]]:

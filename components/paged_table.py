@@ -11,9 +11,11 @@ from nicegui import ui
 
 from components import live_push
 from components.data_table import DataTable
+from components.shared_props import shared_prop
 from services.platform import text
 
 Key = tuple[str, int]
+ROWS_PER_PAGE_OPTIONS = (10, 25, 50, 100)
 
 
 @dataclass(frozen=True)
@@ -85,14 +87,15 @@ class PagedTable:
         self.search.props["aria-label"] = f"{search_label} in {label}"
         pagination = {"page": 1, "rowsPerPage": page_size, "rowsNumber": 0, "sortBy": sort, "descending": descending}
         self.table = DataTable(
-            columns=columns,
+            columns=[],  # shared below: ui.table would keep an observable copy of every column for each page
             rows=[],
             row_key="id",
             pagination=pagination,
             selection=selection,  # type: ignore[arg-type]
         ).classes("w-full")
         self.table.props("flat bordered binary-state-sort")
-        self.table.props["rows-per-page-options"] = [10, 25, 50, 100]
+        shared_prop(self.table, "columns", columns)  # the caller's list: never changed once handed over
+        shared_prop(self.table, "rows-per-page-options", ROWS_PER_PAGE_OPTIONS)
         self.table.props["title"] = label
         self.table.props["aria-label"] = label
         self.table.props["role"] = "region"  # a name on a plain <div> is ignored: a named region is announced
@@ -141,8 +144,8 @@ class PagedTable:
         one worked-out patch and one message (components/live_push.py).
         """
         if not self.table.client.has_socket_connection:  # being built, or offline: the element goes out whole
-            self.table.props["pagination"] = pagination
-            self.table.rows = fetched.rows
+            self._follow(pagination, fetched.rows, None)  # plain: observable rows were a deep copy per page
+            self.table.update()
             self._shown = fetched
             return
         diff = fetched.patch_from(self.table.id, self._shown, dict(self.table.pagination), pagination)

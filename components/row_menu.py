@@ -4,7 +4,8 @@ import functools
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from components.data_table import DataTable, shared_prop
+from components.data_table import DataTable
+from components.shared_props import shared_prop
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Opening an invitation link: see the invitation, then set a name and password (or log in)."""
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from urllib.parse import quote
 
@@ -10,10 +11,12 @@ from nicegui import ui
 from components import formatting, second_factor
 from components.form_errors import FormErrors
 from components.frame import LANGUAGE, frame
+from components.passkey import first_passkey
 from components.password import password_input
 from components.session import PageSession, client_address, notify_errors
 from components.viewer_zone import ViewerZone
-from services.access import auth, factors, tokens, totp
+from services.access import auth, factors, passkey_enrolment, tokens, totp
+from services.access.factors import Proof
 from services.access.service import Actor
 from services.access.totp import TotpProof
 from services.errors import DomainError, NotAuthenticated
@@ -23,8 +26,8 @@ from services.platform.clock import now
 from services.sso.connections import Offer
 
 NEEDS_FACTOR_NOTE = (
-    "This role needs a second factor: after this step you set up an authenticator app on your phone, before the "
-    "invitation is accepted."
+    "This role needs a second factor: after this step you set up a passkey or an authenticator app on your phone, "
+    "before the invitation is accepted."
 )
 
 
@@ -123,7 +126,7 @@ def _single_sign_on(token: str, offer: Offer) -> None:
 
 
 def _new_account_form(token: str, invitation: InvitationPreview, client: str) -> None:
-    def create(proof: TotpProof | None) -> Awaitable[AcceptedAccount]:
+    def create(proof: Proof | None) -> Awaitable[AcceptedAccount]:
         return acceptance.accept_new_account(
             token=token, full_name=name.value or "", password=password.value or "", repeat=repeat.value or "",
             client=client, enrolment=proof,
@@ -142,7 +145,8 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
         if await notify_errors(lambda: checked, form=errors):
             card.set_visibility(False)
             with place:
-                _enrol(invitation.email, create, then="Continue to log in", on_then=lambda: ui.navigate.to(logging_in))
+                invitee = Invitee(invitation.email, name.value or "", None)
+                _enrol(invitee, create, then="Continue to log in", on_then=lambda: ui.navigate.to(logging_in))
 
     with ui.column().classes("w-full gap-4") as place, ui.card().classes("w-full max-w-md") as card:
         ui.label("Create your account").classes("text-h6").props('role="heading" aria-level="2"')
@@ -167,26 +171,49 @@ def _new_account_form(token: str, invitation: InvitationPreview, client: str) ->
 
 
 def _enrol(
-    email: str,
-    accept: Callable[[TotpProof], Awaitable[AcceptedAccount]],
+    who: "Invitee",
+    accept: Callable[[Proof], Awaitable[AcceptedAccount]],
     *,
     then: str,
     on_then: Callable[[], None],
 ) -> None:
-    """Set up the authenticator app; its code's proof goes with the acceptance, then the recovery codes show once."""
-    enrolment = totp.new_enrolment(email=email)
+    """Set up a passkey or the authenticator app; its proof goes with the acceptance (one transaction), then the
+    recovery codes show once."""
+    enrolment = totp.new_enrolment(email=who.email)
     place = ui.column().classes("w-full gap-4")
 
     async def confirm(code: str, errors: FormErrors) -> None:
         done = await notify_errors(lambda: accept(TotpProof(enrolment.secret, code)), form=errors)
-        if done is None:
-            return
+        if done is not None:
+            accepted(done)
+
+    def accepted(done: AcceptedAccount) -> None:
         place.clear()
         with place:
             second_factor.recovery_codes(done.recovery_codes, then_label=then, on_then=on_then)
 
+    def passkey() -> None:
+        first_passkey(
+            start=lambda: passkey_enrolment.new_enrolment(
+                email=who.email, full_name=who.full_name, member_id=who.member_id
+            ),
+            finish=accept,
+            on_done=accepted,
+            action="Set up a passkey and accept",
+        )
+
     with place:
+        second_factor.passkey_enrolment_step(passkey)
         second_factor.enrolment_step(enrolment, confirm, action="Confirm and accept")
+
+
+@dataclass(frozen=True)
+class Invitee:
+    """Whom the first factor is for: the invited address, their name, and their member id when they have an account."""
+
+    email: str
+    full_name: str
+    member_id: int | None
 
 
 async def _accept_with_account(session: PageSession, token: str, invitation: InvitationPreview, client: str) -> None:
@@ -216,7 +243,7 @@ async def _accept_with_account(session: PageSession, token: str, invitation: Inv
     if invitation.needs_second_factor and not (await factors.factors_of(member_id=actor.member_id)).enrolled:
         ui.label(NEEDS_FACTOR_NOTE).classes("text-body1")
         _enrol(
-            actor.email,
+            Invitee(actor.email, actor.full_name, actor.member_id),
             lambda proof: acceptance.accept_as_member(actor=actor, token=token, client=client, enrolment=proof),
             then="Continue to Gatehouse",
             on_then=lambda: ui.navigate.to("/"),

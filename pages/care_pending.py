@@ -5,7 +5,7 @@ from typing import Any
 
 from nicegui import ui
 
-from components import dialogs, formatting
+from components import clock, dialogs, formatting
 from components.data_table import ADDRESS_CELL, add_badge_cell, name_selection
 from components.live import LiveList, View
 from components.paged_table import Fetched, PagedTable, PageRequest
@@ -73,7 +73,7 @@ class PendingView:
         self.viewer = ViewerZone(on_known=self.refresh)  # a reminder's time is shown in the viewer's time zone
         # Relative times and the *expired* mark move on even when nothing changes: the rows on screen are formatted
         # again, without reading anything (changes arrive through components/live.py).
-        ui.timer(30, lambda: self.list.redraw(self._rows_now))
+        clock.every(30, lambda: self.list.redraw(self._rows_now), owner=self.list.table)
 
     async def refresh(self) -> None:
         await self.list.refresh()

@@ -34,7 +34,7 @@ MENU = [
     MenuItem("change_role", "Change role", only_if="manageable"),
     MenuItem("set_end", "Change end of access", only_if="may_set_end"),
     MenuItem("remove", "Remove from team", only_if="manageable"),
-    MenuItem("reset_factors", "Reset second factor", only_if="manageable"),
+    MenuItem("reset_factors", "Reset second factor", only_if="resettable"),
     MenuItem("suspend", "Suspend account", only_if="may_suspend"),
     MenuItem("restore", "Restore account", only_if="may_restore"),
 ]
@@ -120,6 +120,7 @@ class StaffView:
                     "ends_at": r.ends_at.isoformat() if r.ends_at else "",
                     "may_suspend": r.suspendable and not r.suspended,
                     "may_restore": r.suspendable and r.suspended,
+                    "resettable": r.resettable and not r.suspended,
                 }
                 for r in rows
             ],

@@ -1,5 +1,5 @@
-"""Log in: the form, the second factor (a code, or setting up an app first), and the endpoint that turns a
-one-time ticket into a session cookie."""
+"""Log in: the form, the second factor (a passkey or a code, or setting up a passkey or an app first), and the
+endpoint that turns a one-time ticket into a session cookie."""
 
 from collections.abc import Callable
 from urllib.parse import quote
@@ -11,6 +11,7 @@ from nicegui import app, ui
 from components import second_factor
 from components.form_errors import FormErrors
 from components.frame import LANGUAGE, frame
+from components.passkey import answer_passkey, first_passkey
 from components.password import password_input
 from components.session import client_address, notify_errors
 from services.access import auth, factor_login, totp
@@ -125,21 +126,30 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
 
 
 async def factor_step(step: LoginStep, go: Callable[[str], None]) -> None:
-    """The second factor after a right password or a provider's sign-in: give a code, or set up an app first; go()
-    receives the log-in ticket it earns."""
+    """The second factor after a right password or a provider's sign-in: give a code (or a passkey), or set up a
+    factor first; go() receives the log-in ticket it earns."""
     if step.enrol:
         await _enrol(step.challenge, go)
     else:
-        _ask_code(step.challenge, go)
+        _ask_code(step, go)
 
 
-def _ask_code(challenge: str, go: Callable[[str], None]) -> None:
+def _ask_code(step: factor_login.LoginStep, go: Callable[[str], None]) -> None:
+    challenge = step.challenge
+
     async def check(code: str, errors: FormErrors) -> None:
         ticket = await notify_errors(lambda: factor_login.give_code(challenge=challenge, code=code), form=errors)
         if ticket:
             go(ticket)
 
-    second_factor.code_step(check)
+    def passkey() -> None:
+        answer_passkey(
+            start=lambda: factor_login.passkey_options(challenge=challenge),
+            finish=lambda answer: factor_login.give_passkey(challenge=challenge, answer=answer),
+            on_done=go,
+        )
+
+    second_factor.code_step(check, app=step.app, passkey=passkey if step.passkey else None)
 
 
 async def _enrol(challenge: str, go: Callable[[str], None]) -> None:
@@ -148,17 +158,27 @@ async def _enrol(challenge: str, go: Callable[[str], None]) -> None:
 
     async def confirm(code: str, errors: FormErrors) -> None:
         proof = TotpProof(enrolment.secret, code)
-        done = await notify_errors(lambda: factor_login.enrol(challenge=challenge, proof=proof), form=errors)
-        if done is None:
-            return
+        codes = await notify_errors(lambda: factor_login.enrol(challenge=challenge, proof=proof), form=errors)
+        if codes is not None:
+            show_codes(codes)
+
+    def show_codes(codes: list[str]) -> None:
         place.clear()
         with place:
-            second_factor.recovery_codes(done, then_label="Continue to Gatehouse", on_then=finish)
+            second_factor.recovery_codes(codes, then_label="Continue to Gatehouse", on_then=finish)
 
     async def finish() -> None:
         ticket = await notify_errors(lambda: factor_login.finish_enrolment(challenge=challenge))
         if ticket:
             go(ticket)
 
+    def passkey() -> None:
+        first_passkey(
+            start=lambda: factor_login.passkey_enrolment_for(challenge=challenge),
+            finish=lambda proof: factor_login.enrol(challenge=challenge, proof=proof),
+            on_done=show_codes,
+        )
+
     with place:
+        second_factor.passkey_enrolment_step(passkey)
         second_factor.enrolment_step(enrolment, confirm, action="Confirm and continue")

@@ -43,7 +43,7 @@ def secret_of(email: str) -> str:
 async def enrol(email: str) -> list[str]:
     """Give the member an authenticator app (unless they have one); returns the recovery codes."""
     member = await StaffMember.get(email=email)
-    if (await factors.factors_of(member_id=member.id)).enrolled:
+    if (await factors.factors_of(member_id=member.id)).totp:
         return []
     secret = totp.new_enrolment(email=email).secret
     _secrets[email] = secret

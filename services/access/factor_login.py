@@ -1,18 +1,23 @@
 """The log-in step between a right password and a session, for members with a second factor or whose roles need
 one: no ticket (and so no session) exists until the factor is given, or, for a member who has none yet, enrolled.
 
-The challenge's key is 32 random bytes of which only the SHA-256 is stored; it lives CHALLENGE_LIFETIME and is
-spent once. Codes count against the member's attempts in every process (services/access/factors.py)."""
+The factor given is the app's code, a recovery code, or one of the member's passkeys (give_passkey); a member who
+must enrol sets up either an app or a passkey. The challenge's key is 32 random bytes of which only the SHA-256 is
+stored; it lives CHALLENGE_LIFETIME and is spent once. Codes and passkey answers count against the member's attempts
+in every process (services/access/factors.py)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from models import FactorChallenge, LoginTicket, StaffMember
-from services.access import factors, second_factor, tokens
+from services.access import factors, passkey_enrolment, passkeys, second_factor, tokens
+from services.access.factors import Proof
+from services.access.passkey_enrolment import PasskeyEnrolment
 from services.access.service import Actor
-from services.access.totp import TotpProof
 from services.audit import service as audit
 from services.errors import DomainError, NotAuthenticated
 from services.platform.clock import now
@@ -29,6 +34,8 @@ class LoginStep:
     ticket: str = ""
     challenge: str = ""
     enrol: bool = False  # the member's roles need a factor and they have none: they set one up now
+    app: bool = False  # the member has an authenticator app: its code is asked for
+    passkey: bool = False  # the member has a passkey: "Use your passkey" is offered
 
 
 async def after_password(*, member: StaffMember, redirect_to: str) -> LoginStep:
@@ -40,7 +47,7 @@ async def after_password(*, member: StaffMember, redirect_to: str) -> LoginStep:
     await FactorChallenge.create(
         challenge_hash=hashed, member_id=member.id, redirect_to=redirect_to, expires_at=now() + CHALLENGE_LIFETIME
     )
-    return LoginStep(challenge=raw, enrol=not held.enrolled)
+    return LoginStep(challenge=raw, enrol=not held.enrolled, app=held.totp, passkey=held.passkey)
 
 
 async def needed(*, member_id: int) -> bool:
@@ -68,9 +75,42 @@ async def give_code(*, challenge: str, code: str) -> str:
     return await issue_ticket(member_id=member.id, redirect_to=row.redirect_to)
 
 
-async def enrol(*, challenge: str, proof: TotpProof) -> list[str]:
-    """A member who has no factor yet sets up their authenticator app at log-in; returns the recovery codes (to show
-    once). The factor, the codes and the challenge's mark are one transaction; finish_enrolment() then logs in."""
+async def passkey_options(*, challenge: str) -> str:
+    """The JSON options for navigator.credentials.get: the challenge's member's passkeys (passkeys.py)."""
+    row = await _live(challenge)
+    return await passkeys.authentication_options(member_id=row.member_id)
+
+
+async def give_passkey(*, challenge: str, answer: Mapping[str, Any]) -> str:
+    """Check the browser's answer to passkey_options (one of the challenge's member's passkeys signed it) and spend
+    the challenge; returns the log-in ticket, as a right code does. Counts as an attempt; refusals audited."""
+    row = await _live(challenge)
+    member = await StaffMember.get(id=row.member_id)
+    try:
+        if not answer.get("error"):  # a ceremony the person cancelled tried nothing
+            await factors.count_attempt(member_id=member.id)
+        await passkeys.finish_authentication(member_id=member.id, answer=answer)
+    except DomainError:
+        actor = Actor(member.id, member.email, member.full_name, ())
+        detail = {"kind": "passkey"}
+        await audit.record(actor=actor, action="second_factor", outcome="refused", target=member.email, detail=detail)
+        raise
+    if not await _spend(row):
+        raise NotAuthenticated(EXPIRED)
+    return await issue_ticket(member_id=member.id, redirect_to=row.redirect_to)
+
+
+async def passkey_enrolment_for(*, challenge: str) -> PasskeyEnrolment:
+    """A ceremony for the challenge's member's first passkey (enrol() keeps its answer)."""
+    row = await _live(challenge)
+    member = await StaffMember.get(id=row.member_id)
+    return await passkey_enrolment.new_enrolment(email=member.email, full_name=member.full_name, member_id=member.id)
+
+
+async def enrol(*, challenge: str, proof: Proof) -> list[str]:
+    """A member who has no factor yet sets up an authenticator app or a passkey at log-in; returns the recovery codes
+    (to show once). The factor, the codes and the challenge's mark are one transaction; finish_enrolment() then logs
+    in."""
     row = await _live(challenge)
     member = await StaffMember.get(id=row.member_id)
     await factors.count_attempt(member_id=member.id)
@@ -82,10 +122,10 @@ async def enrol(*, challenge: str, proof: TotpProof) -> list[str]:
         )
         if not marked or (await factors.factors_of(member_id=member.id)).enrolled:
             raise NotAuthenticated(EXPIRED)  # used meanwhile, or a factor was enrolled in another tab
-        codes = await factors.enrol_totp(member_id=member.id, proof=proof, connection=connection)
+        codes = await factors.enrol_first(member_id=member.id, proof=proof, connection=connection)
         actor = Actor(member.id, member.email, member.full_name, ())
         await audit.record(
-            actor=actor, action="enrol_second_factor", target=member.email, detail={"kind": "totp"},
+            actor=actor, action="enrol_second_factor", target=member.email, detail={"kind": factors.kind_of(proof)},
             connection=connection,
         )  # fmt: skip
     return codes

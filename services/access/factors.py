@@ -1,20 +1,22 @@
-"""A member's second factors, in one place: which they have, enrolling the authenticator app with its recovery
-codes, verifying a code (an app's code, or a recovery code, which is then spent), and removing them all.
+"""A member's second factors, in one place: which they have, enrolling the first one (an authenticator app or a
+passkey) with its recovery codes, verifying a code (an app's code, or a recovery code, which is then spent), and
+removing them all.
 
-Passkeys (WebAuthn, services/access/passkeys.py) are listed here and removed by a reset; offering one at log-in beside
-the app's code (factor_login) is still to come, so `enrolled` counts the app only. Codes are rate-limited per member
-across processes."""
+Passkeys (WebAuthn, services/access/passkeys.py) count as factors: log-in offers them beside the app's code
+(factor_login). Codes and passkey answers at log-in are rate-limited per member across processes."""
 
 from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from models import RecoveryCode, TotpFactor
-from services.access import attempts, passkeys, recovery_codes, totp
+from services.access import attempts, passkey_enrolment, passkeys, recovery_codes, totp
+from services.access.passkey_enrolment import PasskeyProof
 from services.errors import FieldErrors
 
 ATTEMPTS, WINDOW_SECONDS = 5, 300
 TOO_MANY = "Too many codes were tried for this account. Wait 5 minutes, then try again with a new code."
+Proof = totp.TotpProof | PasskeyProof  # what a first factor's enrolment keeps: an app's secret, or a new passkey
 NOT_RIGHT = "That code is not right. Enter the 6-digit code from your authenticator app, or one of your recovery codes."
 
 
@@ -22,12 +24,12 @@ NOT_RIGHT = "That code is not right. Enter the 6-digit code from your authentica
 class MemberFactors:
     totp: bool = False
     recovery_codes_left: int = 0
-    passkey: bool = False  # registered on Your security (services/access/passkeys.py); log-in does not offer it yet
+    passkey: bool = False
 
     @property
     def enrolled(self) -> bool:
         """Has the member a factor to log in with (recovery codes alone are a way back, not a factor)?"""
-        return self.totp
+        return self.totp or self.passkey
 
 
 async def factors_of(*, member_id: int) -> MemberFactors:
@@ -66,6 +68,23 @@ async def enrol_totp(*, member_id: int, proof: totp.TotpProof, connection: BaseD
     codes = recovery_codes.new_codes()
     await recovery_codes.store(member_id=member_id, codes=codes, connection=connection)
     return codes
+
+
+async def enrol_first(*, member_id: int, proof: Proof, connection: BaseDBAsyncClient) -> list[str]:
+    """Keep the member's first factor (the app its code proved, or the passkey its answer made), with fresh recovery
+    codes, in the caller's transaction; returns the codes (to show once). Nothing is written when the proof fails."""
+    if isinstance(proof, totp.TotpProof):
+        return await enrol_totp(member_id=member_id, proof=proof, connection=connection)
+    verified = passkey_enrolment.check(proof=proof)
+    await passkey_enrolment.keep(member_id=member_id, proof=proof, verified=verified, connection=connection)
+    codes = recovery_codes.new_codes()
+    await recovery_codes.store(member_id=member_id, codes=codes, connection=connection)
+    return codes
+
+
+def kind_of(proof: Proof) -> str:
+    """The factor a proof enrols, as audit events name it."""
+    return "totp" if isinstance(proof, totp.TotpProof) else "passkey"
 
 
 async def remove_all(*, member_id: int, connection: BaseDBAsyncClient) -> int:

@@ -13,9 +13,16 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import webauthn
 from webauthn.helpers import base64url_to_bytes, parse_client_data_json
 from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
 
 from models import PasskeyChallenge
 from services.errors import InvalidInput
@@ -66,6 +73,45 @@ def user_handle(member_id: int) -> bytes:
     return hmac.digest(key, str(member_id).encode("ascii"), "sha256")
 
 
+def registration_options(
+    *, user_name: str, user_id: bytes, display_name: str, challenge: bytes, kept: list[tuple[str, list[str]]]
+) -> str:
+    """The JSON options for navigator.credentials.create on this site; kept: the member's passkeys (excluded, so one
+    device is not added twice), as (credential id, transports)."""
+    options = webauthn.generate_registration_options(
+        rp_id=rp_id(),
+        rp_name=RP_NAME,
+        user_name=user_name,
+        user_id=user_id,
+        user_display_name=display_name,
+        challenge=challenge,
+        timeout=CEREMONY_TIMEOUT_MS,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.PREFERRED
+        ),
+        exclude_credentials=[descriptor(str(c), list(t)) for c, t in kept],
+    )
+    return webauthn.options_to_json(options)
+
+
+def transports_of(credential: Mapping[str, Any]) -> list[str]:
+    """The transports a registration's answer reports (hints for the browser later), at most 8."""
+    given = credential.get("response", {}).get("transports") or []
+    return [str(t) for t in given if isinstance(t, str)][:8] if isinstance(given, list) else []
+
+
+def address_handle(email: str) -> bytes:
+    """The WebAuthn user id of a newcomer's first passkey, made before their account (and its id) exists: derived
+    from the invited address under GATEHOUSE_SECRET, as opaque as user_handle."""
+    key = hmac.digest(settings.current().secret.encode("utf-8"), b"gatehouse/passkey-address/v1", "sha256")
+    return hmac.digest(key, email.encode("utf-8"), "sha256")
+
+
+def fresh_challenge() -> bytes:
+    """32 random bytes for one ceremony."""
+    return secrets.token_bytes(32)
+
+
 def descriptor(credential_id: str, transports: list[str]) -> PublicKeyCredentialDescriptor:
     known = [AuthenticatorTransport(t) for t in transports if t in _KNOWN_TRANSPORTS]
     return PublicKeyCredentialDescriptor(id=base64url_to_bytes(credential_id), transports=known or None)
@@ -80,7 +126,7 @@ async def new_challenge(*, member_id: int, purpose: str) -> bytes:
     )
     if stale := list(open_ids)[PENDING_PER_MEMBER - 1 :]:
         await PasskeyChallenge.filter(id__in=stale).delete()
-    challenge = secrets.token_bytes(32)
+    challenge = fresh_challenge()
     await PasskeyChallenge.create(
         member_id=member_id, purpose=purpose, challenge_hash=_hash(challenge), expires_at=at + CHALLENGE_LIFETIME
     )

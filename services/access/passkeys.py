@@ -17,19 +17,16 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
+from webauthn.helpers.structs import UserVerificationRequirement
 from webauthn.registration.verify_registration_response import VerifiedRegistration
 
 from models import Passkey, StaffMember
 from services.access import passkey_ceremony as ceremony
+from services.access import second_factor
 from services.access.passkey_ceremony import REGISTER, SIGN_IN, CeremonyCancelled, CeremonyFailed
 from services.access.service import Actor
 from services.audit import service as audit
-from services.errors import FieldErrors, InvalidInput, NotFound
+from services.errors import FieldErrors, InvalidInput, NotFound, PermissionDenied
 from services.platform.clock import now
 
 T = TypeVar("T")
@@ -71,20 +68,13 @@ async def registration_options(*, member_id: int) -> str:
     member = await _active_member(member_id)
     kept = await Passkey.filter(member_id=member_id).values_list("credential_id", "transports")
     challenge = await ceremony.new_challenge(member_id=member_id, purpose=REGISTER)
-    options = webauthn.generate_registration_options(
-        rp_id=ceremony.rp_id(),
-        rp_name=ceremony.RP_NAME,
+    return ceremony.registration_options(
         user_name=member.email,
         user_id=ceremony.user_handle(member_id),
-        user_display_name=member.full_name,
+        display_name=member.full_name,
         challenge=challenge,
-        timeout=ceremony.CEREMONY_TIMEOUT_MS,
-        authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.PREFERRED, user_verification=UserVerificationRequirement.PREFERRED
-        ),
-        exclude_credentials=[ceremony.descriptor(str(c), list(t)) for c, t in kept],
+        kept=[(str(c), list(t)) for c, t in kept],
     )
-    return webauthn.options_to_json(options)
 
 
 async def finish_registration(*, member_id: int, answer: Mapping[str, Any], label: str) -> PasskeyRow:
@@ -104,7 +94,7 @@ async def finish_registration(*, member_id: int, answer: Mapping[str, Any], labe
         ),
     )
     name = name or f"Passkey {await Passkey.filter(member_id=member_id).count() + 1}"
-    passkey = await _kept(member, verified, transports=_transports(credential), label=name)
+    passkey = await _kept(member, verified, transports=ceremony.transports_of(credential), label=name)
     return PasskeyRow.of(passkey)
 
 
@@ -162,7 +152,8 @@ async def has_passkey(*, member_id: int) -> bool:
 
 
 async def remove(*, actor: Actor, passkey_id: int) -> str:
-    """Remove one of the actor's own passkeys and return its name; audited, refusals too."""
+    """Remove one of the actor's own passkeys and return its name; audited, refusals too. Never the last second
+    factor of a member whose roles need one (second_factor.keeps_a_factor)."""
     passkey = await Passkey.get_or_none(id=passkey_id, member_id=actor.member_id)
     if passkey is None:
         detail = {"reason": "not their passkey"}
@@ -171,8 +162,18 @@ async def remove(*, actor: Actor, passkey_id: int) -> str:
         )
         raise NotFound(NOT_YOURS)
     async with in_transaction() as connection:
-        await Passkey.filter(id=passkey.id).using_db(connection).delete()
-        await audit.record(actor=actor, action="remove_passkey", target=passkey.label, connection=connection)
+        # the member's row locked (PostgreSQL): two removals at once cannot each leave the other as the last factor
+        await StaffMember.filter(id=actor.member_id).select_for_update().using_db(connection).first()
+        allowed = await second_factor.keeps_a_factor(
+            member_id=actor.member_id, without_passkey=passkey.id, connection=connection
+        )
+        if allowed:
+            await Passkey.filter(id=passkey.id).using_db(connection).delete()
+            await audit.record(actor=actor, action="remove_passkey", target=passkey.label, connection=connection)
+    if not allowed:
+        detail = {"reason": "last second factor"}
+        await audit.record(actor=actor, action="remove_passkey", target=passkey.label, outcome="refused", detail=detail)
+        raise PermissionDenied(second_factor.LAST_FACTOR)
     return passkey.label
 
 
@@ -247,8 +248,3 @@ async def _refused(member: StaffMember, action: str, reason: str, target: str = 
 
 def _actor(member: StaffMember) -> Actor:
     return Actor(member.id, member.email, member.full_name, ())
-
-
-def _transports(credential: Mapping[str, Any]) -> list[str]:
-    given = credential.get("response", {}).get("transports") or []
-    return [str(t) for t in given if isinstance(t, str)][:8] if isinstance(given, list) else []

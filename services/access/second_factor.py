@@ -7,9 +7,10 @@ changed by those who may change the organisation's access settings (rights.may_c
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from models import Permission, RoleAssignment, SecondFactorPolicy
+from models import Passkey, Permission, RoleAssignment, SecondFactorPolicy, TotpFactor
 from services.access import rights, roles
 from services.access import service as access
 from services.access.liveness import live
@@ -20,6 +21,10 @@ from services.organisations import service as organisations
 from services.platform import events
 
 DEFAULT_PERMISSION = Permission.VIEW_PATIENT_DATA
+LAST_FACTOR = (
+    "Your access needs a second factor, and this is your last one. Add another passkey or an authenticator app "
+    "first, then remove this one."
+)
 REFUSED = "You need the *edit roles and permissions* permission in this organisation."
 
 
@@ -67,6 +72,19 @@ async def member_requires(*, member_id: int) -> bool:
         if required_for(role=RoleInfo.of(assignment.role), policy=policies[where]):
             return True
     return False
+
+
+async def keeps_a_factor(
+    *, member_id: int, connection: BaseDBAsyncClient, without_passkey: int | None = None, without_app: bool = False
+) -> bool:
+    """After removing this passkey (or their app), has the member still a factor, or do their roles need none? The
+    rule every removal a member asks for obeys (an owner's reset is the way back and is not such a removal)."""
+    if not without_app and await TotpFactor.filter(member_id=member_id).using_db(connection).exists():
+        return True
+    others = Passkey.filter(member_id=member_id).using_db(connection)
+    if without_passkey is not None:
+        others = others.exclude(id=without_passkey)
+    return await others.exists() or not await member_requires(member_id=member_id)
 
 
 async def set_policy(*, actor: Actor, organisation_id: int, role_ids: Iterable[int]) -> FactorPolicy:

@@ -13,7 +13,12 @@ LABELS = {
 # action -> (target, place, detail) -> (what was done, what was refused)
 WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
     "add_passkey": lambda t, p, d: (f"added the passkey “{t}” to their account", "add a passkey to their account"),
-    "remove_passkey": lambda t, p, d: (f"removed their passkey “{t}”", "remove a passkey"),
+    "remove_passkey": lambda t, p, d: (
+        f"removed their passkey “{t}”",
+        "remove their last passkey (their access needs a second factor)"
+        if d.get("reason") == "last second factor"
+        else "remove a passkey",
+    ),
     "use_passkey": lambda t, p, d: (
         f"confirmed it was them with the passkey “{t}”",
         "confirm it was them with a passkey",

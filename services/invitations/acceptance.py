@@ -10,10 +10,10 @@ from tortoise.transactions import in_transaction
 
 from models import ApprovalState, Invitation, InvitationState, Organisation, RoleAssignment, StaffMember
 from services.access import auth, factors, grants, second_factor, tokens
+from services.access.factors import Proof
 from services.access.liveness import live
 from services.access.ratelimit import Limiter
 from services.access.service import Actor, RoleInfo, Scope
-from services.access.totp import TotpProof
 from services.audit import service as audit
 from services.errors import InvalidInput, LinkInvalid, PermissionDenied, check_fields
 from services.invitations import reminders
@@ -31,7 +31,7 @@ OTHER_ADDRESS = "Your provider signed you in with another address: this invitati
 SSO_REQUIRED = "This organisation requires single sign-on: accept with Sign in with {name}."
 NO_PASSWORD = ""  # an account made through single sign-on: no password verifies against it
 AlsoInTransaction = Callable[[int, BaseDBAsyncClient], Awaitable[None]]
-NEEDS_FACTOR = "This role needs a second factor: set up an authenticator app to accept the invitation."
+NEEDS_FACTOR = "This role needs a second factor: set up a passkey or an authenticator app to accept the invitation."
 accept_limiter = Limiter(attempts=20, per_seconds=60)
 
 
@@ -91,10 +91,10 @@ async def check_new_account(*, token: str, full_name: str, password: str, repeat
 
 
 async def accept_new_account(
-    *, token: str, full_name: str, password: str, repeat: str, client: str, enrolment: TotpProof | None = None
+    *, token: str, full_name: str, password: str, repeat: str, client: str, enrolment: Proof | None = None
 ) -> AcceptedAccount:
-    """Create the account and role assignment from the invitation row, with the authenticator app and recovery codes
-    when its role needs a second factor (enrolment: the app's proof), all in one transaction."""
+    """Create the account and role assignment from the invitation row, with the first factor (an authenticator app or
+    a passkey: enrolment, its proof) and recovery codes when its role needs one, all in one transaction."""
     accept_limiter.hit(client)
     invitation = await _live_invitation(token)
     await _refuse_if_single_sign_on(invitation)
@@ -120,7 +120,7 @@ async def accept_new_account(
                 action="accept",
                 scope=Scope.of(invitation),
                 target=invitation.email,
-                detail=_accept_detail(invitation, enrolled=bool(codes)),
+                detail=_accept_detail(invitation, enrolled=enrolment if codes else None),
                 connection=connection,
             )
     except IntegrityError:
@@ -131,9 +131,7 @@ async def accept_new_account(
     return AcceptedAccount(invitation.email, invitation.role.name, codes)
 
 
-async def accept_as_member(
-    *, actor: Actor, token: str, client: str, enrolment: TotpProof | None = None
-) -> AcceptedAccount:
+async def accept_as_member(*, actor: Actor, token: str, client: str, enrolment: Proof | None = None) -> AcceptedAccount:
     """A signed-in member whose address the invitation names takes its role; a member without a second factor whose
     new role needs one enrols it in the same transaction (enrolment). Returns the recovery codes, if any."""
     accept_limiter.hit(client)
@@ -159,7 +157,7 @@ async def accept_as_member(
             action="accept",
             scope=scope,
             target=invitation.email,
-            detail=_accept_detail(invitation, enrolled=bool(codes)),
+            detail=_accept_detail(invitation, enrolled=enrolment if codes else None),
             connection=connection,
         )
     await events.publish(organisation_id=invitation.organisation_id, kind="accepted")
@@ -173,7 +171,7 @@ async def accept_vouched(
     full_name: str,
     organisation_id: int,
     also: AlsoInTransaction,
-    enrolment: TotpProof | None = None,
+    enrolment: Proof | None = None,
 ) -> tuple[int, list[str]]:
     """Accept for the person the organisation's identity provider vouched for (it asserted this address, verified):
     the account of that address takes the role as itself, else a new account with no password is made; `also` runs
@@ -202,7 +200,7 @@ async def accept_vouched(
                 await _grant_to(invitation, member.id, connection)
             await also(member.id, connection)
             codes = await _enrol(member.id, enrolment, connection)
-            detail = {**_accept_detail(invitation, enrolled=bool(codes)), "via": "single sign-on"}
+            detail = {**_accept_detail(invitation, enrolled=enrolment if codes else None), "via": "single sign-on"}
             actor = Actor(member.id, member.email, member.full_name, ())
             await audit.record(
                 actor=actor,
@@ -301,9 +299,9 @@ async def _assign(invitation: Invitation, member_id: int, connection: BaseDBAsyn
     )
 
 
-def _accept_detail(invitation: Invitation, *, enrolled: bool) -> dict[str, str]:
+def _accept_detail(invitation: Invitation, *, enrolled: Proof | None) -> dict[str, str]:
     ends = {"ends_at": invitation.ends_at.isoformat()} if invitation.ends_at else {}
-    factor = {"second_factor": "totp enrolled"} if enrolled else {}
+    factor = {"second_factor": f"{factors.kind_of(enrolled)} enrolled"} if enrolled else {}
     return {"role": invitation.role.name, **ends, **factor}
 
 
@@ -320,10 +318,10 @@ async def _needs_factor(invitation: Invitation) -> bool:
     return await second_factor.required_for_role(role=role, organisation_id=invitation.organisation_id)
 
 
-async def _enrol(member_id: int, enrolment: TotpProof | None, connection: BaseDBAsyncClient) -> list[str]:
+async def _enrol(member_id: int, enrolment: Proof | None, connection: BaseDBAsyncClient) -> list[str]:
     if enrolment is None:
         return []
-    return await factors.enrol_totp(member_id=member_id, proof=enrolment, connection=connection)
+    return await factors.enrol_first(member_id=member_id, proof=enrolment, connection=connection)
 
 
 def _clean_full_name(full_name: str) -> str:

@@ -5,6 +5,9 @@ Who may: someone else who may manage every role the member holds, wherever they 
 for each live grant). So an organisation's owner resets the factors of their own staff, but never those of someone
 who also holds a role they could not hand out (an Admin Portal role, another organisation's): no escalation."""
 
+from collections import defaultdict
+from collections.abc import Iterable
+
 from tortoise.transactions import in_transaction
 
 from models import MessageKind, RoleAssignment, Session, StaffMember
@@ -23,12 +26,20 @@ ACTION = "reset_second_factors"
 
 async def may_reset(*, actor: Actor, member_id: int) -> bool:
     """May the actor reset this member's second factors (see the module's rule)?"""
-    if member_id == actor.member_id:
-        return False
-    held = await RoleAssignment.filter(live(), member_id=member_id).select_related("role")
-    return bool(held) and all(
-        rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a)) for a in held
-    )
+    return member_id in await resettable(actor=actor, member_ids=[member_id])
+
+
+async def resettable(*, actor: Actor, member_ids: Iterable[int]) -> set[int]:
+    """Those of the members whose second factors the actor may reset (the module's rule; one query for them all)."""
+    held: dict[int, list[RoleAssignment]] = defaultdict(list)
+    for grant in await RoleAssignment.filter(live(), member_id__in=list(member_ids)).select_related("role"):
+        held[grant.member_id].append(grant)
+    return {
+        member_id
+        for member_id, grants in held.items()
+        if member_id != actor.member_id
+        and all(rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a)) for a in grants)
+    }
 
 
 async def reset(*, actor: Actor, member_id: int, organisation_id: int) -> str:

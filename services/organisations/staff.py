@@ -1,7 +1,7 @@
 """Staff members: what a member holds, the staff list of an organisation, role changes and removal."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
 from services.invitations import service as invitations
-from services.organisations import access_settings, naming
+from services.organisations import access_settings, factor_reset, naming
 from services.organisations import service as organisations
 from services.platform import events, text
 from services.platform.clock import now
@@ -62,6 +62,7 @@ class StaffRow:
     suspendable: bool = False  # may the actor suspend or restore the account (rights.may_suspend)
     ended_at: datetime | None = None  # the grant ended then (at its end, or removed): history, not access
     may_set_end: bool = False  # may the actor change when it ends (its sponsor, or who may manage it: grant_ends)
+    resettable: bool = False  # may the actor reset the member's second factors (factor_reset.may_reset)
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,9 @@ async def staff_page(
         .select_related("member", "role", "deployment", "organisation", "sponsor")
     )
     ranks = await platform_ranks({a.member_id for a in rows}) if rights.may_suspend_accounts(actor=actor) else None
-    return [_staff_row(a, actor, ranks, dormant_after) for a in rows], total
+    resettable = await factor_reset.resettable(actor=actor, member_ids={a.member_id for a in rows})
+    shown = [_staff_row(a, actor, ranks, dormant_after) for a in rows]
+    return [replace(r, resettable=r.ended_at is None and r.member_id in resettable) for r in shown], total
 
 
 async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import FactorChallenge, LoginTicket, SsoFactorStep, SsoSession, StaffMember
-from services.access import auth, factor_login, tokens
+from services.access import auth, factor_login, factors, tokens
 from services.access.factor_login import LoginStep
 from services.errors import NotAuthenticated
 from services.platform.clock import now
@@ -64,8 +64,11 @@ async def begin_acceptance(*, proven: Proven, ends_by: datetime | None) -> Facto
 async def waiting(*, challenge: str) -> Waiting:
     """The step a browser's COOKIE names, while it is live (NotAuthenticated otherwise)."""
     row = await _live(challenge)
-    accepting_as = row.email if row.invitation_token_hash and row.member_id is None else ""
-    return Waiting(LoginStep(challenge=challenge, enrol=row.enrol), accepting_as)
+    if row.invitation_token_hash:
+        return Waiting(LoginStep(challenge=challenge, enrol=True), row.email if row.member_id is None else "")
+    assert row.member_id is not None
+    held = await factors.factors_of(member_id=row.member_id)  # which factors the code step offers
+    return Waiting(LoginStep(challenge=challenge, enrol=row.enrol, app=held.totp, passkey=held.passkey))
 
 
 async def accepting(*, challenge: str) -> SsoFactorStep:

@@ -171,6 +171,21 @@ def log_in(page: Page, server: AppServer, email: str) -> None:
         page.get_by_role("button", name="Verify").click()
 
 
+def pass_second_factor(page: Page, email: str) -> None:
+    """After the password: give the app's code, or (an account made without one) set up an app and go on."""
+    code, enrolment = (
+        page.get_by_label("Authentication code"),
+        page.get_by_role("heading", name="Set up your authenticator app"),
+    )
+    expect(code.or_(enrolment)).to_be_visible()
+    if code.is_visible():
+        code.fill(app_code(email))
+        page.get_by_role("button", name="Verify").click()
+        return
+    set_up_app(page, email)
+    page.get_by_role("button", name="Continue to Gatehouse").click()
+
+
 def set_up_super_admin(page: Page, server: AppServer, full_name: str) -> None:
     """First start: the Super Admin opens the console link, creates her account and logs in to the Admin Portal."""
     create_account(page, first_admin_link(server), full_name, server.admin_email)
