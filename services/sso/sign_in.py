@@ -1,6 +1,8 @@
 """Accepting an invitation and logging in through an organisation's provider: the provider must assert the address,
-verified; an address with an account is that account (never a second one); the session it opens is bounded by the
-ID token where the organisation requires single sign-on, and remembered so that the provider can end it."""
+verified; an address with an account is that account (never a second one); where the person's roles need a second
+factor and the provider asserted none, Gatehouse's own comes first (services/sso/factor_step.py); the session it opens
+is bounded by the ID token where the organisation requires single sign-on, and remembered so that the provider can end
+it."""
 
 from dataclasses import dataclass
 
