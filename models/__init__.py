@@ -16,7 +16,7 @@ from models.integrations import ApiRateWindow, ApiToken, ScimRecord, WebhookDeli
 from models.invitations import AccessNotice, AuditEvent, Invitation, OutboxMessage, PendingCount
 from models.organisations import Deployment, GrantPolicy, Organisation
 from models.passkeys import Passkey, PasskeyChallenge
-from models.sso import SsoConnection, SsoFlow, SsoIdentity, SsoSession
+from models.sso import SsoConnection, SsoFactorStep, SsoFlow, SsoIdentity, SsoSession
 from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "SecondFactorPolicy",
     "Session",
     "SsoConnection",
+    "SsoFactorStep",
     "SsoFlow",
     "SsoIdentity",
     "SsoSession",

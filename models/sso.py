@@ -25,6 +25,9 @@ class SsoConnection(Model):
     client_secret_sealed = fields.TextField()
     required = fields.BooleanField(default=False)  # invitees set no password, members sign in only through it
     email_domains: list[str] = fields.JSONField(default=list)  # the log-in page offers it for these domains
+    # ID token `acr` values (space-separated) that mean a multi-factor sign-in at this provider: Gatehouse then asks
+    # for no second factor of its own (nor does any amr value of services/sso/flows.MFA_METHODS).
+    mfa_acr_values = fields.CharField(max_length=1000, default="")
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
@@ -97,3 +100,35 @@ class SsoSession(Model):
     class Meta:
         table = "sso_session"
         indexes = (("organisation_id", "subject"), ("organisation_id", "sid"))
+
+
+class SsoFactorStep(Model):
+    """A provider's sign-in waiting for Gatehouse's own second factor (the member's roles need one and the provider did
+    not assert multi-factor): what the session will carry once the factor is given. Keyed by the hash of its key (a
+    log-in's: its FactorChallenge's); spent once."""
+
+    id = fields.IntField(primary_key=True)
+    challenge_hash = fields.CharField(max_length=64, unique=True)
+    organisation: fields.ForeignKeyRelation["Organisation"] = fields.ForeignKeyField(
+        "models.Organisation", related_name="sso_factor_steps", on_delete=fields.CASCADE
+    )
+    subject = fields.CharField(max_length=255)
+    sid = fields.CharField(max_length=255, null=True)
+    ends_by = fields.DatetimeField(null=True)  # the ID token's exp, where the organisation requires single sign-on
+    enrol = fields.BooleanField(default=False)  # the member has no factor yet: they set one up first
+    # An acceptance waiting for its invitee to set up a factor (their role needs one): the invitation's link hash and
+    # who the provider vouched for; the account, factor and grant are made together once the app is confirmed.
+    invitation_token_hash = fields.CharField(max_length=64, null=True)
+    email = fields.CharField(max_length=320, default="")
+    full_name = fields.CharField(max_length=200, default="")
+    member: fields.ForeignKeyNullableRelation["StaffMember"] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="sso_factor_steps", on_delete=fields.CASCADE, null=True
+    )  # whose session it becomes (an acceptance's: once accepted)
+    expires_at = fields.DatetimeField(db_index=True)
+    used_at = fields.DatetimeField(null=True)
+
+    organisation_id: int
+    member_id: int | None
+
+    class Meta:
+        table = "sso_factor_step"

@@ -15,6 +15,7 @@ from components.passkey import answer_passkey, first_passkey
 from components.password import password_input
 from components.session import client_address, notify_errors
 from services.access import auth, factor_login, totp
+from services.access.factor_login import LoginStep
 from services.access.totp import TotpProof
 from services.errors import NotAuthenticated
 from services.platform import settings
@@ -95,10 +96,7 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
             return
         card.delete()
         with place:
-            if step.enrol:
-                await _enrol(step.challenge, go)
-            else:
-                _ask_code(step, go)
+            await factor_step(step, go)
 
     async def find_sso() -> None:
         offered.clear()
@@ -125,6 +123,15 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
         ui.button("Log in", on_click=submit).props("no-caps color=primary").classes("w-full")
         ui.button("Use single sign-on", on_click=find_sso).props("no-caps flat color=primary").classes("w-full")
         offered = ui.column().classes("w-full gap-1").props('aria-live="polite"')
+
+
+async def factor_step(step: LoginStep, go: Callable[[str], None]) -> None:
+    """The second factor after a right password or a provider's sign-in: give a code (or a passkey), or set up a
+    factor first; go() receives the log-in ticket it earns."""
+    if step.enrol:
+        await _enrol(step.challenge, go)
+    else:
+        _ask_code(step, go)
 
 
 def _ask_code(step: factor_login.LoginStep, go: Callable[[str], None]) -> None:

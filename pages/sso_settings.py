@@ -22,6 +22,12 @@ REQUIRED_NOTE = (
     "logout). Members' sessions opened with a password end when you save."
 )
 SAVED = "Single sign-on saved."
+ACR_LABEL = "acr values that mean multi-factor sign-in (optional, space-separated)"
+ACR_NOTE = (
+    "Roles that need a second factor skip Gatehouse's own when the provider's ID token says a multi-factor sign-in: "
+    "an amr of mfa, hwk, swk, otp or fpt, or one of these acr values (e.g. urn:okta:loa:2fa:any). Otherwise members "
+    "give Gatehouse's own factor after signing in there."
+)
 
 
 def create() -> None:
@@ -59,6 +65,9 @@ class _SsoForm:
             self.secret.classes("w-full").mark("client-secret")
             domains = " ".join(current.email_domains) if current else ""
             self.domains = self._field("Email domains offered on the log-in page (optional, e.g. example.org)", domains)
+            acr = " ".join(current.mfa_acr_values) if current else ""
+            self.acr = self._field(ACR_LABEL, acr)
+            ui.label(ACR_NOTE).classes("text-body2")
             self.required = ui.checkbox(REQUIRED, value=current.required if current else False).mark("sso-required")
             ui.label(REQUIRED_NOTE).classes("text-body2")
             self.errors = FormErrors(
@@ -68,6 +77,7 @@ class _SsoForm:
                     "client_id": self.client_id,
                     "client_secret": self.secret,
                     "email_domains": self.domains,
+                    "mfa_acr_values": self.acr,
                 }
             )
             with ui.row().classes("gap-2"):
@@ -94,6 +104,7 @@ class _SsoForm:
                 client_secret=self.secret.value or "",
                 required=bool(self.required.value),
                 email_domains=connections.parse_domains(self.domains.value or ""),
+                mfa_acr_values=(self.acr.value or "").split(),
             ),
             form=self.errors,
         )

@@ -1,70 +1,39 @@
 """Single sign-on (issue 21 item 2) against a real OpenID Connect provider started by the tests."""
 
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from collections.abc import AsyncIterator
 
 import pytest
 
-from models import AuditEvent, Invitation, InvitationState, OutboxMessage, Session, SsoConnection, StaffMember
+from models import AuditEvent, Invitation, InvitationState, Session, SsoConnection, StaffMember
 from services.access import auth
 from services.audit import service as audit
 from services.errors import FieldErrors, InvalidInput, NotAuthenticated, PermissionDenied
 from services.invitations import acceptance
-from services.invitations import service as invitations
 from services.platform import settings
 from services.sso import connections, logout, sealing, sign_in
 from services.sso.flows import SignInFailed
-from tests import factor_helpers, factories
-from tests.sso_helpers import Provider, allow_loopback_issuers, connect, running_provider
+from tests import factor_helpers, factories, sso_helpers
+from tests.sso_helpers import Provider, Trust, allow_loopback_issuers, connect
+
+MFA = ["pwd", "mfa"]  # the provider asserts a multi-factor sign-in: Gatehouse asks for no factor of its own
 
 
-@dataclass
-class Trust:
-    provider: Provider
-    world: factories.World
-    owner: factories.Actor
-
-
-@pytest.fixture
-def provider() -> Iterator[Provider]:
-    with running_provider() as running:
-        yield running
+provider = sso_helpers.provider_fixture  # the fixture
 
 
 @pytest.fixture
 async def trust(db: str, provider: Provider) -> AsyncIterator[Trust]:
-    allow_loopback_issuers()
-    world = await factories.world()
-    owner = await factories.member("ow@trust.org", "organisation_owner", org=world.org)
-    await connect(owner, world.org.id, provider)
-    yield Trust(provider, world, owner)
+    yield await sso_helpers.trust_of(provider)
 
 
 async def _invite(trust: Trust, email: str) -> str:
-    clinician = await factories.role("clinician")
-    await invitations.send(
-        actor=trust.owner,
-        addresses=[email],
-        role_id=clinician.id,
-        lifetime_hours=72,
-        organisation_id=trust.world.org.id,
-    )
-    return factories.token_of(await OutboxMessage.get(recipient=email))
+    return await sso_helpers.invite(trust, email)
 
 
 async def _accept_through_provider(trust: Trust, token: str, sub: str, **tamper: str) -> sign_in.SignedIn:
-    acceptance.accept_limiter.reset()
-    started = await sign_in.start_acceptance(token=token, client="tests")
-    url = _with(started.url, **tamper) if tamper else started.url
-    back = trust.provider.sign_in(url, sub)
-    return await sign_in.complete(state=back["state"], code=back["code"], browser_token=started.browser_token)
-
-
-def _with(url: str, **params: str) -> str:
-    parts = urlsplit(url)
-    query = {name: values[0] for name, values in parse_qs(parts.query).items()} | params
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    done = await sso_helpers.accept(trust.provider, token, sub, **tamper)
+    assert isinstance(done, sign_in.SignedIn)
+    return done
 
 
 async def test_connecting_needs_the_permission_is_audited_sealed_and_a_bad_issuer_is_refused_at_its_field(
@@ -96,7 +65,7 @@ async def test_connecting_needs_the_permission_is_audited_sealed_and_a_bad_issue
 
 async def test_a_new_invitee_accepts_through_the_provider_and_gets_an_account_without_a_password(trust: Trust) -> None:
     token = await _invite(trust, "new@trust.org")
-    trust.provider.add_user("u-new", email="new@trust.org", email_verified=True, name="Nia New")
+    trust.provider.add_user("u-new", email="new@trust.org", email_verified=True, name="Nia New", amr=MFA)
     done = await _accept_through_provider(trust, token, "u-new")
     member = await StaffMember.get(email="new@trust.org")
     assert member.full_name == "Nia New" and member.password_hash == acceptance.NO_PASSWORD
@@ -110,7 +79,7 @@ async def test_a_new_invitee_accepts_through_the_provider_and_gets_an_account_wi
 async def test_an_existing_account_accepts_as_itself_never_a_second_account(trust: Trust) -> None:
     existing = await factories.member("known@trust.org", None)  # an account whose earlier access has ended
     token = await _invite(trust, "known@trust.org")
-    trust.provider.add_user("u-known", email="known@trust.org", email_verified=True)
+    trust.provider.add_user("u-known", email="known@trust.org", email_verified=True, amr=MFA)
     done = await _accept_through_provider(trust, token, "u-known")
     assert await StaffMember.filter(email="known@trust.org").count() == 1
     actor = await auth.actor_for(session_token=done.session_token)
@@ -141,7 +110,7 @@ async def test_a_provider_asserting_another_or_an_unverified_address_accepts_not
 
 async def test_a_replayed_state_and_another_browser_are_refused(trust: Trust) -> None:
     token = await _invite(trust, "twice@trust.org")
-    trust.provider.add_user("u-twice", email="twice@trust.org", email_verified=True)
+    trust.provider.add_user("u-twice", email="twice@trust.org", email_verified=True, amr=MFA)
     started = await sign_in.start_acceptance(token=token, client="tests")
     back = trust.provider.sign_in(started.url, "u-twice")
     with pytest.raises(SignInFailed) as elsewhere:
@@ -191,7 +160,7 @@ async def test_required_single_sign_on_allows_no_password_and_bounds_the_session
         await acceptance.accept_new_account(
             token=token, full_name="R", password="y" * 12, repeat="y" * 12, client="tests"
         )
-    trust.provider.add_user("u-req", email="req@trust.org", email_verified=True)
+    trust.provider.add_user("u-req", email="req@trust.org", email_verified=True, amr=MFA)
     done = await _accept_through_provider(trust, token, "u-req")
     assert done.max_age_seconds <= 3600  # the mock's ID tokens last an hour: the session no longer
     session = await Session.get(member__email="req@trust.org")
@@ -201,14 +170,14 @@ async def test_required_single_sign_on_allows_no_password_and_bounds_the_session
 async def test_a_member_logs_in_through_the_provider_only_when_they_hold_access_there(trust: Trust) -> None:
     await factories.member("m@trust.org", "clinician", org=trust.world.org)
     await factories.member("out@trust.org", "clinician", org=trust.world.other_org)
-    trust.provider.add_user("u-m", email="m@trust.org", email_verified=True)
+    trust.provider.add_user("u-m", email="m@trust.org", email_verified=True, amr=MFA)
     trust.provider.add_user("u-out", email="out@trust.org", email_verified=True)
     for sub, works in (("u-m", True), ("u-out", False)):
         started = await sign_in.start_login(organisation_id=trust.world.org.id, redirect_to="/care")
         back = trust.provider.sign_in(started.url, sub)
         if works:
             done = await sign_in.complete(state=back["state"], code=back["code"], browser_token=started.browser_token)
-            assert done.redirect_to == "/care"
+            assert isinstance(done, sign_in.SignedIn) and done.redirect_to == "/care"
         else:
             with pytest.raises(SignInFailed, match="no access in this organisation"):
                 await sign_in.complete(state=back["state"], code=back["code"], browser_token=started.browser_token)
@@ -238,9 +207,9 @@ async def test_an_account_with_access_beyond_the_organisation_is_never_signed_in
 
 async def test_back_channel_logout_ends_the_sessions_of_that_subject_only(trust: Trust) -> None:
     token = await _invite(trust, "bye@trust.org")
-    trust.provider.add_user("u-bye", email="bye@trust.org", email_verified=True)
+    trust.provider.add_user("u-bye", email="bye@trust.org", email_verified=True, amr=MFA)
     done = await _accept_through_provider(trust, token, "u-bye")
-    trust.provider.add_user("u-stay", email="stay@trust.org", email_verified=True)
+    trust.provider.add_user("u-stay", email="stay@trust.org", email_verified=True, amr=MFA)
     other = await _accept_through_provider(trust, await _invite(trust, "stay@trust.org"), "u-stay")
     for forged in (
         {"sub": "u-bye", "aud": "another client"},

@@ -135,6 +135,10 @@ async def complete_login(*, ticket: str) -> CompletedLogin:
     won = await LoginTicket.filter(ticket_hash=hashed, used=False, expires_at__gt=now()).update(used=True)
     if not won or row is None:
         raise NotAuthenticated("That log-in has expired. Please log in again.")
+    if await sso_connections.required_names(member_id=row.member_id):
+        # Only their provider signs them in: a ticket its factor step earned opens a session through
+        # services/sso/factor_step.complete, bounded and linked for back-channel logout, never here.
+        raise NotAuthenticated("That log-in has expired. Please log in again.")
     return await open_session(member_id=row.member_id, redirect_to=row.redirect_to)
 
 

@@ -41,13 +41,19 @@ class LoginStep:
 async def after_password(*, member: StaffMember, redirect_to: str) -> LoginStep:
     """The step after the member's right password: a ticket when no factor is needed, else a challenge."""
     held = await factors.factors_of(member_id=member.id)
-    if not held.enrolled and not await second_factor.member_requires(member_id=member.id):
+    if not await needed(member_id=member.id):
         return LoginStep(ticket=await issue_ticket(member_id=member.id, redirect_to=redirect_to))
     raw, hashed = tokens.new_token()
     await FactorChallenge.create(
         challenge_hash=hashed, member_id=member.id, redirect_to=redirect_to, expires_at=now() + CHALLENGE_LIFETIME
     )
     return LoginStep(challenge=raw, enrol=not held.enrolled, app=held.totp, passkey=held.passkey)
+
+
+async def needed(*, member_id: int) -> bool:
+    """Does a log-in of this member pass through the factor step (they hold a factor, or their roles need one)?"""
+    held = await factors.factors_of(member_id=member_id)
+    return held.enrolled or await second_factor.member_requires(member_id=member_id)
 
 
 async def give_code(*, challenge: str, code: str) -> str:

@@ -9,8 +9,9 @@ from services.platform.words import count
 LABELS = {
     "set_sso": "Single sign-on connected or changed",
     "remove_sso": "Single sign-on removed",
-    "sso_sign_in": "Single sign-on refused",
+    "sso_sign_in": "Single sign-on sign-ins",
     "sso_logout": "Logged out by the identity provider",
+    "provision_sso": "Accounts made ready for single sign-on",
 }
 
 
@@ -31,8 +32,12 @@ WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
         f"read the single sign-on settings of {p}",
     ),
     "sso_sign_in": lambda t, p, d: (
-        f"signed in {t} through single sign-on",
+        f"signed in {t} through single sign-on (second factor: {d.get('second_factor', 'not recorded')})",
         f"sign in {t or 'someone'} through single sign-on ({d.get('reason', '')})",
+    ),
+    "provision_sso": lambda t, p, d: (
+        f"made the account of {t} ready for single sign-on with {d.get('provider', '')}, as {d.get('role', '')} in {p}",
+        f"make an account ready for single sign-on in {p}",
     ),
     "sso_logout": lambda t, p, d: (
         f"was told by the identity provider of {p} that {t or 'a provider session'} logged out: "

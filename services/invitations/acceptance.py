@@ -165,11 +165,18 @@ async def accept_as_member(*, actor: Actor, token: str, client: str, enrolment: 
 
 
 async def accept_vouched(
-    *, token_hash: str, email: str, full_name: str, organisation_id: int, also: AlsoInTransaction
-) -> int:
+    *,
+    token_hash: str,
+    email: str,
+    full_name: str,
+    organisation_id: int,
+    also: AlsoInTransaction,
+    enrolment: Proof | None = None,
+) -> tuple[int, list[str]]:
     """Accept for the person the organisation's identity provider vouched for (it asserted this address, verified):
     the account of that address takes the role as itself, else a new account with no password is made; `also` runs
-    in the same transaction. Returns the member's id."""
+    in the same transaction, as does setting up the authenticator app of enrolment, when given. Returns the member's
+    id and the recovery codes (when an app was set up)."""
     invitation = await live_invitation(token_hash=token_hash)
     if invitation.organisation_id != organisation_id:
         raise LinkInvalid()
@@ -192,7 +199,8 @@ async def accept_vouched(
             else:
                 await _grant_to(invitation, member.id, connection)
             await also(member.id, connection)
-            detail = {**_accept_detail(invitation, enrolled=None), "via": "single sign-on"}
+            codes = await _enrol(member.id, enrolment, connection)
+            detail = {**_accept_detail(invitation, enrolled=enrolment if codes else None), "via": "single sign-on"}
             actor = Actor(member.id, member.email, member.full_name, ())
             await audit.record(
                 actor=actor,
@@ -205,7 +213,7 @@ async def accept_vouched(
     except IntegrityError:  # the same address's account made by another acceptance at this very moment
         raise PermissionDenied(HAS_ACCOUNT) from None
     await events.publish(organisation_id=invitation.organisation_id, kind="accepted")
-    return member.id
+    return member.id, codes
 
 
 async def _refuse_if_single_sign_on(invitation: Invitation) -> None:

@@ -10,6 +10,7 @@ SUBJECTS = {
     "review_reminder": "Access review “{title}”: {items} still to decide",
     "review_unanswered": "Access review “{title}”: {items} unanswered at the deadline",
     "factors_reset": "Your Gatehouse second factor was reset",
+    "sso_ready": "Your Gatehouse access to {scope_name}: sign in with {provider_name}",
 }
 
 _BUTTON = """<p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
@@ -236,6 +237,33 @@ set up an authenticator app again.</p>
 {% endblock %}"""
 )
 
+_SSO_READY_TEXT = """\
+Hello,
+
+Your organisation gave you access to {{ scope_name }} in Gatehouse, as {{ role_name }}.
+There is no password to set: sign in with {{ provider_name }}, your organisation's sign-in.
+
+Sign in:
+{{ link }}
+
+-- Gatehouse
+"""
+
+_SSO_READY_HTML = (
+    """{% extends "frame" %}{% block body %}"""
+    + _P
+    + """Hello,</p>
+"""
+    + _P
+    + """Your organisation gave you access to <strong>{{ scope_name }}</strong> in Gatehouse, as \
+<strong>{{ role_name }}</strong>. There is no password to set: sign in with <strong>{{ provider_name }}</strong>, your \
+organisation's sign-in.</p>
+"""
+    + _BUTTON
+    + """Sign in</a></p>
+{% endblock %}"""
+)
+
 BODIES = {
     "end_warning": (_END_WARNING_TEXT, _END_WARNING_HTML),
     "end_warning_sponsor": (_SPONSOR_TEXT, _SPONSOR_HTML),
@@ -244,4 +272,5 @@ BODIES = {
     "review_reminder": (_REVIEW_REMINDER_TEXT, _REVIEW_REMINDER_HTML),
     "review_unanswered": (_REVIEW_UNANSWERED_TEXT, _REVIEW_UNANSWERED_HTML),
     "factors_reset": (_FACTORS_RESET_TEXT, _FACTORS_RESET_HTML),
+    "sso_ready": (_SSO_READY_TEXT, _SSO_READY_HTML),
 }

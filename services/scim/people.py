@@ -16,7 +16,7 @@ from services.errors import InvalidInput, NotFound
 from services.integrations import tokens
 from services.invitations import service as invitations
 from services.organisations import staff
-from services.scim import records
+from services.scim import records, sso_ready
 
 INVITATION_HOURS = 168  # the longest expiry the pop-out offers: a provisioned person may be on leave for days
 NO_USER = "There is no such user here."
@@ -161,8 +161,11 @@ async def _give(actor: Actor, email: str, role_ids: list[int]) -> None:
 
 
 async def invite(*, actor: Actor, email: str, role_id: int) -> None:
-    """Give one role in the token's scope: an invitation, or the role at once to a member of the organisation."""
+    """Give one role in the token's scope: an invitation, or the role at once to a member of the organisation, or,
+    where single sign-on is required, a new account ready for it (services/scim/sso_ready.py)."""
     scope = scope_of(actor)
+    if await sso_ready.give(actor=actor, scope=scope, email=email, role_id=role_id):
+        return
     result = await invitations.send(
         actor=actor,
         addresses=[email],

@@ -26,6 +26,7 @@ from services.sso import provider, sealing
 REFUSED = "You need the *edit roles and permissions* permission in this organisation."
 KEEP_SECRET = ""  # an empty client secret when changing a connection keeps the stored one
 MAX_DOMAINS = 20
+MAX_ACR_VALUES = 5
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -36,6 +37,7 @@ class ConnectionView:
     client_id: str
     required: bool
     email_domains: tuple[str, ...]
+    mfa_acr_values: tuple[str, ...] = ()  # the ID token acr values that mean a multi-factor sign-in there
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,9 @@ async def view(*, actor: Actor, organisation_id: int) -> ConnectionView | None:
     row = await SsoConnection.get_or_none(organisation_id=organisation_id)
     if row is None:
         return None
-    return ConnectionView(row.name, row.issuer, row.client_id, row.required, tuple(row.email_domains))
+    return ConnectionView(
+        row.name, row.issuer, row.client_id, row.required, tuple(row.email_domains), tuple(row.mfa_acr_values.split())
+    )
 
 
 async def connect(
@@ -74,10 +78,11 @@ async def connect(
     client_secret: str,
     required: bool,
     email_domains: Sequence[str] = (),
+    mfa_acr_values: Sequence[str] = (),
 ) -> ConnectionView:
     """Connect (or change) the organisation's provider; the discovery document must be readable. Bad input raises
-    FieldErrors at its field (name, issuer, client_id, client_secret, email_domains) and changes nothing. Making it
-    required ends the members' sessions that no provider opened."""
+    FieldErrors at its field (name, issuer, client_id, client_secret, email_domains, mfa_acr_values) and changes
+    nothing. Making it required ends the members' sessions that no provider opened."""
     scope = await _require(actor, organisation_id, "set_sso")
     await organisations.require_active(organisation_id=organisation_id)
     old = await SsoConnection.get_or_none(organisation_id=organisation_id)
@@ -87,6 +92,7 @@ async def connect(
         client_id=lambda: _client_id(client_id),
         client_secret=lambda: _secret(client_secret, keep=old is not None),
         email_domains=lambda: " ".join(_domains(email_domains)),
+        mfa_acr_values=lambda: " ".join(_acr_values(mfa_acr_values)),
     )
     try:  # only a well-formed issuer is fetched
         await provider.discover(checked["issuer"])
@@ -98,12 +104,16 @@ async def connect(
         checked["client_id"],
         bool(required),
         tuple(checked["email_domains"].split()),
+        tuple(checked["mfa_acr_values"].split()),
     )
     secret = checked["client_secret"]
     async with in_transaction() as connection:
         await _save(organisation_id, old, wanted, secret, connection)
         ended = await _end_password_sessions(organisation_id, connection) if wanted.required else []
-        detail = {"issuer": wanted.issuer, "required": wanted.required, "secret_changed": bool(secret)}
+        detail = {
+            "issuer": wanted.issuer, "required": wanted.required, "secret_changed": bool(secret),
+            "mfa_acr_values": " ".join(wanted.mfa_acr_values),
+        }  # fmt: skip
         await audit.record(
             actor=actor, action="set_sso", scope=scope, target=wanted.name, detail=detail, connection=connection
         )
@@ -123,6 +133,7 @@ async def _save(
         "client_id": wanted.client_id,
         "required": wanted.required,
         "email_domains": list(wanted.email_domains),
+        "mfa_acr_values": " ".join(wanted.mfa_acr_values),
         "updated_at": now(),
     }
     if secret:
@@ -253,6 +264,16 @@ def _domains(domains: Sequence[str]) -> tuple[str, ...]:
     if len(found) > MAX_DOMAINS:
         raise InvalidInput(f"List at most {MAX_DOMAINS} domains.")
     return tuple(found)
+
+
+def _acr_values(values: Sequence[str]) -> tuple[str, ...]:
+    kept = tuple(dict.fromkeys(value.strip() for value in values if value.strip()))
+    if len(kept) > MAX_ACR_VALUES:
+        raise InvalidInput(f"Name at most {MAX_ACR_VALUES} values.")
+    for value in kept:
+        if len(value) > 200 or not value.isprintable() or not value.isascii() or len(value.split()) > 1:
+            raise InvalidInput(f"“{value[:40]}” is not an acr value: printable ASCII without spaces, at most 200.")
+    return kept
 
 
 def parse_domains(text: str) -> list[str]:

@@ -20,10 +20,13 @@ log = logging.getLogger(__name__)
 LIFETIME = timedelta(minutes=10)
 BROWSER_COOKIE = "gatehouse_sso"
 NO_SSO = "This organisation has no single sign-on."
+# ID token `amr` values (RFC 8176) by which a provider asserts more than a password: Gatehouse then asks for no factor
+# of its own. "mfa" is what Entra ID and Okta send; the others name a second factor itself.
+MFA_METHODS = frozenset({"mfa", "hwk", "swk", "otp", "fpt"})
 UNREACHABLE = "The organisation's identity provider cannot be reached just now. Please try again in a moment."
 
 
-# Why a sign-in failed, as the log-in page says it (services/sso/sign_in.py raises the last five).
+# Why a sign-in failed, as the log-in page says it (services/sso/sign_in.py raises those from no_sso on).
 MESSAGES = {
     "state": "That sign-in has expired or was already used. Please start again.",
     "browser": "That sign-in began in another browser. Please start again here.",
@@ -69,6 +72,7 @@ class Proven:
     email_verified: bool
     full_name: str
     expires_at: datetime  # the ID token's exp
+    mfa: bool  # the provider asserted a multi-factor sign-in (`amr`: MFA_METHODS; or an `acr` the organisation named)
     invitation_token_hash: str | None
     redirect_to: str
 
@@ -122,7 +126,7 @@ async def finish(*, state: str, code: str, browser_token: str, error: str = "") 
         log.warning("single sign-on for organisation %s refused: %s", flow.organisation_id, problem)
         raise SignInFailed("token") from None
     _check_authorized_party(claims, row.client_id)
-    return _proven(flow, claims)
+    return _proven(flow, claims, mfa_acr_values=row.mfa_acr_values.split())
 
 
 def _check_authorized_party(claims: dict[str, Any], client_id: str) -> None:
@@ -131,7 +135,7 @@ def _check_authorized_party(claims: dict[str, Any], client_id: str) -> None:
         raise SignInFailed("audience")
 
 
-def _proven(flow: SsoFlow, claims: dict[str, Any]) -> Proven:
+def _proven(flow: SsoFlow, claims: dict[str, Any], *, mfa_acr_values: list[str]) -> Proven:
     email = str(claims.get("email") or "")
     return Proven(
         organisation_id=flow.organisation_id,
@@ -141,9 +145,14 @@ def _proven(flow: SsoFlow, claims: dict[str, Any]) -> Proven:
         email_verified=claims.get("email_verified") is True,
         full_name=str(claims.get("name") or "")[:200],
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        mfa=_asserts_mfa(claims.get("amr")) or claims.get("acr") in mfa_acr_values,
         invitation_token_hash=flow.invitation_token_hash,
         redirect_to=flow.redirect_to,
     )
+
+
+def _asserts_mfa(amr: Any) -> bool:
+    return isinstance(amr, list) and any(isinstance(method, str) and method in MFA_METHODS for method in amr)
 
 
 async def _discover(issuer: str) -> provider.Discovery:

@@ -128,6 +128,9 @@ def _signed_out_screens(screen: Screens, server: AppServer, link: str, *, keyboa
         page.keyboard.press("Enter")
         expect(password).to_have_attribute("type", "text")
         expect(show).to_have_attribute("aria-pressed", "true")
+    page.goto(server.url("/sso/factor"))  # no single sign-on under way in this browser
+    expect(page.get_by_role("alert")).to_contain_text("That log-in has expired")
+    screen.check("/sso/factor, no sign-in under way")
     page.goto(link)
     expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     screen.check("/accept/<token>")
@@ -289,7 +292,7 @@ def _single_sign_on(screen: Screens) -> None:
     screen.check("/care/sso")
     if screen.width > 390:  # every field and both buttons are reached by the keyboard
         page.get_by_role("heading", name="Your provider", exact=True).click()
-        tab_through(page, 8)
+        tab_through(page, 9)
     page.get_by_label("Provider name (the button says Sign in with …)").fill("Walk ID")
     issuer = page.get_by_label("Issuer URL (https://…)")
     issuer.fill("http://login.example.org")

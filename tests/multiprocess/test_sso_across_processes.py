@@ -1,6 +1,7 @@
 """Single sign-on over real HTTP against two running app processes on one PostgreSQL database and a real OpenID
 Connect provider: a member's sign-in begins in process A and comes back to process B; the provider's back-channel
-logout, posted to B, ends that session in A too (issue 21 item 2)."""
+logout, posted to B, ends that session in A too (issue 21 item 2); an account SCIM made ready for single sign-on in
+A signs in through B, and deprovisioning in B ends its session in A (issue 20 item 2)."""
 
 from collections.abc import Callable, Iterator
 
@@ -10,7 +11,7 @@ import pytest
 from services.platform import settings
 from services.sso import sealing
 from tests.multiprocess.conftest import SECRET, AppProcess, sql
-from tests.multiprocess.test_integrations_live import create_owner_and_tokens
+from tests.multiprocess.test_integrations_live import SCIM_JSON, client, create_owner_and_tokens
 from tests.sso_helpers import CLIENT_ID, CLIENT_SECRET, Provider, running_provider
 
 pytestmark = [pytest.mark.multiprocess]
@@ -38,6 +39,13 @@ def _connect(url: str, organisation_id: int, provider: Provider) -> None:
     )
 
 
+def _scim_user(address: str) -> dict[str, object]:
+    return {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": address, "active": True,
+        "emails": [{"value": address, "primary": True}], "roles": [{"value": "Clinician"}],
+    }  # fmt: skip
+
+
 def _signed_in(app: AppProcess, browser: httpx.Client) -> bool:
     page = browser.get(f"{app.base_url}/care")
     return page.status_code == 200 and "Log out" in page.text
@@ -53,7 +61,8 @@ def test_a_sign_in_finishes_in_another_process_and_a_back_channel_logout_there_e
     second.wait_healthy()
     place = create_owner_and_tokens(postgres_url, "SSO Trust", OWNER)
     _connect(postgres_url, place.organisation_id, provider)
-    provider.add_user("u-olive", email=OWNER, email_verified=True, name="Olive Owner")
+    # The provider asserts MFA: an owner needs a second factor, which Gatehouse would otherwise ask first.
+    provider.add_user("u-olive", email=OWNER, email_verified=True, name="Olive Owner", amr=["pwd", "mfa"])
     with httpx.Client(timeout=10) as browser:
         to_provider = browser.get(f"{first.base_url}/sso/login/{place.organisation_id}?next=/care")
         assert to_provider.status_code == 303, to_provider.text
@@ -69,3 +78,32 @@ def test_a_sign_in_finishes_in_another_process_and_a_back_channel_logout_there_e
         assert ended.status_code == 200
         assert not _signed_in(first, browser)
     assert sql(postgres_url, "SELECT count(*) FROM session WHERE revoked_at IS NULL")[0][0] == 0
+
+
+def test_scim_under_required_sso_makes_an_account_that_signs_in_through_the_provider_in_another_process(
+    start_app: Callable[..., AppProcess], postgres_url: str, provider: Provider
+) -> None:
+    shared = {"GATEHOUSE_SSO_LOOPBACK": "on", "GATEHOUSE_BASE_URL": "http://localhost:8080"}
+    first, second = (start_app(name, **shared) for name in ("scim-A", "scim-B"))
+    first.wait_healthy()
+    second.wait_healthy()
+    place = create_owner_and_tokens(postgres_url, "SCIM Trust", "olive.owner@scim.example.org")
+    _connect(postgres_url, place.organisation_id, provider)
+    address = "sam.clinician@scim.example.org"
+    with client(first, place.token) as scim:
+        created = scim.post("/scim/v2/Users", headers=SCIM_JSON, json=_scim_user(address))
+        assert created.status_code == 201, created.text
+    kinds = sql(postgres_url, "SELECT kind FROM outbox_message WHERE recipient = $1", address)
+    assert [row[0] for row in kinds] == ["sso_ready"]  # no invitation, no password link
+    assert not sql(postgres_url, "SELECT id FROM invitation WHERE email = $1", address)
+    provider.add_user("u-sam", email=address, email_verified=True, amr=["pwd", "mfa"])
+    with httpx.Client(timeout=10) as browser:
+        to_provider = browser.get(f"{first.base_url}/sso/login/{place.organisation_id}?next=/care")
+        back = provider.sign_in(to_provider.headers["location"], "u-sam")
+        callback = browser.get(f"{second.base_url}/sso/callback", params=back)
+        assert callback.status_code == 303 and callback.headers["location"] == "/care"
+        assert _signed_in(first, browser)
+        with client(second, place.token) as scim:  # deprovisioned in B: the session ends in A too
+            gone = scim.delete(f"/scim/v2/Users/{created.json()['id']}")
+            assert gone.status_code == 204, gone.text
+        assert not _signed_in(first, browser)
