@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from models import AuditEvent, Invitation, InvitationState, OutboxMessage, Session, StaffMember
 from pages import scim
 from services.integrations import tokens
-from services.invitations.acceptance import NO_PASSWORD
+from services.invitations.vouched import NO_PASSWORD
 from services.mail import templates
 from services.platform import settings
 from services.scim.people import user_id

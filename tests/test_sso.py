@@ -8,7 +8,7 @@ from models import AuditEvent, Invitation, InvitationState, Session, SsoConnecti
 from services.access import auth
 from services.audit import service as audit
 from services.errors import FieldErrors, InvalidInput, NotAuthenticated, PermissionDenied
-from services.invitations import acceptance
+from services.invitations import acceptance, vouched
 from services.platform import settings
 from services.sso import connections, logout, sealing, sign_in
 from services.sso.flows import SignInFailed
@@ -68,7 +68,7 @@ async def test_a_new_invitee_accepts_through_the_provider_and_gets_an_account_wi
     trust.provider.add_user("u-new", email="new@trust.org", email_verified=True, name="Nia New", amr=MFA)
     done = await _accept_through_provider(trust, token, "u-new")
     member = await StaffMember.get(email="new@trust.org")
-    assert member.full_name == "Nia New" and member.password_hash == acceptance.NO_PASSWORD
+    assert member.full_name == "Nia New" and member.password_hash == vouched.NO_PASSWORD
     assert await factories.holds("new@trust.org", "clinician")
     assert (await auth.actor_for(session_token=done.session_token)).email == "new@trust.org"
     assert await AuditEvent.filter(action="accept", target="new@trust.org", outcome="ok").exists()

@@ -9,7 +9,7 @@ from models import AuditEvent, Invitation, InvitationState, Session, SsoSession,
 from services.access import auth, factor_login, second_factor
 from services.access.totp import TotpProof
 from services.errors import FieldErrors, NotAuthenticated
-from services.invitations.acceptance import NO_PASSWORD
+from services.invitations.vouched import NO_PASSWORD
 from services.sso import factor_step, logout, sign_in
 from services.sso.factor_step import FactorNeeded
 from tests import factor_helpers, factories, sso_helpers

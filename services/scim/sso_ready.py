@@ -15,7 +15,7 @@ from services.access.service import Actor, Scope
 from services.approvals import rules as approval_rules
 from services.audit import service as audit
 from services.invitations import addresses as emails
-from services.invitations.acceptance import NO_PASSWORD
+from services.invitations.vouched import NO_PASSWORD
 from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events

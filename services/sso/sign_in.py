@@ -15,7 +15,7 @@ from services.access.service import RoleInfo
 from services.access.totp import TotpProof
 from services.audit import service as audit
 from services.errors import DomainError, FieldErrors, LinkInvalid
-from services.invitations import acceptance
+from services.invitations import acceptance, acceptance_steps, vouched
 from services.platform.clock import now
 from services.sso import connections, factor_step, flows
 from services.sso.factor_step import FactorNeeded
@@ -123,7 +123,7 @@ def _check_vouched_address(proven: Proven) -> None:
 
 
 async def _checked_invitation(token_hash: str, email: str, organisation_id: int) -> Invitation:
-    invitation = await acceptance.live_invitation(token_hash=token_hash)
+    invitation = await acceptance_steps.live_invitation(token_hash=token_hash)
     if email != invitation.email:
         raise SignInFailed("other_address")
     existing = await StaffMember.get_or_none(email=invitation.email)
@@ -141,7 +141,7 @@ async def _accept_as(
     async def link(member_id: int, connection: BaseDBAsyncClient) -> None:
         await _link(organisation_id, subject, member_id, connection)
 
-    return await acceptance.accept_vouched(
+    return await vouched.accept_vouched(
         token_hash=invitation.token_hash, email=email, full_name=full_name, organisation_id=organisation_id,
         also=link, enrolment=enrolment,
     )  # fmt: skip

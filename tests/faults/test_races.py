@@ -14,7 +14,7 @@ from nicegui.testing import User
 from models import AuditEvent, Invitation, InvitationState, OutboxMessage, OutboxState, RoleAssignment, StaffMember
 from services.access.service import Actor
 from services.errors import LinkInvalid, PermissionDenied
-from services.invitations import acceptance, pending, resending
+from services.invitations import acceptance, acceptance_steps, pending, resending
 from services.invitations import service as invitations
 from services.platform import clock
 from tests import factories
@@ -202,7 +202,7 @@ async def test_two_links_for_one_address_accepted_at_once_make_one_account_and_l
     db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Both have found "no account yet" and claimed their own link before either creates the account.
-    monkeypatch.setattr(acceptance, "_claim", _waiting_for_each_other(acceptance._claim))
+    monkeypatch.setattr(acceptance_steps, "claim", _waiting_for_each_other(acceptance_steps.claim))
     world, owner = await owner_and_world()
     await invite(owner, world, ["ann@example.org"])
     await invite(owner, world, ["ann@example.org"], "supervisor", organisation_id=world.org.id)
