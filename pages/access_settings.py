@@ -49,8 +49,8 @@ APPROVAL_NOTE = (
 )
 
 FACTOR_NOTE = (
-    "Members holding these roles here must give a code from an authenticator app when they log in, and set one up "
-    "before they accept an invitation. Admin Portal roles always need one."
+    "Members holding these roles here must give a second factor (a passkey or a code from an authenticator app) when "
+    "they log in, and set one up before they accept an invitation. Admin Portal roles always need one."
 )
 
 
