@@ -6,6 +6,7 @@ listed in docs/ACCESSIBILITY.md. On each: no serious or critical axe finding, an
 their boxes with every ⋮ menu and the row's name in sight; on the phone rows are cards).
 """
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from tests.browser.helpers import (
     choose_with_mouse,
     create_account,
     create_organisation,
+    organisation_id,
     read_mail,
     row_menu,
     set_up_super_admin,
@@ -92,6 +94,7 @@ def walk(
     _integrations(screen)
     _webhooks(screen)
     _single_sign_on(screen)
+    _accept_offering_single_sign_on(Screens(visitor, width, findings), server, links[WAITING[width]])
     _roles_audit_and_mailbox(screen)
     shot(admin, folder, f"care-audit-{width}.png")
     write_report(findings, folder, f"axe-every-screen-{width}.txt")
@@ -305,6 +308,28 @@ def _single_sign_on(screen: Screens) -> None:
     screen.check("/care/sso, an error at its field")
     page.get_by_role("link", name="← Back to the Care Portal").click()
     expect(page.get_by_role("region", name="All staff members")).to_be_visible()
+
+
+def _accept_offering_single_sign_on(screen: Screens, server: AppServer, link: str) -> None:
+    """The accept page of an organisation that connected a provider (written as the settings page would store it:
+    the page reads only the row, never the provider) offers Sign in with it beside the password form."""
+    organisation = organisation_id(server, ORGANISATION)
+    connection = sqlite3.connect(server.database, timeout=10)
+    try:
+        with connection:
+            connection.execute(_CONNECT, (organisation, "Walk ID", "https://login.example.org", "walk", "sealed", "[]"))
+    finally:
+        connection.close()
+    screen.page.goto(link)
+    expect(screen.page.get_by_role("link", name="Sign in with Walk ID")).to_be_visible()
+    screen.check("/accept/<token>, single sign-on offered")
+
+
+_CONNECT = (
+    "INSERT INTO sso_connection (organisation_id, name, issuer, client_id, client_secret_sealed, required,"
+    " email_domains, mfa_acr_values, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, 0, ?, '', datetime('now'), datetime('now'))"
+)
 
 
 def _access_reviews(screen: Screens) -> None:
