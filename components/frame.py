@@ -55,6 +55,15 @@ def frame(title: str, actor: Actor | None = None, *, session_token: str | None =
         yield
 
 
+def care_page_top(organisation_id: int, *, allowed: bool, refused: str) -> bool:
+    """The top of a Care Portal page reached from its Manage menu: the way back, and the refusal (an alert) when the
+    viewer may not be here, as the service decided; returns allowed."""
+    ui.link("← Back to the Care Portal", f"/care?org={organisation_id}")
+    if not allowed:
+        ui.label(refused).props('role="alert"')
+    return allowed
+
+
 class HeaderLinks(ui.element, component="header_links.js", default_classes="nicegui-row row"):
     """The home link and the given (text, address) links, in one element."""
 

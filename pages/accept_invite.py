@@ -15,7 +15,7 @@ from components.passkey import first_passkey
 from components.password import password_input
 from components.session import PageSession, client_address, notify_errors
 from components.viewer_zone import ViewerZone
-from services.access import auth, factors, passkey_enrolment, tokens, totp
+from services.access import auth, passkey_enrolment, tokens, totp
 from services.access.factors import Proof
 from services.access.service import Actor
 from services.access.totp import TotpProof
@@ -60,7 +60,7 @@ def create() -> None:
                 if offer.required:
                     return  # accepted through the provider only: no password is set, no password log-in offered
             if invitation.has_account:
-                await _accept_with_account(session, token, invitation, client)
+                await _accept_with_account(someone, token, invitation, client)
             else:
                 _new_account_form(token, invitation, client)
 
@@ -216,8 +216,7 @@ class Invitee:
     member_id: int | None
 
 
-async def _accept_with_account(session: PageSession, token: str, invitation: InvitationPreview, client: str) -> None:
-    actor = await _signed_in(session)
+async def _accept_with_account(actor: Actor | None, token: str, invitation: InvitationPreview, client: str) -> None:
     if actor is None:
         ui.label(f"{invitation.email} already has an account. Log in to accept this invitation.")
         ui.button(
@@ -240,7 +239,7 @@ async def _accept_with_account(session: PageSession, token: str, invitation: Inv
         )
         ui.link("Continue to Gatehouse", "/")
 
-    if invitation.needs_second_factor and not (await factors.factors_of(member_id=actor.member_id)).enrolled:
+    if await acceptance.must_enrol(actor=actor, invitation=invitation):
         ui.label(NEEDS_FACTOR_NOTE).classes("text-body1")
         _enrol(
             Invitee(actor.email, actor.full_name, actor.member_id),

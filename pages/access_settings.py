@@ -9,7 +9,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components.form_errors import FormErrors
-from components.frame import LANGUAGE, frame
+from components.frame import LANGUAGE, care_page_top, frame
 from components.session import PageSession
 from services.access import grant_terms, rights, roles, second_factor
 from services.access.service import Actor, RoleInfo, ScopeLevel
@@ -64,9 +64,8 @@ def create() -> None:
         if actor is None:
             return
         with frame(TITLE, actor, session_token=session.token):
-            ui.link("← Back to the Care Portal", f"/care?org={org}")
-            if not rights.may_change_access_settings(actor=actor, organisation_id=org):
-                ui.label(access_settings.REFUSED).props('role="alert"')
+            allowed = rights.may_change_access_settings(actor=actor, organisation_id=org)
+            if not care_page_top(org, allowed=allowed, refused=access_settings.REFUSED):
                 return
             try:
                 current = await access_settings.settings_of(organisation_id=org)

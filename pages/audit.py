@@ -8,7 +8,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components import formatting
-from components.frame import LANGUAGE, frame
+from components.frame import LANGUAGE, care_page_top, frame
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.session import PageSession
 from components.viewer_zone import ViewerZone
@@ -35,9 +35,8 @@ def create() -> None:
         if actor is None:
             return
         with frame("Audit log", actor, session_token=session.token):
-            ui.link("← Back to the Care Portal", f"/care?org={org}")
-            if not rights.may_read_audit(actor=actor, organisation_id=org):
-                ui.label(audit.READ_REFUSED).props('role="alert"')
+            allowed = rights.may_read_audit(actor=actor, organisation_id=org)
+            if not care_page_top(org, allowed=allowed, refused=audit.READ_REFUSED):
                 return
             await _AuditView(session, org).build()
 

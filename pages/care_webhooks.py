@@ -9,7 +9,7 @@ from nicegui import ui
 
 from components import dialogs, formatting, live
 from components.form_errors import FormErrors
-from components.frame import LANGUAGE, frame
+from components.frame import LANGUAGE, care_page_top, frame
 from components.session import PageSession
 from services.webhooks import endpoints
 from services.webhooks.endpoints import DeliveryRow, EndpointRow
@@ -52,9 +52,8 @@ def create() -> None:
         if actor is None:
             return
         with frame(TITLE, actor, session_token=session.token):
-            ui.link("← Back to the Care Portal", f"/care?org={org}")
-            if not endpoints.may_manage(actor, organisation_id=org):
-                ui.label(endpoints.REFUSED).props('role="alert"')
+            allowed = endpoints.may_manage(actor, organisation_id=org)
+            if not care_page_top(org, allowed=allowed, refused=endpoints.REFUSED):
                 return
             page = _WebhooksPage(session, org)
             changes = live.LiveList(organisation_id=org, refresh=page.refresh, held=True)

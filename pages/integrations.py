@@ -8,7 +8,7 @@ from nicegui import ui
 
 from components import dialogs, formatting, live
 from components.form_errors import FormErrors
-from components.frame import LANGUAGE, frame
+from components.frame import LANGUAGE, care_page_top, frame
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
@@ -51,10 +51,8 @@ def create() -> None:
         if actor is None:
             return
         with frame(TITLE, actor, session_token=session.token):
-            ui.link("← Back to the Care Portal", f"/care?org={org}")
             places = await token_places.places(actor=actor, organisation_id=org)
-            if not places:
-                ui.label(tokens.REFUSED).props('role="alert"')
+            if not care_page_top(org, allowed=bool(places), refused=tokens.REFUSED):
                 return
             page = _TokensPage(session, org, places)
             changes = live.LiveList(organisation_id=org, refresh=page.refresh, held=True)

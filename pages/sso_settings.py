@@ -5,7 +5,7 @@ from fastapi import Request
 from nicegui import ui
 
 from components.form_errors import FormErrors
-from components.frame import LANGUAGE, frame
+from components.frame import LANGUAGE, care_page_top, frame
 from components.session import PageSession
 from services.access import rights
 from services.sso import connections
@@ -40,9 +40,8 @@ def create() -> None:
         if actor is None:
             return
         with frame(TITLE, actor, session_token=session.token):
-            ui.link("← Back to the Care Portal", f"/care?org={org}")
-            if not rights.may_change_access_settings(actor=actor, organisation_id=org):
-                ui.label(connections.REFUSED).props('role="alert"')
+            allowed = rights.may_change_access_settings(actor=actor, organisation_id=org)
+            if not care_page_top(org, allowed=allowed, refused=connections.REFUSED):
                 return
             current = await session.run(lambda a: connections.view(actor=a, organisation_id=org))
             _SsoForm(session, org).build(current if isinstance(current, ConnectionView) else None)

@@ -130,9 +130,7 @@ async def accept_as_member(*, actor: Actor, token: str, client: str, enrolment: 
         raise PermissionDenied("This invitation is for a different address than the one you are logged in with.")
     await _refuse_if_single_sign_on(invitation)
     scope = Scope.of(invitation)
-    needs_factor = (
-        await steps.needs_factor(invitation) and not (await factors.factors_of(member_id=actor.member_id)).enrolled
-    )
+    needs_factor = await steps.needs_factor(invitation) and not await _enrolled(actor.member_id)
     if needs_factor and enrolment is None:
         raise InvalidInput(NEEDS_FACTOR)
     await grants.end_due()  # a grant of the same role whose end came moments ago is ended first, then given anew
@@ -151,6 +149,15 @@ async def accept_as_member(*, actor: Actor, token: str, client: str, enrolment: 
         )
     await events.publish(organisation_id=invitation.organisation_id, kind="accepted")
     return AcceptedAccount(invitation.email, invitation.role.name, codes)
+
+
+async def must_enrol(*, actor: Actor, invitation: InvitationPreview) -> bool:
+    """Must the signed-in member set up a second factor to accept (its role needs one and they have none)?"""
+    return invitation.needs_second_factor and not await _enrolled(actor.member_id)
+
+
+async def _enrolled(member_id: int) -> bool:
+    return (await factors.factors_of(member_id=member_id)).enrolled
 
 
 async def _refuse_if_single_sign_on(invitation: Invitation) -> None:
