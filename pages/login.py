@@ -109,7 +109,7 @@ def _login_form(redirect_to: str, email: str, client: str) -> None:
             for offer in offers:
                 sso_link(offer, redirect_to)
 
-    with ui.column().classes("w-full items-center gap-4") as place, ui.card().classes("w-full max-w-sm") as card:
+    with ui.column().classes("w-full gap-4") as place, ui.card().classes("w-full max-w-sm") as card:
         email_input = (
             ui.input("Email", value=email).props('outlined autocomplete="username" type=email').classes("w-full")
         )
@@ -154,7 +154,7 @@ def _ask_code(step: factor_login.LoginStep, go: Callable[[str], None]) -> None:
 
 async def _enrol(challenge: str, go: Callable[[str], None]) -> None:
     enrolment = totp.new_enrolment(email=await factor_login.email_of(challenge=challenge))
-    place = ui.column().classes("w-full items-center gap-4")
+    place = ui.column().classes("w-full gap-4")
 
     async def confirm(code: str, errors: FormErrors) -> None:
         proof = TotpProof(enrolment.secret, code)
