@@ -90,7 +90,8 @@ def running_provider() -> Iterator[Provider]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = werkzeug.serving.make_server("localhost", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll: shutdown() waits up to one poll interval, half a second by default, after every test
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield Provider(f"http://localhost:{port}")
