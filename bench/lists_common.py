@@ -34,6 +34,7 @@ import socketio
 from tortoise import Tortoise, connections
 from tortoise.transactions import in_transaction
 
+from bench import world as worlds
 from bench.varied import varied_addresses
 from models import Deployment, Organisation, Role, RoleAssignment, Session, StaffMember
 from services.access import roles, tokens
@@ -79,9 +80,7 @@ def is_sqlite(url: str) -> bool:
 async def seed(url: str, *, total: int = TOTAL, organisations: int = ORGANISATIONS, large: int = 0) -> Seeded:
     """A fresh, migrated database (SQLite file replaced, PostgreSQL schema WIPED) holding the invitations."""
     if is_sqlite(url):
-        path = Path(url.removeprefix("sqlite://"))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        worlds.start_sqlite(Path(url.removeprefix("sqlite://")))
     else:
         config = {"connections": {"default": url}, "apps": {"models": {"models": ["models"]}}}
         await Tortoise.init(config=config)

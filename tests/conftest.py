@@ -1,9 +1,14 @@
 """Shared fixtures: the app's environment, a fresh database per test (SQLite, and PostgreSQL when set)."""
 
+import fcntl
 import gc
 import os
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher, profiles
@@ -24,6 +29,16 @@ DATABASE_KIND = os.environ.get("GATEHOUSE_TEST_DATABASE", "sqlite")
 TEST_SECRET = "test-secret-that-is-long-enough-for-the-settings-check"
 _ORIGINAL_LIFESPAN = core.app.router.lifespan_context
 _postgres_migrated = False
+ROOT = Path(__file__).resolve().parents[1]
+# Applies every migration to a new SQLite file (argv[1]), as the app's first start does.
+MIGRATE = (
+    "import asyncio, sys\n"
+    "from services.platform import database\n"
+    "async def migrate() -> None:\n"
+    "    async with database.connected('sqlite://' + sys.argv[1]):\n"
+    "        pass\n"
+    "asyncio.run(migrate())\n"
+)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -53,6 +68,30 @@ def app_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     events.reset()
     sessions.reset()
     settings.configure(settings.load())  # no test inherits another's base URL or mail settings
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A SQLite file with every migration applied, made once per run and shared by the workers (under a lock):
+    apps and tests that need a migrated file start from a copy rather than migrating an empty one (4 s each).
+    tests/test_migrations.py and tests/browser/test_first_start.py still migrate from empty."""
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if worker_id != "master" else shared  # the run's folder, above each worker's
+    database = shared / "migrated.sqlite3"
+    with (shared / "migrated.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not database.exists():
+            building = shared / "migrating.sqlite3"
+            subprocess.run([sys.executable, "-c", MIGRATE, str(building)], cwd=ROOT, check=True, timeout=120)
+            building.rename(database)  # whole or absent: a worker never copies a file half made
+    return database
+
+
+def copy_of(migrated: Path, folder: Path, name: str = "gatehouse.sqlite3") -> Path:
+    """A new database file in folder, migrated: a copy of tests/conftest.py's migrated_sqlite."""
+    database = folder / name
+    shutil.copyfile(migrated, database)
+    return database
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

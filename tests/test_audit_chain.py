@@ -13,6 +13,7 @@ from services.audit import chain, verify
 from services.audit import service as audit
 from services.platform import sql
 from services.platform.database import connected
+from tests.conftest import copy_of
 
 TRUST = Scope(ScopeLevel.ORGANISATION, 7)  # audit events name organisations by id alone
 
@@ -85,9 +86,9 @@ async def test_two_sealers_at_once_never_fork_the_chain(db: str) -> None:
 
 
 async def test_the_command_reports_an_intact_trail_then_names_the_first_broken_event(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, migrated_sqlite: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"sqlite://{tmp_path}/gatehouse.sqlite3"
+    url = f"sqlite://{copy_of(migrated_sqlite, tmp_path)}"
     monkeypatch.setenv("GATEHOUSE_DATABASE_URL", url)
     async with connected(url):
         await audit.record(actor=None, action="purge", target="one")

@@ -23,7 +23,7 @@ from services.integrations import tokens
 from services.platform.database import connected
 from tests import factories
 from tests.browser.conftest import PYTHON, ROOT, _free_port
-from tests.conftest import DATABASE_KIND, POSTGRES_URL, TEST_SECRET, fresh_postgres
+from tests.conftest import DATABASE_KIND, POSTGRES_URL, TEST_SECRET, copy_of, fresh_postgres
 
 pytestmark = [pytest.mark.data]  # run again on PostgreSQL
 PERMISSIONS = ["invite_staff", "view_staff_list", "view_patient_data", "edit_roles", "export_patient_data"]
@@ -33,13 +33,13 @@ LEAST_SUCCESSES = 45  # the checker's discovery, CRUD, attribute and PATCH check
 
 
 @pytest.fixture
-async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+async def database_url(tmp_path: Path, migrated_sqlite: Path) -> AsyncIterator[str]:
     """A migrated database a separate process can open too, with the default roles."""
     if DATABASE_KIND == "postgres":
         await fresh_postgres()
         url = POSTGRES_URL
     else:
-        url = f"sqlite://{tmp_path / 'gh.sqlite3'}"
+        url = f"sqlite://{copy_of(migrated_sqlite, tmp_path)}"
     async with connected(url):
         await roles.seed_defaults()
         yield url

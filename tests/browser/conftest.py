@@ -39,15 +39,6 @@ CHROMIUM_ARGS = [
 ADMIN_EMAIL = "admin@example.org"
 START_TIMEOUT = 60.0  # a bound for a loaded machine; a start takes 2-4 s on a quiet one
 STOP_TIMEOUT = 10.0
-# Applies every migration to a new SQLite file (argv[1]), as the app's first start does.
-MIGRATE = (
-    "import asyncio, sys\n"
-    "from services.platform import database\n"
-    "async def migrate() -> None:\n"
-    "    async with database.connected('sqlite://' + sys.argv[1]):\n"
-    "        pass\n"
-    "asyncio.run(migrate())\n"
-)
 # Variables the child must not inherit: pytest's and NiceGUI's (an inherited PYTEST_CURRENT_TEST makes ui.run
 # look for a screen-test port) and the switches tests/conftest.py uses to turn the sink and worker off.
 _DROPPED_PREFIXES = ("PYTEST_", "NICEGUI_", "GATEHOUSE_")
@@ -145,15 +136,6 @@ def _running_app(folder: Path, host: str = "127.0.0.1", migrated: Path | None = 
         log_file.close()
 
 
-@pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file with every migration applied, made once per test worker: the apps under test start from a copy
-    rather than each migrating an empty file (2.5 s of every start); tests/browser/test_first_start.py starts empty."""
-    database = tmp_path_factory.mktemp("migrated") / "gh.sqlite3"
-    subprocess.run([str(PYTHON), "-c", MIGRATE, str(database)], cwd=ROOT, check=True, timeout=120)
-    return database
-
-
 @pytest.fixture
 def first_start_server(tmp_path: Path) -> Iterator[AppServer]:
     """Gatehouse started on an empty SQLite file: its first start migrates it and invites the first admin."""
@@ -162,24 +144,24 @@ def first_start_server(tmp_path: Path) -> Iterator[AppServer]:
 
 
 @pytest.fixture
-def app_server(tmp_path: Path, migrated_database: Path) -> Iterator[AppServer]:
+def app_server(tmp_path: Path, migrated_sqlite: Path) -> Iterator[AppServer]:
     """Gatehouse as `./run.sh` runs it, on a free port, with a new SQLite file and its embedded mail sink."""
-    with _running_app(tmp_path, migrated=migrated_database) as server:
+    with _running_app(tmp_path, migrated=migrated_sqlite) as server:
         yield server
 
 
 @pytest.fixture
-def localhost_app_server(tmp_path: Path, migrated_database: Path) -> Iterator[AppServer]:
+def localhost_app_server(tmp_path: Path, migrated_sqlite: Path) -> Iterator[AppServer]:
     """The app at http://localhost:<port>: WebAuthn takes a domain, never an IP address, as its relying party id."""
-    with _running_app(tmp_path, host="localhost", migrated=migrated_database) as server:
+    with _running_app(tmp_path, host="localhost", migrated=migrated_sqlite) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def module_app_server(tmp_path_factory: pytest.TempPathFactory, migrated_database: Path) -> Iterator[AppServer]:
+def module_app_server(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> Iterator[AppServer]:
     """One app for all the tests of a module: for tests that each work in an organisation of their own, so they
     share the start-up (an app and a first Super Admin) rather than repeat it."""
-    with _running_app(tmp_path_factory.mktemp("app"), migrated=migrated_database) as server:
+    with _running_app(tmp_path_factory.mktemp("app"), migrated=migrated_sqlite) as server:
         yield server
 
 

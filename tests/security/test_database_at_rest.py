@@ -18,7 +18,7 @@ from services.mail.worker import MailWorker
 from services.platform import clock, settings
 from services.platform.database import connected
 from tests import factor_helpers
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, copy_of
 from tests.security.helpers import accept, database_text, invite, latest_token, owner_and_world, relay_settings
 from tests.test_mail import free_port
 
@@ -31,9 +31,9 @@ def _files_of(database: Path) -> bytes:
 
 
 async def test_the_database_files_hold_no_link_while_emails_wait_for_a_relay_that_is_down_nor_after(
-    tmp_path: Path,
+    tmp_path: Path, migrated_sqlite: Path
 ) -> None:
-    database = tmp_path / "gatehouse.sqlite3"
+    database = copy_of(migrated_sqlite, tmp_path)
     port = free_port()  # nothing listens there yet: the relay is down
     async with connected(f"sqlite://{database}"):
         await roles.seed_defaults()
@@ -145,10 +145,12 @@ async def test_an_invitation_keeps_its_links_seed_only_while_its_reminder_is_due
     assert not await Invitation.filter(reminder_seed__isnull=False).exists()  # cleared once queued
 
 
-async def test_the_database_files_hold_no_authenticator_secret_nor_recovery_code(tmp_path: Path) -> None:
+async def test_the_database_files_hold_no_authenticator_secret_nor_recovery_code(
+    tmp_path: Path, migrated_sqlite: Path
+) -> None:
     """Issue 21: an app's secret is sealed (AES-256-GCM under a key derived from GATEHOUSE_SECRET), recovery codes
     are hashed: neither is in the SQLite file or its write-ahead log, nor in any row."""
-    database = tmp_path / "gatehouse.sqlite3"
+    database = copy_of(migrated_sqlite, tmp_path)
     async with connected(f"sqlite://{database}"):
         await roles.seed_defaults()
         world, owner = await owner_and_world()
