@@ -3,6 +3,7 @@ reviewed, removed; another suspended and restored. Each role period says who gav
 stop its time-to-revoke as PRODUCT.md defines it: from when access should have stopped to the last request that still
 succeeded, as the app processes that let requests through record it."""
 
+import asyncio
 import csv
 import io
 import json
@@ -27,7 +28,7 @@ from services.audit import evidence
 from services.invitations import acceptance
 from services.invitations import service as invitations
 from services.organisations import staff, suspension
-from services.platform import clock
+from services.platform import clock, events
 from services.reviews import campaigns, decisions
 from tests import factor_helpers, factories
 
@@ -179,3 +180,22 @@ async def test_a_removal_nobody_used_afterwards_says_so_with_no_time_to_revoke(d
     assert await late_requests.record_late_requests() == 0
     line = next(line for line in await _pack(owner, world, evidence.Period()) if line["grant_id"] == str(grant.id))
     assert (line["last_request_after_stop"], line["time_to_revoke_seconds"]) == ("none after the stop", "0")
+
+
+async def test_a_process_records_the_late_request_when_it_hears_of_the_change(db: str) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    nurse = await factories.member("nurse@trust.org")
+    grant = await factories.grant(nurse.member_id, "clinician", org=world.org)
+    session = await auth.open_session(member_id=nurse.member_id)
+    remembered = await auth.live_actor_for(session_token=session.session_token)
+    await staff.remove_from_team(actor=owner, assignment_id=grant.id)
+    clock.advance(timedelta(seconds=1))
+    late_requests.note_allowed(remembered)  # let through by a process that has not heard yet
+    await events.publish(organisation_id=world.org.id, kind="staff")  # ... which now hears of a change
+
+    for _ in range(250):  # bounded: the recording runs as a task of the process, as soon as the loop lets it
+        if (await RoleAssignment.get(id=grant.id)).last_request_after_stop is not None:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the late request was never recorded")
