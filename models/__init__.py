@@ -12,6 +12,7 @@ from models.enums import (
 )
 from models.factors import AttemptWindow, FactorChallenge, RecoveryCode, SecondFactorPolicy, TotpFactor
 from models.governance import ApprovalRule, ReviewCampaign, ReviewItem
+from models.history import AccountSuspension, RoleChange
 from models.integrations import ApiRateWindow, ApiToken, ScimRecord, WebhookDelivery, WebhookEndpoint
 from models.invitations import AccessNotice, AuditEvent, Invitation, OutboxMessage, PendingCount
 from models.organisations import Deployment, GrantPolicy, Organisation
@@ -22,6 +23,7 @@ from models.staff import LoginTicket, Role, RoleAssignment, Session, StaffMember
 __all__ = [
     "CARE_PERMISSIONS",
     "AccessNotice",
+    "AccountSuspension",
     "ApiRateWindow",
     "ApiToken",
     "ApprovalRule",
@@ -48,6 +50,7 @@ __all__ = [
     "ReviewItem",
     "Role",
     "RoleAssignment",
+    "RoleChange",
     "ScimRecord",
     "ScopeLevel",
     "SecondFactorPolicy",

@@ -101,6 +101,9 @@ class RoleAssignment(Model):
     ended_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="ended_grants", null=True, on_delete=fields.SET_NULL
     )
+    # The last request that still succeeded through it after access should have stopped (its end or removal):
+    # time-to-revoke (PRODUCT.md), recorded by services/access/late_requests.py. None: none did.
+    last_request_after_stop = fields.DatetimeField(null=True)
 
     member_id: int
     role_id: int

@@ -63,7 +63,7 @@ class _AuditView:
             for fmt in ("csv", "json"):
                 ui.button(f"{fmt.upper()}", icon="download", on_click=lambda f=fmt: self._export_log(f)).props(
                     f'flat no-caps aria-label="Export these audit events as {fmt.upper()}"'
-                )
+                ).mark(f"export-log-{fmt}")
         self._evidence_pack()
         self.zone_note = ui.label(_zone_note(UTC)).classes("text-body2 q-mt-sm").mark("zone")
         self.events_table = PagedTable(
@@ -85,19 +85,23 @@ class _AuditView:
             .props("dense")
         ):
             ui.label(
-                "Every grant live at any moment of the period (all of them when no dates are given): member, role, "
-                "place, sponsor, who invited and approved, when granted, its end, last review, last log-in, and how "
-                "it ended with its time-to-revoke. Dates are UTC days, as the filters above."
+                "One line per role each grant held at any moment of the period (all of them when no dates are "
+                "given): member, role and when they held it, place, sponsor, who gave that role and who approved it, "
+                "when granted, its end, last review, last log-in, how it ended; and one line per grant each "
+                "suspension in the period stopped. Time-to-revoke: seconds from when access should have stopped "
+                "to the last request that still succeeded (0: none after the stop). Dates are UTC days."
             ).classes("text-body2")
             with ui.row().classes("items-end gap-2"):
-                since = ui.input("From (YYYY-MM-DD)").props("outlined dense type=date")
-                until = ui.input("To (YYYY-MM-DD)").props("outlined dense type=date")
+                since = ui.input("Pack from (YYYY-MM-DD)").props("outlined dense type=date").mark("pack-since")
+                until = ui.input("Pack to (YYYY-MM-DD)").props("outlined dense type=date").mark("pack-until")
                 for fmt in ("csv", "json"):
                     ui.button(
                         f"Export {fmt.upper()}",
                         icon="download",
                         on_click=lambda f=fmt: self._download("evidence", f, since=since.value, until=until.value),
-                    ).props("no-caps outline")
+                    ).props(f'no-caps outline aria-label="Export the evidence pack as {fmt.upper()}"').mark(
+                        f"export-pack-{fmt}"
+                    )
 
     def _export_log(self, fmt: str) -> None:
         who = str(self.events_table.search.value or "")

@@ -47,6 +47,8 @@ def create() -> None:
             return PlainTextResponse(str(refusal), status_code=400)
         columns = evidence.GRANT_COLUMNS if what == "evidence" else evidence.AUDIT_COLUMNS
         heading = {"organisation_id": org, "since": since, "until": until, "exported_at": now().isoformat()}
+        if what == "evidence":
+            heading["time_to_revoke"] = evidence.TIME_TO_REVOKE
         body = evidence.as_csv(rows, columns) if fmt == "csv" else evidence.as_json(rows, heading, _key(what))
         name = f"gatehouse-{what}-{org}-{now():%Y%m%d-%H%M}.{fmt}"
         headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}

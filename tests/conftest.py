@@ -18,7 +18,7 @@ from tortoise import Tortoise, connections
 from tortoise.contrib.fastapi import RegisterTortoise
 
 from components import live, viewer_zone
-from services.access import auth, roles, sessions
+from services.access import auth, late_requests, roles, sessions
 from services.platform import clock, events, settings
 from services.platform.database import connected, tortoise_config
 
@@ -67,6 +67,7 @@ def app_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     events.install_remote(None)
     events.reset()
     sessions.reset()
+    late_requests.reset()
     settings.configure(settings.load())  # no test inherits another's base URL or mail settings
 
 

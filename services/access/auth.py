@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from models import LoginTicket, Session, StaffMember
-from services.access import factor_login, sessions, tokens
+from services.access import factor_login, late_requests, sessions, tokens
 from services.access import service as access
 from services.access.factor_login import LoginStep
 from services.access.ratelimit import Limiter
@@ -170,6 +170,7 @@ async def live_actor_for(*, session_token: str | None) -> Actor:
         raise NotAuthenticated()
     remembered = sessions.recall(tokens.hash_token(session_token))
     if remembered is not None and now() < remembered.until:
+        late_requests.note_allowed(remembered.actor)
         return remembered.actor
     return await _read_actor(session_token, touch=False)
 
@@ -197,6 +198,7 @@ async def _read_actor(session_token: str | None, *, touch: bool) -> Actor:
     actor = await access.load_actor(member_id=member.id, email=member.email, full_name=member.full_name)
     until = min(at + LIVE_ACTOR_TTL, session.expires_at, seen + IDLE_TIMEOUT, actor.first_end or session.expires_at)
     sessions.remember(key, sessions.Remembered(actor, until), since=since)
+    late_requests.note_allowed(actor)
     return actor
 
 

@@ -72,6 +72,7 @@ class Grant:
     role: RoleInfo
     scope: Scope
     ends_at: datetime | None = None
+    assignment_id: int = 0  # the role_assignment row (0: not one, as an API token's own grant)
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class Actor:
 async def load_actor(*, member_id: int, email: str, full_name: str) -> Actor:
     """Load the member's current grants (and, for Account Managers, the organisations they created)."""
     assignments = await RoleAssignment.filter(liveness.live(), member_id=member_id).select_related("role")
-    grants = tuple(Grant(RoleInfo.of(a.role), Scope.of(a), a.ends_at) for a in assignments)
+    grants = tuple(Grant(RoleInfo.of(a.role), Scope.of(a), a.ends_at, a.id) for a in assignments)
     created: frozenset[int] = frozenset()
     if any(g.role.key == catalogue.ACCOUNT_MANAGER for g in grants):
         ids = await Organisation.filter(created_by_id=member_id).values_list("id", flat=True)

@@ -1,6 +1,7 @@
-"""The evidence an auditor asks for, exported: every grant of an organisation during a period (who, where, which
-role, who invited and who approved, when granted, its end, last review, last log-in, how and when it ended, with its
-time-to-revoke), and the audit log with the filters of the audit page. CSV (safe to open in a spreadsheet) or JSON.
+"""The evidence an auditor asks for, exported: every grant of an organisation during a period, one line per role it
+held (who, where, which role, who gave it and who approved, when granted, its end, last review, last log-in, how and
+when it ended, with its time-to-revoke), one line per grant each suspension in the period stopped, and the audit log
+with the filters of the audit page. CSV (safe to open in a spreadsheet) or JSON. The lines: evidence_lines.py.
 
 Rows are read in keyset pages and yielded as they come, so a large organisation's export streams rather than
 building in memory. Reading either needs what reading the audit log needs, and each export is itself audited.
@@ -14,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
-from models import AuditEvent, Deployment, Organisation, RoleAssignment
+from models import AccountSuspension, AuditEvent, Deployment, Organisation, RoleAssignment
 from services.access import rights
 from services.access import service as access
 from services.access.service import Actor, Scope, ScopeLevel
+from services.audit import evidence_lines as lines
 from services.audit import sentences
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
@@ -28,26 +30,12 @@ from services.platform import text
 
 BATCH = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP CSV injection)
-GRANT_COLUMNS = (
-    "member_name",
-    "member_email",
-    "account",
-    "role",
-    "scope",
-    "sponsor",
-    "granted_by",
-    "approved_by",
-    "granted_at",
-    "ends_at",
-    "last_reviewed_at",
-    "reviewed_by",
-    "last_log_in",
-    "ended_at",
-    "end_reason",
-    "ended_by",
-    "time_to_revoke_seconds",
-)
+GRANT_COLUMNS = lines.GRANT_COLUMNS
+TIME_TO_REVOKE = lines.TIME_TO_REVOKE  # what the column means, said in the JSON heading
 AUDIT_COLUMNS = ("at", "actor", "action", "outcome", "target", "what_happened", "detail", "chain_place", "hash")
+
+
+RELATED = ("member", "role", "sponsor", "granted_by", "approved_by", "reviewed_by", "ended_by")
 
 
 class BadPeriod(InvalidInput):
@@ -68,7 +56,8 @@ class AuditFilters:
 
 
 async def grants(*, actor: Actor, organisation_id: int, period: Period) -> AsyncIterator[dict[str, Any]]:
-    """Every grant in the organisation live at any moment of the period, one dict per grant (GRANT_COLUMNS)."""
+    """Every role period of a grant of the organisation live at some moment of the period, then every grant a
+    suspension begun or ended in the period stopped: one dict per line (GRANT_COLUMNS)."""
     await _allowed(
         actor, organisation_id, "export_evidence", {"since": _iso(period.since), "until": _iso(period.until)}
     )
@@ -79,15 +68,52 @@ async def grants(*, actor: Actor, organisation_id: int, period: Period) -> Async
         query = query.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=period.since))
     places = await _places(organisation_id)
     after = 0
+    while rows := await query.filter(id__gt=after).order_by("id").limit(BATCH).select_related(*RELATED):
+        history = await lines.history_of(rows)
+        for row in rows:
+            for line in lines.role_lines(row, history, places, period.since, period.until):
+                yield line
+        after = rows[-1].id
+    async for line in _suspensions(organisation_id, period, places):
+        yield line
+
+
+async def _suspensions(organisation_id: int, period: Period, places: dict[int | None, str]) -> AsyncIterator[dict]:
+    """The lines of the suspensions begun or ended in the period of members who held a grant of the organisation."""
+    members = Subquery(RoleAssignment.filter(organisation_id=organisation_id).values("member_id"))
+    query = AccountSuspension.filter(member_id__in=members).filter(
+        _within("suspended_at", period) | _within("restored_at", period)
+    )
+    after = 0
     while (
-        rows := await query.filter(id__gt=after)
+        found := await query.filter(id__gt=after)
         .order_by("id")
         .limit(BATCH)
-        .select_related("member", "role", "sponsor", "granted_by", "approved_by", "reviewed_by", "ended_by")
+        .select_related("suspended_by", "restored_by")
     ):
-        for row in rows:
-            yield _grant(row, places)
-        after = rows[-1].id
+        for suspension in found:
+            at = suspension.suspended_at
+            stopped = await (
+                RoleAssignment.filter(
+                    organisation_id=organisation_id, member_id=suspension.member_id, created_at__lte=at
+                )
+                .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at), Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+                .order_by("id")
+                .select_related(*RELATED)
+            )
+            history = await lines.history_of(stopped)
+            for line in lines.suspension_lines(suspension, stopped, history, places):
+                yield line
+        after = found[-1].id
+
+
+def _within(column: str, period: Period) -> Q:
+    bounds: dict[str, Any] = {f"{column}__isnull": False}
+    if period.since is not None:
+        bounds[f"{column}__gte"] = period.since
+    if period.until is not None:
+        bounds[f"{column}__lt"] = period.until
+    return Q(**bounds)
 
 
 async def audit_events(*, actor: Actor, organisation_id: int, filters: AuditFilters) -> AsyncIterator[dict[str, Any]]:
@@ -154,38 +180,6 @@ async def _places(organisation_id: int) -> dict[int | None, str]:
     for deployment_id, name in deployments:
         places[int(deployment_id)] = naming.place_name(organisation=organisation.name, deployment=str(name))
     return places
-
-
-def _grant(row: RoleAssignment, places: dict[int | None, str]) -> dict[str, Any]:
-    member = row.member
-    return {
-        "member_name": member.full_name,
-        "member_email": member.email,
-        "account": "active" if member.is_active else "suspended",
-        "role": row.role.name,
-        "scope": places.get(row.deployment_id, places.get(None, "")),
-        "sponsor": row.sponsor.email if row.sponsor else "",
-        "granted_by": row.granted_by.email if row.granted_by else "",
-        "approved_by": row.approved_by.email if row.approved_by else "",
-        "granted_at": _iso(row.created_at),
-        "ends_at": _iso(row.ends_at),
-        "last_reviewed_at": _iso(row.reviewed_at),
-        "reviewed_by": row.reviewed_by.email if row.reviewed_by else "",
-        "last_log_in": _iso(member.last_login_at),
-        "ended_at": _iso(row.ended_at),
-        "end_reason": row.end_reason,
-        "ended_by": row.ended_by.email if row.ended_by else "",
-        "time_to_revoke_seconds": _time_to_revoke(row),
-    }
-
-
-def _time_to_revoke(row: RoleAssignment) -> int | str:
-    """From when access should have stopped (its end, for a grant that reached it; else the removal) to when the
-    end was recorded and the member's sessions ended. Access checks refuse a grant from its end time itself."""
-    if row.ended_at is None:
-        return ""
-    should_stop = row.ends_at if row.ends_at is not None and row.ends_at <= row.ended_at else row.ended_at
-    return max(0, round((row.ended_at - should_stop).total_seconds()))
 
 
 def _event(event: AuditEvent, names: sentences.Names) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
 from services.invitations import service as invitations
-from services.organisations import access_settings, factor_reset, naming
+from services.organisations import access_settings, factor_reset, naming, role_history
 from services.organisations import service as organisations
 from services.platform import events, text
 from services.platform.clock import now
@@ -142,6 +142,10 @@ async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
         raise InvalidInput(f"{assignment.member.email} already holds “{new.name}” there.")
     async with in_transaction() as connection:
         await RoleAssignment.filter(id=assignment.id).using_db(connection).update(role_id=new.id)
+        # The grant keeps its id; what it held before, and who gave the new role, stay as its role history.
+        await role_history.record_change(
+            assignment_id=assignment.id, old=old, new=new, changed_by_id=actor.member_id, connection=connection
+        )
         await webhooks.record(
             connection=connection,
             organisation_id=scope.organisation_id,

@@ -1,0 +1,30 @@
+"""What suspending and restoring an account (services/organisations/suspension.py) mean, said as sentences
+(services/audit/sentences.py says the others). Each is recorded at platform level and in every organisation where
+the account held a grant, so the place says which."""
+
+from collections.abc import Callable
+from typing import Any
+
+from services.organisations import naming
+from services.platform.words import count
+
+LABELS = {
+    "suspend_account": "Accounts suspended",
+    "restore_account": "Accounts restored",
+}
+
+
+def _suspend(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:
+    where = "every access" if place == naming.PLATFORM else f"their access in {place}"
+    sessions = count(int(d.get("sessions_ended") or 0), "session")
+    return f"suspended the account of {target}: {where} stopped at once, {sessions} ended", f"suspend {target}"
+
+
+# action -> (target, place, detail) -> (what was done, what was refused)
+WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
+    "suspend_account": _suspend,
+    "restore_account": lambda t, p, d: (
+        f"restored the account of {t}" + ("" if p == naming.PLATFORM else f": their access in {p} works again"),
+        f"restore {t}",
+    ),
+}
