@@ -101,6 +101,10 @@ class RoleAssignment(Model):
     ended_by: fields.ForeignKeyNullableRelation[StaffMember] = fields.ForeignKeyField(
         "models.StaffMember", related_name="ended_grants", null=True, on_delete=fields.SET_NULL
     )
+    # A grant dormancy suspended (end_reason "dormant"): the end it had before (None: none), and when Restore access
+    # gave it back as a new grant (services/organisations/dormant_restore.py).
+    ends_at_before = fields.DatetimeField(null=True)
+    restored_at = fields.DatetimeField(null=True)
 
     member_id: int
     role_id: int
