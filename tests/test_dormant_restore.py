@@ -6,6 +6,8 @@ organisation's end-date rules, once, never by someone who may not manage that ro
 from datetime import timedelta
 
 import pytest
+from nicegui import ui
+from nicegui.testing import User
 
 from models import AuditEvent, GrantPolicy, MessageKind, Organisation, OutboxMessage, RoleAssignment, StaffMember
 from services.access import auth, grants, sessions
@@ -18,6 +20,7 @@ from services.platform import clock
 from tests import factories
 from tests.test_access_notices import CONFIG
 from tests.test_grants_ending import _signed_in
+from tests.ui_helpers import eventually, sign_in, table
 
 NURSE, OWNER, SPONSOR = "nurse@trust.org", "owner@trust.org", "sam@trust.org"
 
@@ -181,3 +184,46 @@ async def test_the_suspended_members_open_page_loses_the_organisation_and_their_
     ] == [("St Mary's Trust", 90, ("Olga Owner", "Sam Sponsor"))]
     await dormant_restore.restore_access(actor=await factories.actor_of(OWNER), assignment_id=grant.id)
     assert await dormant_restore.suspended_here(actor=await factories.actor_of(NURSE)) == []
+
+
+async def test_an_owner_sees_the_suspension_arrive_in_ended_access_and_restores_it_from_the_row_menu(
+    user: User,
+) -> None:
+    world = await factories.world()
+    grant = await _quiet_nurse(world)
+    assert (await dormancy.end_dormant_access()).warned == 1
+    clock.advance(timedelta(days=7))  # due now; the owner's page is open before housekeeping's pass
+    await sign_in(user, OWNER, "organisation_owner", org=world.org)
+    await user.open(f"/care?org={world.org.id}&view=ended")
+    await eventually(lambda: table(user, "staff").props["no-data-label"] == "No access here has ended yet.")
+    assert (await dormancy.end_dormant_access()).ended == 1
+    await eventually(lambda: _row(user)["ends"] == "Suspended: no log-in for 90 days", within=20.0)
+    assert _row(user)["restorable"] and not _row(user)["manageable"]
+
+    user.find(marker="staff").trigger("restore_access", _row(user))
+    await user.should_see("Restore the access of Nora Nurse?")
+    user.find(kind=ui.button, content="Restore access").click()
+    await user.should_see(f"{NURSE} holds Clinician in Heart Failure Trial at St Mary's Trust again, until ")
+    await eventually(lambda: str(_row(user)["ends"]).startswith("Suspended: no log-in for 90 days; restored "))
+    assert not _row(user)["restorable"]
+    assert await RoleAssignment.filter(grants.live(), member_id=grant.member_id, organisation_id=world.org.id).exists()
+
+
+async def test_a_member_whose_access_was_suspended_is_told_why_and_whom_to_ask_instead_of_an_empty_portal(
+    user: User,
+) -> None:
+    world = await factories.world()
+    await factories.member(OWNER, "organisation_owner", org=world.org, full_name="Olga Owner")
+    nurse = await sign_in(user, NURSE, "clinician", dep=world.dep)
+    await RoleAssignment.filter(member_id=nurse.member_id).update(
+        ended_at=clock.now(), ends_at=clock.now(), end_reason=dormancy.END_REASON
+    )  # as dormancy left it
+    await user.open("/care")
+    await user.should_see(
+        "Your access to St Mary's Trust was suspended after 90 days without a log-in. "
+        "Ask an owner (Olga Owner) to restore it."
+    )
+
+
+def _row(user: User) -> dict[str, object]:
+    return next(r for r in table(user, "staff").rows if r["email"] == NURSE)
