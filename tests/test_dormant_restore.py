@@ -3,6 +3,7 @@ suspended at the organisation's dormant days (their account and access elsewhere
 access, and given back by an owner with Restore access: the same role, scope, sponsor and end, within the
 organisation's end-date rules, once, never by someone who may not manage that role there. The clock is moved."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -135,6 +136,20 @@ async def test_restoring_is_refused_when_the_member_holds_that_role_there_again_
     sponsor = await RoleAssignment.get(member__email=SPONSOR)
     with pytest.raises(NotFound, match="not suspended for dormancy"):
         await dormant_restore.restore_access(actor=owner, assignment_id=sponsor.id)
+
+
+async def test_two_owners_restoring_at_once_give_the_access_back_once(db: str) -> None:
+    world = await factories.world()
+    grant = await _suspended(world)
+    owners = [await factories.actor_of(OWNER), await factories.actor_of(SPONSOR)]
+    outcomes = await asyncio.gather(
+        *(dormant_restore.restore_access(actor=owner, assignment_id=grant.id) for owner in owners),
+        return_exceptions=True,
+    )
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["InvalidInput", "Restored"]
+    assert (
+        await RoleAssignment.filter(grants.live(), member_id=grant.member_id, organisation_id=world.org.id).count() == 1
+    )
 
 
 async def test_a_restore_keeps_to_the_organisations_longest_duration_and_required_end(db: str) -> None:
