@@ -98,7 +98,7 @@ class MessageKind(StrEnum):
     ROLE_NOTICE = "role_notice"
     END_WARNING = "end_warning"  # to the member: their grant ends in N days
     END_WARNING_SPONSOR = "end_warning_sponsor"  # to the grant's sponsor
-    DORMANT_WARNING = "dormant_warning"  # to a dormant member: their access here ends in 7 days
+    DORMANT_WARNING = "dormant_warning"  # to a dormant member: their access here is suspended in 7 days
     APPROVAL_OUTCOME = "approval_outcome"  # to an inviter: a second person approved or declined their invitation
     REMINDER = "reminder"  # of a pending invitation, a day before it expires, with the same link
     REVIEW_REMINDER = "review_reminder"  # to a reviewer: open items in an access review, its deadline near

@@ -104,6 +104,10 @@ class RoleAssignment(Model):
     # The last request that still succeeded through it after access should have stopped (its end or removal):
     # time-to-revoke (PRODUCT.md), recorded by services/access/late_requests.py. None: none did.
     last_request_after_stop = fields.DatetimeField(null=True)
+    # A grant dormancy suspended (end_reason "dormant"): the end it had before (None: none), and when Restore access
+    # gave it back as a new grant (services/organisations/dormant_restore.py).
+    ends_at_before = fields.DatetimeField(null=True)
+    restored_at = fields.DatetimeField(null=True)
 
     member_id: int
     role_id: int

@@ -35,6 +35,12 @@ REMINDER_NOTE = (
     "24-hour links get none."
 )
 DORMANT_NOTE = "Members who have not logged in for this many days are marked Dormant in the staff list."
+SUSPEND_DORMANT = "Suspend their access here automatically"
+SUSPEND_NOTE = (
+    "Members about to become dormant are emailed 7 days before, and a log-in keeps their access. Otherwise their "
+    "roles in this organisation stop at once (their account and any access elsewhere stay) and show in Ended access "
+    "as suspended: an owner, or anyone who may manage that role here, gives them back with Restore access."
+)
 REVIEW_EVERY = "Review all access every (days)"
 REVIEW_PRIVILEGED = "Review privileged roles every (days)"
 REVIEW_REMOVE = "At a review's deadline, end the access nobody answered for"
@@ -149,10 +155,8 @@ class _SettingsForm:
             self.dormant = ui.input("Dormant after (days without a log-in)", value=str(current.dormant_days))
             self.dormant.props(f'outlined dense inputmode="numeric" hint="{DORMANT_NOTE}"').classes("w-full")
             self.dormant.style(FIELD_WIDTH)
-            self.end_dormant = ui.checkbox(
-                "End their access here automatically (they are warned by email 7 days before)",
-                value=current.end_dormant_access,
-            )
+            self.end_dormant = ui.checkbox(SUSPEND_DORMANT, value=current.end_dormant_access)
+            ui.label(SUSPEND_NOTE)
         with _section("Access reviews"):
             ui.label(REVIEW_NOTE)
             self.review_every = _days_field(REVIEW_EVERY, current.review_every_days)

@@ -10,6 +10,7 @@ from components.manage_menu import ManageMenu
 from components.session import PageSession
 from pages.care_approvals import ApprovalView
 from pages.care_pending import PendingView
+from pages.care_restore import suspension_notes
 from pages.care_staff import StaffView
 from services.access import rights
 from services.access.service import Actor
@@ -47,6 +48,7 @@ def create() -> None:
         if actor is None:
             return
         with frame("Care Portal", actor, session_token=session.token):
+            await suspension_notes(actor)
             choices = await staff.my_organisations(actor=actor)
             current = next((o for o in choices if o.id == org), choices[0] if choices else None)
             if current is not None:

@@ -15,6 +15,7 @@ from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from components.viewer_zone import ViewerZone
+from pages import care_restore
 from services.access import roles
 from services.access.service import Actor, Scope, ScopeLevel
 from services.organisations import access_settings, factor_reset, grant_ends, staff, suspension
@@ -37,6 +38,7 @@ MENU = [
     MenuItem("reset_factors", "Reset second factor", only_if="resettable"),
     MenuItem("suspend", "Suspend account", only_if="may_suspend"),
     MenuItem("restore", "Restore account", only_if="may_restore"),
+    MenuItem(care_restore.MENU_EVENT, care_restore.MENU_LABEL, only_if="restorable"),
 ]
 SUSPENDED = " (suspended)"
 EMPTY = {
@@ -77,6 +79,10 @@ class StaffView:
         self.list.table.on("reset_factors", lambda e: self._reset_factors(e.args))
         self.list.table.on("suspend", lambda e: self._suspend(e.args))
         self.list.table.on("restore", lambda e: self._restore(e.args))
+        self.list.table.on(
+            care_restore.MENU_EVENT,
+            lambda e: care_restore.confirm_restore(self.session, e.args, self.viewer.zone, self.refresh),
+        )
 
     async def refresh(self) -> None:
         if self.show == "dormant":  # the organisation's dormant period may have changed since the last refresh
@@ -121,6 +127,7 @@ class StaffView:
                     "may_suspend": r.suspendable and not r.suspended,
                     "may_restore": r.suspendable and r.suspended,
                     "resettable": r.resettable and not r.suspended,
+                    "restorable": r.restorable,
                 }
                 for r in rows
             ],
@@ -174,6 +181,8 @@ class StaffView:
         )
 
     def _ends(self, row: staff.StaffRow) -> str:
+        if suspended := care_restore.suspended_words(row, self.viewer.zone):
+            return suspended
         if row.ended_at is not None:
             return f"Ended {exact(row.ended_at, self.viewer.zone)}"
         return exact(row.ends_at, self.viewer.zone) if row.ends_at else "Does not end"

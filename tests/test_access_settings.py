@@ -55,7 +55,7 @@ async def test_a_change_is_kept_audited_in_a_sentence_and_announced(db: str) -> 
     assert [r.sentence for r in rows] == [
         "Ada Admin changed the access settings of St Mary's Trust (whole organisation): warnings 30 and 7 days "
         "before access ends (was 14, 7 and 1); invitation reminders off; members dormant after 60 days without a "
-        "log-in (was 90); dormant members' access ends automatically."
+        "log-in (was 90); dormant members' access is suspended automatically."
     ]
     assert audit.ACTIONS["set_access_settings"] == "Access settings changed"
 

@@ -13,7 +13,7 @@ from tests.ui_helpers import error_of, eventually, input_labelled, sign_in, tabl
 WARNINGS = "Warn this many days before access ends"
 DORMANT = "Dormant after (days without a log-in)"
 REMINDERS = "Send a reminder before an invitation expires"
-END_DORMANT = "End their access here automatically (they are warned by email 7 days before)"
+END_DORMANT = "Suspend their access here automatically"
 REVIEW_EVERY, REVIEW_PRIVILEGED = "Review all access every (days)", "Review privileged roles every (days)"
 REVIEW_REMOVE = "At a review's deadline, end the access nobody answered for"
 

@@ -55,6 +55,11 @@ def may_manage_member(*, actor: Actor, role: RoleInfo, scope: Scope) -> bool:
     return can_grant(actor, role, scope)
 
 
+def may_restore_access(*, actor: Actor, role: RoleInfo, scope: Scope) -> bool:
+    """May the actor give back this role in this scope after dormancy suspended it (those who may manage it there)."""
+    return can_grant(actor, role, scope)
+
+
 def may_read_audit(*, actor: Actor, organisation_id: int) -> bool:
     """May the actor read the organisation's audit log (those who manage its staff organisation-wide)."""
     return can_manage_staff(actor, _organisation(organisation_id))

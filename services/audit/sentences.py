@@ -45,7 +45,8 @@ ACTION_LABELS = {
     "set_grant_policy": "End-date rules changed",
     "end_warning": "Warnings that access ends",
     "dormant_warning": "Warnings to dormant members",
-    "dormant_ended": "Dormant members' access ended",
+    "dormant_ended": "Dormant members' access suspended",
+    "restore_access": "Dormant members' access restored",
     **integration_sentences.LABELS,
     **factor_sentences.LABELS,
     "approve": "Invitations approved",
@@ -172,7 +173,7 @@ _SETTINGS: dict[str, Callable[[Any, Any], str]] = {
     "invitation_reminders": lambda new, old: "invitation reminders on" if new else "invitation reminders off",
     "dormant_days": lambda new, old: f"members dormant after {count(int(new), 'day')} without a log-in (was {old})",
     "end_dormant_access": lambda new, old: (
-        "dormant members' access ends automatically" if new else "dormant members' access no longer ends automatically"
+        f"dormant members' access {'is' if new else 'is no longer'} suspended automatically"
     ),
     **review_sentences.SETTINGS,
 }
@@ -227,7 +228,7 @@ _WHAT: dict[str, Phrase] = {
     ),
     "dormant_warning": lambda t, p, d: (
         f"warned {t}, who has not logged in for {count(int(d.get('dormant_days') or 0), 'day')}, that their access "
-        f"in {p} ends on {d.get('ends_on')} unless they log in",
+        f"in {p} will be suspended on {d.get('ends_on')} unless they log in",
         "",
     ),
     "approve": lambda t, p, d: (
@@ -251,8 +252,13 @@ _WHAT: dict[str, Phrase] = {
         f"export the audit log of {p}",
     ),
     "dormant_ended": lambda t, p, d: (
-        f"ended the access of {t} in {p}: no log-in for {count(int(d.get('dormant_days') or 0), 'day')}",
+        f"suspended the access of {t} in {p}: no log-in for {count(int(d.get('dormant_days') or 0), 'day')}",
         "",
+    ),
+    "restore_access": lambda t, p, d: (
+        f"restored the role {d.get('role')} of {t} in {p}, suspended for dormancy"
+        + (f", until {d['ends_on']}" if d.get("ends_on") else ""),
+        f"restore the role {d.get('role')} of {t} in {p}",
     ),
     "set_access_settings": _settings,
     "set_grant_policy": lambda t, p, d: (

@@ -1,11 +1,11 @@
 """The words of the access notices: a grant's end coming (to the member and to its sponsor), dormant access
-about to end, an approval's outcome, and access reviews (a reminder to a reviewer, the unanswered items to the
+about to be suspended, an approval's outcome, and access reviews (a reminder to a reviewer, the unanswered items to the
 owners). Each links to a Gatehouse page behind log-in (context "path"), never to anything usable alone."""
 
 SUBJECTS = {
     "end_warning": "Your access to {scope_name} ends in {days}",
     "end_warning_sponsor": "Access you sponsor ends in {days}: {member_name}",
-    "dormant_warning": "Your access to {scope_name} ends in {days} unless you log in",
+    "dormant_warning": "Your access to {scope_name} will be suspended in {days} unless you log in",
     "approval_outcome": "Your invitation of {member_name} was {decision}",
     "review_reminder": "Access review “{title}”: {items} still to decide",
     "review_unanswered": "Access review “{title}”: {items} unanswered at the deadline",
@@ -83,13 +83,14 @@ _SPONSOR_HTML = (
 _DORMANT_TEXT = """\
 Hello,
 
-You have not logged in to Gatehouse for {{ dormant_days }} days. {{ scope_name }} ends the access of members who \
-do not use it: your access there ends on {{ access_ends }} unless you log in before then.
+You have not logged in to Gatehouse for {{ dormant_days }} days. {{ scope_name }} suspends the access of members \
+who do not use it: on {{ access_ends }} your roles there stop, unless you log in before then. Your account and any \
+access you hold elsewhere are not affected.
 
-Log in:
+To keep your access, log in:
 {{ link }}
 
-If you no longer need this access, you need do nothing.
+If you no longer need it, you need do nothing. Once suspended, an owner of {{ scope_name }} can restore it.
 
 -- Gatehouse
 """
@@ -100,13 +101,14 @@ _DORMANT_HTML = (
     + """Hello,</p>
 """
     + _P
-    + """You have not logged in to Gatehouse for {{ dormant_days }} days. <strong>{{ scope_name }}</strong> ends \
-the access of members who do not use it: your access there ends on <strong>{{ access_ends }}</strong> unless you \
-log in before then.</p>
+    + """You have not logged in to Gatehouse for {{ dormant_days }} days. <strong>{{ scope_name }}</strong> \
+suspends the access of members who do not use it: on <strong>{{ access_ends }}</strong> your roles there stop, unless \
+you log in before then. Your account and any access you hold elsewhere are not affected.</p>
 """
     + _BUTTON
-    + """Log in</a></p>
-<p style="font-size:13px;color:#52606d">If you no longer need this access, you need do nothing.</p>
+    + """Log in to keep your access</a></p>
+<p style="font-size:13px;color:#52606d">If you no longer need it, you need do nothing. Once suspended, an owner of \
+{{ scope_name }} can restore it.</p>
 {% endblock %}"""
 )
 

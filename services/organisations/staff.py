@@ -17,7 +17,7 @@ from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
 from services.invitations import service as invitations
-from services.organisations import access_settings, factor_reset, naming, role_history
+from services.organisations import access_settings, dormant_restore, factor_reset, naming, role_history
 from services.organisations import service as organisations
 from services.platform import events, text
 from services.platform.clock import now
@@ -63,6 +63,9 @@ class StaffRow:
     ended_at: datetime | None = None  # the grant ended then (at its end, or removed): history, not access
     may_set_end: bool = False  # may the actor change when it ends (its sponsor, or who may manage it: grant_ends)
     resettable: bool = False  # may the actor reset the member's second factors (factor_reset.may_reset)
+    dormant_suspended: int = 0  # suspended after this many days without a log-in (dormancy.py); 0: it was not
+    restored_at: datetime | None = None  # when that suspension was undone (Restore access gave it back)
+    restorable: bool = False  # may the actor restore it (dormant_restore.restorable, rights.may_restore_access)
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ async def staff_page(
     )
     ranks = await platform_ranks({a.member_id for a in rows}) if rights.may_suspend_accounts(actor=actor) else None
     resettable = await factor_reset.resettable(actor=actor, member_ids={a.member_id for a in rows})
-    shown = [_staff_row(a, actor, ranks, dormant_after) for a in rows]
+    shown = [_staff_row(a, actor, ranks, dormant_after.days) for a in rows]
     return [replace(r, resettable=r.ended_at is None and r.member_id in resettable) for r in shown], total
 
 
@@ -271,10 +274,12 @@ def _shown(show: str, dormant_after: timedelta) -> Q:
     return live(at)
 
 
-def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None, dormant_after: timedelta) -> StaffRow:
+def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None, dormant_days: int) -> StaffRow:
     organisation = a.organisation.name if a.organisation else None
     ended = a.ended_at or (a.ends_at if a.ends_at is not None and a.ends_at <= now() else None)
-    manages = rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a))
+    role, scope = RoleInfo.of(a.role), Scope.of(a)
+    manages = rights.may_manage_member(actor=actor, role=role, scope=scope)
+    restores = dormant_restore.restorable(a) and rights.may_restore_access(actor=actor, role=role, scope=scope)
     scope_name = naming.place_name(organisation=organisation, deployment=a.deployment.name if a.deployment else None)
     return StaffRow(
         a.id,
@@ -291,9 +296,12 @@ def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None, do
         a.sponsor.full_name if a.sponsor else "",
         suspended=not a.member.is_active,
         last_login=a.member.last_login_at,
-        dormant=(a.member.last_login_at or a.member.created_at) <= now() - dormant_after,
+        dormant=(a.member.last_login_at or a.member.created_at) <= now() - timedelta(days=dormant_days),
         suspendable=ranks is not None
         and rights.may_suspend(actor=actor, member_id=a.member_id, member_platform_rank=ranks.get(a.member_id, 0)),
         ended_at=ended,
         may_set_end=ended is None and (a.sponsor_id == actor.member_id or manages),
+        dormant_suspended=dormant_days if a.end_reason == dormant_restore.END_REASON else 0,
+        restored_at=a.restored_at,
+        restorable=restores,
     )
