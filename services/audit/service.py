@@ -5,11 +5,12 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
 
 from models import AuditEvent
 from services.access import rights
 from services.access import service as access
-from services.access.service import Actor, Scope, ScopeLevel
+from services.access.service import PLATFORM_SCOPE, Actor, Scope, ScopeLevel
 from services.audit import sentences
 from services.platform import text
 from services.platform.clock import now
@@ -87,6 +88,7 @@ class AuditRow:
 
 
 READ_REFUSED = "Only those who manage this organisation's staff may read its audit log."
+PLATFORM_READ_REFUSED = "Only Platform Support and Super Admins may read the platform's audit log."
 ACTIONS = sentences.ACTION_LABELS  # the actions a reader may filter by: code and words
 
 
@@ -106,7 +108,38 @@ async def events_page(
     if not rights.may_read_audit(actor=actor, organisation_id=organisation_id):
         await record(actor=actor, action="view_audit", scope=scope, outcome="refused")
         access.require(False, READ_REFUSED)
-    query = AuditEvent.filter(organisation_id=organisation_id)
+    return await _page(
+        AuditEvent.filter(organisation_id=organisation_id), actor_email, action, since, until, page, page_size
+    )
+
+
+async def platform_events_page(
+    *,
+    actor: Actor,
+    actor_email: str = "",
+    action: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: int = 1,
+    page_size: int = 25,
+) -> tuple[list[AuditRow], int]:
+    """One page of the events of no organisation (suspensions, restores, platform grants, their ends, invitations
+    and log-ins), newest first, for Platform Support and Super Admin."""
+    if not rights.may_see_platform_staff(actor=actor):
+        await record(actor=actor, action="view_audit", scope=PLATFORM_SCOPE, outcome="refused")
+        access.require(False, PLATFORM_READ_REFUSED)
+    return await _page(AuditEvent.filter(organisation_id=None), actor_email, action, since, until, page, page_size)
+
+
+async def _page(
+    query: QuerySet[AuditEvent],
+    actor_email: str,
+    action: str,
+    since: datetime | None,
+    until: datetime | None,
+    page: int,
+    page_size: int,
+) -> tuple[list[AuditRow], int]:
     if who := text.search_term(actor_email):
         query = query.filter(actor_email__icontains=who)
     if action:

@@ -107,7 +107,7 @@ async def staff_page(
     ("ending"), or ended, as history ("ended")."""
     visible = await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
     dormant_after = (await access_settings.settings_of(organisation_id=organisation_id)).dormant_after
-    query = RoleAssignment.filter(_shown(show, dormant_after), organisation_id=organisation_id).filter(visible)
+    query = RoleAssignment.filter(shown_grants(show, dormant_after), organisation_id=organisation_id).filter(visible)
     term = text.search_term(search)
     if term:
         query = query.filter(Q(member__email__icontains=term) | Q(member__full_name__icontains=term))
@@ -122,7 +122,7 @@ async def staff_page(
     )
     ranks = await platform_ranks({a.member_id for a in rows}) if rights.may_suspend_accounts(actor=actor) else None
     resettable = await factor_reset.resettable(actor=actor, member_ids={a.member_id for a in rows})
-    shown = [_staff_row(a, actor, ranks, dormant_after) for a in rows]
+    shown = [staff_row(a, actor, ranks, dormant_after) for a in rows]
     return [replace(r, resettable=r.ended_at is None and r.member_id in resettable) for r in shown], total
 
 
@@ -257,7 +257,8 @@ async def platform_ranks(member_ids: set[int]) -> dict[int, int]:
     return ranks
 
 
-def _shown(show: str, dormant_after: timedelta) -> Q:
+def shown_grants(show: str, dormant_after: timedelta) -> Q:
+    """The grants a staff list view shows (SHOWS): in force, of dormant members, ending soon, or ended."""
     at = now()
     if show == "ended":
         return ~live(at)
@@ -271,7 +272,8 @@ def _shown(show: str, dormant_after: timedelta) -> Q:
     return live(at)
 
 
-def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None, dormant_after: timedelta) -> StaffRow:
+def staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None, dormant_after: timedelta) -> StaffRow:
+    """One grant as a staff list row, with what the actor may do to it (ranks: platform_ranks, None: no suspending)."""
     organisation = a.organisation.name if a.organisation else None
     ended = a.ended_at or (a.ends_at if a.ends_at is not None and a.ends_at <= now() else None)
     manages = rights.may_manage_member(actor=actor, role=RoleInfo.of(a.role), scope=Scope.of(a))
