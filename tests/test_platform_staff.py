@@ -8,8 +8,8 @@ import pytest
 
 from models import AuditEvent, MessageKind, OutboxMessage, StaffMember
 from services.audit import service as audit
-from services.errors import PermissionDenied
-from services.organisations import end_warnings, grant_ends, platform_staff, suspension
+from services.errors import InvalidInput, PermissionDenied
+from services.organisations import end_warnings, grant_ends, platform_staff, staff, suspension
 from services.platform import clock
 from tests import factories
 
@@ -101,3 +101,17 @@ async def test_nobody_else_lists_platform_staff_finds_accounts_or_reads_the_plat
         await audit.platform_events_page(actor=someone)
     refused = await AuditEvent.filter(outcome="refused").values_list("action", "organisation_id")
     assert sorted(refused) == [("list_staff", None), ("list_staff", None), ("view_audit", None)]
+
+
+@pytest.mark.data
+async def test_a_super_admin_removes_another_from_the_platform_list_but_never_the_last(db: str) -> None:
+    root = await factories.member(ROOT, "super_admin")
+    other = await factories.member("other@gatehouse.org", "super_admin")
+    rows, _ = await platform_staff.platform_staff_page(actor=root)
+    grant_of = {r.email: r.assignment_id for r in rows}
+    assert await staff.remove_from_team(actor=root, assignment_id=grant_of[other.email]) == other.email
+    with pytest.raises(InvalidInput, match="no Super Admin"):
+        await staff.remove_from_team(actor=root, assignment_id=grant_of[ROOT])
+    assert await factories.holds(ROOT, "super_admin"), "the last Super Admin was removed"
+    ended, _ = await platform_staff.platform_staff_page(actor=root, show="ended")
+    assert [(r.email, r.ended_at is not None) for r in ended] == [(other.email, True)]

@@ -8,6 +8,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from models import RoleAssignment, StaffMember
+from services.organisations import grant_ends
 from services.platform import clock
 from tests import factories
 from tests.ui_helpers import eventually, input_labelled, select_labelled, sign_in, table
@@ -26,8 +27,8 @@ def _emails(user: User, marker: str) -> set[object]:
 async def test_a_super_admin_opens_the_ending_platform_grants_filters_them_and_changes_an_end(user: User) -> None:
     support = await factories.member(SUPPORT, full_name="Pat Support")
     await factories.grant(support.member_id, "platform_support", ends_at=clock.now() + timedelta(days=5))
-    await factories.member(MANAGER, "account_manager", full_name="Alex Manager")
-    await sign_in(user, "root@gatehouse.org", "super_admin")
+    manager = await factories.member(MANAGER, "account_manager", full_name="Alex Manager")
+    root = await sign_in(user, "root@gatehouse.org", "super_admin")
 
     await user.open("/admin?tab=platform&view=ending")  # where the sponsor's end warning leads
     await eventually(lambda: _emails(user, "platform-staff") == {SUPPORT})
@@ -37,6 +38,9 @@ async def test_a_super_admin_opens_the_ending_platform_grants_filters_them_and_c
 
     select_labelled(user, "Show").set_value("all")
     await eventually(lambda: _emails(user, "platform-staff") == {SUPPORT, MANAGER, "root@gatehouse.org"})
+    grant = await RoleAssignment.get(member_id=manager.member_id)
+    await grant_ends.set_end(actor=root, assignment_id=grant.id, ends_at=clock.now() + timedelta(days=9))
+    await eventually(lambda: _row(user, "platform-staff", MANAGER)["ends"] != "Does not end")  # live, from elsewhere
 
     user.find(marker="platform-staff").trigger("set_end", row)
     await user.should_see("Change when Pat Support's access ends")

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from models import Deployment, Organisation, Permission, RoleAssignment
 from services.access import grants, rights, roles
 from services.access import service as access
+from services.access.catalogue import SUPER_ADMIN
 from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
@@ -231,7 +232,10 @@ async def _assignment(assignment_id: int) -> RoleAssignment:
 
 async def _keep_a_staff_manager(organisation_id: int | None, connection: BaseDBAsyncClient) -> None:
     """Nobody removes the last person able to manage the staff of an organisation (raises, rolling back)."""
-    if organisation_id is None:
+    if organisation_id is None:  # the platform: nor its last Super Admin
+        left = RoleAssignment.filter(live(), level=ScopeLevel.PLATFORM, role__key=SUPER_ADMIN).using_db(connection)
+        if not await left.exists():
+            raise InvalidInput("This would leave the platform with no Super Admin.")
         return
     held = (
         await RoleAssignment.filter(live(), organisation_id=organisation_id, deployment_id=None)
