@@ -69,7 +69,6 @@ async def test_platform_support_lists_the_platform_grants_by_filter_and_may_act_
     assert [r.email for r in ended] == [SUPPORT]
 
 
-@pytest.mark.data
 async def test_any_account_is_found_by_email_with_its_state_and_what_the_viewer_may_do(db: str) -> None:
     world = await factories.world()
     support = await factories.member(SUPPORT, "platform_support")
@@ -88,7 +87,6 @@ async def test_any_account_is_found_by_email_with_its_state_and_what_the_viewer_
     assert events[0].sentence.startswith("Support suspended the account of Nora Nurse (nurse@trust.org)")
 
 
-@pytest.mark.data
 @pytest.mark.parametrize("role", ["account_manager", "organisation_owner"])
 async def test_nobody_else_lists_platform_staff_finds_accounts_or_reads_the_platform_audit(db: str, role: str) -> None:
     world = await factories.world()
@@ -103,7 +101,6 @@ async def test_nobody_else_lists_platform_staff_finds_accounts_or_reads_the_plat
     assert sorted(refused) == [("list_staff", None), ("list_staff", None), ("view_audit", None)]
 
 
-@pytest.mark.data
 async def test_a_super_admin_removes_another_from_the_platform_list_but_never_the_last(db: str) -> None:
     root = await factories.member(ROOT, "super_admin")
     other = await factories.member("other@gatehouse.org", "super_admin")
