@@ -12,17 +12,17 @@ from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from pages.care_staff import StaffView
-from services.organisations import platform_staff, staff
+from services.organisations import grant_pages, platform_staff, staff
 
 FILTERS = {
     "all": "All",
-    "ending": f"Ending in {staff.ENDING_WITHIN.days} days",
+    "ending": f"Ending in {grant_pages.ENDING_WITHIN.days} days",
     "ended": "Ended",
     "suspended": "Suspended",
 }
 EMPTY = {
     "all": "Nobody holds a platform role.",
-    "ending": f"No platform access ends within the next {staff.ENDING_WITHIN.days} days.",
+    "ending": f"No platform access ends within the next {grant_pages.ENDING_WITHIN.days} days.",
     "ended": "No platform access has ended yet.",
     "suspended": "No account holding a platform role is suspended.",
 }

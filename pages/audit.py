@@ -45,7 +45,7 @@ def create() -> None:
 
 class AuditView:
     """An organisation's events, with exports and the evidence pack; organisation_id None: the platform's events
-    (services/audit.platform_events_page), for the Admin Portal."""
+    (services/audit.events_page with no organisation), for the Admin Portal."""
 
     events_table: PagedTable
 
@@ -130,20 +130,16 @@ class AuditView:
         since, until = _day(self.since.value), _day(self.until.value)
         if until is not None:
             until += timedelta(days=1)
-        filters: dict[str, Any] = {
-            "actor_email": request.search,
-            "action": str(self.action.value or ""),
-            "since": since,
-            "until": until,
-            "page": request.page,
-            "page_size": request.page_size,
-        }
-        org = self.organisation_id
         found = await self.session.run(
-            lambda a: (
-                audit.platform_events_page(actor=a, **filters)
-                if org is None
-                else audit.events_page(actor=a, organisation_id=org, **filters)
+            lambda a: audit.events_page(
+                actor=a,
+                organisation_id=self.organisation_id,
+                actor_email=request.search,
+                action=str(self.action.value or ""),
+                since=since,
+                until=until,
+                page=request.page,
+                page_size=request.page_size,
             )
         )
         if found is None:

@@ -83,7 +83,7 @@ async def test_any_account_is_found_by_email_with_its_state_and_what_the_viewer_
     rows, _ = await platform_staff.accounts_page(actor=support, search="nurse")
     assert rows[0].suspended
 
-    events, _ = await audit.platform_events_page(actor=support)
+    events, _ = await audit.events_page(actor=support, organisation_id=None)
     assert events[0].sentence.startswith("Support suspended the account of Nora Nurse (nurse@trust.org)")
 
 
@@ -96,7 +96,7 @@ async def test_nobody_else_lists_platform_staff_finds_accounts_or_reads_the_plat
     with pytest.raises(PermissionDenied):
         await platform_staff.accounts_page(actor=someone, search="x.org")
     with pytest.raises(PermissionDenied):
-        await audit.platform_events_page(actor=someone)
+        await audit.events_page(actor=someone, organisation_id=None)
     refused = await AuditEvent.filter(outcome="refused").values_list("action", "organisation_id")
     assert sorted(refused) == [("list_staff", None), ("list_staff", None), ("view_audit", None)]
 

@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.queryset import QuerySet
 
 from models import AuditEvent
 from services.access import rights
@@ -95,7 +94,7 @@ ACTIONS = sentences.ACTION_LABELS  # the actions a reader may filter by: code an
 async def events_page(
     *,
     actor: Actor,
-    organisation_id: int,
+    organisation_id: int | None,
     actor_email: str = "",
     action: str = "",
     since: datetime | None = None,
@@ -103,43 +102,18 @@ async def events_page(
     page: int = 1,
     page_size: int = 25,
 ) -> tuple[list[AuditRow], int]:
-    """One page of the organisation's audit trail, newest first (for those who manage its staff)."""
-    scope = Scope(ScopeLevel.ORGANISATION, organisation_id)
-    if not rights.may_read_audit(actor=actor, organisation_id=organisation_id):
+    """One page of the organisation's audit trail, newest first (for those who manage its staff); organisation_id
+    None: the platform's events, of no organisation (suspensions, restores, platform grants and their ends, platform
+    invitations, log-ins), for Platform Support and Super Admin (the Admin Portal's Platform audit)."""
+    if organisation_id is None:
+        scope, allowed, refusal = PLATFORM_SCOPE, rights.may_see_platform_staff(actor=actor), PLATFORM_READ_REFUSED
+    else:
+        scope = Scope(ScopeLevel.ORGANISATION, organisation_id)
+        allowed, refusal = rights.may_read_audit(actor=actor, organisation_id=organisation_id), READ_REFUSED
+    if not allowed:
         await record(actor=actor, action="view_audit", scope=scope, outcome="refused")
-        access.require(False, READ_REFUSED)
-    return await _page(
-        AuditEvent.filter(organisation_id=organisation_id), actor_email, action, since, until, page, page_size
-    )
-
-
-async def platform_events_page(
-    *,
-    actor: Actor,
-    actor_email: str = "",
-    action: str = "",
-    since: datetime | None = None,
-    until: datetime | None = None,
-    page: int = 1,
-    page_size: int = 25,
-) -> tuple[list[AuditRow], int]:
-    """One page of the events of no organisation (suspensions, restores, platform grants, their ends, invitations
-    and log-ins), newest first, for Platform Support and Super Admin."""
-    if not rights.may_see_platform_staff(actor=actor):
-        await record(actor=actor, action="view_audit", scope=PLATFORM_SCOPE, outcome="refused")
-        access.require(False, PLATFORM_READ_REFUSED)
-    return await _page(AuditEvent.filter(organisation_id=None), actor_email, action, since, until, page, page_size)
-
-
-async def _page(
-    query: QuerySet[AuditEvent],
-    actor_email: str,
-    action: str,
-    since: datetime | None,
-    until: datetime | None,
-    page: int,
-    page_size: int,
-) -> tuple[list[AuditRow], int]:
+        access.require(False, refusal)
+    query = AuditEvent.filter(organisation_id=organisation_id)
     if who := text.search_term(actor_email):
         query = query.filter(actor_email__icontains=who)
     if action:

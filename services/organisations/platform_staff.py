@@ -16,7 +16,7 @@ from services.access import service as access
 from services.access.liveness import live
 from services.access.service import PLATFORM_SCOPE, Actor, ScopeLevel
 from services.audit import service as audit
-from services.organisations import staff
+from services.organisations import grant_pages, staff
 from services.platform import text
 
 SHOWS = ("all", "ending", "ended", "suspended")  # the tab's filters: what platform_staff_page's `show` takes
@@ -46,24 +46,15 @@ async def platform_staff_page(
     show: str = "all",
 ) -> tuple[list[staff.StaffRow], int]:
     """One page of the grants held at the platform, one row per grant: in force ("all"), ending within
-    staff.ENDING_WITHIN ("ending"), ended ("ended"), or in force for a suspended account ("suspended")."""
+    grant_pages.ENDING_WITHIN ("ending"), ended ("ended"), or in force for a suspended account ("suspended")."""
     await _require(actor)
     if show == "suspended":
         shown = live() & Q(member__is_active=False)
     else:
-        shown = staff.shown_grants(show if show in SHOWS else "all", DORMANT_AFTER)
+        shown = grant_pages.shown_grants(show if show in SHOWS else "all", DORMANT_AFTER)
     query = RoleAssignment.filter(shown, level=ScopeLevel.PLATFORM.value)
-    term = text.search_term(search)
-    if term:
-        query = query.filter(Q(member__email__icontains=term) | Q(member__full_name__icontains=term))
-    total = await query.count()
-    column = staff.SORTS.get(sort, "member__full_name")
-    size = text.page_size(page_size)
-    rows = (
-        await query.order_by(f"-{column}" if descending else column, "id")
-        .offset((max(1, page) - 1) * size)
-        .limit(size)
-        .select_related("member", "role", "deployment", "organisation", "sponsor")
+    rows, total = await grant_pages.grants_page(
+        query, search=search, sort=sort, descending=descending, page=page, size=page_size
     )
     ranks = await staff.platform_ranks({a.member_id for a in rows})
     return [staff.staff_row(a, actor, ranks, DORMANT_AFTER) for a in rows], total

@@ -20,20 +20,13 @@ from services.errors import InvalidInput, NotFound
 from services.invitations import service as invitations
 from services.organisations import access_settings, factor_reset, naming, role_history
 from services.organisations import service as organisations
-from services.platform import events, text
+from services.organisations.grant_pages import ENDING_WITHIN as ENDING_WITHIN  # the staff list's, for its pages
+from services.organisations.grant_pages import SHOWS as SHOWS
+from services.organisations.grant_pages import grants_page, shown_grants
+from services.platform import events
 from services.platform.clock import now
 from services.webhooks import outbox as webhooks
 from services.webhooks.outbox import EventType
-
-SORTS = {
-    "name": "member__full_name",
-    "email": "member__email",
-    "role": "role__name",
-    "joined": "created_at",
-    "last_login": "member__last_login_at",
-}
-ENDING_WITHIN = timedelta(days=30)  # the staff list's "Access ending within 30 days"
-SHOWS = ("all", "dormant", "ending", "ended")  # the staff list's views: what staff_page's `show` takes
 
 
 @dataclass(frozen=True)
@@ -109,18 +102,7 @@ async def staff_page(
     visible = await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
     dormant_after = (await access_settings.settings_of(organisation_id=organisation_id)).dormant_after
     query = RoleAssignment.filter(shown_grants(show, dormant_after), organisation_id=organisation_id).filter(visible)
-    term = text.search_term(search)
-    if term:
-        query = query.filter(Q(member__email__icontains=term) | Q(member__full_name__icontains=term))
-    total = await query.count()
-    column = SORTS.get(sort, "member__full_name")
-    size = text.page_size(page_size)
-    rows = (
-        await query.order_by(f"-{column}" if descending else column, "id")
-        .offset((max(1, page) - 1) * size)
-        .limit(size)
-        .select_related("member", "role", "deployment", "organisation", "sponsor")
-    )
+    rows, total = await grants_page(query, search=search, sort=sort, descending=descending, page=page, size=page_size)
     ranks = await platform_ranks({a.member_id for a in rows}) if rights.may_suspend_accounts(actor=actor) else None
     resettable = await factor_reset.resettable(actor=actor, member_ids={a.member_id for a in rows})
     shown = [staff_row(a, actor, ranks, dormant_after) for a in rows]
@@ -259,21 +241,6 @@ async def platform_ranks(member_ids: set[int]) -> dict[int, int]:
     for member_id, rank in held:
         ranks[member_id] = max(ranks.get(member_id, 0), rank)
     return ranks
-
-
-def shown_grants(show: str, dormant_after: timedelta) -> Q:
-    """The grants a staff list view shows (SHOWS): in force, of dormant members, ending soon, or ended."""
-    at = now()
-    if show == "ended":
-        return ~live(at)
-    if show == "ending":
-        return live(at) & Q(ends_at__lte=at + ENDING_WITHIN)
-    if show == "dormant":
-        cutoff = at - dormant_after
-        return live(at) & (
-            Q(member__last_login_at__lte=cutoff) | Q(member__last_login_at__isnull=True, member__created_at__lte=cutoff)
-        )
-    return live(at)
 
 
 def staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None, dormant_after: timedelta) -> StaffRow:
