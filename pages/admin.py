@@ -1,4 +1,5 @@
-"""Admin Portal: Organisations and Deployments tabs, each row with an Invite staff pop-out."""
+"""Admin Portal: Organisations and Deployments tabs, each row with an Invite staff pop-out; for Platform Support and
+Super Admin, Platform staff (pages/admin_staff.py) and the platform's audit log."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -14,6 +15,8 @@ from components.invite_launcher import invite_staff
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
+from pages.admin_staff import PlatformStaffView
+from pages.audit import AuditView
 from services.access import rights
 from services.access import service as access
 from services.access.service import Actor
@@ -57,7 +60,7 @@ def create() -> None:
     """Register /admin."""
 
     @ui.page("/admin", language=LANGUAGE)
-    async def admin_page(request: Request) -> None:
+    async def admin_page(request: Request, tab: str = "", view: str = "all") -> None:
         session = PageSession(request)
         actor = await session.actor()
         if actor is None:
@@ -66,21 +69,26 @@ def create() -> None:
             if not access.is_admin_portal_user(actor):
                 ui.label("The Admin Portal is for platform and organisation administrators.").props('role="alert"')
                 return
-            await _AdminPortal(session).build(actor)
+            await _AdminPortal(session).build(actor, tab=tab, view=view)
 
 
 class _AdminPortal:
     def __init__(self, session: PageSession) -> None:
         self.session = session
         self.show_archived = False
+        self.platform: PlatformStaffView | None = None
 
-    async def build(self, actor: Actor) -> None:
+    async def build(self, actor: Actor, *, tab: str = "", view: str = "all") -> None:
+        """tab "platform": open on Platform staff, filtered by view (the links of end warnings)."""
+        platform = rights.may_see_platform_staff(actor=actor)
         if rights.may_invite_admin_staff(actor=actor):
             ui.button("Invite Admin Portal staff", icon="person_add", on_click=self._invite_platform).props("no-caps")
         with ui.tabs().classes("w-full").props('align="left"') as tabs:
             org_tab = ui.tab("Organisations")
             dep_tab = ui.tab("Deployments")
-        with ui.tab_panels(tabs, value=org_tab).classes("w-full"):
+            staff_tab = ui.tab("Platform staff") if platform else None
+            audit_tab = ui.tab("Platform audit") if platform else None
+        with ui.tab_panels(tabs, value=staff_tab if tab == "platform" and staff_tab else org_tab).classes("w-full"):
             with ui.tab_panel(org_tab):
                 self._organisation_tools(actor)
                 self.orgs = PagedTable(columns=ORG_COLUMNS, fetch=self._fetch_orgs, label="Organisations", sort="name")
@@ -99,6 +107,11 @@ class _AdminPortal:
                 self.deps.table.props["no-data-label"] = NO_DEPLOYMENTS
                 add_row_menu(self.deps.table, DEP_MENU)
                 self.deps.table.on("invite", lambda e: self._invite(e.args, organisation=False))
+            if staff_tab and audit_tab:
+                with ui.tab_panel(staff_tab):
+                    self.platform = PlatformStaffView(self.session, show=view)
+                with ui.tab_panel(audit_tab):
+                    await AuditView(self.session, None).build()
         changes = live.LiveList(organisation_id=None, refresh=self.reload, held=True)
         await self.reload()
         changes.release()
@@ -106,6 +119,8 @@ class _AdminPortal:
     async def reload(self) -> None:
         await self.orgs.refresh()
         await self.deps.refresh()
+        if self.platform is not None:
+            await self.platform.refresh()
 
     async def _fetch_orgs(self, request: PageRequest) -> Fetched | None:
         return await self._fetch(

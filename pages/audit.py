@@ -1,4 +1,5 @@
-"""Audit log: who did what, where and when in an organisation; filter by actor, action and date."""
+"""Audit log: who did what, where and when in an organisation (or, in the Admin Portal, at the platform); filter by
+actor, action and date."""
 
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -22,6 +23,7 @@ COLUMNS: list[dict[str, Any]] = [
     {"name": "outcome", "label": "Outcome", "field": "outcome", "align": "left"},
 ]
 NOTHING_YET = "Nothing has been recorded in this organisation yet."
+NOTHING_AT_PLATFORM = "Nothing has been recorded at the platform yet."
 NOTHING_MATCHES = "No event matches these filters. Clear them to see every event."
 
 
@@ -38,13 +40,16 @@ def create() -> None:
             allowed = rights.may_read_audit(actor=actor, organisation_id=org)
             if not care_page_top(org, allowed=allowed, refused=audit.READ_REFUSED):
                 return
-            await _AuditView(session, org).build()
+            await AuditView(session, org).build()
 
 
-class _AuditView:
+class AuditView:
+    """An organisation's events, with exports and the evidence pack; organisation_id None: the platform's events
+    (services/audit.events_page with no organisation), for the Admin Portal."""
+
     events_table: PagedTable
 
-    def __init__(self, session: PageSession, organisation_id: int) -> None:
+    def __init__(self, session: PageSession, organisation_id: int | None) -> None:
         self.session = session
         self.organisation_id = organisation_id
 
@@ -58,13 +63,8 @@ class _AuditView:
             self.until = ui.input("To (YYYY-MM-DD)").props("outlined dense type=date")
             for field in (self.since, self.until):
                 field.on_value_change(lambda: self.events_table.refresh(page=1))
-        with ui.row().classes("items-center gap-2 q-mt-sm"):
-            ui.label("Export these events:").classes("text-body2")
-            for fmt in ("csv", "json"):
-                ui.button(f"{fmt.upper()}", icon="download", on_click=lambda f=fmt: self._export_log(f)).props(
-                    f'flat no-caps aria-label="Export these audit events as {fmt.upper()}"'
-                ).mark(f"export-log-{fmt}")
-        self._evidence_pack()
+        if self.organisation_id is not None:
+            self._exports()
         self.zone_note = ui.label(_zone_note(UTC)).classes("text-body2 q-mt-sm").mark("zone")
         self.events_table = PagedTable(
             columns=COLUMNS,
@@ -77,6 +77,15 @@ class _AuditView:
         self.events_table.table.mark("audit")
         self.viewer = ViewerZone(on_known=self._zone_known)
         await self.events_table.refresh()
+
+    def _exports(self) -> None:
+        with ui.row().classes("items-center gap-2 q-mt-sm"):
+            ui.label("Export these events:").classes("text-body2")
+            for fmt in ("csv", "json"):
+                ui.button(f"{fmt.upper()}", icon="download", on_click=lambda f=fmt: self._export_log(f)).props(
+                    f'flat no-caps aria-label="Export these audit events as {fmt.upper()}"'
+                ).mark(f"export-log-{fmt}")
+        self._evidence_pack()
 
     def _evidence_pack(self) -> None:
         with (
@@ -137,7 +146,7 @@ class _AuditView:
             return None
         rows, total = found
         filtered = bool(request.search or self.action.value or since or until)
-        empty = NOTHING_MATCHES if filtered else NOTHING_YET
+        empty = NOTHING_MATCHES if filtered else NOTHING_YET if self.organisation_id else NOTHING_AT_PLATFORM
         if self.events_table.table.props.get("no-data-label") != empty:
             self.events_table.table.props["no-data-label"] = empty
         return Fetched(

@@ -50,6 +50,10 @@ EMPTY = {
 class StaffView:
     """The organisation's staff, one row per role held, paged on the server."""
 
+    columns = COLUMNS  # and the row menu: pages/admin_staff.py lists the platform's grants with its own
+    menu = MENU
+    label = "All staff members"
+
     def __init__(self, session: PageSession, organisation_id: int, *, may_manage: bool, show: str = "all") -> None:
         """may_manage: may the viewer manage staff somewhere in the organisation (rights.may_invite) or suspend
         accounts (rights.may_suspend_accounts); each row then offers only what the viewer may do there
@@ -58,9 +62,9 @@ class StaffView:
         self.organisation_id = organisation_id
         self.show = show
         self.list = PagedTable(
-            columns=[*COLUMNS, ACTIONS] if may_manage else COLUMNS,
+            columns=[*self.columns, ACTIONS] if may_manage else self.columns,
             fetch=self._fetch,
-            label="All staff members",
+            label=self.label,
             sort="name",
             search_label="Search by name or email",
         )
@@ -72,7 +76,7 @@ class StaffView:
             else "Nobody holds a role here yet."
         )
         if may_manage:
-            add_row_menu(self.list.table, MENU)
+            add_row_menu(self.list.table, self.menu)
         self.list.table.on("change_role", lambda e: self._change_role(e.args))
         self.list.table.on("remove", lambda e: self._remove(e.args))
         self.list.table.on("set_end", lambda e: self._set_end(e.args))

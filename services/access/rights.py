@@ -122,6 +122,12 @@ def may_suspend_accounts(*, actor: Actor) -> bool:
     return platform_rank(actor) > 0
 
 
+def may_see_platform_staff(*, actor: Actor) -> bool:
+    """May the actor see the platform's staff, look up any account and read the platform's audit log (Platform
+    Support and Super Admin: those who may suspend accounts)."""
+    return may_suspend_accounts(actor=actor)
+
+
 def may_suspend(*, actor: Actor, member_id: int, member_platform_rank: int) -> bool:
     """May the actor suspend (or restore) this account: never their own; a Super Admin anyone else's; Platform
     Support the accounts below its own platform rank (not another Platform Support's, not a Super Admin's)."""

@@ -9,7 +9,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from models import AuditEvent
 from services.access import rights
 from services.access import service as access
-from services.access.service import Actor, Scope, ScopeLevel
+from services.access.service import PLATFORM_SCOPE, Actor, Scope, ScopeLevel
 from services.audit import sentences
 from services.platform import text
 from services.platform.clock import now
@@ -87,13 +87,14 @@ class AuditRow:
 
 
 READ_REFUSED = "Only those who manage this organisation's staff may read its audit log."
+PLATFORM_READ_REFUSED = "Only Platform Support and Super Admins may read the platform's audit log."
 ACTIONS = sentences.ACTION_LABELS  # the actions a reader may filter by: code and words
 
 
 async def events_page(
     *,
     actor: Actor,
-    organisation_id: int,
+    organisation_id: int | None,
     actor_email: str = "",
     action: str = "",
     since: datetime | None = None,
@@ -101,11 +102,17 @@ async def events_page(
     page: int = 1,
     page_size: int = 25,
 ) -> tuple[list[AuditRow], int]:
-    """One page of the organisation's audit trail, newest first (for those who manage its staff)."""
-    scope = Scope(ScopeLevel.ORGANISATION, organisation_id)
-    if not rights.may_read_audit(actor=actor, organisation_id=organisation_id):
+    """One page of the organisation's audit trail, newest first (for those who manage its staff); organisation_id
+    None: the platform's events, of no organisation (suspensions, restores, platform grants and their ends, platform
+    invitations, log-ins), for Platform Support and Super Admin (the Admin Portal's Platform audit)."""
+    if organisation_id is None:
+        scope, allowed, refusal = PLATFORM_SCOPE, rights.may_see_platform_staff(actor=actor), PLATFORM_READ_REFUSED
+    else:
+        scope = Scope(ScopeLevel.ORGANISATION, organisation_id)
+        allowed, refusal = rights.may_read_audit(actor=actor, organisation_id=organisation_id), READ_REFUSED
+    if not allowed:
         await record(actor=actor, action="view_audit", scope=scope, outcome="refused")
-        access.require(False, READ_REFUSED)
+        access.require(False, refusal)
     query = AuditEvent.filter(organisation_id=organisation_id)
     if who := text.search_term(actor_email):
         query = query.filter(actor_email__icontains=who)

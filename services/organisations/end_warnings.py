@@ -6,6 +6,9 @@ several due for one grant (housekeeping was down), only the nearest goes and the
 once: its access_notice key (grant, days, end) is written in the same transaction as its emails, and a unique key
 refuses a second one, whichever process tries. A changed end is a new key: the new end is warned about afresh.
 None is sent for a grant shorter than the interval (a 3-day grant gets no 7-day warning).
+
+Grants at the platform (Super Admin, Platform Support, Account Manager) have no organisation's settings: they are
+warned on PLATFORM_DAYS, an organisation's default, and the sponsor's link opens the Admin Portal's Platform staff tab.
 """
 
 from dataclasses import dataclass
@@ -13,6 +16,7 @@ from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import AccessNotice, MessageKind, Organisation, RoleAssignment
@@ -23,6 +27,10 @@ from services.organisations import access_settings
 from services.organisations import service as organisations
 from services.platform.clock import now
 from services.platform.words import count
+
+PLATFORM_DAYS = (14, 7, 1)  # the platform's own grants: an organisation's default end_warning_days
+PLATFORM = 0  # the platform's key among the plans (no organisation has id 0)
+SPONSOR_LINKS = {PLATFORM: "/admin?tab=platform&view=ending"}  # else the organisation's staff list, ending soon
 
 
 @dataclass(frozen=True)
@@ -41,10 +49,10 @@ async def warn_due(*, at: datetime | None = None) -> int:
     horizon = moment + timedelta(days=max(max(days) for days in plans.values()))
     grants = (
         await RoleAssignment.filter(ended_at__isnull=True, ends_at__gt=moment, ends_at__lte=horizon)
-        .filter(organisation_id__in=list(plans))
+        .filter(Q(organisation_id__in=[org for org in plans if org != PLATFORM]) | Q(organisation_id__isnull=True))
         .select_related("role", "member", "sponsor")
     )
-    due = [d for grant in grants if (d := _due(grant, plans[grant.organisation_id or 0], moment))]
+    due = [d for grant in grants if (d := _due(grant, plans[grant.organisation_id or PLATFORM], moment))]
     if not due:
         return 0
     given = await _given({_key(d.grant, days) for d in due for days in (d.days, *d.spent)})
@@ -59,10 +67,10 @@ async def warn_due(*, at: datetime | None = None) -> int:
 
 
 async def _plans() -> dict[int, tuple[int, ...]]:
-    """Each active organisation's warning days, where it has any."""
+    """Each active organisation's warning days, where it has any, and the platform's (key PLATFORM)."""
     rows = await Organisation.filter(archived_at__isnull=True).values_list("id", "end_warning_days")
     plans = {int(org_id): access_settings.stored_days(str(text)) for org_id, text in rows}
-    return {org_id: days for org_id, days in plans.items() if days}
+    return {PLATFORM: PLATFORM_DAYS} | {org_id: days for org_id, days in plans.items() if days}
 
 
 def _due(grant: RoleAssignment, days: tuple[int, ...], moment: datetime) -> Due | None:
@@ -110,7 +118,8 @@ async def _warn(item: Due) -> int:
             member_context = {**context, "sponsor_name": sponsor.full_name if sponsor else "", "path": "/care"}
             await _queue(MessageKind.END_WARNING, grant.member.email, member_context, grant, connection)
             if sponsor is not None and sponsor.id != grant.member_id:
-                staff_list = f"/care?org={grant.organisation_id}&view=ending"
+                place = grant.organisation_id or PLATFORM
+                staff_list = SPONSOR_LINKS.get(place) or f"/care?org={place}&view=ending"
                 await _queue(
                     MessageKind.END_WARNING_SPONSOR, sponsor.email, {**context, "path": staff_list}, grant, connection
                 )

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from models import Deployment, Organisation, Permission, RoleAssignment
 from services.access import grants, rights, roles
 from services.access import service as access
+from services.access.catalogue import SUPER_ADMIN
 from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
@@ -19,20 +20,13 @@ from services.errors import InvalidInput, NotFound
 from services.invitations import service as invitations
 from services.organisations import access_settings, dormant_restore, factor_reset, naming, role_history
 from services.organisations import service as organisations
-from services.platform import events, text
+from services.organisations.grant_pages import ENDING_WITHIN as ENDING_WITHIN  # the staff list's, for its pages
+from services.organisations.grant_pages import SHOWS as SHOWS
+from services.organisations.grant_pages import grants_page, shown_grants
+from services.platform import events
 from services.platform.clock import now
 from services.webhooks import outbox as webhooks
 from services.webhooks.outbox import EventType
-
-SORTS = {
-    "name": "member__full_name",
-    "email": "member__email",
-    "role": "role__name",
-    "joined": "created_at",
-    "last_login": "member__last_login_at",
-}
-ENDING_WITHIN = timedelta(days=30)  # the staff list's "Access ending within 30 days"
-SHOWS = ("all", "dormant", "ending", "ended")  # the staff list's views: what staff_page's `show` takes
 
 
 @dataclass(frozen=True)
@@ -110,22 +104,11 @@ async def staff_page(
     ("ending"), or ended, as history ("ended")."""
     visible = await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
     dormant_after = (await access_settings.settings_of(organisation_id=organisation_id)).dormant_after
-    query = RoleAssignment.filter(_shown(show, dormant_after), organisation_id=organisation_id).filter(visible)
-    term = text.search_term(search)
-    if term:
-        query = query.filter(Q(member__email__icontains=term) | Q(member__full_name__icontains=term))
-    total = await query.count()
-    column = SORTS.get(sort, "member__full_name")
-    size = text.page_size(page_size)
-    rows = (
-        await query.order_by(f"-{column}" if descending else column, "id")
-        .offset((max(1, page) - 1) * size)
-        .limit(size)
-        .select_related("member", "role", "deployment", "organisation", "sponsor")
-    )
+    query = RoleAssignment.filter(shown_grants(show, dormant_after), organisation_id=organisation_id).filter(visible)
+    rows, total = await grants_page(query, search=search, sort=sort, descending=descending, page=page, size=page_size)
     ranks = await platform_ranks({a.member_id for a in rows}) if rights.may_suspend_accounts(actor=actor) else None
     resettable = await factor_reset.resettable(actor=actor, member_ids={a.member_id for a in rows})
-    shown = [_staff_row(a, actor, ranks, dormant_after.days) for a in rows]
+    shown = [staff_row(a, actor, ranks, dormant_after) for a in rows]
     return [replace(r, resettable=r.ended_at is None and r.member_id in resettable) for r in shown], total
 
 
@@ -234,7 +217,10 @@ async def _assignment(assignment_id: int) -> RoleAssignment:
 
 async def _keep_a_staff_manager(organisation_id: int | None, connection: BaseDBAsyncClient) -> None:
     """Nobody removes the last person able to manage the staff of an organisation (raises, rolling back)."""
-    if organisation_id is None:
+    if organisation_id is None:  # the platform: nor its last Super Admin
+        left = RoleAssignment.filter(live(), level=ScopeLevel.PLATFORM, role__key=SUPER_ADMIN).using_db(connection)
+        if not await left.exists():
+            raise InvalidInput("This would leave the platform with no Super Admin.")
         return
     held = (
         await RoleAssignment.filter(live(), organisation_id=organisation_id, deployment_id=None)
@@ -260,21 +246,8 @@ async def platform_ranks(member_ids: set[int]) -> dict[int, int]:
     return ranks
 
 
-def _shown(show: str, dormant_after: timedelta) -> Q:
-    at = now()
-    if show == "ended":
-        return ~live(at)
-    if show == "ending":
-        return live(at) & Q(ends_at__lte=at + ENDING_WITHIN)
-    if show == "dormant":
-        cutoff = at - dormant_after
-        return live(at) & (
-            Q(member__last_login_at__lte=cutoff) | Q(member__last_login_at__isnull=True, member__created_at__lte=cutoff)
-        )
-    return live(at)
-
-
-def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None, dormant_days: int) -> StaffRow:
+def staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None, dormant_after: timedelta) -> StaffRow:
+    """One grant as a staff list row, with what the actor may do to it (ranks: platform_ranks, None: no suspending)."""
     organisation = a.organisation.name if a.organisation else None
     ended = a.ended_at or (a.ends_at if a.ends_at is not None and a.ends_at <= now() else None)
     role, scope = RoleInfo.of(a.role), Scope.of(a)
@@ -296,12 +269,12 @@ def _staff_row(a: RoleAssignment, actor: Actor, ranks: dict[int, int] | None, do
         a.sponsor.full_name if a.sponsor else "",
         suspended=not a.member.is_active,
         last_login=a.member.last_login_at,
-        dormant=(a.member.last_login_at or a.member.created_at) <= now() - timedelta(days=dormant_days),
+        dormant=(a.member.last_login_at or a.member.created_at) <= now() - dormant_after,
         suspendable=ranks is not None
         and rights.may_suspend(actor=actor, member_id=a.member_id, member_platform_rank=ranks.get(a.member_id, 0)),
         ended_at=ended,
         may_set_end=ended is None and (a.sponsor_id == actor.member_id or manages),
-        dormant_suspended=dormant_days if a.end_reason == dormant_restore.END_REASON else 0,
+        dormant_suspended=dormant_after.days if a.end_reason == dormant_restore.END_REASON else 0,
         restored_at=a.restored_at,
         restorable=restores,
     )

@@ -154,6 +154,32 @@ def _admin_portal(screen: Screens, server: AppServer) -> None:
     page.get_by_role("tab", name="Deployments").click()
     expect(page.get_by_role("region", name="Deployments").get_by_text(DEPLOYMENT, exact=True)).to_be_visible()
     screen.check("/admin, Deployments")
+    _platform_tabs(screen)
+
+
+def _platform_tabs(screen: Screens) -> None:
+    """Platform staff (the Super Admin's own grant, its Change end of access; an account found by email, its Suspend
+    confirmation, cancelled) and Platform audit."""
+    page = screen.page
+    page.get_by_role("tab", name="Platform staff").click()
+    staff = page.get_by_role("region", name="Platform staff")
+    expect(staff.get_by_text(ADMIN_NAME, exact=True)).to_be_visible()
+    screen.check("/admin, Platform staff")
+    staff.get_by_role("button", name=f"Actions for {ADMIN_NAME}", exact=True).click()
+    page.get_by_role("menuitem", name="Change end of access", exact=True).click()
+    expect(page.get_by_role("dialog", name=f"Change when {ADMIN_NAME}'s access ends")).to_be_visible()
+    screen.check("/admin, Platform staff, Change end of access")
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    page.get_by_label("Find an account by email in Accounts").fill("ashworth")
+    accounts = page.get_by_role("region", name="Accounts")
+    accounts.get_by_role("button", name=f"Actions for {MEMBER_NAME}", exact=True).click()
+    page.get_by_role("menuitem", name="Suspend account", exact=True).click()
+    expect(page.get_by_role("dialog", name=f"Suspend the account of {MEMBER_NAME}?")).to_be_visible()
+    screen.check("/admin, an account found by email, Suspend account")
+    page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    page.get_by_role("tab", name="Platform audit").click()
+    expect(page.get_by_role("region", name="Audit events")).to_be_visible()
+    screen.check("/admin, Platform audit")
 
 
 def _care_portal(screen: Screens, server: AppServer, csv_path: Path) -> None:
