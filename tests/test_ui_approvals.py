@@ -11,7 +11,7 @@ from models import ApprovalState, Invitation, MessageKind, OutboxMessage
 from services.approvals import rules
 from services.invitations import service as invitations
 from tests import factories
-from tests.ui_helpers import error_of, eventually, sign_in, sign_in_second, table
+from tests.ui_helpers import error_of, eventually, select_labelled, sign_in, sign_in_second, table
 
 NEW = "new.supervisor@example.org"
 
@@ -89,3 +89,28 @@ async def test_declining_asks_for_a_reason_and_nothing_is_ever_sent(user: User) 
     await user.should_see(f"Declined: {NEW}.")
     assert (await Invitation.get(email=NEW)).approval_reason == "Not on this study's rota"
     assert not await OutboxMessage.filter(kind=MessageKind.INVITATION, recipient=NEW).exists()
+
+
+async def test_change_role_to_a_role_that_needs_approval_waits_and_says_so_in_the_staff_list(user: User) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    supervisor = await factories.role("supervisor")
+    await rules.set_rules(actor=owner, organisation_id=world.org.id, role_ids=[supervisor.id], permissions=[])
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await factories.member("max@trust.org", "organisation_staff", org=world.org, full_name="Max Rossi")
+    await user.open(f"/care?org={world.org.id}")
+    await eventually(lambda: any(r["email"] == "max@trust.org" for r in table(user, "staff").rows))
+    max_row = next(r for r in table(user, "staff").rows if r["email"] == "max@trust.org")
+    user.find(marker="staff").trigger("change_role", max_row)
+    await user.should_see("Change the role of Max Rossi")
+    new_role = select_labelled(user, "New role")
+    new_role.value = supervisor.id
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see(
+        "“Supervisor” needs a second person's approval: the change waits in Awaiting approval; Max Rossi keeps "
+        "“Organisation Staff” until it is approved and accepted."
+    )
+    assert [r["role"] for r in table(user, "staff").rows if r["email"] == "max@trust.org"] == ["Organisation Staff"]
+    waiting = await Invitation.get(email="max@trust.org")
+    assert (waiting.approval, waiting.role_id) == (ApprovalState.AWAITING, supervisor.id)
+    assert not await OutboxMessage.filter(kind=MessageKind.INVITATION, recipient="max@trust.org").exists()
