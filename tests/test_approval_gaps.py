@@ -17,7 +17,7 @@ from models import (
 )
 from services.access import roles
 from services.access.service import RoleInfo
-from services.approvals import rules
+from services.approvals import queue, rules
 from services.approvals import service as approvals
 from services.audit import service as audit
 from services.errors import FieldErrors, LinkInvalid
@@ -87,6 +87,8 @@ async def test_a_change_to_a_covered_role_waits_and_the_member_keeps_their_role_
         grant.id,
     )
     assert not await OutboxMessage.filter(kind=MessageKind.INVITATION).exists()
+    [queued], _ = await queue.waiting(actor=approver, organisation_id=world.org.id)
+    assert (queued.role_name, queued.changes_from, queued.may_decide) == ("Supervisor", "Organisation Staff", True)
     assert (await _sentences(approver, world.org.id, "change_role"))[-1] == (
         "Ann Inviter asked to change the role of Max Rossi (max@trust.org) in St Mary's Trust (whole organisation) "
         "from Organisation Staff to Supervisor, which waits for a second person's approval."

@@ -9,6 +9,8 @@ expired, nothing changes. A grant that ended meanwhile is not brought back: its 
 from datetime import timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from models import ApprovalState, Invitation, InvitationState, RoleAssignment
 from services.access import tokens
@@ -16,7 +18,7 @@ from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope
 from services.approvals import rules as approval_rules
 from services.audit import service as audit
-from services.errors import LinkInvalid
+from services.errors import InvalidInput, LinkInvalid
 from services.invitations import rows as invite_rows
 from services.organisations import staff_managers
 from services.platform.clock import now
@@ -24,6 +26,7 @@ from services.webhooks import outbox as webhooks
 from services.webhooks.outbox import EventType
 
 LIFETIME_HOURS = 168  # the link the approval sends lives 7 days, as the longest invitation
+BUSY = "Someone else is inviting or changing the role of this person right now. Please try again."
 WAITS = (
     "“{role}” needs a second person's approval: the change waits in Awaiting approval; "
     "{name} keeps “{old}” until it is approved and accepted."
@@ -40,9 +43,17 @@ def waits(*, role: str, name: str, old: str) -> str:
     return WAITS.format(role=role, name=name, old=old)
 
 
-async def ask(*, actor: Actor, grant: RoleAssignment, new: RoleInfo, connection: BaseDBAsyncClient) -> None:
-    """Write the change as an invitation awaiting approval, in the caller's transaction (a pending invitation of the
-    member there is replaced, as an invitation replaces it), and audit it; the grant itself does not change."""
+async def ask(*, actor: Actor, grant: RoleAssignment, new: RoleInfo) -> None:
+    """Write the change as an invitation awaiting approval in one transaction (a pending invitation of the member
+    there is replaced, as an invitation replaces it), and audit it; the grant itself does not change."""
+    try:
+        async with in_transaction() as connection:
+            await _write(actor, grant, new, connection)
+    except IntegrityError:  # another invitation of the member there was written meanwhile (one pending per place)
+        raise InvalidInput(BUSY) from None
+
+
+async def _write(actor: Actor, grant: RoleAssignment, new: RoleInfo, connection: BaseDBAsyncClient) -> None:
     scope, email = Scope.of(grant), grant.member.email
     pending = Invitation.filter(email=email, scope_key=scope.key, state=InvitationState.PENDING).using_db(connection)
     ids: list[int] = await pending.values_list("id", flat=True)  # type: ignore[assignment]

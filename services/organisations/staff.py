@@ -152,8 +152,7 @@ async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> Role
         raise InvalidInput(f"{assignment.member.email} already holds “{new.name}” there.")
     name = assignment.member.full_name or assignment.member.email
     if await role_changes.covered(organisation_id=scope.organisation_id, role=new):
-        async with in_transaction() as connection:
-            await role_changes.ask(actor=actor, grant=assignment, new=new, connection=connection)
+        await role_changes.ask(actor=actor, grant=assignment, new=new)
         await events.publish(organisation_id=scope.organisation_id, kind="invitations")
         return RoleChanged(new.name, role_changes.waits(role=new.name, name=name, old=old.name), awaiting=True)
     async with in_transaction() as connection:
