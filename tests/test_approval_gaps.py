@@ -220,3 +220,18 @@ async def _custom(owner: factories.Actor, world: factories.World, name: str) -> 
 async def _add_export(owner: factories.Actor, role: Role) -> None:
     wanted = sorted({*role.permissions, "export_patient_data"})
     await roles.update_custom(actor=owner, role_id=role.id, name=role.name, permissions=wanted)
+
+
+@pytest.mark.data
+async def test_one_given_the_new_role_meanwhile_loses_the_old_one_on_accepting_and_holds_the_new_one_once(
+    db: str,
+) -> None:
+    world = await factories.world()
+    inviter, approver, grant = await _trust(world)
+    supervisor = await factories.role("supervisor")
+    await staff.change_role(actor=inviter, assignment_id=grant.id, role_id=supervisor.id)
+    await approvals.approve(actor=approver, invitation_ids=[(await Invitation.get(email=MAX)).id])
+    await factories.grant(grant.member_id, "supervisor", org=world.org)  # e.g. before the rule, another way
+    await _accept(factories.token_of(await OutboxMessage.get(kind=MessageKind.INVITATION, recipient=MAX)))
+    assert await _roles_of(MAX) == ["supervisor"]
+    assert (await RoleAssignment.get(id=grant.id)).ended_at is not None

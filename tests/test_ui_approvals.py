@@ -1,13 +1,15 @@
 """Stories of two-person approval (issue 19 item 1): an owner lists a role that needs approval; an access controller's
 invitation then waits in the pending list with no email; a second person approves it from the queue (the email
-leaves), or declines it with a reason (it never does). The queue follows changes live."""
+leaves), or declines it with a reason (it never does). The queue follows changes live. A role change to such a role
+from the staff list waits the same way and says so; a custom role someone holds is not given such a permission."""
 
 from collections.abc import Callable
 
 from nicegui import ui
 from nicegui.testing import User
 
-from models import ApprovalState, Invitation, MessageKind, OutboxMessage
+from models import ApprovalState, Invitation, MessageKind, OutboxMessage, Role, RoleAssignment
+from services.access import roles
 from services.approvals import rules
 from services.invitations import service as invitations
 from tests import factories
@@ -114,3 +116,20 @@ async def test_change_role_to_a_role_that_needs_approval_waits_and_says_so_in_th
     waiting = await Invitation.get(email="max@trust.org")
     assert (waiting.approval, waiting.role_id) == (ApprovalState.AWAITING, supervisor.id)
     assert not await OutboxMessage.filter(kind=MessageKind.INVITATION, recipient="max@trust.org").exists()
+
+
+async def test_a_covered_permission_is_refused_for_a_custom_role_someone_holds_and_nothing_changes(user: User) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    await rules.set_rules(actor=owner, organisation_id=world.org.id, role_ids=[], permissions=["export_patient_data"])
+    editor = await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    ward = await roles.create_custom(actor=editor, organisation_id=world.org.id, name="Ward lead", permissions=[])
+    kim = await factories.member("kim@trust.org", "organisation_staff", org=world.org)
+    await RoleAssignment.filter(member_id=kim.member_id).update(role_id=ward.id)  # Kim holds Ward lead
+    await user.open(f"/care/roles?org={world.org.id}")
+    user.find(kind=ui.button, content="Edit").click()
+    await user.should_see("Edit role")
+    user.find("Export patient data").click()
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("Export patient data needs a second person's approval here, and 1 person holds “Ward lead”")
+    assert (await Role.get(id=ward.id)).permissions == ["view_patient_data"]

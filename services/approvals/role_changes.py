@@ -99,8 +99,13 @@ async def take(*, invitation: Invitation, member_id: int, connection: BaseDBAsyn
     )
     if grant is None:
         raise LinkInvalid()
-    changes = {"role_id": invitation.role_id, "approved_by_id": invitation.approved_by_id}
-    await RoleAssignment.filter(id=grant.id).using_db(connection).update(**changes)
+    same = RoleAssignment.filter(live(), member_id=member_id, role_id=invitation.role_id, scope_key=grant.scope_key)
+    if await same.exclude(id=grant.id).using_db(connection).exists():  # given the new role meanwhile: the old one ends
+        ended = {"ended_at": now(), "end_reason": "removed", "ended_by_id": invitation.invited_by_id}
+        await RoleAssignment.filter(id=grant.id).using_db(connection).update(**ended)
+    else:
+        changes = {"role_id": invitation.role_id, "approved_by_id": invitation.approved_by_id}
+        await RoleAssignment.filter(id=grant.id).using_db(connection).update(**changes)
     if staff_managers.manages_staff(grant):
         await staff_managers.keep_a_staff_manager(grant.organisation_id, connection)
     await webhooks.record(
