@@ -61,3 +61,12 @@ def confirm(*, title: str, message: str, action: str, on_confirm: Callable[[], A
             ui.button("Cancel", on_click=dialog.close).props("flat no-caps autofocus")
             ui.button(action, on_click=go).props("no-caps color=negative")
     dialog.open()
+
+
+def tell(message: str, *, waiting: bool = False) -> None:
+    """Say what an action did; one that waits for someone else (a second person's approval) changed nothing yet, so
+    it stays until dismissed."""
+    if waiting:
+        ui.notify(message, type="info", timeout=0, close_button="Dismiss", multi_line=True)
+    else:
+        ui.notify(message, type="positive")

@@ -55,6 +55,9 @@ class Invitation(Model):
         "models.StaffMember", related_name="approved_invitations", null=True, on_delete=fields.SET_NULL
     )
     approval_reason = fields.CharField(max_length=500, default="")
+    # A role change waiting for approval (services/approvals/role_changes.py): the grant whose role it changes on
+    # acceptance (None: an ordinary invitation, which adds a grant).
+    replaces_grant_id = fields.IntField(null=True)
     remind_at = fields.DatetimeField(null=True)
     reminder_seed = fields.CharField(max_length=64, null=True)
     reminded_at = fields.DatetimeField(null=True)

@@ -110,6 +110,15 @@ class Done(BaseModel):
     detail: str
 
 
+class RoleChangeDone(Done):
+    awaiting_approval: bool = Field(
+        default=False,
+        description="True (status 202): the organisation's approval rules cover the role, so nothing changed yet; the "
+        "change waits as an invitation awaiting approval and the member keeps their role until it is approved and "
+        "accepted",
+    )
+
+
 class RoleBody(BaseModel):
     id: int
     key: str | None

@@ -7,7 +7,7 @@ import binascii
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from nicegui import app
 
 from pages import api_schemas as body
@@ -134,10 +134,19 @@ async def list_staff(
     return body.StaffPageBody(items=[_grant(row) for row in rows], total=total, page=page, page_size=page_size)
 
 
-@router.put("/staff/{assignment_id}/role", tags=["staff"], summary="Give a member another role in the same place")
-async def change_role(assignment_id: int, request: body.RoleChange, actor: Caller) -> body.Done:
-    name = await staff.change_role(actor=actor, assignment_id=assignment_id, role_id=request.role_id)
-    return body.Done(member="", detail=f"The role is now {name}.")
+@router.put(
+    "/staff/{assignment_id}/role",
+    tags=["staff"],
+    summary="Give a member another role in the same place (202: it waits for a second person's approval)",
+    responses={202: {"model": body.RoleChangeDone, "description": "Waiting for a second person's approval"}},
+)
+async def change_role(
+    assignment_id: int, request: body.RoleChange, actor: Caller, response: Response
+) -> body.RoleChangeDone:
+    changed = await staff.change_role(actor=actor, assignment_id=assignment_id, role_id=request.role_id)
+    if changed.awaiting:
+        response.status_code = 202
+    return body.RoleChangeDone(member="", detail=changed.message, awaiting_approval=changed.awaiting)
 
 
 @router.put("/staff/{assignment_id}/end", tags=["staff"], summary="Change when a member's access ends")

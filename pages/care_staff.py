@@ -160,10 +160,10 @@ class StaffView:
                 if choice.value is None:
                     return
                 done = await self.session.run(
-                    lambda a: staff.change_role(actor=a, assignment_id=int(row["id"]), role_id=int(choice.value)),
-                    success="Role changed.",
+                    lambda a: staff.change_role(actor=a, assignment_id=int(row["id"]), role_id=int(choice.value))
                 )
                 if done:
+                    dialogs.tell(done.message, waiting=done.awaiting)
                     dialog.close()
                     await self.refresh()
 

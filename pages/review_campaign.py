@@ -202,10 +202,10 @@ class CampaignView:
                     return
                 done = await self.session.run(
                     lambda a: decisions.decide(actor=a, item_id=int(row["id"]), decision=kind, **chosen),
-                    success="Decision recorded.",
                     form=errors,
                 )
                 if done is not None:
+                    dialogs.tell(done.message, waiting=done.message != decisions.RECORDED)
                     dialog.close()
                     await self.refresh()
 

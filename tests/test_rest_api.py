@@ -10,7 +10,8 @@ import pytest
 from nicegui import core
 from nicegui.testing import User
 
-from models import AuditEvent, Invitation, InvitationState, RoleAssignment
+from models import ApprovalState, AuditEvent, Invitation, InvitationState, RoleAssignment
+from services.approvals import rules
 from services.integrations import rate_limits, tokens
 from services.platform import clock
 from tests import factories
@@ -53,6 +54,27 @@ async def test_a_token_invites_one_and_a_thousand_with_the_pop_outs_result(api: 
     assert await Invitation.filter(state=InvitationState.PENDING, role_id=role_id).count() == 1001
     audited = await AuditEvent.filter(action="invite").order_by("-id").first()
     assert audited is not None and audited.actor_email == "API token “HR feed”"
+
+
+async def test_a_role_change_that_needs_approval_answers_202_and_changes_nothing_yet(api: httpx.AsyncClient) -> None:
+    world = await factories.world()
+    auth = await _token(world)
+    supervisor = await factories.role("supervisor")
+    owner = await factories.actor_of("owner@trust.org")
+    await rules.set_rules(actor=owner, organisation_id=world.org.id, role_ids=[supervisor.id], permissions=[])
+    grant = await factories.grant(
+        (await factories.member("nurse@trust.org", full_name="Nina Nurse")).member_id, "clinician", org=world.org
+    )
+    changed = await api.put(f"/api/v1/staff/{grant.id}/role", headers=auth, json={"role_id": supervisor.id})
+    assert changed.status_code == 202, changed.text
+    assert changed.json()["awaiting_approval"] is True
+    assert changed.json()["detail"] == (
+        "“Supervisor” needs a second person's approval: the change waits in Awaiting approval; Nina Nurse keeps "
+        "“Clinician” until it is approved and accepted."
+    )
+    assert (await RoleAssignment.get(id=grant.id)).role_id != supervisor.id
+    waiting = await Invitation.get(email="nurse@trust.org", state=InvitationState.PENDING)
+    assert (waiting.approval, waiting.replaces_grant_id) == (ApprovalState.AWAITING, grant.id)
 
 
 async def test_pending_invitations_come_in_keyset_pages_and_are_resent_and_deleted(api: httpx.AsyncClient) -> None:

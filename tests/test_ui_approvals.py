@@ -1,17 +1,19 @@
 """Stories of two-person approval (issue 19 item 1): an owner lists a role that needs approval; an access controller's
 invitation then waits in the pending list with no email; a second person approves it from the queue (the email
-leaves), or declines it with a reason (it never does). The queue follows changes live."""
+leaves), or declines it with a reason (it never does). The queue follows changes live. A role change to such a role
+from the staff list waits the same way and says so; a custom role someone holds is not given such a permission."""
 
 from collections.abc import Callable
 
 from nicegui import ui
 from nicegui.testing import User
 
-from models import ApprovalState, Invitation, MessageKind, OutboxMessage
+from models import ApprovalState, Invitation, MessageKind, OutboxMessage, Role, RoleAssignment
+from services.access import roles
 from services.approvals import rules
 from services.invitations import service as invitations
 from tests import factories
-from tests.ui_helpers import error_of, eventually, sign_in, sign_in_second, table
+from tests.ui_helpers import error_of, eventually, select_labelled, sign_in, sign_in_second, table
 
 NEW = "new.supervisor@example.org"
 
@@ -89,3 +91,45 @@ async def test_declining_asks_for_a_reason_and_nothing_is_ever_sent(user: User) 
     await user.should_see(f"Declined: {NEW}.")
     assert (await Invitation.get(email=NEW)).approval_reason == "Not on this study's rota"
     assert not await OutboxMessage.filter(kind=MessageKind.INVITATION, recipient=NEW).exists()
+
+
+async def test_change_role_to_a_role_that_needs_approval_waits_and_says_so_in_the_staff_list(user: User) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    supervisor = await factories.role("supervisor")
+    await rules.set_rules(actor=owner, organisation_id=world.org.id, role_ids=[supervisor.id], permissions=[])
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await factories.member("max@trust.org", "organisation_staff", org=world.org, full_name="Max Rossi")
+    await user.open(f"/care?org={world.org.id}")
+    await eventually(lambda: any(r["email"] == "max@trust.org" for r in table(user, "staff").rows))
+    max_row = next(r for r in table(user, "staff").rows if r["email"] == "max@trust.org")
+    user.find(marker="staff").trigger("change_role", max_row)
+    await user.should_see("Change the role of Max Rossi")
+    new_role = select_labelled(user, "New role")
+    new_role.value = supervisor.id
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see(
+        "“Supervisor” needs a second person's approval: the change waits in Awaiting approval; Max Rossi keeps "
+        "“Organisation Staff” until it is approved and accepted."
+    )
+    assert [r["role"] for r in table(user, "staff").rows if r["email"] == "max@trust.org"] == ["Organisation Staff"]
+    waiting = await Invitation.get(email="max@trust.org")
+    assert (waiting.approval, waiting.role_id) == (ApprovalState.AWAITING, supervisor.id)
+    assert not await OutboxMessage.filter(kind=MessageKind.INVITATION, recipient="max@trust.org").exists()
+
+
+async def test_a_covered_permission_is_refused_for_a_custom_role_someone_holds_and_nothing_changes(user: User) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    await rules.set_rules(actor=owner, organisation_id=world.org.id, role_ids=[], permissions=["export_patient_data"])
+    editor = await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    ward = await roles.create_custom(actor=editor, organisation_id=world.org.id, name="Ward lead", permissions=[])
+    kim = await factories.member("kim@trust.org", "organisation_staff", org=world.org)
+    await RoleAssignment.filter(member_id=kim.member_id).update(role_id=ward.id)  # Kim holds Ward lead
+    await user.open(f"/care/roles?org={world.org.id}")
+    user.find(kind=ui.button, content="Edit").click()
+    await user.should_see("Edit role")
+    user.find("Export patient data").click()
+    user.find(kind=ui.button, content="Save").click()
+    await user.should_see("Export patient data needs a second person's approval here, and 1 person holds “Ward lead”")
+    assert (await Role.get(id=ward.id)).permissions == ["view_patient_data"]

@@ -118,7 +118,7 @@ async def test_change_role_and_remove_from_team_but_never_the_last_staff_manager
     assert option_labels(new_role) == {"Administrator"}
     new_role.value = next(iter(new_role.options))
     user.find(kind=ui.button, content="Save").click()
-    await user.should_see("Role changed.")
+    await user.should_see("Role changed: Nora Nurse now holds “Administrator”.")
     me = next(r for r in table(user, "staff").rows if r["email"] == "ac@trust.org")
     user.find(marker="staff").trigger("remove", me)
     user.find(kind=ui.button, content="Remove from team").click()

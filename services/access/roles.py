@@ -7,6 +7,8 @@ from tortoise.transactions import in_transaction
 
 from models import (
     CARE_PERMISSIONS,
+    ApprovalRule,
+    ApprovalState,
     Deployment,
     Invitation,
     InvitationState,
@@ -25,10 +27,14 @@ from services.audit import service as audit
 from services.errors import FieldErrors, InvalidInput, NotFound, check_fields
 from services.invitations import reminders
 from services.organisations import naming
-from services.platform import events, sql
+from services.platform import events, sql, words
 from services.platform.clock import now
 
 MAX_ROLE_NAME = 80
+APPROVAL_BYPASS = (
+    "{permissions} needs a second person's approval here, and {who}: they would get it without one. Nothing was "
+    "changed. Make a new role with it instead and invite the people who need it: each invitation waits for approval."
+)
 
 
 class ScopeOffer(NamedTuple):
@@ -157,6 +163,7 @@ async def update_custom(
     scope = Scope(ScopeLevel.ORGANISATION, role.organisation_id)
     await _require_edit_roles(actor, scope, "update_role", role.name, set(role.permissions) | set(permissions))
     clean_name, clean_permissions = await _validate(role.organisation_id, name, permissions, exclude_id=role.id)
+    await _refuse_approval_bypass(actor, role, set(clean_permissions) - set(role.permissions), scope)
     async with in_transaction() as connection:
         marked = role.privileged if privileged is None else privileged
         changes = {"name": clean_name, "permissions": clean_permissions, "privileged": marked}
@@ -195,6 +202,36 @@ async def delete_custom(*, actor: Actor, role_id: int) -> None:
             actor=actor, action="delete_role", scope=scope, target=role.name, detail=detail, connection=connection
         )
     await events.publish(organisation_id=role.organisation_id, kind="roles")
+
+
+async def _refuse_approval_bypass(actor: Actor, role: Role, added: set[str], scope: Scope) -> None:
+    """Refuse (FieldErrors at permissions, audited) adding a permission the organisation's approval rules cover to a
+    role that people hold or were sent an invitation to: they would get it without a second person's approval."""
+    rules = ApprovalRule.filter(organisation_id=role.organisation_id, permission__in=sorted(added))
+    covered: set[str] = set(await rules.values_list("permission", flat=True))  # type: ignore[arg-type]
+    if not covered:
+        return
+    holders = await RoleAssignment.filter(live(), role_id=role.id).count()
+    invited = (
+        await Invitation.filter(role_id=role.id, state=InvitationState.PENDING)
+        .exclude(approval=ApprovalState.AWAITING)
+        .count()
+    )  # an invitation still awaiting approval is approved (or not) for the role as it is then
+    if not holders and not invited:
+        return
+    labels = ", ".join(sorted(PERMISSION_LABELS[Permission(p)] for p in covered))
+    held = [f"{holders:,} {'person holds' if holders == 1 else 'people hold'} “{role.name}”"] if holders else []
+    to = "it" if holders else f"“{role.name}”"
+    sent = (
+        [f"{words.count(invited, 'invitation')} to {to} {'is' if invited == 1 else 'are'} pending"] if invited else []
+    )
+    who = " and ".join(held + sent)
+    message = APPROVAL_BYPASS.format(permissions=labels, who=who)
+    detail = {"reason": f"{labels} needs a second person's approval and {who}", "permissions_added": sorted(covered)}
+    await audit.record(
+        actor=actor, action="update_role", scope=scope, target=role.name, outcome="refused", detail=detail
+    )
+    raise FieldErrors({"permissions": message})
 
 
 async def _custom_role(role_id: int) -> Role:

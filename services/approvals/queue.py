@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from models import ApprovalState, Invitation, InvitationState
+from models import ApprovalState, Invitation, InvitationState, RoleAssignment
 from services.access.service import Actor, RoleInfo, Scope
 from services.approvals import service as approvals
 from services.invitations import pending
@@ -22,6 +22,7 @@ class Waiting:
     invited_at: datetime
     ends_at: datetime | None
     may_decide: bool  # the viewer may approve or decline it (not their own, nor one to themselves)
+    changes_from: str = ""  # a role change (services/approvals/role_changes.py): the role the member holds until then
 
 
 async def waiting(*, actor: Actor, organisation_id: int) -> tuple[list[Waiting], int]:
@@ -37,10 +38,12 @@ async def waiting(*, actor: Actor, organisation_id: int) -> tuple[list[Waiting],
         .limit(SHOWN)
         .select_related("role", "deployment", "organisation", "invited_by")
     )
-    return [_waiting(actor, row) for row in rows], total
+    changes = [row.replaces_grant_id for row in rows if row.replaces_grant_id is not None]
+    held = dict(await RoleAssignment.filter(id__in=changes).values_list("id", "role__name")) if changes else {}
+    return [_waiting(actor, row, str(held.get(row.replaces_grant_id, ""))) for row in rows], total
 
 
-def _waiting(actor: Actor, row: Invitation) -> Waiting:
+def _waiting(actor: Actor, row: Invitation, changes_from: str) -> Waiting:
     role, scope = RoleInfo.of(row.role), Scope.of(row)
     organisation = row.organisation.name if row.organisation else None
     return Waiting(
@@ -56,4 +59,5 @@ def _waiting(actor: Actor, row: Invitation) -> Waiting:
         may_decide=approvals.may_approve(
             actor, role=role, scope=scope, invited_by_id=row.invited_by_id, email=row.email
         ),
+        changes_from=changes_from,
     )

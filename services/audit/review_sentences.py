@@ -54,7 +54,10 @@ def _decision(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:
     role, review = d.get("role", "a role"), f"in the access review “{d.get('title', '')}”"
     done = {
         "keep": f"kept the access of {target} as {role} in {place} {review}",
-        "change": f"changed the role of {target} in {place} from {role} to {d.get('to')} {review}",
+        "change": f"changed the role of {target} in {place} from {role} to {d.get('to')} {review}"
+        if d.get("approval") != "awaiting"
+        else f"decided to change the role of {target} in {place} from {role} to {d.get('to')} {review} (it waits for "
+        "a second person's approval)",
         "end": f"set the access of {target} as {role} in {place} to end on {_on(d.get('ends_at'))} {review}",
         "remove": f"took the role {role} in {place} away from {target} {review}",
     }.get(str(d.get("decision")), "")

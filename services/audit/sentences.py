@@ -136,8 +136,12 @@ def _invite(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:
 def _role_change(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:
     if "to" not in d:
         return "", f"change the role {d.get('role', '')} of {target} in {place}"
-    change = f"changed the role of {target} in {place} from {d.get('from')} to {d.get('to')}"
-    return change + _dropped(d), ""
+    moves = f"in {place} from {d.get('from')} to {d.get('to')}"
+    if d.get("approval") == "awaiting":  # services/approvals/role_changes.py: nothing changed yet
+        return f"asked to change the role of {target} {moves}, which waits for a second person's approval", ""
+    if d.get("approval") == "accepted":
+        return f"accepted the approved change of their role {moves}", ""
+    return f"changed the role of {target} {moves}" + _dropped(d), ""
 
 
 def _role_update(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:

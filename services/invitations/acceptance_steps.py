@@ -8,6 +8,7 @@ from services.access import factors, second_factor, tokens
 from services.access.factors import Proof
 from services.access.liveness import live
 from services.access.service import RoleInfo
+from services.approvals import role_changes
 from services.errors import InvalidInput, LinkInvalid
 from services.invitations import reminders
 from services.mail import outbox
@@ -64,7 +65,11 @@ async def claim(invitation: Invitation, token_hash: str, connection: BaseDBAsync
 
 
 async def grant_to(invitation: Invitation, member_id: int, connection: BaseDBAsyncClient) -> None:
-    """An existing account takes the invitation's role (or a later end of the same role it holds already)."""
+    """An existing account takes the invitation's role (or a later end of the same role it holds already); an approved
+    role change changes the grant it names instead (services/approvals/role_changes.py)."""
+    if invitation.replaces_grant_id is not None:
+        await role_changes.take(invitation=invitation, member_id=member_id, connection=connection)
+        return
     held = (
         await RoleAssignment.filter(
             live(), member_id=member_id, role_id=invitation.role_id, scope_key=invitation.scope_key

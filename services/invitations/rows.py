@@ -74,7 +74,7 @@ async def write(
     """Write all the rows of the plan; secrets holds one token pair per address of the send; remind: whether the
     organisation wants invitation reminders (the lifetime decides the rest: services/invitations/reminders.py);
     approval: the invitations wait for a second person (services/approvals), so no email is queued yet."""
-    await _replace_pending(plan.replace_ids, connection)
+    await replace_pending(plan.replace_ids, connection)
     await asyncio.sleep(0)  # each step below walks every address: the event loop gets a turn in between
     new_secrets = _secrets_of(plan.new, addresses, secrets)
     await asyncio.sleep(0)
@@ -100,7 +100,8 @@ def _secrets_of(chosen: list[str], addresses: list[str], secrets: list[tuple[str
     return [pair for address, pair in zip(addresses, secrets, strict=True) if address in wanted]
 
 
-async def _replace_pending(ids: list[int], connection: BaseDBAsyncClient) -> None:
+async def replace_pending(ids: list[int], connection: BaseDBAsyncClient) -> None:
+    """Delete these pending invitations, their queued emails failed as replaced by a newer invitation."""
     await sql.update_where_in(
         connection,
         Invitation,

@@ -9,16 +9,16 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import Deployment, Organisation, Permission, RoleAssignment
+from models import Deployment, Organisation, RoleAssignment
 from services.access import grants, rights, roles
 from services.access import service as access
-from services.access.catalogue import SUPER_ADMIN
 from services.access.liveness import live
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
+from services.approvals import role_changes
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
 from services.invitations import service as invitations
-from services.organisations import access_settings, dormant_restore, factor_reset, naming, role_history
+from services.organisations import access_settings, dormant_restore, factor_reset, naming, role_history, staff_managers
 from services.organisations import service as organisations
 from services.organisations.grant_pages import ENDING_WITHIN as ENDING_WITHIN  # the staff list's, for its pages
 from services.organisations.grant_pages import SHOWS as SHOWS
@@ -60,6 +60,13 @@ class StaffRow:
     dormant_suspended: int = 0  # suspended after this many days without a log-in (dormancy.py); 0: it was not
     restored_at: datetime | None = None  # when that suspension was undone (Restore access gave it back)
     restorable: bool = False  # may the actor restore it (dormant_restore.restorable, rights.may_restore_access)
+
+
+@dataclass(frozen=True)
+class RoleChanged:
+    role_name: str
+    message: str  # for the person who asked: done, or waiting for a second person's approval
+    awaiting: bool = False  # the change waits for approval (an invitation awaiting approval); nothing changed yet
 
 
 @dataclass(frozen=True)
@@ -112,8 +119,10 @@ async def staff_page(
     return [replace(r, resettable=r.ended_at is None and r.member_id in resettable) for r in shown], total
 
 
-async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
-    """Give a member another role in the same scope (the actor must be able to grant both); returns its name."""
+async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> RoleChanged:
+    """Give a member another role in the same scope (the actor must be able to grant both). A role the organisation's
+    approval rules cover is not given at once: the change waits for a second person (services/approvals/role_changes)
+    and the member keeps their role until then. Says which, for the person who asked."""
     assignment = await _assignment(assignment_id)
     scope = Scope.of(assignment)
     old, new = RoleInfo.of(assignment.role), await roles.get(role_id=role_id)
@@ -126,6 +135,11 @@ async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
         live(), member_id=assignment.member_id, role_id=new.id, scope_key=scope.key
     ).exists():
         raise InvalidInput(f"{assignment.member.email} already holds “{new.name}” there.")
+    name = assignment.member.full_name or assignment.member.email
+    if await role_changes.covered(organisation_id=scope.organisation_id, role=new):
+        await role_changes.ask(actor=actor, grant=assignment, new=new)
+        await events.publish(organisation_id=scope.organisation_id, kind="invitations")
+        return RoleChanged(new.name, role_changes.waits(role=new.name, name=name, old=old.name), awaiting=True)
     async with in_transaction() as connection:
         await RoleAssignment.filter(id=assignment.id).using_db(connection).update(role_id=new.id)
         # The grant keeps its id; what it held before, and who gave the new role, stay as its role history.
@@ -141,7 +155,7 @@ async def change_role(*, actor: Actor, assignment_id: int, role_id: int) -> str:
         detail = {"from": old.name, "to": new.name}
         await _settle_role_taken(actor, assignment, scope, "change_role", detail, connection)
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
-    return new.name
+    return RoleChanged(new.name, f"Role changed: {name} now holds “{new.name}”.")
 
 
 async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
@@ -180,8 +194,8 @@ async def _settle_role_taken(
 ) -> None:
     """After a role was changed or removed, in its transaction: someone still manages staff, the invitations the
     member sent there die, and the audit event counts them."""
-    if _manages_staff(assignment):
-        await _keep_a_staff_manager(scope.organisation_id, connection)
+    if staff_managers.manages_staff(assignment):
+        await staff_managers.keep_a_staff_manager(scope.organisation_id, connection)
     dropped = await invitations.drop_sent_by(member_id=assignment.member_id, scope=scope, connection=connection)
     await audit.record(
         actor=actor,
@@ -213,26 +227,6 @@ async def _assignment(assignment_id: int) -> RoleAssignment:
     if assignment is None:
         raise NotFound("That person no longer holds this role.")
     return assignment
-
-
-async def _keep_a_staff_manager(organisation_id: int | None, connection: BaseDBAsyncClient) -> None:
-    """Nobody removes the last person able to manage the staff of an organisation (raises, rolling back)."""
-    if organisation_id is None:  # the platform: nor its last Super Admin
-        left = RoleAssignment.filter(live(), level=ScopeLevel.PLATFORM, role__key=SUPER_ADMIN).using_db(connection)
-        if not await left.exists():
-            raise InvalidInput("This would leave the platform with no Super Admin.")
-        return
-    held = (
-        await RoleAssignment.filter(live(), organisation_id=organisation_id, deployment_id=None)
-        .using_db(connection)
-        .select_related("role")
-    )
-    if not any(_manages_staff(a) for a in held):
-        raise InvalidInput("This would leave the organisation with nobody able to manage its staff.")
-
-
-def _manages_staff(assignment: RoleAssignment) -> bool:
-    return assignment.deployment_id is None and Permission.INVITE_STAFF.value in assignment.role.permissions
 
 
 async def platform_ranks(member_ids: set[int]) -> dict[int, int]:

@@ -1,6 +1,7 @@
 """Deciding a review item: keep, change role, set an end, or remove, applied through the staff services in the same
 transaction as the decision, the grant's last review and the audit event. A campaign closes when nothing is open."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,13 @@ OWN = "Nobody reviews their own access: someone else with review access decides 
 NOT_YOURS = "This item is assigned to another reviewer, or you do not hold *review access* there."
 ENDED = "That access has already ended: only Remove can be recorded for it."
 DECIDED = "Someone has already decided this item."
+RECORDED = "Decision recorded."
+
+
+@dataclass(frozen=True)
+class Recorded:
+    email: str
+    message: str  # for the reviewer: recorded, or the change waits for a second person's approval
 
 
 async def decide(
@@ -37,9 +45,10 @@ async def decide(
     comment: str = "",
     role_id: int | None = None,
     ends_at: datetime | None = None,
-) -> str:
+) -> Recorded:
     """Decide one item (the change through staff.change_role, grant_ends.set_end or staff.remove_from_team, with
-    their own checks: nobody hands out or takes away what they may not); returns the member's email."""
+    their own checks: nobody hands out or takes away what they may not); returns the member's email and what the
+    reviewer is told (a change to a role the approval rules cover waits for a second person's approval)."""
     item = await ReviewItem.get_or_none(id=item_id).select_related("campaign", "assignment__role", "assignment__member")
     if item is None:
         raise NotFound("That review item does not exist.")
@@ -64,6 +73,7 @@ async def decide(
         async with in_transaction() as connection:
             await _claim(item, actor, decision, note, at, connection)
             detail |= await _apply(actor, grant, decision, role_id, ends_at, live)
+            told = str(detail.pop("message", RECORDED))
             await (
                 RoleAssignment.filter(id=grant.id)
                 .using_db(connection)
@@ -83,7 +93,7 @@ async def decide(
     await events.publish(organisation_id=campaign.organisation_id, kind=REVIEWS)
     if not await ReviewItem.filter(campaign_id=campaign.id, decision="").exists():
         await deadlines.close(campaign_id=campaign.id, at=now())
-    return grant.member.email
+    return Recorded(grant.member.email, told)
 
 
 async def _may_decide(actor: Actor, item: ReviewItem) -> None:
@@ -122,7 +132,9 @@ async def _apply(
     """Make the change through the staff services (inside the caller's transaction); what the audit adds."""
     if decision == "change":
         assert role_id is not None
-        return {"to": await staff.change_role(actor=actor, assignment_id=grant.id, role_id=role_id)}
+        changed = await staff.change_role(actor=actor, assignment_id=grant.id, role_id=role_id)
+        waits = {"approval": "awaiting", "message": changed.message} if changed.awaiting else {}
+        return {"to": changed.role_name, **waits}
     if decision == "end":
         await grant_ends.set_end(actor=actor, assignment_id=grant.id, ends_at=ends_at)
         return {"ends_at": ends_at.isoformat() if ends_at else ""}

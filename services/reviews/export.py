@@ -123,6 +123,8 @@ def _record(item: ReviewItem, decided: dict[str, Any], removed: set[tuple[str, s
 
 
 def _outcome(item: ReviewItem, decided: dict[str, Any], removed: bool) -> str:
+    if item.decision == "change" and decided.get("approval") == "awaiting":  # services/approvals/role_changes.py
+        return f"Change to {decided.get('to', '')} sent for a second person's approval"
     if item.decision == "change":
         return f"Role changed to {decided.get('to', '')}".strip()
     if item.decision == "end":
