@@ -55,6 +55,7 @@ class Invitation(Model):
         "models.StaffMember", related_name="approved_invitations", null=True, on_delete=fields.SET_NULL
     )
     approval_reason = fields.CharField(max_length=500, default="")
+    approval_decided_at = fields.DatetimeField(null=True)  # when it was approved or declined (the inviter's view)
     remind_at = fields.DatetimeField(null=True)
     reminder_seed = fields.CharField(max_length=64, null=True)
     reminded_at = fields.DatetimeField(null=True)
@@ -79,6 +80,7 @@ class Invitation(Model):
             ("state", "created_at"),
             ("email", "scope_key", "state"),
             ("remind_at",),
+            ("invited_by_id", "approval_decided_at"),
         )
 
 

@@ -157,6 +157,23 @@ async def test_privileged_roles_are_reviewed_on_their_own_shorter_schedule(db: s
     assert not schedule.is_privileged_only(campaign=await ReviewCampaign.all().order_by("-id").first() or privileged)
 
 
+async def test_a_campaign_records_its_kind_whatever_its_title(db: str) -> None:
+    t = await team()
+    clock.advance(timedelta(days=60))
+    # An owner's own review of the privileged roles, under a title of her choosing: not a review of every grant.
+    mine = await ReviewCampaign.get(
+        id=await start(t.owner, t.world, title="Who can change access", privileged_only=True)
+    )
+    assert mine.privileged_only and schedule.is_privileged_only(campaign=mine)
+    await ReviewCampaign.filter(id=mine.id).update(title=schedule.FULL_TITLE)  # a title says nothing of its kind
+    assert schedule.is_privileged_only(campaign=await ReviewCampaign.get(id=mine.id))
+    clock.advance(timedelta(days=30, minutes=1))
+    assert await schedule.start_due() == 1  # 90 days after the organisation began: still due, a review of every grant
+    full = await ReviewCampaign.all().order_by("-id").first()
+    assert full is not None and full.scheduled and not full.privileged_only
+    assert await ReviewItem.filter(campaign_id=full.id).count() == 5
+
+
 async def test_housekeeping_runs_the_deadlines_and_the_schedule(db: str) -> None:
     t = await team()
     campaign = await ReviewCampaign.get(id=await start(t.owner, t.world))

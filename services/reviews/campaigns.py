@@ -99,6 +99,7 @@ async def start_campaign(
                 started_at=now(),
                 due_at=due_at,
                 remove_unanswered=remove,
+                privileged_only=privileged_only,
             )
             items = [
                 ReviewItem(
