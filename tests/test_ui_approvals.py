@@ -9,6 +9,7 @@ from nicegui.testing import User
 
 from models import ApprovalState, Invitation, MessageKind, OutboxMessage
 from services.approvals import rules
+from services.approvals import service as approvals
 from services.invitations import service as invitations
 from tests import factories
 from tests.ui_helpers import error_of, eventually, sign_in, sign_in_second, table
@@ -89,3 +90,25 @@ async def test_declining_asks_for_a_reason_and_nothing_is_ever_sent(user: User) 
     await user.should_see(f"Declined: {NEW}.")
     assert (await Invitation.get(email=NEW)).approval_reason == "Not on this study's rota"
     assert not await OutboxMessage.filter(kind=MessageKind.INVITATION, recipient=NEW).exists()
+
+
+async def test_the_inviter_sees_the_outcome_live_in_recently_decided_with_who_and_why(user: User) -> None:
+    world = await factories.world()
+    await _waiting_invitation(world)
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open(f"/care?org={world.org.id}&view=approvals")
+    await user.should_see("Recently decided", retries=50)
+    await eventually(lambda: [r["email"] for r in table(user, "approvals").rows] == [NEW])
+    assert table(user, "recent").rows == [] and "last 7 days" in table(user, "recent").props["no-data-label"]
+    owner = await factories.actor_of("owner@trust.org")
+    waiting = await Invitation.get(email=NEW)
+    await approvals.decline(actor=owner, invitation_ids=[waiting.id], reason="Not on this study's rota")
+    await eventually(lambda: [r["email"] for r in table(user, "recent").rows] == [NEW])  # live, no reload
+    row = table(user, "recent").rows[0]
+    assert (row["outcome"], row["decided_by"], row["reason"], row["role"]) == (
+        "Declined",
+        "Owner",
+        "Not on this study's rota",
+        "Supervisor",
+    )
+    assert table(user, "approvals").rows == []
