@@ -13,6 +13,7 @@ from services.audit import chain, verify
 from services.audit import service as audit
 from services.platform import sql
 from services.platform.database import connected
+from services.platform.housekeeping import Housekeeper
 
 TRUST = Scope(ScopeLevel.ORGANISATION, 7)  # audit events name organisations by id alone
 
@@ -122,3 +123,18 @@ async def test_the_command_never_seals_so_newest_events_edited_and_unsealed_stay
     assert "Not sealed yet: 2 audit events, the oldest written " in said and "had its seal cleared" in said
     async with connected(url):  # nothing was sealed with the edit
         assert await AuditEvent.filter(id__in=newest, seal__isnull=True).count() == 2
+
+
+async def test_housekeeping_refuses_to_seal_again_once_the_head_it_sealed_is_gone(
+    db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    keeper = Housekeeper(database_url="sqlite://:memory:", retention_days=90, interval_seconds=60)
+    ids = await _events(3)
+    await keeper.run_once()
+    assert (await chain.verify()).checked >= 3
+    await AuditEvent.filter(id=ids[-1]).update(target="nobody", seal=None, hash=None)  # edited, its seal cleared
+    await keeper.run_once()
+    assert (await AuditEvent.get(id=ids[-1])).seal is None  # not sealed with the edit
+    assert "not sealing" in caplog.text
+    verdict = await chain.verify()
+    assert verdict.intact and verdict.unsealed >= 1 and verdict.oldest_unsealed is not None

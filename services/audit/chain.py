@@ -6,7 +6,8 @@ seconds later, in turn: each sealed event gets the next place in the chain (`sea
 hash and the event's own canonical content. Editing an event, deleting one from the middle or re-ordering them
 breaks the chain at that place, and `verify` names the first event that no longer fits (`python -m
 services.audit.verify`, docs/SECURITY.md). Verifying only reads: it never seals, so clearing the seal of the newest
-events after editing them leaves them unsealed and said so (with the oldest one's time), never sealed with the edit.
+events after editing them leaves them unsealed and said so (with the oldest one's time), never sealed with the edit;
+and the housekeeping process that sealed before refuses to seal again while the head it left is gone (still_holds).
 Removing the newest events leaves a shorter chain that still verifies: the head hash (printed by the command) can be
 written down elsewhere to catch that too.
 """
@@ -105,6 +106,18 @@ async def verify(*, batch: int = VERIFY_BATCH) -> Verdict:
     unsealed = await waiting.count()
     oldest = await waiting.order_by("at").first() if unsealed else None
     return Verdict(checked, previous, unsealed=unsealed, oldest_unsealed=oldest.at if oldest else None)
+
+
+async def head() -> tuple[int, str]:
+    """The chain's head: its last place and that event's hash ((0, GENESIS) before the first seal)."""
+    return await _head(None)
+
+
+async def still_holds(mark: tuple[int, str]) -> bool:
+    """Does the chain still hold, at its place and with its hash, the head a sealer saw after its last pass? Not when
+    someone cleared the seal of the newest events (or changed their hash): a sealer then refuses to seal again."""
+    place, hashed = mark
+    return place == 0 or await AuditEvent.filter(seal=place, hash=hashed).exists()
 
 
 async def _head(connection: Any) -> tuple[int, str]:
