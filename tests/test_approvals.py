@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 
 from models import ApprovalState, AuditEvent, Invitation, InvitationState, MessageKind, OutboxMessage, RoleAssignment
-from services.access import roles, tokens
-from services.access.service import Scope, ScopeLevel
+from services.access import tokens
 from services.approvals import queue, rules
 from services.approvals import service as approvals
 from services.errors import FieldErrors, InvalidInput, LinkInvalid, PermissionDenied
@@ -225,27 +224,14 @@ async def test_the_inviters_email_says_who_declined_and_the_reason(db: str) -> N
     assert "No email was sent. The reason given: Not on this study's rota" in text
 
 
-async def _custom(
-    world: factories.World, owner: factories.Actor, name: str, permissions: list[str], email: str
-) -> factories.Actor:
-    """A member holding only a custom role of the organisation with these permissions (and view patient data)."""
-    role = await roles.create_custom(actor=owner, organisation_id=world.org.id, name=name, permissions=permissions)
-    person = await factories.member(email, full_name=name + " Holder")
-    await RoleAssignment.create(
-        member_id=person.member_id, role_id=role.id, level="organisation", organisation_id=world.org.id,
-        deployment_id=None, scope_key=Scope(ScopeLevel.ORGANISATION, world.org.id).key,
-    )  # fmt: skip
-    return await factories.actor_of(email)
-
-
 async def test_a_custom_approver_role_approves_what_it_may_hand_out_and_never_more(db: str) -> None:
     world = await factories.world()
     inviter, owner = await _trust(world)
     listed = [(await factories.role(key)).id for key in ("supervisor", "clinician", "access_controller")]
     await rules.set_rules(actor=owner, organisation_id=world.org.id, role_ids=listed, permissions=[])
     # Approve invitations, and what approving a Supervisor needs: seeing the queue (invite staff) and the role's own.
-    approver = await _custom(
-        world, owner, "Approver",
+    approver = await factories.custom_member(
+        owner, world.org, "Approver",
         ["approve_invitations", "invite_staff", "view_staff_list", "export_patient_data"], "appr@trust.org",
     )  # fmt: skip
     supervisor = await _invite(inviter, world)
@@ -262,7 +248,9 @@ async def test_a_custom_approver_role_approves_what_it_may_hand_out_and_never_mo
             await approvals.decline(actor=approver, invitation_ids=[above.id], reason="no")
         assert (await Invitation.get(id=above.id)).approval == ApprovalState.AWAITING
     # Approve invitations without the right to hand anything out approves nothing.
-    bare = await _custom(world, owner, "Bare approver", ["approve_invitations", "view_staff_list"], "bare@trust.org")
+    bare = await factories.custom_member(
+        owner, world.org, "Bare approver", ["approve_invitations", "view_staff_list"], "bare@trust.org"
+    )
     with pytest.raises(PermissionDenied):
         await approvals.approve(actor=bare, invitation_ids=[clinician.id])
     assert await AuditEvent.filter(action__in=("approve", "decline"), outcome="refused").count() == 5

@@ -6,8 +6,7 @@ from datetime import timedelta
 import pytest
 
 from models import AuditEvent, ReviewCampaign, ReviewItem, RoleAssignment
-from services.access import grants, roles
-from services.access.service import Scope, ScopeLevel
+from services.access import grants
 from services.audit import service as audit
 from services.errors import FieldErrors, InvalidInput, NotFound, PermissionDenied
 from services.platform import clock, events
@@ -236,22 +235,17 @@ async def test_the_list_shows_progress_and_items_filter_mine_open_and_decided(db
         await items.items_page(actor=lead, campaign_id=await start(await _other_owner(t), t.world, other=True))
 
 
-async def _custom(t: Team, name: str, permissions: list[str], email: str) -> factories.Actor:
-    """A member holding only a custom role of the organisation with these permissions (and view patient data)."""
-    role = await roles.create_custom(actor=t.owner, organisation_id=t.world.org.id, name=name, permissions=permissions)
-    person = await factories.member(email, full_name=name + " Holder")
-    await RoleAssignment.create(
-        member_id=person.member_id, role_id=role.id, level="organisation", organisation_id=t.world.org.id,
-        deployment_id=None, scope_key=Scope(ScopeLevel.ORGANISATION, t.world.org.id).key,
-    )  # fmt: skip
-    return await factories.actor_of(email)
-
-
 async def test_a_custom_reviewer_role_reviews_and_changes_only_what_it_may_hand_out(db: str) -> None:
     t = await team()
-    reviewer = await _custom(t, "Reviewer", ["review_access", "view_staff_list"], "rev@trust.org")
-    manager = await _custom(
-        t, "Review manager", ["review_access", "invite_staff", "view_staff_list", "export_patient_data"], "rm@trust.org"
+    reviewer = await factories.custom_member(
+        t.owner, t.world.org, "Reviewer", ["review_access", "view_staff_list"], "rev@trust.org"
+    )
+    manager = await factories.custom_member(
+        t.owner,
+        t.world.org,
+        "Review manager",
+        ["review_access", "invite_staff", "view_staff_list", "export_patient_data"],
+        "rm@trust.org",
     )
     await factories.member("otto@trust.org", "organisation_staff", org=t.world.org, full_name="Otto Other")
     campaign_id = await start(reviewer, t.world)  # review access is enough to start one
