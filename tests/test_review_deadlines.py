@@ -116,6 +116,23 @@ async def test_at_the_deadline_unanswered_items_go_to_the_owners_who_decide_them
     assert await ReviewItem.filter(campaign_id=campaign.id, decision="unanswered").count() == 0
 
 
+async def test_an_only_owners_own_access_nobody_else_may_decide_is_left_unanswered_and_the_rest_goes_to_her(
+    db: str,
+) -> None:
+    t = await team()
+    olga = await factories.member("olga@north.org", "organisation_owner", org=t.world.other_org)
+    await factories.member("nick@north.org", "clinician", org=t.world.other_org)
+    campaign = await ReviewCampaign.get(id=await start(olga, t.world, other=True))
+    _to_deadline(campaign, 0)
+    assert await deadlines.close_due() == 1
+    decided = dict(await ReviewItem.filter(campaign_id=campaign.id).values_list("member_id", "decision"))
+    assert decided[olga.member_id] == "unanswered"  # nobody else holds review access there
+    assert await _mail(MessageKind.REVIEW_UNANSWERED) == ["olga@north.org"]
+    nick = await item_for(campaign.id, "nick@north.org")
+    await decisions.decide(actor=olga, item_id=nick.id, decision="keep")
+    assert (await ReviewCampaign.get(id=campaign.id)).closed_at is not None
+
+
 def test_an_overdue_item_goes_to_another_owner_or_else_to_a_stand_in_never_to_its_member() -> None:
     two = reviewers.Owners(owners=frozenset({1, 2}), stand_ins=frozenset({1, 2, 3}))
     assert two.deciders(member_id=1) == {2} and two.deciders(member_id=9) == {1, 2}

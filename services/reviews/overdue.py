@@ -30,8 +30,9 @@ def review_path(*, campaign: ReviewCampaign) -> str:
 
 async def hand_to_owners(*, campaign_id: int, at: datetime) -> bool | None:
     """At the deadline of a review without removal: its open items of live grants go to the owners (the others, whose
-    access already ended, are unanswered). True when some went; False when none was left (the caller locks it); None
-    when it was already overdue or closed (another process, or a last decision)."""
+    access already ended or that nobody but their member could decide, are unanswered). True when some went; False
+    when none was left (the caller locks it); None when it was already overdue or closed (another process, or a last
+    decision)."""
     campaign = await ReviewCampaign.get_or_none(id=campaign_id, closed_at=None, overdue_at=None)
     if campaign is None:
         return None
@@ -46,7 +47,11 @@ async def hand_to_owners(*, campaign_id: int, at: datetime) -> bool | None:
             .select_related(*RELATED)
             .order_by("id")
         )
-        handed = [i for i in unanswered if is_live(i.assignment.ended_at, i.assignment.ends_at, at)]
+        handed = [
+            i
+            for i in unanswered
+            if is_live(i.assignment.ended_at, i.assignment.ends_at, at) and owners.deciders(member_id=i.member_id)
+        ]  # not those whose access ended, nor one nobody but its member could decide (an only owner's, alone)
         ended = [i.id for i in unanswered if i not in handed]
         if ended:
             await ReviewItem.filter(id__in=ended).using_db(connection).update(decision="unanswered")
