@@ -49,6 +49,10 @@ class ReviewCampaign(Model):
     due_at = fields.DatetimeField()
     closed_at = fields.DatetimeField(null=True)  # locked: no decision changes after this
     remove_unanswered = fields.BooleanField(default=False)  # at the deadline, unanswered grants end
+    privileged_only = fields.BooleanField(default=False)  # of the privileged roles' grants only (the schedule's kind)
+    # Set at the deadline when the organisation did not choose removal: the open items went to its owners, and the
+    # review stays open (Overdue: with the owners) until they decide the last one; then it is locked.
+    overdue_at = fields.DatetimeField(null=True)
 
     organisation_id: int
     deployment_id: int | None

@@ -58,6 +58,7 @@ class Invitation(Model):
     # A role change waiting for approval (services/approvals/role_changes.py): the grant whose role it changes on
     # acceptance (None: an ordinary invitation, which adds a grant).
     replaces_grant_id = fields.IntField(null=True)
+    approval_decided_at = fields.DatetimeField(null=True)  # when it was approved or declined (the inviter's view)
     remind_at = fields.DatetimeField(null=True)
     reminder_seed = fields.CharField(max_length=64, null=True)
     reminded_at = fields.DatetimeField(null=True)
@@ -82,6 +83,7 @@ class Invitation(Model):
             ("state", "created_at"),
             ("email", "scope_key", "state"),
             ("remind_at",),
+            ("invited_by_id", "approval_decided_at"),
         )
 
 

@@ -46,7 +46,7 @@ REVIEW_PRIVILEGED = "Review privileged roles every (days)"
 REVIEW_REMOVE = "At a review's deadline, end the access nobody answered for"
 REVIEW_NOTE = (
     "A scheduled review asks each grant's sponsor, or whoever holds Review access there, to keep, change or end it, "
-    "within 14 days. 0: no scheduled reviews. The organisation's owners hear of what was left unanswered."
+    "within 14 days. 0: no scheduled reviews. What is left unanswered then goes to the organisation's owners to decide."
 )
 APPROVAL_NOTE = (
     "Invitations to these roles, or to any role holding one of these permissions, wait until a second person "

@@ -1,4 +1,5 @@
-"""Care Portal view: Invitations awaiting approval, the approvers' queue: approve, or decline with a reason. Live."""
+"""Care Portal view: Invitations awaiting approval, the approvers' queue: approve, or decline with a reason; and, for
+the inviter, their invitations approved or declined in the last 7 days, by whom and why (Recently decided). Live."""
 
 from typing import Any
 
@@ -28,6 +29,17 @@ MENU = [
     MenuItem("decline", "Decline…", only_if="may_decide"),
 ]
 NONE_WAITING = "No invitation awaits approval here."
+RECENT_COLUMNS: list[dict[str, Any]] = [
+    {"name": "email", "label": "Email", "field": "email", "align": "left"},
+    {"name": "role", "label": "Role", "field": "role", "align": "left"},
+    {"name": "scope", "label": "Where", "field": "scope", "align": "left"},
+    {"name": "outcome", "label": "Outcome", "field": "outcome", "align": "left"},
+    {"name": "decided_by", "label": "Decided by", "field": "decided_by", "align": "left"},
+    {"name": "reason", "label": "Reason", "field": "reason", "align": "left"},
+    {"name": "decided", "label": "Decided", "field": "decided", "align": "left"},
+]
+RECENT = "Recently decided"
+NONE_DECIDED = f"None of your invitations here was approved or declined in the last {queue.RECENT_DAYS} days."
 
 
 class ApprovalView:
@@ -48,9 +60,23 @@ class ApprovalView:
         add_row_menu(self.list.table, MENU, name_field="email")
         self.list.table.on("approve", lambda e: self._approve(int(e.args["id"])))
         self.list.table.on("decline", lambda e: self._decline(int(e.args["id"]), str(e.args["email"])))
+        heading = ui.label(RECENT).classes("text-h6 q-mt-md").props('role="heading" aria-level="2"')
+        ui.label(
+            f"Your invitations approved or declined in the last {queue.RECENT_DAYS} days: who decided, and why a "
+            "declined one was declined."
+        ).classes("text-body2")
+        self.recent = ui.table(columns=RECENT_COLUMNS, rows=[], row_key="id").classes("w-full").mark("recent")
+        self.recent.props(f'flat dense no-data-label="{NONE_DECIDED}" aria-labelledby="{heading.html_id}"')
 
     async def refresh(self) -> None:
         await self.list.refresh()
+        found = await self.session.run(lambda a: queue.recently_decided(actor=a, organisation_id=self.organisation_id))
+        if found is not None:
+            at = now()
+            rows = [_decided_row(r, at) for r in found]
+            if rows != self.recent.rows:
+                self.recent.rows = rows
+                self.recent.update()
 
     async def _fetch(self, request: PageRequest) -> Fetched | None:
         found = await self.session.run(lambda a: queue.waiting(actor=a, organisation_id=self.organisation_id))
@@ -97,6 +123,19 @@ def _row(r: queue.Waiting, at: Any) -> dict[str, Any]:
         "invited": formatting.relative(r.invited_at, at),
         "ends": formatting.day(r.ends_at) if r.ends_at else "No end",
         "may_decide": r.may_decide,
+    }
+
+
+def _decided_row(r: queue.Decided, at: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "email": r.email,
+        "role": r.role_name,
+        "scope": r.scope_name,
+        "outcome": "Approved and sent" if r.approved else "Declined",
+        "decided_by": r.decided_by,
+        "reason": r.reason,
+        "decided": formatting.relative(r.decided_at, at),
     }
 
 

@@ -38,6 +38,11 @@ MENU = [
     MenuItem("remove", "Remove", only_if="may_decide"),
 ]
 LOCKED = "This review is finished: nothing in it can change any more."
+OVERDUE = "Overdue: with the owners"
+WITH_OWNERS = (
+    OVERDUE + ". Its deadline has passed: what nobody answered is for the organisation's owners to decide (never their "
+    "own access), and the review finishes with the last decision."
+)
 OWN = "Your own access: someone else decides"
 EMPTY = {
     "mine": "Nothing here is waiting for your decision.",
@@ -58,6 +63,15 @@ def progress_words(progress: campaigns.Progress) -> str:
     """'2 of 5 decided', with the unanswered when there are any."""
     said = f"{progress.decided} of {progress.total} decided"
     return said + (f", {progress.unanswered} unanswered" if progress.unanswered else "")
+
+
+def status_words(found: campaigns.CampaignRow, zone: Any) -> str:
+    """'Finished …', 'Overdue: with the owners' or 'Open until …'."""
+    if found.closed_at is not None:
+        return f"Finished {exact(found.closed_at, zone)}"
+    if found.overdue_at is not None:
+        return OVERDUE
+    return f"Open until {exact(found.due_at, zone)}"
 
 
 async def download(session: PageSession, campaign_id: int, file_format: str) -> None:
@@ -94,6 +108,7 @@ class CampaignView:
         self.progress.props('aria-label="Progress of the review"')
         self.counts = ui.label().classes("text-body1").props('aria-live="polite"')
         self.locked = ui.label(LOCKED).classes("text-body1 text-weight-medium").props('role="status"')
+        self.overdue = ui.label(WITH_OWNERS).classes("text-body1 text-weight-medium").props('role="status"')
         with ui.row().classes("gap-2") as self.exports:
             ui.button("Export CSV", icon="download", on_click=lambda: download(self.session, self.campaign_id, "csv"))
             ui.button("Export JSON", icon="download", on_click=lambda: download(self.session, self.campaign_id, "json"))
@@ -120,13 +135,19 @@ class CampaignView:
 
     def _header(self, found: campaigns.CampaignRow) -> None:
         zone, progress = self.viewer.zone, found.progress
-        when = f"finished {exact(found.closed_at, zone)}" if found.closed_at else f"closes {exact(found.due_at, zone)}"
+        if found.closed_at:
+            when = f"finished {exact(found.closed_at, zone)}"
+        elif found.overdue_at:
+            when = f"overdue since {exact(found.due_at, zone)}"
+        else:
+            when = f"closes {exact(found.due_at, zone)}"
         self.about.text = f"{found.scope_name}. Started by {found.started_by}; {when}."
         self.progress.value = (
             round((progress.decided + progress.unanswered) / progress.total, 3) if progress.total else 1
         )
         self.counts.text = progress_words(progress) + f", {progress.open} open."
         self.locked.set_visibility(found.closed_at is not None)
+        self.overdue.set_visibility(found.closed_at is None and found.overdue_at is not None)
         self.exports.set_visibility(found.closed_at is not None and found.may_export)
         if found.closed_at is not None and self.show == "mine":
             self.show = self.filter.value = "all"

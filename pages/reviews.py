@@ -9,13 +9,13 @@ from nicegui import ui
 
 from components import dialogs, live
 from components.form_errors import FormErrors
-from components.formatting import day, exact, zone_label
+from components.formatting import day, zone_label
 from components.frame import LANGUAGE, frame
 from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from components.viewer_zone import ViewerZone
-from pages.review_campaign import CampaignView, download, progress_words
+from pages.review_campaign import CampaignView, download, progress_words, status_words
 from services.access import rights
 from services.access.service import Actor
 from services.errors import FieldErrors
@@ -115,9 +115,7 @@ class _ReviewList:
                     "scope": r.scope_name,
                     "started": f"{day(r.started_at.astimezone(zone))} by {r.started_by}",
                     "progress": progress_words(r.progress),
-                    "status": f"Finished {exact(r.closed_at, zone)}"
-                    if r.closed_at
-                    else f"Open until {exact(r.due_at, zone)}",
+                    "status": status_words(r, zone),
                     "may_export": r.may_export and r.closed_at is not None,  # a finished review's record
                 }
                 for r in rows

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models import Deployment, Organisation, OutboxMessage, Role, RoleAssignment, StaffMember
+from services.access import roles
 from services.access import service as access
 from services.access.liveness import live
 from services.access.service import Actor, Scope
@@ -92,6 +93,21 @@ async def grant(
         deployment_id=scope.deployment_id,
         scope_key=scope.key,
     )
+
+
+async def custom_member(owner: Actor, org: Organisation, name: str, permissions: list[str], email: str) -> Actor:
+    """A member holding only a new custom role of the organisation (the owner makes it) with these permissions."""
+    role = await roles.create_custom(actor=owner, organisation_id=org.id, name=name, permissions=permissions)
+    person = await member(email, full_name=f"{name} Holder")
+    scope = Scope(access.ScopeLevel.ORGANISATION, org.id)
+    await RoleAssignment.create(
+        member_id=person.member_id,
+        role_id=role.id,
+        level=scope.level.value,
+        organisation_id=org.id,
+        scope_key=scope.key,
+    )
+    return await actor_of(email)
 
 
 async def actor_of(email: str) -> Actor:

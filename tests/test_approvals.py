@@ -3,17 +3,19 @@ second person, who may hand out that role there and is neither inviter nor invit
 none ever for a declined one; the inviter hears the outcome; everything is audited."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
 from models import ApprovalState, AuditEvent, Invitation, InvitationState, MessageKind, OutboxMessage, RoleAssignment
 from services.access import tokens
-from services.approvals import rules
+from services.approvals import queue, rules
 from services.approvals import service as approvals
 from services.errors import FieldErrors, InvalidInput, LinkInvalid, PermissionDenied
 from services.invitations import acceptance, resending
 from services.invitations import service as invitations
-from services.platform import settings
+from services.mail.templates import render
+from services.platform import clock, settings
 from tests import factor_helpers, factories
 
 NEW = "new.nurse@example.org"
@@ -184,3 +186,71 @@ async def test_two_approvers_at_once_send_it_once(db: str) -> None:
         approvals.decline(actor=second, invitation_ids=[waiting.id], reason="late"),
     )
     assert sum(len(d.done) for d in done) == 1 and len(await _mail(MessageKind.APPROVAL_OUTCOME)) == 1
+
+
+@pytest.mark.data
+async def test_the_inviter_reads_the_outcomes_of_the_last_7_days_with_who_decided_and_why(db: str) -> None:
+    world = await factories.world()
+    inviter, approver = await _trust(world)
+    other = await factories.member("ed@trust.org", "organisation_editor", org=world.org)
+    declined = await _invite(inviter, world)
+    approved = await _invite(inviter, world, email="second@example.org")
+    theirs = await _invite(other, world, email="theirs@example.org")
+    await approvals.decline(actor=approver, invitation_ids=[declined.id], reason="Not on the rota")
+    clock.advance(timedelta(minutes=1))
+    await approvals.approve(actor=approver, invitation_ids=[approved.id, theirs.id])
+    seen = await queue.recently_decided(actor=inviter, organisation_id=world.org.id)
+    assert [(d.email, d.approved, d.decided_by, d.reason) for d in seen] == [
+        ("second@example.org", True, "Olive Owner", ""),
+        (NEW, False, "Olive Owner", "Not on the rota"),
+    ]  # newest first; only the inviter's own
+    clinician = await factories.member("clin@trust.org", "clinician", org=world.org)
+    with pytest.raises(PermissionDenied):
+        await queue.recently_decided(actor=clinician, organisation_id=world.org.id)
+    clock.advance(timedelta(days=7))
+    assert [d.email for d in await queue.recently_decided(actor=inviter, organisation_id=world.org.id)] == []
+
+
+async def test_the_inviters_email_says_who_declined_and_the_reason(db: str) -> None:
+    world = await factories.world()
+    inviter, approver = await _trust(world)
+    waiting = await _invite(inviter, world)
+    await approvals.decline(actor=approver, invitation_ids=[waiting.id], reason="Not on this study's rota")
+    message = await OutboxMessage.get(kind=MessageKind.APPROVAL_OUTCOME)
+    config = settings.load({"GATEHOUSE_SECRET": "x" * 40, "GATEHOUSE_BASE_URL": "https://portal.example.org"})
+    body = render("approval_outcome", recipient="ac@trust.org", context=message.context, link=None, settings=config)
+    text = body.decode()
+    assert "Olive Owner declined your invitation of new.nurse@example.org as Supervisor" in text
+    assert "No email was sent. The reason given: Not on this study's rota" in text
+
+
+async def test_a_custom_approver_role_approves_what_it_may_hand_out_and_never_more(db: str) -> None:
+    world = await factories.world()
+    inviter, owner = await _trust(world)
+    listed = [(await factories.role(key)).id for key in ("supervisor", "clinician", "access_controller")]
+    await rules.set_rules(actor=owner, organisation_id=world.org.id, role_ids=listed, permissions=[])
+    # Approve invitations, and what approving a Supervisor needs: seeing the queue (invite staff) and the role's own.
+    approver = await factories.custom_member(
+        owner, world.org, "Approver",
+        ["approve_invitations", "invite_staff", "view_staff_list", "export_patient_data"], "appr@trust.org",
+    )  # fmt: skip
+    supervisor = await _invite(inviter, world)
+    clinician = await _invite(owner, world, "clinician", email="clin.new@example.org")
+    controller = await _invite(owner, world, "access_controller", email="ac.new@example.org")
+    waiting, _ = await queue.waiting(actor=approver, organisation_id=world.org.id)
+    assert {w.email: w.may_decide for w in waiting} == {NEW: True, "clin.new@example.org": False,
+                                                        "ac.new@example.org": False}  # fmt: skip
+    assert (await approvals.approve(actor=approver, invitation_ids=[supervisor.id])).done == [NEW]
+    for above in (clinician, controller):  # manage patient data; edit roles and review access: not held
+        with pytest.raises(PermissionDenied, match="the right to hand out"):
+            await approvals.approve(actor=approver, invitation_ids=[above.id])
+        with pytest.raises(PermissionDenied):
+            await approvals.decline(actor=approver, invitation_ids=[above.id], reason="no")
+        assert (await Invitation.get(id=above.id)).approval == ApprovalState.AWAITING
+    # Approve invitations without the right to hand anything out approves nothing.
+    bare = await factories.custom_member(
+        owner, world.org, "Bare approver", ["approve_invitations", "view_staff_list"], "bare@trust.org"
+    )
+    with pytest.raises(PermissionDenied):
+        await approvals.approve(actor=bare, invitation_ids=[clinician.id])
+    assert await AuditEvent.filter(action__in=("approve", "decline"), outcome="refused").count() == 5

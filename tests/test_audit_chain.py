@@ -13,6 +13,7 @@ from services.audit import chain, verify
 from services.audit import service as audit
 from services.platform import sql
 from services.platform.database import connected
+from services.platform.housekeeping import Housekeeper
 from tests.conftest import copy_of
 
 TRUST = Scope(ScopeLevel.ORGANISATION, 7)  # audit events name organisations by id alone
@@ -93,6 +94,7 @@ async def test_the_command_reports_an_intact_trail_then_names_the_first_broken_e
     async with connected(url):
         await audit.record(actor=None, action="purge", target="one")
         await audit.record(actor=None, action="purge", target="two")
+        await chain.seal()  # the app's housekeeping seals; the command only reads
     assert await asyncio.to_thread(verify.main) == 0
     assert "Intact: 2 audit events fit the chain." in capsys.readouterr().out
     async with connected(url):
@@ -100,3 +102,40 @@ async def test_the_command_reports_an_intact_trail_then_names_the_first_broken_e
         await AuditEvent.filter(id=tampered.id).update(target="three")
     assert await asyncio.to_thread(verify.main) == 1
     assert f"BROKEN at audit event {tampered.id}: its content or its hash was changed." in capsys.readouterr().out
+
+
+async def test_the_command_never_seals_so_newest_events_edited_and_unsealed_stay_unsealed_and_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite://{tmp_path}/gatehouse.sqlite3"
+    monkeypatch.setenv("GATEHOUSE_DATABASE_URL", url)
+    async with connected(url):
+        for target in ("one", "two", "three"):
+            await audit.record(actor=None, action="purge", target=target)
+        await chain.seal()
+    assert await asyncio.to_thread(verify.main) == 0
+    written_down = capsys.readouterr().out.rsplit("Head hash: ", 1)[1].strip()
+    async with connected(url):  # someone edits the two newest events and clears their seal
+        newest = [e.id for e in await AuditEvent.all().order_by("-id").limit(2)]
+        await AuditEvent.filter(id__in=newest).update(target="nobody", seal=None, hash=None)
+    assert await asyncio.to_thread(verify.main) == 0
+    said = capsys.readouterr().out
+    assert "Intact: 1 audit events fit the chain." in said and written_down not in said
+    assert "Not sealed yet: 2 audit events, the oldest written " in said and "had its seal cleared" in said
+    async with connected(url):  # nothing was sealed with the edit
+        assert await AuditEvent.filter(id__in=newest, seal__isnull=True).count() == 2
+
+
+async def test_housekeeping_refuses_to_seal_again_once_the_head_it_sealed_is_gone(
+    db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    keeper = Housekeeper(database_url="sqlite://:memory:", retention_days=90, interval_seconds=60)
+    ids = await _events(3)
+    await keeper.run_once()
+    assert (await chain.verify()).checked >= 3
+    await AuditEvent.filter(id=ids[-1]).update(target="nobody", seal=None, hash=None)  # edited, its seal cleared
+    await keeper.run_once()
+    assert (await AuditEvent.get(id=ids[-1])).seal is None  # not sealed with the edit
+    assert "not sealing" in caplog.text
+    verdict = await chain.verify()
+    assert verdict.intact and verdict.unsealed >= 1 and verdict.oldest_unsealed is not None

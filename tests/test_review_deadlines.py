@@ -1,8 +1,11 @@
-"""A review's deadline and schedule (issue 19 item 2): reminders 7 days and 1 day before (each once), the close
-(unanswered items to the owners in one email each, removed where chosen, never the last staff manager; then locked),
-and reviews started by the organisation's schedule, each once. The clock is moved, never slept."""
+"""A review's deadline and schedule (issue 19 item 2): reminders 7 days and 1 day before (each once); at the deadline
+unanswered items go to the owners to decide (one email each; the review stays open, overdue, and locks with the last
+decision), or, where chosen, are removed (never the last staff manager) and the review is locked; reviews started by
+the organisation's schedule, each once. The clock is moved, never slept."""
 
 from datetime import timedelta
+
+import pytest
 
 from models import (
     AccessNotice,
@@ -16,13 +19,14 @@ from models import (
     RoleAssignment,
 )
 from services.audit import service as audit
+from services.errors import PermissionDenied
 from services.mail.templates import render, subject_for
 from services.platform import clock, settings
 from services.platform.housekeeping import Housekeeper
-from services.reviews import deadlines, decisions, schedule
+from services.reviews import deadlines, decisions, reviewers, schedule
 from tests import factories
 from tests.conftest import TEST_SECRET
-from tests.review_helpers import CLERK, NURSE, OWNER, SPONSOR, item_of, start, team
+from tests.review_helpers import CLERK, COLLEAGUE, NURSE, OWNER, SPONSOR, item_for, item_of, start, team
 
 CONFIG = settings.load({"GATEHOUSE_SECRET": TEST_SECRET, "GATEHOUSE_BASE_URL": "https://portal.example.org"})
 
@@ -75,29 +79,67 @@ async def test_after_a_pause_only_the_nearest_reminder_goes_and_a_short_review_g
     assert await deadlines.remind_due() == 0  # 3 days long: no 7-day reminder
 
 
-async def test_at_the_deadline_unanswered_items_go_to_the_owners_and_the_review_is_locked(db: str) -> None:
+async def test_at_the_deadline_unanswered_items_go_to_the_owners_who_decide_them_and_then_it_locks(db: str) -> None:
     t = await team()
     campaign = await ReviewCampaign.get(id=await start(t.owner, t.world))
     await decisions.decide(actor=t.sponsor, item_id=(await item_of(campaign.id, t.nurse)).id, decision="keep")
     _to_deadline(campaign, 0)
     assert await deadlines.close_due() == 1
-    assert await deadlines.close_due() == 0
-    decided = dict(
-        await ReviewItem.filter(campaign_id=campaign.id).values_list("assignment__member__email", "decision")
-    )
-    assert decided[NURSE] == "keep" and decided[CLERK] == "unanswered"
-    assert (await ReviewCampaign.get(id=campaign.id)).closed_at is not None
-    assert await _mail(MessageKind.REVIEW_UNANSWERED) == [OWNER]  # one email, to the owner
+    assert await deadlines.close_due() == 0  # handed over once
+    overdue = await ReviewCampaign.get(id=campaign.id)
+    assert overdue.closed_at is None and overdue.overdue_at is not None  # still open: Overdue, with the owners
+    assert await ReviewItem.filter(campaign_id=campaign.id, decision="").count() == 4
     assert await factories.holds(CLERK, "clinician")  # the organisation did not choose removal
-    message = await OutboxMessage.get(kind=MessageKind.REVIEW_UNANSWERED)
+    # Ada, the only owner, is told of the items she now decides; Sam of hers (nobody decides their own access).
+    assert sorted(await _mail(MessageKind.REVIEW_UNANSWERED)) == [OWNER, SPONSOR]
+    message = await OutboxMessage.get(kind=MessageKind.REVIEW_UNANSWERED, recipient=OWNER)
     text = render("review_unanswered", recipient=OWNER, context=message.context, link=None, settings=CONFIG).decode()
     assert "- Carl Clerk (carl@trust.org): Clinician, Heart Failure Trial" in text
-    assert "This access continues until someone changes it" in text
-    said = await audit.events_page(actor=t.owner, organisation_id=t.world.org.id, action="review_closed")
+    assert "They are now yours to decide" in text and "the review stays open, overdue" in text
+    assert f"https://portal.example.org/care/reviews?org=3D{t.world.org.id}&campaign=3D{campaign.id}" in text
+    said = await audit.events_page(actor=t.owner, organisation_id=t.world.org.id, action="review_overdue")
     assert said[0][0].sentence == (
-        "Gatehouse closed the access review “Spring review” of St Mary's Trust (whole organisation) at its deadline "
-        "with 4 unanswered, listed to ada@trust.org."
+        "Gatehouse passed the 4 items nobody answered by the deadline of the access review “Spring review” of "
+        "St Mary's Trust (whole organisation) to the organisation's owners, told ada@trust.org, sam@trust.org."
     )
+
+    clerk = await item_of(campaign.id, t.clerk)
+    with pytest.raises(PermissionDenied, match="with the organisation's owners"):  # Sam could before the deadline
+        await decisions.decide(actor=t.sponsor, item_id=clerk.id, decision="keep")
+    with pytest.raises(PermissionDenied, match="Nobody reviews their own access"):
+        await decisions.decide(actor=t.owner, item_id=(await item_for(campaign.id, OWNER)).id, decision="keep")
+    for email in (CLERK, SPONSOR, COLLEAGUE):
+        await decisions.decide(actor=t.owner, item_id=(await item_for(campaign.id, email)).id, decision="keep")
+    assert (await ReviewCampaign.get(id=campaign.id)).closed_at is None
+    await decisions.decide(actor=t.sponsor, item_id=(await item_for(campaign.id, OWNER)).id, decision="keep")
+    assert (await ReviewCampaign.get(id=campaign.id)).closed_at is not None  # locked with the last decision
+    assert await ReviewItem.filter(campaign_id=campaign.id, decision="unanswered").count() == 0
+
+
+async def test_an_only_owners_own_access_nobody_else_may_decide_is_left_unanswered_and_the_rest_goes_to_her(
+    db: str,
+) -> None:
+    t = await team()
+    olga = await factories.member("olga@north.org", "organisation_owner", org=t.world.other_org)
+    await factories.member("nick@north.org", "clinician", org=t.world.other_org)
+    campaign = await ReviewCampaign.get(id=await start(olga, t.world, other=True))
+    _to_deadline(campaign, 0)
+    assert await deadlines.close_due() == 1
+    decided = dict(await ReviewItem.filter(campaign_id=campaign.id).values_list("member_id", "decision"))
+    assert decided[olga.member_id] == "unanswered"  # nobody else holds review access there
+    assert await _mail(MessageKind.REVIEW_UNANSWERED) == ["olga@north.org"]
+    nick = await item_for(campaign.id, "nick@north.org")
+    await decisions.decide(actor=olga, item_id=nick.id, decision="keep")
+    assert (await ReviewCampaign.get(id=campaign.id)).closed_at is not None
+
+
+def test_an_overdue_item_goes_to_another_owner_or_else_to_a_stand_in_never_to_its_member() -> None:
+    two = reviewers.Owners(owners=frozenset({1, 2}), stand_ins=frozenset({1, 2, 3}))
+    assert two.deciders(member_id=1) == {2} and two.deciders(member_id=9) == {1, 2}
+    assert not two.decide(member_id=1, decider_id=3)  # another owner is there for an owner's access
+    one = reviewers.Owners(owners=frozenset({1}), stand_ins=frozenset({1, 3}))
+    assert one.deciders(member_id=1) == {3} and one.deciders(member_id=9) == {1}
+    assert reviewers.Owners(stand_ins=frozenset({3, 4})).deciders(member_id=4) == {3}  # no owner: the stand-ins
 
 
 async def test_where_chosen_unanswered_access_ends_but_never_the_last_staff_manager(db: str) -> None:
@@ -157,6 +199,23 @@ async def test_privileged_roles_are_reviewed_on_their_own_shorter_schedule(db: s
     assert not schedule.is_privileged_only(campaign=await ReviewCampaign.all().order_by("-id").first() or privileged)
 
 
+async def test_a_campaign_records_its_kind_whatever_its_title(db: str) -> None:
+    t = await team()
+    clock.advance(timedelta(days=60))
+    # An owner's own review of the privileged roles, under a title of her choosing: not a review of every grant.
+    mine = await ReviewCampaign.get(
+        id=await start(t.owner, t.world, title="Who can change access", privileged_only=True)
+    )
+    assert mine.privileged_only and schedule.is_privileged_only(campaign=mine)
+    await ReviewCampaign.filter(id=mine.id).update(title=schedule.FULL_TITLE)  # a title says nothing of its kind
+    assert schedule.is_privileged_only(campaign=await ReviewCampaign.get(id=mine.id))
+    clock.advance(timedelta(days=30, minutes=1))
+    assert await schedule.start_due() == 1  # 90 days after the organisation began: still due, a review of every grant
+    full = await ReviewCampaign.all().order_by("-id").first()
+    assert full is not None and full.scheduled and not full.privileged_only
+    assert await ReviewItem.filter(campaign_id=full.id).count() == 5
+
+
 async def test_housekeeping_runs_the_deadlines_and_the_schedule(db: str) -> None:
     t = await team()
     campaign = await ReviewCampaign.get(id=await start(t.owner, t.world))
@@ -166,5 +225,5 @@ async def test_housekeeping_runs_the_deadlines_and_the_schedule(db: str) -> None
     assert len(await _mail(MessageKind.REVIEW_REMINDER)) == 2
     clock.advance(timedelta(days=1, minutes=2))
     await keeper.run_once()
-    assert (await ReviewCampaign.get(id=campaign.id)).closed_at is not None
+    assert (await ReviewCampaign.get(id=campaign.id)).overdue_at is not None  # with the owners
     assert await RoleAssignment.filter(reviewed_at__isnull=False).count() == 0  # unanswered is not a review

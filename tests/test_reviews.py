@@ -234,3 +234,37 @@ async def test_the_list_shows_progress_and_items_filter_mine_open_and_decided(db
         await items.items_page(actor=nurse, campaign_id=campaign_id)
     with pytest.raises(PermissionDenied):  # a review of another organisation
         await items.items_page(actor=lead, campaign_id=await start(await _other_owner(t), t.world, other=True))
+
+
+async def test_a_custom_reviewer_role_reviews_and_changes_only_what_it_may_hand_out(db: str) -> None:
+    t = await team()
+    reviewer = await factories.custom_member(
+        t.owner, t.world.org, "Reviewer", ["review_access", "view_staff_list"], "rev@trust.org"
+    )
+    manager = await factories.custom_member(
+        t.owner,
+        t.world.org,
+        "Review manager",
+        ["review_access", "invite_staff", "view_staff_list", "export_patient_data"],
+        "rm@trust.org",
+    )
+    await factories.member("otto@trust.org", "organisation_staff", org=t.world.org, full_name="Otto Other")
+    campaign_id = await start(reviewer, t.world)  # review access is enough to start one
+    clerk, otto = await item_of(campaign_id, t.clerk), await item_for(campaign_id, "otto@trust.org")
+    assert (await decisions.decide(actor=reviewer, item_id=clerk.id, decision="keep")).email == CLERK
+    with pytest.raises(PermissionDenied):  # taking access away needs the right to hand it out
+        await decisions.decide(actor=reviewer, item_id=otto.id, decision="remove")
+    clinician, controller = await factories.role("clinician"), await factories.role("access_controller")
+    for above in (clinician, controller):  # a role holding what the reviewer does not hold
+        with pytest.raises(PermissionDenied):
+            await decisions.decide(actor=manager, item_id=otto.id, decision="change", role_id=above.id)
+    owner_item = await item_for(campaign_id, OWNER)
+    with pytest.raises(PermissionDenied):  # an owner's access is beyond it
+        await decisions.decide(actor=manager, item_id=owner_item.id, decision="remove")
+    assert await factories.holds("otto@trust.org", "organisation_staff") and await factories.holds(
+        OWNER, "organisation_owner"
+    )
+    assert not await AuditEvent.filter(action__in=("change_role", "remove_member"), outcome="ok").exists()
+    supervisor = await factories.role("supervisor")  # within what it holds: allowed
+    await decisions.decide(actor=manager, item_id=otto.id, decision="change", role_id=supervisor.id)
+    assert await factories.holds("otto@trust.org", "supervisor")

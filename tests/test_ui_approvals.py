@@ -11,6 +11,7 @@ from nicegui.testing import User
 from models import ApprovalState, Invitation, MessageKind, OutboxMessage, Role, RoleAssignment
 from services.access import roles
 from services.approvals import rules
+from services.approvals import service as approvals
 from services.invitations import service as invitations
 from tests import factories
 from tests.ui_helpers import error_of, eventually, select_labelled, sign_in, sign_in_second, table
@@ -133,3 +134,25 @@ async def test_a_covered_permission_is_refused_for_a_custom_role_someone_holds_a
     user.find(kind=ui.button, content="Save").click()
     await user.should_see("Export patient data needs a second person's approval here, and 1 person holds “Ward lead”")
     assert (await Role.get(id=ward.id)).permissions == ["view_patient_data"]
+
+
+async def test_the_inviter_sees_the_outcome_live_in_recently_decided_with_who_and_why(user: User) -> None:
+    world = await factories.world()
+    await _waiting_invitation(world)
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open(f"/care?org={world.org.id}&view=approvals")
+    await user.should_see("Recently decided", retries=50)
+    await eventually(lambda: [r["email"] for r in table(user, "approvals").rows] == [NEW])
+    assert table(user, "recent").rows == [] and "last 7 days" in table(user, "recent").props["no-data-label"]
+    owner = await factories.actor_of("owner@trust.org")
+    waiting = await Invitation.get(email=NEW)
+    await approvals.decline(actor=owner, invitation_ids=[waiting.id], reason="Not on this study's rota")
+    await eventually(lambda: [r["email"] for r in table(user, "recent").rows] == [NEW])  # live, no reload
+    row = table(user, "recent").rows[0]
+    assert (row["outcome"], row["decided_by"], row["reason"], row["role"]) == (
+        "Declined",
+        "Owner",
+        "Not on this study's rota",
+        "Supervisor",
+    )
+    assert table(user, "approvals").rows == []

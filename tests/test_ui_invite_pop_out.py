@@ -7,7 +7,8 @@ from nicegui import ui
 from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
-from models import Invitation, InvitationState, Organisation, RoleAssignment
+from models import Invitation, InvitationState, MessageKind, Organisation, OutboxMessage, RoleAssignment
+from services.approvals import rules
 from services.invitations import service as invitations
 from tests import factories
 from tests.ui_helpers import eventually, select_labelled, sign_in, table
@@ -134,6 +135,24 @@ async def test_invalid_addresses_stay_in_the_field_and_the_result_names_each_and
     assert {c.text for c in user.find(kind=ui.chip).elements} == {"not-an-address", "bad@@example.org"}
     assert not _send_button(user).enabled
     await _see(user, "Correct the addresses marked invalid or add a valid one.")
+
+
+async def test_an_invitation_that_needs_approval_is_reported_awaiting_a_second_person_with_no_email(
+    user: User,
+) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    supervisor = await factories.role("supervisor")
+    await rules.set_rules(actor=owner, organisation_id=world.org.id, role_ids=[supervisor.id], permissions=[])
+    await _open_care_pop_out(user, world)
+    user.find("Email addresses").type("new@example.org, other@example.org").trigger("keydown.enter")
+    await _see(user, "2 valid addresses")
+    _choose(user, "Role", "Supervisor")
+    user.find(kind=ui.button, content="Send invites").click()
+    waiting = "Awaiting a second person's approval: no email until then (2)"
+    await eventually(lambda: waiting in _lines(user, "status"))
+    assert _lines(user, "status") == [waiting, "new@example.org, other@example.org"]
+    assert not await OutboxMessage.filter(kind=MessageKind.INVITATION, recipient__endswith="@example.org").exists()
 
 
 async def test_a_large_send_asks_first_with_count_role_and_place_and_its_outcome_stays(user: User) -> None:

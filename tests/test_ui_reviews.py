@@ -116,8 +116,7 @@ async def test_a_finished_review_is_read_only_and_exports_its_record(user: User)
     campaign_id = await start(owner, world)
     nurse = await ReviewItem.get(campaign_id=campaign_id, assignment__member__email=NURSE)
     await decisions.decide(actor=await factories.actor_of("sam@trust.org"), item_id=nurse.id, decision="keep")
-    await ReviewCampaign.filter(id=campaign_id).update(due_at=clock.now() - timedelta(minutes=1))
-    assert await deadlines.close_due() == 1
+    assert await deadlines.close(campaign_id=campaign_id, at=clock.now())  # finished (as with removal chosen)
     await user.open(f"/care/reviews?org={world.org.id}")
     await eventually(lambda: len(table(user, "reviews").rows) == 1)
     assert table(user, "reviews").rows[0]["progress"] == "1 of 6 decided, 5 unanswered"
@@ -129,6 +128,38 @@ async def test_a_finished_review_is_read_only_and_exports_its_record(user: User)
     response = await user.download.next()
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert {r["email"]: r["decision"] for r in rows}[NURSE] == "keep" and len(rows) == 6
+
+
+async def test_an_overdue_review_is_with_the_owners_until_they_decide_the_last_item_then_it_finishes(
+    user: User,
+) -> None:
+    world, owner = await _signed_in_owner(user)  # a second owner beside Ada
+    campaign_id = await start(owner, world)
+    nurse = await ReviewItem.get(campaign_id=campaign_id, assignment__member__email=NURSE)
+    await decisions.decide(actor=await factories.actor_of("sam@trust.org"), item_id=nurse.id, decision="keep")
+    await ReviewCampaign.filter(id=campaign_id).update(due_at=clock.now() - timedelta(minutes=1))
+    assert await deadlines.close_due() == 1  # the deadline: what nobody answered goes to the owners
+    await user.open(f"/care/reviews?org={world.org.id}")
+    await eventually(lambda: len(table(user, "reviews").rows) == 1)
+    row = table(user, "reviews").rows[0]
+    assert (row["status"], row["progress"]) == ("Overdue: with the owners", "1 of 6 decided")
+    user.find(marker="reviews").trigger("open", row)
+    await user.should_see("Its deadline has passed: what nobody answered is for the organisation's owners", retries=50)
+    await user.should_see("1 of 6 decided, 5 open.", retries=50)
+    mine = {CLERK, "ada@trust.org", "sam@trust.org", "cleo@trust.org"}  # every open item but her own
+    await eventually(lambda: {r["email"] for r in table(user, "items").rows} == mine)
+    assert _row(user, CLERK)["reviewer"] == "The owners (overdue)" and _row(user, CLERK)["may_decide"]
+    user.find(marker="items").trigger("keep", _row(user, CLERK))
+    await user.should_see("Keep the access of Carl Clerk?", retries=50)
+    user.find(kind=ui.button, content="Keep access").click()
+    await user.should_see("2 of 6 decided, 4 open.", retries=50)
+    for email in ("ada@trust.org", "sam@trust.org", "cleo@trust.org"):
+        item = await ReviewItem.get(campaign_id=campaign_id, assignment__member__email=email)
+        await decisions.decide(actor=owner, item_id=item.id, decision="keep")
+    own = await ReviewItem.get(campaign_id=campaign_id, assignment__member__email=OWNER_EMAIL)
+    await decisions.decide(actor=await factories.actor_of("ada@trust.org"), item_id=own.id, decision="keep")
+    await user.should_see("This review is finished: nothing in it can change any more.", retries=50)  # live
+    await user.should_see("6 of 6 decided, 0 open.", retries=50)
 
 
 async def test_without_review_access_the_pages_refuse_and_the_menu_does_not_offer_them(user: User) -> None:

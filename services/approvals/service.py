@@ -3,7 +3,8 @@
 The approver must hold *approve invitations* there and be allowed to hand out the role there, and is neither the
 inviter nor the invitee. Approving sends the invitation: a fresh link, its expiry counted from now, its reminder
 planned, the email written to the outbox in the same transaction. Declining deletes it with the reason; no email
-ever leaves for it. Either way the inviter is told by email, and both are audited.
+ever leaves for it. Either way the inviter is told by email and sees it in *Recently decided* (queue.py), and both are
+audited.
 """
 
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ async def decline(*, actor: Actor, invitation_ids: list[int], reason: str) -> De
                     approval=ApprovalState.DECLINED,
                     approved_by_id=actor.member_id,
                     approval_reason=reason,
+                    approval_decided_at=now(),
                     **reminders.NO_REMINDER,
                 )
             )
@@ -152,6 +154,7 @@ async def _send(actor: Actor, invitation: Invitation) -> bool:
                 last_sent_at=at,
                 approval=ApprovalState.APPROVED,
                 approved_by_id=actor.member_id,
+                approval_decided_at=at,
                 delivery_state=DeliveryState.QUEUED,
                 remind_at=remind_at,
                 reminder_seed=seed if remind_at else None,

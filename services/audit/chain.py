@@ -5,15 +5,18 @@ make every such transaction wait for the chain's head. So one process (the house
 seconds later, in turn: each sealed event gets the next place in the chain (`seal`) and the SHA-256 of the previous
 hash and the event's own canonical content. Editing an event, deleting one from the middle or re-ordering them
 breaks the chain at that place, and `verify` names the first event that no longer fits (`python -m
-services.audit.verify`, docs/SECURITY.md). Removing the newest events leaves a shorter chain that still verifies:
-the head hash (printed by the command) can be written down elsewhere to catch that too.
+services.audit.verify`, docs/SECURITY.md). Verifying only reads: it never seals, so clearing the seal of the newest
+events after editing them leaves them unsealed and said so (with the oldest one's time), never sealed with the edit;
+and the housekeeping process that sealed before refuses to seal again while the head it left is gone (still_holds).
+Removing the newest events leaves a shorter chain that still verifies: the head hash (printed by the command) can be
+written down elsewhere to catch that too.
 """
 
 import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -38,6 +41,7 @@ class Verdict:
     broken_at: int | None = None  # the id of the first event that does not fit
     reason: str = ""
     unsealed: int = 0
+    oldest_unsealed: datetime | None = None  # when the oldest event waiting for its seal was written
 
     @property
     def intact(self) -> bool:
@@ -85,7 +89,8 @@ async def _seal_batch(batch: int) -> int:
 
 
 async def verify(*, batch: int = VERIFY_BATCH) -> Verdict:
-    """Walk the chain from its first place: each event's place follows the last, and its hash is recomputed."""
+    """Walk the chain from its first place: each event's place follows the last, and its hash is recomputed. Reads
+    only: what waits for its seal is counted, never sealed here."""
     checked, place, previous = 0, 0, GENESIS
     while True:
         events = await AuditEvent.filter(seal__gt=place).order_by("seal").limit(batch)
@@ -97,8 +102,22 @@ async def verify(*, batch: int = VERIFY_BATCH) -> Verdict:
             if digest(previous, event) != event.hash:
                 return Verdict(checked, previous, event.id, "its content or its hash was changed")
             checked, place, previous = checked + 1, place + 1, str(event.hash)
-    unsealed = await AuditEvent.filter(seal__isnull=True).count()
-    return Verdict(checked, previous, unsealed=unsealed)
+    waiting = AuditEvent.filter(seal__isnull=True)
+    unsealed = await waiting.count()
+    oldest = await waiting.order_by("at").first() if unsealed else None
+    return Verdict(checked, previous, unsealed=unsealed, oldest_unsealed=oldest.at if oldest else None)
+
+
+async def head() -> tuple[int, str]:
+    """The chain's head: its last place and that event's hash ((0, GENESIS) before the first seal)."""
+    return await _head(None)
+
+
+async def still_holds(mark: tuple[int, str]) -> bool:
+    """Does the chain still hold, at its place and with its hash, the head a sealer saw after its last pass? Not when
+    someone cleared the seal of the newest events (or changed their hash): a sealer then refuses to seal again."""
+    place, hashed = mark
+    return place == 0 or await AuditEvent.filter(seal=place, hash=hashed).exists()
 
 
 async def _head(connection: Any) -> tuple[int, str]:

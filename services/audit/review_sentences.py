@@ -11,6 +11,7 @@ LABELS = {
     "review_decision": "Access review decisions",
     "review_reminder": "Access review reminders",
     "review_closed": "Access reviews closed",
+    "review_overdue": "Access reviews overdue: with the owners",
     "review_removed": "Access ended by a review's deadline",
     "export_review": "Access review records exported",
     "view_reviews": "Access reviews refused",
@@ -87,6 +88,12 @@ WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
         "",
     ),
     "review_closed": _closed,
+    "review_overdue": lambda t, p, d: (
+        f"passed the {count(int(d.get('unanswered') or 0), 'item')} nobody answered by the deadline of the access "
+        f"review “{t}” of {p} to the organisation's owners"
+        + (f", told {', '.join(d['told'])}" if d.get("told") else ""),
+        "",
+    ),
     "review_removed": lambda t, p, d: (
         f"ended the role {d.get('role')} of {t} in {p}: nobody answered for it in the access review "
         f"“{d.get('title', '')}”",

@@ -176,13 +176,16 @@ change the role, set an end, or remove it.</p>
 _REVIEW_UNANSWERED_TEXT = """\
 Hello,
 
-The access review “{{ title }}” of {{ scope_name }} closed on {{ access_ends }} with {{ items }} nobody answered:
+The access review “{{ title }}” of {{ scope_name }} reached its deadline on {{ access_ends }} with {{ items }} nobody \
+answered:
 {% for line in unanswered.split(" ¦ ") %}- {{ line }}
 {% endfor %}
-{% if removed %}As the organisation chose, this access has ended ({{ removed }}).
+{% if handed_over %}They are now yours to decide: what nobody answers by the deadline goes to the organisation's \
+owners, and the review stays open, overdue, until the last of them is decided.
+{% elif removed %}As the organisation chose, this access has ended ({{ removed }}).
 {% else %}This access continues until someone changes it from the staff list.
 {% endif %}
-See the review (you will be asked to log in):
+{% if handed_over %}Decide them in the review{% else %}See the review{% endif %} (you will be asked to log in):
 {{ link }}
 
 -- Gatehouse
@@ -194,16 +197,18 @@ _REVIEW_UNANSWERED_HTML = (
     + """Hello,</p>
 """
     + _P
-    + """The access review <strong>“{{ title }}”</strong> of <strong>{{ scope_name }}</strong> closed on \
-<strong>{{ access_ends }}</strong> with <strong>{{ items }}</strong> nobody answered:</p>
+    + """The access review <strong>“{{ title }}”</strong> of <strong>{{ scope_name }}</strong> reached its deadline \
+on <strong>{{ access_ends }}</strong> with <strong>{{ items }}</strong> nobody answered:</p>
 <ul style="font-size:16px;line-height:1.5">{% for line in unanswered.split(" ¦ ") %}<li>{{ line }}</li>{% endfor %}</ul>
 """
     + _P
-    + """{% if removed %}As the organisation chose, this access has ended ({{ removed }}).\
+    + """{% if handed_over %}They are now yours to decide: what nobody answers by the deadline goes to the \
+organisation's owners, and the review stays open, overdue, until the last of them is decided.\
+{% elif removed %}As the organisation chose, this access has ended ({{ removed }}).\
 {% else %}This access continues until someone changes it from the staff list.{% endif %}</p>
 """
     + _BUTTON
-    + """See the review</a></p>
+    + """{% if handed_over %}Decide them in the review{% else %}See the review{% endif %}</a></p>
 {% endblock %}"""
 )
 

@@ -35,10 +35,11 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def connected(database_url: str, *, generate: bool = False) -> AsyncIterator[None]:
-    """Open the ORM for the duration of the block, migrated (or generated, for throwaway test databases)."""
+async def connected(database_url: str, *, generate: bool = False, migrated: bool = True) -> AsyncIterator[None]:
+    """Open the ORM for the duration of the block, migrated (or generated, for throwaway test databases; or, with
+    migrated False, as it is: for a check that only reads)."""
     config = tortoise_config(database_url)
-    if not generate:
+    if migrated and not generate:
         await migrate(config=config)
     # RegisterTortoise (Tortoise's lifespan helper) makes the ORM visible to every task: the lifespan runs in one,
     # requests, pages and workers in others.

@@ -118,6 +118,7 @@ class Housekeeper:
         self._since = now()
         self._last_purge: datetime | None = None
         self._last_notices: datetime | None = None
+        self._sealed = (0, chain.GENESIS)  # the chain's head after this process's last seal
         self._connection: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
@@ -158,13 +159,25 @@ class Housekeeper:
             await dormancy.end_dormant_access(at=until)
             await review_schedule.run_due(at=until)
             self._last_notices = until
-        await chain.seal()
+        await self._seal()
         if self._last_purge is None or until - self._last_purge >= PURGE_EVERY:
             report = await purge(retention_days=self.retention_days)
             self._last_purge = until
             if report.invitations or report.messages:
                 log.info("housekeeping purged %s invitations and %s emails", report.invitations, report.messages)
         self.last_run_at = until
+
+    async def _seal(self) -> None:
+        """Seal what waits, unless the head this process left is gone (a cleared seal): then refuse, and say so."""
+        if not await chain.still_holds(self._sealed):
+            log.error(
+                "the audit chain no longer holds the head this process sealed (place %s): not sealing; check it with "
+                "python -m services.audit.verify",
+                self._sealed[0],
+            )
+            return
+        await chain.seal()
+        self._sealed = await chain.head()
 
     async def lead(self) -> bool:
         """True when this process runs housekeeping now (takes the lead when nobody holds it)."""

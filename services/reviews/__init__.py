@@ -4,6 +4,7 @@ Owns: starting a campaign by hand or on the organisation's schedule (campaigns.p
 item (reviewers.py: the grant's sponsor when they hold *review access* there, else any holder of it there; never the
 member), the decisions and how they are applied through the staff services (decisions.py: keep, change role, set an
 end, remove), the campaign's items and progress (items.py, campaigns.py), reminders before the deadline and the close
-at the deadline (deadlines.py: unanswered items to the owners, optionally removed; then the campaign is locked), and
-the export of a campaign's record (export.py). Housekeeping calls schedule.run_due.
+at the deadline (deadlines.py: where the organisation chose removal, unanswered items end and the campaign is locked;
+otherwise overdue.py: they go to the owners to decide, and the campaign locks with the last decision), and the export
+of a campaign's record (export.py). Housekeeping calls schedule.run_due.
 """

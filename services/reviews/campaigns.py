@@ -53,6 +53,7 @@ class CampaignRow:
     started_at: datetime
     due_at: datetime
     closed_at: datetime | None  # set: finished and locked
+    overdue_at: datetime | None  # set (while open): past its deadline, what nobody answered is with the owners
     remove_unanswered: bool
     progress: Progress
     may_export: bool  # holds *review access* where the campaign applies (the whole record)
@@ -99,6 +100,7 @@ async def start_campaign(
                 started_at=now(),
                 due_at=due_at,
                 remove_unanswered=remove,
+                privileged_only=privileged_only,
             )
             items = [
                 ReviewItem(
@@ -236,6 +238,7 @@ def _row(actor: Actor, row: ReviewCampaign, progress: Progress) -> CampaignRow:
         started_at=row.started_at,
         due_at=row.due_at,
         closed_at=row.closed_at,
+        overdue_at=row.overdue_at,
         remove_unanswered=row.remove_unanswered,
         progress=progress,
         may_export=reviewers.reviews_in(actor=actor, scope=scope),

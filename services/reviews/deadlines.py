@@ -1,8 +1,9 @@
 """A review's deadline: reminders to reviewers with open items 7 days and 1 day before (each once, whichever process
-sends it: an access_notice key per campaign, reviewer and day), and the close. At the close unanswered items are
-marked, listed to the organisation's owners (one email each), and their grants end where the organisation chose that
-(never the last grants able to manage its staff); then the campaign is locked. A campaign whose items are all decided
-closes at once."""
+sends it: an access_notice key per campaign, reviewer and day), and what happens at the deadline. Where the
+organisation chose removal, unanswered items are marked, listed to its owners (one email each) and their grants end
+(never the last grants able to manage its staff); then the campaign is locked. Otherwise they go to the owners to
+decide (overdue.py) and the campaign locks with its last decision. A campaign whose items are all decided closes at
+once."""
 
 from datetime import datetime, timedelta
 
@@ -13,39 +14,41 @@ from tortoise.transactions import in_transaction
 from models import AccessNotice, MessageKind, Permission, ReviewCampaign, ReviewItem, RoleAssignment, StaffMember
 from services.access import grants
 from services.access.liveness import is_live, live
-from services.access.service import Scope, ScopeLevel
+from services.access.service import Scope
 from services.audit import service as audit
 from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
 from services.platform.clock import now
 from services.platform.words import count
-from services.reviews import campaigns, reviewers
+from services.reviews import campaigns, overdue, reviewers
 
 REMINDER_DAYS = (7, 1)
-LIST_LIMIT = 50  # lines of unanswered items in the owners' email; the review page has them all
-SEPARATOR = " ¦ "  # between the lines of a list in one email context value (services/mail/notice_texts.py)
-OWNER = "organisation_owner"
 END_REASON = "review"  # role_assignment.end_reason of a grant ended because nobody answered for it in a review
 
 
-def review_path(*, campaign: ReviewCampaign) -> str:
-    """The review's page, behind log-in: what its emails link to."""
-    return f"/care/reviews?org={campaign.organisation_id}&campaign={campaign.id}"
-
-
 async def close_due(*, at: datetime | None = None) -> int:
-    """Close every open campaign whose deadline has come; returns how many this process closed."""
+    """Handle every open campaign whose deadline has come (and is not with the owners yet): its open items go to the
+    owners, or, where the organisation chose removal, end and it is locked; returns how many this process handled."""
     moment = at or now()
-    due = (
-        await ReviewCampaign.filter(closed_at=None, due_at__lte=moment).order_by("due_at").values_list("id", flat=True)
+    due = await (
+        ReviewCampaign.filter(closed_at=None, overdue_at=None, due_at__lte=moment)
+        .order_by("due_at")
+        .values_list("id", "remove_unanswered")
     )
-    return sum([await close(campaign_id=int(cid), at=moment) for cid in due])  # type: ignore[call-overload]
+    handled = 0
+    for campaign_id, remove in due:
+        handed = None if remove else await overdue.hand_to_owners(campaign_id=int(campaign_id), at=moment)
+        if handed:
+            handled += 1
+        elif handed is False or remove:  # nothing left to decide, or the organisation chose removal
+            handled += await close(campaign_id=int(campaign_id), at=moment)
+    return handled
 
 
 async def close(*, campaign_id: int, at: datetime) -> bool:
-    """Lock the campaign; its open items become unanswered, go to the owners and, where chosen, end. False when it was
-    already closed (by another process, or a last decision)."""
+    """Lock the campaign; its open items become unanswered, go to the owners by email and, where chosen, end. False
+    when it was already closed (by another process, or a last decision)."""
     campaign = await ReviewCampaign.get_or_none(id=campaign_id, closed_at=None).select_related("organisation")
     if campaign is None:
         return False
@@ -66,7 +69,9 @@ async def close(*, campaign_id: int, at: datetime) -> bool:
         ending = await _removable(campaign, waiting, connection) if campaign.remove_unanswered else []
         for item in ending:
             await _end(campaign, item, at, connection)
-        told = await _tell_owners(campaign, waiting, ending, connection) if waiting else []
+        told = await overdue.owner_emails(organisation_id=campaign.organisation_id) if waiting else []
+        if told:
+            await overdue.tell_owners(campaign, waiting, ending, told, connection)
         detail = {"campaign": campaign.id, "unanswered": len(waiting), "removed": len(ending), "told": told}
         await audit.record(
             actor=None, action="review_closed", scope=scope, target=campaign.title, detail=detail, connection=connection
@@ -137,7 +142,7 @@ async def _remind(campaign: ReviewCampaign, member: StaffMember, items: int, day
         "scope_name": await _scope_name(campaign),
         "ends_at": campaign.due_at.isoformat(),  # the deadline, said as access notices say a moment
         "items": count(items, "item"),
-        "path": review_path(campaign=campaign),
+        "path": overdue.review_path(campaign=campaign),
     }
     try:
         async with in_transaction() as connection:
@@ -205,55 +210,6 @@ async def _end(campaign: ReviewCampaign, item: ReviewItem, at: datetime, connect
         detail=detail,
         connection=connection,
     )
-
-
-async def _tell_owners(
-    campaign: ReviewCampaign, waiting: list[ReviewItem], ending: list[ReviewItem], connection: BaseDBAsyncClient
-) -> list[str]:
-    """One email to each owner of the organisation (else its holders of review access) listing the unanswered."""
-    owners = await _owners(campaign.organisation_id)
-    lines = [_line(item) for item in waiting[:LIST_LIMIT]]
-    if len(waiting) > LIST_LIMIT:
-        lines.append(f"and {count(len(waiting) - LIST_LIMIT, 'more')}")
-    context = {
-        "title": campaign.title,
-        "scope_name": await _scope_name(campaign),
-        "ends_at": campaign.due_at.isoformat(),
-        "items": count(len(waiting), "item"),
-        "unanswered": SEPARATOR.join(lines),
-        "removed": count(len(ending), "grant") if ending else "",
-        "path": review_path(campaign=campaign),
-    }
-    for email in owners:
-        await outbox.enqueue_notice(
-            connection=connection,
-            kind=MessageKind.REVIEW_UNANSWERED,
-            recipient=email,
-            context=context,
-            organisation_id=campaign.organisation_id,
-        )
-    return owners
-
-
-async def _owners(organisation_id: int) -> list[str]:
-    owners = RoleAssignment.filter(
-        live(), organisation_id=organisation_id, deployment_id=None, role__key=OWNER, member__is_active=True
-    )
-    found = [str(e) for e in await owners.order_by("member_id").values_list("member__email", flat=True)]
-    if found:
-        return list(dict.fromkeys(found))
-    whole = Scope(ScopeLevel.ORGANISATION, organisation_id)
-    return [
-        h.email
-        for h in await reviewers.holders(organisation_id=organisation_id)
-        if reviewers.reviews_in(actor=h, scope=whole)
-    ]
-
-
-def _line(item: ReviewItem) -> str:
-    grant = item.assignment
-    place = grant.deployment.name if grant.deployment else "the whole organisation"
-    return f"{grant.member.full_name or grant.member.email} ({grant.member.email}): {grant.role.name}, {place}"
 
 
 async def _scope_name(campaign: ReviewCampaign) -> str:

@@ -26,6 +26,7 @@ COMMENT_MAX = 500
 LOCKED = "This review is finished: its decisions can no longer change."
 OWN = "Nobody reviews their own access: someone else with review access decides this one."
 NOT_YOURS = "This item is assigned to another reviewer, or you do not hold *review access* there."
+WITH_OWNERS = "This review is overdue: what nobody answered is with the organisation's owners to decide."
 ENDED = "That access has already ended: only Remove can be recorded for it."
 DECIDED = "Someone has already decided this item."
 RECORDED = "Decision recorded."
@@ -105,9 +106,13 @@ async def _may_decide(actor: Actor, item: ReviewItem) -> None:
     if item.member_id == actor.member_id:
         await _refused(actor, item, "nobody reviews their own access")
         access.require(False, OWN)
-    if not reviewers.may_decide(actor=actor, member_id=item.member_id, reviewer_id=item.reviewer_id, scope=scope):
+    late = item.campaign.overdue_at is not None
+    owners = await reviewers.owners_of(organisation_id=item.campaign.organisation_id) if late else None
+    if not reviewers.may_decide(
+        actor=actor, member_id=item.member_id, reviewer_id=item.reviewer_id, scope=scope, overdue=owners
+    ):
         await _refused(actor, item, "it is not theirs to review")
-        access.require(False, NOT_YOURS)
+        access.require(False, WITH_OWNERS if late else NOT_YOURS)
 
 
 async def _claim(

@@ -71,6 +71,7 @@ async def _header(row: ReviewCampaign) -> dict[str, Any]:
         "started_at": _moment(row.started_at),
         "due_at": _moment(row.due_at),
         "closed_at": _moment(row.closed_at),
+        "overdue_at": _moment(row.overdue_at),  # when what nobody answered went to the owners
         "remove_unanswered": row.remove_unanswered,
         "items": progress.total,
         "decided": progress.decided,

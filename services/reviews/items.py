@@ -23,6 +23,7 @@ DECISIONS = {
     "unanswered": "Unanswered",
 }
 ANY_REVIEWER = "Anyone with review access"
+THE_OWNERS = "The owners (overdue)"
 RELATED = (
     "assignment__role", "assignment__member", "assignment__organisation", "assignment__deployment",
     "assignment__sponsor", "reviewer", "decided_by",
@@ -87,10 +88,20 @@ async def items_page(
         .limit(size)
         .select_related(*RELATED)
     )
-    return [_item_row(actor, item, locked=row.closed_at is not None) for item in rows], total
+    owners = await _overdue(row)
+    return [_item_row(actor, item, locked=row.closed_at is not None, overdue=owners) for item in rows], total
+
+
+async def _overdue(row: ReviewCampaign) -> reviewers.Owners | None:
+    """Who decides the open items of a review overdue with the owners (None: the review is not)."""
+    if row.overdue_at is None or row.closed_at is not None:
+        return None
+    return await reviewers.owners_of(organisation_id=row.organisation_id)
 
 
 async def _shown(actor: Actor, row: ReviewCampaign, show: str) -> Q:
+    if show == "mine" and (owners := await _overdue(row)) is not None:
+        return owners.decidable(decider_id=actor.member_id)
     if show == "mine":
         deployments = await reviewers.review_deployments(actor=actor, organisation_id=row.organisation_id)
         return (
@@ -105,12 +116,15 @@ async def _shown(actor: Actor, row: ReviewCampaign, show: str) -> Q:
     return Q()
 
 
-def _item_row(actor: Actor, item: ReviewItem, *, locked: bool) -> ItemRow:
+def _item_row(actor: Actor, item: ReviewItem, *, locked: bool, overdue: reviewers.Owners | None) -> ItemRow:
     grant = item.assignment
     scope = Scope.of(grant)
     organisation = grant.organisation.name if grant.organisation else None
     live = is_live(grant.ended_at, grant.ends_at)
-    decides = reviewers.may_decide(actor=actor, member_id=item.member_id, reviewer_id=item.reviewer_id, scope=scope)
+    decides = reviewers.may_decide(
+        actor=actor, member_id=item.member_id, reviewer_id=item.reviewer_id, scope=scope, overdue=overdue
+    )
+    reviewer = item.reviewer.full_name if item.reviewer else ANY_REVIEWER
     return ItemRow(
         id=item.id,
         member_id=item.member_id,
@@ -123,7 +137,7 @@ def _item_row(actor: Actor, item: ReviewItem, *, locked: bool) -> ItemRow:
         ),
         deployment_id=grant.deployment_id,
         sponsor_name=grant.sponsor.full_name if grant.sponsor else "",
-        reviewer_name=item.reviewer.full_name if item.reviewer else ANY_REVIEWER,
+        reviewer_name=THE_OWNERS if overdue is not None and not item.decision else reviewer,
         decision=item.decision,
         decided_by=item.decided_by.full_name if item.decided_by else "",
         decided_at=item.decided_at,

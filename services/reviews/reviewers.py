@@ -1,6 +1,9 @@
 """Who reviews what: an item's reviewer is the grant's sponsor when the sponsor holds *review access* where the grant
 applies and is not its member; otherwise the item is unassigned and anyone holding *review access* there, other than
-the member, decides it. Nobody decides an item about their own access."""
+the member, decides it. Past the deadline (an overdue review) the open items are the organisation's owners' (Owners).
+Nobody decides an item about their own access."""
+
+from dataclasses import dataclass, field
 
 from tortoise.expressions import Q
 
@@ -10,6 +13,52 @@ from services.access.liveness import live
 from services.access.service import Actor, Grant, RoleInfo, Scope
 
 REVIEW = Permission.REVIEW_ACCESS
+OWNER = "organisation_owner"
+
+
+@dataclass(frozen=True)
+class Owners:
+    """Who decides an overdue review's open items: the organisation's owners, never one about their own access; an
+    item about its only owner's access (or every item, when it has no owner) goes to the holders of review access over
+    the whole organisation (stand_ins)."""
+
+    owners: frozenset[int] = frozenset()
+    stand_ins: frozenset[int] = frozenset()
+    emails: dict[int, str] = field(default_factory=dict)
+
+    def decide(self, *, member_id: int, decider_id: int) -> bool:
+        """May this person decide the overdue item about this member's access?"""
+        if decider_id == member_id:
+            return False
+        return decider_id in (self.owners if self.owners - {member_id} else self.stand_ins)
+
+    def deciders(self, *, member_id: int) -> frozenset[int]:
+        """Everyone who may decide the overdue item about this member's access."""
+        return (self.owners if self.owners - {member_id} else self.stand_ins) - {member_id}
+
+    def decidable(self, *, decider_id: int) -> Q:
+        """The open items of an overdue review this person may decide ("mine")."""
+        if decider_id in self.owners:
+            return Q(decision="") & ~Q(member_id=decider_id)
+        if decider_id not in self.stand_ins or len(self.owners) > 1:
+            return Q(id=0)
+        only = Q(member_id__in=sorted(self.owners)) if self.owners else Q()
+        return Q(decision="") & ~Q(member_id=decider_id) & only
+
+
+async def owners_of(*, organisation_id: int) -> Owners:
+    """The organisation's owners (active, through a live organisation-level grant) and its stand-ins."""
+    owning = RoleAssignment.filter(
+        live(), organisation_id=organisation_id, deployment_id=None, role__key=OWNER, member__is_active=True
+    )
+    found = await owning.values_list("member_id", "member__email")
+    whole = Scope(ScopeLevel.ORGANISATION, organisation_id)
+    stand_ins = [h for h in await holders(organisation_id=organisation_id) if reviews_in(actor=h, scope=whole)]
+    return Owners(
+        owners=frozenset(int(m) for m, _ in found),
+        stand_ins=frozenset(h.member_id for h in stand_ins),
+        emails={h.member_id: h.email for h in stand_ins} | {int(m): str(e) for m, e in found},
+    )
 
 
 def reviews_in(*, actor: Actor, scope: Scope) -> bool:
@@ -17,10 +66,15 @@ def reviews_in(*, actor: Actor, scope: Scope) -> bool:
     return access.has_permission(actor, REVIEW, scope)
 
 
-def may_decide(*, actor: Actor, member_id: int, reviewer_id: int | None, scope: Scope) -> bool:
-    """May the actor decide an item about this member's grant in this scope (assigned to reviewer_id, or None)?"""
+def may_decide(
+    *, actor: Actor, member_id: int, reviewer_id: int | None, scope: Scope, overdue: Owners | None = None
+) -> bool:
+    """May the actor decide an item about this member's grant in this scope (assigned to reviewer_id, or None; in an
+    overdue review, overdue says who decides instead)?"""
     if actor.member_id == member_id or not reviews_in(actor=actor, scope=scope):
         return False
+    if overdue is not None:
+        return overdue.decide(member_id=member_id, decider_id=actor.member_id)
     return reviewer_id is None or reviewer_id == actor.member_id
 
 

@@ -4,8 +4,8 @@ remind reviewers, and start the reviews that are due.
 A review of every grant starts review_every_days after the organisation's last review of the whole organisation (its
 creation, before the first); a review of the privileged roles' grants starts privileged_review_days after the last
 review of the whole organisation of either kind, when anyone holds a privileged role. Each starts once: its
-access_notice key names the organisation, the kind and the review it follows. Until a campaign records its kind, a
-privileged-only one is a scheduled one titled PRIVILEGED_TITLE.
+access_notice key names the organisation, the kind and the review it follows. A campaign records its kind
+(review_campaign.privileged_only), whoever started it and whatever its title.
 """
 
 import logging
@@ -51,15 +51,15 @@ async def start_due(*, at: datetime | None = None) -> int:
 
 
 def is_privileged_only(*, campaign: ReviewCampaign) -> bool:
-    """A scheduled review of the privileged roles only (see the module's note)."""
-    return campaign.scheduled and campaign.deployment_id is None and campaign.title.startswith(PRIVILEGED_TITLE)
+    """A review of the privileged roles' grants only, as the campaign recorded when it started."""
+    return campaign.privileged_only
 
 
 async def _last(organisation_id: int, *, privileged_too: bool) -> ReviewCampaign | None:
     """The organisation's latest review of the whole organisation (of every grant, or of either kind)."""
     reviews = ReviewCampaign.filter(organisation_id=organisation_id, deployment_id=None)
     if not privileged_too:
-        reviews = reviews.exclude(scheduled=True, title__startswith=PRIVILEGED_TITLE)
+        reviews = reviews.filter(privileged_only=False)
     return await reviews.order_by("-started_at", "-id").first()
 
 
