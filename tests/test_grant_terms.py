@@ -10,11 +10,15 @@ from services.access import grant_terms
 from services.errors import FieldErrors, LinkInvalid, PermissionDenied
 from services.invitations import acceptance, resending, steps
 from services.invitations import service as invitations
-from services.platform import clock
+from services.mail.templates import render
+from services.platform import clock, settings
+from tests.conftest import TEST_SECRET
 from tests import factor_helpers, factories
 
 PASSWORD = "correct horse battery"
 NEWCOMER = "temp@agency.org"
+LINK = "https://portal.example.org/accept/abc"
+CONFIG = settings.load({"GATEHOUSE_SECRET": TEST_SECRET, "GATEHOUSE_BASE_URL": "https://portal.example.org"})
 
 
 @pytest.fixture(autouse=True)
@@ -62,13 +66,16 @@ async def test_the_end_and_sponsor_travel_with_the_invitation_to_the_email_and_b
     assert invite_audit.detail["ends_at"] == ends_at.isoformat() and invite_audit.detail["sponsor"] == "Sam Sponsor"
 
 
-async def test_by_default_the_inviter_sponsors_and_the_access_does_not_end(db: str) -> None:
+async def test_by_default_the_inviter_sponsors_the_email_says_so_and_the_access_does_not_end(db: str) -> None:
     world, owner = await _world_with_owner()
     await _send(world, owner)
     invitation = await Invitation.get(email=NEWCOMER)
     message = await OutboxMessage.get(recipient=NEWCOMER)
     assert (invitation.ends_at, invitation.sponsor_id) == (None, owner.member_id)
-    assert message.context["ends_at"] == "" and message.context["sponsor_name"] == ""
+    assert message.context["ends_at"] == "" and message.context["sponsor_name"] == "Olive Owner"
+    text = render(message.kind, recipient=NEWCOMER, context=message.context, link=LINK, settings=CONFIG).decode()
+    said = text.replace("=\r\n", "").replace("\r\n", " ")  # quoted-printable soft line breaks
+    assert "Your sponsor, accountable for this access, is Olive Owner (who invited you)." in said
 
 
 async def test_a_member_of_the_organisation_gets_the_role_at_once_with_its_end_and_sponsor(db: str) -> None:
