@@ -6,7 +6,14 @@ from typing import Any
 
 from models import AuditEvent, Deployment, Organisation, StaffMember
 from models.enums import PERMISSION_LABELS
-from services.audit import factor_sentences, integration_sentences, passkey_sentences, review_sentences, sso_sentences
+from services.audit import (
+    factor_sentences,
+    grant_sentences,
+    integration_sentences,
+    passkey_sentences,
+    review_sentences,
+    sso_sentences,
+)
 from services.organisations import naming
 from services.platform.words import count, duration, plural
 
@@ -50,6 +57,7 @@ ACTION_LABELS = {
     **review_sentences.LABELS,
     **passkey_sentences.LABELS,
     **sso_sentences.LABELS,
+    **grant_sentences.LABELS,
 }
 OUTCOMES = {"ok": "Done", "refused": "Refused", "failed": "Failed"}
 
@@ -258,6 +266,7 @@ _WHAT: dict[str, Phrase] = {
     **passkey_sentences.WHAT,
     **sso_sentences.WHAT,
     **factor_sentences.WHAT,
+    **grant_sentences.WHAT,
 }
 
 
