@@ -192,3 +192,23 @@ async def test_a_resend_keeps_the_end_and_sponsor_and_skips_an_invitation_whose_
     assert resent.resent == [NEWCOMER] and message is not None
     assert (message.context["ends_at"], message.context["sponsor_name"]) == (ends_at.isoformat(), "Sam Sponsor")
     assert ended.skipped == [(NEWCOMER, resending.ACCESS_ENDED)]
+
+
+async def test_a_file_with_mixed_ends_sends_nothing_when_the_shared_end_or_the_sponsor_is_refused(db: str) -> None:
+    world, owner = await _world_with_owner()
+    await factories.member("nurse@trust.org", "clinician", org=world.org)  # may not sponsor
+    clinician = await factories.role("clinician")
+    await grant_terms.set_policy(actor=owner, organisation_id=world.org.id, role_id=clinician.id, max_days=90)
+    own = {"a@x.org": clock.now() + timedelta(days=30)}  # a@x.org's own end is fine; b@x.org shares the pop-out's
+    for shared, sponsor, field in (
+        (None, None, "ends_at"),
+        (clock.now() + timedelta(days=10), "nurse@trust.org", "sponsor"),
+    ):
+        with pytest.raises(FieldErrors) as refused:
+            await steps.send_in_steps(
+                actor=owner, addresses=["a@x.org", "b@x.org"], role_id=clinician.id, lifetime_hours=72,
+                organisation_id=world.org.id, step=1, ends_at=shared, ends_for=own, sponsor_email=sponsor,
+            )  # fmt: skip
+        assert list(refused.value.fields) == [field]
+    assert refused.value.fields["sponsor"].startswith("nurse@trust.org cannot sponsor Clinician there")
+    assert not await Invitation.exists() and not await OutboxMessage.exists()
