@@ -32,6 +32,7 @@ class RoleChoice:
     id: int
     name: str
     summary: str = ""  # what the role allows, in one line
+    longest_days: int | None = None  # the organisation requires an end within this many days (None: optional)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class _InviteForm:
         self.on_import = on_import
         self.sending = False
         self.role_names = {role.id: role.name for scope in scopes for role in scope.roles}
+        self.role_longest = {role.id: role.longest_days for scope in scopes for role in scope.roles}
         ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
         self.chips = EmailChips(on_change=self._update_button)
         self.chips.input.props("autofocus")  # opened from a menu by keyboard, typing goes straight to the addresses
@@ -136,6 +138,7 @@ class _InviteForm:
         scope = self._scope()
         role = (int(self.role.value), self.role_names[self.role.value]) if self.role.value is not None else None
         self.known.set_context(role=role, scope_key=scope.key if scope else "", place=scope.place if scope else "")
+        self.terms.require_end(self.role_longest.get(self.role.value) if self.role.value is not None else None)
         self._update_button()
 
     def _role_problem(self, text: str) -> None:

@@ -5,7 +5,7 @@ import asyncio
 from components.invite_dialog import RoleChoice, ScopeChoice, open_invite_dialog
 from components.invite_terms import AccessTerms
 from components.session import PageSession, notify_errors
-from services.access import role_summaries, roles
+from services.access import grant_terms, role_summaries, roles
 from services.access import service as access
 from services.access.service import RoleInfo, Scope
 from services.invitations import csv_import, review, steps
@@ -91,5 +91,6 @@ def _open(
 
 
 async def _choice(label: str, scope: Scope, offered: list[RoleInfo]) -> ScopeChoice:
-    options = [RoleChoice(r.id, r.name, role_summaries.summary(r.permissions)) for r in offered]
+    rules = await grant_terms.policies(organisation_id=scope.organisation_id) if scope.organisation_id else {}
+    options = [RoleChoice(r.id, r.name, role_summaries.summary(r.permissions), rules.get(r.id)) for r in offered]
     return ScopeChoice(label, options, place=await organisations.scope_name(scope=scope), key=scope.key)

@@ -24,7 +24,8 @@ class AccessTerms:
 
 
 class AccessTermsFields:
-    """Access ends (optional, date and time) and Sponsor (an address; by default the inviter's)."""
+    """Access ends (date and time; optional unless the chosen role requires an end) and Sponsor (an address; by
+    default the inviter's)."""
 
     def __init__(self, sponsor: str) -> None:
         self.viewer = ViewerZone(on_known=self._zone_known)
@@ -38,10 +39,20 @@ class AccessTermsFields:
         self.from_file = ui.label().classes("text-caption text-grey-8")
         self.from_file.set_visibility(False)
         self.imported_ends: dict[str, datetime] = {}
+        self.longest: int | None = None
         self._zone_known()
 
     def _zone_known(self) -> None:
-        self.ends.props(f'hint="In your time zone ({zone_label(self.viewer.zone)}); empty: access does not end"')
+        zone = f"In your time zone ({zone_label(self.viewer.zone)})"
+        if self.longest is None:
+            self.ends.props(f'label="Access ends (optional)" hint="{zone}; empty: access does not end"')
+        else:
+            self.ends.props(f'label="Access ends" hint="{zone}; at most {count(self.longest, "day")} from today"')
+
+    def require_end(self, longest: int | None) -> None:
+        """The chosen role's rule here: an end within longest days is required (None: the end is optional)."""
+        self.longest = longest
+        self._zone_known()
 
     def read(self) -> AccessTerms:
         """The terms as entered, ends in the viewer's zone; FieldErrors at Access ends when it is no date and time."""

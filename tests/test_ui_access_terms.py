@@ -10,6 +10,7 @@ from nicegui.testing import User
 
 from components import viewer_zone
 from models import Invitation, OutboxMessage
+from services.access import grant_terms
 from services.invitations import service as invitations
 from tests import factories
 from tests.ui_helpers import error_of, eventually, input_labelled, select_labelled, sign_in, table
@@ -117,3 +118,16 @@ async def test_an_imported_file_gives_each_line_its_own_end_read_in_the_viewers_
     await user.should_see("Invited (3)", retries=RETRIES)
     ends = dict(await Invitation.filter(email__endswith="x.org").values_list("email", "ends_at"))
     assert ends == {"ann@x.org": datetime(2099, 3, 31, 23, 59, tzinfo=UTC), "bob@x.org": None}
+
+
+async def test_a_role_that_must_end_drops_optional_and_says_its_longest_duration(user: User) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    clinician = await factories.role("clinician")
+    await grant_terms.set_policy(actor=owner, organisation_id=world.org.id, role_id=clinician.id, max_days=90)
+    await _owner_opens_the_pop_out(user, world)  # Clinician chosen
+    assert "at most 90 days from today" in str(input_labelled(user, "Access ends").props.get("hint"))
+    assert not [i for i in user.find(kind=ui.input).elements if i.props.get("label") == ENDS]
+    role = select_labelled(user, "Role")
+    role.value = next(k for k, v in role.options.items() if v == "Supervisor")  # type: ignore[union-attr]
+    await eventually(lambda: "does not end" in str(input_labelled(user, ENDS).props.get("hint")))
