@@ -3,6 +3,7 @@
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 
 from nicegui import ui
@@ -24,7 +25,8 @@ STYLE = Path(__file__).with_name("invite_dialog.css")
 _TEMPLATE_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "{": "\\u007b", "}": "\\u007d"})
 
 SendHandler = Callable[[list[str], int, int, int, Progress, AccessTerms], Awaitable[SendResult | None]]
-ImportHandler = Callable[[bytes, str, int], Awaitable[ImportReview | None]]
+# (file, its name, index of the chosen scope, the chosen role's id if any, the viewer's zone): the review of the file
+ImportHandler = Callable[[bytes, str, int, int | None, tzinfo], Awaitable[ImportReview | None]]
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,8 @@ class _InviteForm:
         assert self.on_import is not None
         self.alert.clear()
         try:
-            found = await self.on_import(data, name, int(self.where.value or 0))
+            role_id = int(self.role.value) if self.role.value is not None else None
+            found = await self.on_import(data, name, int(self.where.value or 0), role_id, self.terms.viewer.zone)
         except DomainError as refusal:
             self._refuse(str(refusal))
             return

@@ -1,6 +1,7 @@
 """Open the Invite staff pop-out for one or several scopes, wired to the services as the current actor."""
 
 import asyncio
+from datetime import tzinfo
 
 from components.invite_dialog import RoleChoice, ScopeChoice, open_invite_dialog
 from components.invite_terms import AccessTerms
@@ -73,13 +74,15 @@ def _open(
             ends_for=terms.ends_for,
         )
 
-    async def import_csv(data: bytes, name: str, index: int) -> ImportReview | None:
+    async def import_csv(data: bytes, name: str, index: int, role_id: int | None, zone: tzinfo) -> ImportReview | None:
         actor = await session.actor()
         organisation_id = scopes[index].organisation_id
         if actor is None or organisation_id is None:
             return None
         result = await asyncio.to_thread(lambda: csv_import.parse_file(data=data, name=name))
-        return await review.review_import(actor=actor, organisation_id=organisation_id, result=result)
+        return await review.review_import(
+            actor=actor, organisation_id=organisation_id, result=result, role_id=role_id, zone=zone
+        )
 
     open_invite_dialog(
         title=title,

@@ -110,10 +110,14 @@ async def test_an_imported_file_gives_each_line_its_own_end_read_in_the_viewers_
     world = await factories.world()
     await _owner_opens_the_pop_out(user, world)
     upload = next(iter(user.find(kind=ui.upload).elements))
-    data = b"Email,Access ends\nann@x.org,2099-03-31\nbob@x.org,\nbad@x.org,soon\n"
+    data = b"Email,Access ends\nann@x.org,2099-03-31\nbob@x.org,\nbad@x.org,soon\nold@x.org,2020-01-01\n"
     await upload.handle_uploads([SmallFileUpload(name="temps.csv", content_type="text/csv", _data=data)])
-    await user.should_see("1 address keeps the end of access given in the file.", retries=RETRIES)
+    await user.should_see("1 address keeps the end of access given in the file:", retries=RETRIES)
+    await user.should_see("ann@x.org: access ends 31 Mar 2099, 23:59 UTC")  # each line's end by its address
     await user.should_see("the end of access “soon” is not a date", retries=RETRIES)
+    await user.should_see(  # found at import, like "not a date", and never sent
+        "Line 5: old@x.org — its end of access 2020-01-01 23:59: The end of access must be in the future."
+    )
     user.find(kind=ui.button, content="Send invites").click()
     await user.should_see("Invited (3)", retries=RETRIES)
     ends = dict(await Invitation.filter(email__endswith="x.org").values_list("email", "ends_at"))

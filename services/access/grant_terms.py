@@ -75,20 +75,21 @@ def check_max_days(max_days: int | None) -> None:
 def check_end(
     ends_at: datetime | None,
     *,
-    role: RoleInfo,
+    role: RoleInfo | None,
     longest: int | None,
     at: datetime | None = None,
     start: datetime | None = None,
 ) -> None:
-    """Refuse (InvalidInput) an end in the past, beyond the longest duration, or missing where one is required.
+    """Refuse (InvalidInput) an end in the past, beyond the longest duration, or missing where one is required (role:
+    the role it is given with, named in the messages; None when not chosen yet).
 
     The longest duration is a cap counted from the grant's start (start; an invitation's: now), to the end of that
     last day (UTC): renewing never carries a grant past it. Only a changed rule (Access settings) allows longer.
     """
-    moment = at or now()
+    moment, name = at or now(), role.name if role else "This role"
     if ends_at is None:
         if longest is not None:
-            raise InvalidInput(f"{role.name} needs an end of access here: at most {count(longest, 'day')} away.")
+            raise InvalidInput(f"{name} needs an end of access here: at most {count(longest, 'day')} away.")
         return
     if ends_at.tzinfo is None:
         raise InvalidInput("Give the end of access with its time zone.")
@@ -97,7 +98,7 @@ def check_end(
     begun = start or moment
     if longest is not None and ends_at > latest_end(begun, longest):
         raise InvalidInput(
-            f"{role.name} may hold access for at most {count(longest, 'day')} from {day(begun.astimezone(UTC))}: "
+            f"{name} may hold access for at most {count(longest, 'day')} from {day(begun.astimezone(UTC))}: "
             f"choose an end on or before {day(latest_end(begun, longest))}."
         )
 
