@@ -23,6 +23,7 @@ async def set_end(*, actor: Actor, assignment_id: int, ends_at: datetime | None)
     organisation's longest duration is a cap counted from the grant's start (grant_terms.check_end). Returns the
     member's email."""
     assignment, role, scope = await _checked(actor, assignment_id, "set_end")
+    email = assignment.member.email
     longest = await grant_terms.longest_days(organisation_id=scope.organisation_id, role_id=role.id)
     try:
         grant_terms.check_end(ends_at, role=role, longest=longest, start=assignment.created_at)
@@ -36,36 +37,27 @@ async def set_end(*, actor: Actor, assignment_id: int, ends_at: datetime | None)
             raise NotFound(ALREADY_ENDED)
         detail = {"role": role.name, "from": _moment(assignment.ends_at), "to": _moment(ends_at)}
         await audit.record(
-            actor=actor,
-            action="set_end",
-            scope=scope,
-            target=assignment.member.email,
-            detail=detail,
-            connection=connection,
+            actor=actor, action="set_end", scope=scope, target=email, detail=detail, connection=connection
         )
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
-    return assignment.member.email
+    return email
 
 
 async def end_now(*, actor: Actor, assignment_id: int) -> str:
     """End a grant in force at once (End now): it ends as at its end, kept as history, and the member's sessions
     end when nothing else remains. Returns the member's email."""
     assignment, role, scope = await _checked(actor, assignment_id, "end_now")
+    email = assignment.member.email
     async with in_transaction() as connection:
         ending = RoleAssignment.filter(id=assignment.id, ended_at=None).using_db(connection)
         if not await ending.update(ends_at=now(), end_reason=ENDED_NOW, ended_by_id=actor.member_id):
             raise NotFound(ALREADY_ENDED)
         detail = {"role": role.name, "from": _moment(assignment.ends_at)}
         await audit.record(
-            actor=actor,
-            action="end_now",
-            scope=scope,
-            target=assignment.member.email,
-            detail=detail,
-            connection=connection,
+            actor=actor, action="end_now", scope=scope, target=email, detail=detail, connection=connection
         )
     await grants.end_due()  # marks it ended, audits and tells open pages at once, as housekeeping would
-    return assignment.member.email
+    return email
 
 
 async def _checked(actor: Actor, assignment_id: int, action: str) -> tuple[RoleAssignment, RoleInfo, Scope]:
