@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, tzinfo
 
-from services.platform.words import count, duration, plural
+from services.platform.words import count, day, duration, plural
 
 __all__ = ["count", "day", "delivery", "duration", "exact", "plural", "relative", "zone_label"]
 
@@ -26,11 +26,6 @@ def relative(moment: datetime, now: datetime) -> str:
     else:
         text = count(round(amount / 86400), "day")
     return f"in {text}" if seconds > 0 else f"{text} ago"
-
-
-def day(moment: datetime) -> str:
-    """'12 Nov 2026'."""
-    return moment.strftime("%d %b %Y").lstrip("0")
 
 
 def exact(moment: datetime, zone: tzinfo = UTC, *, seconds: bool = False) -> str:

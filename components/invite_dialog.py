@@ -3,6 +3,7 @@
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 
 from nicegui import ui
@@ -24,7 +25,8 @@ STYLE = Path(__file__).with_name("invite_dialog.css")
 _TEMPLATE_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "{": "\\u007b", "}": "\\u007d"})
 
 SendHandler = Callable[[list[str], int, int, int, Progress, AccessTerms], Awaitable[SendResult | None]]
-ImportHandler = Callable[[bytes, str, int], Awaitable[ImportReview | None]]
+# (file, its name, index of the chosen scope, the chosen role's id if any, the viewer's zone): the review of the file
+ImportHandler = Callable[[bytes, str, int, int | None, tzinfo], Awaitable[ImportReview | None]]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class RoleChoice:
     id: int
     name: str
     summary: str = ""  # what the role allows, in one line
+    longest_days: int | None = None  # the organisation requires an end within this many days (None: optional)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class _InviteForm:
         self.on_import = on_import
         self.sending = False
         self.role_names = {role.id: role.name for scope in scopes for role in scope.roles}
+        self.role_longest = {role.id: role.longest_days for scope in scopes for role in scope.roles}
         ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
         self.chips = EmailChips(on_change=self._update_button)
         self.chips.input.props("autofocus")  # opened from a menu by keyboard, typing goes straight to the addresses
@@ -136,6 +140,7 @@ class _InviteForm:
         scope = self._scope()
         role = (int(self.role.value), self.role_names[self.role.value]) if self.role.value is not None else None
         self.known.set_context(role=role, scope_key=scope.key if scope else "", place=scope.place if scope else "")
+        self.terms.require_end(self.role_longest.get(self.role.value) if self.role.value is not None else None)
         self._update_button()
 
     def _role_problem(self, text: str) -> None:
@@ -249,7 +254,8 @@ class _InviteForm:
         assert self.on_import is not None
         self.alert.clear()
         try:
-            found = await self.on_import(data, name, int(self.where.value or 0))
+            role_id = int(self.role.value) if self.role.value is not None else None
+            found = await self.on_import(data, name, int(self.where.value or 0), role_id, self.terms.viewer.zone)
         except DomainError as refusal:
             self._refuse(str(refusal))
             return

@@ -1,11 +1,12 @@
 """Open the Invite staff pop-out for one or several scopes, wired to the services as the current actor."""
 
 import asyncio
+from datetime import tzinfo
 
 from components.invite_dialog import RoleChoice, ScopeChoice, open_invite_dialog
 from components.invite_terms import AccessTerms
 from components.session import PageSession, notify_errors
-from services.access import role_summaries, roles
+from services.access import grant_terms, role_summaries, roles
 from services.access import service as access
 from services.access.service import RoleInfo, Scope
 from services.invitations import csv_import, review, steps
@@ -73,13 +74,15 @@ def _open(
             ends_for=terms.ends_for,
         )
 
-    async def import_csv(data: bytes, name: str, index: int) -> ImportReview | None:
+    async def import_csv(data: bytes, name: str, index: int, role_id: int | None, zone: tzinfo) -> ImportReview | None:
         actor = await session.actor()
         organisation_id = scopes[index].organisation_id
         if actor is None or organisation_id is None:
             return None
         result = await asyncio.to_thread(lambda: csv_import.parse_file(data=data, name=name))
-        return await review.review_import(actor=actor, organisation_id=organisation_id, result=result)
+        return await review.review_import(
+            actor=actor, organisation_id=organisation_id, result=result, role_id=role_id, zone=zone
+        )
 
     open_invite_dialog(
         title=title,
@@ -91,5 +94,6 @@ def _open(
 
 
 async def _choice(label: str, scope: Scope, offered: list[RoleInfo]) -> ScopeChoice:
-    options = [RoleChoice(r.id, r.name, role_summaries.summary(r.permissions)) for r in offered]
+    rules = await grant_terms.policies(organisation_id=scope.organisation_id) if scope.organisation_id else {}
+    options = [RoleChoice(r.id, r.name, role_summaries.summary(r.permissions), rules.get(r.id)) for r in offered]
     return ScopeChoice(label, options, place=await organisations.scope_name(scope=scope), key=scope.key)

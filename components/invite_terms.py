@@ -7,11 +7,12 @@ from datetime import datetime
 from nicegui import ui
 
 from components.form_errors import FormErrors
-from components.formatting import count, zone_label
+from components.formatting import count, exact, zone_label
 from components.viewer_zone import ViewerZone
 from services.errors import FieldErrors
 
 NOT_A_MOMENT = "Enter a date and time, like 2027-03-31 17:00."
+ENDS_SHOWN = 50  # an imported file's own ends, each next to its address, up to this many
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,8 @@ class AccessTerms:
 
 
 class AccessTermsFields:
-    """Access ends (optional, date and time) and Sponsor (an address; by default the inviter's)."""
+    """Access ends (date and time; optional unless the chosen role requires an end) and Sponsor (an address; by
+    default the inviter's)."""
 
     def __init__(self, sponsor: str) -> None:
         self.viewer = ViewerZone(on_known=self._zone_known)
@@ -35,13 +37,23 @@ class AccessTermsFields:
             self.sponsor.props('hint="Accountable for this access: someone who may manage this role here"')
             self.sponsor.mark("sponsor")
         self.errors = FormErrors({"ends_at": self.ends, "sponsor": self.sponsor})
-        self.from_file = ui.label().classes("text-caption text-grey-8")
+        self.from_file = ui.column().classes("w-full gap-0 text-caption text-grey-8")
         self.from_file.set_visibility(False)
         self.imported_ends: dict[str, datetime] = {}
+        self.longest: int | None = None
         self._zone_known()
 
     def _zone_known(self) -> None:
-        self.ends.props(f'hint="In your time zone ({zone_label(self.viewer.zone)}); empty: access does not end"')
+        zone = f"In your time zone ({zone_label(self.viewer.zone)})"
+        if self.longest is None:
+            self.ends.props(f'label="Access ends (optional)" hint="{zone}; empty: access does not end"')
+        else:
+            self.ends.props(f'label="Access ends" hint="{zone}; at most {count(self.longest, "day")} from today"')
+
+    def require_end(self, longest: int | None) -> None:
+        """The chosen role's rule here: an end within longest days is required (None: the end is optional)."""
+        self.longest = longest
+        self._zone_known()
 
     def read(self) -> AccessTerms:
         """The terms as entered, ends in the viewer's zone; FieldErrors at Access ends when it is no date and time."""
@@ -60,9 +72,15 @@ class AccessTermsFields:
         """An imported file's own ends (its second column), kept for its addresses."""
         self.imported_ends.update(ends)
         kept = len(self.imported_ends)
-        self.from_file.set_text(
-            f"{count(kept, 'address')} {'keeps' if kept == 1 else 'keep'} the end of access given in the file."
-        )
+        self.from_file.clear()
+        with self.from_file:
+            ui.label(
+                f"{count(kept, 'address')} {'keeps' if kept == 1 else 'keep'} the end of access given in the file:"
+            )
+            for address, end in list(self.imported_ends.items())[:ENDS_SHOWN]:
+                ui.label(f"{address}: access ends {exact(self._in_zone(end), self.viewer.zone)}").classes("break-all")
+            if kept > ENDS_SHOWN:
+                ui.label(f"… and {kept - ENDS_SHOWN:,} more.")
         self.from_file.set_visibility(bool(self.imported_ends))
 
     def _in_zone(self, moment: datetime) -> datetime:

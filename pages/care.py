@@ -36,6 +36,7 @@ VIEWS = {
     "ending": "Staff members >> Access ending in 30 days",
     "ended": "Staff members >> Ended access",
 }
+INVITERS_VIEWS = ("pending", "approvals")
 
 
 def create() -> None:
@@ -68,7 +69,9 @@ class _CarePortal:
         self.may_suspend = rights.may_suspend_accounts(actor=actor)
         self.may_manage_webhooks = webhooks.may_manage(actor, organisation_id=organisation_id)
         self.may_integrate = token_places.may_manage_any(actor=actor, organisation_id=organisation_id)
-        self.view = view if view in VIEWS and (view == "staff" or self.may_invite) else "staff"
+        # Everyone who sees the staff list has its filters; pending invitations and approvals are for who invites.
+        self.views = VIEWS if self.may_invite else {k: v for k, v in VIEWS.items() if k not in INVITERS_VIEWS}
+        self.view = view if view in self.views else "staff"
 
     async def build(self, organisations: dict[int, str]) -> None:
         with ui.row().classes("w-full items-center gap-4 q-mb-sm"):
@@ -79,9 +82,8 @@ class _CarePortal:
                     value=self.organisation_id,
                     on_change=lambda e: ui.navigate.to(f"/care?org={e.value}"),
                 ).props("outlined dense")
-            views = VIEWS if self.may_invite else {"staff": VIEWS["staff"]}
             # Wide enough for "Staff members >> Pending staff invitations" whole; never wider than a phone.
-            ui.select(views, label="Overview filters", value=self.view, on_change=self._switch).props(
+            ui.select(self.views, label="Overview filters", value=self.view, on_change=self._switch).props(
                 "outlined dense"
             ).style("width: 24rem; max-width: 100%")
             self._menu()

@@ -2,6 +2,7 @@
 account."""
 
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +62,7 @@ class StaffView:
         self.session = session
         self.organisation_id = organisation_id
         self.show = show
+        self.with_actions = may_manage
         self.list = PagedTable(
             columns=[*self.columns, ACTIONS] if may_manage else self.columns,
             fetch=self._fetch,
@@ -75,8 +77,7 @@ class StaffView:
             if may_manage
             else "Nobody holds a role here yet."
         )
-        if may_manage:
-            add_row_menu(self.list.table, self.menu)
+        add_row_menu(self.list.table, self.menu)  # each row offers what the service says the viewer may do there
         self.list.table.on("change_role", lambda e: self._change_role(e.args))
         self.list.table.on("remove", lambda e: self._remove(e.args))
         self.list.table.on("set_end", lambda e: self._set_end(e.args))
@@ -110,33 +111,35 @@ class StaffView:
         if found is None:
             return None
         rows, total = found
-        return Fetched(
-            [
-                {
-                    "id": r.assignment_id,
-                    "name": r.name + (SUSPENDED if r.suspended else ""),
-                    "member_id": r.member_id,
-                    "email": r.email,
-                    "role": r.role_name,
-                    "role_id": r.role_id,
-                    "scope": r.scope_name,
-                    "deployment_id": r.deployment_id,
-                    "joined": day(r.joined),
-                    "ends": self._ends(r),
-                    "sponsor": r.sponsor_name,
-                    "last_login": _last_login(r),
-                    "manageable": r.manageable and not r.suspended,
-                    "may_set_end": r.may_set_end and not r.suspended,
-                    "ends_at": r.ends_at.isoformat() if r.ends_at else "",
-                    "may_suspend": r.suspendable and not r.suspended,
-                    "may_restore": r.suspendable and r.suspended,
-                    "resettable": r.resettable and not r.suspended,
-                    "restorable": r.restorable,
-                }
-                for r in rows
-            ],
-            total,
-        )
+        shown = [
+            {
+                "id": r.assignment_id,
+                "name": r.name + (SUSPENDED if r.suspended else ""),
+                "member_id": r.member_id,
+                "email": r.email,
+                "role": r.role_name,
+                "role_id": r.role_id,
+                "scope": r.scope_name,
+                "deployment_id": r.deployment_id,
+                "joined": day(r.joined),
+                "ends": self._ends(r),
+                "sponsor": r.sponsor_name,
+                "last_login": _last_login(r),
+                "manageable": r.manageable and not r.suspended,
+                "may_set_end": r.may_set_end and not r.suspended,
+                "ends_at": r.ends_at.isoformat() if r.ends_at else "",
+                "may_suspend": r.suspendable and not r.suspended,
+                "may_restore": r.suspendable and r.suspended,
+                "resettable": r.resettable and not r.suspended,
+                "restorable": r.restorable,
+            }
+            for r in rows
+        ]
+        if not self.with_actions and any(row.get(item.only_if) for row in shown for item in self.menu if item.only_if):
+            self.with_actions = True  # a sponsor who manages nobody still acts on the grants they sponsor
+            self.list.table.columns = [*self.columns, ACTIONS]
+            self.list.table.update()
+        return Fetched(shown, total)
 
     async def _change_role(self, row: dict[str, Any]) -> None:
         actor = await self.session.actor()
@@ -219,10 +222,27 @@ class StaffView:
                     dialog.close()
                     await self.refresh()
 
-            with ui.row().classes("w-full justify-end"):
+            def end_now() -> None:
+                dialog.close()
+                with self.list.table.parent_slot or nullcontext():  # the question outlives this dialog
+                    self._end_now(row)
+
+            with ui.row().classes("w-full items-center"):
+                ui.button("End now", on_click=end_now).props("flat no-caps color=negative")
+                ui.space()
                 ui.button("Cancel", on_click=dialog.close).props("flat no-caps")
                 ui.button("Save", on_click=save).props("no-caps color=primary")
         dialog.open()
+
+    def _end_now(self, row: dict[str, Any]) -> None:
+        self._confirm_then(
+            lambda a: grant_ends.end_now(actor=a, assignment_id=int(row["id"])),
+            title=f"End {row['name']}'s access now?",
+            message=f"{row['email']} loses the role {row['role']} ({row['scope']}) at once; it stays in their history. "
+            "Their sessions end if they hold nothing else.",
+            action="End access now",
+            success=f"{row['email']} no longer holds {row['role']} there.",
+        )
 
     def _reset_factors(self, row: dict[str, Any]) -> None:
         self._confirm_then(

@@ -11,7 +11,7 @@ from nicegui.testing import User
 from models import AccessNotice, AuditEvent, MessageKind, Organisation, OutboxMessage, RoleAssignment, StaffMember
 from services.access import grants
 from services.mail.templates import render, subject_for
-from services.organisations import dormancy, end_warnings
+from services.organisations import access_settings, dormancy, end_warnings
 from services.platform import clock, settings
 from services.platform.housekeeping import Housekeeper
 from tests import factories
@@ -55,6 +55,21 @@ async def test_the_member_and_the_sponsor_are_warned_14_7_and_1_days_before_the_
     assert await _sent() == pair * 3
     audit = await AuditEvent.filter(action="end_warning").order_by("id")
     assert [event.detail["days"] for event in audit] == [14, 7, 1]
+
+
+async def test_an_organisations_own_warning_days_drive_the_warnings(db: str) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    await access_settings.update(
+        actor=owner, organisation_id=world.org.id, end_warning_days=[30, 3], invitation_reminders=True,
+        dormant_days=90, end_dormant_access=False,
+    )  # fmt: skip
+    grant = await _grant(world, days=40)
+    for days, warned in ((30.01, 0), (30, 1), (14, 0), (7, 0), (3, 1), (1, 0)):
+        _until_end(grant, days)
+        assert await end_warnings.warn_due() == warned, f"{days} days before the end"
+    audit = await AuditEvent.filter(action="end_warning").order_by("id")
+    assert [event.detail["days"] for event in audit] == [30, 3]
 
 
 async def test_a_grant_shorter_than_an_interval_gets_only_the_warnings_that_fit_it(db: str) -> None:

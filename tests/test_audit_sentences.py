@@ -2,6 +2,7 @@
 
 from models import AuditEvent
 from services.access.service import Scope, ScopeLevel
+from services.audit import sentences
 from services.audit import service as audit
 from tests import factories
 
@@ -82,3 +83,39 @@ async def test_an_action_without_a_sentence_and_a_vanished_place_are_still_said_
         "Ada Admin resent the invitation to a@b.org for a deployment that no longer exists at St Mary's Trust "
         "with a new link.",
     ]
+
+
+async def test_a_changed_end_an_early_end_and_a_suspension_are_said_with_from_and_to(db: str) -> None:
+    world = await factories.world()
+    ada = await factories.member("ada@trust.org", "organisation_owner", org=world.org, full_name="Ada Admin")
+    await factories.member("max@trust.org", "clinician", dep=world.dep, full_name="Max Mole")
+    heart = "Heart Failure Trial at St Mary's Trust"
+    ends = {"role": "Clinician", "from": "2027-01-01T17:00:00+00:00", "to": "2027-03-01T17:00:00+00:00"}
+    await audit.record(actor=ada, action="set_end", scope=world.dep_scope, target="max@trust.org", detail=ends)
+    await audit.record(
+        actor=ada, action="set_end", scope=world.dep_scope, target="max@trust.org",
+        detail={"role": "Clinician", "from": "2027-03-01T17:00:00+00:00", "to": "does not end"},
+    )  # fmt: skip
+    await audit.record(
+        actor=ada, action="end_now", scope=world.dep_scope, target="max@trust.org",
+        detail={"role": "Clinician", "from": "does not end"},
+    )  # fmt: skip
+    assert await _said(ada, world.org.id) == [
+        f"Ada Admin changed the end of the Clinician access of Max Mole (max@trust.org) in {heart} "
+        "from 1 Jan 2027, 17:00 UTC to 1 Mar 2027, 17:00 UTC.",
+        f"Ada Admin changed the end of the Clinician access of Max Mole (max@trust.org) in {heart} "
+        "from 1 Mar 2027, 17:00 UTC to no end.",
+        f"Ada Admin ended the Clinician access of Max Mole (max@trust.org) in {heart} now (it was to end: no end).",
+    ]
+    suspended = AuditEvent(
+        action="suspend_account", target="max@trust.org", actor_id=ada.member_id, outcome="ok",
+        detail={"sessions_ended": 2, "invitations_deleted": 1},
+    )  # fmt: skip
+    restored = AuditEvent(action="restore_account", target="max@trust.org", actor_id=ada.member_id, outcome="ok")
+    names = await sentences.names_for([suspended, restored])
+    assert sentences.sentence(suspended, names) == (
+        "Ada Admin suspended the account of Max Mole (max@trust.org): every access stopped at once, 2 sessions "
+        "ended, 1 pending invitation they had sent was deleted."
+    )
+    assert sentences.sentence(restored, names) == "Ada Admin restored the account of Max Mole (max@trust.org)."
+    assert {"set_end", "end_now", "suspend_account", "restore_account"} <= set(sentences.ACTION_LABELS)

@@ -10,11 +10,15 @@ from services.access import grant_terms
 from services.errors import FieldErrors, LinkInvalid, PermissionDenied
 from services.invitations import acceptance, resending, steps
 from services.invitations import service as invitations
-from services.platform import clock
+from services.mail.templates import render
+from services.platform import clock, settings
 from tests import factor_helpers, factories
+from tests.conftest import TEST_SECRET
 
 PASSWORD = "correct horse battery"
 NEWCOMER = "temp@agency.org"
+LINK = "https://portal.example.org/accept/abc"
+CONFIG = settings.load({"GATEHOUSE_SECRET": TEST_SECRET, "GATEHOUSE_BASE_URL": "https://portal.example.org"})
 
 
 @pytest.fixture(autouse=True)
@@ -62,13 +66,16 @@ async def test_the_end_and_sponsor_travel_with_the_invitation_to_the_email_and_b
     assert invite_audit.detail["ends_at"] == ends_at.isoformat() and invite_audit.detail["sponsor"] == "Sam Sponsor"
 
 
-async def test_by_default_the_inviter_sponsors_and_the_access_does_not_end(db: str) -> None:
+async def test_by_default_the_inviter_sponsors_the_email_says_so_and_the_access_does_not_end(db: str) -> None:
     world, owner = await _world_with_owner()
     await _send(world, owner)
     invitation = await Invitation.get(email=NEWCOMER)
     message = await OutboxMessage.get(recipient=NEWCOMER)
     assert (invitation.ends_at, invitation.sponsor_id) == (None, owner.member_id)
-    assert message.context["ends_at"] == "" and message.context["sponsor_name"] == ""
+    assert message.context["ends_at"] == "" and message.context["sponsor_name"] == "Olive Owner"
+    text = render(message.kind, recipient=NEWCOMER, context=message.context, link=LINK, settings=CONFIG).decode()
+    said = text.replace("=\r\n", "").replace("\r\n", " ")  # quoted-printable soft line breaks
+    assert "Your sponsor, accountable for this access, is Olive Owner (who invited you)." in said
 
 
 async def test_a_member_of_the_organisation_gets_the_role_at_once_with_its_end_and_sponsor(db: str) -> None:
@@ -111,7 +118,7 @@ async def test_an_organisation_rule_requires_an_end_within_the_longest_duration(
         await _send(world, owner, ends_at=clock.now() + timedelta(days=91))
     await _send(world, owner, ends_at=clock.now() + timedelta(days=90))
     assert missing.value.fields == {"ends_at": "Clinician needs an end of access here: at most 90 days away."}
-    assert too_long.value.fields["ends_at"].startswith("Clinician can be given for at most 90 days here")
+    assert too_long.value.fields["ends_at"].startswith("Clinician may hold access for at most 90 days from ")
     assert await grant_terms.policies(organisation_id=world.org.id) == {clinician.id: 90}
     assert await grant_terms.longest_days(organisation_id=world.other_org.id, role_id=clinician.id) is None
     assert (await AuditEvent.get(action="set_grant_policy")).detail == {"max_days": 90}
@@ -185,3 +192,23 @@ async def test_a_resend_keeps_the_end_and_sponsor_and_skips_an_invitation_whose_
     assert resent.resent == [NEWCOMER] and message is not None
     assert (message.context["ends_at"], message.context["sponsor_name"]) == (ends_at.isoformat(), "Sam Sponsor")
     assert ended.skipped == [(NEWCOMER, resending.ACCESS_ENDED)]
+
+
+async def test_a_file_with_mixed_ends_sends_nothing_when_the_shared_end_or_the_sponsor_is_refused(db: str) -> None:
+    world, owner = await _world_with_owner()
+    await factories.member("nurse@trust.org", "clinician", org=world.org)  # may not sponsor
+    clinician = await factories.role("clinician")
+    await grant_terms.set_policy(actor=owner, organisation_id=world.org.id, role_id=clinician.id, max_days=90)
+    own = {"a@x.org": clock.now() + timedelta(days=30)}  # a@x.org's own end is fine; b@x.org shares the pop-out's
+    for shared, sponsor, field in (
+        (None, None, "ends_at"),
+        (clock.now() + timedelta(days=10), "nurse@trust.org", "sponsor"),
+    ):
+        with pytest.raises(FieldErrors) as refused:
+            await steps.send_in_steps(
+                actor=owner, addresses=["a@x.org", "b@x.org"], role_id=clinician.id, lifetime_hours=72,
+                organisation_id=world.org.id, step=1, ends_at=shared, ends_for=own, sponsor_email=sponsor,
+            )  # fmt: skip
+        assert list(refused.value.fields) == [field]
+    assert refused.value.fields["sponsor"].startswith("nurse@trust.org cannot sponsor Clinician there")
+    assert not await Invitation.exists() and not await OutboxMessage.exists()

@@ -1,15 +1,16 @@
 """The rules behind the pop-out: which imported addresses are already known and what sending would do to them,
 a send in steps with its progress, when a send asks first, and what each role allows in one line."""
 
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
 from tortoise.exceptions import OperationalError
 
 from models import Invitation, InvitationState, Organisation
-from services.access import role_summaries, roles
+from services.access import grant_terms, role_summaries, roles
 from services.errors import PermissionDenied
-from services.invitations import review, steps
+from services.invitations import csv_import, review, steps
 from services.invitations import service as invitations
 from services.invitations.csv_import import ImportResult
 from services.invitations.review import KnownAddress
@@ -159,3 +160,25 @@ async def test_every_role_has_a_one_line_summary_derived_from_its_rights_custom_
     administrator = await factories.role("administrator")
     assert role_summaries.summary(administrator.permissions) != role_summaries.summary(admin.permissions)
     assert role_summaries.summary([]) == "No permissions"
+
+
+async def test_an_imported_end_in_the_past_or_beyond_the_roles_longest_duration_is_a_problem_of_its_line(
+    db: str,
+) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    clinician = await factories.role("clinician")
+    await grant_terms.set_policy(actor=owner, organisation_id=world.org.id, role_id=clinician.id, max_days=90)
+    soon, far, past = (now().replace(tzinfo=None) + timedelta(days=days) for days in (30, 120, -1))
+    result = csv_import.parse(
+        data=f"Email,Ends\na@x.org,{soon:%Y-%m-%d}\nb@x.org,{far:%Y-%m-%d}\nc@x.org,{past:%Y-%m-%d}\nd@x.org,\n".encode()
+    )
+    found = await review.review_import(
+        actor=owner, organisation_id=world.org.id, result=result, role_id=clinician.id, zone=UTC
+    )
+    assert found.new == ["a@x.org", "d@x.org"] and list(found.result.ends) == ["a@x.org"]
+    assert [(p.line, p.value) for p in found.result.problems] == [(3, "b@x.org"), (4, "c@x.org")]
+    assert "Clinician may hold access for at most 90 days from" in found.result.problems[0].reason
+    assert found.result.problems[1].reason.endswith("The end of access must be in the future.")
+    unchosen = await review.review_import(actor=owner, organisation_id=world.org.id, result=result)
+    assert unchosen.new == ["a@x.org", "b@x.org", "d@x.org"]  # no role chosen yet: only the past is refused

@@ -10,6 +10,7 @@ from nicegui.testing import User
 
 from components import viewer_zone
 from models import Invitation, OutboxMessage
+from services.access import grant_terms
 from services.invitations import service as invitations
 from tests import factories
 from tests.ui_helpers import error_of, eventually, input_labelled, select_labelled, sign_in, table
@@ -109,11 +110,28 @@ async def test_an_imported_file_gives_each_line_its_own_end_read_in_the_viewers_
     world = await factories.world()
     await _owner_opens_the_pop_out(user, world)
     upload = next(iter(user.find(kind=ui.upload).elements))
-    data = b"Email,Access ends\nann@x.org,2099-03-31\nbob@x.org,\nbad@x.org,soon\n"
+    data = b"Email,Access ends\nann@x.org,2099-03-31\nbob@x.org,\nbad@x.org,soon\nold@x.org,2020-01-01\n"
     await upload.handle_uploads([SmallFileUpload(name="temps.csv", content_type="text/csv", _data=data)])
-    await user.should_see("1 address keeps the end of access given in the file.", retries=RETRIES)
+    await user.should_see("1 address keeps the end of access given in the file:", retries=RETRIES)
+    await user.should_see("ann@x.org: access ends 31 Mar 2099, 23:59 UTC")  # each line's end by its address
     await user.should_see("the end of access “soon” is not a date", retries=RETRIES)
+    await user.should_see(  # found at import, like "not a date", and never sent
+        "Line 5: old@x.org — its end of access 2020-01-01 23:59: The end of access must be in the future."
+    )
     user.find(kind=ui.button, content="Send invites").click()
     await user.should_see("Invited (3)", retries=RETRIES)
     ends = dict(await Invitation.filter(email__endswith="x.org").values_list("email", "ends_at"))
     assert ends == {"ann@x.org": datetime(2099, 3, 31, 23, 59, tzinfo=UTC), "bob@x.org": None}
+
+
+async def test_a_role_that_must_end_drops_optional_and_says_its_longest_duration(user: User) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    clinician = await factories.role("clinician")
+    await grant_terms.set_policy(actor=owner, organisation_id=world.org.id, role_id=clinician.id, max_days=90)
+    await _owner_opens_the_pop_out(user, world)  # Clinician chosen
+    assert "at most 90 days from today" in str(input_labelled(user, "Access ends").props.get("hint"))
+    assert not [i for i in user.find(kind=ui.input).elements if i.props.get("label") == ENDS]
+    role = select_labelled(user, "Role")
+    role.value = next(k for k, v in role.options.items() if v == "Supervisor")  # type: ignore[union-attr]
+    await eventually(lambda: "does not end" in str(input_labelled(user, ENDS).props.get("hint")))

@@ -96,13 +96,21 @@ async def test_resend_all_expired_renews_only_the_expired_ones(user: User) -> No
     assert (await Invitation.get(email="fresh@example.org")).send_count == 1
 
 
-async def test_a_clinician_sees_colleagues_but_cannot_manage_or_see_pending_invitations(user: User) -> None:
+async def test_a_clinician_sees_colleagues_and_the_staff_filters_but_cannot_manage_or_see_pending_invitations(
+    user: User,
+) -> None:
     world = await factories.world()
     await sign_in(user, "nurse@trust.org", "clinician", org=world.org)
     await user.open("/care?view=pending")
     await eventually(lambda: len(table(user, "staff").rows) == 1)
     await user.should_not_see("Manage")
-    assert option_labels(select_labelled(user, "Overview filters")) == {"All staff members"}
+    assert option_labels(select_labelled(user, "Overview filters")) == {
+        "All staff members",
+        "Staff members >> Dormant members",
+        "Staff members >> Access ending in 30 days",
+        "Staff members >> Ended access",
+    }
+    assert "actions" not in [column["name"] for column in table(user, "staff").columns]  # nothing to act on
 
 
 async def test_change_role_and_remove_from_team_but_never_the_last_staff_manager(user: User) -> None:

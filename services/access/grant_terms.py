@@ -3,7 +3,7 @@ an organisation sets for chosen roles (every grant of the role must end, within 
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
@@ -16,7 +16,7 @@ from services.errors import FieldErrors, InvalidInput, check_fields
 from services.invitations import addresses as emails
 from services.platform import events
 from services.platform.clock import now
-from services.platform.words import count
+from services.platform.words import count, day
 
 MAX_POLICY_DAYS = 3650
 
@@ -72,19 +72,42 @@ def check_max_days(max_days: int | None) -> None:
         raise InvalidInput(f"Choose a longest duration between 1 and {MAX_POLICY_DAYS:,} days.")
 
 
-def check_end(ends_at: datetime | None, *, role: RoleInfo, longest: int | None, at: datetime | None = None) -> None:
-    """Refuse (InvalidInput) an end in the past, beyond the longest duration, or missing where one is required."""
-    moment = at or now()
+def check_end(
+    ends_at: datetime | None,
+    *,
+    role: RoleInfo | None,
+    longest: int | None,
+    at: datetime | None = None,
+    start: datetime | None = None,
+) -> None:
+    """Refuse (InvalidInput) an end in the past, beyond the longest duration, or missing where one is required (role:
+    the role it is given with, named in the messages; None when not chosen yet).
+
+    The longest duration is a cap counted from the grant's start (start; an invitation's: now), to the end of that
+    last day (UTC): renewing never carries a grant past it. Only a changed rule (Access settings) allows longer.
+    """
+    moment, name = at or now(), role.name if role else "This role"
     if ends_at is None:
         if longest is not None:
-            raise InvalidInput(f"{role.name} needs an end of access here: at most {count(longest, 'day')} away.")
+            raise InvalidInput(f"{name} needs an end of access here: at most {count(longest, 'day')} away.")
         return
     if ends_at.tzinfo is None:
         raise InvalidInput("Give the end of access with its time zone.")
     if ends_at <= moment:
         raise InvalidInput("The end of access must be in the future.")
-    if longest is not None and ends_at > moment + timedelta(days=longest):
-        raise InvalidInput(f"{role.name} can be given for at most {count(longest, 'day')} here: choose an earlier end.")
+    begun = start or moment
+    if longest is not None and ends_at > latest_end(begun, longest):
+        raise InvalidInput(
+            f"{name} may hold access for at most {count(longest, 'day')} from {day(begun.astimezone(UTC))}: "
+            f"choose an end on or before {day(latest_end(begun, longest))}."
+        )
+
+
+def latest_end(start: datetime, longest: int) -> datetime:
+    """The latest end a grant that started at start may have under a longest duration of longest days: the end of
+    the last day, in UTC."""
+    last = (start + timedelta(days=longest)).astimezone(UTC)
+    return last.replace(hour=23, minute=59, second=59, microsecond=0)
 
 
 async def check_terms(

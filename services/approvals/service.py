@@ -196,7 +196,8 @@ async def _invitation_context(invitation: Invitation, expires_at: str) -> dict[s
         "scope_name": await organisations.scope_name(scope=Scope.of(invitation)),
         "expires_at": expires_at,
         "ends_at": invitation.ends_at.isoformat() if invitation.ends_at else "",
-        "sponsor_name": sponsor.full_name if sponsor and sponsor.id != invitation.invited_by_id else "",
+        "sponsor_name": sponsor.full_name if sponsor else "",
+        "sponsor_is_inviter": "yes" if sponsor and sponsor.id == invitation.invited_by_id else "",
     }
 
 

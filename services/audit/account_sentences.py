@@ -1,42 +1,26 @@
-"""What suspending and restoring an account (services/organisations/suspension.py) and changing when a grant ends
-(services/organisations/grant_ends.py) mean, said as sentences (services/audit/sentences.py says the others).
-Suspensions are recorded at platform level and in every organisation where the account held a grant, so the place
-says which."""
+"""What suspending and restoring an account (services/organisations/suspension.py) mean, said as sentences
+(services/audit/sentences.py says the others; grant_sentences.py changed ends). Suspensions are recorded at platform
+level and in every organisation where the account held a grant, so the place says which."""
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from services.organisations import naming
-from services.platform.words import count
+from services.platform.words import count, plural
 
 LABELS = {
     "suspend_account": "Accounts suspended",
     "restore_account": "Accounts restored",
-    "set_end": "Ends of access changed",
 }
 
 
 def _suspend(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:
     where = "every access" if place == naming.PLATFORM else f"their access in {place}"
-    sessions = count(int(d.get("sessions_ended") or 0), "session")
-    return f"suspended the account of {target}: {where} stopped at once, {sessions} ended", f"suspend {target}"
-
-
-def _moment(value: object) -> str:
-    try:
-        return datetime.fromisoformat(str(value)).strftime("%d %b %Y, %H:%M UTC").lstrip("0")
-    except ValueError:
-        return str(value or "does not end")
-
-
-def _set_end(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:
-    role = d.get("role", "a role")
-    return (
-        f"changed the end of {target}'s access as {role} in {place} from {_moment(d.get('from'))} to "
-        f"{_moment(d.get('to'))}",
-        f"change the end of {target}'s access as {role} in {place}",
-    )
+    sessions, dropped = int(d.get("sessions_ended") or 0), int(d.get("invitations_deleted") or 0)
+    done = f"suspended the account of {target}: {where} stopped at once, {count(sessions, 'session')} ended"
+    if dropped:
+        done += f", {count(dropped, 'pending invitation')} they had sent {plural(dropped, 'was')} deleted"
+    return done, f"suspend {target}"
 
 
 # action -> (target, place, detail) -> (what was done, what was refused)
@@ -46,5 +30,4 @@ WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
         f"restored the account of {t}" + ("" if p == naming.PLATFORM else f": their access in {p} works again"),
         f"restore {t}",
     ),
-    "set_end": _set_end,
 }

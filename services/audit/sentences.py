@@ -9,6 +9,7 @@ from models.enums import PERMISSION_LABELS
 from services.audit import (
     account_sentences,
     factor_sentences,
+    grant_sentences,
     integration_sentences,
     passkey_sentences,
     review_sentences,
@@ -59,6 +60,7 @@ ACTION_LABELS = {
     **passkey_sentences.LABELS,
     **sso_sentences.LABELS,
     **account_sentences.LABELS,
+    **grant_sentences.LABELS,
 }
 OUTCOMES = {"ok": "Done", "refused": "Refused", "failed": "Failed"}
 
@@ -277,6 +279,7 @@ _WHAT: dict[str, Phrase] = {
     **sso_sentences.WHAT,
     **factor_sentences.WHAT,
     **account_sentences.WHAT,
+    **grant_sentences.WHAT,
 }
 
 

@@ -93,9 +93,8 @@ async def _resend_one(actor: Actor, invitation: Invitation) -> bool:
             "scope_name": await organisations.scope_name(scope=scope),
             "expires_at": expires.isoformat(),
             "ends_at": invitation.ends_at.isoformat() if invitation.ends_at else "",
-            "sponsor_name": invitation.sponsor.full_name
-            if invitation.sponsor and invitation.sponsor_id != actor.member_id
-            else "",
+            "sponsor_name": invitation.sponsor.full_name if invitation.sponsor else "",
+            "sponsor_is_inviter": "yes" if invitation.sponsor_id == actor.member_id else "",
         }
         await outbox.enqueue(
             connection=connection,

@@ -4,13 +4,16 @@ invitation there, and what sending would do to each, so that the pop-out shows t
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from typing import TypeVar
 
 from models import Deployment, Invitation, InvitationState, Organisation, RoleAssignment
+from services.access import grant_terms, roles
 from services.access.liveness import live
 from services.access.service import Actor
+from services.errors import InvalidInput
 from services.invitations import addresses as emails
-from services.invitations.csv_import import ImportResult
+from services.invitations.csv_import import ImportResult, LineProblem
 from services.invitations.pending import visibility_filter
 from services.organisations import naming
 
@@ -52,11 +55,27 @@ class ImportReview:
     invited: list[KnownAddress] = field(default_factory=list)
 
 
-async def review_import(*, actor: Actor, organisation_id: int, result: ImportResult) -> ImportReview:
+async def review_import(
+    *,
+    actor: Actor,
+    organisation_id: int,
+    result: ImportResult,
+    role_id: int | None = None,
+    zone: tzinfo = UTC,
+) -> ImportReview:
     """Sort the file's addresses into new ones, members of the organisation and addresses with a pending invitation.
 
-    Only what the actor may see counts: a deployment manager learns nothing about other deployments.
+    A line whose own end (second column; read in zone when the file gave none) is in the past, or beyond the
+    organisation's longest duration for the chosen role (role_id), becomes a problem of its line, as one that is
+    not a date does. Only what the actor may see counts: a deployment manager learns nothing about other deployments.
     """
+    if result.ends:
+        role = await roles.get(role_id=role_id) if role_id is not None else None
+        longest = await grant_terms.longest_days(organisation_id=organisation_id, role_id=role.id) if role else None
+        result = await _off_the_loop(
+            lambda: _refuse_ends(result, lambda end: grant_terms.check_end(end, role=role, longest=longest), zone),
+            result,
+        )
     keys = await _off_the_loop(lambda: [emails.canonical(address) for address in result.addresses], result)
     holds, invited = await _known(actor, organisation_id, keys)
     return await _off_the_loop(lambda: _sorted(result, keys, holds, invited), result)
@@ -65,6 +84,30 @@ async def review_import(*, actor: Actor, organisation_id: int, result: ImportRes
 async def _off_the_loop(work: Callable[[], Done], result: ImportResult) -> Done:
     """work(), in a thread for a big file: walking 100,000 addresses would hold the event loop 60-120 ms."""
     return await asyncio.to_thread(work) if len(result.addresses) > IN_THREAD_ABOVE else work()
+
+
+def _refuse_ends(result: ImportResult, check: Callable[[datetime], None], zone: tzinfo) -> ImportResult:
+    """The result without the lines whose own end check refuses (InvalidInput), each then a problem of its line."""
+    refused: list[LineProblem] = []
+    kept = ImportResult(addresses=[], problems=[], total_rows=result.total_rows)
+    for address, line in zip(result.addresses, result.lines, strict=True):
+        key = emails.canonical(address)
+        end = result.ends.get(key)
+        try:
+            if end is not None:
+                check(end.replace(tzinfo=zone) if end.tzinfo is None else end)
+        except InvalidInput as problem:
+            shown = emails.for_display(address)
+            refused.append(LineProblem(line, shown, f"its end of access {end:%Y-%m-%d %H:%M}: {problem}"))
+            continue
+        kept.addresses.append(address)
+        kept.lines.append(line)
+        if end is not None:
+            kept.ends[key] = end
+    if not refused:
+        return result
+    kept.problems = sorted(result.problems + refused, key=lambda problem: problem.line)
+    return kept
 
 
 def _sorted(

@@ -275,5 +275,6 @@ async def _mail_context(actor: Actor, role: RoleInfo, scope: Scope, terms: Grant
         "scope_name": await organisations.scope_name(scope=scope),
         "role_name": role.name,
         "ends_at": terms.ends_at.isoformat() if terms.ends_at else "",
-        "sponsor_name": terms.sponsor_name if terms.sponsor_id != actor.member_id else "",
+        "sponsor_name": terms.sponsor_name,
+        "sponsor_is_inviter": "yes" if terms.sponsor_id == actor.member_id else "",
     }

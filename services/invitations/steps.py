@@ -37,7 +37,8 @@ async def send_in_steps(
 
     Steps are sized by services/invitations/pacing.py (about 80 ms of the database each), or `step` addresses each;
     a step holds addresses of one end. ends_for gives some addresses an end of their own (a CSV's second column),
-    checked like the address: an end the role's rules refuse leaves that address out, named with why.
+    checked like the address: an end the role's rules refuse leaves that address out, named with why. The end the
+    other addresses share and the sponsor are checked before the first step (FieldErrors: nothing sent).
 
     A refusal (or database error) of the first step is raised (nothing was sent); a later one ends the send there:
     the steps before it stay sent, and the result names the addresses not sent and why (stopped).
@@ -46,7 +47,9 @@ async def send_in_steps(
         raise InvalidInput(f"At most {invitations.MAX_ADDRESSES:,} addresses can be invited at once.")
     unique = await invitations.off_the_loop(_first_spellings, addresses)
     result = invitations.SendResult()
-    groups, result.invalid = await _by_end(unique, ends_at, ends_for or {}, role_id, organisation_id, deployment_id)
+    groups, result.invalid = await _by_end(
+        actor, unique, ends_at, ends_for or {}, role_id, organisation_id, deployment_id, sponsor_email
+    )
     queue = [(end, address) for end, group in groups for address in group]
     pacer, done = pacing.Pacer(fixed=step), 0
     while done < len(queue):
@@ -104,16 +107,27 @@ def _first_spellings(addresses: list[str]) -> list[str]:
 
 
 async def _by_end(
+    actor: Actor,
     addresses: list[str],
     ends_at: datetime | None,
     ends_for: Mapping[str, datetime],
     role_id: int,
     organisation_id: int | None,
     deployment_id: int | None,
+    sponsor_email: str | None,
 ) -> tuple[list[tuple[datetime | None, list[str]]], list[tuple[str, str]]]:
+    """The addresses grouped by end (grant_terms.group_by_end), once every group's terms are checked: a shared end or
+    sponsor the rules refuse raises FieldErrors before the first step, so that nothing is sent (one end: the first
+    step checks it)."""
     if not ends_for:
         return [(ends_at, addresses)], []
     role = await roles.get(role_id=role_id)
     scope = await access.scope_of(organisation_id=organisation_id, deployment_id=deployment_id)
     longest = await grant_terms.longest_days(organisation_id=scope.organisation_id, role_id=role.id)
-    return grant_terms.group_by_end(addresses, ends_at=ends_at, ends_for=ends_for, role=role, longest=longest)
+    groups, refused = grant_terms.group_by_end(
+        addresses, ends_at=ends_at, ends_for=ends_for, role=role, longest=longest
+    )
+    if groups:  # the lines' own ends are checked: the shared end (if any group uses it) and the sponsor remain
+        shared = ends_at if any(end == ends_at for end, _ in groups) else groups[0][0]
+        await grant_terms.check_terms(actor=actor, role=role, scope=scope, ends_at=shared, sponsor_email=sponsor_email)
+    return groups, refused

@@ -34,7 +34,8 @@ _DEFAULTS = {
     "role_name": "",
     "expires_at": "",
     "ends_at": "",  # when the access the email gives ends (issue 18); "" when it does not
-    "sponsor_name": "",  # who is accountable for it, when not the inviter
+    "sponsor_name": "",  # who is accountable for it
+    "sponsor_is_inviter": "",  # "yes": the sponsor is who invited (the email says so after the name)
     "member_name": "",  # an access notice: whose access (to the sponsor)
     "days": "",  # an access notice: "14 days", "1 day"
     "dormant_days": "",

@@ -2,7 +2,8 @@
 
 _TERMS_TEXT = """\
 {% if access_ends %}Your access ends on {{ access_ends }}.
-{% endif %}{% if sponsor_name %}Your sponsor, accountable for this access, is {{ sponsor_name }}.
+{% endif %}{% if sponsor_name %}Your sponsor, accountable for this access, is {{ sponsor_name }}\
+{% if sponsor_is_inviter %} (who invited you){% endif %}.
 {% endif %}"""
 
 _INVITATION_TEXT = (
@@ -52,7 +53,8 @@ Hello,
 
 {{ inviter }} has given you the role {{ role_name }} in {{ scope_name }}.
 {% if access_ends %}Your access ends on {{ access_ends }}.
-{% endif %}{% if sponsor_name %}Your sponsor, accountable for this access, is {{ sponsor_name }}.
+{% endif %}{% if sponsor_name %}Your sponsor, accountable for this access, is {{ sponsor_name }}\
+{% if sponsor_is_inviter %} (who gave you this role){% endif %}.
 {% endif %}
 Log in to use it:
 {{ link }}
@@ -79,7 +81,7 @@ _TERMS_HTML = """\
 {% if access_ends %}<p style="font-size:16px;line-height:1.5">Your access ends on \
 <strong>{{ access_ends }}</strong>.</p>
 {% endif %}{% if sponsor_name %}<p style="font-size:16px;line-height:1.5">Your sponsor, accountable for this \
-access, is <strong>{{ sponsor_name }}</strong>.</p>
+access, is <strong>{{ sponsor_name }}</strong>{% if sponsor_is_inviter %} (who invited you){% endif %}.</p>
 {% endif %}"""
 _CREATE_ACCOUNT_HTML = """\
 <p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
@@ -133,7 +135,7 @@ in <strong>{{ scope_name }}</strong>.</p>
 {% if access_ends %}<p style="font-size:16px;line-height:1.5">Your access ends on \
 <strong>{{ access_ends }}</strong>.</p>
 {% endif %}{% if sponsor_name %}<p style="font-size:16px;line-height:1.5">Your sponsor, accountable for this \
-access, is <strong>{{ sponsor_name }}</strong>.</p>
+access, is <strong>{{ sponsor_name }}</strong>{% if sponsor_is_inviter %} (who gave you this role){% endif %}.</p>
 {% endif %}<p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
 border-radius:6px;text-decoration:none;font-size:16px;font-weight:bold;display:inline-block">Log in</a></p>
 <p style="font-size:13px;color:#52606d">If you were not expecting this email, please tell your administrator.</p>
