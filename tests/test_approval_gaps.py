@@ -25,7 +25,7 @@ from services.errors import FieldErrors, LinkInvalid
 from services.integrations import tokens
 from services.invitations import acceptance
 from services.invitations import service as invitations
-from services.organisations import staff
+from services.organisations import grant_ends, staff
 from services.reviews import decisions
 from services.scim import people
 from tests import factor_helpers, factories
@@ -127,11 +127,34 @@ async def test_a_declined_change_changes_nothing_and_a_removed_member_is_not_bro
     await staff.change_role(actor=inviter, assignment_id=grant.id, role_id=supervisor.id)
     again = await Invitation.get(email=MAX, state=InvitationState.PENDING)
     await approvals.approve(actor=approver, invitation_ids=[again.id])
+    sent = await OutboxMessage.get(kind=MessageKind.INVITATION, recipient=MAX)
+    token = factories.token_of(sent)
     await staff.remove_from_team(actor=inviter, assignment_id=grant.id)
-    token = factories.token_of(await OutboxMessage.get(kind=MessageKind.INVITATION, recipient=MAX))
-    with pytest.raises(LinkInvalid):
+    assert (await OutboxMessage.get(id=sent.id)).link_seed is None  # its email, if still queued, never leaves
+    with pytest.raises(LinkInvalid):  # nor does a link already read open anything
         await _accept(token)
     assert await _roles_of(MAX) == []
+
+
+@pytest.mark.data
+async def test_a_change_waiting_for_a_grant_that_ends_leaves_the_queue_and_is_never_sent(db: str) -> None:
+    world = await factories.world()
+    inviter, approver, grant = await _trust(world)
+    supervisor = await factories.role("supervisor")
+    await staff.change_role(actor=inviter, assignment_id=grant.id, role_id=supervisor.id)
+    await staff.remove_from_team(actor=inviter, assignment_id=grant.id)  # removed: the change goes with the grant
+    assert await queue.waiting(actor=approver, organisation_id=world.org.id) == ([], 0)
+
+    other = await factories.grant(grant.member_id, "organisation_staff", org=world.org)
+    await staff.change_role(actor=inviter, assignment_id=other.id, role_id=supervisor.id)
+    waiting = await Invitation.get(email=MAX, state=InvitationState.PENDING)
+    await grant_ends.end_now(actor=inviter, assignment_id=other.id)  # ended another way: approving sends nothing
+    decided = await approvals.approve(actor=approver, invitation_ids=[waiting.id])
+    assert decided.done == [] and decided.skipped == [
+        (MAX, "the role it would change has ended meanwhile: it was deleted")
+    ]
+    assert (await Invitation.get(id=waiting.id)).state == InvitationState.DELETED
+    assert not await OutboxMessage.filter(kind=MessageKind.INVITATION, recipient=MAX).exists()
 
 
 @pytest.mark.data

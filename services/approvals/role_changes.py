@@ -19,7 +19,9 @@ from services.access.service import Actor, RoleInfo, Scope
 from services.approvals import rules as approval_rules
 from services.audit import service as audit
 from services.errors import InvalidInput, LinkInvalid
+from services.invitations import reminders
 from services.invitations import rows as invite_rows
+from services.mail import outbox
 from services.organisations import role_history, staff_managers
 from services.platform.clock import now
 from services.webhooks import outbox as webhooks
@@ -83,6 +85,27 @@ async def _write(actor: Actor, grant: RoleAssignment, new: RoleInfo, connection:
     await audit.record(
         actor=actor, action="change_role", scope=scope, target=email, detail=detail, connection=connection
     )
+
+
+async def drop_for_grant(*, grant_id: int, connection: BaseDBAsyncClient) -> int:
+    """Delete the changes waiting for a grant that ends (removed from the team), in its transaction; how many."""
+    waiting = Invitation.filter(replaces_grant_id=grant_id, state=InvitationState.PENDING).using_db(connection)
+    ids = [int(i) for i in await waiting.values_list("id", flat=True)]  # type: ignore[call-overload]
+    await outbox.cancel_queued_of(invitation_ids=ids, connection=connection)
+    changes = {"state": InvitationState.DELETED, "deleted_at": now(), **reminders.NO_REMINDER}
+    return int(await Invitation.filter(id__in=ids).using_db(connection).update(**changes))
+
+
+async def ended_meanwhile(*, invitation: Invitation) -> bool:
+    """Has the grant this waiting change names ended (its end, a suspension for dormancy, a removal)? Then the
+    change is deleted: approving it would send a link that opens nothing."""
+    if invitation.replaces_grant_id is None:
+        return False
+    if await RoleAssignment.filter(live(), id=invitation.replaces_grant_id).exists():
+        return False
+    async with in_transaction() as connection:
+        await drop_for_grant(grant_id=invitation.replaces_grant_id, connection=connection)
+    return True
 
 
 async def take(*, invitation: Invitation, member_id: int, connection: BaseDBAsyncClient) -> None:

@@ -18,6 +18,7 @@ from models import ApprovalState, DeliveryState, Invitation, InvitationState, Me
 from services.access import service as access
 from services.access import tokens
 from services.access.service import Actor, RoleInfo, Scope
+from services.approvals import role_changes
 from services.audit import service as audit
 from services.errors import FieldErrors
 from services.invitations import reminders
@@ -56,6 +57,8 @@ async def approve(*, actor: Actor, invitation_ids: list[int]) -> Decided:
         await _require(actor, invitation, "approve")
         if invitation.ends_at is not None and invitation.ends_at <= now():
             result.skipped.append((invitation.email, "the access it gives has already ended"))
+        elif await role_changes.ended_meanwhile(invitation=invitation):
+            result.skipped.append((invitation.email, "the role it would change has ended meanwhile: it was deleted"))
         elif await _send(actor, invitation):
             result.done.append(invitation.email)
         else:

@@ -169,6 +169,7 @@ async def remove_from_team(*, actor: Actor, assignment_id: int) -> str:
         # The grant ends now and stays as the member's history (as one that reaches its end does).
         removing = RoleAssignment.filter(id=assignment.id, ended_at__isnull=True).using_db(connection)
         if await removing.update(ended_at=now(), end_reason="removed", ended_by_id=actor.member_id):
+            await role_changes.drop_for_grant(grant_id=assignment.id, connection=connection)
             await webhooks.record(
                 connection=connection,
                 organisation_id=scope.organisation_id,
