@@ -63,8 +63,6 @@ class AuditView:
             self.until = ui.input("To (YYYY-MM-DD)").props("outlined dense type=date")
             for field in (self.since, self.until):
                 field.on_value_change(lambda: self.events_table.refresh(page=1))
-        if self.organisation_id is not None:
-            self._exports()
         self.zone_note = ui.label(_zone_note(UTC)).classes("text-body2 q-mt-sm").mark("zone")
         self.events_table = PagedTable(
             columns=COLUMNS,
@@ -75,6 +73,8 @@ class AuditView:
             search_label="Who (email)",
         )
         self.events_table.table.mark("audit")
+        if self.organisation_id is not None:  # under the events they export, the filters above them all
+            self._exports()
         self.viewer = ViewerZone(on_known=self._zone_known)
         await self.events_table.refresh()
 

@@ -68,7 +68,7 @@ class ApprovalView:
         ).classes("text-body2")
         # a DataTable: below 1024 px its rows become cards, as every other table of ours
         self.recent = DataTable(columns=RECENT_COLUMNS, rows=[], row_key="id").classes("w-full").mark("recent")
-        self.recent.props(f'flat dense no-data-label="{NONE_DECIDED}" aria-labelledby="{heading.html_id}"')
+        self.recent.props(f'flat bordered dense no-data-label="{NONE_DECIDED}" aria-labelledby="{heading.html_id}"')
 
     async def refresh(self) -> None:
         await self.list.refresh()
