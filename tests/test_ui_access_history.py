@@ -28,40 +28,32 @@ async def test_a_clinician_who_may_only_see_the_staff_opens_a_members_history_fr
     world = await factories.world()
     await _removed_nurse(world)
     await sign_in(user, "clara@trust.org", "clinician", org=world.org)  # may see the staff list, manages nobody
-    await user.open(f"/care?org={world.org.id}")
-    await eventually(lambda: any(r["email"] == NURSE for r in table(user, "staff").rows))
-    row = next(r for r in table(user, "staff").rows if r["email"] == NURSE)
+    row = await _nurse_row(user, f"/care?org={world.org.id}")
     labels = {item["label"] for item in table(user, "staff").props["row-menu"]["items"] if not item["only_if"]}
     assert labels == {"Access history"}  # offered in every row
 
     user.find(marker="staff").trigger("access_history", row)
 
-    await user.should_see("Access history of Nora Nurse")
     await user.should_see("Removed by Olga Owner")
     history = next(iter(user.find(marker="access-history").elements))
     assert history.props["aria-label"] == "Access history of Nora Nurse"
     await user.should_see("Heart Failure Trial at St Mary's Trust")
     await user.should_see("Remote Monitoring at St Mary's Trust")
     await user.should_see("Still held")
-    user.find(kind=ui.button, content="Close").click()
-    await user.should_not_see("Access history of Nora Nurse")
+    await _close(user)
 
 
 async def test_an_owner_opens_it_from_an_ended_grants_row_in_ended_access(user: User) -> None:
     world = await factories.world()
     await _removed_nurse(world)
     await sign_in(user, "ow2@trust.org", "organisation_owner", org=world.org)
-    await user.open(f"/care?org={world.org.id}&view=ended")
-    await eventually(lambda: any(r["email"] == NURSE for r in table(user, "staff").rows))
-    row = next(r for r in table(user, "staff").rows if r["email"] == NURSE)
+    row = await _nurse_row(user, f"/care?org={world.org.id}&view=ended")
     assert row["role"] == "Clinician" and str(row["ends"]).startswith("Ended ")
 
     user.find(marker="staff").trigger("access_history", row)
 
-    await user.should_see("Access history of Nora Nurse")
     await user.should_see("Removed by Olga Owner")
-    user.find(kind=ui.button, content="Close").click()
-    await user.should_not_see("Access history of Nora Nurse")
+    await _close(user)
 
 
 async def test_a_member_finds_their_earlier_access_collapsed_under_their_access(user: User) -> None:
@@ -69,7 +61,7 @@ async def test_a_member_finds_their_earlier_access_collapsed_under_their_access(
     await _removed_nurse(world)
     await sign_in(user, NURSE, "supervisor", dep=world.dep2)
     await user.open("/care")
-    await user.should_see("Your access")
+    await user.should_see("Your earlier access")
     earlier = next(iter(user.find(marker="earlier-access").elements))
     assert isinstance(earlier, ui.expansion) and earlier.value is False  # collapsed until opened
     await user.should_not_see("removed by Olga Owner", retries=1)
@@ -87,3 +79,16 @@ async def test_a_member_who_never_lost_access_sees_no_earlier_access(user: User)
     await user.open("/care")
     await user.should_see("Your access")
     await user.should_not_see("Your earlier access")
+
+
+async def _nurse_row(user: User, page: str) -> dict[str, object]:
+    await user.open(page)
+    await eventually(lambda: any(r["email"] == NURSE for r in table(user, "staff").rows))
+    return next(r for r in table(user, "staff").rows if r["email"] == NURSE)
+
+
+async def _close(user: User) -> None:
+    """The dialog's heading names the member; Close takes it away."""
+    await user.should_see("Access history of Nora Nurse")
+    user.find(kind=ui.button, content="Close").click()
+    await user.should_not_see("Access history of Nora Nurse")
