@@ -98,7 +98,7 @@ def _earlier(found: list[access_history.EarlierAccess], zone: tzinfo) -> None:
     for access in found:
         if access.organisation != organisation:
             organisation = access.organisation
-            ui.label(organisation).classes("text-subtitle1 q-mt-sm").props('role="heading" aria-level="3"')
+            ui.label(organisation).classes("text-subtitle1 q-mt-sm").props('role="heading" aria-level="2"')
         ended = f"Ended {exact(access.ending.at, zone)}: " if access.ending.at else "Ended: "
         how = _lower(access.ending, zone)
         words = f"{access.role} — {access.scope}, from {exact(access.since, zone)}. {ended}{how}."
