@@ -2,11 +2,17 @@
 member's history in the organisation for whoever may see its staff; the member finds their own ended access under
 their live access on the landing."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 
 from models import RoleAssignment
+from pages import care_history
 from services.organisations import staff
+from services.organisations.access_history import Ending
 from tests import factories
 from tests.ui_helpers import eventually, sign_in, table
 
@@ -92,3 +98,30 @@ async def _close(user: User) -> None:
     await user.should_see("Access history of Nora Nurse")
     user.find(kind=ui.button, content="Close").click()
     await user.should_not_see("Access history of Nora Nurse")
+
+
+MOMENT = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("ending", "words"),
+    [
+        (Ending("held"), "Still held"),
+        (Ending("changed", MOMENT), "Role changed"),
+        (Ending("end_reached", MOMENT), "End reached"),
+        (Ending("removed", MOMENT, by="Olga Owner"), "Removed by Olga Owner"),
+        (Ending("review", MOMENT), "Ended by an access review: nobody answered for it"),
+        (Ending("role_deleted", MOMENT, by="Olga Owner"), "Ended: the role was deleted by Olga Owner"),
+        (Ending("dormant", MOMENT, dormant_days=90), "Suspended after 90 days without a log-in; not restored"),
+        (
+            Ending("dormant", MOMENT, dormant_days=90, restored_at=MOMENT, restored_by="Olga Owner"),
+            "Suspended after 90 days without a log-in; restored 7 Dec 2026, 10:30 CET by Olga Owner",
+        ),
+        (
+            Ending("suspended", MOMENT, by="Pat Support", restored_at=MOMENT, restored_by="Pat Support"),
+            "Account suspended by Pat Support; restored 7 Dec 2026, 10:30 CET by Pat Support",
+        ),
+    ],
+)
+def test_how_each_line_ended_is_said_in_words_and_the_viewers_time_zone(ending: Ending, words: str) -> None:
+    assert care_history.ending_words(ending, ZoneInfo("Europe/Paris")) == words
