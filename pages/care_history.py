@@ -33,6 +33,7 @@ def ending_words(ending: Ending, zone: tzinfo) -> str:
         "held": "Still held",
         "changed": "Role changed",
         "end_reached": "End reached",
+        "ended_now": f"Ended early{by}",
         "removed": f"Removed{by}",
         "review": "Ended by an access review: nobody answered for it",
         "role_deleted": f"Ended: the role was deleted{by}",

@@ -109,6 +109,7 @@ MOMENT = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
         (Ending("held"), "Still held"),
         (Ending("changed", MOMENT), "Role changed"),
         (Ending("end_reached", MOMENT), "End reached"),
+        (Ending("ended_now", MOMENT, by="Sam Sponsor"), "Ended early by Sam Sponsor"),
         (Ending("removed", MOMENT, by="Olga Owner"), "Removed by Olga Owner"),
         (Ending("review", MOMENT), "Ended by an access review: nobody answered for it"),
         (Ending("role_deleted", MOMENT, by="Olga Owner"), "Ended: the role was deleted by Olga Owner"),

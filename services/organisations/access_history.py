@@ -22,12 +22,13 @@ from services.audit import evidence_lines
 from services.errors import NotFound
 from services.organisations import access_settings, naming
 from services.organisations.dormancy import END_REASON as DORMANT
+from services.organisations.grant_ends import ENDED_NOW
 from services.organisations.staff import visible_grants
 from services.reviews.deadlines import END_REASON as REVIEW
 
 RELATED = ("role", "organisation", "deployment", "granted_by", "approved_by", "sponsor", "ended_by")
 EARLIER_LIMIT = 200  # the landing's "Your earlier access": the most recent ended grants
-HOW = ("held", "changed", "end_reached", "removed", "review", "dormant", "role_deleted", "suspended")
+HOW = ("held", "changed", "end_reached", "ended_now", "removed", "review", "dormant", "role_deleted", "suspended")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Ending:
 
     how: str
     at: datetime | None = None
-    by: str = ""  # who ended it (removed, role deleted, suspended), "" when nobody did
+    by: str = ""  # who ended it (removed, ended now, role deleted, suspended), "" when nobody did
     dormant_days: int = 0  # "dormant": after this many days without a log-in
     restored_at: datetime | None = None  # "dormant" or "suspended": when it was given back (None: not yet)
     restored_by: str = ""
@@ -152,7 +153,7 @@ def _ending(row: RoleAssignment, rows: list[RoleAssignment], dormant_days: int) 
     if row.end_reason == DORMANT:
         back = _restored_as(row, rows)
         return Ending("dormant", at, dormant_days=dormant_days, restored_at=row.restored_at, restored_by=back)
-    if row.end_reason in ("removed", "role_deleted"):
+    if row.end_reason in ("removed", "role_deleted", ENDED_NOW):
         return Ending(row.end_reason, at, by=_name(row.ended_by))
     if row.end_reason == REVIEW:
         return Ending("review", at)
