@@ -8,6 +8,7 @@ from components.frame import LANGUAGE, frame
 from components.invite_launcher import invite_care_staff
 from components.manage_menu import ManageMenu
 from components.session import PageSession
+from pages import care_history
 from pages.care_approvals import ApprovalView
 from pages.care_pending import PendingView
 from pages.care_restore import suspension_notes
@@ -55,6 +56,7 @@ def create() -> None:
             if current is not None:
                 await _CarePortal(session, actor, current.id, view).build({o.id: o.name for o in choices})
             await _my_access(actor)
+            await care_history.earlier_access(actor)
 
 
 class _CarePortal:

@@ -16,7 +16,7 @@ from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from components.viewer_zone import ViewerZone
-from pages import care_restore
+from pages import care_history, care_restore
 from services.access import roles
 from services.access.service import Actor, Scope, ScopeLevel
 from services.organisations import access_settings, factor_reset, grant_ends, staff, suspension
@@ -40,6 +40,7 @@ MENU = [
     MenuItem("suspend", "Suspend account", only_if="may_suspend"),
     MenuItem("restore", "Restore account", only_if="may_restore"),
     MenuItem(care_restore.MENU_EVENT, care_restore.MENU_LABEL, only_if="restorable"),
+    MenuItem(care_history.MENU_EVENT, care_history.MENU_LABEL),  # to every viewer of the list
 ]
 SUSPENDED = " (suspended)"
 EMPTY = {
@@ -62,9 +63,8 @@ class StaffView:
         self.session = session
         self.organisation_id = organisation_id
         self.show = show
-        self.with_actions = may_manage
         self.list = PagedTable(
-            columns=[*self.columns, ACTIONS] if may_manage else self.columns,
+            columns=[*self.columns, ACTIONS],  # the Care Portal offers every viewer Access history (MENU)
             fetch=self._fetch,
             label=self.label,
             sort="name",
@@ -87,6 +87,10 @@ class StaffView:
         self.list.table.on(
             care_restore.MENU_EVENT,
             lambda e: care_restore.confirm_restore(self.session, e.args, self.viewer.zone, self.refresh),
+        )
+        self.list.table.on(
+            care_history.MENU_EVENT,
+            lambda e: care_history.show_history(session, organisation_id, e.args, self.viewer.zone),
         )
 
     async def refresh(self) -> None:
@@ -135,10 +139,6 @@ class StaffView:
             }
             for r in rows
         ]
-        if not self.with_actions and any(row.get(item.only_if) for row in shown for item in self.menu if item.only_if):
-            self.with_actions = True  # a sponsor who manages nobody still acts on the grants they sponsor
-            self.list.table.columns = [*self.columns, ACTIONS]
-            self.list.table.update()
         return Fetched(shown, total)
 
     async def _change_role(self, row: dict[str, Any]) -> None:

@@ -109,7 +109,7 @@ async def staff_page(
     """One page of the organisation's staff that the actor may see, one row per grant: in force (show "all"), of
     dormant members ("dormant": no log-in for the organisation's dormant_days), ending within ENDING_WITHIN
     ("ending"), or ended, as history ("ended")."""
-    visible = await _visible(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
+    visible = await visible_grants(actor, organisation_id, access.can_view_staff, "see the staff of this organisation")
     dormant_after = (await access_settings.settings_of(organisation_id=organisation_id)).dormant_after
     query = RoleAssignment.filter(shown_grants(show, dormant_after), organisation_id=organisation_id).filter(visible)
     rows, total = await grants_page(query, search=search, sort=sort, descending=descending, page=page, size=page_size)
@@ -208,7 +208,9 @@ async def _settle_role_taken(
     )
 
 
-async def _visible(actor: Actor, organisation_id: int, check: Callable[[Actor, Scope], bool], what: str) -> Q:
+async def visible_grants(actor: Actor, organisation_id: int, check: Callable[[Actor, Scope], bool], what: str) -> Q:
+    """Which of the organisation's grants the actor may see by `check` (all, or those of its deployments it may);
+    refused, audited as a refused staff list read, when none."""
     if check(actor, Scope(ScopeLevel.ORGANISATION, organisation_id)):
         return Q()
     dep_ids: list[int] = await Deployment.filter(organisation_id=organisation_id).values_list(  # type: ignore[assignment]
