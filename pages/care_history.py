@@ -64,7 +64,10 @@ async def show_history(session: PageSession, organisation_id: int, row: dict[str
     with dialogs.disposable(title) as dialog, ui.card().style("max-width: 95vw; width: 72rem"):
         ui.label(title).classes("text-h6").props('role="heading" aria-level="2"')
         ui.label(f"{history.email}. Times in your time zone ({zone_label(zone)}), oldest first.")
-        with ui.element("div").classes("w-full").style("overflow-x: auto"):
+        # on a phone the table scrolls sideways inside its box: a named region the keyboard can reach and scroll
+        scroller = ui.element("div").classes("w-full").style("overflow-x: auto")
+        scroller.props(f'tabindex="0" role="region" aria-label="{title}, scrolls sideways"')
+        with scroller:
             _table(title, [cells(line, zone) for line in history.lines])
         with ui.row().classes("w-full justify-end"):
             ui.button("Close", on_click=dialog.close).props("flat no-caps autofocus")
