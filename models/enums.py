@@ -104,4 +104,5 @@ class MessageKind(StrEnum):
     REVIEW_REMINDER = "review_reminder"  # to a reviewer: open items in an access review, its deadline near
     REVIEW_UNANSWERED = "review_unanswered"  # to an organisation's owners: what a review left unanswered
     FACTORS_RESET = "factors_reset"  # to a member: an owner reset their second factors (issue 21)
+    ACCESS_RESTORED = "access_restored"  # to a member: an owner restored the access dormancy suspended
     SSO_READY = "sso_ready"  # to a person SCIM provisioned under required single sign-on: sign in through the provider

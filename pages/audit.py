@@ -97,7 +97,9 @@ class AuditView:
                 "One line per role each grant held at any moment of the period (all of them when no dates are "
                 "given): member, role and when they held it, place, sponsor, who gave that role and who approved it, "
                 "when granted, its end, last review, last log-in, how it ended; and one line per grant each "
-                "suspension in the period stopped. Time-to-revoke: seconds from when access should have stopped "
+                "suspension in the period stopped. Platform staff (Super Admin, Platform Support) are listed too, "
+                "their place “Platform (every organisation)”: they can reach every organisation's data. "
+                "Time-to-revoke: seconds from when access should have stopped "
                 "to the last request that still succeeded (0: none after the stop). Dates are UTC days."
             ).classes("text-body2")
             with ui.row().classes("items-end gap-2"):

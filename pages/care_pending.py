@@ -177,7 +177,7 @@ def _row(r: PendingRow, at: datetime, zone: tzinfo) -> dict[str, Any]:
     return {
         "id": r.id,
         "email": r.email,
-        "role": r.role_name,
+        "role": f"{r.role_name} (a role change from {r.changes_from})" if r.changes_from else r.role_name,
         "scope": r.scope_name,
         "invited_by": r.invited_by,
         "last_sent": formatting.relative(r.last_sent_at, at),

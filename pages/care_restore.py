@@ -34,7 +34,8 @@ def confirm_restore(
         done = await session.run(lambda a: dormant_restore.restore_access(actor=a, assignment_id=int(row["id"])))
         if done is not None:
             until = f"until {exact(done.ends_at, zone)}" if done.ends_at else "with no end"
-            ui.notify(f"{done.email} holds {done.role_name} in {done.scope_name} again, {until}.", type="positive")
+            said = f"{done.email} holds {done.role_name} in {done.scope_name} again, {until}; they are told by email."
+            ui.notify(said, type="positive")
         await refresh()
         return True
 

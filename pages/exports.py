@@ -48,7 +48,7 @@ def create() -> None:
         columns = evidence.GRANT_COLUMNS if what == "evidence" else evidence.AUDIT_COLUMNS
         heading = {"organisation_id": org, "since": since, "until": until, "exported_at": now().isoformat()}
         if what == "evidence":
-            heading["time_to_revoke"] = evidence.TIME_TO_REVOKE
+            heading |= {"time_to_revoke": evidence.TIME_TO_REVOKE, "platform_staff": evidence.PLATFORM_STAFF}
         body = evidence.as_csv(rows, columns) if fmt == "csv" else evidence.as_json(rows, heading, _key(what))
         name = f"gatehouse-{what}-{org}-{now():%Y%m%d-%H%M}.{fmt}"
         headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}

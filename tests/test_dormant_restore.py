@@ -111,6 +111,37 @@ async def test_warned_7_days_before_suspended_at_90_days_and_restored_by_an_owne
     assert await warnings.count() == 2
 
 
+async def test_the_member_is_emailed_once_who_restored_what_and_until_when_and_a_failed_restore_sends_nothing(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await factories.world()
+    grant = await _suspended(world)
+    owner = await factories.actor_of(OWNER)
+    restored_mail = OutboxMessage.filter(kind=MessageKind.ACCESS_RESTORED)
+
+    async def failing(**kwargs: object) -> None:  # the restore's own audit event fails: the whole restore rolls back
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(audit, "record", failing)
+        with pytest.raises(RuntimeError):
+            await dormant_restore.restore_access(actor=owner, assignment_id=grant.id)
+    assert await restored_mail.count() == 0 and (await RoleAssignment.get(id=grant.id)).restored_at is None
+
+    await dormant_restore.restore_access(actor=owner, assignment_id=grant.id)
+    with pytest.raises(InvalidInput, match="was already restored"):
+        await dormant_restore.restore_access(actor=owner, assignment_id=grant.id)
+    mail = await restored_mail.get()  # exactly one
+    assert (mail.recipient, mail.organisation_id, mail.link_seed) == (NURSE, world.org.id, None)
+    assert subject_for(mail.kind, context=mail.context) == (
+        "Olga Owner restored your Clinician access in Heart Failure Trial at St Mary's Trust"
+    )
+    text = render(mail.kind, recipient=NURSE, context=mail.context, link=None, settings=CONFIG).decode()
+    assert grant.ends_at is not None
+    assert f"It ends on {grant.ends_at:%A} {grant.ends_at.day} {grant.ends_at:%B %Y}" in text.replace("=\r\n", "")
+    assert f"{CONFIG.link('/login')}" in text
+
+
 async def test_restoring_is_refused_to_someone_who_may_not_manage_the_role_there_and_changes_nothing(db: str) -> None:
     world = await factories.world()
     grant = await _suspended(world)
@@ -219,6 +250,7 @@ async def test_an_owner_sees_the_suspension_arrive_in_ended_access_and_restores_
     await user.should_see("Restore the access of Nora Nurse?")
     user.find(kind=ui.button, content="Restore access").click()
     await user.should_see(f"{NURSE} holds Clinician in Heart Failure Trial at St Mary's Trust again, until ")
+    await user.should_see("; they are told by email.")
     await eventually(lambda: str(_row(user)["ends"]).startswith("Suspended: no log-in for 90 days; restored "))
     assert not _row(user)["restorable"]
     assert await RoleAssignment.filter(grants.live(), member_id=grant.member_id, organisation_id=world.org.id).exists()

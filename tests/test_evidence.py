@@ -117,6 +117,8 @@ async def test_the_audit_page_downloads_the_pack_and_refuses_others_at_the_route
     response = await user.http_client.get(f"/care/export/evidence.csv?org={world.org.id}&since=2000-01-01")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"] and "nurse@trust.org" in response.text
+    whole = (await user.http_client.get(f"/care/export/evidence.json?org={world.org.id}")).json()
+    assert "Platform staff" in whole["platform_staff"] and "every organisation's data" in whole["platform_staff"]
     bad = await user.http_client.get(f"/care/export/evidence.json?org={world.org.id}&since=yesterday")
     assert bad.status_code == 400 and "give a date as YYYY-MM-DD" in bad.text
     clinician = create_user()

@@ -21,7 +21,7 @@ from models import (
     RoleAssignment,
     StaffMember,
 )
-from services.access import auth, late_requests
+from services.access import auth, grants, late_requests
 from services.approvals import rules
 from services.approvals import service as approvals
 from services.audit import evidence
@@ -199,3 +199,42 @@ async def test_a_process_records_the_late_request_when_it_hears_of_the_change(db
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the late request was never recorded")
+
+
+@pytest.mark.data
+async def test_platform_staff_who_reach_every_organisation_are_in_its_pack_with_their_scope_said_plainly(
+    db: str,
+) -> None:
+    world = await factories.world()
+    owner = await factories.member("owner@trust.org", "organisation_owner", org=world.org)
+    sam = await factories.member("sam@platform.org", "super_admin", full_name="Sam Super")
+    pat = await factories.member("pat@platform.org", full_name="Pat Support")
+    await factories.member("elsewhere@northwind.org", "organisation_owner", org=world.other_org)
+    support = await factories.grant(
+        pat.member_id, "platform_support", ends_at=clock.now() + timedelta(minutes=5), sponsor_id=sam.member_id
+    )
+    await RoleAssignment.filter(id=support.id).update(granted_by_id=sam.member_id, approved_by_id=owner.member_id)
+    await auth.open_session(member_id=pat.member_id)
+    login_at = (await StaffMember.get(id=pat.member_id)).last_login_at
+    clock.advance(timedelta(minutes=5, seconds=20))
+    await grants.end_due()
+    ended = await RoleAssignment.get(id=support.id)
+    assert ended.ends_at is not None and ended.ended_at is not None
+    await RoleAssignment.filter(id=support.id).update(last_request_after_stop=ended.ends_at + timedelta(seconds=4))
+
+    lines = {line["member_email"]: line for line in await _pack(owner, world, evidence.Period())}
+    assert set(lines) == {"owner@trust.org", "sam@platform.org", "pat@platform.org"}  # not another organisation's
+    assert lines["sam@platform.org"] | {"grant_id": ""} == {
+        **dict.fromkeys(evidence.GRANT_COLUMNS, ""), "line": "role period", "member_name": "Sam Super",
+        "member_email": "sam@platform.org", "account": "active", "role": "Super Admin",
+        "scope": "Platform (every organisation)", "granted_at": lines["sam@platform.org"]["granted_at"],
+        "role_from": lines["sam@platform.org"]["granted_at"],
+    }  # fmt: skip
+    assert lines["pat@platform.org"] == lines["pat@platform.org"] | {
+        "role": "Platform Support", "scope": "Platform (every organisation)", "sponsor": "sam@platform.org",
+        "granted_or_changed_by": "sam@platform.org", "approved_by": "owner@trust.org", "ends_at": _at(ended.ends_at),
+        "last_log_in": _at(login_at), "ended_at": _at(ended.ended_at), "end_reason": "ended",
+        "access_stopped_at": _at(ended.ends_at), "time_to_revoke_seconds": "4",
+        "last_request_after_stop": _at(ended.ends_at + timedelta(seconds=4)),
+    }  # fmt: skip
+    assert "every organisation's data" in evidence.PLATFORM_STAFF

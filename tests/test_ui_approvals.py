@@ -13,6 +13,7 @@ from services.access import roles
 from services.approvals import rules
 from services.approvals import service as approvals
 from services.invitations import service as invitations
+from services.organisations import staff
 from tests import factories
 from tests.ui_helpers import error_of, eventually, select_labelled, sign_in, sign_in_second, table
 
@@ -156,3 +157,21 @@ async def test_the_inviter_sees_the_outcome_live_in_recently_decided_with_who_an
         "Supervisor",
     )
     assert table(user, "approvals").rows == []
+
+
+async def test_a_role_change_waiting_for_approval_shows_in_the_pending_list_as_a_role_change(user: User) -> None:
+    world = await factories.world()
+    await _waiting_invitation(world)  # an ordinary invitation as Supervisor, waiting too
+    max_ = await factories.member("max@trust.org", full_name="Max Rossi")
+    grant = await factories.grant(max_.member_id, "organisation_staff", org=world.org)
+    inviter = await factories.actor_of("ac@trust.org")
+    supervisor = await factories.role("supervisor")
+    assert (await staff.change_role(actor=inviter, assignment_id=grant.id, role_id=supervisor.id)).awaiting
+    await sign_in(user, "ac@trust.org", "access_controller", org=world.org)
+    await user.open(f"/care?org={world.org.id}&view=pending")
+    await eventually(lambda: len(table(user, "pending").rows) == 2)
+    roles_shown = {r["email"]: (r["role"], r["delivery"]) for r in table(user, "pending").rows}
+    assert roles_shown == {
+        "max@trust.org": ("Supervisor (a role change from Organisation Staff)", "Awaiting approval"),
+        NEW: ("Supervisor", "Awaiting approval"),
+    }

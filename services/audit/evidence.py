@@ -1,7 +1,9 @@
 """The evidence an auditor asks for, exported: every grant of an organisation during a period, one line per role it
 held (who, where, which role, who gave it and who approved, when granted, its end, last review, last log-in, how and
 when it ended, with its time-to-revoke), one line per grant each suspension in the period stopped, and the audit log
-with the filters of the audit page. CSV (safe to open in a spreadsheet) or JSON. The lines: evidence_lines.py.
+with the filters of the audit page. Platform staff (grants at platform scope: Super Admin, Platform Support) reach
+every organisation's data, so each organisation's pack lists them too, their place "Platform (every organisation)".
+CSV (safe to open in a spreadsheet) or JSON. The lines: evidence_lines.py.
 
 Rows are read in keyset pages and yielded as they come, so a large organisation's export streams rather than
 building in memory. Reading either needs what reading the audit log needs, and each export is itself audited.
@@ -32,6 +34,7 @@ BATCH = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula (OWASP CSV injection)
 GRANT_COLUMNS = lines.GRANT_COLUMNS
 TIME_TO_REVOKE = lines.TIME_TO_REVOKE  # what the column means, said in the JSON heading
+PLATFORM_STAFF = lines.PLATFORM_STAFF  # why platform staff are in an organisation's pack, said in the JSON heading
 AUDIT_COLUMNS = ("at", "actor", "action", "outcome", "target", "what_happened", "detail", "chain_place", "hash")
 
 
@@ -56,12 +59,12 @@ class AuditFilters:
 
 
 async def grants(*, actor: Actor, organisation_id: int, period: Period) -> AsyncIterator[dict[str, Any]]:
-    """Every role period of a grant of the organisation live at some moment of the period, then every grant a
-    suspension begun or ended in the period stopped: one dict per line (GRANT_COLUMNS)."""
+    """Every role period of a grant of the organisation (or of platform staff) live at some moment of the period, then
+    every grant a suspension begun or ended in the period stopped: one dict per line (GRANT_COLUMNS)."""
     await _allowed(
         actor, organisation_id, "export_evidence", {"since": _iso(period.since), "until": _iso(period.until)}
     )
-    query = RoleAssignment.filter(organisation_id=organisation_id)
+    query = RoleAssignment.filter(_in_pack(organisation_id))
     if period.until is not None:
         query = query.filter(created_at__lt=period.until)
     if period.since is not None:
@@ -80,7 +83,7 @@ async def grants(*, actor: Actor, organisation_id: int, period: Period) -> Async
 
 async def _suspensions(organisation_id: int, period: Period, places: dict[int | None, str]) -> AsyncIterator[dict]:
     """The lines of the suspensions begun or ended in the period of members who held a grant of the organisation."""
-    members = Subquery(RoleAssignment.filter(organisation_id=organisation_id).values("member_id"))
+    members = Subquery(RoleAssignment.filter(_in_pack(organisation_id)).values("member_id"))
     query = AccountSuspension.filter(member_id__in=members).filter(
         _within("suspended_at", period) | _within("restored_at", period)
     )
@@ -94,9 +97,7 @@ async def _suspensions(organisation_id: int, period: Period, places: dict[int | 
         for suspension in found:
             at = suspension.suspended_at
             stopped = await (
-                RoleAssignment.filter(
-                    organisation_id=organisation_id, member_id=suspension.member_id, created_at__lte=at
-                )
+                RoleAssignment.filter(_in_pack(organisation_id), member_id=suspension.member_id, created_at__lte=at)
                 .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at), Q(ends_at__isnull=True) | Q(ends_at__gt=at))
                 .order_by("id")
                 .select_related(*RELATED)
@@ -105,6 +106,12 @@ async def _suspensions(organisation_id: int, period: Period, places: dict[int | 
             for line in lines.suspension_lines(suspension, stopped, history, places):
                 yield line
         after = found[-1].id
+
+
+def _in_pack(organisation_id: int) -> Q:
+    """The grants an organisation's pack lists: its own, and platform staff's, who reach every organisation."""
+    # organisation_id IS NULL too: both sides read the (organisation_id, created_at) index, not the whole table.
+    return Q(organisation_id=organisation_id) | Q(organisation_id__isnull=True, level=ScopeLevel.PLATFORM.value)
 
 
 def _within(column: str, period: Period) -> Q:

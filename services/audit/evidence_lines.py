@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from models import AccountSuspension, ReviewItem, RoleAssignment, RoleChange, StaffMember
+from models import AccountSuspension, ReviewItem, RoleAssignment, RoleChange, ScopeLevel, StaffMember
 from services.access.late_requests import stop_moment
 
 GRANT_COLUMNS = (
@@ -37,6 +37,11 @@ GRANT_COLUMNS = (
     "access_stopped_at",
     "last_request_after_stop",
     "time_to_revoke_seconds",
+)
+PLATFORM_PLACE = "Platform (every organisation)"
+PLATFORM_STAFF = (
+    "Platform staff (Super Admin, Platform Support: grants at platform scope) are listed too, with the scope "
+    f"'{PLATFORM_PLACE}': they can reach every organisation's data, this one's included"
 )
 ROLE_PERIOD = "role period"
 SUSPENSION = "suspension"
@@ -156,7 +161,7 @@ def _common(row: RoleAssignment, places: dict[int | None, str], kind: str, role:
         "member_email": member.email,
         "account": "active" if member.is_active else "suspended",
         "role": role,
-        "scope": places.get(row.deployment_id, places.get(None, "")),
+        "scope": _place(row, places),
         "sponsor": _email(row.sponsor),
         "granted_at": _iso(row.created_at),
         "ends_at": _iso(row.ends_at),
@@ -164,6 +169,12 @@ def _common(row: RoleAssignment, places: dict[int | None, str], kind: str, role:
         "reviewed_by": _email(row.reviewed_by),
         "last_log_in": _iso(member.last_login_at),
     }
+
+
+def _place(row: RoleAssignment, places: dict[int | None, str]) -> str:
+    if row.level == ScopeLevel.PLATFORM:
+        return PLATFORM_PLACE
+    return places.get(row.deployment_id, places.get(None, ""))
 
 
 def _revoke(stop: datetime, last_request: datetime | None) -> dict[str, Any]:

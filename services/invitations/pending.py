@@ -35,6 +35,7 @@ class PendingRow:
     send_count: int
     reminded_at: datetime | None  # when its reminder was queued (services/invitations/reminders.py); None: not yet
     awaiting_approval: bool = False  # no email yet: a second person must approve it (services/approvals)
+    changes_from: str = ""  # a role change (services/approvals/role_changes.py): the role the member holds until then
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,8 @@ async def visibility_filter(actor: Actor, organisation_id: int) -> Q:
 
 def _row(values: tuple[Any, ...], at: datetime) -> PendingRow:
     (row_id, created_at, email, role_name, deployment_id, deployment_name, organisation_name, inviter_id, inviter,
-     last_sent_at, expires_at, delivery_state, delivery_error, send_count, reminded_at, approval) = values  # fmt: skip
+     last_sent_at, expires_at, delivery_state, delivery_error, send_count, reminded_at, approval, changes_from,
+     ) = values  # fmt: skip
     scope_name = naming.place_name(
         organisation=organisation_name or "", deployment=deployment_name if deployment_id is not None else None
     )
@@ -187,6 +189,7 @@ def _row(values: tuple[Any, ...], at: datetime) -> PendingRow:
         send_count=send_count,
         reminded_at=reminded_at,
         awaiting_approval=approval == ApprovalState.AWAITING,
+        changes_from=changes_from or "",
     )
 
 

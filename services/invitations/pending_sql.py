@@ -132,11 +132,14 @@ class Rows:
 
 _COLUMNS = (
     "i.id, i.created_at, i.email, r.name, i.deployment_id, d.name, o.name, i.invited_by_id, s.full_name, "
-    "i.last_sent_at, i.expires_at, i.delivery_state, i.delivery_error, i.send_count, i.reminded_at, i.approval"
+    "i.last_sent_at, i.expires_at, i.delivery_state, i.delivery_error, i.send_count, i.reminded_at, i.approval, "
+    "gr.name"
 )
 _JOINS = (
     "JOIN role r ON r.id = i.role_id LEFT JOIN deployment d ON d.id = i.deployment_id "
-    "LEFT JOIN organisation o ON o.id = i.organisation_id LEFT JOIN staff_member s ON s.id = i.invited_by_id"
+    "LEFT JOIN organisation o ON o.id = i.organisation_id LEFT JOIN staff_member s ON s.id = i.invited_by_id "
+    # A role change waiting (services/approvals/role_changes.py): the role its grant holds until then, in the same read.
+    "LEFT JOIN role_assignment g ON g.id = i.replaces_grant_id LEFT JOIN role gr ON gr.id = g.role_id"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM invitation i {_JOINS} WHERE"
 _POSITION = {name.removeprefix("i."): n for n, name in enumerate(_COLUMNS.split(", "), 1)}  # ORDER BY ordinals

@@ -1,11 +1,12 @@
-"""The words of the access notices: a grant's end coming (to the member and to its sponsor), dormant access
-about to be suspended, an approval's outcome, and access reviews (a reminder to a reviewer, the unanswered items to the
-owners). Each links to a Gatehouse page behind log-in (context "path"), never to anything usable alone."""
+"""The words of the access notices: a grant's end coming (to the member and to its sponsor), dormant access about to
+be suspended or restored, an approval's outcome, and access reviews (a reminder to a reviewer, the unanswered items to
+the owners). Each links to a Gatehouse page behind log-in (context "path"), never to anything usable alone."""
 
 SUBJECTS = {
     "end_warning": "Your access to {scope_name} ends in {days}",
     "end_warning_sponsor": "Access you sponsor ends in {days}: {member_name}",
     "dormant_warning": "Your access to {scope_name} will be suspended in {days} unless you log in",
+    "access_restored": "{actor_name} restored your {role_name} access in {scope_name}",
     "approval_outcome": "Your invitation of {member_name} was {decision}",
     "review_reminder": "Access review “{title}”: {items} still to decide",
     "review_unanswered": "Access review “{title}”: {items} unanswered at the deadline",
@@ -109,6 +110,33 @@ you log in before then. Your account and any access you hold elsewhere are not a
     + """Log in to keep your access</a></p>
 <p style="font-size:13px;color:#52606d">If you no longer need it, you need do nothing. Once suspended, an owner of \
 {{ scope_name }} can restore it.</p>
+{% endblock %}"""
+)
+
+_RESTORED_TEXT = """\
+Hello,
+
+{{ actor_name }} restored your access as {{ role_name }} in {{ scope_name }}, suspended because you had not logged in.
+{% if access_ends %}It ends on {{ access_ends }}.{% else %}It has no end date.{% endif %}
+
+Log in to use it:
+{{ link }}
+
+-- Gatehouse
+"""
+
+_RESTORED_HTML = (
+    """{% extends "frame" %}{% block body %}"""
+    + _P
+    + """Hello,</p>
+"""
+    + _P
+    + """<strong>{{ actor_name }}</strong> restored your access as <strong>{{ role_name }}</strong> in \
+<strong>{{ scope_name }}</strong>, suspended because you had not logged in. {% if access_ends %}It ends on \
+<strong>{{ access_ends }}</strong>.{% else %}It has no end date.{% endif %}</p>
+"""
+    + _BUTTON
+    + """Log in</a></p>
 {% endblock %}"""
 )
 
@@ -275,6 +303,7 @@ BODIES = {
     "end_warning": (_END_WARNING_TEXT, _END_WARNING_HTML),
     "end_warning_sponsor": (_SPONSOR_TEXT, _SPONSOR_HTML),
     "dormant_warning": (_DORMANT_TEXT, _DORMANT_HTML),
+    "access_restored": (_RESTORED_TEXT, _RESTORED_HTML),
     "approval_outcome": (_OUTCOME_TEXT, _OUTCOME_HTML),
     "review_reminder": (_REVIEW_REMINDER_TEXT, _REVIEW_REMINDER_HTML),
     "review_unanswered": (_REVIEW_UNANSWERED_TEXT, _REVIEW_UNANSWERED_HTML),

@@ -39,6 +39,7 @@ _DEFAULTS = {
     "member_name": "",  # an access notice: whose access (to the sponsor)
     "days": "",  # an access notice: "14 days", "1 day"
     "dormant_days": "",
+    "actor_name": "",  # an access notice: who did it (a second factor reset, access restored)
     "decision": "",  # an approval outcome: approved | declined, and by whom and why
     "approver_name": "",
     "reason": "",

@@ -5,7 +5,8 @@ that organisation only: each ends with end_reason "dormant" and keeps the end it
 gives back the same role, scope and sponsor, and its end if that is still to come, as a new live grant, in one
 transaction; whoever restores must be allowed to manage that role there (rights.may_restore_access). The old row stays
 as history, marked restored (once). The organisation's end-date rules hold as for any grant (grant_terms.py): an end
-beyond its longest duration, or none where one is required, becomes that longest duration from now.
+beyond its longest duration, or none where one is required, becomes that longest duration from now. The member is
+emailed who restored what, its end and a link to log in, queued in the same transaction (none if the restore fails).
 """
 
 from dataclasses import dataclass
@@ -15,13 +16,14 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Organisation, RoleAssignment, StaffMember
+from models import MessageKind, Organisation, RoleAssignment, StaffMember
 from services.access import grant_terms, grants, rights, roles
 from services.access import service as access
 from services.access.liveness import is_live, live
 from services.access.service import Actor, RoleInfo, Scope, ScopeLevel
 from services.audit import service as audit
 from services.errors import InvalidInput, NotFound
+from services.mail import outbox
 from services.organisations import access_settings
 from services.organisations import service as organisations
 from services.organisations.dormancy import END_REASON
@@ -86,12 +88,19 @@ async def restore_access(*, actor: Actor, assignment_id: int) -> Restored:
                 organisation_id=old.organisation_id, deployment_id=old.deployment_id, scope_key=old.scope_key,
                 sponsor_id=sponsor_id, ends_at=ends_at, granted_by_id=actor.member_id,
             )  # fmt: skip
+            context = {"actor_name": actor.full_name or actor.email, "role_name": role.name, "scope_name": place,
+                       "ends_at": ends_at.isoformat() if ends_at else "", "path": "/login"}  # fmt: skip
+            await outbox.enqueue_notice(
+                connection=connection, kind=MessageKind.ACCESS_RESTORED, recipient=email, context=context,
+                organisation_id=scope.organisation_id,
+            )  # fmt: skip
             detail = {"role": role.name, "ends_at": ends_at.isoformat() if ends_at else "", "ends_on": _on(ends_at)}
             await audit.record(
                 actor=actor, action=ACTION, scope=scope, target=email, detail=detail, connection=connection
             )
     except IntegrityError:  # given the same role there at this instant: one live grant each
         raise InvalidInput(f"{email} already holds {role.name} in {place}: there is nothing to restore.") from None
+    outbox.mail_committed()
     await events.publish(organisation_id=scope.organisation_id, kind="staff")
     return Restored(email, role.name, place, ends_at)
 
