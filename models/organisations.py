@@ -45,6 +45,10 @@ class Deployment(Model):
     )
     name = fields.CharField(max_length=120)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+    # Its own access review schedule (services/reviews/deployment_schedules.py); None: the organisation's covers it.
+    review_every_days = fields.IntField(null=True)
+    privileged_review_days = fields.IntField(null=True)
+    review_schedule_since = fields.DatetimeField(null=True)  # its own schedule's first reviews count from then
 
     organisation_id: int
 

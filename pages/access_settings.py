@@ -46,7 +46,9 @@ REVIEW_PRIVILEGED = "Review privileged roles every (days)"
 REVIEW_REMOVE = "At a review's deadline, end the access nobody answered for"
 REVIEW_NOTE = (
     "A scheduled review asks each grant's sponsor, or whoever holds Review access there, to keep, change or end it, "
-    "within 14 days. 0: no scheduled reviews. What is left unanswered then goes to the organisation's owners to decide."
+    "within 14 days. 0: no scheduled reviews. What is left unanswered then goes to the organisation's owners to "
+    "decide. This schedule covers every deployment without one of its own (see Access reviews, Deployment review "
+    "schedules)."
 )
 APPROVAL_NOTE = (
     "Invitations to these roles, or to any role holding one of these permissions, wait until a second person "

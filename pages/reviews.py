@@ -1,5 +1,6 @@
 """Access reviews (/care/reviews?org=N): the organisation's review campaigns with their progress (live), Start a
-review, and one campaign's page (?campaign=M, pages/review_campaign.py)."""
+review, the deployments' review schedules (pages/review_schedules.py), and one campaign's page (?campaign=M,
+pages/review_campaign.py)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from components.viewer_zone import ViewerZone
 from pages.review_campaign import CampaignView, download, progress_words, status_words
+from pages.review_schedules import DeploymentSchedules
 from services.access import rights
 from services.access.service import Actor
 from services.errors import FieldErrors
@@ -83,9 +85,15 @@ class _ReviewList:
         self.list.table.on("export_csv", lambda e: self._export(e.args, "csv"))
         self.list.table.on("export_json", lambda e: self._export(e.args, "json"))
         self.viewer = ViewerZone(on_known=self.list.refresh)
-        changes = live.LiveList(organisation_id=self.organisation_id, refresh=self.list.refresh, held=True)
-        await self.list.refresh()
+        self.schedules = DeploymentSchedules(self.session, self.organisation_id)
+        self.schedules.build()
+        changes = live.LiveList(organisation_id=self.organisation_id, refresh=self._refresh, held=True)
+        await self._refresh()
         changes.release()
+
+    async def _refresh(self) -> None:
+        await self.list.refresh()
+        await self.schedules.refresh()
 
     def _path(self, row: dict[str, Any]) -> str:
         return f"/care/reviews?org={self.organisation_id}&campaign={int(row['id'])}"

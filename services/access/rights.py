@@ -75,6 +75,17 @@ def may_change_access_settings(*, actor: Actor, organisation_id: int) -> bool:
     return may_edit_roles(actor=actor, organisation_id=organisation_id)
 
 
+def may_set_deployment_review_schedule(*, actor: Actor, organisation_id: int, deployment_id: int) -> bool:
+    """May the actor give a deployment its own access review schedule (those who may change the organisation's access
+    settings, and the deployment's admins: *edit roles* and *review access* there)."""
+    if may_change_access_settings(actor=actor, organisation_id=organisation_id):
+        return True
+    there = Scope(ScopeLevel.DEPLOYMENT, organisation_id, deployment_id)
+    return has_permission(actor, Permission.EDIT_ROLES, there) and has_permission(
+        actor, Permission.REVIEW_ACCESS, there
+    )
+
+
 def may_review_access(*, actor: Actor, organisation_id: int) -> bool:
     """May the actor take part in the organisation's access reviews (*review access* there or in one of its
     deployments): services/reviews checks each campaign and item again."""

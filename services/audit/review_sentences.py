@@ -15,6 +15,7 @@ LABELS = {
     "review_removed": "Access ended by a review's deadline",
     "export_review": "Access review records exported",
     "view_reviews": "Access reviews refused",
+    "set_review_schedule": "Deployment review schedules changed",
 }
 
 # The review schedule's access settings (services/organisations/access_settings.py), as sentences.py says settings.
@@ -79,6 +80,24 @@ def _closed(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:
     )
 
 
+def _periods(said: dict[str, Any]) -> str:
+    return (
+        f"every grant every {count(int(said.get('every') or 0), 'day')}, privileged roles every "
+        f"{count(int(said.get('privileged') or 0), 'day')}"
+    )
+
+
+def _schedule(target: str, place: str, d: dict[str, Any]) -> tuple[str, str]:
+    old, new = d.get("from") or {}, d.get("to") or {}
+    if new.get("every") is None:
+        done = f"left the access reviews of {place} to the organisation's schedule (it had its own: {_periods(old)})"
+    elif old.get("every") is None:
+        done = f"gave {place} its own access review schedule: {_periods(new)} (it had the organisation's)"
+    else:
+        done = f"changed the access review schedule of {place} to {_periods(new)} (was {_periods(old)})"
+    return done, f"change the access review schedule of {place}"
+
+
 WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
     "start_review": _start,
     "review_decision": _decision,
@@ -104,4 +123,5 @@ WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
         f"export the record of the access review “{t}”",
     ),
     "view_reviews": lambda t, p, d: (f"read the access reviews of {p}", f"read the access reviews of {p}"),
+    "set_review_schedule": _schedule,
 }

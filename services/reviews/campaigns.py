@@ -1,6 +1,7 @@
 """Starting a review campaign (by a holder of *review access* there, or by the schedule) and reading campaigns: the
 organisation's list with each one's progress, and one campaign's header."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,10 +69,12 @@ async def start_campaign(
     due_at: datetime,
     privileged_only: bool = False,
     once_key: str | None = None,
+    leave_out: Sequence[int] = (),
 ) -> int | None:
     """Start a review of every live grant of the organisation (or of one deployment; privileged_only: of privileged
-    roles only), each an item with its reviewer; returns its id. actor None: the schedule, which names a once_key so
-    that no second process starts the same one (None is returned then)."""
+    roles only; leave_out: but those of these deployments), each an item with its reviewer; returns its id. actor
+    None: the schedule, which names a once_key so that no second process starts the same one (None is returned
+    then)."""
     scope = await _scope(organisation_id, deployment_id)
     if actor is not None and not reviewers.reviews_in(actor=actor, scope=scope):
         await audit.record(actor=actor, action="start_review", scope=scope, target=title[:80], outcome="refused")
@@ -79,7 +82,7 @@ async def start_campaign(
     await organisations.require_active(organisation_id=organisation_id)
     clean = str(check_fields(title=lambda: _title(title), due_at=lambda: _deadline(due_at))["title"])
     grants = await RoleAssignment.filter(live(), grants_in(scope=scope)).select_related("role").order_by("id")
-    grants = [g for g in grants if g.role.privileged or not privileged_only]
+    grants = [g for g in grants if (g.role.privileged or not privileged_only) and g.deployment_id not in leave_out]
     if not grants:
         raise InvalidInput(NOTHING)
     assigned = await reviewers.assign(grants=grants)
