@@ -47,7 +47,7 @@ class DeploymentSchedules:
             heading = ui.label(HEADING).classes("text-h6").props('role="heading" aria-level="2"')
             ui.label(NOTE).classes("text-body2")
             self.table = DataTable(columns=COLUMNS, rows=[], row_key="id").classes("w-full").mark("schedules")
-            self.table.props(f'flat dense aria-labelledby="{heading.html_id}"')
+            self.table.props(f'flat bordered dense aria-labelledby="{heading.html_id}"')
             add_row_menu(self.table, MENU)
             self.table.on("change_schedule", lambda e: self._change(int(e.args["id"])))
         self.part.set_visibility(False)

@@ -170,6 +170,7 @@ def _platform_tabs(screen: Screens) -> None:
     expect(page.get_by_role("dialog", name=f"Change when {ADMIN_NAME}'s access ends")).to_be_visible()
     screen.check("/admin, Platform staff, Change end of access")
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)  # gone, backdrop and all, before the next state
     page.get_by_label("Find an account by email in Accounts").fill("ashworth")
     accounts = page.get_by_role("region", name="Accounts")
     accounts.get_by_role("button", name=f"Actions for {MEMBER_NAME}", exact=True).click()
@@ -177,6 +178,7 @@ def _platform_tabs(screen: Screens) -> None:
     expect(page.get_by_role("dialog", name=f"Suspend the account of {MEMBER_NAME}?")).to_be_visible()
     screen.check("/admin, an account found by email, Suspend account")
     page.get_by_role("dialog").get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
     page.get_by_role("tab", name="Platform audit").click()
     expect(page.get_by_role("region", name="Audit events")).to_be_visible()
     screen.check("/admin, Platform audit")
@@ -371,13 +373,20 @@ _CONNECT = (
 
 
 def _access_reviews(screen: Screens) -> None:
-    """The reviews list, Start a review (and a field in error), a review's items, a row's menu, the Keep dialog, and
-    the review finished by its one decision; back to the Care Portal."""
+    """The reviews list, a deployment's review schedule, Start a review (and a field in error), a review's items, a
+    row's menu, the Keep dialog, and the review finished by its one decision; back to the Care Portal."""
     page = screen.page
     page.get_by_role("button", name="Manage").click()
     page.get_by_role("menuitem", name="Access reviews").click()
     expect(page.get_by_role("heading", name="Access reviews")).to_be_visible()
     screen.check("/care/reviews")
+    page.get_by_role("button", name=f"Actions for {DEPLOYMENT}", exact=True).click()
+    page.get_by_role("menuitem", name="Change schedule", exact=True).click()
+    schedule = page.get_by_role("dialog", name=f"Review schedule of {DEPLOYMENT}")
+    expect(schedule.get_by_role("button", name="Save schedule")).to_be_visible()
+    screen.check("/care/reviews, a deployment's review schedule")
+    schedule.get_by_role("button", name="Cancel").click()
+    expect(schedule).to_be_hidden()
     page.get_by_role("button", name="Start a review").click()
     start = page.get_by_role("dialog", name="Start a review")
     start.get_by_label("Title").fill("")

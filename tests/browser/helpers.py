@@ -321,12 +321,13 @@ def type_addresses(page: Page, field: Locator, *addresses: str) -> None:
 _AXE = Axe()  # axe-core as bundled in axe-playwright-python (axe.min.js in the package: nothing is downloaded)
 _AXE_LOADED = "() => typeof window.axe?.run === 'function'"
 _AXE_RUN = "() => axe.run(document, {resultTypes: ['violations']}).then(results => results.violations)"  # the defaults
-# Settled: no finite animation running, and no element still in one of Vue's transition classes (under reduced
-# motion a transition takes no time, but Vue holds its enter-from class for two animation frames).
+# Settled: no finite animation running, no element still in one of Vue's transition classes (under reduced
+# motion a transition takes no time, but Vue holds its enter-from class for two animation frames), and no click's
+# ripple left (Quasar removes it on a timer, whatever the motion; axe measures text under its circle as on grey).
 _SETTLE = (
     "() => document.getAnimations().every(a => a.playState !== 'running'"
     " || a.effect?.getTiming().iterations === Infinity)"
-    ' && !document.querySelector(\'[class*="-enter-"], [class*="-leave-"]\')'
+    ' && !document.querySelector(\'[class*="-enter-"], [class*="-leave-"], .q-ripple__inner\')'
 )
 
 
