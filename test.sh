@@ -29,6 +29,6 @@ run_pytest() {
 run_pytest -n 3 --dist loadfile --no-loadscope-reorder "$@"
 if [ -n "${GATEHOUSE_TEST_POSTGRES_URL:-}" ]; then
   echo "Data-layer tests again on PostgreSQL ($GATEHOUSE_TEST_POSTGRES_URL):"
-  # one at a time: every test empties and fills the same database
-  GATEHOUSE_TEST_DATABASE=postgres run_pytest -m data "$@"
+  # three workers, each emptying and filling a database of its own beside the URL's (test_gw0, ...: tests/conftest.py)
+  GATEHOUSE_TEST_DATABASE=postgres run_pytest -m data -n 3 "$@"
 fi

@@ -1,5 +1,6 @@
 """Shared fixtures: the app's environment, a fresh database per test (SQLite, and PostgreSQL when set)."""
 
+import contextlib
 import fcntl
 import gc
 import os
@@ -9,7 +10,9 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 from argon2 import PasswordHasher, profiles
 from nicegui import core
@@ -22,7 +25,18 @@ from services.access import auth, late_requests, roles, sessions
 from services.platform import clock, events, settings
 from services.platform.database import connected, tortoise_config
 
-POSTGRES_URL = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "")
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker empties and fills a database of its own: the URL's, named with the worker
+    (test_gw0, test_gw1, ...), made on first use (fresh_postgres); one process alone uses the URL's own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path}_{worker}"))
+
+
+POSTGRES_URL = _worker_database(os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", ""))
 # Tortoise binds models to one SQL dialect per process, so the PostgreSQL pass is a second pytest run
 # (`-m data` with GATEHOUSE_TEST_DATABASE=postgres, see test.sh) over every test that uses `db`.
 DATABASE_KIND = os.environ.get("GATEHOUSE_TEST_DATABASE", "sqlite")
@@ -88,6 +102,20 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory, worker_id: str) ->
     return database
 
 
+async def create_database(url: str) -> None:
+    """Create the database the URL names when it is missing (a worker's own: _worker_database)."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    connection = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # another run may make it meanwhile
+            if not exists:
+                await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
 def copy_of(migrated: Path, folder: Path, name: str = "gatehouse.sqlite3") -> Path:
     """A new database file in folder, migrated: a copy of tests/conftest.py's migrated_sqlite."""
     database = folder / name
@@ -131,6 +159,8 @@ async def db() -> AsyncIterator[str]:
 async def fresh_postgres() -> None:
     """Migrate once per run (proving the migrations), then empty every table before each test."""
     global _postgres_migrated
+    if not _postgres_migrated:
+        await create_database(POSTGRES_URL)
     async with RegisterTortoise(config=tortoise_config(POSTGRES_URL)):
         connection = connections.get("default")
         if not _postgres_migrated:

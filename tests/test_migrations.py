@@ -24,6 +24,7 @@ from services.invitations import pending, pending_search
 from services.platform import sql as sql_dialect
 from services.platform.clock import now
 from services.platform.database import connected, tortoise_config
+from tests.conftest import POSTGRES_URL, create_database
 
 
 async def test_migrations_build_a_working_sqlite_file_and_apply_twice_without_change(tmp_path: Path) -> None:
@@ -103,7 +104,8 @@ async def _release_with_rows(tmp_path: Path, release: str) -> str:
     """A database migrated up to release, holding _RELEASE_0007_ROWS written by SQL; PostgreSQL's schema rebuilt."""
     url = f"sqlite://{tmp_path}/gatehouse.sqlite3"
     if os.environ.get("GATEHOUSE_TEST_DATABASE") == "postgres":
-        url = os.environ["GATEHOUSE_TEST_POSTGRES_URL"]
+        url = POSTGRES_URL  # this worker's database
+        await create_database(url)
         async with RegisterTortoise(config=tortoise_config(url)):
             await connections.get("default").execute_script("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     config = tortoise_config(url)
