@@ -1,13 +1,21 @@
-"""What changing a grant's end or ending it now (services/organisations/grant_ends.py) mean, said as sentences
-(services/audit/sentences.py says the others; account_sentences.py suspensions)."""
+"""What happens to access over time, said as sentences: an end changed or brought forward (grant_ends.py), an end
+reached, warnings before it, dormancy and its restore, an organisation's end-date rules (sentences.py says the
+others; account_sentences.py suspensions)."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from services.platform.words import day
+from services.platform.words import count, day
 
 LABELS = {
+    "grant_ended": "Access that ended on time",
+    "sessions_ended": "Sessions ended with the last access",
+    "set_grant_policy": "End-date rules changed",
+    "end_warning": "Warnings that access ends",
+    "dormant_warning": "Warnings to dormant members",
+    "dormant_ended": "Dormant members' access suspended",
+    "restore_access": "Dormant members' access restored",
     "set_end": "Ends of access changed",
     "end_now": "Access ended early",
 }
@@ -39,4 +47,31 @@ def _end_now(t: str, p: str, d: dict[str, Any]) -> tuple[str, str]:
 WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
     "set_end": _set_end,
     "end_now": _end_now,
+    "grant_ended": lambda t, p, d: (f"ended the role {d.get('role')} of {t} in {p} at its end", ""),
+    "sessions_ended": lambda t, p, d: (f"ended the sessions of {t}: no access remained", ""),
+    "end_warning": lambda t, p, d: (
+        f"warned {t} that the role {d.get('role')} in {p} ends in {count(int(d.get('days') or 0), 'day')}"
+        + (f" (and their sponsor, {d['sponsor']})" if d.get("sponsor") else ""),
+        "",
+    ),
+    "dormant_warning": lambda t, p, d: (
+        f"warned {t}, who has not logged in for {count(int(d.get('dormant_days') or 0), 'day')}, that their access "
+        f"in {p} will be suspended on {d.get('ends_on')} unless they log in",
+        "",
+    ),
+    "dormant_ended": lambda t, p, d: (
+        f"suspended the access of {t} in {p}: no log-in for {count(int(d.get('dormant_days') or 0), 'day')}",
+        "",
+    ),
+    "restore_access": lambda t, p, d: (
+        f"restored the role {d.get('role')} of {t} in {p}, suspended for dormancy"
+        + (f", until {d['ends_on']}" if d.get("ends_on") else ""),
+        f"restore the role {d.get('role')} of {t} in {p}",
+    ),
+    "set_grant_policy": lambda t, p, d: (
+        f"required an end within {count(int(d['max_days']), 'day')} for {t} in {p}"
+        if d.get("max_days")
+        else f"stopped requiring an end for {t} in {p}",
+        f"change the end-date rule for {t} in {p}",
+    ),
 }

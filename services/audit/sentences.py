@@ -41,13 +41,6 @@ ACTION_LABELS = {
     "list_staff": "Staff lists refused",
     "view_audit": "Audit logs refused",
     "purge": "Old records removed",
-    "grant_ended": "Access that ended on time",
-    "sessions_ended": "Sessions ended with the last access",
-    "set_grant_policy": "End-date rules changed",
-    "end_warning": "Warnings that access ends",
-    "dormant_warning": "Warnings to dormant members",
-    "dormant_ended": "Dormant members' access suspended",
-    "restore_access": "Dormant members' access restored",
     **integration_sentences.LABELS,
     **factor_sentences.LABELS,
     "approve": "Invitations approved",
@@ -225,18 +218,6 @@ _WHAT: dict[str, Phrase] = {
     "list_staff": lambda t, p, d: (f"read the staff list of {p}", f"read the staff list of {p}"),
     "view_audit": lambda t, p, d: (f"read the audit log of {p}", f"read the audit log of {p}"),
     "purge": _purge,
-    "grant_ended": lambda t, p, d: (f"ended the role {d.get('role')} of {t} in {p} at its end", ""),
-    "sessions_ended": lambda t, p, d: (f"ended the sessions of {t}: no access remained", ""),
-    "end_warning": lambda t, p, d: (
-        f"warned {t} that the role {d.get('role')} in {p} ends in {count(int(d.get('days') or 0), 'day')}"
-        + (f" (and their sponsor, {d['sponsor']})" if d.get("sponsor") else ""),
-        "",
-    ),
-    "dormant_warning": lambda t, p, d: (
-        f"warned {t}, who has not logged in for {count(int(d.get('dormant_days') or 0), 'day')}, that their access "
-        f"in {p} will be suspended on {d.get('ends_on')} unless they log in",
-        "",
-    ),
     "approve": lambda t, p, d: (
         f"approved the invitation of {t} as {d.get('role')} in {p}",
         f"approve the invitation of {t} as {d.get('role')} in {p}",
@@ -257,22 +238,7 @@ _WHAT: dict[str, Phrase] = {
         f"exported the audit log of {p}{_period(d)}",
         f"export the audit log of {p}",
     ),
-    "dormant_ended": lambda t, p, d: (
-        f"suspended the access of {t} in {p}: no log-in for {count(int(d.get('dormant_days') or 0), 'day')}",
-        "",
-    ),
-    "restore_access": lambda t, p, d: (
-        f"restored the role {d.get('role')} of {t} in {p}, suspended for dormancy"
-        + (f", until {d['ends_on']}" if d.get("ends_on") else ""),
-        f"restore the role {d.get('role')} of {t} in {p}",
-    ),
     "set_access_settings": _settings,
-    "set_grant_policy": lambda t, p, d: (
-        f"required an end within {count(int(d['max_days']), 'day')} for {t} in {p}"
-        if d.get("max_days")
-        else f"stopped requiring an end for {t} in {p}",
-        f"change the end-date rule for {t} in {p}",
-    ),
     **review_sentences.WHAT,
     **integration_sentences.WHAT,
     **passkey_sentences.WHAT,
