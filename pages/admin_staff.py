@@ -3,7 +3,7 @@ sponsor, last log-in and state, filtered as the Care Portal's staff list; Change
 and Restore from each row (the Care Portal's dialogs: pages/care_staff.StaffView); and any account, found by
 email, to suspend or restore it."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from nicegui import ui
 
@@ -59,6 +59,7 @@ class PlatformStaffView(StaffView):
     columns = COLUMNS
     menu = MENU
     label = "Platform staff"
+    titles: ClassVar[dict[str, str]] = {}
 
     def __init__(self, session: PageSession, *, show: str = "all") -> None:
         show = show if show in platform_staff.SHOWS else "all"

@@ -43,6 +43,7 @@ MENU = [
     MenuItem(care_history.MENU_EVENT, care_history.MENU_LABEL),  # to every viewer of the list
 ]
 SUSPENDED = " (suspended)"
+TITLES = {"dormant": "Dormant members", "ending": "Access ending in 30 days", "ended": "Ended access"}
 EMPTY = {
     "ending": f"No access here ends within the next {staff.ENDING_WITHIN.days} days.",
     "ended": "No access here has ended yet.",
@@ -55,6 +56,7 @@ class StaffView:
     columns = COLUMNS  # and the row menu: pages/admin_staff.py lists the platform's grants with its own
     menu = MENU
     label = "All staff members"
+    titles = TITLES  # a view's own heading over the table (Platform staff keeps its one)
 
     def __init__(self, session: PageSession, organisation_id: int, *, may_manage: bool, show: str = "all") -> None:
         """may_manage: may the viewer manage staff somewhere in the organisation (rights.may_invite) or suspend
@@ -66,7 +68,7 @@ class StaffView:
         self.list = PagedTable(
             columns=[*self.columns, ACTIONS],  # the Care Portal offers every viewer Access history (MENU)
             fetch=self._fetch,
-            label=self.label,
+            label=self.titles.get(show, self.label),
             sort="name",
             search_label="Search by name or email",
         )
