@@ -4,7 +4,7 @@ account."""
 from collections.abc import Awaitable, Callable
 from contextlib import nullcontext
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from nicegui import ui
 
@@ -56,7 +56,7 @@ class StaffView:
     columns = COLUMNS  # and the row menu: pages/admin_staff.py lists the platform's grants with its own
     menu = MENU
     label = "All staff members"
-    titles = TITLES  # a view's own heading over the table (Platform staff keeps its one)
+    titles: ClassVar[dict[str, str]] = TITLES  # a view's own heading over the table (Platform staff keeps its one)
 
     def __init__(self, session: PageSession, organisation_id: int, *, may_manage: bool, show: str = "all") -> None:
         """may_manage: may the viewer manage staff somewhere in the organisation (rights.may_invite) or suspend
