@@ -49,6 +49,9 @@ class PendingInvitation(BaseModel):
     delivery_error: str
     send_count: int
     awaiting_approval: bool
+    changes_from: str = Field(
+        default="", description="A role change waiting for approval: the role the member holds until then; else empty"
+    )
 
 
 class PendingPageBody(BaseModel):

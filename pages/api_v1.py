@@ -215,6 +215,7 @@ def _pending(row: pending.PendingRow) -> body.PendingInvitation:
         delivery_error=row.delivery_error,
         send_count=row.send_count,
         awaiting_approval=row.awaiting_approval,
+        changes_from=row.changes_from,
     )
 
 

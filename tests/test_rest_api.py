@@ -75,6 +75,8 @@ async def test_a_role_change_that_needs_approval_answers_202_and_changes_nothing
     assert (await RoleAssignment.get(id=grant.id)).role_id != supervisor.id
     waiting = await Invitation.get(email="nurse@trust.org", state=InvitationState.PENDING)
     assert (waiting.approval, waiting.replaces_grant_id) == (ApprovalState.AWAITING, grant.id)
+    [listed] = (await api.get("/api/v1/invitations?search=nurse", headers=auth)).json()["items"]
+    assert (listed["role"], listed["changes_from"], listed["awaiting_approval"]) == ("Supervisor", "Clinician", True)
 
 
 async def test_pending_invitations_come_in_keyset_pages_and_are_resent_and_deleted(api: httpx.AsyncClient) -> None:
