@@ -1,6 +1,11 @@
 """The words of the access notices: a grant's end coming (to the member and to its sponsor), dormant access about to
 be suspended or restored, an approval's outcome, and access reviews (a reminder to a reviewer, the unanswered items to
-the owners). Each links to a Gatehouse page behind log-in (context "path"), never to anything usable alone."""
+the owners; account_texts.py: a reset second factor, an account ready for single sign-on). Each links to a Gatehouse
+page behind log-in (context "path"), never to anything usable alone."""
+
+from services.mail import account_texts
+from services.mail.notice_style import BUTTON as _BUTTON
+from services.mail.notice_style import P as _P
 
 SUBJECTS = {
     "end_warning": "Your access to {scope_name} ends in {days}",
@@ -10,13 +15,9 @@ SUBJECTS = {
     "approval_outcome": "Your invitation of {member_name} was {decision}",
     "review_reminder": "Access review “{title}”: {items} still to decide",
     "review_unanswered": "Access review “{title}”: {items} unanswered at the deadline",
-    "factors_reset": "Your Gatehouse second factor was reset",
-    "sso_ready": "Your Gatehouse access to {scope_name}: sign in with {provider_name}",
+    **account_texts.SUBJECTS,
 }
 
-_BUTTON = """<p style="margin:28px 0"><a href="{{ link }}" style="background:#1d4ed8;color:#ffffff;padding:12px 24px;\
-border-radius:6px;text-decoration:none;font-size:16px;font-weight:bold;display:inline-block">"""
-_P = '<p style="font-size:16px;line-height:1.5">'
 
 _END_WARNING_TEXT = """\
 Hello,
@@ -240,65 +241,6 @@ organisation's owners, and the review stays open, overdue, until the last of the
 {% endblock %}"""
 )
 
-_FACTORS_RESET_TEXT = """\
-Hello,
-
-{{ actor_name }} reset your second factors (authenticator app, passkeys and recovery codes) on {{ access_ends }}.
-You have been logged out everywhere. The next time you log in, you will set up an authenticator app again.
-
-If you did not ask for this, tell {{ actor_name }} or your organisation's administrators at once.
-
-Log in:
-{{ link }}
-
--- Gatehouse
-"""
-
-_FACTORS_RESET_HTML = (
-    """{% extends "frame" %}{% block body %}"""
-    + _P
-    + """Hello,</p>
-"""
-    + _P
-    + """<strong>{{ actor_name }}</strong> reset your second factors (authenticator app, passkeys and recovery \
-codes) on <strong>{{ access_ends }}</strong>. You have been logged out everywhere. The next time you log in, you will \
-set up an authenticator app again.</p>
-"""
-    + _P
-    + """If you did not ask for this, tell {{ actor_name }} or your organisation's administrators at once.</p>
-"""
-    + _BUTTON
-    + """Log in</a></p>
-{% endblock %}"""
-)
-
-_SSO_READY_TEXT = """\
-Hello,
-
-Your organisation gave you access to {{ scope_name }} in Gatehouse, as {{ role_name }}.
-There is no password to set: sign in with {{ provider_name }}, your organisation's sign-in.
-
-Sign in:
-{{ link }}
-
--- Gatehouse
-"""
-
-_SSO_READY_HTML = (
-    """{% extends "frame" %}{% block body %}"""
-    + _P
-    + """Hello,</p>
-"""
-    + _P
-    + """Your organisation gave you access to <strong>{{ scope_name }}</strong> in Gatehouse, as \
-<strong>{{ role_name }}</strong>. There is no password to set: sign in with <strong>{{ provider_name }}</strong>, your \
-organisation's sign-in.</p>
-"""
-    + _BUTTON
-    + """Sign in</a></p>
-{% endblock %}"""
-)
-
 BODIES = {
     "end_warning": (_END_WARNING_TEXT, _END_WARNING_HTML),
     "end_warning_sponsor": (_SPONSOR_TEXT, _SPONSOR_HTML),
@@ -307,6 +249,5 @@ BODIES = {
     "approval_outcome": (_OUTCOME_TEXT, _OUTCOME_HTML),
     "review_reminder": (_REVIEW_REMINDER_TEXT, _REVIEW_REMINDER_HTML),
     "review_unanswered": (_REVIEW_UNANSWERED_TEXT, _REVIEW_UNANSWERED_HTML),
-    "factors_reset": (_FACTORS_RESET_TEXT, _FACTORS_RESET_HTML),
-    "sso_ready": (_SSO_READY_TEXT, _SSO_READY_HTML),
+    **account_texts.BODIES,
 }
