@@ -23,7 +23,7 @@ from services.errors import PermissionDenied
 from services.mail.templates import render, subject_for
 from services.platform import clock, settings
 from services.platform.housekeeping import Housekeeper
-from services.reviews import deadlines, decisions, reviewers, schedule
+from services.reviews import deadlines, decisions, overdue, reviewers, schedule
 from tests import factories
 from tests.conftest import TEST_SECRET
 from tests.review_helpers import CLERK, COLLEAGUE, NURSE, OWNER, SPONSOR, item_for, item_of, start, team
@@ -114,6 +114,34 @@ async def test_at_the_deadline_unanswered_items_go_to_the_owners_who_decide_them
     await decisions.decide(actor=t.sponsor, item_id=(await item_for(campaign.id, OWNER)).id, decision="keep")
     assert (await ReviewCampaign.get(id=campaign.id)).closed_at is not None  # locked with the last decision
     assert await ReviewItem.filter(campaign_id=campaign.id, decision="unanswered").count() == 0
+
+
+async def test_while_a_review_stays_overdue_each_owner_hears_of_what_is_still_theirs_once_a_week(db: str) -> None:
+    t = await team()
+    campaign = await ReviewCampaign.get(id=await start(t.owner, t.world))
+    _to_deadline(campaign, 0)
+    await deadlines.close_due()
+    await OutboxMessage.filter(kind=MessageKind.REVIEW_UNANSWERED).delete()  # the hand-over's own emails
+    clock.advance(timedelta(days=6))
+    assert await overdue.remind_due() == 0  # not a week yet
+    clock.advance(timedelta(days=1))
+    assert await overdue.remind_due() == 2 and await overdue.remind_due() == 0  # once a week each
+    assert sorted(await _mail(MessageKind.REVIEW_UNANSWERED)) == [OWNER, SPONSOR]  # Ada hers, Sam Ada's own
+    said = await audit.events_page(actor=t.owner, organisation_id=t.world.org.id, action="review_reminder")
+    assert {row.sentence for row in said[0]} == {
+        "Gatehouse reminded Ada Admin (ada@trust.org) of 4 items still to decide in the access review “Spring review”, "
+        "overdue for 1 week.",
+        "Gatehouse reminded Sam Sponsor (sam@trust.org) of 1 item still to decide in the access review “Spring "
+        "review”, overdue for 1 week.",
+    }
+    for email in (CLERK, SPONSOR, COLLEAGUE, NURSE):  # Ada decides all hers
+        await decisions.decide(actor=t.owner, item_id=(await item_for(campaign.id, email)).id, decision="keep")
+    clock.advance(timedelta(days=7))
+    assert await overdue.remind_due() == 1  # only Sam still has one: Ada's own access
+    assert (await _mail(MessageKind.REVIEW_UNANSWERED))[-1] == SPONSOR
+    await decisions.decide(actor=t.sponsor, item_id=(await item_for(campaign.id, OWNER)).id, decision="keep")
+    clock.advance(timedelta(days=7))
+    assert await overdue.remind_due() == 0  # locked with the last decision: nobody is reminded of it
 
 
 async def test_an_only_owners_own_access_nobody_else_may_decide_is_left_unanswered_and_the_rest_goes_to_her(

@@ -103,7 +103,12 @@ WHAT: dict[str, Callable[[str, str, dict[str, Any]], tuple[str, str]]] = {
     "review_decision": _decision,
     "review_reminder": lambda t, p, d: (
         f"reminded {t} of {count(int(d.get('items') or 0), 'item')} still to decide in the access review "
-        f"“{d.get('title', '')}”, {count(int(d.get('days') or 0), 'day')} before its deadline",
+        f"“{d.get('title', '')}”, "
+        + (
+            f"overdue for {count(int(d['weeks']), 'week')}"
+            if d.get("weeks")
+            else f"{count(int(d.get('days') or 0), 'day')} before its deadline"
+        ),
         "",
     ),
     "review_closed": _closed,

@@ -2,25 +2,30 @@
 the owners"). Unless the organisation chose removal at the deadline (deadlines.close then ends them), the open items of
 live grants pass to the owners (reviewers.Owners: never one for their own access), each of them is emailed the list with
 a link to the review, and the review stays open, *Overdue: with the owners*, until the last item is decided; then it is
-locked (decisions.decide closes it as any review whose items are all decided)."""
+locked (decisions.decide closes it as any review whose items are all decided). Each week it stays overdue, each owner
+who still has items of it to decide is sent the list again (remind_due: once a week each, whichever process sends
+it)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import MessageKind, ReviewCampaign, ReviewItem
+from models import AccessNotice, MessageKind, ReviewCampaign, ReviewItem
 from services.access.liveness import is_live
 from services.audit import service as audit
 from services.mail import outbox
 from services.organisations import service as organisations
 from services.platform import events
+from services.platform.clock import now
 from services.platform.words import count
 from services.reviews import campaigns, reviewers
 
 LIST_LIMIT = 50  # lines of unanswered items in the owners' email; the review page has them all
 SEPARATOR = " ¦ "  # between the lines of a list in one email context value (services/mail/notice_texts.py)
 RELATED = ("assignment__role", "assignment__member", "assignment__organisation", "assignment__deployment")
+REMIND_EVERY = timedelta(days=7)  # while a review is overdue, its owners hear of what is still open this often
 
 
 def review_path(*, campaign: ReviewCampaign) -> str:
@@ -74,6 +79,53 @@ async def hand_to_owners(*, campaign_id: int, at: datetime) -> bool | None:
         outbox.mail_committed()
     await events.publish(organisation_id=campaign.organisation_id, kind=campaigns.REVIEWS)
     return True
+
+
+async def remind_due(*, at: datetime | None = None) -> int:
+    """Each week a review stays overdue, send each owner the items of it still theirs to decide (each once a week,
+    whichever process sends it); returns how many owners were told."""
+    moment = at or now()
+    told = 0
+    for campaign in await ReviewCampaign.filter(closed_at=None, overdue_at__lte=moment - REMIND_EVERY):
+        if campaign.overdue_at is None:  # never: the filter's; for the type checker
+            continue
+        week = (moment - campaign.overdue_at) // REMIND_EVERY
+        told += await _remind_owners(campaign, week, moment)
+    if told:
+        outbox.mail_committed()
+    return told
+
+
+async def _remind_owners(campaign: ReviewCampaign, week: int, at: datetime) -> int:
+    owners = await reviewers.owners_of(organisation_id=campaign.organisation_id)
+    items = await ReviewItem.filter(campaign_id=campaign.id, decision="").select_related(*RELATED).order_by("id")
+    waiting = [i for i in items if is_live(i.assignment.ended_at, i.assignment.ends_at, at)]
+    told = 0
+    for decider in sorted({d for i in waiting for d in owners.deciders(member_id=i.member_id)}):
+        theirs = [i for i in waiting if decider in owners.deciders(member_id=i.member_id)]
+        email = owners.emails.get(decider)
+        if email is None:
+            continue
+        try:
+            async with in_transaction() as connection:
+                key = f"review-overdue:{campaign.id}:{decider}:{week}"
+                notice = {"key": key, "member_id": decider, "organisation_id": campaign.organisation_id}
+                await AccessNotice.create(using_db=connection, created_at=now(), **notice)
+                await tell_owners(campaign, theirs, [], [email], connection, handed_over=True)
+                detail = {"campaign": campaign.id, "title": campaign.title, "items": len(theirs), "weeks": week}
+                scope = campaigns.scope_of(campaign=campaign)
+                await audit.record(
+                    actor=None,
+                    action="review_reminder",
+                    scope=scope,
+                    target=email,
+                    detail=detail,
+                    connection=connection,
+                )
+            told += 1
+        except IntegrityError:  # another process told this owner this week first
+            continue
+    return told
 
 
 async def owner_emails(*, organisation_id: int) -> list[str]:

@@ -20,7 +20,7 @@ from models import Deployment, Organisation, ReviewCampaign, RoleAssignment
 from services.access.liveness import live
 from services.errors import InvalidInput
 from services.platform.clock import now
-from services.reviews import campaigns, deadlines
+from services.reviews import campaigns, deadlines, overdue
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ async def run_due(*, at: datetime | None = None) -> None:
     moment = at or now()
     await deadlines.close_due(at=moment)
     await deadlines.remind_due(at=moment)
+    await overdue.remind_due(at=moment)
     await start_due(at=moment)
 
 
