@@ -12,6 +12,7 @@ from components.paged_table import Fetched, PagedTable, PageRequest
 from components.row_menu import MenuItem, add_row_menu
 from components.session import PageSession
 from pages.care_staff import StaffView
+from services.access.service import Actor
 from services.organisations import grant_pages, platform_staff, staff
 
 FILTERS = {
@@ -95,40 +96,24 @@ class PlatformStaffView(StaffView):
         self.list.table.props["no-data-label"] = EMPTY[self.show]
         await self.list.refresh(page=1)
 
-    async def _fetch(self, request: PageRequest) -> Fetched | None:
-        found = await self.session.run(
-            lambda a: platform_staff.platform_staff_page(
-                actor=a,
-                search=request.search,
-                sort=request.sort,
-                descending=request.descending,
-                page=request.page,
-                page_size=request.page_size,
-                show=self.show,
-            )
+    async def _read(self, actor: Actor, request: PageRequest) -> tuple[list[staff.StaffRow], int]:
+        return await platform_staff.platform_staff_page(
+            actor=actor,
+            search=request.search,
+            sort=request.sort,
+            descending=request.descending,
+            page=request.page,
+            page_size=request.page_size,
+            show=self.show,
         )
-        if found is None:
-            return None
-        rows, total = found
-        return Fetched([self._row(r) for r in rows], total)
 
     def _row(self, r: staff.StaffRow) -> dict[str, Any]:
+        """The Care Portal's row, with the state in a column of its own rather than beside the name."""
         return {
-            "id": r.assignment_id,
+            **super()._row(r),
             "name": r.name,
-            "member_id": r.member_id,
-            "email": r.email,
-            "role": r.role_name,
-            "scope": r.scope_name,
-            "sponsor": r.sponsor_name,
-            "ends": self._ends(r),
-            "ends_at": r.ends_at.isoformat() if r.ends_at else "",
             "last_login": day(r.last_login) if r.last_login else "Never",
             "state": _state(suspended=r.suspended, ended=r.ended_at is not None, dormant=r.dormant),
-            "manageable": r.manageable and not r.suspended,
-            "may_set_end": r.may_set_end and not r.suspended,
-            "may_suspend": r.suspendable and not r.suspended,
-            "may_restore": r.suspendable and r.suspended,
         }
 
     async def _fetch_accounts(self, request: PageRequest) -> Fetched | None:

@@ -102,46 +102,48 @@ class StaffView:
         await self.list.refresh()
 
     async def _fetch(self, request: PageRequest) -> Fetched | None:
-        found = await self.session.run(
-            lambda a: staff.staff_page(
-                actor=a,
-                organisation_id=self.organisation_id,
-                search=request.search,
-                sort=request.sort,
-                descending=request.descending,
-                page=request.page,
-                page_size=request.page_size,
-                show=self.show,
-            )
-        )
+        found = await self.session.run(lambda a: self._read(a, request))
         if found is None:
             return None
         rows, total = found
-        shown = [
-            {
-                "id": r.assignment_id,
-                "name": r.name + (SUSPENDED if r.suspended else ""),
-                "member_id": r.member_id,
-                "email": r.email,
-                "role": r.role_name,
-                "role_id": r.role_id,
-                "scope": r.scope_name,
-                "deployment_id": r.deployment_id,
-                "joined": day(r.joined),
-                "ends": self._ends(r),
-                "sponsor": r.sponsor_name,
-                "last_login": _last_login(r),
-                "manageable": r.manageable and not r.suspended,
-                "may_set_end": r.may_set_end and not r.suspended,
-                "ends_at": r.ends_at.isoformat() if r.ends_at else "",
-                "may_suspend": r.suspendable and not r.suspended,
-                "may_restore": r.suspendable and r.suspended,
-                "resettable": r.resettable and not r.suspended,
-                "restorable": r.restorable,
-            }
-            for r in rows
-        ]
-        return Fetched(shown, total)
+        return Fetched([self._row(r) for r in rows], total)
+
+    async def _read(self, actor: Actor, request: PageRequest) -> tuple[list[staff.StaffRow], int]:
+        """One page of this view's grants, as the service lets the actor see them (the platform's: admin_staff)."""
+        return await staff.staff_page(
+            actor=actor,
+            organisation_id=self.organisation_id,
+            search=request.search,
+            sort=request.sort,
+            descending=request.descending,
+            page=request.page,
+            page_size=request.page_size,
+            show=self.show,
+        )
+
+    def _row(self, r: staff.StaffRow) -> dict[str, Any]:
+        """A grant as the table shows it, with what its row menu may offer."""
+        return {
+            "id": r.assignment_id,
+            "name": r.name + (SUSPENDED if r.suspended else ""),
+            "member_id": r.member_id,
+            "email": r.email,
+            "role": r.role_name,
+            "role_id": r.role_id,
+            "scope": r.scope_name,
+            "deployment_id": r.deployment_id,
+            "joined": day(r.joined),
+            "ends": self._ends(r),
+            "sponsor": r.sponsor_name,
+            "last_login": _last_login(r),
+            "manageable": r.manageable and not r.suspended,
+            "may_set_end": r.may_set_end and not r.suspended,
+            "ends_at": r.ends_at.isoformat() if r.ends_at else "",
+            "may_suspend": r.suspendable and not r.suspended,
+            "may_restore": r.suspendable and r.suspended,
+            "resettable": r.resettable and not r.suspended,
+            "restorable": r.restorable,
+        }
 
     async def _change_role(self, row: dict[str, Any]) -> None:
         actor = await self.session.actor()
