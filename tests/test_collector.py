@@ -8,6 +8,7 @@ import pytest
 
 from services.platform import settings
 from services.platform.collector import THAWS_PER_FREEZES, Collector
+from tests.conftest import freeze_what_lives
 
 
 class Node:
@@ -19,6 +20,7 @@ class Node:
 def thawed() -> Iterator[None]:
     yield
     gc.unfreeze()
+    freeze_what_lives()  # as the run had it (tests/conftest.py): a thawed heap slows every later collection
 
 
 def test_a_closed_pages_cycles_are_freed_at_the_next_thaw_not_before(thawed: None) -> None:

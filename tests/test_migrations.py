@@ -24,11 +24,14 @@ from services.invitations import pending, pending_search
 from services.platform import sql as sql_dialect
 from services.platform.clock import now
 from services.platform.database import connected, tortoise_config
-from tests.conftest import POSTGRES_URL, create_database
+from tests.conftest import POSTGRES_URL, copy_of, create_database
 
 
-async def test_migrations_build_a_working_sqlite_file_and_apply_twice_without_change(tmp_path: Path) -> None:
-    url = f"sqlite://{tmp_path}/gatehouse.sqlite3"
+async def test_migrations_build_a_working_sqlite_file_and_apply_twice_without_change(
+    tmp_path: Path, migrated_sqlite: Path
+) -> None:
+    # migrated_sqlite is the run's one SQLite file migrated from empty (tests/conftest.py): the first build, proven here
+    url = f"sqlite://{copy_of(migrated_sqlite, tmp_path)}"
     async with connected(url):
         await roles.seed_defaults()
         await StaffMember.create(email="a@example.org", full_name="A", password_hash="x")
@@ -37,8 +40,8 @@ async def test_migrations_build_a_working_sqlite_file_and_apply_twice_without_ch
         assert await Role.filter(key="super_admin").exists()
 
 
-async def test_a_sqlite_file_is_opened_durable_with_a_large_page_cache(tmp_path: Path) -> None:
-    async with connected(f"sqlite://{tmp_path}/gatehouse.sqlite3"):
+async def test_a_sqlite_file_is_opened_durable_with_a_large_page_cache(tmp_path: Path, migrated_sqlite: Path) -> None:
+    async with connected(f"sqlite://{copy_of(migrated_sqlite, tmp_path)}"):
         connection = connections.get("default")
         pragmas = {name: (await connection.execute_query(f"PRAGMA {name}"))[1][0][0] for name in _PRAGMAS}
     assert pragmas == {"journal_mode": "wal", "synchronous": 2, "cache_size": -65536, "busy_timeout": 5000}
