@@ -1,6 +1,8 @@
 """Test data builders: organisations, deployments and members holding roles, as the services see them."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -157,3 +159,19 @@ class Statements(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if isinstance(record.args, tuple) and len(record.args) == 2 and isinstance(record.args[1], list):
             self.statements.append((str(record.args[0]), list(record.args[1])))
+
+
+@contextmanager
+def statements() -> Iterator[Statements]:
+    """The statements the ORM runs inside the block; the query logger's level is put back after (left at DEBUG, every
+    later test on the worker would format a log record per query)."""
+    captured = Statements()
+    logger = logging.getLogger("tortoise.db_client")
+    level = logger.level
+    logger.addHandler(captured)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield captured
+    finally:
+        logger.removeHandler(captured)
+        logger.setLevel(level)

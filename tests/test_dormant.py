@@ -1,7 +1,6 @@
 """Dormant members: no log-in for the organisation's dormant_days (90 unless it changes them). The staff list says
 so, and can show them alone."""
 
-import logging
 from datetime import timedelta
 
 from nicegui.testing import User
@@ -85,14 +84,8 @@ async def test_the_organisations_own_dormant_period_marks_and_filters_read_once_
     assert await _staff(owner, world, dormant_only=True) == {}
 
     clock.advance(timedelta(hours=1))  # 30 days: dormant here, not in the other organisation (90, the default)
-    captured = factories.Statements()
-    logger = logging.getLogger("tortoise.db_client")
-    logger.addHandler(captured)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with factories.statements() as captured:
         shown = await _staff(owner, world)
-    finally:
-        logger.removeHandler(captured)
     assert shown == dict.fromkeys(["clerk@trust.org", "nurse@trust.org", "owner@trust.org", "porter@trust.org"], True)
     settings_reads = [s for s, _ in captured.statements if "dormant_days" in s and "role_assignment" not in s]
     assert len(settings_reads) == 1  # once for the page, not once per row

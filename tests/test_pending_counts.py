@@ -1,7 +1,6 @@
 """The pending list's counts and search index, kept by the database's triggers (models/derived.py): exact after
 every kind of write, and a search that finds what a scan of every address finds. Run on SQLite and PostgreSQL."""
 
-import logging
 from datetime import timedelta
 from typing import Any
 
@@ -125,16 +124,11 @@ async def test_postgres_searches_by_a_trigram_index_and_sqlite_seeks_keyset_page
         assert "gin (email gin_trgm_ops) WHERE" in definition and "'pending'" in definition
         return
     first = await pending.list_pending(actor=owner, organisation_id=world.org.id, sort="created", page_size=20)
-    captured = factories.Statements()
-    logging.getLogger("tortoise.db_client").addHandler(captured)
-    logging.getLogger("tortoise.db_client").setLevel(logging.DEBUG)
-    try:
+    with factories.statements() as captured:
         after = pending.edge_key(first.rows[-1], "created")
         second = await pending.list_pending(
             actor=owner, organisation_id=world.org.id, sort="created", page=2, page_size=20, after=after
         )
-    finally:
-        logging.getLogger("tortoise.db_client").removeHandler(captured)
     assert [r.id for r in second.rows] == sorted((r.id for r in second.rows), reverse=True)
     assert second.rows[0].id == first.rows[-1].id - 1 and len(second.rows) == 20
     sql, values = next((sql, values) for sql, values in captured.statements if "UNION ALL" in sql)

@@ -2,7 +2,6 @@
 (models/derived.py, services/invitations/pending_search.py) and on PostgreSQL through pg_trgm: the same answers,
 case-insensitive, for few matches and for many (pages by keyset as by OFFSET), after every kind of write."""
 
-import logging
 from datetime import timedelta
 
 from tortoise import connections
@@ -123,14 +122,8 @@ async def test_sqlite_reads_its_trigram_index_not_the_organisations_rows(db: str
     connection = connections.get("default")
     if sql_dialect.is_postgres(connection):  # its trigram index: tests/test_pending_counts.py
         return
-    captured = factories.Statements()
-    logger = logging.getLogger("tortoise.db_client")
-    logger.addHandler(captured)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with factories.statements() as captured:
         await _search(owner, world.org.id, "Bob.Smith@Example.org")
-    finally:
-        logger.removeHandler(captured)
     plans = [
         [r["detail"] for r in await connection.execute_query_dict("EXPLAIN QUERY PLAN " + sql, values)]
         for sql, values in captured.statements
@@ -141,14 +134,8 @@ async def test_sqlite_reads_its_trigram_index_not_the_organisations_rows(db: str
 
 
 async def test_a_send_indexes_its_rows_in_one_statement_and_single_rows_by_the_trigger(db: str) -> None:
-    captured = factories.Statements()
-    logger = logging.getLogger("tortoise.db_client")
-    logger.addHandler(captured)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with factories.statements() as captured:
         world, owner, _, role = await _sent()
-    finally:
-        logger.removeHandler(captured)
     at = now()
     await Invitation.create(
         email="zed.smith@example.org",

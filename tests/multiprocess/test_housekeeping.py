@@ -1,7 +1,6 @@
 """Housekeeping: expiries reach the right lists, old finished invitations are purged (audit kept), one leader."""
 
 import asyncio
-import logging
 from datetime import timedelta
 
 import asyncpg
@@ -58,13 +57,8 @@ async def test_finished_invitations_older_than_the_retention_are_purged_and_the_
     heard: list[str] = []
     events.subscribe(organisation_id=world.org.id, handler=heard.append)
 
-    captured = factories.Statements()
-    logging.getLogger("tortoise.db_client").addHandler(captured)
-    logging.getLogger("tortoise.db_client").setLevel(logging.DEBUG)
-    try:
+    with factories.statements() as captured:
         report = await housekeeping.purge(retention_days=90)
-    finally:
-        logging.getLogger("tortoise.db_client").removeHandler(captured)
 
     assert report.invitations == 3 and report.messages == 3
     if db == "postgres":  # the rows a purge takes are locked against a resend at the same moment
