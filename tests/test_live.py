@@ -120,7 +120,7 @@ async def test_a_change_heard_during_a_long_wave_is_what_the_pages_not_yet_refre
     pages = [_Page(board) for _ in range(2 * live.WORKERS_PER_CHANGE * live.PAGES_PER_TURN)]
     board.release.set()
     await board.publish()
-    await until(lambda: any(page.shown for page in pages))  # only if the wave lets the event loop take turns
+    await until(lambda: any(page.shown for page in pages), poll=0)  # only if the wave lets the loop take turns
     await board.publish()
     await until(lambda: _settled(pages)() and all(page.shown[-1:] == [2] for page in pages))
     assert any(page.shown == [2] for page in pages)  # they waited their turn and refreshed once
