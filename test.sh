@@ -12,6 +12,10 @@ if ! command -v chromium-headless-shell >/dev/null 2>&1 && [ "$(id -u)" = 0 ] &&
     || echo "Could not install chromium-headless-shell: the browser tests will say so."
 fi
 
+# Python's bytecode caches (__pycache__, gitignored), even where the environment turns them off: a run starts about
+# 30 Python processes (test workers, app servers), and each would compile the project and the tests again.
+unset PYTHONDONTWRITEBYTECODE
+
 scripts/lock.sh --check
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

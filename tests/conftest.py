@@ -24,6 +24,7 @@ from components import live, viewer_zone
 from services.access import auth, late_requests, roles, sessions
 from services.platform import clock, events, settings
 from services.platform.database import connected, tortoise_config
+from tests import waiting
 
 
 def _worker_database(url: str) -> str:
@@ -186,8 +187,10 @@ async def fresh_postgres() -> None:
 
 
 @pytest.fixture
-def user(user: User) -> User:
+def user(user: User, monkeypatch: pytest.MonkeyPatch) -> User:
     """The simulated browser answers the page's question for its time zone (components/viewer_zone.py) with UTC;
-    a test that wants another zone sets its own answer for the same question."""
+    a test that wants another zone sets its own answer for the same question. Its checks look often
+    (tests/waiting.py)."""
+    waiting.look_often(user, monkeypatch)
     user.javascript_rules[re.compile(re.escape(viewer_zone.ASK))] = lambda _: "UTC"
     return user

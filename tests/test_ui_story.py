@@ -40,6 +40,7 @@ async def test_the_newcomer_story_from_first_admin_to_an_invited_clinician(
     user.find("Create organisation").click()
     await user.should_see("Organisation created.")
     organisations = user.find(kind=ui.table, marker="organisations").elements.pop()
+    await eventually(lambda: any(row["name"] == "St Mary's Trust" for row in organisations.rows))  # after the notice
     org_row = next(row for row in organisations.rows if row["name"] == "St Mary's Trust")
     user.find(marker="organisations").trigger("new_deployment", org_row)
     await user.should_see("New deployment in St Mary's Trust")

@@ -165,9 +165,10 @@ def module_app_server(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite:
         yield server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium (never a downloaded one), shared by the tests of a module."""
+    """Debian's Chromium (never a downloaded one), shared by the browser tests a worker runs one after the other
+    (Playwright's driver and Chromium take 0.8 s of CPU to start); each test's pages are in contexts of their own."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("GATEHOUSE_SKIP_BROWSER") == "1":
             pytest.skip(f"{CHROMIUM} is missing and GATEHOUSE_SKIP_BROWSER=1")
