@@ -4,6 +4,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import argon2
 import pytest
@@ -113,6 +114,27 @@ def test_production_hashes_passwords_with_argon2id_at_rfc_9106_strength() -> Non
     assert used.type is argon2.Type.ID
     assert used.memory_cost >= floor.memory_cost and used.time_cost >= floor.time_cost
     assert used.parallelism >= floor.parallelism and used.salt_len >= 16
+
+
+async def test_an_unknown_address_costs_one_check_of_a_hash_with_the_hashers_own_parameters(db: str) -> None:
+    """Even timing: a log-in for an address nobody holds verifies a password against a hash as costly as a
+    member's, so how long the refusal takes does not tell whether the address has an account."""
+    checked: list[str] = []
+
+    class Watched(argon2.PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            checked.append(str(hash))
+            return super().verify(hash, password)
+
+    hasher = Watched.from_parameters(argon2.profiles.CHEAPEST)
+    previous = auth.use_hasher(hasher)
+    try:
+        with pytest.raises(InvalidInput, match="do not match"):
+            await auth.login(email="nobody@trust.org", password=PASSWORD, redirect_to="/", client="c")
+    finally:
+        auth.use_hasher(previous)
+    assert len(checked) == 1
+    assert argon2.extract_parameters(checked[0]) == argon2.extract_parameters(hasher.hash(PASSWORD))
 
 
 async def test_hashes_made_before_a_hasher_swap_still_verify(db: str) -> None:

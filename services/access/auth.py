@@ -1,6 +1,7 @@
 """Passwords, log-in, sessions: argon2id hashes, one-time log-in tickets, server-side sessions."""
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,17 +39,14 @@ PRODUCTION_HASHER = PasswordHasher()  # argon2id with the library's recommended 
 login_limiter = Limiter(attempts=10, per_seconds=300)
 
 
-@dataclass(frozen=True)
-class _Hashing:
-    hasher: PasswordHasher
-    dummy_hash: str  # verified for an unknown address, so that it takes as long as a known one
+_hasher = PRODUCTION_HASHER
 
 
-def _hashing(hasher: PasswordHasher) -> _Hashing:
-    return _Hashing(hasher, hasher.hash("not a real password, only for even timing"))
-
-
-_current = _hashing(PRODUCTION_HASHER)
+@functools.cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Verified for an unknown address, so that it takes as long as a known one. Made on first need, not at import:
+    a hash takes 0.2 s of CPU, and every process that imports the app (a command, a test worker) would pay it."""
+    return hasher.hash("not a real password, only for even timing")
 
 
 def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
@@ -57,9 +55,8 @@ def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
 
     Verifying reads the parameters from the stored hash, so hashes made before a swap still verify.
     """
-    global _current
-    previous = _current.hasher
-    _current = _hashing(hasher)
+    global _hasher
+    previous, _hasher = _hasher, hasher
     return previous
 
 
@@ -73,7 +70,7 @@ class CompletedLogin:
 
 async def hash_password(password: str) -> str:
     """An argon2id hash, computed off the event loop."""
-    return await asyncio.to_thread(_current.hasher.hash, password)
+    return await asyncio.to_thread(_hasher.hash, password)
 
 
 def check_new_password(*, password: str, repeat: str, email: str) -> None:
@@ -111,7 +108,7 @@ async def login(*, email: str, password: str, redirect_to: str, client: str) -> 
     usable = key.isprintable() and len(key) <= emails.MAX_LENGTH  # NUL and the like never reach the database
     member = await StaffMember.get_or_none(email=key) if usable else None
     if member is None:
-        await _verify(_current.dummy_hash, password)
+        await _verify(await asyncio.to_thread(_dummy_hash, _hasher), password)
         raise InvalidInput(WRONG_LOGIN)
     if not await _verify(member.password_hash, password):
         actor = Actor(member.id, member.email, member.full_name, ())
@@ -227,6 +224,6 @@ def storable_redirect(target: str | None) -> str:
 
 async def _verify(password_hash: str, password: str) -> bool:
     try:
-        return await asyncio.to_thread(_current.hasher.verify, password_hash, password)
+        return await asyncio.to_thread(_hasher.verify, password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
