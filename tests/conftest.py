@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -194,3 +194,15 @@ def user(user: User, monkeypatch: pytest.MonkeyPatch) -> User:
     waiting.look_often(user, monkeypatch)
     user.javascript_rules[re.compile(re.escape(viewer_zone.ASK))] = lambda _: "UTC"
     return user
+
+
+@pytest.fixture
+def create_user(create_user: Callable[[], User], monkeypatch: pytest.MonkeyPatch) -> Callable[[], User]:
+    """NiceGUI's maker of further simulated browsers; their checks look often too (tests/waiting.py)."""
+
+    def create() -> User:
+        made = create_user()
+        waiting.look_often(made, monkeypatch)
+        return made
+
+    return create
